@@ -1,0 +1,54 @@
+package api
+
+import "fmt"
+
+// Code is a stable machine-readable error code.
+type Code string
+
+// The error codes of the API. Their HTTP statuses are in the server's table.
+const (
+	CodeBadRequest           Code = "bad_request"
+	CodeUnsupportedMediaType Code = "unsupported_media_type"
+	CodeTooLarge             Code = "too_large"
+	CodeCaptchaInvalid       Code = "captcha_invalid"
+	CodeFlowMissing          Code = "flow_missing"
+	CodeWrongState           Code = "wrong_state"
+	CodeMethodUnavailable    Code = "method_unavailable"
+	CodeCodeInvalid          Code = "code_invalid"
+	CodeCodeExpired          Code = "code_expired"
+	CodePhoneMismatch        Code = "phone_mismatch"
+	CodeAnswersInvalid       Code = "answers_invalid"
+	CodePasswordPolicy       Code = "password_policy"
+	CodeNotRegistered        Code = "not_registered"
+	CodeThrottled            Code = "throttled"
+	CodeUnauthenticated      Code = "unauthenticated"
+	CodeForbidden            Code = "forbidden"
+	CodeNotFound             Code = "not_found"
+	CodeMethodNotAllowed     Code = "method_not_allowed"
+	CodeDirectoryUnavailable Code = "directory_unavailable"
+	CodeInternal             Code = "internal"
+)
+
+// Error is the one error type of the API: a stable code and a message that
+// is safe to show to anyone. It never carries a secret.
+type Error struct {
+	Code              Code   `json:"code"`
+	Message           string `json:"message"`
+	RetryAfterSeconds int    `json:"retry_after_seconds"`
+	// Rules lists each password rule broken (password_policy only).
+	Rules []Rule `json:"rules,omitempty"`
+	// TriesLeft is how many more tries a code has (code_invalid only).
+	TriesLeft *int `json:"tries_left,omitempty"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorBody is the shape of every error response.
+type ErrorBody struct {
+	Error *Error `json:"error"`
+}

@@ -1,0 +1,70 @@
+// Package account holds the domain types that the directory, the store and
+// the flow engine share: an account as the directory sees it, what a user
+// has registered for self-service, and the audit events. It has no
+// dependencies, so every backend can import it.
+package account
+
+import "time"
+
+// Account is a directory account.
+type Account struct {
+	// ID is the canonical user id (see package canon), e.g. alice@example.edu.
+	ID          string
+	DisplayName string
+	// Mail is the primary address, where notifications go.
+	Mail     string
+	Locked   bool
+	Disabled bool
+}
+
+// Registration is what a user has registered for self-service: the
+// verification methods, each with the time it was confirmed. A zero time
+// means the method is not registered.
+type Registration struct {
+	UserID         string
+	Email          string
+	EmailConfirmed time.Time
+	// Phone is in E.164 form, e.g. +447700900123.
+	Phone          string
+	PhoneConfirmed time.Time
+	// Answers are the security-question answers, hashed (never plain text).
+	Answers          []Answer
+	AnswersConfirmed time.Time
+}
+
+// HasEmail reports whether a confirmed alternate email is registered.
+func (r Registration) HasEmail() bool { return r.Email != "" && !r.EmailConfirmed.IsZero() }
+
+// HasPhone reports whether a confirmed mobile number is registered.
+func (r Registration) HasPhone() bool { return r.Phone != "" && !r.PhoneConfirmed.IsZero() }
+
+// HasQuestions reports whether at least n answered questions are registered.
+func (r Registration) HasQuestions(n int) bool {
+	return len(r.Answers) >= n && !r.AnswersConfirmed.IsZero()
+}
+
+// Answer is one registered security-question answer.
+type Answer struct {
+	QuestionID string
+	// Hash is an encoded argon2id hash of the normalised answer (see
+	// package secret).
+	Hash string
+}
+
+// Event is an audit event. It never holds a secret.
+type Event struct {
+	At         time.Time
+	Kind       string
+	UserID     string
+	ClientAddr string
+	UserAgent  string
+	// Detail is a short, secret-free description, e.g. "methods=email,sms".
+	Detail string
+}
+
+// Audit event kinds.
+const (
+	EventPasswordReset   = "password_reset"
+	EventAccountUnlocked = "account_unlocked"
+	EventBlocked         = "self_service_blocked"
+)

@@ -1,0 +1,350 @@
+package captcha_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"image/png"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sspr-portal/sspr/server/captcha"
+	"github.com/sspr-portal/sspr/server/memstate"
+)
+
+// clock is a fake clock that only moves when told.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// spy is a real memstate store that remembers the answers it was given, so
+// tests can answer random captchas, and counts how often it was asked.
+type spy struct {
+	*memstate.Store
+	mu      sync.Mutex
+	answers map[string]string
+	takes   atomic.Int64
+}
+
+func (s *spy) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	s.mu.Lock()
+	s.answers[strings.TrimPrefix(key, "captcha:")] = string(value)
+	s.mu.Unlock()
+	return s.Store.Set(ctx, key, value, ttl)
+}
+
+func (s *spy) Take(ctx context.Context, key string) ([]byte, error) {
+	s.takes.Add(1)
+	return s.Store.Take(ctx, key)
+}
+
+func (s *spy) answer(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.answers[id]
+}
+
+func mustService(tb testing.TB, cfg captcha.Config) (*captcha.Service, *spy, *clock) {
+	tb.Helper()
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	st := &spy{Store: memstate.New(c.Now, 1000), answers: map[string]string{}}
+	return captcha.New(st, cfg), st, c
+}
+
+func mustCreate(tb testing.TB, s *captcha.Service) (id string, image, audio string) {
+	tb.Helper()
+	c, err := s.Create(context.Background())
+	if err != nil {
+		tb.Fatalf("Create: %v", err)
+	}
+	return c.ID, c.Image, c.Audio
+}
+
+func verify(tb testing.TB, s *captcha.Service, id, answer string) bool {
+	tb.Helper()
+	ok, err := s.Verify(context.Background(), id, answer)
+	if err != nil {
+		tb.Fatalf("Verify: %v", err)
+	}
+	return ok
+}
+
+func TestVerify(t *testing.T) {
+	t.Run("OK once", func(t *testing.T) {
+		s, st, _ := mustService(t, captcha.Config{})
+		id, _, _ := mustCreate(t, s)
+		answer := st.answer(id)
+		if len(answer) != captcha.DefaultLength || strings.Trim(answer, "0123456789") != "" {
+			t.Fatalf("answer %q is not %d digits", answer, captcha.DefaultLength)
+		}
+		if !verify(t, s, id, answer) {
+			t.Fatal("right answer refused")
+		}
+		if verify(t, s, id, answer) {
+			t.Fatal("reused captcha accepted")
+		}
+	})
+	t.Run("a wrong answer burns it", func(t *testing.T) {
+		s, st, _ := mustService(t, captcha.Config{})
+		id, _, _ := mustCreate(t, s)
+		if verify(t, s, id, "x") {
+			t.Fatal("wrong answer accepted")
+		}
+		if verify(t, s, id, st.answer(id)) {
+			t.Fatal("right answer accepted after a wrong one")
+		}
+	})
+	t.Run("expires after five minutes", func(t *testing.T) {
+		s, st, c := mustService(t, captcha.Config{})
+		late, _, _ := mustCreate(t, s)
+		inTime, _, _ := mustCreate(t, s)
+		c.Advance(captcha.DefaultTTL - time.Second)
+		if !verify(t, s, inTime, st.answer(inTime)) {
+			t.Fatal("refused just before expiry")
+		}
+		c.Advance(time.Second)
+		if verify(t, s, late, st.answer(late)) {
+			t.Fatal("accepted after expiry")
+		}
+	})
+	t.Run("spaces, case and full-width digits are forgiven", func(t *testing.T) {
+		s, st, _ := mustService(t, captcha.Config{})
+		for _, typed := range []func(string) string{
+			func(a string) string { return " " + a[:3] + " " + a[3:] + "\t" },
+			func(a string) string { // full-width digits, as an IME types them
+				return strings.Map(func(r rune) rune { return r - '0' + '０' }, a)
+			},
+		} {
+			id, _, _ := mustCreate(t, s)
+			if !verify(t, s, id, typed(st.answer(id))) {
+				t.Errorf("answer %q refused", typed(st.answer(id)))
+			}
+		}
+	})
+	t.Run("parallel answers: exactly one succeeds", func(t *testing.T) {
+		s, st, _ := mustService(t, captcha.Config{})
+		id, _, _ := mustCreate(t, s)
+		answer := st.answer(id)
+		var wins atomic.Int64
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				if ok, err := s.Verify(context.Background(), id, answer); err == nil && ok {
+					wins.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d successes, want 1", wins.Load())
+		}
+	})
+}
+
+// TestVerifyMalformed covers catalogue row 19 and CVE-2023-45292: each of
+// these is false, and none reaches the store.
+func TestVerifyMalformed(t *testing.T) {
+	s, st, _ := mustService(t, captcha.Config{})
+	id, _, _ := mustCreate(t, s)
+	answer := st.answer(id)
+	unknown := base64.RawURLEncoding.EncodeToString(make([]byte, 16))
+	tests := []struct {
+		name, id, answer string
+	}{
+		{"empty id and answer", "", ""},
+		{"empty answer, unknown id (the CVE)", unknown, ""},
+		{"empty answer, real id", id, ""},
+		{"blank answer", id, " \t\n"},
+		{"empty id", "", answer},
+		{"oversized answer", id, answer + strings.Repeat(" ", 100)},
+		{"oversized id", id + strings.Repeat("A", 1000), answer},
+		{"short id", id[:10], answer},
+		{"id not base64url", id[:len(id)-1] + "!", answer},
+		{"id with a store key in it", "x:" + id[2:], answer},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if verify(t, s, tt.id, tt.answer) {
+				t.Fatal("accepted")
+			}
+		})
+	}
+	if n := st.takes.Load(); n != 0 {
+		t.Fatalf("the store was asked %d times", n)
+	}
+	t.Run("unknown id", func(t *testing.T) {
+		if verify(t, s, unknown, answer) {
+			t.Fatal("accepted")
+		}
+	})
+	// None of the malformed calls burned the real captcha.
+	if !verify(t, s, id, answer) {
+		t.Fatal("the real captcha was burned by malformed calls")
+	}
+}
+
+func TestCreate(t *testing.T) {
+	t.Run("image is a 240x80 PNG data URI", func(t *testing.T) {
+		s, _, _ := mustService(t, captcha.Config{})
+		_, img, audio := mustCreate(t, s)
+		const prefix = "data:image/png;base64,"
+		if !strings.HasPrefix(img, prefix) {
+			t.Fatalf("image starts %.40q", img)
+		}
+		raw, err := base64.StdEncoding.DecodeString(img[len(prefix):])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pic, err := png.Decode(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("not a PNG: %v", err)
+		}
+		if b := pic.Bounds(); b.Dx() != 240 || b.Dy() != 80 {
+			t.Fatalf("image is %v", b)
+		}
+		if audio != "" {
+			t.Fatal("audio present while disabled")
+		}
+	})
+	t.Run("audio is a WAV data URI when enabled", func(t *testing.T) {
+		s, _, _ := mustService(t, captcha.Config{Audio: true})
+		_, _, audio := mustCreate(t, s)
+		const prefix = "data:audio/wav;base64,"
+		if !strings.HasPrefix(audio, prefix) {
+			t.Fatalf("audio starts %.40q", audio)
+		}
+		raw, err := base64.StdEncoding.DecodeString(audio[len(prefix):])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(raw) < 44 || string(raw[:4]) != "RIFF" || string(raw[8:12]) != "WAVE" {
+			t.Fatalf("not a WAV file: % x", raw[:min(len(raw), 12)])
+		}
+	})
+	t.Run("ids are 128-bit base64url and distinct", func(t *testing.T) {
+		s, _, _ := mustService(t, captcha.Config{Length: captcha.MinLength})
+		seen := map[string]bool{}
+		for range 50 {
+			id, _, _ := mustCreate(t, s)
+			b, err := base64.RawURLEncoding.DecodeString(id)
+			if err != nil || len(b) != 16 {
+				t.Fatalf("id %q: %d bytes, %v", id, len(b), err)
+			}
+			if seen[id] {
+				t.Fatalf("id %q repeated", id)
+			}
+			seen[id] = true
+		}
+	})
+	t.Run("lengths", func(t *testing.T) {
+		for _, n := range []int{captcha.MinLength, captcha.MaxLength} {
+			s, st, _ := mustService(t, captcha.Config{Length: n, Audio: true})
+			id, _, _ := mustCreate(t, s)
+			if got := len(st.answer(id)); got != n {
+				t.Errorf("Length %d: answer of %d digits", n, got)
+			}
+		}
+	})
+	t.Run("DevAnswer", func(t *testing.T) {
+		for _, dev := range []string{"123456", "Let Me In"} {
+			s, st, _ := mustService(t, captcha.Config{DevAnswer: dev})
+			a, _, _ := mustCreate(t, s)
+			b, _, _ := mustCreate(t, s)
+			if st.answer(a) != st.answer(b) {
+				t.Fatalf("DevAnswer %q: answers differ", dev)
+			}
+			if !verify(t, s, a, strings.ToUpper(dev)) {
+				t.Errorf("DevAnswer %q refused", dev)
+			}
+			if verify(t, s, b, "wrong") || verify(t, s, b, dev) {
+				t.Errorf("DevAnswer %q: one try only", dev)
+			}
+		}
+	})
+}
+
+var errDown = errors.New("store down")
+
+type downStore struct{}
+
+func (downStore) Set(context.Context, string, []byte, time.Duration) error { return errDown }
+func (downStore) Take(context.Context, string) ([]byte, error)             { return nil, errDown }
+
+func TestStoreDown(t *testing.T) {
+	s := captcha.New(downStore{}, captcha.Config{})
+	if _, err := s.Create(context.Background()); !errors.Is(err, errDown) {
+		t.Errorf("Create: err %v, want the store's", err)
+	}
+	id := base64.RawURLEncoding.EncodeToString(make([]byte, 16))
+	ok, err := s.Verify(context.Background(), id, "123456")
+	if ok || !errors.Is(err, errDown) {
+		t.Errorf("Verify = %v, %v; want false and the store's error", ok, err)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  captcha.Config
+		ok   bool
+	}{
+		{"zero is the defaults", captcha.Config{}, true},
+		{"shortest", captcha.Config{Length: captcha.MinLength}, true},
+		{"longest", captcha.Config{Length: captcha.MaxLength}, true},
+		{"ErrTooShort", captcha.Config{Length: captcha.MinLength - 1}, false},
+		{"ErrTooLong", captcha.Config{Length: captcha.MaxLength + 1}, false},
+		{"ErrNegativeTTL", captcha.Config{TTL: -time.Second}, false},
+		{"ErrBlankDevAnswer", captcha.Config{DevAnswer: "  "}, false},
+		{"ErrLongDevAnswer", captcha.Config{DevAnswer: strings.Repeat("1", 65)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if (err == nil) != tt.ok {
+				t.Fatalf("Validate = %v", err)
+			}
+			defer func() {
+				if r := recover(); (r == nil) != tt.ok {
+					t.Fatalf("New panicked: %v", r)
+				}
+			}()
+			captcha.New(downStore{}, tt.cfg)
+		})
+	}
+}
+
+func BenchmarkCreate(b *testing.B) {
+	for _, audio := range []bool{false, true} {
+		name := "image"
+		if audio {
+			name = "image+audio"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := captcha.New(memstate.New(nil, 1<<20), captcha.Config{Audio: audio})
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Create(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

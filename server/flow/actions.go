@@ -1,0 +1,595 @@
+package flow
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/canon"
+	"github.com/sspr-portal/sspr/server/notify"
+)
+
+func (e *Engine) save(ctx context.Context, r *record) error {
+	ttl := r.Expires.Sub(e.now())
+	if ttl <= 0 {
+		return errFlowMissing
+	}
+	b, err := r.encode()
+	if err != nil {
+		return fmt.Errorf("encode flow: %w", err)
+	}
+	if err := e.d.State.Set(ctx, flowKey(r.ID), b, ttl); err != nil {
+		return fmt.Errorf("save flow: %w", err)
+	}
+	return nil
+}
+
+// load reads a flow; a missing, expired or unreadable one is flow_missing.
+func (e *Engine) load(ctx context.Context, id string) (*record, error) {
+	if id == "" {
+		return nil, errFlowMissing
+	}
+	b, err := e.d.State.Get(ctx, flowKey(id))
+	if err != nil {
+		return nil, fmt.Errorf("load flow: %w", err)
+	}
+	if b == nil {
+		return nil, errFlowMissing
+	}
+	r, err := decodeRecord(b)
+	if err != nil || !e.now().Before(r.Expires) {
+		return nil, errFlowMissing
+	}
+	return r, nil
+}
+
+// update applies fn to the stored flow atomically. If fn returns an error
+// nothing is stored; to store a change and still report a failure, fn
+// records the outcome in its closure and returns nil.
+func (e *Engine) update(ctx context.Context, id string, fn func(r *record) error) (*record, error) {
+	var out *record
+	err := e.d.State.Update(ctx, flowKey(id), func(cur []byte) ([]byte, time.Duration, error) {
+		if cur == nil {
+			return nil, 0, errFlowMissing
+		}
+		r, err := decodeRecord(cur)
+		if err != nil || !e.now().Before(r.Expires) {
+			return nil, 0, errFlowMissing
+		}
+		if err := fn(r); err != nil {
+			return nil, 0, err
+		}
+		b, err := r.encode()
+		if err != nil {
+			return nil, 0, err
+		}
+		out = r
+		return b, r.Expires.Sub(e.now()), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// expect refuses a call that the flow's state does not allow.
+func expect(r *record, states ...api.State) error {
+	for _, s := range states {
+		if r.State == s {
+			return nil
+		}
+	}
+	switch r.State {
+	case api.StateDone:
+		return errAlreadyDone
+	case stateFinishing:
+		return wrongState("Your new password is being set. Wait a moment.")
+	}
+	return wrongState(fmt.Sprintf("That step isn't available now: this flow is at the %q step.", r.State))
+}
+
+// usable returns the flow's method of kind k if it can still be used.
+func usable(r *record, k api.Kind) (*method, error) {
+	if err := expect(r, api.StateVerify); err != nil {
+		return nil, err
+	}
+	m := r.method(k)
+	if m == nil {
+		return nil, &api.Error{Code: api.CodeMethodUnavailable, Message: "That verification method isn't available for this account."}
+	}
+	if m.Verified {
+		return nil, wrongState("You've already passed this verification method. Choose another.")
+	}
+	return m, nil
+}
+
+// Current returns the flow.
+func (e *Engine) Current(ctx context.Context, id string) (api.Flow, error) {
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	return r.view(e.cooldown), nil
+}
+
+// ChooseIntent records what the user came to do. It may be changed until
+// verification is complete (the Back button).
+func (e *Engine) ChooseIntent(ctx context.Context, id string, in api.Intent) (api.Flow, error) {
+	if in != api.IntentReset && in != api.IntentUnlock {
+		return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: `Choose "reset" or "unlock".`}
+	}
+	r, err := e.update(ctx, id, func(r *record) error {
+		if err := expect(r, api.StateChooseIntent, api.StateVerify); err != nil {
+			return err
+		}
+		r.Intent, r.State = in, api.StateVerify
+		return nil
+	})
+	if err != nil {
+		return api.Flow{}, err
+	}
+	return r.view(e.cooldown), nil
+}
+
+// Cancel ends the flow.
+func (e *Engine) Cancel(ctx context.Context, id string) error {
+	if _, err := e.load(ctx, id); err != nil {
+		return err
+	}
+	if err := e.d.State.Delete(ctx, flowKey(id)); err != nil {
+		return fmt.Errorf("delete flow: %w", err)
+	}
+	return nil
+}
+
+// SendCode sends a one-time code by email or text. For a text, the user
+// must first type the full registered number (rule 11). A decoy flow does
+// everything a real one does, with its throttles, but sends nothing.
+func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone string, c Client) (api.Flow, error) {
+	if k != api.KindEmail && k != api.KindSMS {
+		return api.Flow{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
+	}
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	if _, err := usable(r, k); err != nil {
+		return api.Flow{}, err
+	}
+	if err := e.checkBlocks(ctx, r.User, c); err != nil {
+		return api.Flow{}, err
+	}
+	if k == api.KindSMS {
+		if err := e.matchPhone(ctx, r, phone, c); err != nil {
+			return api.Flow{}, err
+		}
+	}
+	coolKey := "cool:" + string(k) + ":" + r.User
+	if v, err := e.d.State.Get(ctx, coolKey); err != nil {
+		return api.Flow{}, fmt.Errorf("read cool-down: %w", err)
+	} else if v != nil {
+		if until, err := time.Parse(time.RFC3339Nano, string(v)); err == nil && until.After(e.now()) {
+			return api.Flow{}, throttled(until.Sub(e.now()), "A code was sent a moment ago. Check your messages, or ask for a new code later.")
+		}
+	}
+	if err := e.count(ctx, "sends:"+string(k)+":"+r.User, Limit{e.cfg.MaxSendsPerHour, time.Hour}); err != nil {
+		return api.Flow{}, err
+	}
+	secret, err := e.newCode()
+	if err != nil {
+		return api.Flow{}, err
+	}
+	now := e.now()
+	if err := e.block(ctx, coolKey, now.Add(e.cooldown(k))); err != nil {
+		return api.Flow{}, err
+	}
+	r, err = e.update(ctx, id, func(r *record) error {
+		if _, err := usable(r, k); err != nil {
+			return err
+		}
+		if r.Codes == nil {
+			r.Codes = map[api.Kind]*code{}
+			r.LastSent = map[api.Kind]time.Time{}
+		}
+		// A new code replaces the old one (rule 3).
+		r.Codes[k] = &code{MAC: e.codeMAC(r, k, secret), Expires: now.Add(e.cfg.CodeLifetime)}
+		r.LastSent[k] = now
+		if k == api.KindSMS {
+			r.PhoneMatched = true
+		}
+		return nil
+	})
+	if err != nil {
+		return api.Flow{}, err
+	}
+	if !r.Decoy {
+		ch, to := notify.Email, r.Email
+		if k == api.KindSMS {
+			ch, to = notify.SMS, r.Phone
+		}
+		// Delivery is queued: its time and its failures are no signal
+		// (rule 1); a failure is for operators, and the user can resend or
+		// use another method.
+		if err := e.d.Sender.Send(ctx, notify.CodeMessage(ch, to, secret, e.cfg.CodeLifetime, e.cfg.Org)); err != nil {
+			e.d.Log.Error("queue code", "channel", ch, "user", r.User, "err", err)
+		}
+	}
+	return r.view(e.cooldown), nil
+}
+
+func (e *Engine) matchPhone(ctx context.Context, r *record, typed string, c Client) error {
+	n, err := canon.Phone(typed, e.cfg.PhoneRegion)
+	if err != nil {
+		return &api.Error{Code: api.CodeBadRequest, Message: "Enter your full mobile number, for example +44 7700 900123."}
+	}
+	if r.Decoy || subtle.ConstantTimeCompare([]byte(n), []byte(r.Phone)) != 1 {
+		if err := e.fail(ctx, r, c, true); err != nil {
+			return err
+		}
+		return &api.Error{Code: api.CodePhoneMismatch, Message: "That number doesn't match the one you registered. Enter the full number."}
+	}
+	return nil
+}
+
+// newCode returns a uniformly random code of CodeDigits digits.
+func (e *Engine) newCode() (string, error) {
+	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(e.cfg.CodeDigits)), nil)
+	n, err := randBig(e.d.Rand, max)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%0*d", e.cfg.CodeDigits, n), nil
+}
+
+// codeMAC is the keyed hash of a code, bound to the flow, the user and the
+// channel, so a code is good for nothing else (rule 3; catalogue 17).
+func (e *Engine) codeMAC(r *record, k api.Kind, secret string) []byte {
+	return e.mac("code", r.ID, r.User, string(k), secret)
+}
+
+// VerifyCode checks a code. Of parallel submissions of one code exactly one
+// succeeds: the check and the consumption are one atomic update (rule 6).
+func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, typed string, c Client) (api.Flow, error) {
+	if k != api.KindEmail && k != api.KindSMS {
+		return api.Flow{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
+	}
+	typed = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '-' {
+			return -1
+		}
+		return r
+	}, typed)
+	if len(typed) != e.cfg.CodeDigits || strings.IndexFunc(typed, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: fmt.Sprintf("Enter the %d-digit code we sent you.", e.cfg.CodeDigits)}
+	}
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	if _, err := usable(r, k); err != nil {
+		return api.Flow{}, err
+	}
+	release, err := e.lock(ctx, r.User)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	defer release()
+	if err := e.checkBlocks(ctx, r.User, c); err != nil {
+		return api.Flow{}, err
+	}
+	type outcome int
+	const (
+		ok outcome = iota
+		wrong
+		usedUp
+		expired
+	)
+	var res outcome
+	triesLeft := 0
+	r, err = e.update(ctx, id, func(r *record) error {
+		m, err := usable(r, k)
+		if err != nil {
+			return err
+		}
+		cd := r.Codes[k]
+		if cd == nil {
+			return &api.Error{Code: api.CodeCodeExpired, Message: "There's no code waiting. Send a new code."}
+		}
+		switch {
+		case !e.now().Before(cd.Expires):
+			res = expired
+			delete(r.Codes, k)
+		case !r.Decoy && hmac.Equal(cd.MAC, e.codeMAC(r, k, typed)):
+			res = ok
+			delete(r.Codes, k) // one use
+			m.Verified = true
+			e.reached(r)
+		default:
+			cd.Tries++
+			res, triesLeft = wrong, e.cfg.CodeMaxTries-cd.Tries
+			if triesLeft <= 0 {
+				res = usedUp
+				delete(r.Codes, k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return api.Flow{}, err
+	}
+	switch res {
+	case expired:
+		return api.Flow{}, &api.Error{Code: api.CodeCodeExpired, Message: "That code has expired. Send a new code."}
+	case wrong, usedUp:
+		if err := e.fail(ctx, r, c, false); err != nil {
+			return api.Flow{}, err
+		}
+		if res == usedUp {
+			return api.Flow{}, &api.Error{Code: api.CodeCodeExpired, Message: "That code was entered wrongly too many times. Send a new code."}
+		}
+		msg := "That code didn't match. Check it and try again."
+		if triesLeft == 1 {
+			msg = "That code didn't match. You have one more try."
+		}
+		return api.Flow{}, &api.Error{Code: api.CodeCodeInvalid, Message: msg, TriesLeft: &triesLeft}
+	}
+	return e.advance(ctx, r, c)
+}
+
+// reached moves a flow whose required methods have all passed to the next
+// state: new_password for a reset; for an unlock, finishing while the
+// directory is asked (advance does that).
+func (e *Engine) reached(r *record) {
+	if r.verifiedCount() < r.Required {
+		return
+	}
+	if r.Intent == api.IntentUnlock {
+		r.State = stateFinishing
+	} else {
+		r.State = api.StateNewPassword
+	}
+}
+
+// advance completes what reached started, outside the atomic update: a new
+// flow id once identity is proven (no fixation, rule 15), or the unlock.
+func (e *Engine) advance(ctx context.Context, r *record, c Client) (api.Flow, error) {
+	switch r.State {
+	case api.StateNewPassword:
+		old := r.ID
+		id, err := e.randomID()
+		if err != nil {
+			return api.Flow{}, err
+		}
+		r.ID = id
+		if err := e.save(ctx, r); err != nil {
+			return api.Flow{}, err
+		}
+		if err := e.d.State.Delete(ctx, flowKey(old)); err != nil {
+			return api.Flow{}, fmt.Errorf("delete old flow: %w", err)
+		}
+	case stateFinishing:
+		if err := e.d.Directory.Unlock(ctx, r.User); err != nil {
+			e.revert(ctx, r.ID, api.StateVerify)
+			return api.Flow{}, unavailable(fmt.Errorf("unlock: %w", err))
+		}
+		return e.finish(ctx, r, c)
+	}
+	return r.view(e.cooldown), nil
+}
+
+// revert puts a flow back after the directory failed, keeping the methods
+// passed, so the user can try again (catalogue 13 and 26).
+func (e *Engine) revert(ctx context.Context, id string, to api.State) {
+	_, err := e.update(ctx, id, func(r *record) error {
+		if r.State != stateFinishing {
+			return nil
+		}
+		r.State = to
+		return nil
+	})
+	if err != nil {
+		e.d.Log.Error("revert flow", "err", err)
+	}
+}
+
+// Questions returns the questions drawn for this flow.
+func (e *Engine) Questions(ctx context.Context, id string) ([]api.Question, error) {
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := usable(r, api.KindQuestions); err != nil {
+		return nil, err
+	}
+	qs := make([]api.Question, 0, len(r.Questions))
+	for _, qid := range r.Questions {
+		text, _ := e.d.Catalog.Text(qid)
+		qs = append(qs, api.Question{ID: qid, Text: text})
+	}
+	return qs, nil
+}
+
+// VerifyAnswers checks the answers to this flow's questions. Every answer
+// is hashed whatever the others gave, and a decoy's against a dummy hash,
+// so the time taken says nothing.
+func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[string]string, c Client) (api.Flow, error) {
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	if _, err := usable(r, api.KindQuestions); err != nil {
+		return api.Flow{}, err
+	}
+	if len(answers) != len(r.Questions) {
+		return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: fmt.Sprintf("Answer all %d questions.", len(r.Questions))}
+	}
+	for _, qid := range r.Questions {
+		a, ok := answers[qid]
+		if !ok || strings.TrimSpace(a) == "" {
+			return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: fmt.Sprintf("Answer all %d questions.", len(r.Questions))}
+		}
+		if len(a) > 1024 {
+			return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: "That answer is too long."}
+		}
+	}
+	release, err := e.lock(ctx, r.User)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	defer release()
+	if err := e.checkBlocks(ctx, r.User, c); err != nil {
+		return api.Flow{}, err
+	}
+	hashes := map[string]string{}
+	if !r.Decoy {
+		reg, err := e.d.Registrations.Registration(ctx, r.User)
+		if err != nil {
+			return api.Flow{}, unavailable(fmt.Errorf("read registration: %w", err))
+		}
+		if reg != nil {
+			for _, a := range reg.Answers {
+				hashes[a.QuestionID] = a.Hash
+			}
+		}
+	}
+	all := !r.Decoy
+	for _, qid := range r.Questions {
+		h, ok := hashes[qid]
+		if !ok {
+			h, all = e.d.DummyHash, false
+		}
+		match, err := e.d.Hasher.Verify(ctx, h, canon.Answer(answers[qid]))
+		if err != nil {
+			return api.Flow{}, fmt.Errorf("check answer: %w", err)
+		}
+		all = all && match
+	}
+	if !all {
+		if err := e.fail(ctx, r, c, false); err != nil {
+			return api.Flow{}, err
+		}
+		return api.Flow{}, &api.Error{Code: api.CodeAnswersInvalid, Message: "One or more answers didn't match. Check them and try again."}
+	}
+	r, err = e.update(ctx, id, func(r *record) error {
+		m, err := usable(r, api.KindQuestions)
+		if err != nil {
+			return err
+		}
+		m.Verified = true
+		e.reached(r)
+		return nil
+	})
+	if err != nil {
+		return api.Flow{}, err
+	}
+	return e.advance(ctx, r, c)
+}
+
+// SetPassword sets the new password once the flow has reached
+// new_password. A refusal, by the policy or by the directory's own, leaves
+// the flow where it was so the user can try another (rule 13).
+func (e *Engine) SetPassword(ctx context.Context, id, password string, c Client) (api.Flow, error) {
+	r, err := e.load(ctx, id)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	if err := expect(r, api.StateNewPassword); err != nil {
+		return api.Flow{}, err
+	}
+	acct, err := e.d.Directory.Lookup(ctx, r.User)
+	if err != nil {
+		return api.Flow{}, unavailable(fmt.Errorf("look up account: %w", err))
+	}
+	if acct == nil {
+		return api.Flow{}, errFlowMissing
+	}
+	if broken := e.d.Policy.Check(password, acct); len(broken) > 0 {
+		return api.Flow{}, &api.Error{Code: api.CodePasswordPolicy, Message: "Your new password doesn't meet the password rules.", Rules: broken}
+	}
+	// Claim the flow so a double submit can't change the account twice.
+	if r, err = e.update(ctx, id, func(r *record) error {
+		if err := expect(r, api.StateNewPassword); err != nil {
+			return err
+		}
+		r.State = stateFinishing
+		return nil
+	}); err != nil {
+		return api.Flow{}, err
+	}
+	if err := e.d.Directory.SetPassword(ctx, acct.ID, password); err != nil {
+		e.revert(ctx, id, api.StateNewPassword)
+		var ae *api.Error
+		if errors.As(err, &ae) && ae.Code == api.CodePasswordPolicy {
+			return api.Flow{}, ae
+		}
+		return api.Flow{}, unavailable(fmt.Errorf("set password: %w", err))
+	}
+	if acct.Locked {
+		// A reset also unlocks, as the hosted services do: the user proved
+		// who they are and chose a new password.
+		if err := e.d.Directory.Unlock(ctx, acct.ID); err != nil {
+			e.d.Log.Error("unlock after reset", "user", acct.ID, "err", err)
+		}
+	}
+	return e.finish(ctx, r, c)
+}
+
+// finish ends a flow that changed the account: what is left is a tombstone
+// without secrets; the user is told at both addresses and the event is
+// audited (rule 14). The user is not signed in.
+func (e *Engine) finish(ctx context.Context, r *record, c Client) (api.Flow, error) {
+	t := r.tombstone()
+	if err := e.save(ctx, t); err != nil {
+		// The account has changed: losing the tombstone only loses the
+		// "already done" answer.
+		e.d.Log.Error("save finished flow", "err", err)
+	}
+	what, kind := "reset", account.EventPasswordReset
+	if r.Intent == api.IntentUnlock {
+		what, kind = "unlock", account.EventAccountUnlocked
+	}
+	var passed []string
+	for _, m := range r.Methods {
+		if m.Verified {
+			passed = append(passed, string(m.Kind))
+		}
+	}
+	e.audit(ctx, kind, r.User, c, "methods="+strings.Join(passed, ","))
+	ev := notify.Event{What: what, At: e.now(), ClientAddr: c.Addr}
+	var to []string
+	if acct, err := e.d.Directory.Lookup(ctx, r.User); err == nil && acct != nil && acct.Mail != "" {
+		to = append(to, acct.Mail)
+	}
+	if r.Email != "" && !strings.EqualFold(r.Email, firstOr(to)) {
+		to = append(to, r.Email)
+	}
+	for _, addr := range to {
+		if err := e.d.Sender.Send(ctx, notify.Notification(addr, ev, e.cfg.Org)); err != nil {
+			e.d.Log.Error("queue notification", "user", r.User, "err", err)
+		}
+	}
+	return t.view(e.cooldown), nil
+}
+
+func firstOr(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func (e *Engine) audit(ctx context.Context, kind, user string, c Client, detail string) {
+	ev := account.Event{At: e.now(), Kind: kind, UserID: user, ClientAddr: c.Addr, UserAgent: c.UserAgent, Detail: detail}
+	e.d.Log.Info("audit", "event", kind, "user", user, "client", c.Addr, "detail", detail)
+	if err := e.d.Auditor.Record(context.WithoutCancel(ctx), ev); err != nil {
+		e.d.Log.Error("record audit event", "event", kind, "user", user, "err", err)
+	}
+}

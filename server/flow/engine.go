@@ -1,0 +1,261 @@
+// Package flow is the flow engine: the state machine of a reset or unlock,
+// the rules of each verification method, one-time codes and the throttles.
+// It is pure logic: it does no I/O of its own, takes its clock and its
+// randomness from the caller, and reaches the directory, the store, the
+// short-lived state and the senders only through the interfaces in deps.go,
+// so tests drive it without a network.
+//
+//	start ──(user id + captcha)──▶ choose_intent ──(reset|unlock)──▶ verify
+//	verify ──(required methods passed)──▶ new_password (reset)
+//	                                 └──▶ done (unlock: unlocked at once)
+//	new_password ──(policy ok, directory accepts)──▶ done
+//	any state ──(expiry, cancel)──▶ gone (flow_missing)
+package flow
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/canon"
+	"github.com/sspr-portal/sspr/server/notify"
+)
+
+// Limit is a count allowed in a fixed window.
+type Limit struct {
+	Max    int
+	Window time.Duration
+}
+
+// Config is the engine's configuration; see sspr.example.toml for the
+// meaning of each value and why its default was chosen.
+type Config struct {
+	Lifetime           time.Duration
+	Methods            []api.Kind // enabled, in the order offered
+	Required           int
+	QuestionsAsked     int
+	RevealUnregistered bool
+	DefaultDomain      string
+	PhoneRegion        string
+
+	CodeDigits      int
+	CodeLifetime    time.Duration
+	CodeMaxTries    int
+	EmailCooldown   time.Duration
+	SMSCooldown     time.Duration
+	MaxSendsPerHour int
+
+	AccountFailures         Limit // failed codes or answers
+	AccountIdentityFailures Limit // typed phone numbers that don't match
+	AccountBlock            time.Duration
+	AccountStarts           Limit
+	AddressStarts           Limit
+	AddressFailures         Limit
+
+	Org notify.Org
+}
+
+// DefaultConfig is the configuration of SECURITY.md's defaults.
+func DefaultConfig() Config {
+	return Config{
+		Lifetime: 15 * time.Minute, Methods: []api.Kind{api.KindEmail, api.KindSMS, api.KindQuestions},
+		Required: 2, QuestionsAsked: 3, DefaultDomain: "example.edu", PhoneRegion: "GB",
+		CodeDigits: 8, CodeLifetime: 10 * time.Minute, CodeMaxTries: 5,
+		EmailCooldown: time.Minute, SMSCooldown: 2 * time.Minute, MaxSendsPerHour: 5,
+		AccountFailures:         Limit{5, time.Hour},
+		AccountIdentityFailures: Limit{5, 24 * time.Hour},
+		AccountBlock:            24 * time.Hour,
+		AccountStarts:           Limit{20, time.Hour},
+		AddressStarts:           Limit{300, 10 * time.Minute},
+		AddressFailures:         Limit{1000, time.Hour},
+		Org:                     notify.Org{Name: "Example University"},
+	}
+}
+
+// Deps are what the engine works through.
+type Deps struct {
+	Directory     Directory
+	Registrations Registrations
+	Auditor       Auditor
+	Sender        Sender
+	Hasher        Hasher
+	Policy        PasswordPolicy
+	Catalog       Catalog
+	State         State
+	// Now is the clock; Rand the source of every random choice and code.
+	Now  func() time.Time
+	Rand io.Reader
+	// CodeKey keys the hash of one-time codes and the decoys' fake hints.
+	CodeKey []byte
+	// DummyHash is an argon2id hash made with the live parameters: decoy
+	// answers are checked against it so a decoy costs the same time.
+	DummyHash string
+	Log       *slog.Logger
+}
+
+// Client is who is calling: for per-address throttles and the audit.
+type Client struct {
+	Addr      string
+	UserAgent string
+}
+
+// Engine runs flows.
+type Engine struct {
+	cfg Config
+	d   Deps
+}
+
+// New returns an engine.
+func New(cfg Config, d Deps) (*Engine, error) {
+	switch {
+	case cfg.Required < 1 || cfg.Required > len(cfg.Methods):
+		return nil, fmt.Errorf("flow: required methods %d with %d enabled", cfg.Required, len(cfg.Methods))
+	case len(d.CodeKey) < 32:
+		return nil, errors.New("flow: code key shorter than 32 bytes")
+	case cfg.CodeDigits < 6 || cfg.CodeDigits > 10:
+		return nil, errors.New("flow: code digits must be 6 to 10")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{cfg: cfg, d: d}, nil
+}
+
+// Errors the engine returns. Each is an *api.Error so the HTTP layer maps
+// it by its code alone.
+var (
+	errFlowMissing = &api.Error{Code: api.CodeFlowMissing, Message: "Your session has ended or expired. Start again."}
+	errAlreadyDone = &api.Error{Code: api.CodeWrongState, Message: "This has already been done. Start again if you need to."}
+)
+
+func wrongState(msg string) *api.Error { return &api.Error{Code: api.CodeWrongState, Message: msg} }
+
+func unavailable(err error) error {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", &api.Error{Code: api.CodeDirectoryUnavailable,
+		Message: "The service is not available right now. Try again in a few minutes."}, err)
+}
+
+func flowKey(id string) string { return "flow:" + id }
+
+func (e *Engine) now() time.Time { return e.d.Now().UTC() }
+
+func (e *Engine) randomID() (string, error) {
+	b := make([]byte, 24)
+	if _, err := io.ReadFull(e.d.Rand, b); err != nil {
+		return "", fmt.Errorf("random id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func (e *Engine) cooldown(k api.Kind) time.Duration {
+	if k == api.KindSMS {
+		return e.cfg.SMSCooldown
+	}
+	return e.cfg.EmailCooldown
+}
+
+// Start begins a flow for the user id as typed. The CAPTCHA is checked by
+// the caller first. Unknown and unregistered users get a decoy flow that
+// looks the same (rule 1), unless RevealUnregistered is set.
+func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow, error) {
+	user, err := canon.UserID(rawUser, e.cfg.DefaultDomain)
+	if err != nil {
+		return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: err.Error()}
+	}
+	if err := e.checkBlocks(ctx, user, c); err != nil {
+		return api.Flow{}, err
+	}
+	if err := e.count(ctx, "starts:addr:"+c.Addr, e.cfg.AddressStarts); err != nil {
+		return api.Flow{}, err
+	}
+	if err := e.count(ctx, "starts:user:"+user, e.cfg.AccountStarts); err != nil {
+		return api.Flow{}, err
+	}
+	acct, err := e.d.Directory.Lookup(ctx, user)
+	if err != nil {
+		return api.Flow{}, unavailable(fmt.Errorf("look up account: %w", err))
+	}
+	var reg *account.Registration
+	if acct != nil && !acct.Disabled {
+		if reg, err = e.d.Registrations.Registration(ctx, acct.ID); err != nil {
+			return api.Flow{}, unavailable(fmt.Errorf("read registration: %w", err))
+		}
+	}
+	id, err := e.randomID()
+	if err != nil {
+		return api.Flow{}, err
+	}
+	now := e.now()
+	r := &record{ID: id, User: user, State: api.StateChooseIntent, Required: e.cfg.Required,
+		Created: now, Expires: now.Add(e.cfg.Lifetime)}
+	if reg == nil || (!reg.HasEmail() && !reg.HasPhone() && !reg.HasQuestions(e.cfg.QuestionsAsked)) {
+		if e.cfg.RevealUnregistered {
+			return api.Flow{}, &api.Error{Code: api.CodeNotRegistered,
+				Message: "You haven't registered for self-service password reset, so you can't reset or unlock your password here. Contact the service desk."}
+		}
+		if err := e.fillDecoy(r); err != nil {
+			return api.Flow{}, err
+		}
+	} else if err := e.fillMethods(r, reg); err != nil {
+		return api.Flow{}, err
+	}
+	if err := e.save(ctx, r); err != nil {
+		return api.Flow{}, err
+	}
+	return r.view(e.cooldown), nil
+}
+
+func (e *Engine) enabled(k api.Kind) bool { return slices.Contains(e.cfg.Methods, k) }
+
+func (e *Engine) fillMethods(r *record, reg *account.Registration) error {
+	for _, k := range e.cfg.Methods {
+		switch {
+		case k == api.KindEmail && reg.HasEmail():
+			r.Email = reg.Email
+			r.Methods = append(r.Methods, method{Kind: k, Hint: canon.MaskEmail(reg.Email)})
+		case k == api.KindSMS && reg.HasPhone():
+			r.Phone = reg.Phone
+			r.Methods = append(r.Methods, method{Kind: k, Hint: canon.MaskPhone(reg.Phone)})
+		case k == api.KindQuestions && reg.HasQuestions(e.cfg.QuestionsAsked):
+			ids := make([]string, 0, len(reg.Answers))
+			for _, a := range reg.Answers {
+				if _, ok := e.d.Catalog.Text(a.QuestionID); ok {
+					ids = append(ids, a.QuestionID)
+				}
+			}
+			if len(ids) < e.cfg.QuestionsAsked {
+				continue
+			}
+			drawn, err := draw(e.d.Rand, ids, e.cfg.QuestionsAsked)
+			if err != nil {
+				return err
+			}
+			r.Questions = drawn
+			r.Methods = append(r.Methods, method{Kind: k, Count: len(drawn)})
+		}
+	}
+	return nil
+}
+
+// now returns hex-free bytes of HMAC(CodeKey, parts...), the decoys' seed.
+func (e *Engine) mac(parts ...string) []byte {
+	h := hmac.New(sha256.New, e.d.CodeKey)
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return h.Sum(nil)
+}

@@ -1,0 +1,648 @@
+package flow_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/flow"
+)
+
+var ctx = context.Background()
+
+func TestReset(t *testing.T) {
+	tests := []struct {
+		name  string
+		pass  func(h *harness, t *testing.T, f api.Flow) api.Flow
+		kinds string
+	}{
+		{"EmailAndSMS", func(h *harness, t *testing.T, f api.Flow) api.Flow {
+			f = h.passEmail(t, f, "alice.alt@example.net")
+			return h.passSMS(t, f, "07700 900123", "+447700900123")
+		}, "email,sms"},
+		{"EmailAndQuestions", func(h *harness, t *testing.T, f api.Flow) api.Flow {
+			f = h.passQuestions(t, f, "  Blue   FOX ")
+			return h.passEmail(t, f, "alice.alt@example.net")
+		}, "email,questions"},
+		{"SMSAndQuestions", func(h *harness, t *testing.T, f api.Flow) api.Flow {
+			f = h.passSMS(t, f, "+44 7700 900123", "+447700900123")
+			return h.passQuestions(t, f, "blue fox")
+		}, "sms,questions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			f := h.start(t, " Alice ", api.IntentReset)
+			if f.State != api.StateVerify || methodKinds(f) != "email,sms,questions" || f.Required != 2 {
+				t.Fatalf("flow after intent = %+v", f)
+			}
+			first := f.ID
+			f = tt.pass(h, t, f)
+			if f.State != api.StateNewPassword {
+				t.Fatalf("state = %s, want new_password", f.State)
+			}
+			if f.ID == first {
+				t.Fatal("the flow id was not renewed when identity was proven")
+			}
+			if _, err := h.e.Current(ctx, first); code(err) != api.CodeFlowMissing {
+				t.Fatalf("old id still works: %v", err)
+			}
+			f = ok(t)(h.e.SetPassword(ctx, f.ID, "A-Brand-New-Password-9", client))
+			if f.State != api.StateDone {
+				t.Fatalf("state = %s, want done", f.State)
+			}
+			if _, pw := h.dir.get(alice); pw != "A-Brand-New-Password-9" {
+				t.Fatalf("directory password = %q", pw)
+			}
+			// Notified at both addresses, without the password.
+			var to []string
+			for _, m := range h.out.all() {
+				if m.Code == "" {
+					to = append(to, m.To)
+					if strings.Contains(m.Body, "A-Brand-New-Password-9") {
+						t.Fatal("the notification contains the password")
+					}
+				}
+			}
+			if !slices.Equal(to, []string{alice, "alice.alt@example.net"}) {
+				t.Fatalf("notified %v", to)
+			}
+			if got := h.audit.kinds(); !slices.Equal(got, []string{account.EventPasswordReset + ":" + alice}) {
+				t.Fatalf("audit = %v", got)
+			}
+			if ev := h.audit.events[0]; ev.Detail != "methods="+tt.kinds || ev.ClientAddr != client.Addr || ev.UserAgent != client.UserAgent {
+				t.Fatalf("audit event = %+v", ev)
+			}
+			// Double submit or Back after success: already done, no change.
+			_, err := h.e.SetPassword(ctx, f.ID, "Another-New-Password-9", client)
+			wantCode(t, err, api.CodeWrongState)
+			if _, pw := h.dir.get(alice); pw != "A-Brand-New-Password-9" {
+				t.Fatal("a second submit changed the password")
+			}
+			if f := ok(t)(h.e.Current(ctx, f.ID)); f.State != api.StateDone {
+				t.Fatalf("after done, current = %s", f.State)
+			}
+		})
+	}
+}
+
+func TestUnlock(t *testing.T) {
+	h := newHarness(t)
+	f := h.start(t, "bob", api.IntentUnlock)
+	if methodKinds(f) != "email,sms" {
+		t.Fatalf("methods = %s", methodKinds(f))
+	}
+	f = h.passEmail(t, f, "bob.alt@example.net")
+	if f.State != api.StateVerify {
+		t.Fatalf("unlocked after one method: %s", f.State)
+	}
+	if a, _ := h.dir.get(bob); !a.Locked {
+		t.Fatal("unlocked after one method")
+	}
+	f = h.passSMS(t, f, "+447700900456", "+447700900456")
+	if f.State != api.StateDone {
+		t.Fatalf("state = %s, want done at once", f.State)
+	}
+	if a, pw := h.dir.get(bob); a.Locked || pw != "" {
+		t.Fatalf("after unlock: locked=%v password changed=%v", a.Locked, pw != "")
+	}
+	if got := h.audit.kinds(); !slices.Equal(got, []string{account.EventAccountUnlocked + ":" + bob}) {
+		t.Fatalf("audit = %v", got)
+	}
+}
+
+func TestUnlockOfAnAccountThatIsNotLockedLooksTheSame(t *testing.T) {
+	h := newHarness(t)
+	f := h.start(t, alice, api.IntentUnlock)
+	f = h.passEmail(t, f, "alice.alt@example.net")
+	f = h.passQuestions(t, f, "blue fox")
+	if f.State != api.StateDone {
+		t.Fatalf("state = %s", f.State)
+	}
+}
+
+func TestResetAlsoUnlocks(t *testing.T) {
+	h := newHarness(t)
+	f := h.start(t, bob, api.IntentReset)
+	f = h.passEmail(t, f, "bob.alt@example.net")
+	f = h.passSMS(t, f, "07700900456", "+447700900456")
+	ok(t)(h.e.SetPassword(ctx, f.ID, "Bobs-New-Password-22", client))
+	if a, _ := h.dir.get(bob); a.Locked {
+		t.Fatal("still locked after a reset")
+	}
+}
+
+// TestStatesAndActions drives every action in every state and checks what
+// each is allowed to do.
+func TestStatesAndActions(t *testing.T) {
+	type action struct {
+		name string
+		do   func(h *harness, id string) error
+	}
+	actions := []action{
+		{"intent", func(h *harness, id string) error { _, err := h.e.ChooseIntent(ctx, id, api.IntentReset); return err }},
+		{"email/send", func(h *harness, id string) error {
+			_, err := h.e.SendCode(ctx, id, api.KindEmail, "", client)
+			return err
+		}},
+		{"email/verify", func(h *harness, id string) error {
+			_, err := h.e.VerifyCode(ctx, id, api.KindEmail, "12345678", client)
+			return err
+		}},
+		{"sms/send", func(h *harness, id string) error {
+			_, err := h.e.SendCode(ctx, id, api.KindSMS, "+447700900123", client)
+			return err
+		}},
+		{"sms/verify", func(h *harness, id string) error {
+			_, err := h.e.VerifyCode(ctx, id, api.KindSMS, "12345678", client)
+			return err
+		}},
+		{"questions", func(h *harness, id string) error { _, err := h.e.Questions(ctx, id); return err }},
+		{"questions/verify", func(h *harness, id string) error {
+			_, err := h.e.VerifyAnswers(ctx, id, map[string]string{"q1": "x", "q2": "x", "q3": "x"}, client)
+			return err
+		}},
+		{"password", func(h *harness, id string) error {
+			_, err := h.e.SetPassword(ctx, id, "A-Brand-New-Password-9", client)
+			return err
+		}},
+		{"current", func(h *harness, id string) error { _, err := h.e.Current(ctx, id); return err }},
+		{"cancel", func(h *harness, id string) error { return h.e.Cancel(ctx, id) }},
+	}
+	// Each state, reached for alice, and the code each action must give
+	// ("" = allowed; "?" = allowed but the answer depends on the input,
+	// so only "not wrong_state and not flow_missing" is checked).
+	states := []struct {
+		name  string
+		reach func(h *harness, t *testing.T) string
+		want  map[string]api.Code
+	}{
+		{"none", func(h *harness, t *testing.T) string { return "" }, map[string]api.Code{
+			"intent": api.CodeFlowMissing, "email/send": api.CodeFlowMissing, "email/verify": api.CodeFlowMissing,
+			"sms/send": api.CodeFlowMissing, "sms/verify": api.CodeFlowMissing, "questions": api.CodeFlowMissing,
+			"questions/verify": api.CodeFlowMissing, "password": api.CodeFlowMissing, "current": api.CodeFlowMissing,
+			"cancel": api.CodeFlowMissing}},
+		{"choose_intent", func(h *harness, t *testing.T) string { return ok(t)(h.e.Start(ctx, alice, client)).ID }, map[string]api.Code{
+			"intent": "", "email/send": api.CodeWrongState, "email/verify": api.CodeWrongState,
+			"sms/send": api.CodeWrongState, "sms/verify": api.CodeWrongState, "questions": api.CodeWrongState,
+			"questions/verify": api.CodeWrongState, "password": api.CodeWrongState, "current": "", "cancel": ""}},
+		{"verify", func(h *harness, t *testing.T) string { return h.start(t, alice, api.IntentReset).ID }, map[string]api.Code{
+			"intent": "", "email/send": "", "email/verify": api.CodeCodeExpired,
+			"sms/send": "", "sms/verify": api.CodeCodeExpired, "questions": "",
+			"questions/verify": "?", "password": api.CodeWrongState, "current": "", "cancel": ""}},
+		{"verify, email passed", func(h *harness, t *testing.T) string {
+			return h.passEmail(t, h.start(t, alice, api.IntentReset), "alice.alt@example.net").ID
+		}, map[string]api.Code{
+			"intent": "", "email/send": api.CodeWrongState, "email/verify": api.CodeWrongState,
+			"sms/send": "", "sms/verify": api.CodeCodeExpired, "questions": "",
+			"questions/verify": "?", "password": api.CodeWrongState, "current": "", "cancel": ""}},
+		{"new_password", func(h *harness, t *testing.T) string {
+			f := h.passEmail(t, h.start(t, alice, api.IntentReset), "alice.alt@example.net")
+			return h.passQuestions(t, f, "blue fox").ID
+		}, map[string]api.Code{
+			"intent": api.CodeWrongState, "email/send": api.CodeWrongState, "email/verify": api.CodeWrongState,
+			"sms/send": api.CodeWrongState, "sms/verify": api.CodeWrongState, "questions": api.CodeWrongState,
+			"questions/verify": api.CodeWrongState, "password": "", "current": "", "cancel": ""}},
+		{"done", func(h *harness, t *testing.T) string {
+			f := h.passEmail(t, h.start(t, alice, api.IntentReset), "alice.alt@example.net")
+			f = h.passQuestions(t, f, "blue fox")
+			return ok(t)(h.e.SetPassword(ctx, f.ID, "A-First-New-Password-1", client)).ID
+		}, map[string]api.Code{
+			"intent": api.CodeWrongState, "email/send": api.CodeWrongState, "email/verify": api.CodeWrongState,
+			"sms/send": api.CodeWrongState, "sms/verify": api.CodeWrongState, "questions": api.CodeWrongState,
+			"questions/verify": api.CodeWrongState, "password": api.CodeWrongState, "current": "", "cancel": ""}},
+		{"expired", func(h *harness, t *testing.T) string {
+			id := h.start(t, alice, api.IntentReset).ID
+			h.clock.Advance(15 * time.Minute)
+			return id
+		}, map[string]api.Code{
+			"intent": api.CodeFlowMissing, "email/send": api.CodeFlowMissing, "email/verify": api.CodeFlowMissing,
+			"sms/send": api.CodeFlowMissing, "sms/verify": api.CodeFlowMissing, "questions": api.CodeFlowMissing,
+			"questions/verify": api.CodeFlowMissing, "password": api.CodeFlowMissing, "current": api.CodeFlowMissing,
+			"cancel": api.CodeFlowMissing}},
+	}
+	for _, st := range states {
+		for _, a := range actions {
+			t.Run(st.name+"/"+a.name, func(t *testing.T) {
+				h := newHarness(t)
+				id := st.reach(h, t)
+				want, listed := st.want[a.name]
+				if !listed {
+					t.Fatalf("no expectation for %s in %s", a.name, st.name)
+				}
+				err := a.do(h, id)
+				if want == "?" {
+					if c := code(err); c == api.CodeWrongState || c == api.CodeFlowMissing {
+						t.Fatalf("refused in this state: %v", err)
+					}
+					return
+				}
+				wantCode(t, err, want)
+			})
+		}
+	}
+}
+
+func TestUnknownAndUnregisteredUsersLookLikeRegisteredOnes(t *testing.T) {
+	for _, user := range []string{"nobody@example.edu", carol} {
+		t.Run(user, func(t *testing.T) {
+			h := newHarness(t)
+			f := h.start(t, user, api.IntentReset)
+			if methodKinds(f) != "email,sms,questions" || f.State != api.StateVerify || f.Required != 2 {
+				t.Fatalf("decoy flow = %+v", f)
+			}
+			for _, m := range f.Methods[:2] {
+				if m.Hint == "" || !strings.Contains(m.Hint, "•") {
+					t.Fatalf("decoy hint %q", m.Hint)
+				}
+			}
+			// The same hints every time, as for a real account.
+			again := h.start(t, user, api.IntentReset)
+			if again.Methods[0].Hint != f.Methods[0].Hint || again.Methods[1].Hint != f.Methods[1].Hint {
+				t.Fatal("decoy hints change between flows")
+			}
+			f = ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
+			if !f.Methods[0].CodeSent {
+				t.Fatal("decoy email send does not look sent")
+			}
+			if n := len(h.out.all()); n != 0 {
+				t.Fatalf("a decoy flow sent %d messages", n)
+			}
+			_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, "12345678", client)
+			wantCode(t, err, api.CodeCodeInvalid)
+			_, err = h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client)
+			wantCode(t, err, api.CodePhoneMismatch)
+			qs, err := h.e.Questions(ctx, f.ID)
+			if err != nil || len(qs) != 3 {
+				t.Fatalf("decoy questions = %v, %v", qs, err)
+			}
+			answers := map[string]string{}
+			for _, q := range qs {
+				answers[q.ID] = "blue fox"
+			}
+			_, err = h.e.VerifyAnswers(ctx, f.ID, answers, client)
+			wantCode(t, err, api.CodeAnswersInvalid)
+		})
+	}
+}
+
+func TestDecoyQuestionsComeFromAStableFive(t *testing.T) {
+	h := newHarness(t, func(c *flow.Config) { c.AccountStarts.Max = 100 })
+	seen := map[string]bool{}
+	for range 30 {
+		f := h.start(t, "nobody", api.IntentReset)
+		qs, err := h.e.Questions(ctx, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range qs {
+			seen[q.ID] = true
+		}
+	}
+	if len(seen) != 5 {
+		t.Fatalf("a decoy showed %d distinct questions over 30 flows, a real account would show 5", len(seen))
+	}
+}
+
+func TestRevealUnregistered(t *testing.T) {
+	h := newHarness(t, func(c *flow.Config) { c.RevealUnregistered = true })
+	_, err := h.e.Start(ctx, carol, client)
+	wantCode(t, err, api.CodeNotRegistered)
+	_, err = h.e.Start(ctx, "nobody", client)
+	wantCode(t, err, api.CodeNotRegistered)
+	ok(t)(h.e.Start(ctx, alice, client))
+}
+
+func TestStartRefusesBadUserIDs(t *testing.T) {
+	h := newHarness(t)
+	for _, u := range []string{"", "   ", "al\x00ice", "alice\r\nBcc: x", "al\u202eice", strings.Repeat("a", 257), "a@b@c"} {
+		_, err := h.e.Start(ctx, u, client)
+		wantCode(t, err, api.CodeBadRequest)
+		if strings.TrimSpace(u) != "" && strings.Contains(err.Error(), u) {
+			t.Fatalf("the error echoes the input: %v", err)
+		}
+	}
+}
+
+func TestDaveHasOneMethodAndCannotFinish(t *testing.T) {
+	h := newHarness(t)
+	f := h.start(t, dave, api.IntentReset)
+	if methodKinds(f) != "email" || f.Required != 2 {
+		t.Fatalf("flow = %+v", f)
+	}
+	f = h.passEmail(t, f, "dave.alt@example.net")
+	if f.State != api.StateVerify {
+		t.Fatalf("one method was enough: %s", f.State)
+	}
+	_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client)
+	wantCode(t, err, api.CodeMethodUnavailable)
+	_, err = h.e.Questions(ctx, f.ID)
+	wantCode(t, err, api.CodeMethodUnavailable)
+}
+
+func TestCodes(t *testing.T) {
+	t.Run("EightDigitsOneUse", func(t *testing.T) {
+		h := newHarness(t)
+		f := h.start(t, alice, api.IntentReset)
+		ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
+		c := h.out.lastCode(t, "alice.alt@example.net")
+		if len(c) != 8 || strings.Trim(c, "0123456789") != "" {
+			t.Fatalf("code %q", c)
+		}
+		ok(t)(h.e.VerifyCode(ctx, f.ID, api.KindEmail, c[:4]+" "+c[4:], client))
+		_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, c, client)
+		wantCode(t, err, api.CodeWrongState) // replay: the method is done, nothing changes
+	})
+	t.Run("ExpiresAfterTenMinutes", func(t *testing.T) {
+		h := newHarness(t)
+		f := h.start(t, alice, api.IntentReset)
+		ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
+		h.clock.Advance(10 * time.Minute)
+		_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, h.out.lastCode(t, "alice.alt@example.net"), client)
+		wantCode(t, err, api.CodeCodeExpired)
+	})
+	t.Run("FiveTries", func(t *testing.T) {
+		h := newHarness(t, func(c *flow.Config) { c.AccountFailures.Max = 100 })
+		f := h.start(t, alice, api.IntentReset)
+		ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
+		good := h.out.lastCode(t, "alice.alt@example.net")
+		bad := "00000000"
+		if bad == good {
+			bad = "11111111"
+		}
+		for i := 4; i >= 1; i-- {
+			_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, bad, client)
+			wantCode(t, err, api.CodeCodeInvalid)
+			if left := *err.(*api.Error).TriesLeft; left != i {
+				t.Fatalf("tries left = %d, want %d", left, i)
+			}
+		}
+		_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, bad, client)
+		wantCode(t, err, api.CodeCodeExpired)
+		_, err = h.e.VerifyCode(ctx, f.ID, api.KindEmail, good, client)
+		wantCode(t, err, api.CodeCodeExpired)
+	})
+	t.Run("ANewCodeReplacesTheOld", func(t *testing.T) {
+		h := newHarness(t)
+		f := h.start(t, alice, api.IntentReset)
+		ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
+		old := h.out.lastCode(t, "alice.alt@example.net")
+		h.clock.Advance(time.Minute)
+		ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
+		if h.out.lastCode(t, "alice.alt@example.net") == old {
+			t.Skip("the new code happened to equal the old one (1 in 10^8)")
+		}
+		_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, old, client)
+		wantCode(t, err, api.CodeCodeInvalid)
+	})
+	t.Run("BoundToItsFlowAndUser", func(t *testing.T) {
+		h := newHarness(t)
+		fa := h.start(t, alice, api.IntentReset)
+		fb := h.start(t, bob, api.IntentReset)
+		ok(t)(h.e.SendCode(ctx, fa.ID, api.KindEmail, "", client))
+		ok(t)(h.e.SendCode(ctx, fb.ID, api.KindEmail, "", client))
+		_, err := h.e.VerifyCode(ctx, fb.ID, api.KindEmail, h.out.lastCode(t, "alice.alt@example.net"), client)
+		wantCode(t, err, api.CodeCodeInvalid)
+	})
+	t.Run("MalformedIsBadRequest", func(t *testing.T) {
+		h := newHarness(t)
+		f := h.start(t, alice, api.IntentReset)
+		for _, c := range []string{"", "1234", "123456789", "abcdefgh", "１２３４５６７８"} {
+			_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, c, client)
+			wantCode(t, err, api.CodeBadRequest)
+		}
+	})
+}
+
+func TestSMSNeedsTheFullNumber(t *testing.T) {
+	h := newHarness(t)
+	f := h.start(t, alice, api.IntentReset)
+	for _, typed := range []string{"+447700900124", "900123", "+15555550123"} {
+		_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, typed, client)
+		wantCode(t, err, api.CodePhoneMismatch)
+	}
+	_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, "not a number", client)
+	wantCode(t, err, api.CodeBadRequest)
+	if n := len(h.out.all()); n != 0 {
+		t.Fatalf("%d texts sent before the number matched", n)
+	}
+	ok(t)(h.e.SendCode(ctx, f.ID, api.KindSMS, "(0)7700 900 123", client))
+}
+
+func TestCooldownsAndSendLimits(t *testing.T) {
+	h := newHarness(t)
+	f := h.start(t, alice, api.IntentReset)
+	ok(t)(h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client))
+	h.clock.Advance(time.Minute)
+	_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client)
+	wantCode(t, err, api.CodeThrottled)
+	if s := err.(*api.Error).RetryAfterSeconds; s != 60 {
+		t.Fatalf("retry after %d s, want 60", s)
+	}
+	// The cool-down is the account's, not the flow's.
+	g := h.start(t, alice, api.IntentReset)
+	_, err = h.e.SendCode(ctx, g.ID, api.KindSMS, "+447700900123", client)
+	wantCode(t, err, api.CodeThrottled)
+	h.clock.Advance(time.Minute)
+	f = ok(t)(h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client))
+	if m := f.Methods[1]; !m.CodeSent || m.ResendAt == nil || !m.ResendAt.Equal(h.clock.Now().Add(2*time.Minute)) {
+		t.Fatalf("sms method = %+v", m)
+	}
+	// At most five sends an hour per channel.
+	for range 3 {
+		h.clock.Advance(2 * time.Minute)
+		ok(t)(h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client))
+	}
+	h.clock.Advance(2 * time.Minute)
+	_, err = h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client)
+	wantCode(t, err, api.CodeThrottled)
+}
+
+func TestFailuresAcrossFlowsBlockTheAccount(t *testing.T) {
+	h := newHarness(t)
+	n := 0
+	var err error
+	for n < 5 {
+		f := h.start(t, alice, api.IntentReset)
+		ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
+		h.clock.Advance(time.Minute) // past the e-mail cool-down
+		for range 2 {
+			if n == 5 {
+				break
+			}
+			_, err = h.e.VerifyCode(ctx, f.ID, api.KindEmail, "00000001", client)
+			n++
+		}
+	}
+	wantCode(t, err, api.CodeThrottled) // the fifth failure starts the block
+	if s := err.(*api.Error).RetryAfterSeconds; s != 24*3600 {
+		t.Fatalf("blocked for %d s", s)
+	}
+	if got := h.audit.kinds(); !slices.Contains(got, account.EventBlocked+":"+alice) {
+		t.Fatalf("audit = %v", got)
+	}
+	_, err = h.e.Start(ctx, "ALICE@example.edu", client)
+	wantCode(t, err, api.CodeThrottled)
+	h.clock.Advance(24 * time.Hour)
+	h.start(t, alice, api.IntentReset)
+}
+
+func TestPhoneMismatchesBlockTheAccount(t *testing.T) {
+	h := newHarness(t)
+	var err error
+	for i := range 5 {
+		f := h.start(t, alice, api.IntentReset)
+		_, err = h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900999", client)
+		if i < 4 {
+			wantCode(t, err, api.CodePhoneMismatch)
+		}
+		h.clock.Advance(time.Hour) // identity checks count over 24 hours
+	}
+	wantCode(t, err, api.CodeThrottled)
+}
+
+func TestUnknownUsersAreBlockedAlike(t *testing.T) {
+	h := newHarness(t)
+	f := h.start(t, "nobody", api.IntentReset)
+	ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
+	var err error
+	for range 5 {
+		_, err = h.e.VerifyCode(ctx, f.ID, api.KindEmail, "12345678", client)
+	}
+	wantCode(t, err, api.CodeThrottled)
+	_, err = h.e.Start(ctx, "nobody", client)
+	wantCode(t, err, api.CodeThrottled)
+}
+
+func TestStartLimits(t *testing.T) {
+	t.Run("PerAccount", func(t *testing.T) {
+		h := newHarness(t)
+		for range 20 {
+			ok(t)(h.e.Start(ctx, alice, client))
+		}
+		_, err := h.e.Start(ctx, " Alice@Example.EDU ", client)
+		wantCode(t, err, api.CodeThrottled)
+		ok(t)(h.e.Start(ctx, bob, client))
+	})
+	t.Run("PerAddress", func(t *testing.T) {
+		h := newHarness(t, func(c *flow.Config) { c.AddressStarts = flow.Limit{Max: 3, Window: 10 * time.Minute} })
+		for _, u := range []string{alice, bob, carol} {
+			ok(t)(h.e.Start(ctx, u, client))
+		}
+		_, err := h.e.Start(ctx, dave, client)
+		wantCode(t, err, api.CodeThrottled)
+		ok(t)(h.e.Start(ctx, dave, flow.Client{Addr: "192.0.2.2"}))
+		h.clock.Advance(10 * time.Minute)
+		ok(t)(h.e.Start(ctx, dave, client))
+	})
+}
+
+func TestQuestionsAreThreeOfTheFiveAndFixed(t *testing.T) {
+	h := newHarness(t)
+	f := h.start(t, alice, api.IntentReset)
+	qs, err := h.e.Questions(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := h.e.Questions(ctx, f.ID)
+	if len(qs) != 3 || !slices.Equal(qs, again) {
+		t.Fatalf("questions %v then %v", qs, again)
+	}
+	seen := map[string]bool{}
+	for _, q := range qs {
+		if seen[q.ID] || !slices.Contains(questionIDs[:5], q.ID) || q.Text == "" {
+			t.Fatalf("question %+v", q)
+		}
+		seen[q.ID] = true
+	}
+	// A wrong answer to one fails them all, and they stay the same.
+	answers := map[string]string{qs[0].ID: "blue fox", qs[1].ID: "blue fox", qs[2].ID: "red fox"}
+	_, err = h.e.VerifyAnswers(ctx, f.ID, answers, client)
+	wantCode(t, err, api.CodeAnswersInvalid)
+	after, _ := h.e.Questions(ctx, f.ID)
+	if !slices.Equal(qs, after) {
+		t.Fatal("the questions changed after a wrong answer")
+	}
+	// Missing or foreign ids are a bad request, not a guess.
+	_, err = h.e.VerifyAnswers(ctx, f.ID, map[string]string{qs[0].ID: "blue fox", qs[1].ID: "blue fox", "q9": "x"}, client)
+	wantCode(t, err, api.CodeBadRequest)
+}
+
+func TestPasswordRefusals(t *testing.T) {
+	h := newHarness(t)
+	f := h.passEmail(t, h.start(t, alice, api.IntentReset), "alice.alt@example.net")
+	f = h.passQuestions(t, f, "blue fox")
+	_, err := h.e.SetPassword(ctx, f.ID, "short", client)
+	wantCode(t, err, api.CodePasswordPolicy)
+	if r := err.(*api.Error).Rules; len(r) != 1 || r[0].Code != api.RuleMinLength {
+		t.Fatalf("rules = %v", r)
+	}
+	_, err = h.e.SetPassword(ctx, f.ID, "Refused-By-Directory-1", client)
+	wantCode(t, err, api.CodePasswordPolicy)
+	if r := err.(*api.Error).Rules; len(r) != 1 || r[0].Code != api.RuleHistory {
+		t.Fatalf("rules = %v", r)
+	}
+	if got := ok(t)(h.e.Current(ctx, f.ID)); got.State != api.StateNewPassword {
+		t.Fatalf("state after refusals = %s", got.State)
+	}
+	h.dir.down = true
+	_, err = h.e.SetPassword(ctx, f.ID, "A-Brand-New-Password-9", client)
+	wantCode(t, err, api.CodeDirectoryUnavailable)
+	h.dir.down = false
+	if got := ok(t)(h.e.Current(ctx, f.ID)); got.State != api.StateNewPassword {
+		t.Fatalf("state after the directory failed = %s", got.State)
+	}
+	ok(t)(h.e.SetPassword(ctx, f.ID, "A-Brand-New-Password-9", client))
+}
+
+// TestParallelSubmissionsOfOneCode: of many submissions of one code at
+// once, exactly one succeeds (rule 6). Run with -race.
+func TestParallelSubmissionsOfOneCode(t *testing.T) {
+	for round := range 5 {
+		h := newHarness(t)
+		f := h.start(t, alice, api.IntentReset)
+		ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
+		c := h.out.lastCode(t, "alice.alt@example.net")
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range 32 {
+			wg.Go(func() {
+				<-start
+				if _, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, c, client); err == nil {
+					wins.Add(1)
+				} else if k := code(err); k != api.CodeWrongState && k != api.CodeThrottled && k != api.CodeCodeExpired {
+					t.Errorf("round %d: unexpected %v", round, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("round %d: %d successes, want exactly 1", round, wins.Load())
+		}
+	}
+}
+
+func TestCancel(t *testing.T) {
+	h := newHarness(t)
+	f := h.start(t, alice, api.IntentReset)
+	if err := h.e.Cancel(ctx, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.e.Current(ctx, f.ID)
+	wantCode(t, err, api.CodeFlowMissing)
+}
+
+func TestDirectoryDownAtStart(t *testing.T) {
+	h := newHarness(t)
+	h.dir.down = true
+	_, err := h.e.Start(ctx, alice, client)
+	wantCode(t, err, api.CodeDirectoryUnavailable)
+}

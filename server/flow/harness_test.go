@@ -1,0 +1,310 @@
+package flow_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/canon"
+	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/memstate"
+	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/secret"
+)
+
+// clock is a hand-set clock: the honest fake the engine is designed for.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// directory is an in-memory Directory that records what was done to it.
+type directory struct {
+	mu       sync.Mutex
+	accounts map[string]*account.Account
+	password map[string]string
+	refuse   string // a password the directory's own policy refuses
+	down     bool
+}
+
+func (d *directory) Lookup(ctx context.Context, id string) (*account.Account, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.down {
+		return nil, errors.New("directory down")
+	}
+	a, ok := d.accounts[id]
+	if !ok {
+		return nil, nil
+	}
+	cp := *a
+	return &cp, nil
+}
+
+func (d *directory) SetPassword(ctx context.Context, id, pw string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.down {
+		return errors.New("directory down")
+	}
+	if pw == d.refuse {
+		return &api.Error{Code: api.CodePasswordPolicy, Message: "refused", Rules: []api.Rule{{Code: api.RuleHistory, Message: "used before"}}}
+	}
+	d.password[id] = pw
+	return nil
+}
+
+func (d *directory) Unlock(ctx context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.down {
+		return errors.New("directory down")
+	}
+	d.accounts[id].Locked = false
+	return nil
+}
+
+func (d *directory) get(id string) (account.Account, string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return *d.accounts[id], d.password[id]
+}
+
+type registrations map[string]*account.Registration
+
+func (r registrations) Registration(ctx context.Context, id string) (*account.Registration, error) {
+	return r[id], nil
+}
+
+type outbox struct {
+	mu   sync.Mutex
+	msgs []notify.Message
+}
+
+func (o *outbox) Send(ctx context.Context, m notify.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.msgs = append(o.msgs, m)
+	return nil
+}
+
+func (o *outbox) all() []notify.Message {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.msgs)
+}
+
+// lastCode returns the code last sent to an address.
+func (o *outbox) lastCode(t *testing.T, to string) string {
+	t.Helper()
+	msgs := o.all()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].To == to && msgs[i].Code != "" {
+			return msgs[i].Code
+		}
+	}
+	t.Fatalf("no code sent to %s", to)
+	return ""
+}
+
+type auditor struct {
+	mu     sync.Mutex
+	events []account.Event
+}
+
+func (a *auditor) Record(ctx context.Context, e account.Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+	return nil
+}
+
+func (a *auditor) kinds() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var k []string
+	for _, e := range a.events {
+		k = append(k, e.Kind+":"+e.UserID)
+	}
+	return k
+}
+
+// policy refuses passwords shorter than 12 bytes: enough to prove the
+// engine reports a policy refusal; the real policy has its own tests.
+type policy struct{}
+
+func (policy) Check(pw string, _ *account.Account) []api.Rule {
+	if len(pw) < 12 {
+		return []api.Rule{{Code: api.RuleMinLength, Message: "Use at least 12 characters."}}
+	}
+	return nil
+}
+
+type catalog struct{}
+
+var questionIDs = []string{"q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10"}
+
+func (catalog) Text(id string) (string, bool) {
+	if slices.Contains(questionIDs, id) {
+		return "Question " + id + "?", true
+	}
+	return "", false
+}
+func (catalog) IDs() []string { return slices.Clone(questionIDs) }
+
+type harness struct {
+	e     *flow.Engine
+	clock *clock
+	state *memstate.Store
+	dir   *directory
+	regs  registrations
+	out   *outbox
+	audit *auditor
+	cfg   flow.Config
+}
+
+var cheap = secret.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+const (
+	alice = "alice@example.edu" // email, sms and questions
+	bob   = "bob@example.edu"   // locked; email and sms
+	carol = "carol@example.edu" // not registered
+	dave  = "dave@example.edu"  // email only
+)
+
+var client = flow.Client{Addr: "192.0.2.1", UserAgent: "test"}
+
+func newHarness(t *testing.T, tweak ...func(*flow.Config)) *harness {
+	t.Helper()
+	ctx := context.Background()
+	h := &harness{clock: &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}, out: &outbox{}, audit: &auditor{}}
+	h.state = memstate.New(h.clock.Now, 0)
+	hasher := secret.NewArgon2(cheap, 0)
+	hash := func(s string) string {
+		v, err := hasher.Hash(ctx, canon.Answer(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	confirmed := h.clock.Now().Add(-time.Hour)
+	var answers []account.Answer
+	for _, q := range questionIDs[:5] {
+		answers = append(answers, account.Answer{QuestionID: q, Hash: hash("blue fox")})
+	}
+	h.dir = &directory{password: map[string]string{}, refuse: "Refused-By-Directory-1", accounts: map[string]*account.Account{
+		alice: {ID: alice, DisplayName: "Alice Archer", Mail: alice},
+		bob:   {ID: bob, DisplayName: "Bob Baker", Mail: bob, Locked: true},
+		carol: {ID: carol, DisplayName: "Carol Clark", Mail: carol},
+		dave:  {ID: dave, DisplayName: "Dave Dunn", Mail: dave},
+	}}
+	h.regs = registrations{
+		alice: {UserID: alice, Email: "alice.alt@example.net", EmailConfirmed: confirmed, Phone: "+447700900123", PhoneConfirmed: confirmed, Answers: answers, AnswersConfirmed: confirmed},
+		bob:   {UserID: bob, Email: "bob.alt@example.net", EmailConfirmed: confirmed, Phone: "+447700900456", PhoneConfirmed: confirmed},
+		dave:  {UserID: dave, Email: "dave.alt@example.net", EmailConfirmed: confirmed},
+	}
+	h.cfg = flow.DefaultConfig()
+	for _, f := range tweak {
+		f(&h.cfg)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	e, err := flow.New(h.cfg, flow.Deps{
+		Directory: h.dir, Registrations: h.regs, Auditor: h.audit, Sender: h.out, Hasher: hasher,
+		Policy: policy{}, Catalog: catalog{}, State: h.state, Now: h.clock.Now, Rand: rand.Reader,
+		CodeKey: key, DummyHash: hash("dummy"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.e = e
+	return h
+}
+
+// code returns the error code of err, or "" for nil.
+func code(err error) api.Code {
+	if err == nil {
+		return ""
+	}
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return "not an api.Error: " + api.Code(err.Error())
+}
+
+// ok fails the test on an error: ok(t)(h.e.Start(...)).
+func ok(t *testing.T) func(api.Flow, error) api.Flow {
+	return func(f api.Flow, err error) api.Flow {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return f
+	}
+}
+
+func wantCode(t *testing.T, err error, want api.Code) {
+	t.Helper()
+	if got := code(err); got != want {
+		t.Fatalf("error = %v (code %q), want code %q", err, got, want)
+	}
+}
+
+// start begins a flow and chooses the intent.
+func (h *harness) start(t *testing.T, user string, in api.Intent) api.Flow {
+	t.Helper()
+	ctx := context.Background()
+	f := ok(t)(h.e.Start(ctx, user, client))
+	return ok(t)(h.e.ChooseIntent(ctx, f.ID, in))
+}
+
+func (h *harness) passEmail(t *testing.T, f api.Flow, alt string) api.Flow {
+	t.Helper()
+	ctx := context.Background()
+	f = ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
+	return ok(t)(h.e.VerifyCode(ctx, f.ID, api.KindEmail, h.out.lastCode(t, alt), client))
+}
+
+func (h *harness) passSMS(t *testing.T, f api.Flow, typed, e164 string) api.Flow {
+	t.Helper()
+	ctx := context.Background()
+	f = ok(t)(h.e.SendCode(ctx, f.ID, api.KindSMS, typed, client))
+	return ok(t)(h.e.VerifyCode(ctx, f.ID, api.KindSMS, h.out.lastCode(t, e164), client))
+}
+
+func (h *harness) passQuestions(t *testing.T, f api.Flow, answer string) api.Flow {
+	t.Helper()
+	ctx := context.Background()
+	qs, err := h.e.Questions(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string]string{}
+	for _, q := range qs {
+		answers[q.ID] = answer
+	}
+	return ok(t)(h.e.VerifyAnswers(ctx, f.ID, answers, client))
+}
+
+func methodKinds(f api.Flow) string {
+	var k []string
+	for _, m := range f.Methods {
+		k = append(k, string(m.Kind))
+	}
+	return strings.Join(k, ",")
+}

@@ -1,0 +1,116 @@
+package flow
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/sspr-portal/sspr/app/api"
+)
+
+// stateFinishing is held while the directory is being changed, so that a
+// double submit can't change the account twice. It is shown to clients as
+// new_password.
+const stateFinishing api.State = "finishing"
+
+// record is a flow as the State backend keeps it. Everything that decides
+// what the user may do lives here, server-side; the client holds only the id
+// (rule 15).
+type record struct {
+	ID string `json:"id"`
+	// User is the canonical user id as typed: the throttle key, whether or
+	// not an account has it.
+	User string `json:"user"`
+	// Decoy marks a flow for an unknown or unregistered user: it looks like
+	// any other, but nothing is ever sent and no method can pass.
+	Decoy    bool       `json:"decoy,omitempty"`
+	State    api.State  `json:"state"`
+	Intent   api.Intent `json:"intent,omitempty"`
+	Required int        `json:"required"`
+	Methods  []method   `json:"methods"`
+	// Email and Phone are the registered addresses (E.164 for Phone).
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	// PhoneMatched is set once the user has typed the full number.
+	PhoneMatched bool `json:"phone_matched,omitempty"`
+	// Questions are the ids drawn for this flow, fixed for its life.
+	Questions []string               `json:"questions,omitempty"`
+	Codes     map[api.Kind]*code     `json:"codes,omitempty"`
+	LastSent  map[api.Kind]time.Time `json:"last_sent,omitempty"`
+	Created   time.Time              `json:"created"`
+	Expires   time.Time              `json:"expires"`
+}
+
+type method struct {
+	Kind     api.Kind `json:"kind"`
+	Hint     string   `json:"hint,omitempty"`
+	Count    int      `json:"count,omitempty"`
+	Verified bool     `json:"verified,omitempty"`
+}
+
+// code is a one-time code: only its keyed hash is kept (rule 3).
+type code struct {
+	MAC     []byte    `json:"mac"`
+	Expires time.Time `json:"expires"`
+	Tries   int       `json:"tries"`
+}
+
+func (r *record) method(k api.Kind) *method {
+	i := slices.IndexFunc(r.Methods, func(m method) bool { return m.Kind == k })
+	if i < 0 {
+		return nil
+	}
+	return &r.Methods[i]
+}
+
+func (r *record) verifiedCount() int {
+	n := 0
+	for _, m := range r.Methods {
+		if m.Verified {
+			n++
+		}
+	}
+	return n
+}
+
+// view is the flow as the API shows it.
+func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
+	f := api.Flow{ID: r.ID, State: r.State, Intent: r.Intent, Required: r.Required, ExpiresAt: r.Expires, Methods: []api.Method{}}
+	if f.State == stateFinishing {
+		f.State = api.StateNewPassword
+	}
+	for _, m := range r.Methods {
+		am := api.Method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified}
+		if m.Kind != api.KindQuestions && !m.Verified {
+			am.CodeSent = r.Codes[m.Kind] != nil
+			if t, ok := r.LastSent[m.Kind]; ok {
+				at := t.Add(cooldown(m.Kind))
+				am.ResendAt = &at
+			}
+		}
+		f.Methods = append(f.Methods, am)
+	}
+	return f
+}
+
+// tombstone is what is left of a flow once it is done: enough to answer
+// "already done" to a double submit or the Back button (catalogue 30),
+// and no secret.
+func (r *record) tombstone() *record {
+	t := &record{ID: r.ID, User: r.User, State: api.StateDone, Intent: r.Intent, Required: r.Required,
+		Created: r.Created, Expires: r.Expires}
+	for _, m := range r.Methods {
+		t.Methods = append(t.Methods, method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified})
+	}
+	return t
+}
+
+func (r *record) encode() ([]byte, error) { return json.Marshal(r) }
+
+func decodeRecord(b []byte) (*record, error) {
+	var r record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

@@ -1,0 +1,596 @@
+package memstate_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sspr-portal/sspr/server/memstate"
+)
+
+// clock is a fake clock that only moves when told.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func mustNew(tb testing.TB, maxKeys int) (*memstate.Store, *clock) {
+	tb.Helper()
+	c := newClock()
+	return memstate.New(c.Now, maxKeys), c
+}
+
+func mustSet(tb testing.TB, s *memstate.Store, key, value string, ttl time.Duration) {
+	tb.Helper()
+	if err := s.Set(context.Background(), key, []byte(value), ttl); err != nil {
+		tb.Fatalf("Set(%q): %v", key, err)
+	}
+}
+
+func mustGet(tb testing.TB, s *memstate.Store, key string) []byte {
+	tb.Helper()
+	v, err := s.Get(context.Background(), key)
+	if err != nil {
+		tb.Fatalf("Get(%q): %v", key, err)
+	}
+	return v
+}
+
+func TestGetSetDelete(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a missing key is nil", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		if v := mustGet(t, s, "nope"); v != nil {
+			t.Fatalf("got %q, want nil", v)
+		}
+	})
+	t.Run("a value set is got back", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		mustSet(t, s, "k", "v", time.Minute)
+		if v := mustGet(t, s, "k"); string(v) != "v" {
+			t.Fatalf("got %q, want v", v)
+		}
+	})
+	t.Run("an empty value is not a missing one", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		mustSet(t, s, "k", "", time.Minute)
+		if v := mustGet(t, s, "k"); v == nil || len(v) != 0 {
+			t.Fatalf("got %#v, want empty non-nil", v)
+		}
+	})
+	t.Run("set replaces value and expiry", func(t *testing.T) {
+		s, c := mustNew(t, 0)
+		mustSet(t, s, "k", "old", time.Minute)
+		mustSet(t, s, "k", "new", time.Hour)
+		c.Advance(30 * time.Minute)
+		if v := mustGet(t, s, "k"); string(v) != "new" {
+			t.Fatalf("got %q, want new", v)
+		}
+	})
+	t.Run("delete removes, and a missing key is fine", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		mustSet(t, s, "k", "v", time.Minute)
+		for range 2 {
+			if err := s.Delete(ctx, "k"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if v := mustGet(t, s, "k"); v != nil {
+			t.Fatalf("got %q after delete", v)
+		}
+	})
+	t.Run("ErrTTL", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		for _, ttl := range []time.Duration{0, -time.Second} {
+			if err := s.Set(ctx, "k", []byte("v"), ttl); !errors.Is(err, memstate.ErrTTL) {
+				t.Errorf("Set ttl %v: err %v, want ErrTTL", ttl, err)
+			}
+			if _, err := s.Incr(ctx, "c", ttl); !errors.Is(err, memstate.ErrTTL) {
+				t.Errorf("Incr window %v: err %v, want ErrTTL", ttl, err)
+			}
+			err := s.Update(ctx, "u", func([]byte) ([]byte, time.Duration, error) { return []byte("x"), ttl, nil })
+			if !errors.Is(err, memstate.ErrTTL) {
+				t.Errorf("Update ttl %v: err %v, want ErrTTL", ttl, err)
+			}
+		}
+		if s.Len() != 0 {
+			t.Fatalf("Len %d after refused writes", s.Len())
+		}
+	})
+	t.Run("a done context is an error", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		dead, cancel := context.WithCancel(ctx)
+		cancel()
+		noop := func(cur []byte) ([]byte, time.Duration, error) { return cur, time.Minute, nil }
+		errs := map[string]error{}
+		_, errs["Get"] = s.Get(dead, "k")
+		errs["Set"] = s.Set(dead, "k", nil, time.Minute)
+		errs["Delete"] = s.Delete(dead, "k")
+		_, errs["Take"] = s.Take(dead, "k")
+		errs["Update"] = s.Update(dead, "k", noop)
+		_, errs["Incr"] = s.Incr(dead, "k", time.Minute)
+		errs["Ping"] = s.Ping(dead)
+		for op, err := range errs {
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: err %v, want context.Canceled", op, err)
+			}
+		}
+		if err := s.Ping(ctx); err != nil {
+			t.Errorf("Ping: %v", err)
+		}
+	})
+}
+
+// TestExpiry checks that every operation sees a key as gone from the moment
+// its ttl has passed, and as present one nanosecond before.
+func TestExpiry(t *testing.T) {
+	ctx := context.Background()
+	const ttl = 5 * time.Minute
+	// Each op reports whether it saw the key set to "1" by the test.
+	ops := []struct {
+		name string
+		seen func(t *testing.T, s *memstate.Store) bool
+	}{
+		{"Get", func(t *testing.T, s *memstate.Store) bool { return mustGet(t, s, "k") != nil }},
+		{"Take", func(t *testing.T, s *memstate.Store) bool {
+			v, err := s.Take(ctx, "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v != nil
+		}},
+		{"Update", func(t *testing.T, s *memstate.Store) bool {
+			var seen bool
+			err := s.Update(ctx, "k", func(cur []byte) ([]byte, time.Duration, error) {
+				seen = cur != nil
+				return cur, time.Minute, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return seen
+		}},
+		{"Incr", func(t *testing.T, s *memstate.Store) bool {
+			n, err := s.Incr(ctx, "k", time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n == 2
+		}},
+		{"Len", func(t *testing.T, s *memstate.Store) bool { return s.Len() == 1 }},
+	}
+	for _, op := range ops {
+		t.Run(op.name+" before expiry", func(t *testing.T) {
+			s, c := mustNew(t, 0)
+			mustSet(t, s, "k", "1", ttl)
+			c.Advance(ttl - time.Nanosecond)
+			if !op.seen(t, s) {
+				t.Fatal("key gone before its ttl")
+			}
+		})
+		t.Run(op.name+" at expiry", func(t *testing.T) {
+			s, c := mustNew(t, 0)
+			mustSet(t, s, "k", "1", ttl)
+			c.Advance(ttl)
+			if op.seen(t, s) {
+				t.Fatal("key seen at its ttl")
+			}
+		})
+	}
+	t.Run("Update sets a new expiry", func(t *testing.T) {
+		s, c := mustNew(t, 0)
+		mustSet(t, s, "k", "1", time.Minute)
+		err := s.Update(ctx, "k", func(cur []byte) ([]byte, time.Duration, error) {
+			return append(cur, '2'), time.Hour, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(59 * time.Minute)
+		if v := mustGet(t, s, "k"); string(v) != "12" {
+			t.Fatalf("got %q, want 12", v)
+		}
+		c.Advance(time.Minute)
+		if v := mustGet(t, s, "k"); v != nil {
+			t.Fatalf("got %q after the new ttl", v)
+		}
+	})
+}
+
+func TestCopies(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mustNew(t, 0)
+
+	in := []byte("abc")
+	if err := s.Set(ctx, "k", in, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	in[0] = 'X'
+	out := mustGet(t, s, "k")
+	out[1] = 'Y'
+	err := s.Update(ctx, "k", func(cur []byte) ([]byte, time.Duration, error) {
+		cur[2] = 'Z' // scribbling on cur and then failing must change nothing
+		return nil, 0, errors.New("changed my mind")
+	})
+	if err == nil {
+		t.Fatal("Update did not return fn's error")
+	}
+	var kept []byte
+	err = s.Update(ctx, "k", func(cur []byte) ([]byte, time.Duration, error) {
+		kept = cur
+		return cur, time.Minute, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept[0] = 'W' // fn's result was copied in too
+	if v := mustGet(t, s, "k"); string(v) != "abc" {
+		t.Fatalf("stored bytes changed by a caller: %q", v)
+	}
+	taken, err := s.Take(ctx, "k")
+	if err != nil || string(taken) != "abc" {
+		t.Fatalf("Take = %q, %v", taken, err)
+	}
+}
+
+func TestUpdate(t *testing.T) {
+	ctx := context.Background()
+	set := func(v string) func([]byte) ([]byte, time.Duration, error) {
+		return func([]byte) ([]byte, time.Duration, error) { return []byte(v), time.Minute, nil }
+	}
+	del := func([]byte) ([]byte, time.Duration, error) { return nil, 0, nil }
+	boom := errors.New("boom")
+	fail := func([]byte) ([]byte, time.Duration, error) { return []byte("no"), time.Minute, boom }
+	tests := []struct {
+		name    string
+		initial string // "" means missing
+		fn      func([]byte) ([]byte, time.Duration, error)
+		wantErr error
+		want    string // "" means missing
+	}{
+		{"creates a missing key", "", set("new"), nil, "new"},
+		{"replaces a value", "old", set("new"), nil, "new"},
+		{"nil deletes", "old", del, nil, ""},
+		{"nil on a missing key is a no-op", "", del, nil, ""},
+		{"an error changes nothing", "old", fail, boom, "old"},
+		{"an error creates nothing", "", fail, boom, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := mustNew(t, 0)
+			if tt.initial != "" {
+				mustSet(t, s, "k", tt.initial, time.Minute)
+			}
+			if err := s.Update(ctx, "k", tt.fn); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err %v, want %v", err, tt.wantErr)
+			}
+			got := mustGet(t, s, "k")
+			if tt.want == "" && got != nil || tt.want != "" && string(got) != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("a panic in fn leaves the store usable", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		func() {
+			defer func() { _ = recover() }()
+			_ = s.Update(ctx, "k", func([]byte) ([]byte, time.Duration, error) { panic("bug") })
+		}()
+		mustSet(t, s, "k", "v", time.Minute)
+	})
+}
+
+// TestUpdateAtomic has 64 goroutines increment one JSON counter; under -race
+// and with no lost update the total is exact.
+func TestUpdateAtomic(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mustNew(t, 0)
+	const workers, each = 64, 50
+	type counter struct{ N int }
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				err := s.Update(ctx, "n", func(cur []byte) ([]byte, time.Duration, error) {
+					var c counter
+					if cur != nil {
+						if err := json.Unmarshal(cur, &c); err != nil {
+							return nil, 0, err
+						}
+					}
+					c.N++
+					next, err := json.Marshal(c)
+					return next, time.Minute, err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var c counter
+	if err := json.Unmarshal(mustGet(t, s, "n"), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.N != workers*each {
+		t.Fatalf("counter %d, want %d", c.N, workers*each)
+	}
+}
+
+func TestIncr(t *testing.T) {
+	ctx := context.Background()
+	incr := func(t *testing.T, s *memstate.Store, want int64) {
+		t.Helper()
+		n, err := s.Incr(ctx, "c", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Fatalf("Incr = %d, want %d", n, want)
+		}
+	}
+	t.Run("counts within a fixed window", func(t *testing.T) {
+		s, c := mustNew(t, 0)
+		incr(t, s, 1)
+		c.Advance(30 * time.Minute)
+		incr(t, s, 2)
+		c.Advance(29 * time.Minute)
+		incr(t, s, 3) // later increments do not push the window back
+		c.Advance(time.Minute)
+		incr(t, s, 1) // the window that started at the first one is over
+		if v := mustGet(t, s, "c"); string(v) != "1" {
+			t.Fatalf("Get = %q, want decimal 1", v)
+		}
+	})
+	t.Run("counts a key set to a number", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		mustSet(t, s, "c", "41", time.Minute)
+		incr(t, s, 42)
+	})
+	t.Run("ErrNotInteger", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		for _, v := range []string{"x", "", "9223372036854775807"} {
+			mustSet(t, s, "c", v, time.Minute)
+			if _, err := s.Incr(ctx, "c", time.Hour); !errors.Is(err, memstate.ErrNotInteger) {
+				t.Errorf("Incr on %q: err %v, want ErrNotInteger", v, err)
+			}
+		}
+	})
+	t.Run("parallel increments are all counted", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Go(func() {
+				for range 20 {
+					if _, err := s.Incr(ctx, "c", time.Hour); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if v := mustGet(t, s, "c"); string(v) != strconv.Itoa(64*20) {
+			t.Fatalf("counter %q, want %d", v, 64*20)
+		}
+	})
+}
+
+func TestTake(t *testing.T) {
+	ctx := context.Background()
+	t.Run("once only", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		mustSet(t, s, "k", "v", time.Minute)
+		for i, want := range []string{"v", ""} {
+			v, err := s.Take(ctx, "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want == "" && v != nil || want != "" && string(v) != want {
+				t.Fatalf("Take #%d = %q, want %q", i+1, v, want)
+			}
+		}
+	})
+	t.Run("exactly one of parallel callers gets it", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		for round := range 50 {
+			key := fmt.Sprint("k", round)
+			mustSet(t, s, key, "v", time.Minute)
+			var (
+				wg  sync.WaitGroup
+				mu  sync.Mutex
+				got int
+			)
+			start := make(chan struct{})
+			for range 16 {
+				wg.Go(func() {
+					<-start
+					v, err := s.Take(ctx, key)
+					if err != nil {
+						t.Error(err)
+					}
+					if v != nil {
+						mu.Lock()
+						got++
+						mu.Unlock()
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if got != 1 {
+				t.Fatalf("round %d: %d callers got the value, want 1", round, got)
+			}
+		}
+	})
+}
+
+func TestErrFull(t *testing.T) {
+	ctx := context.Background()
+	newFull := func(t *testing.T) (*memstate.Store, *clock) {
+		s, c := mustNew(t, 3)
+		mustSet(t, s, "a", "1", time.Minute)
+		mustSet(t, s, "b", "1", time.Minute)
+		mustSet(t, s, "c", "1", time.Hour)
+		return s, c
+	}
+	put := func(v string) func([]byte) ([]byte, time.Duration, error) {
+		return func([]byte) ([]byte, time.Duration, error) { return []byte(v), time.Minute, nil }
+	}
+	t.Run("new keys are refused", func(t *testing.T) {
+		s, _ := newFull(t)
+		if err := s.Set(ctx, "d", []byte("1"), time.Minute); !errors.Is(err, memstate.ErrFull) {
+			t.Errorf("Set: err %v, want ErrFull", err)
+		}
+		if err := s.Update(ctx, "d", put("1")); !errors.Is(err, memstate.ErrFull) {
+			t.Errorf("Update: err %v, want ErrFull", err)
+		}
+		if _, err := s.Incr(ctx, "d", time.Minute); !errors.Is(err, memstate.ErrFull) {
+			t.Errorf("Incr: err %v, want ErrFull", err)
+		}
+		if s.Len() != 3 {
+			t.Errorf("Len %d, want 3", s.Len())
+		}
+	})
+	t.Run("existing keys still work", func(t *testing.T) {
+		s, _ := newFull(t)
+		mustSet(t, s, "a", "2", time.Minute)
+		if err := s.Update(ctx, "b", put("2")); err != nil {
+			t.Errorf("Update: %v", err)
+		}
+		if n, err := s.Incr(ctx, "c", time.Minute); err != nil || n != 2 {
+			t.Errorf("Incr = %d, %v", n, err)
+		}
+		// fn deciding to store nothing needs no room.
+		err := s.Update(ctx, "d", func([]byte) ([]byte, time.Duration, error) { return nil, 0, nil })
+		if err != nil {
+			t.Errorf("Update to nothing: %v", err)
+		}
+	})
+	t.Run("a delete makes room", func(t *testing.T) {
+		s, _ := newFull(t)
+		if err := s.Delete(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+		mustSet(t, s, "d", "1", time.Minute)
+	})
+	t.Run("a take makes room", func(t *testing.T) {
+		s, _ := newFull(t)
+		if _, err := s.Take(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+		mustSet(t, s, "d", "1", time.Minute)
+	})
+	t.Run("expiry makes room without a sweep", func(t *testing.T) {
+		s, c := newFull(t)
+		c.Advance(time.Minute) // a and b expire; c lives on
+		mustSet(t, s, "d", "1", time.Minute)
+		mustSet(t, s, "e", "1", time.Minute)
+		if err := s.Set(ctx, "f", []byte("1"), time.Minute); !errors.Is(err, memstate.ErrFull) {
+			t.Errorf("Set: err %v, want ErrFull", err)
+		}
+		if v := mustGet(t, s, "c"); v == nil {
+			t.Error("a live key was evicted")
+		}
+	})
+}
+
+func TestSweep(t *testing.T) {
+	t.Run("frees expired entries", func(t *testing.T) {
+		s, c := mustNew(t, 0)
+		for i := range 100 {
+			mustSet(t, s, fmt.Sprint("short", i), "v", time.Minute)
+			mustSet(t, s, fmt.Sprint("long", i), "v", time.Hour)
+		}
+		c.Advance(time.Minute)
+		if n := s.Sweep(); n != 100 {
+			t.Fatalf("Sweep dropped %d, want 100", n)
+		}
+		if n := s.Len(); n != 100 {
+			t.Fatalf("Len %d, want 100", n)
+		}
+		c.Advance(time.Hour)
+		if n := s.Len(); n != 0 {
+			t.Fatalf("Len %d, want 0", n)
+		}
+	})
+	t.Run("returns the memory of a flood", func(t *testing.T) {
+		// Not parallel: it reads the heap size of the whole process.
+		s, c := mustNew(t, 0)
+		const n, size = 50_000, 256
+		value := make([]byte, size)
+		before := heapAlloc()
+		for i := range n {
+			if err := s.Set(context.Background(), strconv.Itoa(i), value, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+		full := heapAlloc()
+		grown := int64(full) - int64(before)
+		if grown < n*size {
+			t.Fatalf("heap grew by %d bytes only for %d bytes of values", grown, n*size)
+		}
+		c.Advance(time.Minute)
+		s.Sweep()
+		after := heapAlloc()
+		if kept := int64(after) - int64(before); kept > grown/10 {
+			t.Fatalf("after the sweep %d of %d bytes are still held", kept, grown)
+		}
+		runtime.KeepAlive(s)
+	})
+	t.Run("Run returns when its context is done", func(t *testing.T) {
+		s, _ := mustNew(t, 0)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx, time.Millisecond) }()
+		time.Sleep(5 * time.Millisecond) // let it tick a few times
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run returned %v", err)
+		}
+	})
+}
+
+func heapAlloc() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func BenchmarkSetGet(b *testing.B) {
+	ctx := context.Background()
+	s, _ := mustNew(b, 0)
+	v := make([]byte, 512)
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			k := strconv.Itoa(i % 4096)
+			_ = s.Set(ctx, k, v, time.Minute)
+			_, _ = s.Get(ctx, k)
+			i++
+		}
+	})
+}

@@ -1,0 +1,410 @@
+// Package policy checks new passwords against the portal's password policy
+// (SECURITY.md rule 12, after NIST SP 800-63B-4 §3.1.1.2): a length counted
+// in Unicode code points, any printable character, a blocklist of common and
+// breached passwords, nothing containing the user's id, name or the
+// organisation's name, and composition rules only where a directory demands
+// them. Every refusal names the rule that failed, with a sentence the user
+// can act on; Describe gives the same rules and sentences for the live
+// checklist, so the page and the server never disagree.
+//
+// The checks are cheap on purpose: the length is checked first, and a
+// password that is too long is refused before anything else looks at it.
+// Nothing here hashes a password.
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/account"
+)
+
+// Defaults of Config (rule 12).
+const (
+	DefaultMinLength = 12
+	DefaultMaxLength = 256
+)
+
+// Bounds that Config.Validate enforces.
+const (
+	// FloorMinLength is the shortest minimum allowed: NIST SP 800-63B-4
+	// never permits fewer than 8 characters.
+	FloorMinLength = 8
+	// FloorMaxLength is the lowest maximum allowed: NIST requires at least
+	// 64, so that passphrases fit.
+	FloorMaxLength = 64
+	// CeilMaxLength is the highest maximum allowed. Request bodies are
+	// capped at api.MaxBodyBytes (16 KiB), which holds at most 4096
+	// four-byte code points, so a larger maximum could never be reached.
+	CeilMaxLength = api.MaxBodyBytes / utf8.UTFMax
+	// maxClasses is the number of character classes MinClasses counts.
+	maxClasses = 5
+)
+
+// nameMinLen is the shortest id, name or organisation part (in code points)
+// that a password may not contain. Shorter parts ("Li", "Jo") would refuse
+// far too many good passwords.
+const nameMinLen = 3
+
+// Config is a password policy as the operator configures it. The zero value
+// is the default policy: 12 to 256 code points, no composition rules.
+type Config struct {
+	// MinLength and MaxLength bound the length in Unicode code points.
+	// Zero means the default (12 and 256). A password is never truncated:
+	// one that is too long is refused.
+	MinLength, MaxLength int
+	// RequireLower, RequireUpper, RequireDigit and RequireSymbol each demand
+	// at least one character of that kind. Off by default: NIST advises
+	// against composition rules; turn them on only for a directory that
+	// enforces them anyway, so users learn of it here and not from a
+	// refusal at the last step.
+	RequireLower, RequireUpper, RequireDigit, RequireSymbol bool
+	// MinClasses demands characters of at least that many of the five kinds
+	// lower-case letters, capital letters, digits, symbols, and letters
+	// without case (such as CJK). Active Directory's complexity rule is 3.
+	// Zero turns it off.
+	MinClasses int
+	// BannedWords are words a password may not contain, such as the
+	// organisation's names and abbreviations (rule not_org). Matching is
+	// case-insensitive; words shorter than 3 code points are ignored.
+	BannedWords []string
+}
+
+// withDefaults fills in the zero fields.
+func (c Config) withDefaults() Config {
+	if c.MinLength == 0 {
+		c.MinLength = DefaultMinLength
+	}
+	if c.MaxLength == 0 {
+		c.MaxLength = DefaultMaxLength
+	}
+	return c
+}
+
+// Validate reports whether c, with its defaults filled in, is a policy the
+// portal may enforce: a minimum of at least 8, a maximum of at least 64 and
+// at most 4096, the minimum not above the maximum, and MinClasses from 0 to
+// 5. Call it when loading configuration; New panics on what it refuses.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	if c.MinLength < FloorMinLength {
+		errs = append(errs, fmt.Errorf("policy: minimum length %d is below %d", c.MinLength, FloorMinLength))
+	}
+	if c.MaxLength < FloorMaxLength || c.MaxLength > CeilMaxLength {
+		errs = append(errs, fmt.Errorf("policy: maximum length %d is not between %d and %d", c.MaxLength, FloorMaxLength, CeilMaxLength))
+	}
+	if c.MinLength > c.MaxLength {
+		errs = append(errs, fmt.Errorf("policy: minimum length %d is above the maximum %d", c.MinLength, c.MaxLength))
+	}
+	if c.MinClasses < 0 || c.MinClasses > maxClasses {
+		errs = append(errs, fmt.Errorf("policy: minimum character classes %d is not between 0 and %d", c.MinClasses, maxClasses))
+	}
+	return errors.Join(errs...)
+}
+
+// Policy checks passwords. It is immutable after New, so one Policy is safe
+// for use by many goroutines.
+type Policy struct {
+	cfg Config
+	bl  *Blocklist
+	// banned are the folded BannedWords of at least nameMinLen code points.
+	banned []needle
+	// rules are the rules in checklist order; byCode indexes them.
+	rules  []api.Rule
+	byCode map[string]api.Rule
+}
+
+// needle is a word a password may not contain, in canonical form; compact is
+// the same without spaces and punctuation when that differs (so that
+// "Example University" also catches "exampleuniversity"), else "".
+type needle struct {
+	word, compact string
+}
+
+// New returns a Policy for cfg (zero lengths mean the defaults) that refuses
+// the passwords bl contains. bl may be nil, for no blocklist; then the
+// not_common rule is neither checked nor described. New panics if
+// cfg.Validate fails: configuration loading should have called it.
+func New(cfg Config, bl *Blocklist) *Policy {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	cfg = cfg.withDefaults()
+	cfg.BannedWords = append([]string(nil), cfg.BannedWords...)
+	p := &Policy{cfg: cfg, bl: bl, byCode: make(map[string]api.Rule)}
+	for _, w := range cfg.BannedWords {
+		if n, ok := newNeedle(w); ok {
+			p.banned = append(p.banned, n)
+		}
+	}
+
+	add := func(code, msg string) {
+		r := api.Rule{Code: code, Message: msg}
+		p.rules = append(p.rules, r)
+		p.byCode[code] = r
+	}
+	add(api.RuleMinLength, fmt.Sprintf("Use at least %d characters.", cfg.MinLength))
+	add(api.RuleMaxLength, fmt.Sprintf("Use at most %d characters.", cfg.MaxLength))
+	add(api.RuleCharacters, "Don't use control characters or other invisible characters (spaces are fine).")
+	if cfg.RequireLower {
+		add(api.RuleLower, "Include a lower-case letter.")
+	}
+	if cfg.RequireUpper {
+		add(api.RuleUpper, "Include a capital letter.")
+	}
+	if cfg.RequireDigit {
+		add(api.RuleDigit, "Include a digit.")
+	}
+	if cfg.RequireSymbol {
+		add(api.RuleSymbol, "Include a symbol or punctuation mark, such as ! or #.")
+	}
+	if cfg.MinClasses > 0 {
+		add(api.RuleClasses, fmt.Sprintf("Use at least %d of these kinds of character: lower-case letters, "+
+			"capital letters, digits, symbols, and letters that have no case (such as 中).", cfg.MinClasses))
+	}
+	if bl != nil {
+		add(api.RuleCommon, "Don't use a common password, even with numbers or symbols added.")
+	}
+	add(api.RuleUserID, "Don't use your user ID or your name.")
+	if len(p.banned) > 0 {
+		add(api.RuleOrgName, "Don't use the name of the organisation.")
+	}
+	return p
+}
+
+// Describe returns the policy for the live checklist: the length bounds and
+// every rule Check applies, in the order the checklist shows them, with the
+// same messages Check returns.
+func (p *Policy) Describe() api.Policy {
+	return api.Policy{
+		MinLength: p.cfg.MinLength,
+		MaxLength: p.cfg.MaxLength,
+		Rules:     append([]api.Rule(nil), p.rules...),
+	}
+}
+
+// Check returns every rule that password breaks, in checklist order, or nil
+// if it breaks none. acct is the account whose password is being set; if it
+// is nil, the user's id and name are not checked.
+//
+// Length is counted in code points of the password exactly as received (the
+// bytes that will reach the directory). A password over the maximum is
+// refused with max_length alone, before anything else reads it, so a
+// 100 KB input costs next to nothing.
+func (p *Policy) Check(password string, acct *account.Account) []api.Rule {
+	// More bytes than MaxLength four-byte code points is too long whatever
+	// it holds: no need to count.
+	if len(password) > p.cfg.MaxLength*utf8.UTFMax {
+		return []api.Rule{p.byCode[api.RuleMaxLength]}
+	}
+	n := utf8.RuneCountInString(password)
+	if n > p.cfg.MaxLength {
+		return []api.Rule{p.byCode[api.RuleMaxLength]}
+	}
+
+	var broken []api.Rule
+	fail := func(code string) { broken = append(broken, p.byCode[code]) }
+
+	if n < p.cfg.MinLength {
+		fail(api.RuleMinLength)
+	}
+	if !allowedChars(password) {
+		fail(api.RuleCharacters)
+	}
+
+	cl := classify(password)
+	if p.cfg.RequireLower && !cl.lower {
+		fail(api.RuleLower)
+	}
+	if p.cfg.RequireUpper && !cl.upper {
+		fail(api.RuleUpper)
+	}
+	if p.cfg.RequireDigit && !cl.digit {
+		fail(api.RuleDigit)
+	}
+	if p.cfg.RequireSymbol && !cl.symbol {
+		fail(api.RuleSymbol)
+	}
+	if p.cfg.MinClasses > 0 && cl.count() < p.cfg.MinClasses {
+		fail(api.RuleClasses)
+	}
+
+	if p.bl != nil && p.bl.Contains(password) {
+		fail(api.RuleCommon)
+	}
+	if acct != nil || len(p.banned) > 0 {
+		forms := newForms(password)
+		if acct != nil && forms.containsAny(userNeedles(acct)) {
+			fail(api.RuleUserID)
+		}
+		if forms.containsAny(p.banned) {
+			fail(api.RuleOrgName)
+		}
+	}
+	return broken
+}
+
+// allowedChars reports whether s is valid UTF-8 made only of printable
+// characters and spaces (rule 12: all printable Unicode and spaces). It
+// refuses:
+//
+//   - invalid UTF-8, and U+FFFD, the mark of text mangled on the way: the
+//     directory would get a password other than the one typed;
+//   - control characters (Cc: NUL, tab, CR, LF, ...);
+//   - format characters (Cf: bidi overrides, zero-width space, soft hyphen,
+//     BOM) except the zero-width joiner and non-joiner, which are parts of
+//     emoji sequences (👩‍💻) and of Persian and Indic spelling;
+//   - line and paragraph separators (Zl, Zp), surrogates, private-use
+//     characters and the Unicode noncharacters.
+//
+// Every space separator (Zs: the ordinary space, no-break space, the
+// ideographic space) is allowed. Code points unassigned in Go's Unicode
+// tables are allowed too, so emoji newer than the toolchain are not refused.
+func allowedChars(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError,
+			unicode.IsControl(r),
+			unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d',
+			unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cs, unicode.Co),
+			r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe:
+			return false
+		}
+	}
+	return true
+}
+
+// classes says which kinds of character a password has, for the composition
+// rules.
+type classes struct {
+	lower, upper, digit, symbol, other bool
+}
+
+// classify finds the kinds of character in s. A symbol is punctuation or a
+// symbol (emoji included); spaces count as no kind. Letters that are neither
+// lower- nor upper-case (most of CJK, Arabic, Hebrew) are a kind of their
+// own, as in Active Directory's complexity rule.
+func classify(s string) classes {
+	var c classes
+	for _, r := range s {
+		switch {
+		case unicode.IsLower(r):
+			c.lower = true
+		case unicode.IsUpper(r):
+			c.upper = true
+		case unicode.IsLetter(r):
+			c.other = true
+		case unicode.IsDigit(r):
+			c.digit = true
+		case unicode.IsPunct(r), unicode.IsSymbol(r):
+			c.symbol = true
+		}
+	}
+	return c
+}
+
+func (c classes) count() int {
+	n := 0
+	for _, b := range [...]bool{c.lower, c.upper, c.digit, c.symbol, c.other} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// forms are the canonical forms of a password that names are looked for in:
+// folded, with l33t undone both ways, and compacted (see needle).
+type forms struct {
+	folded  [3]string
+	compact string
+}
+
+func newForms(password string) forms {
+	f := fold(password)
+	return forms{
+		folded:  [3]string{f, unleetI.Replace(f), unleetL.Replace(f)},
+		compact: compact(f),
+	}
+}
+
+// containsAny reports whether any of the forms contains any of the needles.
+func (f forms) containsAny(ns []needle) bool {
+	for _, n := range ns {
+		for _, s := range f.folded {
+			if strings.Contains(s, n.word) {
+				return true
+			}
+		}
+		if n.compact != "" && strings.Contains(f.compact, n.compact) {
+			return true
+		}
+	}
+	return false
+}
+
+// userNeedles returns what a password for acct may not contain: the local
+// part of its id (before the "@") and each part of it and of the display
+// name, split at spaces and punctuation, that has at least 3 code points.
+// For "a.smith@example.edu", "Alice Smith": "a.smith", "smith", "alice".
+func userNeedles(acct *account.Account) []needle {
+	var ns []needle
+	local := acct.ID
+	if at := strings.LastIndexByte(local, '@'); at >= 0 {
+		local = local[:at]
+	}
+	if n, ok := newNeedle(local); ok {
+		ns = append(ns, n)
+	}
+	for _, part := range strings.FieldsFunc(local+" "+acct.DisplayName, isSeparator) {
+		if n, ok := newNeedle(part); ok {
+			ns = append(ns, n)
+		}
+	}
+	return ns
+}
+
+// newNeedle folds w, and reports false if it is shorter than nameMinLen.
+func newNeedle(w string) (needle, bool) {
+	word := strings.TrimSpace(fold(w))
+	if utf8.RuneCountInString(word) < nameMinLen {
+		return needle{}, false
+	}
+	n := needle{word: word}
+	if c := compact(word); c != word && utf8.RuneCountInString(c) >= nameMinLen {
+		n.compact = c
+	}
+	return n, true
+}
+
+// isSeparator reports whether r separates the parts of a name.
+func isSeparator(r rune) bool {
+	return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Mn, r)
+}
+
+// compact removes every separator from s.
+func compact(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isSeparator(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// fold returns the canonical form in which passwords, names and list entries
+// are compared: Unicode NFKC (so full-width and other compatibility forms
+// match their plain letters), then case-folded ("ß" matches "ss"). A new
+// Caser each time, because a Caser may keep state and must not be shared
+// between goroutines.
+func fold(s string) string {
+	return cases.Fold().String(norm.NFKC.String(s))
+}

@@ -1,0 +1,11 @@
+// Package static embeds the files the server ships: the banned-password
+// list, the security-question catalogue, icons and styles. Only the server
+// imports it; the wasm bundle must not.
+package static
+
+import "embed"
+
+// FS holds the shipped files, by their path under static/.
+//
+//go:embed passwords questions
+var FS embed.FS
