@@ -1,0 +1,16 @@
+// Command wasm is the portal's browser side, built with GOOS=js
+// GOARCH=wasm into app.wasm. It declares the same routes as the server
+// and hands the page to go-app. It imports nothing from server/: every
+// package here ends up in the bundle the user downloads.
+package main
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/ui"
+)
+
+func main() {
+	ui.Register()
+	app.RunWhenOnBrowser()
+}

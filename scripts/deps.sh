@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# deps.sh: install the Debian packages the build and the tests need, when
+# they are missing.
+#
+#   scripts/deps.sh [CHECK:PACKAGE[,PACKAGE...] ...]
+#
+# Each requirement is CHECK:PACKAGES. CHECK is a command looked up on PATH,
+# or an absolute path that must exist; PACKAGES (comma-separated) are what
+# apt-get installs when the check fails. Extra requirements come from the
+# arguments and from the SSPR_DEPS environment variable (space-separated),
+# so a later test can add its own, for example:
+#
+#   scripts/deps.sh slapd:slapd,ldap-utils redis-server:redis-server
+#
+# As root on Debian, missing packages are installed with one
+# `apt-get update` and `apt-get install -y --no-install-recommends`.
+# Otherwise the script names what is missing and fails.
+set -euo pipefail
+
+# What `make test` needs beyond Go itself: `go test -race` needs cgo, so a
+# C compiler and the C library's headers (--no-install-recommends leaves
+# libc6-dev out when installing gcc alone).
+DEPS=(
+  gcc:gcc,libc6-dev
+  /usr/include/stdlib.h:libc6-dev
+)
+
+read -r -a env_deps <<<"${SSPR_DEPS:-}"
+DEPS+=("${env_deps[@]}" "$@")
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "deps: Go is not installed (or not on PATH). This project needs the Go version in go.mod: https://go.dev/dl/" >&2
+  exit 1
+fi
+
+missing=()
+for dep in "${DEPS[@]}"; do
+  [[ -z "$dep" ]] && continue
+  check=${dep%%:*}
+  pkgs=${dep#*:}
+  if [[ "$check" == /* ]]; then
+    [[ -e "$check" ]] && continue
+  else
+    command -v "$check" >/dev/null 2>&1 && continue
+  fi
+  IFS=, read -r -a p <<<"$pkgs"
+  for pkg in "${p[@]}"; do
+    [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
+  done
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "deps: missing packages: ${missing[*]}" >&2
+  echo "deps: install them (on Debian: sudo apt-get install --no-install-recommends ${missing[*]}), or run as root" >&2
+  exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"

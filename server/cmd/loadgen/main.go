@@ -1,0 +1,177 @@
+// Command loadgen drives the flow API of a running portal from a second
+// process and reports latency per call. It runs the reset path a client
+// takes (captcha, start, intent, send a code, verify a code) for distinct
+// users, at a fixed arrival rate (open loop, so a slow server can't slow
+// the offered load and hide its own latency), or as fast as N workers can
+// (closed loop) to find the ceiling.
+//
+//	loadgen -url http://127.0.0.1:8080 -captcha 424242 -rate 500 -duration 20s
+//
+// The server must run in dev mode with -dev-captcha-answer, and with limits
+// raised for one address (bench/bench.toml): every request comes from
+// loopback.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sspr-portal/sspr/app/api"
+)
+
+type sample struct {
+	call string
+	d    time.Duration
+	ok   bool
+}
+
+type recorder struct {
+	mu      sync.Mutex
+	samples []sample
+}
+
+func (r *recorder) add(s sample) {
+	r.mu.Lock()
+	r.samples = append(r.samples, s)
+	r.mu.Unlock()
+}
+
+func main() {
+	base := flag.String("url", "http://127.0.0.1:8080", "the portal's address")
+	answer := flag.String("captcha", "424242", "the server's -dev-captcha-answer")
+	rate := flag.Int("rate", 500, "requests per second offered (open loop); 0 for closed loop")
+	workers := flag.Int("workers", 32, "workers in closed loop")
+	duration := flag.Duration("duration", 20*time.Second, "how long to run")
+	flag.Parse()
+
+	transport := &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}
+	rec := &recorder{}
+	var seq atomic.Int64
+	scenario := func() {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Transport: transport, Jar: jar, Timeout: 10 * time.Second}
+		n := seq.Add(1)
+		user := fmt.Sprintf("load-%d-%d@example.edu", os.Getpid(), n)
+		var cp api.Captcha
+		if !call(c, rec, "captcha", *base+api.PathCaptcha, nil, http.StatusCreated, &cp) {
+			return
+		}
+		start := api.StartRequest{User: user, Captcha: api.CaptchaRef{ID: cp.ID, Answer: *answer}}
+		if !call(c, rec, "start", *base+api.PathFlows, start, http.StatusCreated, nil) {
+			return
+		}
+		if !call(c, rec, "intent", *base+api.PathFlowIntent, api.IntentRequest{Intent: api.IntentReset}, http.StatusOK, nil) {
+			return
+		}
+		if !call(c, rec, "email/send", *base+api.PathFlowEmailSend, struct{}{}, http.StatusOK, nil) {
+			return
+		}
+		call(c, rec, "email/verify", *base+api.PathFlowEmailVerify, api.CodeRequest{Code: "00000000"}, http.StatusBadRequest, nil)
+	}
+	const callsPerScenario = 5
+
+	began := time.Now()
+	var wg sync.WaitGroup
+	if *rate > 0 {
+		interval := time.Second * callsPerScenario / time.Duration(*rate)
+		tick := time.NewTicker(interval)
+		for time.Since(began) < *duration {
+			<-tick.C
+			wg.Go(scenario)
+		}
+		tick.Stop()
+	} else {
+		for range *workers {
+			wg.Go(func() {
+				for time.Since(began) < *duration {
+					scenario()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	report(rec.samples, time.Since(began), *rate, *workers)
+}
+
+// call sends one request and records its latency; ok is false for an
+// answer other than want.
+func call(c *http.Client, rec *recorder, name, url string, body any, want int, out any) bool {
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url, rd)
+	req.Header.Set("Content-Type", "application/json")
+	t0 := time.Now()
+	res, err := c.Do(req)
+	if err != nil {
+		rec.add(sample{name, time.Since(t0), false})
+		return false
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	d := time.Since(t0)
+	ok := res.StatusCode == want
+	if ok && out != nil {
+		ok = json.Unmarshal(b, out) == nil
+	}
+	if !ok {
+		fmt.Fprintf(os.Stderr, "%s: %d %s\n", name, res.StatusCode, bytes.TrimSpace(b))
+	}
+	rec.add(sample{name, d, ok})
+	return ok
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	return ds[min(len(ds)-1, int(float64(len(ds))*p))]
+}
+
+func report(samples []sample, elapsed time.Duration, rate, workers int) {
+	mode := fmt.Sprintf("open loop, %d req/s offered", rate)
+	if rate == 0 {
+		mode = fmt.Sprintf("closed loop, %d workers", workers)
+	}
+	fmt.Printf("%s, %s: %d requests, %.0f req/s achieved\n", mode, elapsed.Round(time.Millisecond), len(samples), float64(len(samples))/elapsed.Seconds())
+	by := map[string][]time.Duration{}
+	errs := map[string]int{}
+	var all []time.Duration
+	for _, s := range samples {
+		by[s.call] = append(by[s.call], s.d)
+		all = append(all, s.d)
+		if !s.ok {
+			errs[s.call]++
+		}
+	}
+	names := []string{"captcha", "start", "intent", "email/send", "email/verify"}
+	names = slices.DeleteFunc(names, func(n string) bool { return by[n] == nil })
+	fmt.Printf("%-14s %8s %7s %9s %9s %9s %9s\n", "call", "count", "errors", "p50", "p90", "p99", "max")
+	for _, n := range append(names, "all") {
+		ds := by[n]
+		if n == "all" {
+			ds = all
+			errs["all"] = 0
+			for _, k := range names {
+				errs["all"] += errs[k]
+			}
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		fmt.Printf("%-14s %8d %7d %9s %9s %9s %9s\n", n, len(ds), errs[n], r(pct(ds, .5)), r(pct(ds, .9)), r(pct(ds, .99)), r(pct(ds, 1)))
+	}
+}
+
+func r(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }

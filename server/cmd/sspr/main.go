@@ -1,0 +1,397 @@
+// Command sspr is the self-service password reset portal's server.
+//
+//	sspr serve [--config FILE] [--listen ADDR] [--data DIR] [--dev] [--dev-captcha-answer TEXT] [--dev-allow-remote]
+//	sspr keygen [--config FILE] [--data DIR] [--out FILE]
+//	sspr version
+//	sspr help
+//
+// main only wires: the configuration (server/config), the keys
+// (server/keys), a logger, and the portal (server/portal), served by an
+// http.Server with every timeout set and a graceful shutdown.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/keys"
+	"github.com/sspr-portal/sspr/server/portal"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise it comes from the module's build information.
+var version = ""
+
+// The server's limits (SECURITY rule 20). ReadHeaderTimeout and
+// ReadTimeout close slow clients (slowloris); WriteTimeout is long enough
+// for app.wasm over a slow link.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 10 * time.Second
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // a configuration, key or runtime error
+	exitUsage = 2 // a command-line error
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `sspr: self-service password reset portal
+
+Usage:
+  sspr serve [flags]    run the portal
+  sspr keygen [flags]   create the key file a production server needs
+  sspr version          print the version
+  sspr help             print this help
+
+Run "sspr serve -h" or "sspr keygen -h" for their flags.
+
+Start a development server (demo accounts, codes shown at /dev/outbox):
+  sspr serve --dev --listen 127.0.0.1:8080 --data data/dev
+`
+
+// run is the whole program, minus the process: main_test.go runs it in
+// process. It returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "keygen":
+		return keygen(args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "sspr %s\n", buildVersion())
+		return exitOK
+	case "help", "--help", "-help", "-h":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "sspr: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}
+
+// buildVersion is the version set by the linker, or the module's version
+// and VCS revision, or "dev".
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "dev"
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			if len(s.Value) > 12 {
+				s.Value = s.Value[:12]
+			}
+			v += "+" + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += "-dirty"
+			}
+		}
+	}
+	return v
+}
+
+// serveFlags are the flags of "sspr serve".
+type serveFlags struct {
+	config         string
+	listen         string
+	data           string
+	dev            bool
+	devCaptcha     string
+	devAllowRemote bool
+}
+
+func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
+	f := &serveFlags{}
+	set := flag.NewFlagSet("sspr serve", flag.ContinueOnError)
+	set.SetOutput(stderr)
+	set.StringVar(&f.config, "config", "", "the configuration `file` (TOML; see sspr.example.toml); none: the defaults")
+	set.StringVar(&f.listen, "listen", "", "listen on this `address`, instead of server.listen")
+	set.StringVar(&f.data, "data", "", "keep state in this `folder`, instead of server.data_dir")
+	set.BoolVar(&f.dev, "dev", false, "development mode: demo accounts, a dev outbox instead of email and SMS, keys created on first run")
+	set.StringVar(&f.devCaptcha, "dev-captcha-answer", "", "with --dev: every CAPTCHA accepts this `answer` (for scripted tests)")
+	set.BoolVar(&f.devAllowRemote, "dev-allow-remote", false, "with --dev and server.allow_remote_dev = true: allow a non-loopback address")
+	set.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: sspr serve [flags]\n\nFlags:\n")
+		set.PrintDefaults()
+	}
+	if err := set.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitOK, false
+		}
+		return nil, exitUsage, false
+	}
+	if set.NArg() > 0 {
+		fmt.Fprintf(stderr, "sspr serve: unexpected argument %q\n", set.Arg(0))
+		return nil, exitUsage, false
+	}
+	if f.devCaptcha != "" && !f.dev {
+		fmt.Fprintln(stderr, "sspr serve: --dev-captcha-answer needs --dev: a fixed CAPTCHA answer is for development only")
+		return nil, exitUsage, false
+	}
+	if f.devAllowRemote && !f.dev {
+		fmt.Fprintln(stderr, "sspr serve: --dev-allow-remote needs --dev")
+		return nil, exitUsage, false
+	}
+	return f, exitOK, true
+}
+
+// serve runs the portal until ctx ends, then shuts it down gracefully.
+func serve(ctx context.Context, args []string, stderr io.Writer) int {
+	f, code, ok := parseServe(args, stderr)
+	if !ok {
+		return code
+	}
+
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		fmt.Fprintf(stderr, "sspr serve: %v\n", err)
+		return exitError
+	}
+	override(cfg, f.listen, f.data)
+
+	// Dev mode shows every code to whoever asks and seeds known passwords:
+	// on an address others can reach it must be asked for twice.
+	remoteDevAllowed := cfg.Server.AllowRemoteDev && f.devAllowRemote
+	if f.dev && !config.IsLoopback(cfg.Server.Listen) && !remoteDevAllowed {
+		fmt.Fprintf(stderr, "sspr serve: --dev refuses the non-loopback address %s: dev mode shows every code "+
+			"and seeds known passwords. To allow it anyway, set server.allow_remote_dev = true in the "+
+			"configuration AND pass --dev-allow-remote.\n", cfg.Server.Listen)
+		return exitUsage
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "sspr serve: %v\n", err)
+		return exitError
+	}
+	log, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sspr serve: %v\n", err)
+		return exitError
+	}
+	if f.dev && !config.IsLoopback(cfg.Server.Listen) {
+		log.Warn("dev mode on a non-loopback address, as configured and asked", "listen", cfg.Server.Listen)
+	}
+
+	var k *keys.Keys
+	if f.dev {
+		var created bool
+		k, created, err = keys.LoadOrCreate(cfg.KeysFile())
+		if created {
+			log.Info("created new keys", "file", cfg.KeysFile())
+		}
+	} else {
+		k, err = keys.Load(cfg.KeysFile())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sspr serve: %v\n", err)
+		return exitError
+	}
+
+	// Listen before building the portal, so that --listen 127.0.0.1:0
+	// works: the portal is given the real address to check Host against.
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "sspr serve: %v\n", err)
+		return exitError
+	}
+	defer ln.Close()
+	if f.dev && !remoteDevAllowed && !isLoopbackAddr(ln.Addr()) {
+		// "localhost" resolved to something else: refuse all the same.
+		fmt.Fprintf(stderr, "sspr serve: --dev refuses %s: not a loopback address\n", ln.Addr())
+		return exitUsage
+	}
+	if _, port, _ := net.SplitHostPort(cfg.Server.Listen); port == "0" {
+		// The port was the system's choice: links and Host checks (when
+		// server.public_url is empty) must name the one it chose.
+		cfg.Server.Listen = ln.Addr().String()
+	}
+
+	if f.dev {
+		log.Warn("DEVELOPMENT MODE: demo accounts and passwords, every code shown at /dev/outbox; never use it for real accounts")
+	}
+	p, err := portal.New(ctx, portal.Options{
+		Config:           cfg,
+		Keys:             k,
+		Dev:              f.dev,
+		DevCaptchaAnswer: f.devCaptcha,
+		Version:          buildVersion(),
+		Log:              log,
+	})
+	if err != nil {
+		log.Error("starting the portal failed", "err", err)
+		fmt.Fprintf(stderr, "sspr serve: %v\n", err)
+		return exitError
+	}
+
+	code = serveUntilDone(ctx, ln, p.Handler(), log, shutdownTimeout,
+		"addr", ln.Addr().String(), "url", cfg.PublicURL().String(), "version", buildVersion(), "dev", f.dev)
+
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := p.Close(cctx); err != nil {
+		log.Error("closing the portal failed", "err", err)
+		code = exitError
+	}
+	log.Info("stopped")
+	return code
+}
+
+// newServer returns the http.Server for h, with every limit set.
+func newServer(ctx context.Context, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Requests keep running through a shutdown: they are finished, not
+		// cancelled.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+}
+
+// serveUntilDone serves h on ln, logs "listening" with attrs, and when ctx
+// ends stops accepting, lets the requests in flight finish (for at most
+// grace) and returns. It returns exitError if serving failed.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration, attrs ...any) int {
+	srv := newServer(ctx, h, log)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", attrs...)
+
+	code := exitOK
+	select {
+	case err := <-served:
+		// Serve only returns early on a failure.
+		log.Error("serving failed", "err", err)
+		code = exitError
+	case <-ctx.Done():
+		log.Info("shutting down", "grace", grace.String())
+	}
+
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still running at the end of the grace time: closing them", "err", err)
+		_ = srv.Close()
+	}
+	return code
+}
+
+// override applies the command line's --listen and --data.
+func override(cfg *config.Config, listen, data string) {
+	if listen != "" {
+		cfg.Server.Listen = listen
+	}
+	if data != "" {
+		cfg.Server.DataDir = data
+	}
+}
+
+func isLoopbackAddr(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
+}
+
+// newLogger builds the slog logger [log] asks for, writing to w.
+func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		return nil, fmt.Errorf("config: log.level: %w", err)
+	}
+	o := &slog.HandlerOptions{Level: level}
+	switch c.Format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("config: log.format: %q must be \"text\" or \"json\"", c.Format)
+}
+
+// keygen creates the key file, refusing to replace one.
+func keygen(args []string, stdout, stderr io.Writer) int {
+	fset := flag.NewFlagSet("sspr keygen", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	cfgPath := fset.String("config", "", "the configuration `file`: the key file goes to session.keys_file (default data_dir/keys.json)")
+	data := fset.String("data", "", "the data `folder`, instead of server.data_dir")
+	out := fset.String("out", "", "write the keys to this `file` instead")
+	fset.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: sspr keygen [flags]\n\nCreates a new key file (mode 0600). It never replaces one: new keys sign\nevery user out and void every code in flight.\n\nFlags:\n")
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fset.NArg() > 0 {
+		fmt.Fprintf(stderr, "sspr keygen: unexpected argument %q\n", fset.Arg(0))
+		return exitUsage
+	}
+	path := *out
+	if path == "" {
+		cfg, err := config.Load(*cfgPath)
+		if err == nil {
+			override(cfg, "", *data)
+			err = cfg.Validate()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "sspr keygen: %v\n", err)
+			return exitError
+		}
+		path = cfg.KeysFile()
+	}
+	if _, err := keys.Create(path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			fmt.Fprintf(stderr, "sspr keygen: %s already exists; not replacing it (new keys sign every user out)\n", path)
+			return exitError
+		}
+		fmt.Fprintf(stderr, "sspr keygen: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "created %s\n", strings.TrimSpace(path))
+	return exitOK
+}

@@ -1,0 +1,427 @@
+// Package config reads the portal's configuration file (TOML) and checks
+// every value in it.
+//
+// Load starts from Default, lays the file over it, refuses any key it does
+// not know (a misspelt security setting must never be silently ignored) and
+// then validates every value. Each error names the key, such as
+// `config: flow.required_methods: must be 1, 2 or 3`, so that an operator
+// can fix the file without reading the source. sspr.example.toml at the
+// root of the repository lists every key with its default and why it is
+// what it is; a test keeps it equal to Default.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the whole configuration file, one field per [section].
+type Config struct {
+	Server       Server       `toml:"server"`
+	Organisation Organisation `toml:"organisation"`
+	Users        Users        `toml:"users"`
+	HelpDesk     HelpDesk     `toml:"help_desk"`
+	Flow         Flow         `toml:"flow"`
+	Codes        Codes        `toml:"codes"`
+	Throttle     Throttle     `toml:"throttle"`
+	Captcha      Captcha      `toml:"captcha"`
+	Password     Password     `toml:"password"`
+	Session      Session      `toml:"session"`
+	Database     Database     `toml:"database"`
+	Hashing      Hashing      `toml:"hashing"`
+	Log          Log          `toml:"log"`
+}
+
+// Server is [server]: where the portal listens and where it keeps its files.
+type Server struct {
+	// Listen is the TCP address to listen on, host:port.
+	Listen string `toml:"listen"`
+	// PublicURL is the address users reach the portal at, such as
+	// "https://password.example.edu". Every link and every Host check uses
+	// it, never the request's Host (SECURITY rule 2). Empty means
+	// "http://" + Listen, which only suits a loopback address.
+	PublicURL string `toml:"public_url"`
+	// DataDir holds the keys, the SQLite database and other state.
+	DataDir string `toml:"data_dir"`
+	// WebDir holds app.wasm and the other files served under /web/. Empty
+	// means the folder "web" next to the executable.
+	WebDir string `toml:"web_dir"`
+	// TrustedProxies are the networks (CIDRs, or single addresses) whose
+	// X-Forwarded-For and X-Forwarded-Proto are believed.
+	TrustedProxies []string `toml:"trusted_proxies"`
+	// AllowRemoteDev lets --dev listen on a non-loopback address, together
+	// with the flag --dev-allow-remote.
+	AllowRemoteDev bool `toml:"allow_remote_dev"`
+}
+
+// Organisation is [organisation]: who runs the portal.
+type Organisation struct {
+	Name            string `toml:"name"`
+	ShortName       string `toml:"short_name"`
+	Logo            string `toml:"logo"`
+	ThemeColour     string `toml:"theme_colour"`
+	AccentColour    string `toml:"accent_colour"`
+	PasswordHelpURL string `toml:"password_help_url"`
+}
+
+// Users is [users]: how users name themselves.
+type Users struct {
+	// DefaultDomain is added to a user id typed without "@domain".
+	DefaultDomain string `toml:"default_domain"`
+	// IDHint is shown in the user id box, such as "username@example.edu".
+	IDHint string `toml:"id_hint"`
+	// PhoneRegion is the ISO 3166-1 region a number typed without a
+	// country code belongs to, such as "GB".
+	PhoneRegion string `toml:"phone_region"`
+}
+
+// HelpDesk is [help_desk]: where users go when self-service is not enough.
+type HelpDesk struct {
+	Name         string   `toml:"name"`
+	InPerson     string   `toml:"in_person"`
+	TicketPortal string   `toml:"ticket_portal"`
+	Phone        string   `toml:"phone"`
+	Email        string   `toml:"email"`
+	Hours        []string `toml:"hours"`
+}
+
+// Flow is [flow]: the reset and unlock flows.
+type Flow struct {
+	Lifetime           Duration `toml:"lifetime"`
+	Methods            []string `toml:"methods"`
+	RequiredMethods    int      `toml:"required_methods"`
+	QuestionsAsked     int      `toml:"questions_asked"`
+	RevealUnregistered bool     `toml:"reveal_unregistered"`
+}
+
+// Codes is [codes]: the one-time codes sent by email and SMS.
+type Codes struct {
+	Digits          int      `toml:"digits"`
+	Lifetime        Duration `toml:"lifetime"`
+	MaxTries        int      `toml:"max_tries"`
+	EmailCooldown   Duration `toml:"email_cooldown"`
+	SMSCooldown     Duration `toml:"sms_cooldown"`
+	MaxSendsPerHour int      `toml:"max_sends_per_hour"`
+}
+
+// Throttle is [throttle]: limits per account and per client address.
+type Throttle struct {
+	AccountFailures         int      `toml:"account_failures"`
+	AccountFailuresWindow   Duration `toml:"account_failures_window"`
+	AccountIdentityFailures int      `toml:"account_identity_failures"`
+	AccountIdentityWindow   Duration `toml:"account_identity_window"`
+	AccountBlock            Duration `toml:"account_block"`
+	AccountStarts           int      `toml:"account_starts"`
+	AccountStartsWindow     Duration `toml:"account_starts_window"`
+	AddressStarts           int      `toml:"address_starts"`
+	AddressStartsWindow     Duration `toml:"address_starts_window"`
+	AddressFailures         int      `toml:"address_failures"`
+	AddressFailuresWindow   Duration `toml:"address_failures_window"`
+	AddressCaptchas         int      `toml:"address_captchas"`
+	AddressCaptchasWindow   Duration `toml:"address_captchas_window"`
+}
+
+// Captcha is [captcha].
+type Captcha struct {
+	Length   int      `toml:"length"`
+	Lifetime Duration `toml:"lifetime"`
+	Audio    bool     `toml:"audio"`
+}
+
+// Password is [password]: the policy for new passwords.
+type Password struct {
+	MinLength     int  `toml:"min_length"`
+	MaxLength     int  `toml:"max_length"`
+	RequireLower  bool `toml:"require_lower"`
+	RequireUpper  bool `toml:"require_upper"`
+	RequireDigit  bool `toml:"require_digit"`
+	RequireSymbol bool `toml:"require_symbol"`
+	MinClasses    int  `toml:"min_classes"`
+	// BannedWords may not appear in a password. The organisation's names
+	// are always added by the policy code, whatever this list says.
+	BannedWords []string `toml:"banned_words"`
+	// History is how many previous passwords the embedded directory
+	// refuses to reuse.
+	History int `toml:"history"`
+}
+
+// Session is [session].
+type Session struct {
+	CookieName string `toml:"cookie_name"`
+	// KeysFile holds the session and code keys. Empty means
+	// DataDir/keys.json.
+	KeysFile string `toml:"keys_file"`
+}
+
+// Database is [database].
+type Database struct {
+	// Path is the SQLite file. Empty means DataDir/sspr.db.
+	Path string `toml:"path"`
+}
+
+// Hashing is [hashing]: argon2id's cost and how many hashes run at once.
+type Hashing struct {
+	Argon2MemoryKiB int `toml:"argon2_memory_kib"`
+	Argon2Time      int `toml:"argon2_time"`
+	Argon2Threads   int `toml:"argon2_threads"`
+	// Concurrency bounds the hashes computed at once; 0 means the number
+	// of CPUs.
+	Concurrency int `toml:"concurrency"`
+}
+
+// Log is [log].
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn or error
+	Format string `toml:"format"` // text or json
+}
+
+// The verification methods a flow may offer.
+const (
+	MethodEmail     = "email"
+	MethodSMS       = "sms"
+	MethodQuestions = "questions"
+)
+
+// Default returns the configuration used for every key the file leaves out.
+// It is valid as it stands: `sspr serve --dev` needs no file at all.
+func Default() *Config {
+	return &Config{
+		Server: Server{
+			Listen:         "127.0.0.1:8080",
+			DataDir:        "data",
+			TrustedProxies: []string{},
+		},
+		Organisation: Organisation{
+			Name:         "Example University",
+			ShortName:    "Example",
+			ThemeColour:  "#1d3f72",
+			AccentColour: "#ffd200",
+		},
+		Users: Users{
+			DefaultDomain: "example.edu",
+			IDHint:        "username@example.edu",
+			PhoneRegion:   "GB",
+		},
+		HelpDesk: HelpDesk{
+			Name:         "IT Service Desk",
+			InPerson:     "At the IT Service Desk, ground floor of the Library",
+			TicketPortal: "https://help.example.edu/",
+			Phone:        "01234 567890",
+			Email:        "servicedesk@example.edu",
+			Hours: []string{
+				"Monday to Thursday: 8am to 5pm",
+				"Friday: 8am to 9am and then 10am to 5pm",
+			},
+		},
+		Flow: Flow{
+			Lifetime:        minutes(15),
+			Methods:         []string{MethodEmail, MethodSMS, MethodQuestions},
+			RequiredMethods: 2,
+			QuestionsAsked:  3,
+		},
+		Codes: Codes{
+			Digits:          8,
+			Lifetime:        minutes(10),
+			MaxTries:        5,
+			EmailCooldown:   minutes(1),
+			SMSCooldown:     minutes(2),
+			MaxSendsPerHour: 5,
+		},
+		Throttle: Throttle{
+			AccountFailures:         5,
+			AccountFailuresWindow:   hours(1),
+			AccountIdentityFailures: 5,
+			AccountIdentityWindow:   hours(24),
+			AccountBlock:            hours(24),
+			AccountStarts:           20,
+			AccountStartsWindow:     hours(1),
+			AddressStarts:           300,
+			AddressStartsWindow:     minutes(10),
+			AddressFailures:         1000,
+			AddressFailuresWindow:   hours(1),
+			AddressCaptchas:         600,
+			AddressCaptchasWindow:   minutes(10),
+		},
+		Captcha: Captcha{
+			Length:   6,
+			Lifetime: minutes(5),
+			Audio:    true,
+		},
+		Password: Password{
+			MinLength:   12,
+			MaxLength:   256,
+			BannedWords: []string{},
+			History:     5,
+		},
+		Session: Session{
+			CookieName: "sspr_session",
+		},
+		Hashing: Hashing{
+			Argon2MemoryKiB: 19456,
+			Argon2Time:      2,
+			Argon2Threads:   1,
+		},
+		Log: Log{
+			Level:  "info",
+			Format: "text",
+		},
+	}
+}
+
+// Load returns Default with the file at path laid over it, validated. An
+// empty path means no file: the defaults alone. Every error names the key
+// at fault.
+func Load(path string) (*Config, error) {
+	c := Default()
+	if path == "" {
+		return c, c.Validate()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(b, path)
+}
+
+// Parse is Load for a document already read: Default with the TOML
+// document b laid over it, validated. name is used in errors.
+func Parse(b []byte, name string) (*Config, error) {
+	c := Default()
+	if err := c.decode(b, name); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// tomlError matches the decoder's own errors, which name the key in a
+// different way from its ParseError.
+var tomlError = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+// decode lays the TOML document b over c, refusing keys c doesn't have.
+func (c *Config) decode(b []byte, name string) error {
+	md, err := toml.NewDecoder(bytes.NewReader(b)).Decode(c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			if pe.LastKey != "" {
+				return fmt.Errorf("config: %s: %s (%s line %d)", pe.LastKey, pe.Message, name, pe.Position.Line)
+			}
+			return fmt.Errorf("config: %s line %d: %s", name, pe.Position.Line, pe.Message)
+		}
+		if m := tomlError.FindStringSubmatch(err.Error()); m != nil && m[2] != "" {
+			return fmt.Errorf("config: %s: %s (%s line %s)", m[2], m[3], name, m[1])
+		}
+		return fmt.Errorf("config: %s: %s", name, strings.TrimPrefix(err.Error(), "toml: "))
+	}
+	// A misspelt key would otherwise leave its default in force without a
+	// word: for a security setting that is the worst outcome.
+	if und := md.Undecoded(); len(und) > 0 {
+		var errs []error
+		reported := map[string]bool{}
+	keys:
+		for _, k := range und {
+			// An unknown [section] is reported once, not once per key.
+			for i := 1; i < len(k); i++ {
+				if reported[k[:i].String()] {
+					continue keys
+				}
+			}
+			reported[k.String()] = true
+			errs = append(errs, fmt.Errorf("config: unknown key %q (%s)", k.String(), name))
+		}
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// PublicURL is the address users reach the portal at: server.public_url,
+// or "http://" + server.listen when that is empty. Links and Host checks use
+// it, never the request's Host.
+func (c *Config) PublicURL() *url.URL {
+	s := c.Server.PublicURL
+	if s == "" {
+		return &url.URL{Scheme: "http", Host: c.Server.Listen, Path: "/"}
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// Validate refuses this; fall back to something harmless.
+		return &url.URL{Scheme: "http", Host: c.Server.Listen, Path: "/"}
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u
+}
+
+// KeysFile is session.keys_file, or keys.json in the data folder.
+func (c *Config) KeysFile() string {
+	if c.Session.KeysFile != "" {
+		return c.Session.KeysFile
+	}
+	return filepath.Join(c.Server.DataDir, "keys.json")
+}
+
+// DatabasePath is database.path, or sspr.db in the data folder.
+func (c *Config) DatabasePath() string {
+	if c.Database.Path != "" {
+		return c.Database.Path
+	}
+	return filepath.Join(c.Server.DataDir, "sspr.db")
+}
+
+// WebDir is server.web_dir, or the folder "web" next to the executable
+// (bin/web beside bin/sspr, where `make build` puts app.wasm).
+func (c *Config) WebDir() string {
+	if c.Server.WebDir != "" {
+		return c.Server.WebDir
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "web"
+	}
+	if r, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = r
+	}
+	return filepath.Join(filepath.Dir(exe), "web")
+}
+
+// IsLoopback reports whether the host:port addr can only be reached from
+// this machine: "localhost" or a loopback IP. An empty host (every
+// interface) is not.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkHostPort checks a listen address.
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("must be host:port, such as \"127.0.0.1:8080\" (%v)", err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q must be a number from 0 to 65535", port)
+	}
+	return nil
+}

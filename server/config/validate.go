@@ -1,0 +1,307 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Validate checks every value and returns one error per bad value, each
+// naming its key.
+func (c *Config) Validate() error {
+	v := &validator{}
+
+	// [server]
+	if err := checkHostPort(c.Server.Listen); err != nil {
+		v.add("server.listen", "%v", err)
+	}
+	if c.Server.PublicURL != "" {
+		if err := checkPublicURL(c.Server.PublicURL); err != nil {
+			v.add("server.public_url", "%v", err)
+		}
+	} else if c.Server.Listen != "" && !IsLoopback(c.Server.Listen) {
+		// "http://0.0.0.0:8080" is no address a browser can use, and every
+		// Host check would refuse the real one.
+		v.add("server.public_url", "must be set when server.listen (%q) is not a loopback address: links and Host checks use it", c.Server.Listen)
+	}
+	v.nonEmpty("server.data_dir", c.Server.DataDir)
+	for i, p := range c.Server.TrustedProxies {
+		if _, err := ParseNetwork(p); err != nil {
+			v.add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is not a network such as \"10.0.0.0/8\" or an address", p)
+		}
+	}
+
+	// [organisation]
+	v.nonEmpty("organisation.name", c.Organisation.Name)
+	v.nonEmpty("organisation.short_name", c.Organisation.ShortName)
+	if l := c.Organisation.Logo; l != "" && (!strings.HasPrefix(l, "/") || strings.HasPrefix(l, "//")) {
+		// The Content-Security-Policy allows images from the portal only,
+		// and a third-party logo would tell that party who resets.
+		v.add("organisation.logo", "must be a path on the portal such as \"/web/logo.svg\", not %q", l)
+	}
+	v.colour("organisation.theme_colour", c.Organisation.ThemeColour)
+	v.colour("organisation.accent_colour", c.Organisation.AccentColour)
+	v.optionalURL("organisation.password_help_url", c.Organisation.PasswordHelpURL)
+
+	// [users]
+	if d := c.Users.DefaultDomain; d != "" && !domainName.MatchString(d) {
+		v.add("users.default_domain", "%q is not a domain name such as \"example.edu\"", d)
+	}
+	v.nonEmpty("users.id_hint", c.Users.IDHint)
+	if r := c.Users.PhoneRegion; !phonenumbers.GetSupportedRegions()[r] {
+		v.add("users.phone_region", "%q is not a supported ISO 3166-1 region code such as \"GB\" or \"US\"", r)
+	}
+
+	// [help_desk]
+	v.nonEmpty("help_desk.name", c.HelpDesk.Name)
+	v.optionalURL("help_desk.ticket_portal", c.HelpDesk.TicketPortal)
+	if e := c.HelpDesk.Email; e != "" {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+			v.add("help_desk.email", "%q is not an email address such as \"servicedesk@example.edu\"", e)
+		}
+	}
+	for i, h := range c.HelpDesk.Hours {
+		v.nonEmpty(fmt.Sprintf("help_desk.hours[%d]", i), h)
+	}
+
+	// [flow]
+	v.duration("flow.lifetime", c.Flow.Lifetime, time.Minute, 24*time.Hour)
+	v.methods(c.Flow.Methods, c.Flow.RequiredMethods)
+	v.between("flow.questions_asked", c.Flow.QuestionsAsked, 1, 10)
+
+	// [codes]
+	v.between("codes.digits", c.Codes.Digits, 6, 10)
+	v.duration("codes.lifetime", c.Codes.Lifetime, time.Minute, time.Hour)
+	v.between("codes.max_tries", c.Codes.MaxTries, 1, 20)
+	v.duration("codes.email_cooldown", c.Codes.EmailCooldown, 0, time.Hour)
+	v.duration("codes.sms_cooldown", c.Codes.SMSCooldown, 0, time.Hour)
+	v.between("codes.max_sends_per_hour", c.Codes.MaxSendsPerHour, 1, 100)
+
+	// [throttle]
+	t := c.Throttle
+	v.between("throttle.account_failures", t.AccountFailures, 1, 1000)
+	v.duration("throttle.account_failures_window", t.AccountFailuresWindow, time.Minute, 30*24*time.Hour)
+	v.between("throttle.account_identity_failures", t.AccountIdentityFailures, 1, 1000)
+	v.duration("throttle.account_identity_window", t.AccountIdentityWindow, time.Minute, 30*24*time.Hour)
+	v.duration("throttle.account_block", t.AccountBlock, time.Minute, 30*24*time.Hour)
+	v.between("throttle.account_starts", t.AccountStarts, 1, 10000)
+	v.duration("throttle.account_starts_window", t.AccountStartsWindow, time.Minute, 30*24*time.Hour)
+	v.between("throttle.address_starts", t.AddressStarts, 1, 10_000_000)
+	v.duration("throttle.address_starts_window", t.AddressStartsWindow, time.Second, 24*time.Hour)
+	v.between("throttle.address_failures", t.AddressFailures, 1, 10_000_000)
+	v.duration("throttle.address_failures_window", t.AddressFailuresWindow, time.Second, 24*time.Hour)
+	v.between("throttle.address_captchas", t.AddressCaptchas, 1, 10_000_000)
+	v.duration("throttle.address_captchas_window", t.AddressCaptchasWindow, time.Second, 24*time.Hour)
+
+	// [captcha]
+	v.between("captcha.length", c.Captcha.Length, 4, 10)
+	v.duration("captcha.lifetime", c.Captcha.Lifetime, 30*time.Second, time.Hour)
+
+	// [password]
+	p := c.Password
+	// NIST SP 800-63B-4: at least 8 characters, and a maximum of at least 64.
+	v.between("password.min_length", p.MinLength, 8, 256)
+	v.between("password.max_length", p.MaxLength, 64, 4096)
+	if p.MaxLength < p.MinLength {
+		v.add("password.max_length", "must not be less than password.min_length (%d)", p.MinLength)
+	}
+	v.between("password.min_classes", p.MinClasses, 0, 4)
+	for i, w := range p.BannedWords {
+		v.nonEmpty(fmt.Sprintf("password.banned_words[%d]", i), strings.TrimSpace(w))
+	}
+	v.between("password.history", p.History, 0, 100)
+
+	// [session]
+	if !cookieName.MatchString(c.Session.CookieName) {
+		v.add("session.cookie_name", "%q must be letters, digits, '_' or '-'", c.Session.CookieName)
+	}
+
+	// [hashing]
+	h := c.Hashing
+	v.between("hashing.argon2_memory_kib", h.Argon2MemoryKiB, 1024, 4<<20)
+	v.between("hashing.argon2_time", h.Argon2Time, 1, 100)
+	v.between("hashing.argon2_threads", h.Argon2Threads, 1, 255)
+	v.between("hashing.concurrency", h.Concurrency, 0, 1024)
+
+	// [log]
+	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	v.oneOf("log.format", c.Log.Format, "text", "json")
+
+	return v.err()
+}
+
+// ParseNetwork parses a trusted-proxy entry: a CIDR such as "10.0.0.0/8",
+// or a single address, which stands for itself alone.
+func ParseNetwork(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// TrustedProxies returns server.trusted_proxies parsed. Validate has
+// checked them; an entry that still fails to parse is left out.
+func (c *Config) TrustedProxies() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range c.Server.TrustedProxies {
+		if p, err := ParseNetwork(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var (
+	colour     = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+	domainName = regexp.MustCompile(`^(?i)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	cookieName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+func checkPublicURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL such as \"https://password.example.edu\"", s)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q must start with https:// (or http:// on a loopback address)", s)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("%q has no host", s)
+	case u.User != nil:
+		return fmt.Errorf("%q must not hold a user name or password", s)
+	case u.Path != "" && u.Path != "/":
+		// The portal's pages, API and service worker all live at the root.
+		return fmt.Errorf("%q must not have a path: the portal is served at the root of its host", s)
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return fmt.Errorf("%q must not have a query or a fragment", s)
+	}
+	return nil
+}
+
+// validator collects errors, each naming its key.
+type validator struct{ errs []error }
+
+func (v *validator) add(key, format string, a ...any) {
+	v.errs = append(v.errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, a...)))
+}
+
+func (v *validator) err() error { return errors.Join(v.errs...) }
+
+func (v *validator) nonEmpty(key, s string) {
+	if strings.TrimSpace(s) == "" {
+		v.add(key, "must not be empty")
+	}
+}
+
+func (v *validator) between(key string, n, lo, hi int) {
+	if n < lo || n > hi {
+		v.add(key, "must be %s, not %d", rangeText(lo, hi), n)
+	}
+}
+
+// rangeText says "1, 2 or 3" for a short range and "from 8 to 256" for a
+// long one.
+func rangeText(lo, hi int) string {
+	if hi < lo {
+		return "impossible (no value fits)"
+	}
+	if hi-lo > 3 {
+		return fmt.Sprintf("from %d to %d", lo, hi)
+	}
+	var s []string
+	for i := lo; i <= hi; i++ {
+		s = append(s, strconv.Itoa(i))
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+func (v *validator) duration(key string, d Duration, lo, hi time.Duration) {
+	if d.Duration < lo || d.Duration > hi {
+		v.add(key, "must be from %s to %s, not %s", Duration{lo}, Duration{hi}, d)
+	}
+}
+
+func (v *validator) colour(key, s string) {
+	if !colour.MatchString(s) {
+		v.add(key, "%q is not a colour such as \"#1d3f72\"", s)
+	}
+}
+
+func (v *validator) optionalURL(key, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		v.add(key, "%q is not a web address such as \"https://help.example.edu/\"", s)
+	}
+}
+
+func (v *validator) oneOf(key, s string, allowed ...string) {
+	if !slices.Contains(allowed, s) {
+		v.add(key, "%q must be %s", s, quotedList(allowed))
+	}
+}
+
+func quotedList(s []string) string {
+	q := make([]string, len(s))
+	for i, x := range s {
+		q[i] = strconv.Quote(x)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// methods checks flow.methods and flow.required_methods together.
+func (v *validator) methods(methods []string, required int) {
+	known := []string{MethodEmail, MethodSMS, MethodQuestions}
+	seen := map[string]bool{}
+	ok := len(methods) > 0
+	if len(methods) == 0 {
+		v.add("flow.methods", "must name at least one of %s", quotedList(known))
+	}
+	for _, m := range methods {
+		switch {
+		case !slices.Contains(known, m):
+			v.add("flow.methods", "%q is not a method: use %s", m, quotedList(known))
+			ok = false
+		case seen[m]:
+			v.add("flow.methods", "%q is listed twice", m)
+			ok = false
+		}
+		seen[m] = true
+	}
+	if !ok {
+		if required < 1 || required > 3 {
+			v.add("flow.required_methods", "must be %s", rangeText(1, 3))
+		}
+		return
+	}
+	if required < 1 || required > len(methods) {
+		v.add("flow.required_methods", "must be %s (flow.methods lists %d), not %d", rangeText(1, len(methods)), len(methods), required)
+		return
+	}
+	// SECURITY rules 10 and 11: security questions are never enough alone,
+	// and SMS is a restricted authenticator that is never the only way.
+	if required == 1 && (seen[MethodSMS] || seen[MethodQuestions]) {
+		v.add("flow.required_methods", "1 method is only allowed when flow.methods is [\"email\"]: SMS and security questions are never enough alone (NIST SP 800-63B-4)")
+	}
+}

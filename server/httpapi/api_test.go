@@ -1,0 +1,302 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sqlite"
+)
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// checkPassword asks the embedded directory itself.
+func (e *env) checkPassword(t *testing.T, user, pw string) bool {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), e.cfg.DatabasePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ok, err := sqlite.NewDirectory(db, secret.NewArgon2(secret.DefaultParams, 0), 0).CheckPassword(context.Background(), user, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+func TestResetThroughTheAPI(t *testing.T) {
+	tests := []struct {
+		name string
+		pass func(c *client) api.Flow
+	}{
+		{"EmailAndSMS", func(c *client) api.Flow {
+			c.passEmail("alice.alt@example.net")
+			return c.passSMS("+44 7700 900123", "+447700900123")
+		}},
+		{"EmailAndQuestions", func(c *client) api.Flow {
+			c.passEmail("alice.alt@example.net")
+			return c.passQuestions("Blue Fox")
+		}},
+		{"SMSAndQuestions", func(c *client) api.Flow {
+			c.passSMS("07700 900123", "+447700900123")
+			return c.passQuestions("blue fox")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			c := e.client(t)
+			f := c.startWith("Alice", api.IntentReset)
+			if f.State != api.StateVerify || len(f.Methods) != 3 || f.Required != 2 {
+				t.Fatalf("flow = %+v", f)
+			}
+			before := c.cookie().Value
+			f = tt.pass(c)
+			if f.State != api.StateNewPassword {
+				t.Fatalf("state %s", f.State)
+			}
+			if c.cookie().Value == before {
+				t.Fatal("the session id was not renewed when identity was proven")
+			}
+			const pw = "Correct-Horse-Battery-42"
+			f = c.ok(http.StatusOK, c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: pw})).flow(t)
+			if f.State != api.StateDone {
+				t.Fatalf("state %s", f.State)
+			}
+			if e.checkPassword(t, "alice@example.edu", "Alice-Old-Password-1") || !e.checkPassword(t, "alice@example.edu", pw) {
+				t.Fatal("the directory does not have the new password")
+			}
+			// Back after success, or a double submit: already done.
+			c.wantError(c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: "Another-Horse-Battery-42"}), http.StatusConflict, api.CodeWrongState)
+			if !e.checkPassword(t, "alice@example.edu", pw) {
+				t.Fatal("a double submit changed the password")
+			}
+			// Notified at both addresses; audited; no secret in the log.
+			var notified []string
+			for _, m := range c.waitNotifications(2) {
+				notified = append(notified, m.To)
+			}
+			slices.Sort(notified)
+			if !slices.Equal(notified, []string{"alice.alt@example.net", "alice@example.edu"}) {
+				t.Fatalf("notified %v", notified)
+			}
+			e.noSecretsLogged(t, pw, "blue fox", "Blue Fox")
+			if !strings.Contains(e.log.String(), "event=password_reset") {
+				t.Fatalf("no audit line in the log:\n%s", e.log.String())
+			}
+		})
+	}
+}
+
+func (c *client) waitMessages(n int) []api.OutboxMessage {
+	c.t.Helper()
+	for range 500 {
+		if msgs := c.outbox(); len(msgs) >= n {
+			return msgs
+		}
+		sleep()
+	}
+	c.t.Fatalf("fewer than %d messages arrived", n)
+	return nil
+}
+
+// waitNotifications waits for n messages that carry no code.
+func (c *client) waitNotifications(n int) []api.OutboxMessage {
+	c.t.Helper()
+	for range 500 {
+		var notes []api.OutboxMessage
+		for _, m := range c.outbox() {
+			if m.Code == "" {
+				notes = append(notes, m)
+			}
+		}
+		if len(notes) >= n {
+			return notes
+		}
+		sleep()
+	}
+	c.t.Fatalf("fewer than %d notifications arrived", n)
+	return nil
+}
+
+// noSecretsLogged checks that no code, answer or password reached the log.
+func (e *env) noSecretsLogged(t *testing.T, secrets ...string) {
+	t.Helper()
+	log := e.log.String()
+	for _, m := range e.portal.Outbox.Messages() {
+		if m.Code != "" {
+			secrets = append(secrets, m.Code)
+		}
+	}
+	for _, s := range secrets {
+		if strings.Contains(log, s) {
+			t.Fatalf("a secret (%q) reached the log", s)
+		}
+	}
+}
+
+func TestUnlockThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	f := c.startWith("bob@example.edu", api.IntentUnlock)
+	c.passEmail("bob.alt@example.net")
+	f = c.passSMS("+44 7700 900456", "+447700900456")
+	if f.State != api.StateDone || f.Intent != api.IntentUnlock {
+		t.Fatalf("flow = %+v", f)
+	}
+	db, err := sqlite.Open(context.Background(), e.cfg.DatabasePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	acct, err := sqlite.NewDirectory(db, secret.NewArgon2(secret.DefaultParams, 0), 0).Lookup(context.Background(), "bob@example.edu")
+	if err != nil || acct.Locked {
+		t.Fatalf("bob after unlock: %+v %v", acct, err)
+	}
+	events, err := sqlite.NewStore(db).Events(context.Background(), "bob@example.edu", 10)
+	if err != nil || len(events) != 1 || events[0].Kind != "account_unlocked" || events[0].ClientAddr != "127.0.0.1" {
+		t.Fatalf("audit events %+v %v", events, err)
+	}
+}
+
+// TestUnknownUnregisteredAndLockedLookAlike: rule 1 and catalogue 31. The
+// first answers of a flow are the same, field for field but the ids and
+// hints, whoever the user is.
+func TestUnknownUnregisteredAndLockedLookAlike(t *testing.T) {
+	e := newEnv(t)
+	shape := func(user string, in api.Intent) string {
+		c := e.client(t)
+		c.start(user)
+		r := c.call("POST", api.PathFlowIntent, api.IntentRequest{Intent: in})
+		f := c.ok(http.StatusOK, r).flow(t)
+		var kinds []string
+		for _, m := range f.Methods {
+			kinds = append(kinds, string(m.Kind))
+		}
+		send := c.call("POST", api.PathFlowEmailSend, nil)
+		return strings.Join([]string{string(f.State), strings.Join(kinds, ","), http.StatusText(r.status), http.StatusText(send.status)}, " ")
+	}
+	want := shape("alice", api.IntentUnlock) // active, all three methods
+	for _, u := range []string{"nobody@example.edu", "carol", "erin", "bob@example.edu"} {
+		if u == "bob@example.edu" {
+			continue // bob has two methods: his shape differs by what he registered, not by his lock
+		}
+		if got := shape(u, api.IntentUnlock); got != want {
+			t.Errorf("%s: %q, want %q", u, got, want)
+		}
+	}
+}
+
+func TestEveryErrorCode(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	c.wantError(c.call("GET", api.PathFlow, nil), http.StatusNotFound, api.CodeFlowMissing)
+	c.wantError(c.raw("POST", api.PathFlows, []byte("{"), nil), http.StatusBadRequest, api.CodeBadRequest)
+	c.wantError(c.raw("POST", api.PathFlows, []byte(`{}`), map[string]string{"Content-Type": "text/plain"}), http.StatusUnsupportedMediaType, api.CodeUnsupportedMediaType)
+	c.wantError(c.raw("POST", api.PathFlows, []byte(`{"user":"`+strings.Repeat("a", 20000)+`"}`), nil), http.StatusRequestEntityTooLarge, api.CodeTooLarge)
+	c.wantError(c.call("POST", api.PathFlows, api.StartRequest{User: "alice", Captcha: api.CaptchaRef{ID: c.captcha(), Answer: "000000"}}), http.StatusBadRequest, api.CodeCaptchaInvalid)
+	c.start("alice")
+	c.wantError(c.call("POST", api.PathFlowEmailSend, nil), http.StatusConflict, api.CodeWrongState)
+	c.ok(http.StatusOK, c.call("POST", api.PathFlowIntent, api.IntentRequest{Intent: api.IntentReset}))
+	c.ok(http.StatusOK, c.call("POST", api.PathFlowEmailSend, nil))
+	e1 := c.wantError(c.call("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: "00000000"}), http.StatusBadRequest, api.CodeCodeInvalid)
+	if e1.TriesLeft == nil || *e1.TriesLeft != 4 {
+		t.Fatalf("tries left %v", e1.TriesLeft)
+	}
+	c.wantError(c.call("POST", api.PathFlowSMSVerify, api.CodeRequest{Code: "00000000"}), http.StatusBadRequest, api.CodeCodeExpired)
+	c.wantError(c.call("POST", api.PathFlowSMSSend, api.PhoneRequest{Phone: "+447700900999"}), http.StatusBadRequest, api.CodePhoneMismatch)
+	c.wantError(c.call("POST", api.PathFlowQuestionsOK, api.AnswersRequest{Answers: c.answers("wrong")}), http.StatusBadRequest, api.CodeAnswersInvalid)
+	c.wantError(c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: "x"}), http.StatusConflict, api.CodeWrongState)
+	c.wantError(c.raw("POST", api.PathFlowIntent, []byte(`{"intent":"reset"}`), map[string]string{"Origin": "https://evil.example"}), http.StatusForbidden, api.CodeForbidden)
+	c.wantError(c.call("GET", "/api/v1/nothing", nil), http.StatusNotFound, api.CodeNotFound)
+	if r := c.raw("PUT", api.PathFlows, []byte(`{}`), nil); r.header.Get("Allow") != "POST" {
+		t.Fatalf("Allow %q", r.header.Get("Allow"))
+	} else {
+		c.wantError(r, http.StatusMethodNotAllowed, api.CodeMethodNotAllowed)
+	}
+	c.wantError(c.call("POST", api.PathFlowEmailSend, nil), http.StatusTooManyRequests, api.CodeThrottled)
+
+	d := e.client(t)
+	d.startWith("dave", api.IntentReset)
+	d.wantError(d.call("GET", api.PathFlowQuestions, nil), http.StatusConflict, api.CodeMethodUnavailable)
+
+	f := e.client(t)
+	f.startWith("erin", api.IntentReset)
+	f.passEmail("erin.alt@example.net")
+	f.passQuestions("green owl")
+	pe := f.wantError(f.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: "password"}), http.StatusUnprocessableEntity, api.CodePasswordPolicy)
+	var rules []string
+	for _, r := range pe.Rules {
+		rules = append(rules, r.Code)
+	}
+	if !slices.Contains(rules, api.RuleMinLength) || !slices.Contains(rules, api.RuleCommon) {
+		t.Fatalf("rules %v", rules)
+	}
+
+	r := newEnv(t, func(c *config.Config) { c.Flow.RevealUnregistered = true }).client(t)
+	r.wantError(r.call("POST", api.PathFlows, api.StartRequest{User: "carol", Captcha: api.CaptchaRef{ID: r.captcha(), Answer: devAnswer}}), http.StatusConflict, api.CodeNotRegistered)
+}
+
+func (c *client) answers(a string) map[string]string {
+	c.t.Helper()
+	var qr api.QuestionsResponse
+	if err := json.Unmarshal(c.ok(http.StatusOK, c.call("GET", api.PathFlowQuestions, nil)).body, &qr); err != nil {
+		c.t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, q := range qr.Questions {
+		m[q.ID] = a
+	}
+	return m
+}
+
+func TestThrottledCarriesRetryAfter(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	c.startWith("alice", api.IntentReset)
+	c.ok(http.StatusOK, c.call("POST", api.PathFlowSMSSend, api.PhoneRequest{Phone: "+447700900123"}))
+	r := c.call("POST", api.PathFlowSMSSend, api.PhoneRequest{Phone: "+447700900123"})
+	ae := c.wantError(r, http.StatusTooManyRequests, api.CodeThrottled)
+	if r.header.Get("Retry-After") != "120" || ae.RetryAfterSeconds != 120 {
+		t.Fatalf("Retry-After %q, body %d", r.header.Get("Retry-After"), ae.RetryAfterSeconds)
+	}
+}
+
+// TestParallelCodeOverHTTP: one code, many parallel submissions, exactly
+// one success (catalogue 15). Run with -race.
+func TestParallelCodeOverHTTP(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	c.startWith("alice", api.IntentReset)
+	c.ok(http.StatusOK, c.call("POST", api.PathFlowEmailSend, nil))
+	code, _ := c.waitCode("alice.alt@example.net", 0)
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			if r := c.call("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: code}); r.status == http.StatusOK {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d successes", wins.Load())
+	}
+}

@@ -1,0 +1,73 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/sspr-portal/sspr/app/api"
+)
+
+var (
+	errTooLarge    = &api.Error{Code: api.CodeTooLarge, Message: "The request is too large."}
+	errMediaType   = &api.Error{Code: api.CodeUnsupportedMediaType, Message: "Send the request as application/json."}
+	errBadJSON     = &api.Error{Code: api.CodeBadRequest, Message: "The request is not valid JSON of the expected shape."}
+	errTrailing    = &api.Error{Code: api.CodeBadRequest, Message: "The request has data after the JSON value."}
+	errBodyMissing = &api.Error{Code: api.CodeBadRequest, Message: "The request needs a JSON body."}
+)
+
+// isJSON reports whether a Content-Type header names JSON.
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// readBody reads a request body of at most api.MaxBodyBytes. A declared
+// length over the limit is refused before anything is read (catalogue 1).
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > api.MaxBodyBytes {
+		return nil, errTooLarge
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, api.MaxBodyBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, errTooLarge
+	}
+	if err != nil {
+		return nil, errBadJSON
+	}
+	return b, nil
+}
+
+// decodeStrict decodes exactly one JSON value into v: unknown fields, wrong
+// types and trailing data are all bad_request (catalogue 2 and 4). An
+// empty body decodes as {} when allowEmpty.
+func decodeStrict(b []byte, v any, allowEmpty bool) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return errBodyMissing
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errBadJSON
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errTrailing
+	}
+	return nil
+}
+
+// decode reads and decodes a request body into v.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	b, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(b, v, false)
+}

@@ -1,0 +1,173 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/flow"
+)
+
+var errCaptcha = &api.Error{Code: api.CodeCaptchaInvalid, Message: "The characters didn't match. Try the new picture."}
+
+func (s *server) client(r *http.Request) flow.Client {
+	ua := r.UserAgent()
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
+	return flow.Client{Addr: s.clientAddr(r), UserAgent: ua}
+}
+
+// replyFlow answers with the flow, moving the cookie to its id when the
+// engine renewed it (identity proven: no fixation).
+func (s *server) replyFlow(w http.ResponseWriter, r *http.Request, old string, f api.Flow, status int) error {
+	if f.ID != old {
+		if err := s.saveFlowID(w, r, f.ID); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, status, api.FlowResponse{Flow: f})
+	return nil
+}
+
+func (s *server) startFlow(w http.ResponseWriter, r *http.Request) error {
+	var req api.StartRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	// The CAPTCHA is checked before anything is looked up, and is burnt
+	// whatever the answer (rule 17).
+	ok, err := s.Captcha.Verify(r.Context(), req.Captcha.ID, req.Captcha.Answer)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errCaptcha
+	}
+	f, err := s.Engine.Start(r.Context(), req.User, s.client(r))
+	if err != nil {
+		return err
+	}
+	if old := s.flowID(r); old != "" {
+		_ = s.Engine.Cancel(r.Context(), old) // one flow per session
+	}
+	return s.replyFlow(w, r, "", f, http.StatusCreated)
+}
+
+func (s *server) currentFlow(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.Engine.Current(r.Context(), s.flowID(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.FlowResponse{Flow: f})
+	return nil
+}
+
+func (s *server) cancelFlow(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Engine.Cancel(r.Context(), s.flowID(r)); err != nil {
+		return err
+	}
+	if err := s.saveFlowID(w, r, ""); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *server) chooseIntent(w http.ResponseWriter, r *http.Request) error {
+	var req api.IntentRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := s.flowID(r)
+	f, err := s.Engine.ChooseIntent(r.Context(), id, req.Intent)
+	if err != nil {
+		return err
+	}
+	return s.replyFlow(w, r, id, f, http.StatusOK)
+}
+
+func (s *server) sendEmail(w http.ResponseWriter, r *http.Request) error {
+	b, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	var req struct{}
+	if err := decodeStrict(b, &req, true); err != nil {
+		return err
+	}
+	id := s.flowID(r)
+	f, err := s.Engine.SendCode(r.Context(), id, api.KindEmail, "", s.client(r))
+	if err != nil {
+		return err
+	}
+	return s.replyFlow(w, r, id, f, http.StatusOK)
+}
+
+func (s *server) sendSMS(w http.ResponseWriter, r *http.Request) error {
+	var req api.PhoneRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := s.flowID(r)
+	f, err := s.Engine.SendCode(r.Context(), id, api.KindSMS, req.Phone, s.client(r))
+	if err != nil {
+		return err
+	}
+	return s.replyFlow(w, r, id, f, http.StatusOK)
+}
+
+func (s *server) verifyCode(w http.ResponseWriter, r *http.Request, k api.Kind) error {
+	var req api.CodeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := s.flowID(r)
+	f, err := s.Engine.VerifyCode(r.Context(), id, k, req.Code, s.client(r))
+	if err != nil {
+		return err
+	}
+	return s.replyFlow(w, r, id, f, http.StatusOK)
+}
+
+func (s *server) verifyEmail(w http.ResponseWriter, r *http.Request) error {
+	return s.verifyCode(w, r, api.KindEmail)
+}
+
+func (s *server) verifySMS(w http.ResponseWriter, r *http.Request) error {
+	return s.verifyCode(w, r, api.KindSMS)
+}
+
+func (s *server) questions(w http.ResponseWriter, r *http.Request) error {
+	qs, err := s.Engine.Questions(r.Context(), s.flowID(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.QuestionsResponse{Questions: qs})
+	return nil
+}
+
+func (s *server) verifyAnswers(w http.ResponseWriter, r *http.Request) error {
+	var req api.AnswersRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := s.flowID(r)
+	f, err := s.Engine.VerifyAnswers(r.Context(), id, req.Answers, s.client(r))
+	if err != nil {
+		return err
+	}
+	return s.replyFlow(w, r, id, f, http.StatusOK)
+}
+
+func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
+	var req api.PasswordRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := s.flowID(r)
+	f, err := s.Engine.SetPassword(r.Context(), id, req.Password, s.client(r))
+	if err != nil {
+		return err
+	}
+	return s.replyFlow(w, r, id, f, http.StatusOK)
+}

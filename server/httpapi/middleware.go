@@ -1,0 +1,184 @@
+package httpapi
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/sspr-portal/sspr/app/api"
+)
+
+// csp lets go-app's wasm run ('wasm-unsafe-eval') and nothing from anywhere
+// else: no third-party request of any kind, no framing (rule 2).
+const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data:; media-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; " +
+	"worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// headers sets the security headers on every response (rule 2).
+func (s *server) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		if s.secure(r) {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recover turns a panic into a logged "internal" answer, never a crash or
+// a stack trace on the wire.
+func (s *server) recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				writeJSON(w, http.StatusInternalServerError, api.ErrorBody{Error: errInternal})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+var errHost = &api.Error{Code: api.CodeForbidden, Message: "This address is not served here."}
+
+// checkHost refuses a Host that is not the configured public host, so that
+// nothing is ever built or cached from a forged one (rules 2 and 21);
+// loopback is allowed in dev mode. Health checks answer any Host, for load
+// balancers that probe by address.
+func (s *server) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || s.hostAllowed(r.Host) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		s.writeError(w, r, errHost)
+	})
+}
+
+func (s *server) hostAllowed(host string) bool {
+	if s.PublicURL != nil && strings.EqualFold(host, s.PublicURL.Host) {
+		return true
+	}
+	return s.Dev && isLoopbackHost(host)
+}
+
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+var (
+	errCrossSite = &api.Error{Code: api.CodeForbidden, Message: "Cross-site requests are not allowed."}
+)
+
+// checkRequest applies rule 16 to state-changing calls: a browser's
+// cross-site request is refused by Sec-Fetch-Site and Origin, and the body
+// must be JSON, which a cross-site form can't send without a preflight.
+func (s *server) checkRequest(r *http.Request) error {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return nil
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return errCrossSite
+	}
+	if o := r.Header.Get("Origin"); o != "" && !s.originAllowed(o, r.Host) {
+		return errCrossSite
+	}
+	if r.Method != http.MethodDelete && !isJSON(r.Header.Get("Content-Type")) {
+		return errMediaType
+	}
+	return nil
+}
+
+func (s *server) originAllowed(origin, host string) bool {
+	if s.PublicURL != nil && strings.EqualFold(origin, s.PublicURL.Scheme+"://"+s.PublicURL.Host) {
+		return true
+	}
+	if !s.Dev {
+		return false
+	}
+	// In dev mode the page may be opened on any loopback address; the
+	// origin must still be the very host the request went to.
+	for _, scheme := range []string{"http://", "https://"} {
+		if strings.EqualFold(origin, scheme+host) && isLoopbackHost(host) {
+			return true
+		}
+	}
+	return false
+}
+
+// fromProxy reports whether the peer is a configured proxy.
+func (s *server) fromProxy(r *http.Request) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	peer := ap.Addr().Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(peer) {
+			return peer, true
+		}
+	}
+	return peer, false
+}
+
+// clientAddr is the client's address: the peer, or, when the peer is a
+// trusted proxy, the nearest address in X-Forwarded-For that is not a
+// trusted proxy (rule 8: a spoofed header from anyone else is ignored).
+func (s *server) clientAddr(r *http.Request) string {
+	peer, trusted := s.fromProxy(r)
+	if !peer.IsValid() {
+		return r.RemoteAddr
+	}
+	if !trusted {
+		return peer.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		proxy := false
+		for _, p := range s.TrustedProxies {
+			proxy = proxy || p.Contains(a)
+		}
+		if !proxy {
+			return a.String()
+		}
+	}
+	return peer.String()
+}
+
+// secure reports whether the client reached us over TLS.
+func (s *server) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if _, trusted := s.fromProxy(r); trusted {
+		return strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	}
+	return s.PublicURL != nil && s.PublicURL.Scheme == "https"
+}

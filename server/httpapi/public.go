@@ -1,0 +1,65 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/sspr-portal/sspr/app/api"
+)
+
+func (s *server) getConfig(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, s.Config)
+	return nil
+}
+
+func (s *server) getPolicy(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, api.PolicyResponse{Policy: s.Policy})
+	return nil
+}
+
+func (s *server) createCaptcha(w http.ResponseWriter, r *http.Request) error {
+	b, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	var req struct{}
+	if err := decodeStrict(b, &req, true); err != nil {
+		return err
+	}
+	// Rate-limited per address so a flood can't fill the State backend
+	// (catalogue 20); the limit is generous for campus NAT.
+	if err := s.Engine.Count(r.Context(), "captcha:addr:"+s.clientAddr(r), s.CaptchaLimit); err != nil {
+		return err
+	}
+	c, err := s.Captcha.Create(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
+}
+
+// readyz checks every backend, each within a second.
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	h := api.Health{Status: "ok", Checks: map[string]string{}}
+	status := http.StatusOK
+	for _, c := range s.Ready {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		err := c.Check(ctx)
+		cancel()
+		if err != nil {
+			s.log.Error("readiness check failed", "check", c.Name, "err", err)
+			h.Checks[c.Name], h.Status, status = "unavailable", "unavailable", http.StatusServiceUnavailable
+			continue
+		}
+		h.Checks[c.Name] = "ok"
+	}
+	writeJSON(w, status, h)
+}

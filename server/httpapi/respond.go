@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/sspr-portal/sspr/app/api"
+)
+
+// statuses maps every error code to its HTTP status: the one table of
+// ARCHITECTURE.md's contract.
+var statuses = map[api.Code]int{
+	api.CodeBadRequest:           http.StatusBadRequest,
+	api.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	api.CodeTooLarge:             http.StatusRequestEntityTooLarge,
+	api.CodeCaptchaInvalid:       http.StatusBadRequest,
+	api.CodeFlowMissing:          http.StatusNotFound,
+	api.CodeWrongState:           http.StatusConflict,
+	api.CodeMethodUnavailable:    http.StatusConflict,
+	api.CodeCodeInvalid:          http.StatusBadRequest,
+	api.CodeCodeExpired:          http.StatusBadRequest,
+	api.CodePhoneMismatch:        http.StatusBadRequest,
+	api.CodeAnswersInvalid:       http.StatusBadRequest,
+	api.CodePasswordPolicy:       http.StatusUnprocessableEntity,
+	api.CodeNotRegistered:        http.StatusConflict,
+	api.CodeThrottled:            http.StatusTooManyRequests,
+	api.CodeUnauthenticated:      http.StatusUnauthorized,
+	api.CodeForbidden:            http.StatusForbidden,
+	api.CodeNotFound:             http.StatusNotFound,
+	api.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	api.CodeDirectoryUnavailable: http.StatusServiceUnavailable,
+	api.CodeInternal:             http.StatusInternalServerError,
+}
+
+// Status returns the HTTP status of an error code.
+func Status(c api.Code) int {
+	if s, ok := statuses[c]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+var errInternal = &api.Error{Code: api.CodeInternal, Message: "Something went wrong on our side. Try again, or contact the service desk."}
+
+// writeError answers with the error's code and safe message. Anything that
+// is not an *api.Error is a bug or a backend failure: it is logged with its
+// detail and shown only as "internal". A backend failure wrapped in an
+// *api.Error (directory_unavailable) is logged too, for operators.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *api.Error
+	if !errors.As(err, &ae) {
+		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
+		ae = errInternal
+	} else if ae.Code == api.CodeDirectoryUnavailable || ae.Code == api.CodeInternal {
+		s.log.Error("backend unavailable", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
+	}
+	if ae.Code == api.CodeThrottled {
+		secs := max(ae.RetryAfterSeconds, 1)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		cp := *ae
+		cp.RetryAfterSeconds = secs
+		ae = &cp
+	}
+	writeJSON(w, Status(ae.Code), api.ErrorBody{Error: ae})
+}
+
+func logAttrs(r *http.Request) []any {
+	return []any{slog.String("method", r.Method), slog.String("path", r.URL.Path)}
+}

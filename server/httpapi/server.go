@@ -1,0 +1,157 @@
+// Package httpapi is the portal's HTTP layer: the v1 JSON API of
+// ARCHITECTURE.md, the security headers and request checks every response
+// gets, and the session cookie. It holds no state of its own: the flow
+// engine and the backends behind it keep everything.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/flow"
+)
+
+// Engine is the flow engine, as the handlers use it.
+type Engine interface {
+	Start(ctx context.Context, rawUser string, c flow.Client) (api.Flow, error)
+	Current(ctx context.Context, id string) (api.Flow, error)
+	ChooseIntent(ctx context.Context, id string, in api.Intent) (api.Flow, error)
+	SendCode(ctx context.Context, id string, k api.Kind, phone string, c flow.Client) (api.Flow, error)
+	VerifyCode(ctx context.Context, id string, k api.Kind, code string, c flow.Client) (api.Flow, error)
+	Questions(ctx context.Context, id string) ([]api.Question, error)
+	VerifyAnswers(ctx context.Context, id string, answers map[string]string, c flow.Client) (api.Flow, error)
+	SetPassword(ctx context.Context, id, password string, c flow.Client) (api.Flow, error)
+	Cancel(ctx context.Context, id string) error
+	// Count counts an event against a limit, e.g. CAPTCHAs per address.
+	Count(ctx context.Context, name string, l flow.Limit) error
+}
+
+// Captcha makes and checks CAPTCHAs.
+type Captcha interface {
+	Create(ctx context.Context) (api.Captcha, error)
+	Verify(ctx context.Context, id, answer string) (bool, error)
+}
+
+// Check is a readiness check of one backend.
+type Check struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Options configure the handler.
+type Options struct {
+	Engine  Engine
+	Captcha Captcha
+	// CaptchaLimit limits CAPTCHAs made per client address (rule 8).
+	CaptchaLimit flow.Limit
+	Config       api.Config
+	Policy       api.Policy
+	// SessionKeys are the 64-byte authentication and 32-byte encryption
+	// keys of the session cookie (rule 15).
+	SessionAuthKey, SessionEncKey []byte
+	CookieName                    string
+	// FlowLifetime is the cookie's MaxAge.
+	FlowLifetime time.Duration
+	// PublicURL is the portal's address: the only Host served, and the
+	// only Origin accepted (rules 2 and 16).
+	PublicURL *url.URL
+	// Dev allows any loopback Host and serves Outbox at /dev/outbox.
+	Dev    bool
+	Outbox http.Handler
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed.
+	TrustedProxies []netip.Prefix
+	Ready          []Check
+	// Web serves everything that is not the API: the go-app pages.
+	Web http.Handler
+	Log *slog.Logger
+}
+
+type server struct {
+	Options
+	sessions *sessions.CookieStore
+	log      *slog.Logger
+	// allowed lists the methods of each API path, for 405 answers.
+	allowed map[string][]string
+}
+
+// New returns the portal's HTTP handler.
+func New(o Options) http.Handler {
+	s := &server{Options: o, log: o.Log}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.CookieName == "" {
+		s.CookieName = "sspr_session"
+	}
+	s.sessions = newCookieStore(o.SessionAuthKey, o.SessionEncKey, o.FlowLifetime)
+	return s.recover(s.headers(s.checkHost(s.routes())))
+}
+
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	s.allowed = map[string][]string{}
+	api := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+		if method, path, ok := strings.Cut(pattern, " "); ok {
+			s.allowed[path] = append(s.allowed[path], method)
+		}
+		mux.Handle(pattern, s.apiHandler(h))
+	}
+	api("GET /api/v1/config", s.getConfig)
+	api("GET /api/v1/policy", s.getPolicy)
+	api("POST /api/v1/captcha", s.createCaptcha)
+	api("POST /api/v1/flows", s.startFlow)
+	api("GET /api/v1/flows/current", s.currentFlow)
+	api("DELETE /api/v1/flows/current", s.cancelFlow)
+	api("POST /api/v1/flows/current/intent", s.chooseIntent)
+	api("POST /api/v1/flows/current/email/send", s.sendEmail)
+	api("POST /api/v1/flows/current/email/verify", s.verifyEmail)
+	api("POST /api/v1/flows/current/sms/send", s.sendSMS)
+	api("POST /api/v1/flows/current/sms/verify", s.verifySMS)
+	api("GET /api/v1/flows/current/questions", s.questions)
+	api("POST /api/v1/flows/current/questions/verify", s.verifyAnswers)
+	api("POST /api/v1/flows/current/password", s.setPassword)
+	api("/api/", s.notFound)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.Dev && s.Outbox != nil {
+		mux.Handle("GET /dev/outbox", s.Outbox)
+	}
+	if s.Web != nil {
+		mux.Handle("/", s.Web)
+	}
+	return mux
+}
+
+// apiHandler adapts a handler that returns an error, and applies the checks
+// every state-changing call gets: same-origin (rule 16) and JSON only.
+func (s *server) apiHandler(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if err := s.checkRequest(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// notFound answers an /api/ request that no route took: 405 for a known
+// path with another method, 404 otherwise.
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) error {
+	if methods, ok := s.allowed[r.URL.Path]; ok {
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		return &api.Error{Code: api.CodeMethodNotAllowed, Message: "That method is not allowed here."}
+	}
+	return &api.Error{Code: api.CodeNotFound, Message: "There is no such API call."}
+}

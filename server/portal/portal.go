@@ -1,0 +1,271 @@
+// Package portal wires the portal together: it builds every backend named by
+// the configuration, the flow engine and the HTTP handler, and closes them
+// in order. It is the only package that knows them all.
+package portal
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/captcha"
+	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/httpapi"
+	"github.com/sspr-portal/sspr/server/keys"
+	"github.com/sspr-portal/sspr/server/memstate"
+	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/outbox"
+	"github.com/sspr-portal/sspr/server/policy"
+	"github.com/sspr-portal/sspr/server/questions"
+	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/web"
+	"github.com/sspr-portal/sspr/static"
+)
+
+// Options are what the command line adds to the configuration.
+type Options struct {
+	Config *config.Config
+	Keys   *keys.Keys
+	// Dev turns on dev mode: the seed, the dev outbox, the banner.
+	Dev bool
+	// DevCaptchaAnswer, in dev mode, is every CAPTCHA's answer.
+	DevCaptchaAnswer string
+	// Version names the build, for the service worker's cache.
+	Version string
+	// Now is the clock; nil means time.Now. Tests set it to move time.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Portal is a running portal's handler and the backends behind it.
+type Portal struct {
+	handler http.Handler
+	closers []func(context.Context) error
+	// Outbox is the dev outbox (nil outside dev mode).
+	Outbox *outbox.Outbox
+	// Engine is the flow engine.
+	Engine *flow.Engine
+}
+
+// New builds the portal.
+func New(ctx context.Context, o Options) (_ *Portal, err error) {
+	cfg, log := o.Config, o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if o.Keys == nil {
+		return nil, fmt.Errorf("portal: no keys")
+	}
+	if o.DevCaptchaAnswer != "" && !o.Dev {
+		return nil, fmt.Errorf("portal: a fixed CAPTCHA answer is for dev mode only")
+	}
+	p := &Portal{}
+	defer func() {
+		if err != nil {
+			_ = p.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+
+	h := cfg.Hashing
+	hasher := secret.NewArgon2(secret.Params{Time: uint32(h.Argon2Time), Memory: uint32(h.Argon2MemoryKiB),
+		Threads: uint8(h.Argon2Threads), KeyLen: 32, SaltLen: 16}, h.Concurrency)
+
+	db, err := sqlite.Open(ctx, cfg.DatabasePath())
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, func(context.Context) error { return db.Close() })
+	if o.Dev {
+		if err := sqlite.Seed(ctx, db, hasher, now()); err != nil {
+			return nil, fmt.Errorf("dev seed: %w", err)
+		}
+	}
+	dir := sqlite.NewDirectory(db, hasher, cfg.Password.History)
+	store := sqlite.NewStore(db)
+
+	state := memstate.New(now, 0)
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	go state.Run(sweepCtx, time.Minute)
+	p.closers = append(p.closers, func(context.Context) error { stopSweep(); return nil })
+
+	catalog, err := questions.Load(static.FS, "en")
+	if err != nil {
+		return nil, err
+	}
+	bl, err := policy.LoadBlocklist(static.FS, "passwords/common.txt")
+	if err != nil {
+		return nil, err
+	}
+	pc := policyConfig(cfg)
+	if err := pc.Validate(); err != nil {
+		return nil, fmt.Errorf("password policy: %w", err)
+	}
+	pol := policy.New(pc, bl)
+
+	// Messages leave through a queue, off the request path (rule 1). In dev
+	// mode they end in the outbox; real senders come with SMTP and SMS.
+	var sink notify.Sender
+	if o.Dev {
+		p.Outbox = outbox.New(1000, now, log)
+		sink = p.Outbox
+	} else {
+		sink = unconfiguredSender{log: log}
+	}
+	queue := notify.NewQueue(sink, 1000, 4, log)
+	p.closers = append(p.closers, queue.Close)
+
+	dummy, err := hasher.Hash(ctx, "no answer matches this")
+	if err != nil {
+		return nil, err
+	}
+	engine, err := flow.New(flowConfig(cfg), flow.Deps{
+		Directory: dir, Registrations: store, Auditor: store, Sender: queue, Hasher: hasher,
+		Policy: pol, Catalog: catalog, State: state, Now: now, Rand: rand.Reader,
+		CodeKey: o.Keys.Code, DummyHash: dummy, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Engine = engine
+
+	cap := captcha.New(state, captcha.Config{Length: cfg.Captcha.Length, TTL: cfg.Captcha.Lifetime.D(),
+		Audio: cfg.Captcha.Audio, DevAnswer: o.DevCaptchaAnswer})
+
+	webDir := cfg.WebDir()
+	site, err := web.New(web.Options{
+		Name: cfg.Organisation.Name + " password reset", ShortName: cfg.Organisation.ShortName + " reset",
+		Title:       "Get back into your account - " + cfg.Organisation.Name,
+		Description: "Reset a forgotten password or unlock your account.",
+		ThemeColour: cfg.Organisation.ThemeColour, BackgroundColour: "#ffffff",
+		WebDir: webDir, Version: o.Version, Dev: o.Dev,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web (%s): %w", filepath.Clean(webDir), err)
+	}
+
+	var outboxHandler http.Handler
+	if p.Outbox != nil {
+		outboxHandler = p.Outbox
+	}
+	t := cfg.Throttle
+	p.handler = httpapi.New(httpapi.Options{
+		Engine: engine, Captcha: cap,
+		CaptchaLimit:   flow.Limit{Max: t.AddressCaptchas, Window: t.AddressCaptchasWindow.D()},
+		Config:         publicConfig(cfg, o.Dev),
+		Policy:         pol.Describe(),
+		SessionAuthKey: o.Keys.SessionAuth, SessionEncKey: o.Keys.SessionEnc,
+		CookieName:   cfg.Session.CookieName,
+		FlowLifetime: cfg.Flow.Lifetime.D(),
+		PublicURL:    cfg.PublicURL(),
+		Dev:          o.Dev, Outbox: outboxHandler,
+		TrustedProxies: cfg.TrustedProxies(),
+		Ready: []httpapi.Check{
+			{Name: "directory", Check: db.Ping},
+			{Name: "store", Check: db.Ping},
+			{Name: "state", Check: state.Ping},
+		},
+		Web: site,
+		Log: log,
+	})
+	return p, nil
+}
+
+// Handler is the portal's HTTP handler.
+func (p *Portal) Handler() http.Handler { return p.handler }
+
+// Close closes the backends, last opened first.
+func (p *Portal) Close(ctx context.Context) error {
+	var first error
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		if err := p.closers[i](ctx); err != nil && first == nil {
+			first = err
+		}
+	}
+	p.closers = nil
+	return first
+}
+
+func kinds(methods []string) []api.Kind {
+	var k []api.Kind
+	for _, m := range methods {
+		k = append(k, api.Kind(m))
+	}
+	return k
+}
+
+func flowConfig(c *config.Config) flow.Config {
+	t := c.Throttle
+	helpDesk := c.HelpDesk.Name
+	if c.HelpDesk.Phone != "" {
+		helpDesk += ": " + c.HelpDesk.Phone
+	}
+	if c.HelpDesk.Email != "" {
+		helpDesk += ", " + c.HelpDesk.Email
+	}
+	return flow.Config{
+		Lifetime: c.Flow.Lifetime.D(), Methods: kinds(c.Flow.Methods), Required: c.Flow.RequiredMethods,
+		QuestionsAsked: c.Flow.QuestionsAsked, RevealUnregistered: c.Flow.RevealUnregistered,
+		DefaultDomain: c.Users.DefaultDomain, PhoneRegion: c.Users.PhoneRegion,
+		CodeDigits: c.Codes.Digits, CodeLifetime: c.Codes.Lifetime.D(), CodeMaxTries: c.Codes.MaxTries,
+		EmailCooldown: c.Codes.EmailCooldown.D(), SMSCooldown: c.Codes.SMSCooldown.D(), MaxSendsPerHour: c.Codes.MaxSendsPerHour,
+		AccountFailures:         flow.Limit{Max: t.AccountFailures, Window: t.AccountFailuresWindow.D()},
+		AccountIdentityFailures: flow.Limit{Max: t.AccountIdentityFailures, Window: t.AccountIdentityWindow.D()},
+		AccountBlock:            t.AccountBlock.D(),
+		AccountStarts:           flow.Limit{Max: t.AccountStarts, Window: t.AccountStartsWindow.D()},
+		AddressStarts:           flow.Limit{Max: t.AddressStarts, Window: t.AddressStartsWindow.D()},
+		AddressFailures:         flow.Limit{Max: t.AddressFailures, Window: t.AddressFailuresWindow.D()},
+		Org:                     notify.Org{Name: c.Organisation.Name, HelpDesk: "Contact the " + helpDesk + "."},
+	}
+}
+
+func policyConfig(c *config.Config) policy.Config {
+	p := c.Password
+	banned := slices.Clone(p.BannedWords)
+	for _, n := range []string{c.Organisation.Name, c.Organisation.ShortName} {
+		if strings.TrimSpace(n) != "" {
+			banned = append(banned, n)
+		}
+	}
+	return policy.Config{MinLength: p.MinLength, MaxLength: p.MaxLength, RequireLower: p.RequireLower,
+		RequireUpper: p.RequireUpper, RequireDigit: p.RequireDigit, RequireSymbol: p.RequireSymbol,
+		MinClasses: p.MinClasses, BannedWords: banned}
+}
+
+func publicConfig(c *config.Config, dev bool) api.Config {
+	o := c.Organisation
+	pc := api.Config{
+		Organisation: api.Organisation{Name: o.Name, ShortName: o.ShortName, Logo: o.Logo, ThemeColour: o.ThemeColour,
+			AccentColour: o.AccentColour, PasswordHelp: o.PasswordHelpURL},
+		UserIDHint: c.Users.IDHint,
+		HelpDesk: api.HelpDesk{Name: c.HelpDesk.Name, InPerson: c.HelpDesk.InPerson, TicketPortal: c.HelpDesk.TicketPortal,
+			Phone: c.HelpDesk.Phone, Email: c.HelpDesk.Email, Hours: c.HelpDesk.Hours},
+		Methods:            api.MethodsInfo{Enabled: kinds(c.Flow.Methods), Required: c.Flow.RequiredMethods},
+		Languages:          []string{"en"},
+		Dev:                dev,
+		RevealUnregistered: c.Flow.RevealUnregistered,
+	}
+	pc.Captcha.Audio = c.Captcha.Audio
+	return pc
+}
+
+// unconfiguredSender stands where SMTP and the SMS gateway will: outside dev
+// mode this build has no real sender yet, so it says so to operators.
+type unconfiguredSender struct{ log *slog.Logger }
+
+func (u unconfiguredSender) Send(ctx context.Context, m notify.Message) error {
+	u.log.Error("no sender configured: message not delivered", "channel", m.Channel)
+	return fmt.Errorf("no %s sender configured", m.Channel)
+}

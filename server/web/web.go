@@ -1,0 +1,357 @@
+// Package web serves the portal's pages: the HTML that go-app prerenders
+// from the components in app/ui, go-app's own files (app.js, wasm_exec.js,
+// app-worker.js, the manifest), and the files under /web/ (app.wasm and the
+// icons).
+//
+// It wraps go-app's handler to close two holes in it (SECURITY rule 21):
+//
+//   - go-app answers /robots.txt, /sitemap.xml and /ads.txt by fetching
+//     scheme + Host + "/web/..." and caching the answer for every later
+//     visitor, so one request with a forged Host would poison them for
+//     everyone. We answer those paths ourselves, before go-app sees them,
+//     also under the "/<version>/" prefix that go-app strips.
+//   - go-app's default resource resolver serves /web/ from a folder
+//     relative to the working directory and is what makes it build URLs from
+//     the Host. Ours only maps paths; we serve /web/ ourselves, from the
+//     configured folder, with no directory listings.
+//
+// And it sets every icon, so that go-app's defaults (icons on GitHub) never
+// reach a page: no third party learns who visits a password reset portal.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/ui"
+	"github.com/sspr-portal/sspr/server/config"
+)
+
+// Options configure the pages.
+type Options struct {
+	// Name is the app's full name (PWA manifest, install prompts).
+	Name string
+	// ShortName is shown under the installed app's icon.
+	ShortName string
+	// Title is every page's <title>; empty means Name.
+	Title string
+	// Description is the pages' meta description.
+	Description string
+	// ThemeColour and BackgroundColour are "#rrggbb" colours for the
+	// browser's and the installed app's frame; empty means the defaults.
+	ThemeColour      string
+	BackgroundColour string
+	// WebDir is the folder served at /web/: app.wasm, and optionally
+	// icon.svg, icon-192.png and icon-512.png to replace the drawn icon.
+	WebDir string
+	// Version is the build's version. The service worker's cache is keyed
+	// on a version derived from it and from app.wasm, so browsers update
+	// exactly when either changes.
+	Version string
+	// Dev shows the dev-mode banner on every page.
+	Dev bool
+	// PublicURL is the configured public address (server.public_url). When
+	// set, /sitemap.xml lists it and, over https, the pages' og:url uses
+	// its host. It never comes from a request.
+	PublicURL string
+}
+
+// OptionsFromConfig returns the Options for the configuration c.
+func OptionsFromConfig(c *config.Config, version string, dev bool) Options {
+	org := c.Organisation
+	return Options{
+		Name:             org.Name + " password reset",
+		ShortName:        "Password reset",
+		Title:            "Get back into your account – " + org.Name,
+		Description:      "Reset a forgotten password or unlock your " + org.Name + " account yourself.",
+		ThemeColour:      org.ThemeColour,
+		BackgroundColour: "#ffffff",
+		WebDir:           c.WebDir(),
+		Version:          version,
+		Dev:              dev,
+		PublicURL:        c.PublicURL().String(),
+	}
+}
+
+// The icon files, under /web/.
+const (
+	iconSVGPath   = "/web/icon.svg"
+	icon192Path   = "/web/icon-192.png"
+	icon512Path   = "/web/icon-512.png"
+	defaultTheme  = "#1d3f72"
+	defaultBg     = "#ffffff"
+	robotsTxtBody = "User-agent: *\nDisallow: /api/\nDisallow: /dev/\n"
+)
+
+// handler is the pages' http.Handler.
+type handler struct {
+	goapp   *app.Handler
+	version string
+	webDir  string
+	// builtin are files served under /web/ when WebDir has none of that
+	// name: the drawn icons, drawn when first asked for.
+	builtin map[string]func() []byte
+	started time.Time
+	sitemap []byte // nil: 404
+}
+
+// New returns the handler for the pages. It declares the routes of app/ui
+// (ui.Register) so that go-app can prerender them.
+func New(o Options) (http.Handler, error) {
+	ui.Register()
+
+	if o.Name == "" {
+		return nil, errors.New("web: Options.Name is empty")
+	}
+	if o.ShortName == "" {
+		o.ShortName = o.Name
+	}
+	if o.Title == "" {
+		o.Title = o.Name
+	}
+	if o.ThemeColour == "" {
+		o.ThemeColour = defaultTheme
+	}
+	if o.BackgroundColour == "" {
+		o.BackgroundColour = defaultBg
+	}
+	var public *url.URL
+	if o.PublicURL != "" {
+		u, err := url.Parse(o.PublicURL)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("web: Options.PublicURL %q is not an http(s) address", o.PublicURL)
+		}
+		public = u
+	}
+
+	theme := parseColour(o.ThemeColour, parseColour(defaultTheme, color.RGBA{}))
+	h := &handler{
+		webDir: o.WebDir,
+		builtin: map[string]func() []byte{
+			iconSVGPath: func() []byte { return iconSVG(fmt.Sprintf("#%02x%02x%02x", theme.R, theme.G, theme.B)) },
+			icon192Path: func() []byte { return cachedIconPNG(theme, 192) },
+			icon512Path: func() []byte { return cachedIconPNG(theme, 512) },
+		},
+		started: time.Now(),
+	}
+	if public != nil {
+		loc := (&url.URL{Scheme: public.Scheme, Host: public.Host, Path: "/"}).String()
+		var b bytes.Buffer
+		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+		b.WriteString(`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>`)
+		_ = xmlEscape(&b, loc)
+		b.WriteString("</loc></url></urlset>\n")
+		h.sitemap = b.Bytes()
+	}
+	h.version = h.computeVersion(o)
+
+	dev := "0"
+	if o.Dev {
+		dev = "1"
+	}
+	domain := ""
+	if public != nil && public.Scheme == "https" {
+		// go-app writes og:url as "https://" + Domain + path.
+		domain = public.Host
+	}
+	h.goapp = &app.Handler{
+		Name:        o.Name,
+		ShortName:   o.ShortName,
+		Title:       o.Title,
+		Description: o.Description,
+		Lang:        "en",
+		Domain:      domain,
+		// og:image; with no domain go-app writes "https://" whatever this is.
+		Image: icon512Path,
+		// Every icon set: go-app fills an empty one with GitHub addresses.
+		Icon: app.Icon{
+			Default:  icon192Path,
+			Large:    icon512Path,
+			SVG:      iconSVGPath,
+			Maskable: icon512Path,
+		},
+		Styles:          []string{},
+		ThemeColor:      o.ThemeColour,
+		BackgroundColor: o.BackgroundColour,
+		LoadingLabel:    "Loading…",
+		Version:         h.version,
+		Resources:       resolver{},
+		Env:             map[string]string{ui.EnvDev: dev},
+	}
+	return h, nil
+}
+
+// resolver maps resource paths to themselves. Unlike go-app's LocalDir it
+// is no http.Handler, so go-app never serves /web/ itself and never builds
+// a URL from the request's Host to fetch a proxied resource.
+type resolver struct{}
+
+// Resolve returns the path unchanged ("" stays "": go-app then leaves the
+// unset icon out of the manifest instead of listing "/").
+func (resolver) Resolve(p string) string { return p }
+
+var unsafeVersion = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// computeVersion derives go-app's version from the build's version, the
+// options and the bytes of app.wasm: stable across restarts (a fresh value
+// each restart would throw away every browser's cache), new whenever the
+// wasm or the page settings change.
+func (h *handler) computeVersion(o Options) string {
+	sum := sha256.New()
+	fmt.Fprintf(sum, "%q %q %q %q %q %q %q %v %q\n", o.Version, o.Name, o.ShortName, o.Title,
+		o.Description, o.ThemeColour, o.BackgroundColour, o.Dev, o.PublicURL)
+	if f, err := os.OpenInRoot(h.webDir, "app.wasm"); err == nil {
+		_, _ = io.Copy(sum, f)
+		f.Close()
+	}
+	digest := hex.EncodeToString(sum.Sum(nil))[:16]
+	base := strings.Trim(unsafeVersion.ReplaceAllString(o.Version, "-"), "-.")
+	if base == "" {
+		return digest
+	}
+	return base + "-" + digest
+}
+
+// ServeHTTP answers GET and HEAD.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "Method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	p := r.URL.Path
+	// go-app serves "/<version>/x" as "/x": do the same before choosing, so
+	// that "/<version>/robots.txt" can't slip past us to go-app's proxy.
+	if rest, ok := strings.CutPrefix(p, "/"+h.version+"/"); ok {
+		p = "/" + rest
+	}
+	switch {
+	case p == "/robots.txt":
+		serveBytes(w, r, "robots.txt", h.started, []byte(robotsTxtBody))
+	case p == "/sitemap.xml" && h.sitemap != nil:
+		serveBytes(w, r, "sitemap.xml", h.started, h.sitemap)
+	case p == "/sitemap.xml", p == "/ads.txt":
+		http.NotFound(w, r)
+	case p == "/web" || strings.HasPrefix(p, "/web/"):
+		h.serveWeb(w, r, p)
+	default:
+		h.goapp.ServeHTTP(w, r)
+	}
+}
+
+// serveWeb serves /web/NAME from WebDir, or a built-in file, or 404. Never
+// a directory listing, never a dot file, never outside WebDir (os.Root
+// refuses "..", absolute paths and symlinks that leave the folder).
+func (h *handler) serveWeb(w http.ResponseWriter, r *http.Request, p string) {
+	name, ok := strings.CutPrefix(p, "/web/")
+	if !ok || name == "" || strings.HasSuffix(name, "/") || path.Clean("/"+name) != "/"+name || strings.Contains(name, "/.") || strings.HasPrefix(name, ".") {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// Revalidate every time: cheap with the ETag, and a rebuilt app.wasm
+	// is never hidden behind a stale cache.
+	w.Header().Set("Cache-Control", "no-cache")
+
+	if h.webDir != "" && h.serveFile(w, r, name) {
+		return
+	}
+	if f, ok := h.builtin[p]; ok {
+		b := f()
+		sum := sha256.Sum256(b)
+		w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
+		serveBytes(w, r, name, h.started, b)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// serveFile serves WebDir/name, its precompressed .br or .gz sibling when
+// the client accepts it, and reports false when there is no such file.
+func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, name string) bool {
+	root, err := os.OpenRoot(h.webDir)
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	fi, err := root.Stat(name)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	f, fi, enc := openBest(root, name, fi, r.Header.Get("Accept-Encoding"))
+	if f == nil {
+		return false
+	}
+	defer f.Close()
+	w.Header().Add("Vary", "Accept-Encoding")
+	if enc != "" {
+		w.Header().Set("Content-Encoding", enc)
+	}
+	w.Header().Set("ETag", fmt.Sprintf(`"%x-%x%s"`, fi.ModTime().UnixNano(), fi.Size(), enc))
+	// The name, not the .br file's, sets the Content-Type
+	// (application/wasm for app.wasm, which instantiateStreaming requires).
+	http.ServeContent(w, r, name, fi.ModTime(), f)
+	return true
+}
+
+// openBest opens name's brotli or gzip sibling when the client accepts that
+// encoding and the sibling is at least as new, and otherwise name itself.
+func openBest(root *os.Root, name string, fi fs.FileInfo, acceptEncoding string) (*os.File, fs.FileInfo, string) {
+	for _, c := range []struct{ enc, ext string }{{"br", ".br"}, {"gzip", ".gz"}} {
+		if !accepts(acceptEncoding, c.enc) {
+			continue
+		}
+		cfi, err := root.Stat(name + c.ext)
+		if err != nil || !cfi.Mode().IsRegular() || cfi.ModTime().Before(fi.ModTime()) {
+			continue
+		}
+		if f, err := root.Open(name + c.ext); err == nil {
+			return f, cfi, c.enc
+		}
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, nil, ""
+	}
+	return f, fi, ""
+}
+
+// accepts reports whether an Accept-Encoding header value allows enc.
+func accepts(header, enc string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), enc) {
+			continue
+		}
+		q := strings.ReplaceAll(params, " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
+}
+
+// serveBytes serves b as the file name, with conditional requests.
+func serveBytes(w http.ResponseWriter, r *http.Request, name string, mod time.Time, b []byte) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, name, mod, bytes.NewReader(b))
+}
+
+func xmlEscape(w io.Writer, s string) error {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
+	_, err := r.WriteString(w, s)
+	return err
+}

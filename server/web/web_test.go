@@ -1,0 +1,340 @@
+package web_test
+
+import (
+	"bytes"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/web"
+)
+
+// mustNew returns the pages' handler over a temporary web folder holding
+// app.wasm.
+func mustNew(tb testing.TB, mod func(*web.Options)) (http.Handler, string) {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "app.wasm"), []byte("\x00asm fake wasm"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	o := web.OptionsFromConfig(config.Default(), "v1.2.3", false)
+	o.WebDir = dir
+	if mod != nil {
+		mod(&o)
+	}
+	h, err := web.New(o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h, dir
+}
+
+// get runs one request through h.
+func get(h http.Handler, method, target string, header http.Header) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, nil)
+	for k, v := range header {
+		r.Header[k] = v
+	}
+	if host := header.Get("Host"); host != "" {
+		r.Host = host
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestStartPagePrerendered(t *testing.T) {
+	h, _ := mustNew(t, nil)
+	w := get(h, "GET", "/", nil)
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET / = %d", w.Code)
+	}
+	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	body := w.Body.String()
+	for _, want := range []string{
+		"<h1>Get back into your account</h1>",
+		"Register for self-service password reset",
+		"<title>Get back into your account – Example University</title>",
+		`href="/web/icon.svg"`,
+		`src="/wasm_exec.js"`,
+		`lang="en"`,
+		"Loading…",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Development mode") {
+		t.Error("dev banner outside dev mode")
+	}
+}
+
+func TestDevBanner(t *testing.T) {
+	h, _ := mustNew(t, func(o *web.Options) { o.Dev = true })
+	body := get(h, "GET", "/", nil).Body.String()
+	if !strings.Contains(body, "Development mode") {
+		t.Error("no dev banner in dev mode")
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	h, _ := mustNew(t, nil)
+	tests := []struct {
+		method, path string
+		code         int
+	}{
+		{"GET", "/register", http.StatusOK},
+		{"HEAD", "/", http.StatusOK},
+		{"GET", "/no-such-page", http.StatusNotFound},
+		{"POST", "/", http.StatusMethodNotAllowed},
+		{"DELETE", "/web/app.wasm", http.StatusMethodNotAllowed},
+		{"GET", "/manifest.webmanifest", http.StatusOK},
+		{"GET", "/app.js", http.StatusOK},
+		{"GET", "/app-worker.js", http.StatusOK},
+		{"GET", "/wasm_exec.js", http.StatusOK},
+		{"GET", "/app.css", http.StatusOK},
+	}
+	for _, tt := range tests {
+		if w := get(h, tt.method, tt.path, nil); w.Code != tt.code {
+			t.Errorf("%s %s = %d, want %d", tt.method, tt.path, w.Code, tt.code)
+		}
+	}
+}
+
+// No page or file go-app generates may point the browser at a third party:
+// go-app's defaults put its icons on GitHub.
+func TestNoThirdPartyURLs(t *testing.T) {
+	h, _ := mustNew(t, func(o *web.Options) { o.PublicURL = "https://password.example.edu" })
+	anyURL := regexp.MustCompile(`https?://[^\s"'<>)\\]*`)
+	for _, p := range []string{"/", "/register", "/manifest.webmanifest", "/app.js", "/app-worker.js", "/app.css"} {
+		body := get(h, "GET", p, nil).Body.String()
+		for _, m := range anyURL.FindAllString(body, -1) {
+			u, err := url.Parse(m)
+			if err != nil || (u.Host != "" && u.Host != "password.example.edu") {
+				t.Errorf("%s refers to %q", p, m)
+			}
+		}
+	}
+}
+
+// SECURITY rule 21 and bad-input case 33: go-app would fetch these from the
+// request's Host and cache the answer for everyone.
+func TestProxiedPathsNeverFetchFromHost(t *testing.T) {
+	var hits atomic.Int32
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte("User-agent: *\nAllow: /evil\n"))
+	}))
+	defer attacker.Close()
+	evilHost := strings.TrimPrefix(attacker.URL, "http://")
+
+	h, _ := mustNew(t, nil)
+	version := strings.Trim(get(h, "GET", "/", nil).Header().Get("ETag"), `"`)
+	if version == "" {
+		t.Fatal("no version in the ETag")
+	}
+	forged := http.Header{"Host": {evilHost}, "X-Forwarded-Host": {evilHost}}
+	tests := []struct {
+		path string
+		code int
+		body string
+	}{
+		{"/robots.txt", http.StatusOK, "Disallow: /api/"},
+		{"/" + version + "/robots.txt", http.StatusOK, "Disallow: /api/"},
+		{"/sitemap.xml", http.StatusOK, "<loc>http://127.0.0.1:8080/</loc>"},
+		{"/" + version + "/sitemap.xml", http.StatusOK, "<loc>http://127.0.0.1:8080/</loc>"},
+		{"/ads.txt", http.StatusNotFound, ""},
+		{"/" + version + "/ads.txt", http.StatusNotFound, ""},
+		{"/" + version + "/web/app.wasm", http.StatusOK, "asm"},
+	}
+	for _, tt := range tests {
+		// Twice: the second answer must not come from a poisoned cache.
+		for range 2 {
+			w := get(h, "GET", tt.path, forged)
+			if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.body) || strings.Contains(w.Body.String(), "evil") {
+				t.Errorf("GET %s with a forged Host = %d %q", tt.path, w.Code, w.Body.String())
+			}
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the forged host was asked %d times", n)
+	}
+	// An honest request afterwards still gets our robots.txt.
+	if body := get(h, "GET", "/robots.txt", nil).Body.String(); body != "User-agent: *\nDisallow: /api/\nDisallow: /dev/\n" {
+		t.Errorf("robots.txt = %q", body)
+	}
+}
+
+func TestSitemap(t *testing.T) {
+	h, _ := mustNew(t, func(o *web.Options) { o.PublicURL = "" })
+	if w := get(h, "GET", "/sitemap.xml", nil); w.Code != http.StatusNotFound {
+		t.Errorf("sitemap without a public URL = %d, want 404", w.Code)
+	}
+}
+
+func TestSitemapFromConfiguredURL(t *testing.T) {
+	h, _ := mustNew(t, func(o *web.Options) { o.PublicURL = "https://password.example.edu" })
+	w := get(h, "GET", "/sitemap.xml", http.Header{"Host": {"evil.example"}})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "<loc>https://password.example.edu/</loc>") || strings.Contains(w.Body.String(), "evil") {
+		t.Fatalf("sitemap = %d %q", w.Code, w.Body.String())
+	}
+}
+
+func TestWebFiles(t *testing.T) {
+	h, dir := mustNew(t, nil)
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "sub", "a.txt"), []byte("a"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".secret"), []byte("s"), 0o644)
+	outside := filepath.Join(t.TempDir(), "outside.txt")
+	os.WriteFile(outside, []byte("outside"), 0o644)
+	if err := os.Symlink(outside, filepath.Join(dir, "link.txt")); err != nil {
+		t.Fatal(err)
+	}
+
+	w := get(h, "GET", "/web/app.wasm", nil)
+	if w.Code != http.StatusOK || w.Body.String() != "\x00asm fake wasm" {
+		t.Fatalf("GET /web/app.wasm = %d %q", w.Code, w.Body.String())
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/wasm" {
+		t.Errorf("app.wasm Content-Type %q", ct)
+	}
+	etag := w.Header().Get("ETag")
+	if etag == "" {
+		t.Error("no ETag")
+	}
+	if w := get(h, "GET", "/web/app.wasm", http.Header{"If-None-Match": {etag}}); w.Code != http.StatusNotModified {
+		t.Errorf("conditional GET = %d, want 304", w.Code)
+	}
+	if w := get(h, "GET", "/web/sub/a.txt", nil); w.Code != http.StatusOK {
+		t.Errorf("GET /web/sub/a.txt = %d", w.Code)
+	}
+
+	for _, p := range []string{
+		"/web/missing.wasm",
+		"/web/",
+		"/web",
+		"/web/sub",
+		"/web/sub/",
+		"/web/.secret",
+		"/web/sub/../.secret",
+		"/web/../web/app.wasm",
+		"/web/link.txt",
+	} {
+		if w := get(h, "GET", p, nil); w.Code != http.StatusNotFound {
+			t.Errorf("GET %s = %d %q, want 404", p, w.Code, w.Body.String())
+		}
+	}
+}
+
+func TestWebDirMissing(t *testing.T) {
+	h, _ := mustNew(t, func(o *web.Options) { o.WebDir = filepath.Join(t.TempDir(), "nope") })
+	if w := get(h, "GET", "/web/app.wasm", nil); w.Code != http.StatusNotFound {
+		t.Errorf("GET /web/app.wasm = %d, want 404", w.Code)
+	}
+	if w := get(h, "GET", "/", nil); w.Code != http.StatusOK {
+		t.Errorf("GET / = %d without a web folder", w.Code)
+	}
+}
+
+func TestPrecompressed(t *testing.T) {
+	h, dir := mustNew(t, nil)
+	if err := os.WriteFile(filepath.Join(dir, "app.wasm.br"), []byte("brotli bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := get(h, "GET", "/web/app.wasm", http.Header{"Accept-Encoding": {"gzip, deflate, br"}})
+	if w.Header().Get("Content-Encoding") != "br" || w.Body.String() != "brotli bytes" {
+		t.Fatalf("with br: encoding %q body %q", w.Header().Get("Content-Encoding"), w.Body.String())
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/wasm" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if !strings.Contains(w.Header().Get("Vary"), "Accept-Encoding") {
+		t.Error("no Vary: Accept-Encoding")
+	}
+	w = get(h, "GET", "/web/app.wasm", http.Header{"Accept-Encoding": {"gzip, br;q=0"}})
+	if w.Header().Get("Content-Encoding") != "" || w.Body.String() != "\x00asm fake wasm" {
+		t.Fatalf("with br;q=0: encoding %q body %q", w.Header().Get("Content-Encoding"), w.Body.String())
+	}
+}
+
+func TestIcons(t *testing.T) {
+	h, dir := mustNew(t, nil)
+	for path, size := range map[string]int{"/web/icon-192.png": 192, "/web/icon-512.png": 512} {
+		w := get(h, "GET", path, nil)
+		if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "image/png" {
+			t.Fatalf("GET %s = %d %s", path, w.Code, w.Header().Get("Content-Type"))
+		}
+		img, err := png.Decode(w.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := img.Bounds(); b.Dx() != size || b.Dy() != size {
+			t.Errorf("%s is %v", path, b)
+		}
+	}
+	w := get(h, "GET", "/web/icon.svg", nil)
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "image/svg+xml") || !strings.Contains(w.Body.String(), `fill="#1d3f72"`) {
+		t.Fatalf("GET /web/icon.svg = %d %s %q", w.Code, w.Header().Get("Content-Type"), w.Body.String())
+	}
+	// A file in the web folder replaces the drawn icon.
+	os.WriteFile(filepath.Join(dir, "icon.svg"), []byte("<svg>ours</svg>"), 0o644)
+	if body := get(h, "GET", "/web/icon.svg", nil).Body.String(); body != "<svg>ours</svg>" {
+		t.Errorf("icon.svg from the web folder not used: %q", body)
+	}
+}
+
+// The version is stable across restarts and changes with app.wasm, so
+// browsers update exactly when there is something new.
+func TestVersion(t *testing.T) {
+	dir := t.TempDir()
+	wasm := filepath.Join(dir, "app.wasm")
+	os.WriteFile(wasm, []byte("one"), 0o644)
+	version := func() string {
+		o := web.OptionsFromConfig(config.Default(), "v1.2.3+dirty", false)
+		o.WebDir = dir
+		h, err := web.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := get(h, "GET", "/app.js", nil)
+		b, _ := io.ReadAll(w.Body)
+		v := strings.Trim(w.Header().Get("ETag"), `"`)
+		if !bytes.Contains(b, []byte(v)) {
+			t.Fatalf("app.js does not carry version %q", v)
+		}
+		return v
+	}
+	v1, v2 := version(), version()
+	if v1 != v2 {
+		t.Fatalf("version changed across restarts: %q, %q", v1, v2)
+	}
+	if !regexp.MustCompile(`^v1\.2\.3-dirty-[0-9a-f]{16}$`).MatchString(v1) {
+		t.Errorf("version %q", v1)
+	}
+	os.WriteFile(wasm, []byte("two"), 0o644)
+	if v3 := version(); v3 == v1 {
+		t.Fatal("version unchanged after app.wasm changed")
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	if _, err := web.New(web.Options{}); err == nil {
+		t.Error("New without a name: no error")
+	}
+	if _, err := web.New(web.Options{Name: "x", PublicURL: "ftp://x"}); err == nil {
+		t.Error("New with an ftp public URL: no error")
+	}
+}
