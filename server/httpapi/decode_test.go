@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -75,4 +76,20 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A bug (here: no engine at all) is a logged 500 "internal" with the usual
+// error shape, never a crash or a stack trace on the wire.
+func TestPanicIsInternal(t *testing.T) {
+	h := New(Options{Dev: true, SessionAuthKey: make([]byte, 64), SessionEncKey: make([]byte, 32)})
+	req := httptest.NewRequest("GET", "http://127.0.0.1/api/v1/flows/current", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var body api.ErrorBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != 500 || body.Error.Code != api.CodeInternal {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "goroutine") || strings.Contains(rec.Body.String(), "nil pointer") {
+		t.Fatalf("detail on the wire: %s", rec.Body)
+	}
 }

@@ -2,10 +2,12 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/keys"
+	"github.com/sspr-portal/sspr/server/portal"
 )
 
 func sleep() { time.Sleep(10 * time.Millisecond) }
@@ -426,4 +430,56 @@ func TestPublicCalls(t *testing.T) {
 		t.Fatalf("readyz %+v", h)
 	}
 	c.ok(200, c.call("GET", "/healthz", nil))
+}
+
+// Outside dev mode there is no outbox, and only the public host is served.
+func TestProductionMode(t *testing.T) {
+	cfg := config.Default()
+	cfg.Server.DataDir, cfg.Server.WebDir = t.TempDir(), t.TempDir()
+	cfg.Server.PublicURL = "https://reset.example.edu"
+	cfg.Hashing.Argon2MemoryKiB, cfg.Hashing.Argon2Time = 64, 1
+	k, _ := keys.Generate()
+	p, err := portal.New(context.Background(), portal.Options{Config: cfg, Keys: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	e := &env{srv: srv, portal: p, log: &logBuffer{}, cfg: cfg}
+	c := e.client(t)
+	public := map[string]string{"Host": "reset.example.edu"}
+	if r := c.raw("GET", api.PathDevOutbox, nil, public); r.status != 404 {
+		t.Fatalf("/dev/outbox outside dev mode: %d", r.status)
+	}
+	var pc api.Config
+	json.Unmarshal(c.ok(200, c.raw("GET", api.PathConfig, nil, public)).body, &pc)
+	if pc.Dev {
+		t.Fatal("config says dev")
+	}
+	c.wantError(c.raw("GET", api.PathConfig, nil, nil), 403, api.CodeForbidden) // loopback is not our host here
+	if _, err := portal.New(context.Background(), portal.Options{Config: cfg, Keys: k, DevCaptchaAnswer: "1"}); err == nil {
+		t.Fatal("a fixed CAPTCHA answer was accepted outside dev mode")
+	}
+	r := c.raw("GET", api.PathConfig, nil, public)
+	if hsts := r.header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Fatalf("no HSTS for an https portal: %q", hsts)
+	}
+}
+
+// A backend that can't be reached is 503 directory_unavailable, never 500.
+func TestBackendDown(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	id := c.captcha()
+	if err := e.portal.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.wantError(c.call("POST", api.PathFlows, api.StartRequest{User: "alice", Captcha: api.CaptchaRef{ID: id, Answer: devAnswer}}), 503, api.CodeDirectoryUnavailable)
+	var h api.Health
+	r := c.call("GET", "/readyz", nil)
+	json.Unmarshal(r.body, &h)
+	if r.status != 503 || h.Checks["directory"] != "unavailable" {
+		t.Fatalf("readyz %d %+v", r.status, h)
+	}
 }

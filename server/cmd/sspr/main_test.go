@@ -304,3 +304,32 @@ func TestServerLimits(t *testing.T) {
 		t.Fatalf("server limits: %+v", s)
 	}
 }
+
+// Catalogue row 24: a slow client (slowloris) that never finishes its
+// headers is cut off by ReadHeaderTimeout instead of holding a connection.
+func TestSlowClientIsCutOff(t *testing.T) {
+	s := newServer(context.Background(), http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	defer s.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	began := time.Now()
+	if _, err := conn.Write([]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(3 * readHeaderTimeout))
+	_, err = io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the server still held the connection after %v", time.Since(began))
+	}
+	if d := time.Since(began); d < readHeaderTimeout-time.Second {
+		t.Fatalf("closed after %v, before the timeout", d)
+	}
+}
