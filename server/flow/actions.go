@@ -121,8 +121,10 @@ func (e *Engine) Current(ctx context.Context, id string) (api.Flow, error) {
 }
 
 // ChooseIntent records what the user came to do. It may be changed until
-// verification is complete (the Back button).
-func (e *Engine) ChooseIntent(ctx context.Context, id string, in api.Intent) (api.Flow, error) {
+// verification is complete (the Back button). Chosen again once every
+// required method has passed, which happens only when the directory failed
+// to unlock, it tries again.
+func (e *Engine) ChooseIntent(ctx context.Context, id string, in api.Intent, c Client) (api.Flow, error) {
 	if in != api.IntentReset && in != api.IntentUnlock {
 		return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: `Choose "reset" or "unlock".`}
 	}
@@ -131,12 +133,13 @@ func (e *Engine) ChooseIntent(ctx context.Context, id string, in api.Intent) (ap
 			return err
 		}
 		r.Intent, r.State = in, api.StateVerify
+		e.reached(r)
 		return nil
 	})
 	if err != nil {
 		return api.Flow{}, err
 	}
-	return r.view(e.cooldown), nil
+	return e.advance(ctx, r, c)
 }
 
 // Cancel ends the flow.

@@ -146,7 +146,10 @@ func TestStatesAndActions(t *testing.T) {
 		do   func(h *harness, id string) error
 	}
 	actions := []action{
-		{"intent", func(h *harness, id string) error { _, err := h.e.ChooseIntent(ctx, id, api.IntentReset); return err }},
+		{"intent", func(h *harness, id string) error {
+			_, err := h.e.ChooseIntent(ctx, id, api.IntentReset, client)
+			return err
+		}},
 		{"email/send", func(h *harness, id string) error {
 			_, err := h.e.SendCode(ctx, id, api.KindEmail, "", client)
 			return err
@@ -645,4 +648,23 @@ func TestDirectoryDownAtStart(t *testing.T) {
 	h.dir.down = true
 	_, err := h.e.Start(ctx, alice, client)
 	wantCode(t, err, api.CodeDirectoryUnavailable)
+}
+
+func TestUnlockRetriedAfterTheDirectoryFailed(t *testing.T) {
+	h := newHarness(t)
+	f := h.start(t, bob, api.IntentUnlock)
+	f = h.passEmail(t, f, "bob.alt@example.net")
+	ok(t)(h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900456", client))
+	h.dir.down = true
+	_, err := h.e.VerifyCode(ctx, f.ID, api.KindSMS, h.out.lastCode(t, "+447700900456"), client)
+	wantCode(t, err, api.CodeDirectoryUnavailable)
+	f = ok(t)(h.e.Current(ctx, f.ID))
+	if f.State != api.StateVerify || !f.Methods[0].Verified || !f.Methods[1].Verified {
+		t.Fatalf("after the directory failed: %+v", f)
+	}
+	h.dir.down = false
+	f = ok(t)(h.e.ChooseIntent(ctx, f.ID, api.IntentUnlock, client))
+	if a, _ := h.dir.get(bob); f.State != api.StateDone || a.Locked {
+		t.Fatalf("retry: %s, locked %v", f.State, a.Locked)
+	}
 }

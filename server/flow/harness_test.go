@@ -270,7 +270,7 @@ func (h *harness) start(t *testing.T, user string, in api.Intent) api.Flow {
 	t.Helper()
 	ctx := context.Background()
 	f := ok(t)(h.e.Start(ctx, user, client))
-	return ok(t)(h.e.ChooseIntent(ctx, f.ID, in))
+	return ok(t)(h.e.ChooseIntent(ctx, f.ID, in, client))
 }
 
 func (h *harness) passEmail(t *testing.T, f api.Flow, alt string) api.Flow {

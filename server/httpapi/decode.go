@@ -71,3 +71,13 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	return decodeStrict(b, v, false)
 }
+
+// decodeNone reads the body of a call that takes no input: empty or {}.
+func decodeNone(w http.ResponseWriter, r *http.Request) error {
+	b, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	var none struct{}
+	return decodeStrict(b, &none, true)
+}

@@ -79,7 +79,7 @@ func (s *server) chooseIntent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := s.flowID(r)
-	f, err := s.Engine.ChooseIntent(r.Context(), id, req.Intent)
+	f, err := s.Engine.ChooseIntent(r.Context(), id, req.Intent, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -87,12 +87,7 @@ func (s *server) chooseIntent(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) sendEmail(w http.ResponseWriter, r *http.Request) error {
-	b, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	var req struct{}
-	if err := decodeStrict(b, &req, true); err != nil {
+	if err := decodeNone(w, r); err != nil {
 		return err
 	}
 	id := s.flowID(r)

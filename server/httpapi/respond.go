@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -71,8 +70,4 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &cp
 	}
 	writeJSON(w, Status(ae.Code), api.ErrorBody{Error: ae})
-}
-
-func logAttrs(r *http.Request) []any {
-	return []any{slog.String("method", r.Method), slog.String("path", r.URL.Path)}
 }

@@ -23,7 +23,7 @@ import (
 type Engine interface {
 	Start(ctx context.Context, rawUser string, c flow.Client) (api.Flow, error)
 	Current(ctx context.Context, id string) (api.Flow, error)
-	ChooseIntent(ctx context.Context, id string, in api.Intent) (api.Flow, error)
+	ChooseIntent(ctx context.Context, id string, in api.Intent, c flow.Client) (api.Flow, error)
 	SendCode(ctx context.Context, id string, k api.Kind, phone string, c flow.Client) (api.Flow, error)
 	VerifyCode(ctx context.Context, id string, k api.Kind, code string, c flow.Client) (api.Flow, error)
 	Questions(ctx context.Context, id string) ([]api.Question, error)
