@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
 	"unicode"
@@ -15,6 +14,7 @@ import (
 	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/secret"
 )
 
 func (e *Engine) save(ctx context.Context, r *record) error {
@@ -176,22 +176,18 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 		}
 	}
 	coolKey := "cool:" + string(k) + ":" + r.User
-	if v, err := e.d.State.Get(ctx, coolKey); err != nil {
-		return api.Flow{}, fmt.Errorf("read cool-down: %w", err)
-	} else if v != nil {
-		if until, err := time.Parse(time.RFC3339Nano, string(v)); err == nil && until.After(e.now()) {
-			return api.Flow{}, throttled(until.Sub(e.now()), "A code was sent a moment ago. Check your messages, or ask for a new code later.")
-		}
-	}
-	if err := e.count(ctx, "sends:"+string(k)+":"+r.User, Limit{e.cfg.MaxSendsPerHour, time.Hour}); err != nil {
+	if err := e.th.Blocked(ctx, "A code was sent a moment ago. Check your messages, or ask for a new code later.", coolKey); err != nil {
 		return api.Flow{}, err
 	}
-	secret, err := e.newCode()
+	if err := e.th.Count(ctx, "sends:"+string(k)+":"+r.User, Limit{Max: e.cfg.MaxSendsPerHour, Window: time.Hour}); err != nil {
+		return api.Flow{}, err
+	}
+	sent, err := secret.NewCode(e.d.Rand, e.cfg.CodeDigits)
 	if err != nil {
 		return api.Flow{}, err
 	}
 	now := e.now()
-	if err := e.block(ctx, coolKey, now.Add(e.cooldown(k))); err != nil {
+	if err := e.th.Block(ctx, coolKey, now.Add(e.cooldown(k))); err != nil {
 		return api.Flow{}, err
 	}
 	r, err = e.update(ctx, id, func(r *record) error {
@@ -203,7 +199,7 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 			r.LastSent = map[api.Kind]time.Time{}
 		}
 		// A new code replaces the old one (rule 3).
-		r.Codes[k] = &code{MAC: e.codeMAC(r, k, secret), Expires: now.Add(e.cfg.CodeLifetime)}
+		r.Codes[k] = &code{MAC: e.codeMAC(r, k, sent), Expires: now.Add(e.cfg.CodeLifetime)}
 		r.LastSent[k] = now
 		if k == api.KindSMS {
 			r.PhoneMatched = true
@@ -221,7 +217,7 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 		// Delivery is queued: its time and its failures are no signal
 		// (rule 1); a failure is for operators, and the user can resend or
 		// use another method.
-		if err := e.d.Sender.Send(ctx, notify.CodeMessage(ch, to, secret, e.cfg.CodeLifetime, e.cfg.Org)); err != nil {
+		if err := e.d.Sender.Send(ctx, notify.CodeMessage(ch, to, sent, e.cfg.CodeLifetime, e.cfg.Org)); err != nil {
 			e.d.Log.Error("queue code", "channel", ch, "user", r.User, "err", err)
 		}
 	}
@@ -242,20 +238,10 @@ func (e *Engine) matchPhone(ctx context.Context, r *record, typed string, c Clie
 	return nil
 }
 
-// newCode returns a uniformly random code of CodeDigits digits.
-func (e *Engine) newCode() (string, error) {
-	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(e.cfg.CodeDigits)), nil)
-	n, err := randBig(e.d.Rand, max)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%0*d", e.cfg.CodeDigits, n), nil
-}
-
 // codeMAC is the keyed hash of a code, bound to the flow, the user and the
 // channel, so a code is good for nothing else (rule 3; catalogue 17).
-func (e *Engine) codeMAC(r *record, k api.Kind, secret string) []byte {
-	return e.mac("code", r.ID, r.User, string(k), secret)
+func (e *Engine) codeMAC(r *record, k api.Kind, typed string) []byte {
+	return secret.MAC(e.d.CodeKey, "code", r.ID, r.User, string(k), typed)
 }
 
 // VerifyCode checks a code. Of parallel submissions of one code exactly one
@@ -280,7 +266,7 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, typed st
 	if _, err := usable(r, k); err != nil {
 		return api.Flow{}, err
 	}
-	release, err := e.lock(ctx, r.User)
+	release, err := e.th.Lock(ctx, "lock:"+r.User)
 	if err != nil {
 		return api.Flow{}, err
 	}
@@ -443,7 +429,7 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 			return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: "That answer is too long."}
 		}
 	}
-	release, err := e.lock(ctx, r.User)
+	release, err := e.th.Lock(ctx, "lock:"+r.User)
 	if err != nil {
 		return api.Flow{}, err
 	}

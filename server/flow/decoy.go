@@ -1,16 +1,15 @@
 package flow
 
 import (
-	cryptorand "crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math/big"
 	"math/rand/v2"
 	"strings"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/canon"
+	"github.com/sspr-portal/sspr/server/secret"
 )
 
 // decoyDomains are where most people's alternate addresses are, so a
@@ -24,7 +23,7 @@ var decoyDomains = []string{"gmail.com", "outlook.com", "hotmail.co.uk", "yahoo.
 // asked are drawn afresh each time, as for a real account.
 func (e *Engine) fillDecoy(r *record) error {
 	r.Decoy = true
-	seed := e.mac("decoy", r.User)
+	seed := secret.MAC(e.d.CodeKey, "decoy", r.User)
 	det := rand.New(rand.NewPCG(binary.BigEndian.Uint64(seed[:8]), binary.BigEndian.Uint64(seed[8:16])))
 	for _, k := range e.cfg.Methods {
 		switch k {
@@ -78,13 +77,4 @@ func randIntN(src io.Reader, n int) (int, error) {
 			return int(v % uint64(n)), nil
 		}
 	}
-}
-
-// randBig returns a uniform integer in [0, max) read from src.
-func randBig(src io.Reader, max *big.Int) (*big.Int, error) {
-	n, err := cryptorand.Int(src, max)
-	if err != nil {
-		return nil, fmt.Errorf("random: %w", err)
-	}
-	return n, nil
 }

@@ -14,8 +14,6 @@ package flow
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -28,13 +26,8 @@ import (
 	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/throttle"
 )
-
-// Limit is a count allowed in a fixed window.
-type Limit struct {
-	Max    int
-	Window time.Duration
-}
 
 // Config is the engine's configuration; see sspr.example.toml for the
 // meaning of each value and why its default was chosen.
@@ -71,12 +64,12 @@ func DefaultConfig() Config {
 		Required: 2, QuestionsAsked: 3, DefaultDomain: "example.edu", PhoneRegion: "GB",
 		CodeDigits: 8, CodeLifetime: 10 * time.Minute, CodeMaxTries: 5,
 		EmailCooldown: time.Minute, SMSCooldown: 2 * time.Minute, MaxSendsPerHour: 5,
-		AccountFailures:         Limit{5, time.Hour},
-		AccountIdentityFailures: Limit{5, 24 * time.Hour},
+		AccountFailures:         Limit{Max: 5, Window: time.Hour},
+		AccountIdentityFailures: Limit{Max: 5, Window: 24 * time.Hour},
 		AccountBlock:            24 * time.Hour,
-		AccountStarts:           Limit{20, time.Hour},
-		AddressStarts:           Limit{300, 10 * time.Minute},
-		AddressFailures:         Limit{1000, time.Hour},
+		AccountStarts:           Limit{Max: 20, Window: time.Hour},
+		AddressStarts:           Limit{Max: 300, Window: 10 * time.Minute},
+		AddressFailures:         Limit{Max: 1000, Window: time.Hour},
 		Org:                     notify.Org{Name: "Example University"},
 	}
 }
@@ -112,6 +105,7 @@ type Client struct {
 type Engine struct {
 	cfg Config
 	d   Deps
+	th  *throttle.Throttle
 }
 
 // New returns an engine.
@@ -127,7 +121,7 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, d: d}, nil
+	return &Engine{cfg: cfg, d: d, th: throttle.New(d.State, d.Now)}, nil
 }
 
 // Errors the engine returns. Each is an *api.Error so the HTTP layer maps
@@ -178,10 +172,10 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow,
 	if err := e.checkBlocks(ctx, user, c); err != nil {
 		return api.Flow{}, err
 	}
-	if err := e.count(ctx, "starts:addr:"+c.Addr, e.cfg.AddressStarts); err != nil {
+	if err := e.th.Count(ctx, "starts:addr:"+c.Addr, e.cfg.AddressStarts); err != nil {
 		return api.Flow{}, err
 	}
-	if err := e.count(ctx, "starts:user:"+user, e.cfg.AccountStarts); err != nil {
+	if err := e.th.Count(ctx, "starts:user:"+user, e.cfg.AccountStarts); err != nil {
 		return api.Flow{}, err
 	}
 	acct, err := e.d.Directory.Lookup(ctx, user)
@@ -248,14 +242,4 @@ func (e *Engine) fillMethods(r *record, reg *account.Registration) error {
 		}
 	}
 	return nil
-}
-
-// now returns hex-free bytes of HMAC(CodeKey, parts...), the decoys' seed.
-func (e *Engine) mac(parts ...string) []byte {
-	h := hmac.New(sha256.New, e.d.CodeKey)
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return h.Sum(nil)
 }

@@ -1,0 +1,90 @@
+package throttle_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/memstate"
+	"github.com/sspr-portal/sspr/server/throttle"
+)
+
+var ctx = context.Background()
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func setup() (*throttle.Throttle, *clock) {
+	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 30, 0, time.UTC)}
+	return throttle.New(memstate.New(c.now, 0), c.now), c
+}
+
+func retry(t *testing.T, err error) int {
+	t.Helper()
+	var ae *api.Error
+	if !errors.As(err, &ae) || ae.Code != api.CodeThrottled {
+		t.Fatalf("want throttled, got %v", err)
+	}
+	return ae.RetryAfterSeconds
+}
+
+func TestCount(t *testing.T) {
+	th, c := setup()
+	l := throttle.Limit{Max: 3, Window: time.Minute}
+	for range 3 {
+		if err := th.Count(ctx, "x", l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The window is fixed: 30 s are left of it, and Retry-After says so.
+	if s := retry(t, th.Count(ctx, "x", l)); s != 30 {
+		t.Fatalf("retry after %d s", s)
+	}
+	if err := th.Count(ctx, "y", l); err != nil {
+		t.Fatal("one name's count spilled into another's")
+	}
+	c.t = c.t.Add(30 * time.Second)
+	if err := th.Count(ctx, "x", l); err != nil {
+		t.Fatal("the next window still refused")
+	}
+	if err := th.Count(ctx, "z", throttle.Limit{}); err != nil {
+		t.Fatal("a zero limit refused")
+	}
+}
+
+func TestBlock(t *testing.T) {
+	th, c := setup()
+	if err := th.Blocked(ctx, "paused.", "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.Block(ctx, "b", c.t.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if s := retry(t, th.Blocked(ctx, "paused.", "a", "b")); s != 3600 {
+		t.Fatalf("retry after %d s", s)
+	}
+	c.t = c.t.Add(time.Hour)
+	if err := th.Blocked(ctx, "paused.", "a", "b"); err != nil {
+		t.Fatal("still blocked after the block ended")
+	}
+}
+
+func TestLock(t *testing.T) {
+	th, _ := setup()
+	release, err := th.Lock(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := th.Lock(ctx, "k"); retry(t, err) != 1 {
+		t.Fatal("a second holder got the lock")
+	}
+	release()
+	again, err := th.Lock(ctx, "k")
+	if err != nil {
+		t.Fatal("the lock was not released")
+	}
+	again()
+}
