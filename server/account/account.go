@@ -68,3 +68,17 @@ const (
 	EventAccountUnlocked = "account_unlocked"
 	EventBlocked         = "self_service_blocked"
 )
+
+// Client is who made a request: for per-address throttles and the audit.
+type Client struct {
+	Addr      string
+	UserAgent string
+}
+
+// More audit event kinds.
+const (
+	EventSignIn              = "sign_in"
+	EventSignInFailed        = "sign_in_failed"
+	EventRegistrationChanged = "registration_changed"
+	EventPasswordChanged     = "password_changed"
+)

@@ -32,6 +32,7 @@ type Config struct {
 	Users        Users        `toml:"users"`
 	HelpDesk     HelpDesk     `toml:"help_desk"`
 	Flow         Flow         `toml:"flow"`
+	Registration Registration `toml:"registration"`
 	Codes        Codes        `toml:"codes"`
 	Throttle     Throttle     `toml:"throttle"`
 	Captcha      Captcha      `toml:"captcha"`
@@ -104,6 +105,13 @@ type Flow struct {
 	RevealUnregistered bool     `toml:"reveal_unregistered"`
 }
 
+// Registration is [registration]: signing in to register methods.
+type Registration struct {
+	SessionIdle    Duration `toml:"session_idle"`
+	QuestionsCount int      `toml:"questions_count"`
+	ReconfirmAfter Duration `toml:"reconfirm_after"`
+}
+
 // Codes is [codes]: the one-time codes sent by email and SMS.
 type Codes struct {
 	Digits          int      `toml:"digits"`
@@ -129,6 +137,8 @@ type Throttle struct {
 	AddressFailuresWindow   Duration `toml:"address_failures_window"`
 	AddressCaptchas         int      `toml:"address_captchas"`
 	AddressCaptchasWindow   Duration `toml:"address_captchas_window"`
+	SignInFailures          int      `toml:"signin_failures"`
+	SignInFailuresWindow    Duration `toml:"signin_failures_window"`
 }
 
 // Captcha is [captcha].
@@ -229,6 +239,11 @@ func Default() *Config {
 			RequiredMethods: 2,
 			QuestionsAsked:  3,
 		},
+		Registration: Registration{
+			SessionIdle:    minutes(15),
+			QuestionsCount: 5,
+			ReconfirmAfter: hours(180 * 24),
+		},
 		Codes: Codes{
 			Digits:          8,
 			Lifetime:        minutes(10),
@@ -251,6 +266,8 @@ func Default() *Config {
 			AddressFailuresWindow:   hours(1),
 			AddressCaptchas:         600,
 			AddressCaptchasWindow:   minutes(10),
+			SignInFailures:          5,
+			SignInFailuresWindow:    hours(24),
 		},
 		Captcha: Captcha{
 			Length:   6,

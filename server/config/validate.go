@@ -102,6 +102,15 @@ func (c *Config) Validate() error {
 	v.between("throttle.address_captchas", t.AddressCaptchas, 1, 10_000_000)
 	v.duration("throttle.address_captchas_window", t.AddressCaptchasWindow, time.Second, 24*time.Hour)
 
+	v.between("throttle.signin_failures", t.SignInFailures, 1, 1000)
+	v.duration("throttle.signin_failures_window", t.SignInFailuresWindow, time.Minute, 30*24*time.Hour)
+
+	// [registration]
+	r := c.Registration
+	v.duration("registration.session_idle", r.SessionIdle, time.Minute, 24*time.Hour)
+	v.between("registration.questions_count", r.QuestionsCount, c.Flow.QuestionsAsked, 10)
+	v.duration("registration.reconfirm_after", r.ReconfirmAfter, 0, 10*365*24*time.Hour)
+
 	// [captcha]
 	v.between("captcha.length", c.Captcha.Length, 4, 10)
 	v.duration("captcha.lifetime", c.Captcha.Lifetime, 30*time.Second, time.Hour)

@@ -96,10 +96,7 @@ type Deps struct {
 }
 
 // Client is who is calling: for per-address throttles and the audit.
-type Client struct {
-	Addr      string
-	UserAgent string
-}
+type Client = account.Client
 
 // Engine runs flows.
 type Engine struct {

@@ -339,7 +339,7 @@ func TestCookies(t *testing.T) {
 		"Garbage":   "not-a-cookie",
 		"WrongKey":  other.cookie().Value,
 	} {
-		r := c.raw("GET", api.PathFlow, nil, map[string]string{"Cookie": name + "=" + value})
+		r := e.client(t).raw("GET", api.PathFlow, nil, map[string]string{"Cookie": name + "=" + value})
 		if r.status != 404 || r.err(t).Code != api.CodeFlowMissing {
 			t.Errorf("%s cookie: %d %s", label, r.status, r.body)
 		}
@@ -347,7 +347,7 @@ func TestCookies(t *testing.T) {
 	// A cookie copied before identity was proven is worth nothing after.
 	c.passEmail("alice.alt@example.net")
 	c.passQuestions("blue fox")
-	r = c.raw("GET", api.PathFlow, nil, map[string]string{"Cookie": name + "=" + good.Value})
+	r = e.client(t).raw("GET", api.PathFlow, nil, map[string]string{"Cookie": name + "=" + good.Value})
 	if r.status != 404 {
 		t.Fatalf("replayed cookie: %d %s", r.status, r.body)
 	}

@@ -49,7 +49,10 @@ type Check struct {
 // Options configure the handler.
 type Options struct {
 	Engine  Engine
+	Enrol   Enrol
 	Captcha Captcha
+	// Catalog is the security-question catalogue offered at registration.
+	Catalog api.CatalogResponse
 	// CaptchaLimit limits CAPTCHAs made per client address (rule 8).
 	CaptchaLimit flow.Limit
 	Config       api.Config
@@ -99,27 +102,41 @@ func New(o Options) http.Handler {
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.allowed = map[string][]string{}
-	api := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	route := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
 		if method, path, ok := strings.Cut(pattern, " "); ok {
 			s.allowed[path] = append(s.allowed[path], method)
 		}
 		mux.Handle(pattern, s.apiHandler(h))
 	}
-	api("GET /api/v1/config", s.getConfig)
-	api("GET /api/v1/policy", s.getPolicy)
-	api("POST /api/v1/captcha", s.createCaptcha)
-	api("POST /api/v1/flows", s.startFlow)
-	api("GET /api/v1/flows/current", s.currentFlow)
-	api("DELETE /api/v1/flows/current", s.cancelFlow)
-	api("POST /api/v1/flows/current/intent", s.chooseIntent)
-	api("POST /api/v1/flows/current/email/send", s.sendEmail)
-	api("POST /api/v1/flows/current/email/verify", s.verifyEmail)
-	api("POST /api/v1/flows/current/sms/send", s.sendSMS)
-	api("POST /api/v1/flows/current/sms/verify", s.verifySMS)
-	api("GET /api/v1/flows/current/questions", s.questions)
-	api("POST /api/v1/flows/current/questions/verify", s.verifyAnswers)
-	api("POST /api/v1/flows/current/password", s.setPassword)
-	api("/api/", s.notFound)
+	route("GET /api/v1/config", s.getConfig)
+	route("GET /api/v1/policy", s.getPolicy)
+	route("POST /api/v1/captcha", s.createCaptcha)
+	route("POST /api/v1/flows", s.startFlow)
+	route("GET /api/v1/flows/current", s.currentFlow)
+	route("DELETE /api/v1/flows/current", s.cancelFlow)
+	route("POST /api/v1/flows/current/intent", s.chooseIntent)
+	route("POST /api/v1/flows/current/email/send", s.sendEmail)
+	route("POST /api/v1/flows/current/email/verify", s.verifyEmail)
+	route("POST /api/v1/flows/current/sms/send", s.sendSMS)
+	route("POST /api/v1/flows/current/sms/verify", s.verifySMS)
+	route("GET /api/v1/flows/current/questions", s.questions)
+	route("POST /api/v1/flows/current/questions/verify", s.verifyAnswers)
+	route("POST /api/v1/flows/current/password", s.setPassword)
+	if s.Enrol != nil {
+		route("POST /api/v1/session", s.signIn)
+		route("GET /api/v1/session", s.currentSession)
+		route("DELETE /api/v1/session", s.signOut)
+		route("POST /api/v1/session/password", s.changePassword)
+		route("GET /api/v1/registration", s.getRegistration)
+		route("POST /api/v1/registration/email", s.registerEmail)
+		route("POST /api/v1/registration/email/confirm", s.confirm(api.KindEmail))
+		route("POST /api/v1/registration/sms", s.registerSMS)
+		route("POST /api/v1/registration/sms/confirm", s.confirm(api.KindSMS))
+		route("GET /api/v1/registration/questions/catalog", s.questionsCatalog)
+		route("PUT /api/v1/registration/questions", s.putQuestions)
+		route("DELETE /api/v1/registration/{kind}", s.removeMethod)
+	}
+	route("/api/", s.notFound)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.Dev && s.Outbox != nil {

@@ -7,35 +7,39 @@ import (
 	"github.com/gorilla/sessions"
 )
 
-const flowIDKey = "fid"
+// Two cookies, each carrying one random id and nothing else (rule 15): the
+// reset flow's and the signed-in session's. They are separate so that one
+// can never stand for the other.
+const (
+	flowIDKey    = "fid"
+	sessionIDKey = "sid"
+)
 
 func newCookieStore(authKey, encKey []byte, life time.Duration) *sessions.CookieStore {
 	cs := sessions.NewCookieStore(authKey, encKey)
 	// Gorilla's defaults are a month and no SameSite: the cookie lives as
-	// long as a flow, only for same-site requests, out of script's reach
-	// (rule 15). Secure is set per request, in saveFlowID.
+	// long as a flow or an idle session, only for same-site requests, out
+	// of script's reach (rule 15). Secure is set per request, in saveID.
 	secs := int(life / time.Second)
 	cs.MaxAge(secs)
 	cs.Options = &sessions.Options{Path: "/", MaxAge: secs, HttpOnly: true, SameSite: http.SameSiteStrictMode}
 	return cs
 }
 
-// flowID returns the flow id the session cookie carries, or "". A
-// tampered, truncated, expired or wrong-key cookie carries nothing
-// (catalogue 21).
-func (s *server) flowID(r *http.Request) string {
-	sess, err := s.sessions.Get(r, s.CookieName)
+// readID returns the id a cookie carries, or "". A tampered, truncated,
+// expired or wrong-key cookie carries nothing (catalogue 21).
+func (s *server) readID(r *http.Request, cookie, key string) string {
+	sess, err := s.sessions.Get(r, cookie)
 	if err != nil {
 		return ""
 	}
-	id, _ := sess.Values[flowIDKey].(string)
+	id, _ := sess.Values[key].(string)
 	return id
 }
 
-// saveFlowID sets the cookie to carry id; an empty id ends the session.
-// The cookie holds only the id: everything else is server-side.
-func (s *server) saveFlowID(w http.ResponseWriter, r *http.Request, id string) error {
-	sess := sessions.NewSession(s.sessions, s.CookieName)
+// saveID sets a cookie to carry id; an empty id deletes the cookie.
+func (s *server) saveID(w http.ResponseWriter, r *http.Request, cookie, key, id string) error {
+	sess := sessions.NewSession(s.sessions, cookie)
 	opts := *s.sessions.Options
 	opts.Secure = s.secure(r)
 	sess.Options = &opts
@@ -43,10 +47,25 @@ func (s *server) saveFlowID(w http.ResponseWriter, r *http.Request, id string) e
 	if id == "" {
 		sess.Options.MaxAge = -1
 	} else {
-		sess.Values[flowIDKey] = id
+		sess.Values[key] = id
 	}
-	if err := sess.Save(r, w); err != nil {
-		return err
-	}
-	return nil
+	return sess.Save(r, w)
+}
+
+func (s *server) flowID(r *http.Request) string { return s.readID(r, s.CookieName, flowIDKey) }
+
+func (s *server) saveFlowID(w http.ResponseWriter, r *http.Request, id string) error {
+	return s.saveID(w, r, s.CookieName, flowIDKey, id)
+}
+
+func (s *server) accountCookie() string { return s.CookieName + "_account" }
+
+func (s *server) sessionID(r *http.Request) string {
+	return s.readID(r, s.accountCookie(), sessionIDKey)
+}
+
+// saveSessionID sets the signed-in session's cookie; saving it again on
+// every call restarts its clock, so it ends after the idle timeout.
+func (s *server) saveSessionID(w http.ResponseWriter, r *http.Request, id string) error {
+	return s.saveID(w, r, s.accountCookie(), sessionIDKey, id)
 }

@@ -48,3 +48,14 @@ func Notification(to string, e Event, org Org) Message {
 	fmt.Fprintf(&b, "If this wasn't you, contact the service desk now. %s\n", org.HelpDesk)
 	return Message{Channel: Email, To: to, Subject: org.Name + ": " + subject, Body: b.String()}
 }
+
+// Change tells the user that something about their account changed: a
+// registration or a password changed while signed in.
+func Change(to, subject, what string, at time.Time, clientAddr string, org Org) Message {
+	var b strings.Builder
+	fmt.Fprintf(&b, "At %s, %s (%s account, from the address %s).\n\n",
+		at.UTC().Format("15:04 MST on Monday 2 January 2006"), what, org.Name, clientAddr)
+	b.WriteString("If this was you, there is nothing more to do.\n\n")
+	fmt.Fprintf(&b, "If this wasn't you, someone may be trying to take over your account: contact the service desk now. %s\n", org.HelpDesk)
+	return Message{Channel: Email, To: to, Subject: org.Name + ": " + subject, Body: b.String()}
+}

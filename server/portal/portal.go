@@ -17,6 +17,7 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/captcha"
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/enrol"
 	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/httpapi"
 	"github.com/sspr-portal/sspr/server/keys"
@@ -141,6 +142,18 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 	p.Engine = engine
 
+	enrolEngine, err := enrol.New(enrolConfig(cfg), enrol.Deps{
+		Directory: dir, Store: store, Sender: queue, Hasher: hasher, Policy: pol, Catalog: catalog,
+		State: state, Now: now, Rand: rand.Reader, CodeKey: o.Keys.Code, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var catalogQuestions []api.Question
+	for _, q := range catalog.All() {
+		catalogQuestions = append(catalogQuestions, api.Question{ID: q.ID, Text: q.Text})
+	}
+
 	cap := captcha.New(state, captcha.Config{Length: cfg.Captcha.Length, TTL: cfg.Captcha.Lifetime.D(),
 		Audio: cfg.Captcha.Audio, DevAnswer: o.DevCaptchaAnswer})
 
@@ -162,7 +175,8 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 	t := cfg.Throttle
 	p.handler = httpapi.New(httpapi.Options{
-		Engine: engine, Captcha: cap,
+		Engine: engine, Enrol: enrolEngine, Captcha: cap,
+		Catalog:        api.CatalogResponse{Questions: catalogQuestions, Count: cfg.Registration.QuestionsCount},
 		CaptchaLimit:   flow.Limit{Max: t.AddressCaptchas, Window: t.AddressCaptchasWindow.D()},
 		Config:         publicConfig(cfg, o.Dev),
 		Policy:         pol.Describe(),
@@ -228,6 +242,21 @@ func flowConfig(c *config.Config) flow.Config {
 		AddressStarts:           flow.Limit{Max: t.AddressStarts, Window: t.AddressStartsWindow.D()},
 		AddressFailures:         flow.Limit{Max: t.AddressFailures, Window: t.AddressFailuresWindow.D()},
 		Org:                     notify.Org{Name: c.Organisation.Name, HelpDesk: "Contact the " + helpDesk + "."},
+	}
+}
+
+func enrolConfig(c *config.Config) enrol.Config {
+	f := flowConfig(c)
+	t := c.Throttle
+	return enrol.Config{
+		IdleTimeout: c.Registration.SessionIdle.D(), Methods: f.Methods, Required: f.Required,
+		QuestionsCount: c.Registration.QuestionsCount, ReconfirmAfter: c.Registration.ReconfirmAfter.D(),
+		DefaultDomain: f.DefaultDomain, PhoneRegion: f.PhoneRegion,
+		CodeDigits: f.CodeDigits, CodeLifetime: f.CodeLifetime, CodeMaxTries: f.CodeMaxTries,
+		EmailCooldown: f.EmailCooldown, SMSCooldown: f.SMSCooldown, MaxSendsPerHour: f.MaxSendsPerHour,
+		SignInFailures: enrol.Limit{Max: t.SignInFailures, Window: t.SignInFailuresWindow.D()},
+		AccountBlock:   f.AccountBlock, AddressFailures: f.AddressFailures, CodeFailures: f.AccountFailures,
+		Org: f.Org,
 	}
 }
 

@@ -1,0 +1,95 @@
+package api
+
+import "time"
+
+// Paths of sign-in and registration.
+const (
+	PathSession             = "/api/v1/session"
+	PathSessionPassword     = "/api/v1/session/password"
+	PathRegistration        = "/api/v1/registration"
+	PathRegEmail            = "/api/v1/registration/email"
+	PathRegEmailConfirm     = "/api/v1/registration/email/confirm"
+	PathRegSMS              = "/api/v1/registration/sms"
+	PathRegSMSConfirm       = "/api/v1/registration/sms/confirm"
+	PathRegQuestions        = "/api/v1/registration/questions"
+	PathRegQuestionsCatalog = "/api/v1/registration/questions/catalog"
+)
+
+// SignInRequest is the body of POST /api/v1/session.
+type SignInRequest struct {
+	User     string     `json:"user"`
+	Password string     `json:"password"`
+	Captcha  CaptchaRef `json:"captcha"`
+}
+
+// Session is a signed-in session, as GET and POST /api/v1/session return it.
+type Session struct {
+	User        string    `json:"user"`
+	DisplayName string    `json:"display_name"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// SessionResponse wraps a session.
+type SessionResponse struct {
+	Session Session `json:"session"`
+}
+
+// Registration is what a signed-in user has registered, masked.
+type Registration struct {
+	Email     RegisteredMethod `json:"email"`
+	SMS       RegisteredMethod `json:"sms"`
+	Questions RegisteredMethod `json:"questions"`
+	// Required is how many distinct methods a reset needs.
+	Required int `json:"required"`
+	// Complete is true when at least Required methods are registered.
+	Complete bool `json:"complete"`
+	// ReconfirmDue is true when a registered method was confirmed too long
+	// ago and should be confirmed again.
+	ReconfirmDue bool `json:"reconfirm_due"`
+	// Pending names a method waiting for its code ("email" or "sms").
+	Pending Kind `json:"pending,omitempty"`
+}
+
+// RegisteredMethod is one method of a registration.
+type RegisteredMethod struct {
+	Registered  bool       `json:"registered"`
+	Enabled     bool       `json:"enabled"`
+	Hint        string     `json:"hint,omitempty"`
+	Count       int        `json:"count,omitempty"`
+	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
+	Due         bool       `json:"due,omitempty"`
+}
+
+// RegistrationResponse wraps a registration.
+type RegistrationResponse struct {
+	Registration Registration `json:"registration"`
+}
+
+// EmailRequest is the body of POST /api/v1/registration/email.
+type EmailRequest struct {
+	Email string `json:"email"`
+}
+
+// AnswerInput is one chosen question and its answer.
+type AnswerInput struct {
+	ID     string `json:"id"`
+	Answer string `json:"answer"`
+}
+
+// QuestionsRequest is the body of PUT /api/v1/registration/questions.
+type QuestionsRequest struct {
+	Answers []AnswerInput `json:"answers"`
+}
+
+// CatalogResponse is the body of GET /api/v1/registration/questions/catalog.
+type CatalogResponse struct {
+	Questions []Question `json:"questions"`
+	// Count is how many questions a user must answer.
+	Count int `json:"count"`
+}
+
+// ChangePasswordRequest is the body of POST /api/v1/session/password.
+type ChangePasswordRequest struct {
+	Current string `json:"current"`
+	New     string `json:"new"`
+}

@@ -1,0 +1,681 @@
+package enrol
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/canon"
+	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/throttle"
+)
+
+// Engine signs users in and keeps their registrations.
+type Engine struct {
+	cfg Config
+	d   Deps
+	th  *throttle.Throttle
+}
+
+// New returns an engine.
+func New(cfg Config, d Deps) (*Engine, error) {
+	if len(d.CodeKey) < 32 {
+		return nil, errors.New("enrol: code key shorter than 32 bytes")
+	}
+	if cfg.Required < 1 || cfg.QuestionsCount < 1 || cfg.IdleTimeout <= 0 {
+		return nil, errors.New("enrol: required methods, questions count and idle timeout must be positive")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{cfg: cfg, d: d, th: throttle.New(d.State, d.Now)}, nil
+}
+
+// session is a signed-in session as the State backend keeps it.
+type session struct {
+	ID       string    `json:"id"`
+	User     string    `json:"user"`
+	Created  time.Time `json:"created"`
+	LastSeen time.Time `json:"last_seen"`
+	// Pending is an address or number waiting for its code.
+	Pending *pending `json:"pending,omitempty"`
+}
+
+// pending is a method being registered: the address or number, and only the
+// keyed hash of the code sent to it.
+type pending struct {
+	Kind    api.Kind  `json:"kind"`
+	Value   string    `json:"value"`
+	MAC     []byte    `json:"mac"`
+	Expires time.Time `json:"expires"`
+	Tries   int       `json:"tries"`
+}
+
+var (
+	errUnauthenticated = &api.Error{Code: api.CodeUnauthenticated, Message: "Sign in first. Your session may have ended after 15 minutes without use."}
+	errWrongPassword   = &api.Error{Code: api.CodeUnauthenticated, Message: "The user ID or password is wrong."}
+)
+
+func sessionKey(id string) string { return "session:" + id }
+
+func (e *Engine) now() time.Time { return e.d.Now().UTC() }
+
+func unavailable(err error) error {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", &api.Error{Code: api.CodeDirectoryUnavailable,
+		Message: "The service is not available right now. Try again in a few minutes."}, err)
+}
+
+func (e *Engine) randomID() (string, error) {
+	b := make([]byte, 24)
+	if _, err := io.ReadFull(e.d.Rand, b); err != nil {
+		return "", fmt.Errorf("random id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+const signInBlocked = "Signing in is paused for this account after too many failed attempts."
+
+// SignIn checks the password and starts a session with a new id (no
+// fixation). A wrong password and an unknown user answer alike, after the
+// same work; failures are counted per account and per address as for
+// flows. A locked account can't sign in: it is pointed to the unlock path.
+func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c Client) (string, api.Session, error) {
+	user, err := canon.UserID(rawUser, e.cfg.DefaultDomain)
+	if err != nil {
+		return "", api.Session{}, &api.Error{Code: api.CodeBadRequest, Message: err.Error()}
+	}
+	if password == "" || len(password) > 4096 {
+		return "", api.Session{}, errWrongPassword
+	}
+	if err := e.th.Blocked(ctx, signInBlocked, "block:signin:"+user, "block:addr:"+c.Addr); err != nil {
+		return "", api.Session{}, err
+	}
+	acct, err := e.d.Directory.Lookup(ctx, user)
+	if err != nil {
+		return "", api.Session{}, unavailable(fmt.Errorf("look up account: %w", err))
+	}
+	ok, err := e.d.Directory.CheckPassword(ctx, user, password)
+	if err != nil {
+		return "", api.Session{}, unavailable(fmt.Errorf("check password: %w", err))
+	}
+	if !ok || acct == nil || acct.Disabled {
+		if acct != nil {
+			e.audit(ctx, account.EventSignInFailed, user, c, "")
+		}
+		if err := e.fail(ctx, "signin-fail", user, c, e.cfg.SignInFailures); err != nil {
+			return "", api.Session{}, err
+		}
+		return "", api.Session{}, errWrongPassword
+	}
+	if acct.Locked {
+		return "", api.Session{}, &api.Error{Code: api.CodeAccountLocked,
+			Message: "Your account is locked. Unlock it first: choose \"I know my password, but still can't sign in\" on the start page."}
+	}
+	id, err := e.randomID()
+	if err != nil {
+		return "", api.Session{}, err
+	}
+	now := e.now()
+	s := &session{ID: id, User: acct.ID, Created: now, LastSeen: now}
+	if err := e.save(ctx, s); err != nil {
+		return "", api.Session{}, err
+	}
+	e.audit(ctx, account.EventSignIn, acct.ID, c, "")
+	return id, e.view(s, acct), nil
+}
+
+func (e *Engine) view(s *session, acct *account.Account) api.Session {
+	v := api.Session{User: s.User, ExpiresAt: s.LastSeen.Add(e.cfg.IdleTimeout)}
+	if acct != nil {
+		v.DisplayName = acct.DisplayName
+	}
+	return v
+}
+
+// fail counts a failure against the account and the address and blocks
+// what reached its limit.
+func (e *Engine) fail(ctx context.Context, name, user string, c Client, l Limit) error {
+	var blocked error
+	n, _, err := e.th.Incr(ctx, name+":user:"+user, l)
+	if err != nil {
+		return err
+	}
+	if l.Max > 0 && n >= int64(l.Max) {
+		if err := e.th.Block(ctx, "block:signin:"+user, e.now().Add(e.cfg.AccountBlock)); err != nil {
+			return err
+		}
+		e.d.Log.Warn("sign-in blocked", "user", user, "client", c.Addr)
+		blocked = throttle.Throttled(e.cfg.AccountBlock, signInBlocked)
+	}
+	al := e.cfg.AddressFailures
+	n, left, err := e.th.Incr(ctx, "fail:addr:"+c.Addr, al)
+	if err != nil {
+		return err
+	}
+	if al.Max > 0 && n >= int64(al.Max) {
+		if err := e.th.Block(ctx, "block:addr:"+c.Addr, e.now().Add(left)); err != nil {
+			return err
+		}
+		if blocked == nil {
+			blocked = throttle.Throttled(left, "There have been too many failed attempts from your network.")
+		}
+	}
+	return blocked
+}
+
+func (e *Engine) save(ctx context.Context, s *session) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	if err := e.d.State.Set(ctx, sessionKey(s.ID), b, e.cfg.IdleTimeout); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
+	return nil
+}
+
+// update loads a live session, applies fn and stores it, refreshing its
+// idle timer, all atomically. fn's error leaves the session unchanged.
+func (e *Engine) update(ctx context.Context, id string, fn func(s *session) error) (*session, error) {
+	if id == "" {
+		return nil, errUnauthenticated
+	}
+	var out *session
+	err := e.d.State.Update(ctx, sessionKey(id), func(cur []byte) ([]byte, time.Duration, error) {
+		if cur == nil {
+			return nil, 0, errUnauthenticated
+		}
+		var s session
+		if err := json.Unmarshal(cur, &s); err != nil || e.now().Sub(s.LastSeen) >= e.cfg.IdleTimeout {
+			return nil, 0, errUnauthenticated
+		}
+		if err := fn(&s); err != nil {
+			return nil, 0, err
+		}
+		s.LastSeen = e.now()
+		b, err := json.Marshal(&s)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = &s
+		return b, e.cfg.IdleTimeout, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Current returns the session, refreshing its idle timer.
+func (e *Engine) Current(ctx context.Context, id string) (api.Session, error) {
+	s, err := e.update(ctx, id, func(*session) error { return nil })
+	if err != nil {
+		return api.Session{}, err
+	}
+	acct, err := e.d.Directory.Lookup(ctx, s.User)
+	if err != nil {
+		return api.Session{}, unavailable(err)
+	}
+	return e.view(s, acct), nil
+}
+
+// SignOut ends the session.
+func (e *Engine) SignOut(ctx context.Context, id string) error {
+	if _, err := e.update(ctx, id, func(*session) error { return nil }); err != nil {
+		return err
+	}
+	if err := e.d.State.Delete(ctx, sessionKey(id)); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// Registration returns what the user has registered, masked.
+func (e *Engine) Registration(ctx context.Context, id string) (api.Registration, error) {
+	s, err := e.update(ctx, id, func(*session) error { return nil })
+	if err != nil {
+		return api.Registration{}, err
+	}
+	reg, err := e.registration(ctx, s.User)
+	if err != nil {
+		return api.Registration{}, err
+	}
+	v := e.describe(reg)
+	if s.Pending != nil {
+		v.Pending = s.Pending.Kind
+	}
+	return v, nil
+}
+
+func (e *Engine) registration(ctx context.Context, user string) (*account.Registration, error) {
+	reg, err := e.d.Store.Registration(ctx, user)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read registration: %w", err))
+	}
+	if reg == nil {
+		reg = &account.Registration{UserID: user}
+	}
+	return reg, nil
+}
+
+// registered counts the distinct methods of reg that a reset can use.
+func (e *Engine) registered(reg *account.Registration) int {
+	n := 0
+	for _, k := range e.cfg.Methods {
+		switch {
+		case k == api.KindEmail && reg.HasEmail(), k == api.KindSMS && reg.HasPhone(),
+			k == api.KindQuestions && reg.HasQuestions(e.cfg.QuestionsCount):
+			n++
+		}
+	}
+	return n
+}
+
+func (e *Engine) describe(reg *account.Registration) api.Registration {
+	now := e.now()
+	method := func(k api.Kind, ok bool, hint string, count int, at time.Time) api.RegisteredMethod {
+		m := api.RegisteredMethod{Registered: ok, Enabled: slices.Contains(e.cfg.Methods, k)}
+		if ok {
+			t := at
+			m.Hint, m.Count, m.ConfirmedAt = hint, count, &t
+			m.Due = e.cfg.ReconfirmAfter > 0 && now.Sub(at) >= e.cfg.ReconfirmAfter
+		}
+		return m
+	}
+	v := api.Registration{
+		Email:     method(api.KindEmail, reg.HasEmail(), canon.MaskEmail(reg.Email), 0, reg.EmailConfirmed),
+		SMS:       method(api.KindSMS, reg.HasPhone(), canon.MaskPhone(reg.Phone), 0, reg.PhoneConfirmed),
+		Questions: method(api.KindQuestions, reg.HasQuestions(e.cfg.QuestionsCount), "", len(reg.Answers), reg.AnswersConfirmed),
+		Required:  e.cfg.Required,
+	}
+	v.Complete = e.registered(reg) >= e.cfg.Required
+	v.ReconfirmDue = v.Email.Due || v.SMS.Due || v.Questions.Due
+	return v
+}
+
+// StartEmail sends a code to a new alternate address; it counts once the
+// code comes back (ConfirmEmail).
+func (e *Engine) StartEmail(ctx context.Context, id, raw string, c Client) (api.Registration, error) {
+	addr, err := parseEmail(raw)
+	if err != nil {
+		return api.Registration{}, err
+	}
+	return e.start(ctx, id, api.KindEmail, addr, c)
+}
+
+func parseEmail(raw string) (string, error) {
+	bad := &api.Error{Code: api.CodeBadRequest, Message: "Enter an email address like name@example.com."}
+	raw = strings.TrimSpace(raw)
+	if raw == "" || len(raw) > 254 || strings.ContainsAny(raw, "<>\"(), \t\r\n") {
+		return "", bad
+	}
+	a, err := mail.ParseAddress(raw)
+	if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") {
+		return "", bad
+	}
+	local, domain, _ := strings.Cut(a.Address, "@")
+	if local == "" || !strings.Contains(domain, ".") {
+		return "", bad
+	}
+	return local + "@" + strings.ToLower(domain), nil
+}
+
+// StartSMS texts a code to a new mobile number.
+func (e *Engine) StartSMS(ctx context.Context, id, raw string, c Client) (api.Registration, error) {
+	n, err := canon.Phone(raw, e.cfg.PhoneRegion)
+	if err != nil {
+		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: "Enter your mobile number, for example 07700 900123 or +44 7700 900123."}
+	}
+	return e.start(ctx, id, api.KindSMS, n, c)
+}
+
+func (e *Engine) cooldown(k api.Kind) time.Duration {
+	if k == api.KindSMS {
+		return e.cfg.SMSCooldown
+	}
+	return e.cfg.EmailCooldown
+}
+
+func (e *Engine) start(ctx context.Context, id string, k api.Kind, value string, c Client) (api.Registration, error) {
+	if !slices.Contains(e.cfg.Methods, k) {
+		return api.Registration{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "That method isn't offered here."}
+	}
+	s, err := e.update(ctx, id, func(*session) error { return nil })
+	if err != nil {
+		return api.Registration{}, err
+	}
+	acct, err := e.d.Directory.Lookup(ctx, s.User)
+	if err != nil {
+		return api.Registration{}, unavailable(err)
+	}
+	if k == api.KindEmail && acct != nil && strings.EqualFold(value, acct.Mail) {
+		return api.Registration{}, &api.Error{Code: api.CodeBadRequest,
+			Message: "Use an address other than your own account's: you need it when you can't sign in."}
+	}
+	coolKey := "regcool:" + string(k) + ":" + s.User
+	if err := e.th.Blocked(ctx, "A code was sent a moment ago. Check your messages, or ask for a new code later.", coolKey); err != nil {
+		return api.Registration{}, err
+	}
+	if err := e.th.Count(ctx, "regsends:"+string(k)+":"+s.User, Limit{Max: e.cfg.MaxSendsPerHour, Window: time.Hour}); err != nil {
+		return api.Registration{}, err
+	}
+	code, err := secret.NewCode(e.d.Rand, e.cfg.CodeDigits)
+	if err != nil {
+		return api.Registration{}, err
+	}
+	now := e.now()
+	if err := e.th.Block(ctx, coolKey, now.Add(e.cooldown(k))); err != nil {
+		return api.Registration{}, err
+	}
+	if _, err := e.update(ctx, id, func(s *session) error {
+		s.Pending = &pending{Kind: k, Value: value, MAC: e.codeMAC(s, k, value, code), Expires: now.Add(e.cfg.CodeLifetime)}
+		return nil
+	}); err != nil {
+		return api.Registration{}, err
+	}
+	ch := notify.Email
+	if k == api.KindSMS {
+		ch = notify.SMS
+	}
+	if err := e.d.Sender.Send(ctx, notify.CodeMessage(ch, value, code, e.cfg.CodeLifetime, e.cfg.Org)); err != nil {
+		e.d.Log.Error("queue code", "channel", ch, "user", s.User, "err", err)
+	}
+	return e.Registration(ctx, id)
+}
+
+// codeMAC binds a code to the session, the user, the method and the
+// address or number it was sent to.
+func (e *Engine) codeMAC(s *session, k api.Kind, value, code string) []byte {
+	return secret.MAC(e.d.CodeKey, "register", s.ID, s.User, string(k), value, code)
+}
+
+// Confirm checks the code sent by StartEmail or StartSMS and, when it
+// matches, registers the address or number.
+func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, typed string, c Client) (api.Registration, error) {
+	typed = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '-' {
+			return -1
+		}
+		return r
+	}, typed)
+	if len(typed) != e.cfg.CodeDigits || strings.Trim(typed, "0123456789") != "" {
+		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: fmt.Sprintf("Enter the %d-digit code we sent you.", e.cfg.CodeDigits)}
+	}
+	type outcome int
+	const (
+		ok outcome = iota
+		wrong
+		usedUp
+		expired
+	)
+	var (
+		res   outcome
+		value string
+		left  int
+	)
+	s, err := e.update(ctx, id, func(s *session) error {
+		p := s.Pending
+		switch {
+		case p == nil || p.Kind != k:
+			return &api.Error{Code: api.CodeCodeExpired, Message: "There's no code waiting. Send a new code."}
+		case !e.now().Before(p.Expires):
+			res, s.Pending = expired, nil
+		case hmac.Equal(p.MAC, e.codeMAC(s, k, p.Value, typed)):
+			res, value, s.Pending = ok, p.Value, nil // one use
+		default:
+			p.Tries++
+			res, left = wrong, e.cfg.CodeMaxTries-p.Tries
+			if left <= 0 {
+				res, s.Pending = usedUp, nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return api.Registration{}, err
+	}
+	switch res {
+	case expired:
+		return api.Registration{}, &api.Error{Code: api.CodeCodeExpired, Message: "That code has expired. Send a new code."}
+	case wrong, usedUp:
+		if err := e.fail(ctx, "regcode-fail", s.User, c, e.cfg.CodeFailures); err != nil {
+			return api.Registration{}, err
+		}
+		if res == usedUp {
+			return api.Registration{}, &api.Error{Code: api.CodeCodeExpired, Message: "That code was entered wrongly too many times. Send a new code."}
+		}
+		return api.Registration{}, &api.Error{Code: api.CodeCodeInvalid, Message: "That code didn't match. Check it and try again.", TriesLeft: &left}
+	}
+	reg, err := e.registration(ctx, s.User)
+	if err != nil {
+		return api.Registration{}, err
+	}
+	old := *reg
+	now := e.now()
+	what := "mobile number"
+	if k == api.KindEmail {
+		reg.Email, reg.EmailConfirmed, what = value, now, "alternate email address"
+	} else {
+		reg.Phone, reg.PhoneConfirmed = value, now
+	}
+	if err := e.d.Store.PutRegistration(ctx, *reg); err != nil {
+		return api.Registration{}, unavailable(fmt.Errorf("save registration: %w", err))
+	}
+	e.changed(ctx, s.User, &old, reg, c, "your "+what+" was registered or confirmed", string(k))
+	return e.Registration(ctx, id)
+}
+
+// SetAnswers registers the user's security questions and answers, stored
+// only as argon2id hashes of the normalised answers (rule 10).
+func (e *Engine) SetAnswers(ctx context.Context, id string, in []api.AnswerInput, c Client) (api.Registration, error) {
+	if !slices.Contains(e.cfg.Methods, api.KindQuestions) {
+		return api.Registration{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "Security questions aren't offered here."}
+	}
+	s, err := e.update(ctx, id, func(*session) error { return nil })
+	if err != nil {
+		return api.Registration{}, err
+	}
+	if err := e.checkAnswers(in, s.User); err != nil {
+		return api.Registration{}, err
+	}
+	answers := make([]account.Answer, 0, len(in))
+	for _, a := range in {
+		h, err := e.d.Hasher.Hash(ctx, canon.Answer(a.Answer))
+		if err != nil {
+			return api.Registration{}, fmt.Errorf("hash answer: %w", err)
+		}
+		answers = append(answers, account.Answer{QuestionID: a.ID, Hash: h})
+	}
+	reg, err := e.registration(ctx, s.User)
+	if err != nil {
+		return api.Registration{}, err
+	}
+	old := *reg
+	reg.Answers, reg.AnswersConfirmed = answers, e.now()
+	if err := e.d.Store.PutRegistration(ctx, *reg); err != nil {
+		return api.Registration{}, unavailable(fmt.Errorf("save registration: %w", err))
+	}
+	e.changed(ctx, s.User, &old, reg, c, "your security questions were set", string(api.KindQuestions))
+	return e.Registration(ctx, id)
+}
+
+// checkAnswers applies the rules of a good answer: the configured number of
+// questions from the catalogue, none twice, no two answers alike, 3 to 64
+// characters, and no answer made of the question's own words or the user id.
+func (e *Engine) checkAnswers(in []api.AnswerInput, user string) error {
+	bad := func(msg string) error { return &api.Error{Code: api.CodeBadRequest, Message: msg} }
+	if len(in) != e.cfg.QuestionsCount {
+		return bad(fmt.Sprintf("Choose and answer %d questions.", e.cfg.QuestionsCount))
+	}
+	local, _, _ := strings.Cut(user, "@")
+	seenQ, seenA := map[string]bool{}, map[string]bool{}
+	for _, a := range in {
+		text, ok := e.d.Catalog.Text(a.ID)
+		if !ok {
+			return bad("Choose the questions from the list.")
+		}
+		if seenQ[a.ID] {
+			return bad("Choose a different question each time.")
+		}
+		seenQ[a.ID] = true
+		norm := canon.Answer(a.Answer)
+		if n := utf8.RuneCountInString(norm); n < 3 || n > 64 {
+			return bad("Each answer must be 3 to 64 characters long.")
+		}
+		if seenA[norm] {
+			return bad("Give a different answer to each question.")
+		}
+		seenA[norm] = true
+		if len(local) >= 3 && strings.Contains(norm, canon.Answer(local)) {
+			return bad("Don't use your user ID in an answer.")
+		}
+		for _, w := range strings.FieldsFunc(canon.Answer(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			if len(w) >= 4 && strings.Contains(norm, w) {
+				return bad("Don't repeat the words of the question in its answer.")
+			}
+		}
+	}
+	return nil
+}
+
+// Remove deletes a registered method, unless that would leave fewer than
+// a reset needs.
+func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c Client) (api.Registration, error) {
+	s, err := e.update(ctx, id, func(*session) error { return nil })
+	if err != nil {
+		return api.Registration{}, err
+	}
+	reg, err := e.registration(ctx, s.User)
+	if err != nil {
+		return api.Registration{}, err
+	}
+	old := *reg
+	switch k {
+	case api.KindEmail:
+		reg.Email, reg.EmailConfirmed = "", time.Time{}
+	case api.KindSMS:
+		reg.Phone, reg.PhoneConfirmed = "", time.Time{}
+	case api.KindQuestions:
+		reg.Answers, reg.AnswersConfirmed = nil, time.Time{}
+	default:
+		return api.Registration{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "There is no such method."}
+	}
+	if e.registered(&old) == e.registered(reg) {
+		return api.Registration{}, &api.Error{Code: api.CodeWrongState, Message: "That method isn't registered."}
+	}
+	if e.registered(reg) < e.cfg.Required {
+		return api.Registration{}, &api.Error{Code: api.CodeWrongState, Message: fmt.Sprintf(
+			"You can't remove this method: a reset needs %d, and you would have %d left. Register another one first.", e.cfg.Required, e.registered(reg))}
+	}
+	if err := e.d.Store.PutRegistration(ctx, *reg); err != nil {
+		return api.Registration{}, unavailable(fmt.Errorf("save registration: %w", err))
+	}
+	e.changed(ctx, s.User, &old, reg, c, "a verification method was removed", "removed="+string(k))
+	return e.Registration(ctx, id)
+}
+
+// ChangePassword changes the signed-in user's password under the same
+// policy as a reset, tells them, and ends the session.
+func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c Client) error {
+	s, err := e.update(ctx, id, func(*session) error { return nil })
+	if err != nil {
+		return err
+	}
+	release, err := e.th.Lock(ctx, "lock:signin:"+s.User)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := e.th.Blocked(ctx, signInBlocked, "block:signin:"+s.User); err != nil {
+		return err
+	}
+	ok, err := e.d.Directory.CheckPassword(ctx, s.User, current)
+	if err != nil {
+		return unavailable(err)
+	}
+	if !ok {
+		if err := e.fail(ctx, "signin-fail", s.User, c, e.cfg.SignInFailures); err != nil {
+			return err
+		}
+		return &api.Error{Code: api.CodeUnauthenticated, Message: "Your current password is wrong."}
+	}
+	acct, err := e.d.Directory.Lookup(ctx, s.User)
+	if err != nil || acct == nil {
+		return unavailable(fmt.Errorf("look up account: %w", err))
+	}
+	if broken := e.d.Policy.Check(next, acct); len(broken) > 0 {
+		return &api.Error{Code: api.CodePasswordPolicy, Message: "Your new password doesn't meet the password rules.", Rules: broken}
+	}
+	if err := e.d.Directory.SetPassword(ctx, s.User, next); err != nil {
+		var ae *api.Error
+		if errors.As(err, &ae) && ae.Code == api.CodePasswordPolicy {
+			return ae
+		}
+		return unavailable(fmt.Errorf("set password: %w", err))
+	}
+	_ = e.d.State.Delete(ctx, sessionKey(id))
+	e.audit(ctx, account.EventPasswordChanged, s.User, c, "signed in")
+	reg, _ := e.registration(ctx, s.User)
+	e.notify(ctx, acct, reg, nil, "Your password was changed", "your password was changed while you were signed in", c)
+	return nil
+}
+
+// changed records a registration change and tells the user at their
+// primary address and at the alternate address as it was before, so an
+// attacker who got in can't silently redirect recovery.
+func (e *Engine) changed(ctx context.Context, user string, old, now *account.Registration, c Client, what, detail string) {
+	e.audit(ctx, account.EventRegistrationChanged, user, c, detail)
+	acct, err := e.d.Directory.Lookup(ctx, user)
+	if err != nil || acct == nil {
+		e.d.Log.Error("notify registration change", "user", user, "err", err)
+		return
+	}
+	e.notify(ctx, acct, now, old, "Your self-service password reset details changed", what, c)
+}
+
+func (e *Engine) notify(ctx context.Context, acct *account.Account, reg, old *account.Registration, subject, what string, c Client) {
+	to := []string{}
+	add := func(a string) {
+		if a != "" && !slices.ContainsFunc(to, func(x string) bool { return strings.EqualFold(x, a) }) {
+			to = append(to, a)
+		}
+	}
+	add(acct.Mail)
+	if old != nil {
+		add(old.Email)
+	} else if reg != nil {
+		add(reg.Email)
+	}
+	for _, addr := range to {
+		m := notify.Change(addr, subject, what, e.now(), c.Addr, e.cfg.Org)
+		if err := e.d.Sender.Send(ctx, m); err != nil {
+			e.d.Log.Error("queue notification", "user", acct.ID, "err", err)
+		}
+	}
+}
+
+func (e *Engine) audit(ctx context.Context, kind, user string, c Client, detail string) {
+	ev := account.Event{At: e.now(), Kind: kind, UserID: user, ClientAddr: c.Addr, UserAgent: c.UserAgent, Detail: detail}
+	e.d.Log.Info("audit", "event", kind, "user", user, "client", c.Addr, "detail", detail)
+	if err := e.d.Store.Record(context.WithoutCancel(ctx), ev); err != nil {
+		e.d.Log.Error("record audit event", "event", kind, "user", user, "err", err)
+	}
+}

@@ -1,0 +1,160 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/account"
+)
+
+// Enrol is sign-in and registration, as the handlers use it.
+type Enrol interface {
+	SignIn(ctx context.Context, rawUser, password string, c account.Client) (string, api.Session, error)
+	Current(ctx context.Context, id string) (api.Session, error)
+	SignOut(ctx context.Context, id string) error
+	Registration(ctx context.Context, id string) (api.Registration, error)
+	StartEmail(ctx context.Context, id, email string, c account.Client) (api.Registration, error)
+	StartSMS(ctx context.Context, id, phone string, c account.Client) (api.Registration, error)
+	Confirm(ctx context.Context, id string, k api.Kind, code string, c account.Client) (api.Registration, error)
+	SetAnswers(ctx context.Context, id string, answers []api.AnswerInput, c account.Client) (api.Registration, error)
+	Remove(ctx context.Context, id string, k api.Kind, c account.Client) (api.Registration, error)
+	ChangePassword(ctx context.Context, id, current, next string, c account.Client) error
+}
+
+func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
+	var req api.SignInRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	ok, err := s.Captcha.Verify(r.Context(), req.Captcha.ID, req.Captcha.Answer)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errCaptcha
+	}
+	id, sess, err := s.Enrol.SignIn(r.Context(), req.User, req.Password, s.client(r))
+	if err != nil {
+		return err
+	}
+	if old := s.sessionID(r); old != "" {
+		_ = s.Enrol.SignOut(r.Context(), old)
+	}
+	if err := s.saveSessionID(w, r, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, api.SessionResponse{Session: sess})
+	return nil
+}
+
+func (s *server) currentSession(w http.ResponseWriter, r *http.Request) error {
+	id := s.sessionID(r)
+	sess, err := s.Enrol.Current(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := s.saveSessionID(w, r, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.SessionResponse{Session: sess})
+	return nil
+}
+
+func (s *server) signOut(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Enrol.SignOut(r.Context(), s.sessionID(r)); err != nil {
+		return err
+	}
+	if err := s.saveSessionID(w, r, ""); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// replyRegistration answers with the registration and restarts the
+// session cookie's idle clock.
+func (s *server) replyRegistration(w http.ResponseWriter, r *http.Request, reg api.Registration, err error) error {
+	if err != nil {
+		return err
+	}
+	if err := s.saveSessionID(w, r, s.sessionID(r)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.RegistrationResponse{Registration: reg})
+	return nil
+}
+
+func (s *server) getRegistration(w http.ResponseWriter, r *http.Request) error {
+	reg, err := s.Enrol.Registration(r.Context(), s.sessionID(r))
+	return s.replyRegistration(w, r, reg, err)
+}
+
+func (s *server) registerEmail(w http.ResponseWriter, r *http.Request) error {
+	var req api.EmailRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	reg, err := s.Enrol.StartEmail(r.Context(), s.sessionID(r), req.Email, s.client(r))
+	return s.replyRegistration(w, r, reg, err)
+}
+
+func (s *server) registerSMS(w http.ResponseWriter, r *http.Request) error {
+	var req api.PhoneRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	reg, err := s.Enrol.StartSMS(r.Context(), s.sessionID(r), req.Phone, s.client(r))
+	return s.replyRegistration(w, r, reg, err)
+}
+
+func (s *server) confirm(k api.Kind) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var req api.CodeRequest
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+		reg, err := s.Enrol.Confirm(r.Context(), s.sessionID(r), k, req.Code, s.client(r))
+		return s.replyRegistration(w, r, reg, err)
+	}
+}
+
+func (s *server) putQuestions(w http.ResponseWriter, r *http.Request) error {
+	var req api.QuestionsRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	reg, err := s.Enrol.SetAnswers(r.Context(), s.sessionID(r), req.Answers, s.client(r))
+	return s.replyRegistration(w, r, reg, err)
+}
+
+func (s *server) removeMethod(w http.ResponseWriter, r *http.Request) error {
+	k := api.Kind(r.PathValue("kind"))
+	reg, err := s.Enrol.Remove(r.Context(), s.sessionID(r), k, s.client(r))
+	return s.replyRegistration(w, r, reg, err)
+}
+
+// questionsCatalog needs a signed-in session: it is part of registering.
+func (s *server) questionsCatalog(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.Enrol.Current(r.Context(), s.sessionID(r)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.Catalog)
+	return nil
+}
+
+func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
+	var req api.ChangePasswordRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.Enrol.ChangePassword(r.Context(), s.sessionID(r), req.Current, req.New, s.client(r)); err != nil {
+		return err
+	}
+	// The session ends with the change: sign in again with the new password.
+	if err := s.saveSessionID(w, r, ""); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
