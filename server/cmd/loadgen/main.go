@@ -53,6 +53,7 @@ func main() {
 	rate := flag.Int("rate", 500, "requests per second offered (open loop); 0 for closed loop")
 	workers := flag.Int("workers", 32, "workers in closed loop")
 	duration := flag.Duration("duration", 20*time.Second, "how long to run")
+	which := flag.String("scenario", "reset", `"reset": captcha, start, intent, send, verify for a new user each time; "signin": captcha and a sign-in with the right password (argon2id-bound)`)
 	flag.Parse()
 
 	transport := &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}
@@ -79,12 +80,25 @@ func main() {
 		}
 		call(c, rec, "email/verify", *base+api.PathFlowEmailVerify, api.CodeRequest{Code: "00000000"}, http.StatusBadRequest, nil)
 	}
-	const callsPerScenario = 5
+	callsPerScenario := 5
+	if *which == "signin" {
+		callsPerScenario = 2
+		scenario = func() {
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Transport: transport, Jar: jar, Timeout: 30 * time.Second}
+			var cp api.Captcha
+			if !call(c, rec, "captcha", *base+api.PathCaptcha, nil, http.StatusCreated, &cp) {
+				return
+			}
+			in := api.SignInRequest{User: "alice", Password: "Alice-Old-Password-1", Captcha: api.CaptchaRef{ID: cp.ID, Answer: *answer}}
+			call(c, rec, "signin", *base+api.PathSession, in, http.StatusCreated, nil)
+		}
+	}
 
 	began := time.Now()
 	var wg sync.WaitGroup
 	if *rate > 0 {
-		interval := time.Second * callsPerScenario / time.Duration(*rate)
+		interval := time.Second * time.Duration(callsPerScenario) / time.Duration(*rate)
 		tick := time.NewTicker(interval)
 		for time.Since(began) < *duration {
 			<-tick.C
@@ -157,7 +171,7 @@ func report(samples []sample, elapsed time.Duration, rate, workers int) {
 			errs[s.call]++
 		}
 	}
-	names := []string{"captcha", "start", "intent", "email/send", "email/verify"}
+	names := []string{"captcha", "start", "intent", "email/send", "email/verify", "signin"}
 	names = slices.DeleteFunc(names, func(n string) bool { return by[n] == nil })
 	fmt.Printf("%-14s %8s %7s %9s %9s %9s %9s\n", "call", "count", "errors", "p50", "p90", "p99", "max")
 	for _, n := range append(names, "all") {
