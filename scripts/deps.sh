@@ -19,10 +19,13 @@ set -euo pipefail
 
 # What `make test` needs beyond Go itself: `go test -race` needs cgo, so a
 # C compiler and the C library's headers (--no-install-recommends leaves
-# libc6-dev out when installing gcc alone).
+# libc6-dev out when installing gcc alone); the browser tests
+# (server/e2e) drive a headless Chromium, which needs a font to render
+# pages and screenshots.
 DEPS=(
   gcc:gcc,libc6-dev
   /usr/include/stdlib.h:libc6-dev
+  /usr/bin/chromium:chromium,fonts-dejavu-core
 )
 
 read -r -a env_deps <<<"${SSPR_DEPS:-}"

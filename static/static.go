@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the shipped files, by their path under static/.
 //
-//go:embed passwords questions
+//go:embed passwords questions web
 var FS embed.FS

@@ -3,28 +3,39 @@
 // on the server, which prerenders each page's HTML so that it shows before
 // the wasm has loaded.
 //
-// This package imports go-app and app/api only: never server/ packages,
-// which would pull server code into the wasm bundle.
+// The reset and unlock wizard is one page per step, GOV.UK style: start
+// (user id and CAPTCHA), choose (reset or unlock), verify (choose a method),
+// one page per method, new password, done; and three help pages drawn from
+// the help-desk guides. The server decides every step: each wizard page
+// asks for the current flow when it is mounted and moves to the page of the
+// state the server reports, so reloading and the Back button always land on
+// a page that fits.
+//
+// This package imports go-app, app/api and app/client only: never server/
+// packages, which would pull server code into the wasm bundle.
 package ui
 
 import (
 	"sync"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
-
-	"github.com/sspr-portal/sspr/app/api"
 )
 
 // The paths of the pages.
 const (
-	PathStart    = "/"
-	PathRegister = "/register"
+	PathStart           = "/"
+	PathRegister        = "/register"
+	PathChoose          = "/choose"
+	PathVerify          = "/verify"
+	PathVerifyEmail     = "/verify/email"
+	PathVerifySMS       = "/verify/sms"
+	PathVerifyQuestions = "/verify/questions"
+	PathNewPassword     = "/new-password"
+	PathDone            = "/done"
+	PathHelpBefore      = "/help/before-you-begin"
+	PathHelpFAQ         = "/help/faq"
+	PathHelpContact     = "/help/contact"
 )
-
-// EnvDev is the go-app environment variable that is "1" in dev mode. The
-// server's handler sets it (app.Handler.Env), and go-app passes it to the
-// browser; components read it with app.Getenv.
-const EnvDev = "SSPR_DEV"
 
 var registerOnce sync.Once
 
@@ -32,42 +43,23 @@ var registerOnce sync.Once
 // so that it prerenders the pages (its handler answers 404 for a path no
 // route matches), and the wasm, so that it renders them. Calling it again
 // does nothing.
+//
+// Every route has its own component type: go-app reuses a mounted component
+// of the same type when navigating, and then OnMount, which loads the flow,
+// would not run again.
 func Register() {
 	registerOnce.Do(func() {
 		app.Route(PathStart, app.NewZeroComponentFactory(&StartPage{}))
 		app.Route(PathRegister, app.NewZeroComponentFactory(&RegisterPage{}))
+		app.Route(PathChoose, app.NewZeroComponentFactory(&ChoosePage{}))
+		app.Route(PathVerify, app.NewZeroComponentFactory(&VerifyPage{}))
+		app.Route(PathVerifyEmail, app.NewZeroComponentFactory(&EmailPage{}))
+		app.Route(PathVerifySMS, app.NewZeroComponentFactory(&SMSPage{}))
+		app.Route(PathVerifyQuestions, app.NewZeroComponentFactory(&QuestionsPage{}))
+		app.Route(PathNewPassword, app.NewZeroComponentFactory(&NewPasswordPage{}))
+		app.Route(PathDone, app.NewZeroComponentFactory(&DonePage{}))
+		app.Route(PathHelpBefore, app.NewZeroComponentFactory(&BeforeYouBeginPage{}))
+		app.Route(PathHelpFAQ, app.NewZeroComponentFactory(&FAQPage{}))
+		app.Route(PathHelpContact, app.NewZeroComponentFactory(&ContactPage{}))
 	})
-}
-
-// Dev reports whether the portal runs in dev mode.
-func Dev() bool { return app.Getenv(EnvDev) == "1" }
-
-// DevBanner warns, on every page, that this is a development server: demo
-// accounts, and codes that anyone can read at /dev/outbox.
-type DevBanner struct {
-	app.Compo
-}
-
-// Render shows the banner in dev mode and nothing otherwise.
-func (b *DevBanner) Render() app.UI {
-	if !Dev() {
-		return app.Div().Class("dev-banner").Hidden(true)
-	}
-	return app.Div().
-		Class("dev-banner").
-		Role("status").
-		Body(
-			app.Strong().Text("Development mode. "),
-			app.Text("Demo accounts only; every code sent is shown in the "),
-			app.A().Href(api.PathDevOutbox).Text("dev outbox"),
-			app.Text(". Never use this server for real accounts."),
-		)
-}
-
-// page lays out one page: the dev banner, then the content.
-func page(content ...app.UI) app.UI {
-	return app.Div().Class("page").Body(
-		&DevBanner{},
-		app.Main().ID("main").Body(content...),
-	)
 }

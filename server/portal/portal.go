@@ -164,6 +164,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		Description: "Reset a forgotten password or unlock your account.",
 		ThemeColour: cfg.Organisation.ThemeColour, BackgroundColour: "#ffffff",
 		WebDir: webDir, Version: o.Version, Dev: o.Dev,
+		Public: publicConfig(cfg, o.Dev),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web (%s): %w", filepath.Clean(webDir), err)

@@ -1,7 +1,7 @@
 // Package web serves the portal's pages: the HTML that go-app prerenders
 // from the components in app/ui, go-app's own files (app.js, wasm_exec.js,
-// app-worker.js, the manifest), and the files under /web/ (app.wasm and the
-// icons).
+// app-worker.js, the manifest), and the files under /web/ (app.wasm, the
+// icons, and the styles embedded from static/web).
 //
 // It wraps go-app's handler to close two holes in it (SECURITY rule 21):
 //
@@ -23,23 +23,28 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image/color"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/ui"
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/static"
 )
 
 // Options configure the pages.
@@ -69,6 +74,14 @@ type Options struct {
 	// set, /sitemap.xml lists it and, over https, the pages' og:url uses
 	// its host. It never comes from a request.
 	PublicURL string
+	// Public is the public configuration, as GET /api/v1/config answers
+	// it: the pages show its organisation, colours, user id hint and
+	// help-desk block. It reaches the components through go-app's Env
+	// (ui.EnvConfig), on the server for prerendering and in app.js for the
+	// browser. go-app sets Env as the process's environment on the server:
+	// one handler per process (tests that build several run one after
+	// another).
+	Public api.Config
 }
 
 // OptionsFromConfig returns the Options for the configuration c.
@@ -85,11 +98,37 @@ func OptionsFromConfig(c *config.Config, version string, dev bool) Options {
 		Version:          version,
 		Dev:              dev,
 		PublicURL:        c.PublicURL().String(),
+		Public:           publicConfig(c, dev),
 	}
 }
 
-// The icon files, under /web/.
+// publicConfig is the public configuration of c, the body of GET
+// /api/v1/config, for OptionsFromConfig. The portal passes its own copy,
+// the very value its API answers.
+func publicConfig(c *config.Config, dev bool) api.Config {
+	o, hd := c.Organisation, c.HelpDesk
+	var kinds []api.Kind
+	for _, m := range c.Flow.Methods {
+		kinds = append(kinds, api.Kind(m))
+	}
+	pc := api.Config{
+		Organisation: api.Organisation{Name: o.Name, ShortName: o.ShortName, Logo: o.Logo,
+			ThemeColour: o.ThemeColour, AccentColour: o.AccentColour, PasswordHelp: o.PasswordHelpURL},
+		UserIDHint: c.Users.IDHint,
+		HelpDesk: api.HelpDesk{Name: hd.Name, InPerson: hd.InPerson, TicketPortal: hd.TicketPortal,
+			Phone: hd.Phone, Email: hd.Email, Hours: hd.Hours},
+		Methods:            api.MethodsInfo{Enabled: kinds, Required: c.Flow.RequiredMethods},
+		Languages:          []string{"en"},
+		Dev:                dev,
+		RevealUnregistered: c.Flow.RevealUnregistered,
+	}
+	pc.Captcha.Audio = c.Captcha.Audio
+	return pc
+}
+
+// The styles and icon files, under /web/.
 const (
+	stylesPath    = "/web/app.css"
 	iconSVGPath   = "/web/icon.svg"
 	icon192Path   = "/web/icon-192.png"
 	icon512Path   = "/web/icon-512.png"
@@ -103,8 +142,12 @@ type handler struct {
 	goapp   *app.Handler
 	version string
 	webDir  string
-	// builtin are files served under /web/ when WebDir has none of that
-	// name: the drawn icons, drawn when first asked for.
+	// embedded are the files of static/web, by name, served under /web/
+	// when WebDir has none of that name.
+	embedded map[string]embeddedFile
+	// builtin are files served under /web/ when neither WebDir nor
+	// static/web has one of that name: the drawn icons, drawn when first
+	// asked for.
 	builtin map[string]func() []byte
 	started time.Time
 	sitemap []byte // nil: 404
@@ -130,18 +173,27 @@ func New(o Options) (http.Handler, error) {
 	if o.BackgroundColour == "" {
 		o.BackgroundColour = defaultBg
 	}
-	var public *url.URL
+	var publicURL *url.URL
 	if o.PublicURL != "" {
 		u, err := url.Parse(o.PublicURL)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			return nil, fmt.Errorf("web: Options.PublicURL %q is not an http(s) address", o.PublicURL)
 		}
-		public = u
+		publicURL = u
 	}
 
 	theme := parseColour(o.ThemeColour, parseColour(defaultTheme, color.RGBA{}))
+	embedded, err := loadEmbedded()
+	if err != nil {
+		return nil, err
+	}
+	public, err := json.Marshal(o.Public)
+	if err != nil {
+		return nil, fmt.Errorf("web: Options.Public: %w", err)
+	}
 	h := &handler{
-		webDir: o.WebDir,
+		webDir:   o.WebDir,
+		embedded: embedded,
 		builtin: map[string]func() []byte{
 			iconSVGPath: func() []byte { return iconSVG(fmt.Sprintf("#%02x%02x%02x", theme.R, theme.G, theme.B)) },
 			icon192Path: func() []byte { return cachedIconPNG(theme, 192) },
@@ -149,8 +201,8 @@ func New(o Options) (http.Handler, error) {
 		},
 		started: time.Now(),
 	}
-	if public != nil {
-		loc := (&url.URL{Scheme: public.Scheme, Host: public.Host, Path: "/"}).String()
+	if publicURL != nil {
+		loc := (&url.URL{Scheme: publicURL.Scheme, Host: publicURL.Host, Path: "/"}).String()
 		var b bytes.Buffer
 		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 		b.WriteString(`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>`)
@@ -158,16 +210,16 @@ func New(o Options) (http.Handler, error) {
 		b.WriteString("</loc></url></urlset>\n")
 		h.sitemap = b.Bytes()
 	}
-	h.version = h.computeVersion(o)
+	h.version = h.computeVersion(o, public)
 
 	dev := "0"
 	if o.Dev {
 		dev = "1"
 	}
 	domain := ""
-	if public != nil && public.Scheme == "https" {
+	if publicURL != nil && publicURL.Scheme == "https" {
 		// go-app writes og:url as "https://" + Domain + path.
-		domain = public.Host
+		domain = publicURL.Host
 	}
 	h.goapp = &app.Handler{
 		Name:        o.Name,
@@ -185,13 +237,14 @@ func New(o Options) (http.Handler, error) {
 			SVG:      iconSVGPath,
 			Maskable: icon512Path,
 		},
-		Styles:          []string{},
+		// After go-app's own /app.css, so that ours wins (the loader).
+		Styles:          []string{stylesPath},
 		ThemeColor:      o.ThemeColour,
 		BackgroundColor: o.BackgroundColour,
 		LoadingLabel:    "Loading…",
 		Version:         h.version,
 		Resources:       resolver{},
-		Env:             map[string]string{ui.EnvDev: dev},
+		Env:             map[string]string{ui.EnvDev: dev, ui.EnvConfig: string(public)},
 	}
 	return h, nil
 }
@@ -208,13 +261,17 @@ func (resolver) Resolve(p string) string { return p }
 var unsafeVersion = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // computeVersion derives go-app's version from the build's version, the
-// options and the bytes of app.wasm: stable across restarts (a fresh value
-// each restart would throw away every browser's cache), new whenever the
-// wasm or the page settings change.
-func (h *handler) computeVersion(o Options) string {
+// options (public is Options.Public as JSON), the embedded styles and the
+// bytes of app.wasm: stable across restarts (a fresh value each restart
+// would throw away every browser's cache), new whenever the wasm, the
+// styles or the page settings change.
+func (h *handler) computeVersion(o Options, public []byte) string {
 	sum := sha256.New()
-	fmt.Fprintf(sum, "%q %q %q %q %q %q %q %v %q\n", o.Version, o.Name, o.ShortName, o.Title,
-		o.Description, o.ThemeColour, o.BackgroundColour, o.Dev, o.PublicURL)
+	fmt.Fprintf(sum, "%q %q %q %q %q %q %q %v %q %q\n", o.Version, o.Name, o.ShortName, o.Title,
+		o.Description, o.ThemeColour, o.BackgroundColour, o.Dev, o.PublicURL, public)
+	for _, name := range slices.Sorted(maps.Keys(h.embedded)) {
+		fmt.Fprintf(sum, "%q %s\n", name, h.embedded[name].etag)
+	}
 	if f, err := os.OpenInRoot(h.webDir, "app.wasm"); err == nil {
 		_, _ = io.Copy(sum, f)
 		f.Close()
@@ -271,6 +328,11 @@ func (h *handler) serveWeb(w http.ResponseWriter, r *http.Request, p string) {
 	if h.webDir != "" && h.serveFile(w, r, name) {
 		return
 	}
+	if f, ok := h.embedded[name]; ok {
+		w.Header().Set("ETag", f.etag)
+		serveBytes(w, r, name, h.started, f.body)
+		return
+	}
 	if f, ok := h.builtin[p]; ok {
 		b := f()
 		sum := sha256.Sum256(b)
@@ -279,6 +341,33 @@ func (h *handler) serveWeb(w http.ResponseWriter, r *http.Request, p string) {
 		return
 	}
 	http.NotFound(w, r)
+}
+
+// embeddedFile is a file of static/web.
+type embeddedFile struct {
+	body []byte
+	etag string
+}
+
+// loadEmbedded reads the files of static/web, by their names under it.
+func loadEmbedded() (map[string]embeddedFile, error) {
+	files := make(map[string]embeddedFile)
+	err := fs.WalkDir(static.FS, "web", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static.FS, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		files[strings.TrimPrefix(p, "web/")] = embeddedFile{body: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web: static/web: %w", err)
+	}
+	return files, nil
 }
 
 // serveFile serves WebDir/name, its precompressed .br or .gz sibling when

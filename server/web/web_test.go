@@ -80,6 +80,61 @@ func TestStartPagePrerendered(t *testing.T) {
 	}
 }
 
+// The pages carry the configuration: prerendered with the organisation's
+// name, colours and user id hint, and passed to the browser in app.js.
+func TestConfigReachesPages(t *testing.T) {
+	h, _ := mustNew(t, func(o *web.Options) {
+		o.Public.Organisation.Name = "Uni of Testing"
+		o.Public.Organisation.ThemeColour = "#123456"
+		o.Public.UserIDHint = "someone@test.example"
+	})
+	body := get(h, "GET", "/", nil).Body.String()
+	for _, want := range []string{"Uni of Testing", "--theme:#123456", "For example, someone@test.example",
+		`id="start-form"`, `id="user"`, `id="captcha-answer"`, `id="next"`, `href="/web/app.css"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	js := get(h, "GET", "/app.js", nil).Body.String()
+	if !strings.Contains(js, "SSPR_CONFIG") || !strings.Contains(js, "Uni of Testing") {
+		t.Error("app.js does not pass the configuration")
+	}
+}
+
+func TestPages(t *testing.T) {
+	h, _ := mustNew(t, nil)
+	for _, p := range []string{"/choose", "/verify", "/verify/email", "/verify/sms", "/verify/questions",
+		"/new-password", "/done", "/help/before-you-begin", "/help/faq", "/help/contact"} {
+		w := get(h, "GET", p, nil)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="main"`) {
+			t.Errorf("GET %s = %d", p, w.Code)
+		}
+	}
+}
+
+// /web/app.css comes from static/web, unless the web folder has its own.
+func TestStyles(t *testing.T) {
+	h, dir := mustNew(t, nil)
+	w := get(h, "GET", "/web/app.css", nil)
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/css") ||
+		!strings.Contains(w.Body.String(), ".error-summary") {
+		t.Fatalf("GET /web/app.css = %d %s", w.Code, w.Header().Get("Content-Type"))
+	}
+	etag := w.Header().Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag")
+	}
+	if w := get(h, "GET", "/web/app.css", http.Header{"If-None-Match": {etag}}); w.Code != http.StatusNotModified {
+		t.Errorf("conditional GET = %d, want 304", w.Code)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app.css"), []byte("body{color:red}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if body := get(h, "GET", "/web/app.css", nil).Body.String(); body != "body{color:red}" {
+		t.Errorf("app.css from the web folder not used: %q", body)
+	}
+}
+
 func TestDevBanner(t *testing.T) {
 	h, _ := mustNew(t, func(o *web.Options) { o.Dev = true })
 	body := get(h, "GET", "/", nil).Body.String()
@@ -113,15 +168,24 @@ func TestRoutes(t *testing.T) {
 }
 
 // No page or file go-app generates may point the browser at a third party:
-// go-app's defaults put its icons on GitHub.
+// go-app's defaults put its icons on GitHub. The only other addresses are
+// the links the operator configured (the help desk's ticket portal), which
+// the browser follows only when the user clicks them.
 func TestNoThirdPartyURLs(t *testing.T) {
-	h, _ := mustNew(t, func(o *web.Options) { o.PublicURL = "https://password.example.edu" })
+	var configured string
+	h, _ := mustNew(t, func(o *web.Options) {
+		o.PublicURL = "https://password.example.edu"
+		configured = o.Public.HelpDesk.TicketPortal
+	})
+	if configured == "" {
+		t.Fatal("the test configuration has no ticket portal")
+	}
 	anyURL := regexp.MustCompile(`https?://[^\s"'<>)\\]*`)
-	for _, p := range []string{"/", "/register", "/manifest.webmanifest", "/app.js", "/app-worker.js", "/app.css"} {
+	for _, p := range []string{"/", "/register", "/help/contact", "/manifest.webmanifest", "/app.js", "/app-worker.js", "/app.css", "/web/app.css"} {
 		body := get(h, "GET", p, nil).Body.String()
 		for _, m := range anyURL.FindAllString(body, -1) {
 			u, err := url.Parse(m)
-			if err != nil || (u.Host != "" && u.Host != "password.example.edu") {
+			if err != nil || (u.Host != "" && u.Host != "password.example.edu" && m != configured) {
 				t.Errorf("%s refers to %q", p, m)
 			}
 		}

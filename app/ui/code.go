@@ -1,0 +1,372 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/client"
+)
+
+// The headings of the two code pages.
+const (
+	emailHeading = "Verify with your alternate email"
+	smsHeading   = "Verify with a text to your mobile phone"
+)
+
+// EmailPage is "Option 1. Email my alternate email" of the guides: send a
+// code to the alternate address, then type it.
+type EmailPage struct {
+	app.Compo
+	codeStep
+}
+
+// OnNav names the tab.
+func (p *EmailPage) OnNav(ctx app.Context) { setTitle(ctx, emailHeading, false) }
+
+// OnMount loads the flow.
+func (p *EmailPage) OnMount(ctx app.Context) {
+	p.start(ctx, api.KindEmail, PathVerifyEmail, emailHeading)
+}
+
+// Render shows the page.
+func (p *EmailPage) Render() app.UI { return p.render(api.KindEmail) }
+
+// SMSPage is "Option 2. Text my mobile phone" of the guides: type the
+// registered number, get a code by text, then type it.
+type SMSPage struct {
+	app.Compo
+	codeStep
+}
+
+// OnNav names the tab.
+func (p *SMSPage) OnNav(ctx app.Context) { setTitle(ctx, smsHeading, false) }
+
+// OnMount loads the flow.
+func (p *SMSPage) OnMount(ctx app.Context) {
+	p.start(ctx, api.KindSMS, PathVerifySMS, smsHeading)
+}
+
+// Render shows the page.
+func (p *SMSPage) Render() app.UI { return p.render(api.KindSMS) }
+
+// codeStep is a method that sends a code: email or sms.
+type codeStep struct {
+	wizard
+	kind api.Kind
+	m    api.Method // the method, as the server last reported it
+
+	phone string // sms: the number typed
+	code  string
+	// askPhone shows the phone field again: to resend after a reload,
+	// when the number typed before is no longer known.
+	askPhone bool
+	notice   string // "We've sent a new code"
+
+	now     time.Time // the clock of the resend countdown
+	ticking bool
+}
+
+// start loads the flow. A method that isn't offered, or has passed
+// already, sends the user back to the choice of method.
+func (s *codeStep) start(ctx app.Context, k api.Kind, path, heading string) {
+	s.kind = k
+	s.mount(ctx, path, heading, func(ctx app.Context) {
+		m, ok := method(s.flow, k)
+		if !ok || m.Verified {
+			redirect(ctx, PathVerify)
+			return
+		}
+		s.m = m
+		s.now = client.Now()
+		s.tick(ctx)
+	})
+}
+
+// wait is how long until another code may be sent.
+func (s *codeStep) wait() time.Duration {
+	if s.m.ResendAt == nil {
+		return 0
+	}
+	return s.m.ResendAt.Sub(s.now)
+}
+
+// tick moves the resend countdown on every second until it ends.
+func (s *codeStep) tick(ctx app.Context) {
+	if s.ticking || s.wait() <= 0 {
+		return
+	}
+	s.ticking = true
+	ctx.After(time.Second, func(ctx app.Context) {
+		s.ticking = false
+		s.now = client.Now()
+		s.tick(ctx)
+	})
+}
+
+// sendField is the field an error of a send call is about.
+func sendField(c api.Code) string {
+	switch c {
+	case api.CodePhoneMismatch, api.CodeBadRequest:
+		return "phone"
+	}
+	return ""
+}
+
+// codeField is the field an error of a verify call is about.
+func codeField(c api.Code) string {
+	switch c {
+	case api.CodeBadRequest, api.CodeCodeInvalid, api.CodeCodeExpired:
+		return "code"
+	}
+	return ""
+}
+
+// submitSend is the send form ("Email" or "Text").
+func (s *codeStep) submitSend(ctx app.Context, e app.Event) {
+	ctx = s.ctx
+	e.PreventDefault()
+	s.send(ctx, false)
+}
+
+// resend is the "Resend code" button.
+func (s *codeStep) resend(ctx app.Context, e app.Event) {
+	ctx = s.ctx
+	if s.kind == api.KindSMS && strings.TrimSpace(s.phone) == "" {
+		// The number typed before a reload is gone: ask again.
+		s.askPhone, s.errs, s.notice = true, nil, ""
+		ctx.Defer(func(app.Context) { focus("phone") })
+		return
+	}
+	s.send(ctx, true)
+}
+
+// send asks for a code.
+func (s *codeStep) send(ctx app.Context, again bool) {
+	if !s.ready || s.busy {
+		return
+	}
+	phone := strings.TrimSpace(s.phone)
+	if s.kind == api.KindSMS && phone == "" {
+		s.invalid(ctx, problems{{field: "phone", msg: "Enter your phone number"}})
+		return
+	}
+	s.busy, s.errs, s.notice = true, nil, ""
+	kind := s.kind
+	ctx.Async(func() {
+		var f api.Flow
+		var err error
+		if kind == api.KindSMS {
+			f, err = client.SendSMS(phone)
+		} else {
+			f, err = client.SendEmail()
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				s.fail(ctx, err, sendField)
+				return
+			}
+			s.busy = false
+			s.flow = f
+			s.m, _ = method(f, kind)
+			s.askPhone, s.code = false, ""
+			if again {
+				s.notice = "We've sent a new code. Use the newest one: earlier codes no longer work."
+			}
+			s.now = client.Now()
+			s.tick(ctx)
+			setTitle(ctx, s.heading, false)
+			ctx.Defer(func(app.Context) { focus("code") })
+		})
+	})
+}
+
+// verify checks the code typed.
+func (s *codeStep) verify(ctx app.Context, e app.Event) {
+	ctx = s.ctx
+	e.PreventDefault()
+	if !s.ready || s.busy {
+		return
+	}
+	code := strings.TrimSpace(s.code)
+	if code == "" {
+		s.invalid(ctx, problems{{field: "code", msg: "Enter the code we sent you"}})
+		return
+	}
+	s.busy, s.errs, s.notice = true, nil, ""
+	kind := s.kind
+	ctx.Async(func() {
+		var f api.Flow
+		var err error
+		if kind == api.KindSMS {
+			f, err = client.VerifySMS(code)
+		} else {
+			f, err = client.VerifyEmail(code)
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				s.fail(ctx, err, codeField)
+				return
+			}
+			s.next(ctx, f)
+		})
+	})
+}
+
+// waitText is the resend countdown: "You can ask for a new code in 45
+// seconds."
+func waitText(d time.Duration) string {
+	secs := int((d + time.Second - 1) / time.Second)
+	if secs <= 0 {
+		return ""
+	}
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.Itoa(n) + " " + unit + "s"
+	}
+	var in string
+	switch m, sec := secs/60, secs%60; {
+	case m == 0:
+		in = plural(sec, "second")
+	case sec == 0:
+		in = plural(m, "minute")
+	default:
+		in = plural(m, "minute") + " " + plural(sec, "second")
+	}
+	return "You can ask for a new code in " + in + "."
+}
+
+// render draws the page of kind k: the send form until a code is waiting,
+// then the code form, the resend button and the advice of the guides' FAQ.
+func (s *codeStep) render(k api.Kind) app.UI {
+	heading := emailHeading
+	if k == api.KindSMS {
+		heading = smsHeading
+	}
+	var body app.UI
+	switch {
+	case !s.ready:
+		body = loadingP()
+	case !s.m.CodeSent || s.askPhone:
+		body = s.sendForm()
+	default:
+		body = s.codeForm()
+	}
+	return s.view(
+		backLink(PathVerify),
+		app.If(s.ready, func() app.UI { return stepCaption(s.flow) }),
+		app.H1().Text(heading),
+		body,
+		app.P().Body(app.A().ID("other-method").Href(PathVerify).Text("Choose another verification method")),
+	)
+}
+
+// sendForm asks for a code ("Click Email" / "Enter your phone number,
+// click Text").
+func (s *codeStep) sendForm() app.UI {
+	off := !s.ready || s.busy
+	if s.kind == api.KindEmail {
+		return app.Form().ID("send-form").NoValidate(true).OnSubmit(s.submitSend).Body(
+			app.P().Body(
+				app.Text("We'll send a code to "),
+				app.Strong().Class("masked").Text(s.m.Hint),
+				app.Text(", the alternate email address you registered."),
+			),
+			button("send-email", "Email", true, false, off),
+		)
+	}
+	in := app.Input().Type("tel").Name("phone").Value(s.phone).
+		Attr("autocomplete", "tel").OnInput(s.valueToPhone())
+	if off {
+		in = in.Disabled(true)
+	}
+	intro := "To check it's you, enter the mobile phone number you registered, in full. We'll text a code to it."
+	if s.askPhone && s.m.CodeSent {
+		intro = "To send a new code, enter your mobile phone number again."
+	}
+	return app.Form().ID("send-form").NoValidate(true).OnSubmit(s.submitSend).Body(
+		app.P().Body(
+			app.Text(intro+" The number we have for you looks like "),
+			app.Strong().Class("masked").Text(s.m.Hint),
+			app.Text("."),
+		),
+		textField{id: "phone", label: "Enter your phone number",
+			hint: "For example, 07700 900123 or +44 7700 900123", err: s.errs.of("phone"),
+			input: in, width: "width-20"}.render(),
+		button("send-sms", "Text", true, false, off),
+	)
+}
+
+// valueToPhone stores the phone field's value. (Compo.ValueTo needs the
+// component; codeStep is embedded in two.)
+func (s *codeStep) valueToPhone() app.EventHandler {
+	return func(ctx app.Context, e app.Event) { s.phone = ctx.JSSrc().Get("value").String() }
+}
+
+// valueToCode stores the code field's value.
+func (s *codeStep) valueToCode(ctx app.Context, e app.Event) {
+	s.code = ctx.JSSrc().Get("value").String()
+}
+
+// codeForm takes the code, and offers a new one.
+func (s *codeStep) codeForm() app.UI {
+	off := !s.ready || s.busy
+	in := app.Input().Type("text").Name("code").Value(s.code).
+		Attr("inputmode", "numeric").Attr("autocomplete", "one-time-code").Spellcheck(false).
+		OnInput(s.valueToCode)
+	if off {
+		in = in.Disabled(true)
+	}
+	var sent app.UI
+	hint := "The code is in the text message we sent you."
+	if s.kind == api.KindEmail {
+		hint = "The code is in the email we sent you."
+		sent = app.Div().Body(
+			app.P().Body(
+				app.Text("We've sent a code to "),
+				app.Strong().Class("masked").Text(s.m.Hint),
+				app.Text("."),
+			),
+			app.P().Text("Open a new tab or your email app, find the email with the code and copy it "+
+				"or make a note of it, then come back to this page and enter it below."),
+		)
+	} else {
+		sent = app.P().Body(
+			app.Text("We've sent a text message with a code to "),
+			app.Strong().Class("masked").Text(s.m.Hint),
+			app.Text("."),
+		)
+	}
+	wait := s.wait()
+	return app.Div().Body(
+		app.Div().Class("notice-slot").Body(
+			app.If(s.notice != "", func() app.UI {
+				return app.Div().Class("notice").Role("status").Text(s.notice)
+			}),
+		),
+		sent,
+		app.Form().ID("code-form").NoValidate(true).OnSubmit(s.verify).Body(
+			textField{id: "code", label: "Verification code", hint: hint,
+				err: s.errs.of("code"), input: in, width: "width-10"}.render(),
+			button("next", "Next", true, false, off),
+		),
+		app.H2().Class("heading-m").Text("If the code doesn't arrive"),
+		app.P().Text("It can take a few minutes. If it still hasn't arrived:"),
+		app.Ul().Class("list list--bullet").Body(
+			app.Li().Text("check your spam or junk folder"),
+			app.Li().Text("check your phone has mobile signal"),
+			app.Li().Text("make sure the alternate contact details you registered are up to date "+
+				"(if they've changed, contact the "+Config().HelpDesk.Name+")"),
+		),
+		app.P().Class("resend").Body(
+			button("resend", "Resend code", false, true, off || wait > 0).OnClick(s.resend),
+			app.Span().ID("resend-wait").Class("hint resend__wait").Text(waitText(wait)),
+		),
+		app.P().Text("Or use another of your verification methods instead."),
+	)
+}

@@ -1,0 +1,87 @@
+package ui
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
+)
+
+// The headings of the done page.
+const (
+	doneResetHeading  = "Your password has been reset"
+	doneUnlockHeading = "Your account has been unlocked"
+)
+
+// DonePage is the confirmation at the end of both guides, with their
+// advice: close the browser, update the password saved on other devices.
+type DonePage struct {
+	app.Compo
+	wizard
+}
+
+// OnNav names the tab.
+func (p *DonePage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("Done – " + Config().Organisation.Name)
+}
+
+// OnMount loads the flow, which says what was done.
+func (p *DonePage) OnMount(ctx app.Context) {
+	p.mount(ctx, PathDone, "Done", func(ctx app.Context) {
+		setTitle(ctx, doneHeading(p.flow.Intent), false)
+	})
+}
+
+// doneHeading is the heading for what was done.
+func doneHeading(i api.Intent) string {
+	if i == api.IntentUnlock {
+		return doneUnlockHeading
+	}
+	return doneResetHeading
+}
+
+// Render shows the confirmation.
+func (p *DonePage) Render() app.UI {
+	if !p.ready {
+		return p.view(loadingP())
+	}
+	return p.view(doneContent(p.flow.Intent, Config()))
+}
+
+// doneContent is the confirmation and the advice for what was done.
+func doneContent(i api.Intent, c api.Config) app.UI {
+	signIn := "You can now sign in with your new password."
+	if i == api.IntentUnlock {
+		signIn = "You can now sign in with your existing password."
+	}
+	return app.Div().Body(
+		app.Div().Class("panel").Body(
+			app.H1().Class("panel__title").Text(doneHeading(i)),
+			app.Div().Class("panel__body").Text(signIn),
+		),
+		app.P().Text("We've sent an email to confirm this. If you didn't ask for it, contact the "+c.HelpDesk.Name+" now."),
+		app.H2().Class("heading-m").Text("What to do now"),
+		app.Ol().Class("list list--number").Body(
+			app.Li().Body(
+				app.Strong().Text("Close your browser. "),
+				app.Text("This makes sure cached sign-in details don't interfere with your next sign-in."),
+			),
+			app.If(i != api.IntentUnlock, func() app.UI {
+				return app.Li().Body(
+					app.Strong().Text("Update the password saved on your other devices, "),
+					app.Text("such as Wi-Fi (eduroam), email apps on your phone and tablet, and any "+
+						"computer that remembers it, so they don't lock you out again with the old one."),
+				)
+			}).Else(func() app.UI {
+				return app.Li().Body(
+					app.Strong().Text("If you keep getting locked out, "),
+					app.Text("a device may still be trying an old saved password, especially on Wi-Fi "+
+						"(eduroam). Remove the saved password from all your devices, such as phones, "+
+						"tablets and email apps, so they don't lock you out again."),
+				)
+			}),
+		),
+		app.P().Body(
+			app.A().Href(PathHelpFAQ).Text("Questions and answers"),
+		),
+	)
+}

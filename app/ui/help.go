@@ -1,0 +1,205 @@
+package ui
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
+)
+
+// The headings of the help pages.
+const (
+	beforeHeading  = "Before you begin"
+	faqHeading     = "Questions and answers"
+	contactHeading = "Contact the service desk"
+)
+
+// The questions of the guides' FAQ, as the FAQ page asks them.
+const (
+	faqNotRegistered = "What if I haven't registered for self-service password reset?"
+	faqLockedOut     = "Why am I locked out even with the correct password?"
+	faqOffCampus     = "Does self-service password reset work when I'm off campus?"
+	faqNoCode        = "What if my verification code doesn't arrive?"
+	faqCloseBrowser  = "Do I need to close my browser after resetting or unlocking?"
+)
+
+// BeforeYouBeginPage is the guide's "Before You Begin": devices that still
+// hold the old password lock the account again.
+type BeforeYouBeginPage struct {
+	app.Compo
+}
+
+// OnNav names the tab.
+func (p *BeforeYouBeginPage) OnNav(ctx app.Context) { setTitle(ctx, beforeHeading, false) }
+
+// OnMount moves the focus to the heading after a navigation.
+func (p *BeforeYouBeginPage) OnMount(ctx app.Context) { pageShown(ctx) }
+
+// Render shows the advice.
+func (p *BeforeYouBeginPage) Render() app.UI {
+	return page(
+		backLink(PathStart),
+		app.H1().Text(beforeHeading),
+		app.P().Class("lead").Text("If you use several devices, such as a laptop, mobile phone and tablet, "+
+			"each one may still try to connect with your old password. This can lock your account again "+
+			"straight away."),
+		app.H2().Class("heading-m").Text("Before you reset or unlock your password"),
+		app.Ul().Class("list list--bullet").Body(
+			app.Li().Text("Remove the saved password from every device that signs in to your account: "+
+				"phones, tablets, laptops and desktop computers."),
+			app.Li().Text("Wi-Fi especially: on each device, forget the eduroam network (or any other network "+
+				"you sign in to with your account). Devices connect to eduroam on their own, over and over, "+
+				"and each try with an old password counts as a failed sign-in."),
+			app.Li().Text("Do the same in email, calendar and other apps that remember your password."),
+			app.Li().Text("If you can't do it straight away, switch off the devices you aren't using."),
+		),
+		app.H2().Class("heading-m").Text("Afterwards"),
+		app.P().Text("Close your browser. Then sign in again on each device, with your new password if you "+
+			"reset it, so they don't lock you out again."),
+		app.P().Body(app.A().Class("button").Href(PathStart).Text("Start now")),
+	)
+}
+
+// FAQPage answers the guides' five questions for this portal.
+type FAQPage struct {
+	app.Compo
+}
+
+// OnNav names the tab.
+func (p *FAQPage) OnNav(ctx app.Context) { setTitle(ctx, faqHeading, false) }
+
+// OnMount moves the focus to the heading after a navigation.
+func (p *FAQPage) OnMount(ctx app.Context) { pageShown(ctx) }
+
+// Render shows the questions and answers.
+func (p *FAQPage) Render() app.UI {
+	c := Config()
+	desk := c.HelpDesk.Name
+	return page(
+		backLink(PathStart),
+		app.H1().Text(faqHeading),
+
+		app.H2().Class("heading-m").Text(faqNotRegistered),
+		app.P().Body(
+			app.Text("You can't reset or unlock your password here. "),
+			app.A().Href(PathHelpContact).Text("Contact the "+desk),
+			app.Text(" for help. Once you're back in, "),
+			app.A().Href(PathRegister).Text("register for self-service password reset"),
+			app.Text(" so that you can use it next time."),
+		),
+
+		app.H2().Class("heading-m").Text(faqLockedOut),
+		app.P().Body(
+			app.Text("A device may still be trying to connect with an old saved password, especially "+
+				"over eduroam Wi-Fi. Remove saved passwords on all your devices first: "),
+			app.A().Href(PathHelpBefore).Text("what to do before you begin"),
+			app.Text("."),
+		),
+
+		app.H2().Class("heading-m").Text(faqOffCampus),
+		app.P().Text("Yes, as long as you have an internet connection. It works on a phone, tablet or computer, anywhere."),
+
+		app.H2().Class("heading-m").Text(faqNoCode),
+		app.P().Text("It can take a few minutes to arrive. If it doesn't:"),
+		app.Ul().Class("list list--bullet").Body(
+			app.Li().Text("check your spam or junk folders"),
+			app.Li().Text("make sure your phone has mobile signal"),
+			app.Li().Text("make sure your alternate contact details are up to date; if they've changed, contact the "+desk),
+			app.Li().Text("ask for a new code once the page lets you, or choose another of your verification methods"),
+		),
+
+		app.H2().Class("heading-m").Text(faqCloseBrowser),
+		app.P().Text("Yes. This makes sure cached sign-in data doesn't interfere with your next sign-in attempt."),
+
+		app.H2().Class("heading-m").Text("Still stuck?"),
+		app.P().Body(app.A().Href(PathHelpContact).Text("Contact the "+desk)),
+	)
+}
+
+// ContactPage is the second guide's "I am having further issues, how can
+// I get more help?": the help desk's contact block from the configuration.
+type ContactPage struct {
+	app.Compo
+}
+
+// OnNav names the tab.
+func (p *ContactPage) OnNav(ctx app.Context) { setTitle(ctx, contactHeading, false) }
+
+// OnMount moves the focus to the heading after a navigation.
+func (p *ContactPage) OnMount(ctx app.Context) { pageShown(ctx) }
+
+// Render shows the contact block.
+func (p *ContactPage) Render() app.UI {
+	c := Config()
+	return page(
+		backLink(PathStart),
+		app.H1().Text(contactHeading),
+		app.P().Class("lead").Text("If you can't reset your password or unlock your account here, or you're "+
+			"having any other problem, the "+c.HelpDesk.Name+" can help."),
+		helpDeskBlock(c.HelpDesk, "h2"),
+	)
+}
+
+// helpDeskBlock lists the ways to reach the help desk, and its opening
+// hours; the headings are of level h ("h2" or "h3").
+func helpDeskBlock(hd api.HelpDesk, h string) app.UI {
+	heading := func(text string) app.UI {
+		if h == "h3" {
+			return app.H3().Class("heading-s").Text(text)
+		}
+		return app.H2().Class("heading-m").Text(text)
+	}
+	return app.Div().ID("help-desk").Class("help-desk").Body(
+		heading(capitalise(hd.Name)),
+		app.Ul().Class("list help-desk__ways").Body(
+			app.If(hd.InPerson != "", func() app.UI {
+				return app.Li().Body(app.Strong().Text("In person: "), app.Text(hd.InPerson))
+			}),
+			app.If(hd.TicketPortal != "", func() app.UI {
+				return app.Li().Body(app.Strong().Text("Online: "),
+					nativeLink(hd.TicketPortal, "raise a ticket in the self-service portal").ID("help-desk-portal"))
+			}),
+			app.If(hd.Phone != "", func() app.UI {
+				return app.Li().Body(app.Strong().Text("Phone: "),
+					nativeLink("tel:"+telNumber(hd.Phone), hd.Phone).ID("help-desk-phone"))
+			}),
+			app.If(hd.Email != "", func() app.UI {
+				return app.Li().Body(app.Strong().Text("Email: "),
+					nativeLink("mailto:"+hd.Email, hd.Email).ID("help-desk-email"))
+			}),
+		),
+		app.If(len(hd.Hours) > 0, func() app.UI {
+			return app.Div().Body(
+				heading("Opening times"),
+				app.Ul().Class("list help-desk__hours").Body(
+					app.Range(hd.Hours).Slice(func(i int) app.UI { return app.Li().Text(hd.Hours[i]) }),
+				),
+			)
+		}),
+	)
+}
+
+// telNumber keeps the digits and a leading "+" of a phone number, for a
+// tel: link.
+func telNumber(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= '0' && r <= '9' || r == '+' && i == 0 {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// capitalise puts the first letter of s in upper case ("service desk" as
+// a heading).
+func capitalise(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}

@@ -1,0 +1,196 @@
+package ui
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/client"
+)
+
+// serviceName is what the portal calls itself in headings and titles.
+const serviceName = "Password reset"
+
+// DevBanner warns, on every page, that this is a development server: demo
+// accounts, and codes that anyone can read at /dev/outbox.
+type DevBanner struct {
+	app.Compo
+}
+
+// Render shows the banner in dev mode and nothing otherwise.
+func (b *DevBanner) Render() app.UI {
+	if !Dev() {
+		return app.Div().Class("dev-banner").Hidden(true)
+	}
+	return app.Div().
+		Class("dev-banner").
+		Role("status").
+		Body(
+			app.Strong().Text("Development mode. "),
+			app.Text("Demo accounts only; every code sent is shown in the "),
+			// Not a page of the app: the browser must load it itself.
+			nativeLink(api.PathDevOutbox, "dev outbox"),
+			app.Text(". Never use this server for real accounts."),
+		)
+}
+
+// siteHeader is the header of every page: the organisation, in its colours.
+// Mounted on every page, it fetches GET /api/v1/config once per visit.
+type siteHeader struct {
+	app.Compo
+}
+
+// OnMount asks the API for the configuration, once: the server's copy in
+// EnvConfig may be older than the server (a service worker's cached app.js).
+func (h *siteHeader) OnMount(ctx app.Context) {
+	cfg.Lock()
+	asked := cfg.asked
+	cfg.asked = true
+	cfg.Unlock()
+	if asked {
+		return
+	}
+	ctx.Async(func() {
+		c, err := client.Config()
+		if err != nil {
+			return // keep the server's copy
+		}
+		// Dispatch marks this component and the page above it for update.
+		ctx.Dispatch(func(app.Context) { setConfig(c) })
+	})
+}
+
+// Render shows the organisation's logo and name and the service's name.
+func (h *siteHeader) Render() app.UI {
+	c := Config()
+	org := c.Organisation
+	return app.Header().Class("site-header").Body(
+		app.Div().Class("width-container site-header__inner").Body(
+			app.If(org.Logo != "", func() app.UI {
+				return app.Img().Class("site-header__logo").Src(org.Logo).Alt(org.Name)
+			}).Else(func() app.UI {
+				return app.Span().Class("site-header__org").Text(org.Name)
+			}),
+			app.A().Class("site-header__service").Href(PathStart).Text(serviceName),
+		),
+	)
+}
+
+// page lays out one page: skip link, dev banner, header, the content in
+// main#main, and the footer with the help links.
+func page(content ...app.UI) app.UI {
+	c := Config()
+	theme := c.Organisation.ThemeColour
+	return app.Div().Class("page").
+		Style("--theme", theme).
+		Style("--theme-text", textOn(theme)).
+		Style("--accent", c.Organisation.AccentColour).
+		Body(
+			app.A().Class("skip-link").Href("#main").OnClick(focusOnClick("main")).Text("Skip to main content"),
+			&DevBanner{},
+			&siteHeader{},
+			app.Div().Class("width-container").Body(
+				app.Main().ID("main").Class("main").TabIndex(-1).Body(content...),
+			),
+			app.Footer().Class("site-footer").Body(
+				app.Div().Class("width-container").Body(
+					app.H2().Class("visually-hidden").Text("Help"),
+					app.Ul().Class("site-footer__links").Body(
+						app.Li().Body(app.A().Href(PathHelpBefore).Text("Before you begin")),
+						app.Li().Body(app.A().Href(PathHelpFAQ).Text("Questions and answers")),
+						app.Li().Body(app.A().Href(PathHelpContact).Text("Contact the "+c.HelpDesk.Name)),
+						app.Li().Body(app.A().Href(PathRegister).Text("Register")),
+					),
+					app.P().Class("site-footer__org").Text(c.Organisation.Name),
+				),
+			),
+		)
+}
+
+// setTitle names the browser tab after the page's heading, as GOV.UK does,
+// with "Error: " in front while the page shows errors.
+func setTitle(ctx app.Context, heading string, errors bool) {
+	t := heading + " – " + Config().Organisation.Name
+	if errors {
+		t = "Error: " + t
+	}
+	ctx.Page().SetTitle(t)
+}
+
+// nativeLink is a link the browser follows itself. go-app otherwise turns
+// every click on a link into navigation inside the app, which breaks tel:
+// links, pages that are not the app's (/dev/outbox) and other sites.
+func nativeLink(href, text string) app.HTMLA {
+	return app.A().Href(href).OnClick(stopPropagation).Text(text)
+}
+
+// stopPropagation keeps a click from reaching go-app's handler on window,
+// leaving the browser's default action alone.
+func stopPropagation(ctx app.Context, e app.Event) {
+	e.Call("stopPropagation")
+}
+
+// focusOnClick handles a click on a link to "#id" on the same page: it
+// moves the focus to the element, which following the link would not do
+// (go-app only scrolls), as the GOV.UK error summary does.
+func focusOnClick(id string) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		e.PreventDefault()
+		e.Call("stopPropagation")
+		focus(id)
+	}
+}
+
+// focus moves the keyboard focus to the element with that id, and scrolls
+// it into view. Browser only.
+func focus(id string) {
+	if app.IsServer {
+		return
+	}
+	el := app.Window().GetElementByID(id)
+	if !el.Truthy() {
+		return
+	}
+	el.Call("focus")
+	if el.Get("scrollIntoView").Truthy() {
+		el.Call("scrollIntoView", map[string]any{"block": "center"})
+	}
+}
+
+// redirect moves to path in place of the current history entry, so that
+// the Back button skips a page that only sent the user on (a page that
+// doesn't fit the flow's state). go-app has no replacing navigation; this
+// replaces the URL and lets go-app's popstate handler load the page.
+func redirect(ctx app.Context, path string) {
+	if app.IsServer {
+		return
+	}
+	w := app.Window()
+	w.Get("history").Call("replaceState", nil, "", path)
+	w.Call("dispatchEvent", w.Get("PopStateEvent").New("popstate"))
+}
+
+// shownBefore is false until the first page has been shown: that page came
+// with the document; every later one replaced it without a page load.
+var shownBefore bool
+
+// pageShown moves the focus to the new page's heading after a navigation
+// inside the app, so that screen readers announce the new page as they
+// would after a page load. The first page is left alone. UI goroutine only.
+func pageShown(ctx app.Context) {
+	if app.IsServer {
+		return
+	}
+	if !shownBefore {
+		shownBefore = true
+		return
+	}
+	ctx.Defer(func(app.Context) {
+		w := app.Window()
+		w.Call("scrollTo", 0, 0)
+		if h := w.Get("document").Call("querySelector", "main h1"); h.Truthy() {
+			// Focusable by script only; set here so the markup stays plain.
+			h.Call("setAttribute", "tabindex", "-1")
+			h.Call("focus", map[string]any{"preventScroll": true})
+		}
+	})
+}

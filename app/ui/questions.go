@@ -1,0 +1,130 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/client"
+)
+
+const questionsHeading = "Answer your security questions"
+
+// QuestionsPage is "Option 3. Answer security questions" of the guides:
+// the three questions drawn for this flow, in one form.
+type QuestionsPage struct {
+	app.Compo
+	wizard
+	questions []api.Question
+	answers   map[string]string
+}
+
+// OnNav names the tab.
+func (p *QuestionsPage) OnNav(ctx app.Context) { setTitle(ctx, questionsHeading, false) }
+
+// OnMount loads the flow, then the questions.
+func (p *QuestionsPage) OnMount(ctx app.Context) {
+	p.mount(ctx, PathVerifyQuestions, questionsHeading, func(ctx app.Context) {
+		m, ok := method(p.flow, api.KindQuestions)
+		if !ok || m.Verified {
+			redirect(ctx, PathVerify)
+			return
+		}
+		if len(p.questions) > 0 {
+			return
+		}
+		p.ready = false // until the questions are here
+		ctx.Async(func() {
+			qs, err := client.Questions()
+			ctx.Dispatch(func(ctx app.Context) {
+				if err != nil {
+					p.loadFailed(ctx, err)
+					return
+				}
+				p.questions, p.ready = qs, true
+				if p.answers == nil {
+					p.answers = make(map[string]string, len(qs))
+				}
+			})
+		})
+	})
+}
+
+// answerID is the id of the field for question q.
+func answerID(q api.Question) string { return "answer-" + q.ID }
+
+// typed stores what is typed for question id.
+func (p *QuestionsPage) typed(id string) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		p.answers[id] = ctx.JSSrc().Get("value").String()
+	}
+}
+
+// submit checks the answers.
+func (p *QuestionsPage) submit(ctx app.Context, e app.Event) {
+	ctx = p.ctx
+	e.PreventDefault()
+	if !p.ready || p.busy {
+		return
+	}
+	var ps problems
+	answers := make(map[string]string, len(p.questions))
+	for i, q := range p.questions {
+		a := p.answers[q.ID]
+		if strings.TrimSpace(a) == "" {
+			ps = append(ps, problem{field: answerID(q), msg: "Enter your answer to question " + strconv.Itoa(i+1)})
+		}
+		answers[q.ID] = a
+	}
+	if len(ps) > 0 {
+		p.invalid(ctx, ps)
+		return
+	}
+	p.busy, p.errs = true, nil
+	ctx.Async(func() {
+		f, err := client.VerifyAnswers(answers)
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				// answers_invalid doesn't say which answer: the summary
+				// alone says so.
+				p.fail(ctx, err, nil)
+				return
+			}
+			p.next(ctx, f)
+		})
+	})
+}
+
+// Render shows the questions.
+func (p *QuestionsPage) Render() app.UI {
+	off := !p.ready || p.busy
+	n := len(p.questions)
+	if n == 0 {
+		n = 3
+	}
+	return p.view(
+		backLink(PathVerify),
+		app.If(p.flow.State != "", func() app.UI { return stepCaption(p.flow) }),
+		app.H1().Text(questionsHeading),
+		app.If(len(p.questions) == 0, func() app.UI { return loadingP() }).Else(func() app.UI {
+			return app.Form().ID("questions-form").NoValidate(true).OnSubmit(p.submit).Body(
+				app.P().Text("Answer these "+countWord(n)+" questions, chosen at random from the ones "+
+					"you answered when you registered. Type each answer as you did then."),
+				app.Range(p.questions).Slice(func(i int) app.UI {
+					q := p.questions[i]
+					in := app.Input().Type("text").Name(answerID(q)).Value(p.answers[q.ID]).
+						Attr("autocomplete", "off").Spellcheck(false).OnInput(p.typed(q.ID))
+					if off {
+						in = in.Disabled(true)
+					}
+					return textField{id: answerID(q), label: q.Text, err: p.errs.of(answerID(q)),
+						input: in, width: "width-30"}.render()
+				}),
+				button("next", "Next", true, false, off),
+			)
+		}),
+		app.P().Body(app.A().ID("other-method").Href(PathVerify).Text("Choose another verification method")),
+	)
+}

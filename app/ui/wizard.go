@@ -1,0 +1,233 @@
+package ui
+
+import (
+	"strconv"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/client"
+)
+
+// startedAs is the user id this visit started its flow with, for the
+// password checklist's "not your user id" rule. Kept in memory only: after
+// a reload the rule waits for the server's answer.
+var startedAs string
+
+// wizard is what every wizard page after the start shares: the flow as the
+// server last reported it, and the page's problems. Its fields are changed
+// on the UI goroutine only (in OnMount, event handlers and ctx.Dispatch).
+type wizard struct {
+	// ctx is the component's context, from OnMount. Event handlers use it
+	// rather than their own, whose source is the element clicked: go-app
+	// may replace that element when the page is drawn again (when an error
+	// summary appears above it), and then drops every ctx.Dispatch and
+	// ctx.Defer made through it.
+	ctx app.Context
+	// path and heading are the page's; loaded runs after every load of
+	// the flow that leaves the user on this page.
+	path, heading string
+	loaded        func(app.Context)
+
+	shown bool // the page has been shown once (pageShown)
+	ready bool // the flow is loaded: the page's controls work
+	ended bool // the flow is missing: the session ended or expired
+	busy  bool // a call is in flight: its button is disabled
+	flow  api.Flow
+	errs  problems
+}
+
+// mount starts the page: it asks the server for the flow and moves to the
+// page that fits the flow's state, or stays and calls loaded.
+func (w *wizard) mount(ctx app.Context, path, heading string, loaded func(app.Context)) {
+	w.ctx, w.path, w.heading, w.loaded = ctx, path, heading, loaded
+	w.load(ctx)
+}
+
+// load asks for the current flow. Browser only (from OnMount and events).
+func (w *wizard) load(ctx app.Context) {
+	ctx.Async(func() {
+		f, err := client.CurrentFlow()
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				w.loadFailed(ctx, err)
+				return
+			}
+			if !fits(w.path, f) {
+				redirect(ctx, pathFor(f))
+				return
+			}
+			w.flow, w.ready = f, true
+			if w.loaded != nil {
+				w.loaded(ctx)
+			}
+			if !w.shown {
+				w.shown = true
+				pageShown(ctx)
+			}
+		})
+	})
+}
+
+// loadFailed shows a failure to load what the page needs. Never w.fail,
+// which may load again: with a backend down, the page would ask for ever.
+func (w *wizard) loadFailed(ctx app.Context, err error) {
+	w.busy = false
+	if codeOf(err) == api.CodeFlowMissing {
+		w.ended, w.ready, w.errs = true, false, nil
+		setTitle(ctx, expiredHeading, false)
+		return
+	}
+	w.ready = false // the "Try again" button loads again
+	w.errs = problems{problemFor(err, client.Now(), nil)}
+	showProblems(ctx, w.heading, w.errs)
+}
+
+// retry is the "Try again" button of a page whose flow didn't load.
+func (w *wizard) retry(ctx app.Context, e app.Event) {
+	ctx = w.ctx
+	w.errs = nil
+	w.load(ctx)
+}
+
+// fail shows a failed call: flow_missing ends the page (the session has
+// ended or expired); wrong_state and method_unavailable mean the flow has
+// moved on (another tab, the Back button), and directory_unavailable may
+// have left a method passed with the account not yet unlocked, so the
+// flow is loaded again, which moves to the page that fits; anything else
+// becomes a problem, on the field that field picks for its code.
+func (w *wizard) fail(ctx app.Context, err error, field func(api.Code) string) {
+	w.busy = false
+	switch codeOf(err) {
+	case api.CodeFlowMissing:
+		w.ended, w.ready, w.errs = true, false, nil
+		setTitle(ctx, expiredHeading, false)
+		return
+	case api.CodeWrongState, api.CodeMethodUnavailable, api.CodeDirectoryUnavailable:
+		w.errs = problems{problemFor(err, client.Now(), nil)}
+		showProblems(ctx, w.heading, w.errs)
+		w.load(ctx)
+		return
+	}
+	w.errs = problems{problemFor(err, client.Now(), field)}
+	showProblems(ctx, w.heading, w.errs)
+}
+
+// invalid shows problems found on the page itself, before any call.
+func (w *wizard) invalid(ctx app.Context, ps problems) {
+	w.errs = ps
+	showProblems(ctx, w.heading, ps)
+}
+
+// next moves on after a call that answered the flow f: to the page of its
+// state (verify: the choice of the next method).
+func (w *wizard) next(ctx app.Context, f api.Flow) {
+	w.flow, w.busy, w.errs = f, false, nil
+	ctx.Navigate(pathFor(f))
+}
+
+// view draws the page: the expired message when the flow is gone, else
+// the page's own content, with the error summary first and a "Try again"
+// button if the flow could not be loaded.
+func (w *wizard) view(content ...app.UI) app.UI {
+	if w.ended {
+		return page(expiredView())
+	}
+	// The summary and the retry button sit in a div that is always
+	// there: go-app matches children by position, and an element that
+	// comes and goes before the form would have the form replaced (and
+	// the focus lost) each time.
+	return page(
+		app.Div().Class("summary-slot").Body(
+			errorSummary(w.errs),
+			app.If(!w.ready && len(w.errs) > 0, func() app.UI {
+				return app.P().Body(button("retry", "Try again", false, false, false).OnClick(w.retry))
+			}),
+		),
+		app.Div().Body(content...),
+	)
+}
+
+// expiredHeading is the heading of the page shown when the flow is gone.
+const expiredHeading = "Your session has ended or expired"
+
+// expiredView is shown when the flow is missing: it has expired, or ended,
+// or this browser never started one.
+func expiredView() app.UI {
+	return app.Div().Body(
+		app.H1().Text(expiredHeading),
+		app.P().Text("For your security, a password reset or unlock only lasts a few minutes, "+
+			"and works only in the browser it was started in."),
+		app.P().Text("Start again to continue. If you finished before it ended, your password "+
+			"has been reset or your account unlocked."),
+		app.A().ID("start-again").Class("button").Href(PathStart).Text("Start again"),
+	)
+}
+
+// pathFor returns the page for the flow's state.
+func pathFor(f api.Flow) string {
+	switch f.State {
+	case api.StateChooseIntent:
+		return PathChoose
+	case api.StateVerify:
+		return PathVerify
+	case api.StateNewPassword:
+		return PathNewPassword
+	case api.StateDone:
+		return PathDone
+	}
+	return PathStart
+}
+
+// fits reports whether the page at path can be shown for the flow f. The
+// choice of intent is shown in verify too, for the Back button (the API
+// allows choosing again).
+func fits(path string, f api.Flow) bool {
+	switch path {
+	case PathChoose:
+		return f.State == api.StateChooseIntent || f.State == api.StateVerify
+	case PathVerify, PathVerifyEmail, PathVerifySMS, PathVerifyQuestions:
+		return f.State == api.StateVerify
+	case PathNewPassword:
+		return f.State == api.StateNewPassword
+	case PathDone:
+		return f.State == api.StateDone
+	}
+	return false
+}
+
+// method returns the flow's method of kind k.
+func method(f api.Flow, k api.Kind) (api.Method, bool) {
+	for _, m := range f.Methods {
+		if m.Kind == k {
+			return m, true
+		}
+	}
+	return api.Method{}, false
+}
+
+// verifiedCount is how many of the flow's methods have passed.
+func verifiedCount(f api.Flow) int {
+	n := 0
+	for _, m := range f.Methods {
+		if m.Verified {
+			n++
+		}
+	}
+	return n
+}
+
+// stepText is "Step N of M": N is the method being done now.
+func stepText(f api.Flow) string {
+	req := f.Required
+	if req < 1 {
+		req = 1
+	}
+	n := min(verifiedCount(f)+1, req)
+	return "Step " + strconv.Itoa(n) + " of " + strconv.Itoa(req)
+}
+
+// stepCaption is the "Step N of M" caption above a heading.
+func stepCaption(f api.Flow) app.UI {
+	return app.Span().ID("step").Class("caption").Text(stepText(f))
+}
