@@ -7,40 +7,100 @@
 #      server (bin/sspr, dev mode, server/cmd/loadgen/bench.toml) and
 #      server/cmd/loadgen, first at a fixed 500 requests/s (p50/p99 per
 #      call), then closed-loop to find the ceiling.
-#   3. The size of app.wasm: raw, gzip and brotli.
+#   3. The start page in headless Chromium (server/cmd/pagebench), against a
+#      fresh server: first contentful paint and the time until the wasm has
+#      taken over, cold and warm (service worker), median and max of
+#      PAGEBENCH_RUNS runs; and app.wasm as the browser received it.
+#   4. The size of app.wasm: raw, and the .gz and .br files that
+#      server/cmd/precompress wrote at build time, which the server sends.
 #
 #   scripts/bench.sh [go test flags...]      e.g. scripts/bench.sh -benchtime 2s
-#   BENCH_DURATION=30s scripts/bench.sh
+#   BENCH_DURATION=30s PAGEBENCH_RUNS=10 scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=${BENCH_DURATION:-20s}
+runs=${PAGEBENCH_RUNS:-5}
+chromium=${CHROMIUM:-/usr/bin/chromium}
+
+# Fail now, not after ten minutes of benchmarks, if the browser is missing.
+scripts/deps.sh "$chromium:chromium,fonts-dejavu-core"
+
+make -s build
+go build -o bin/loadgen ./server/cmd/loadgen
+go build -o bin/pagebench ./server/cmd/pagebench
+
+data=$(mktemp -d)
+server=
+stop_server() {
+  if [[ -n "$server" ]]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    server=
+  fi
+}
+trap 'stop_server; rm -rf "$data"' EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+    echo $((18000 + RANDOM % 1000))
+}
+
+# start_server NAME [sspr serve flags...]: a dev server on a free loopback
+# port with its own data folder; sets $port.
+start_server() {
+  local name=$1
+  shift
+  port=$(free_port)
+  mkdir -p "$data/$name"
+  ./bin/sspr serve --dev --listen "127.0.0.1:$port" --data "$data/$name" "$@" >"$data/$name.log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "bench: the server did not start; its log:" >&2
+  cat "$data/$name.log" >&2
+  exit 1
+}
 
 echo "== Go benchmarks"
 go test -run '^$' -bench . -benchmem "$@" ./...
 
 echo
 echo "== Flow API under load (captcha, start, intent, email/send, email/verify)"
-make -s build
-go build -o bin/loadgen ./server/cmd/loadgen
-data=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18181)
-./bin/sspr serve --dev --config server/cmd/loadgen/bench.toml --listen "127.0.0.1:$port" --data "$data" \
-  --dev-captcha-answer 424242 >"$data/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+start_server load --config server/cmd/loadgen/bench.toml --dev-captcha-answer 424242
 ./bin/loadgen -url "http://127.0.0.1:$port" -captcha 424242 -rate 500 -duration "$duration"
 echo
 ./bin/loadgen -url "http://127.0.0.1:$port" -captcha 424242 -rate 0 -workers 32 -duration 10s
+stop_server
 
 echo
-echo "== app.wasm"
+echo "== Start page in headless Chromium (budgets: FCP cold < 200 ms; interactive < 1.5 s cold, < 0.5 s warm)"
+# A fresh server: nothing left over from the load test.
+start_server page
+./bin/pagebench -url "http://127.0.0.1:$port" -runs "$runs" -chromium "$chromium"
+stop_server
+
+echo
+echo "== app.wasm (budget: as served, brotli, at most 1,600,000 bytes)"
 wasm=bin/web/app.wasm
 raw=$(stat -c %s "$wasm")
-gz=$(gzip -9 -c "$wasm" | wc -c)
-if command -v brotli >/dev/null 2>&1; then br=$(brotli -q 11 -c "$wasm" | wc -c); else br="(brotli not installed)"; fi
-printf 'raw %s bytes, gzip -9 %s bytes, brotli -q 11 %s bytes (budget: brotli at most 1,600,000)\n' "$raw" "$gz" "$br"
+for ext in gz br; do
+  f=$wasm.$ext
+  if [[ ! -f $f ]]; then
+    echo "bench: $f is missing: make wasm runs server/cmd/precompress" >&2
+    exit 1
+  fi
+  if [[ $f -ot $wasm ]]; then
+    echo "bench: $f is older than $wasm, so the server would not send it: make wasm" >&2
+    exit 1
+  fi
+done
+gz=$(stat -c %s "$wasm.gz")
+br=$(stat -c %s "$wasm.br")
+verdict=ok
+((br <= 1600000)) || verdict="OVER BUDGET"
+awk -v raw="$raw" -v gz="$gz" -v br="$br" -v verdict="$verdict" 'BEGIN {
+  printf "raw %d bytes; gzip -9 %d bytes (%.1f%%); brotli q11 %d bytes (%.1f%%): %s\n",
+    raw, gz, 100*gz/raw, br, 100*br/raw, verdict }'

@@ -14,7 +14,12 @@ cd "$(dirname "$0")/.."
 fuzztime=${1:-${FUZZTIME:-30s}}
 found=0
 failed=()
-for pkg in $(go list ./...); do
+for line in $(go list -f '{{.ImportPath}}={{.Dir}}' ./...); do
+  pkg=${line%%=*}
+  dir=${line#*=}
+  # Only packages with a fuzz target in a test file: listing runs the test
+  # binary, TestMain included (server/e2e's starts a browser).
+  grep -qs '^func Fuzz' "$dir"/*_test.go || continue
   targets=$(go test -list 'Fuzz.*' "$pkg" | grep '^Fuzz' || true)
   for target in $targets; do
     found=$((found + 1))

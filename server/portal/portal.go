@@ -157,17 +157,12 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	cap := captcha.New(state, captcha.Config{Length: cfg.Captcha.Length, TTL: cfg.Captcha.Lifetime.D(),
 		Audio: cfg.Captcha.Audio, DevAnswer: o.DevCaptchaAnswer})
 
-	webDir := cfg.WebDir()
-	site, err := web.New(web.Options{
-		Name: cfg.Organisation.Name + " password reset", ShortName: cfg.Organisation.ShortName + " reset",
-		Title:       "Get back into your account - " + cfg.Organisation.Name,
-		Description: "Reset a forgotten password or unlock your account.",
-		ThemeColour: cfg.Organisation.ThemeColour, BackgroundColour: "#ffffff",
-		WebDir: webDir, Version: o.Version, Dev: o.Dev,
-		Public: publicConfig(cfg, o.Dev),
-	})
+	// The pages and GET /api/v1/config show one and the same public
+	// configuration.
+	wo := web.OptionsFromConfig(cfg, o.Version, o.Dev)
+	site, err := web.New(wo)
 	if err != nil {
-		return nil, fmt.Errorf("web (%s): %w", filepath.Clean(webDir), err)
+		return nil, fmt.Errorf("web (%s): %w", filepath.Clean(wo.WebDir), err)
 	}
 
 	var outboxHandler http.Handler
@@ -179,7 +174,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		Engine: engine, Enrol: enrolEngine, Captcha: cap,
 		Catalog:        api.CatalogResponse{Questions: catalogQuestions, Count: cfg.Registration.QuestionsCount},
 		CaptchaLimit:   flow.Limit{Max: t.AddressCaptchas, Window: t.AddressCaptchasWindow.D()},
-		Config:         publicConfig(cfg, o.Dev),
+		Config:         wo.Public,
 		Policy:         pol.Describe(),
 		SessionAuthKey: o.Keys.SessionAuth, SessionEncKey: o.Keys.SessionEnc,
 		CookieName:   cfg.Session.CookieName,
@@ -272,23 +267,6 @@ func policyConfig(c *config.Config) policy.Config {
 	return policy.Config{MinLength: p.MinLength, MaxLength: p.MaxLength, RequireLower: p.RequireLower,
 		RequireUpper: p.RequireUpper, RequireDigit: p.RequireDigit, RequireSymbol: p.RequireSymbol,
 		MinClasses: p.MinClasses, BannedWords: banned}
-}
-
-func publicConfig(c *config.Config, dev bool) api.Config {
-	o := c.Organisation
-	pc := api.Config{
-		Organisation: api.Organisation{Name: o.Name, ShortName: o.ShortName, Logo: o.Logo, ThemeColour: o.ThemeColour,
-			AccentColour: o.AccentColour, PasswordHelp: o.PasswordHelpURL},
-		UserIDHint: c.Users.IDHint,
-		HelpDesk: api.HelpDesk{Name: c.HelpDesk.Name, InPerson: c.HelpDesk.InPerson, TicketPortal: c.HelpDesk.TicketPortal,
-			Phone: c.HelpDesk.Phone, Email: c.HelpDesk.Email, Hours: c.HelpDesk.Hours},
-		Methods:            api.MethodsInfo{Enabled: kinds(c.Flow.Methods), Required: c.Flow.RequiredMethods},
-		Languages:          []string{"en"},
-		Dev:                dev,
-		RevealUnregistered: c.Flow.RevealUnregistered,
-	}
-	pc.Captcha.Audio = c.Captcha.Audio
-	return pc
 }
 
 // unconfiguredSender stands where SMTP and the SMS gateway will: outside dev

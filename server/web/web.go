@@ -151,6 +151,7 @@ type handler struct {
 	builtin map[string]func() []byte
 	started time.Time
 	sitemap []byte // nil: 404
+	dev     bool
 }
 
 // New returns the handler for the pages. It declares the routes of app/ui
@@ -200,6 +201,7 @@ func New(o Options) (http.Handler, error) {
 			icon512Path: func() []byte { return cachedIconPNG(theme, 512) },
 		},
 		started: time.Now(),
+		dev:     o.Dev,
 	}
 	if publicURL != nil {
 		loc := (&url.URL{Scheme: publicURL.Scheme, Host: publicURL.Host, Path: "/"}).String()
@@ -243,20 +245,35 @@ func New(o Options) (http.Handler, error) {
 		BackgroundColor: o.BackgroundColour,
 		LoadingLabel:    "Loading…",
 		Version:         h.version,
-		Resources:       resolver{},
-		Env:             map[string]string{ui.EnvDev: dev, ui.EnvConfig: string(public)},
+		// /web/ addresses carry the version ("/<version>/web/app.wasm"),
+		// so that they can be cached for good: a new build is a new address.
+		Resources: resolver{prefix: "/" + h.version},
+		// Ours: waits for its cache, never handles /api/, and says that
+		// resetting needs a connection when a page can't be had offline.
+		ServiceWorkerTemplate: appWorkerJS,
+		CacheableResources:    []string{iconSVGPath},
+		Env:                   map[string]string{ui.EnvDev: dev, ui.EnvConfig: string(public)},
 	}
 	return h, nil
 }
 
-// resolver maps resource paths to themselves. Unlike go-app's LocalDir it
-// is no http.Handler, so go-app never serves /web/ itself and never builds
-// a URL from the request's Host to fetch a proxied resource.
-type resolver struct{}
+// resolver puts the version in front of /web/ paths and leaves the others
+// alone. Unlike go-app's LocalDir it is no http.Handler, so go-app never
+// serves /web/ itself and never builds a URL from the request's Host to
+// fetch a proxied resource.
+type resolver struct{ prefix string }
 
-// Resolve returns the path unchanged ("" stays "": go-app then leaves the
-// unset icon out of the manifest instead of listing "/").
-func (resolver) Resolve(p string) string { return p }
+// Resolve returns "/<version>/web/..." for "/web/..." and "/<version>/web"
+// for "/web" (go-app's GOAPP_STATIC_RESOURCES_URL: the browser resolves
+// the components' /web/ addresses against it, the same as here), and any
+// other path unchanged ("" stays "": go-app then leaves the unset icon out
+// of the manifest instead of listing "/").
+func (r resolver) Resolve(p string) string {
+	if p == "/web" || strings.HasPrefix(p, "/web/") {
+		return r.prefix + p
+	}
+	return p
+}
 
 var unsafeVersion = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
@@ -272,9 +289,14 @@ func (h *handler) computeVersion(o Options, public []byte) string {
 	for _, name := range slices.Sorted(maps.Keys(h.embedded)) {
 		fmt.Fprintf(sum, "%q %s\n", name, h.embedded[name].etag)
 	}
-	if f, err := os.OpenInRoot(h.webDir, "app.wasm"); err == nil {
-		_, _ = io.Copy(sum, f)
-		f.Close()
+	// Every file of WebDir served under the version's address, which
+	// browsers keep for good.
+	for _, name := range []string{"app.wasm", "icon.svg", "icon-192.png", "icon-512.png"} {
+		if f, err := os.OpenInRoot(h.webDir, name); err == nil {
+			fmt.Fprintf(sum, "%q\n", name)
+			_, _ = io.Copy(sum, f)
+			f.Close()
+		}
 	}
 	digest := hex.EncodeToString(sum.Sum(nil))[:16]
 	base := strings.Trim(unsafeVersion.ReplaceAllString(o.Version, "-"), "-.")
@@ -294,8 +316,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	// go-app serves "/<version>/x" as "/x": do the same before choosing, so
 	// that "/<version>/robots.txt" can't slip past us to go-app's proxy.
+	versioned := false
 	if rest, ok := strings.CutPrefix(p, "/"+h.version+"/"); ok {
-		p = "/" + rest
+		p, versioned = "/"+rest, true
 	}
 	switch {
 	case p == "/robots.txt":
@@ -305,7 +328,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/sitemap.xml", p == "/ads.txt":
 		http.NotFound(w, r)
 	case p == "/web" || strings.HasPrefix(p, "/web/"):
-		h.serveWeb(w, r, p)
+		h.serveWeb(w, r, p, versioned)
 	default:
 		h.goapp.ServeHTTP(w, r)
 	}
@@ -314,16 +337,22 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveWeb serves /web/NAME from WebDir, or a built-in file, or 404. Never
 // a directory listing, never a dot file, never outside WebDir (os.Root
 // refuses "..", absolute paths and symlinks that leave the folder).
-func (h *handler) serveWeb(w http.ResponseWriter, r *http.Request, p string) {
+func (h *handler) serveWeb(w http.ResponseWriter, r *http.Request, p string, versioned bool) {
 	name, ok := strings.CutPrefix(p, "/web/")
 	if !ok || name == "" || strings.HasSuffix(name, "/") || path.Clean("/"+name) != "/"+name || strings.Contains(name, "/.") || strings.HasPrefix(name, ".") {
 		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	// Revalidate every time: cheap with the ETag, and a rebuilt app.wasm
-	// is never hidden behind a stale cache.
-	w.Header().Set("Cache-Control", "no-cache")
+	// Under the version's address a file never changes: cache it for good.
+	// Under the bare one, revalidate every time (cheap with the ETag), so
+	// that a rebuilt app.wasm is never hidden behind a stale cache; and in
+	// dev mode always, where app.wasm may be rebuilt under a running server.
+	if versioned && !h.dev {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
 
 	if h.webDir != "" && h.serveFile(w, r, name) {
 		return

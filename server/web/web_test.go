@@ -66,7 +66,6 @@ func TestStartPagePrerendered(t *testing.T) {
 		"<h1>Get back into your account</h1>",
 		"Register for self-service password reset",
 		"<title>Get back into your account – Example University</title>",
-		`href="/web/icon.svg"`,
 		`src="/wasm_exec.js"`,
 		`lang="en"`,
 		"Loading…",
@@ -74,6 +73,11 @@ func TestStartPagePrerendered(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	// Files under /web/ are addressed with the build's version, so they
+	// can be cached for good.
+	if !regexp.MustCompile(`href="/[^"/]+/web/icon\.svg"`).MatchString(body) {
+		t.Error("the icon's address carries no version")
 	}
 	if strings.Contains(body, "Development mode") {
 		t.Error("dev banner outside dev mode")
@@ -90,7 +94,7 @@ func TestConfigReachesPages(t *testing.T) {
 	})
 	body := get(h, "GET", "/", nil).Body.String()
 	for _, want := range []string{"Uni of Testing", "--theme:#123456", "For example, someone@test.example",
-		`id="start-form"`, `id="user"`, `id="captcha-answer"`, `id="next"`, `href="/web/app.css"`} {
+		`id="start-form"`, `id="user"`, `id="captcha-answer"`, `id="next"`, `/web/app.css"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -400,5 +404,34 @@ func TestNewErrors(t *testing.T) {
 	}
 	if _, err := web.New(web.Options{Name: "x", PublicURL: "ftp://x"}); err == nil {
 		t.Error("New with an ftp public URL: no error")
+	}
+}
+
+// The wasm under its versioned address is cached for good; under the bare
+// address it is revalidated, so an old copy never outlives a new build.
+func TestVersionedFilesAreImmutable(t *testing.T) {
+	h, _ := mustNew(t, nil)
+	body := get(h, "GET", "/", nil).Body.String()
+	m := regexp.MustCompile(`href="/([^"/]+)/web/icon\.svg"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no versioned address in the page")
+	}
+	if cc := get(h, "GET", "/"+m[1]+"/web/app.wasm", nil).Header().Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+		t.Errorf("versioned wasm: Cache-Control %q", cc)
+	}
+	if cc := get(h, "GET", "/web/app.wasm", nil).Header().Get("Cache-Control"); strings.Contains(cc, "immutable") {
+		t.Errorf("bare wasm: Cache-Control %q", cc)
+	}
+}
+
+// The service worker leaves the API alone and, offline, answers a page it
+// doesn't have with one that says resetting needs a connection.
+func TestServiceWorker(t *testing.T) {
+	h, _ := mustNew(t, nil)
+	js := get(h, "GET", "/app-worker.js", nil).Body.String()
+	for _, want := range []string{"/api/", "You're offline", "waitUntil"} {
+		if !strings.Contains(js, want) {
+			t.Errorf("app-worker.js lacks %q", want)
+		}
 	}
 }

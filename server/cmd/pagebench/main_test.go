@@ -1,0 +1,45 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestMedian(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{[]time.Duration{5 * ms}, 5 * ms},
+		{[]time.Duration{9 * ms, 1 * ms, 5 * ms}, 5 * ms},
+		// An even count gives the lower middle: a figure that was measured.
+		{[]time.Duration{4 * ms, 1 * ms, 3 * ms, 2 * ms}, 2 * ms},
+	} {
+		in := append([]time.Duration(nil), tc.in...)
+		if got := median(tc.in); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", in, got, tc.want)
+		}
+		for i := range in {
+			if in[i] != tc.in[i] {
+				t.Errorf("median reordered its argument: %v", tc.in)
+			}
+		}
+	}
+}
+
+func TestOtherOrigin(t *testing.T) {
+	for _, tc := range []struct{ base, want string }{
+		{"http://127.0.0.1:8097", "http://localhost:8097/healthz"},
+		{"http://localhost:8097/", "http://127.0.0.1:8097/healthz"},
+		{"http://127.0.0.1:8097/x?y=1", "http://localhost:8097/healthz"},
+	} {
+		got, err := otherOrigin(tc.base)
+		if err != nil || got != tc.want {
+			t.Errorf("otherOrigin(%q) = %q, %v; want %q", tc.base, got, err, tc.want)
+		}
+	}
+	if _, err := otherOrigin("https://sspr.example.edu"); err == nil {
+		t.Error("otherOrigin accepted a host that is not loopback")
+	}
+}
