@@ -259,3 +259,28 @@ func TestChangePassword(t *testing.T) {
 	}
 	e.noSecretsLogged(t, "Alice-Old-Password-1", "A-Good-New-Passphrase-7")
 }
+
+// After reconfirm_after (180 days) a method is shown as due for
+// confirmation again, and confirming it clears that.
+func TestReconfirmationDue(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	e := newEnvClock(t, clock)
+	c := e.client(t)
+	c.ok(201, c.signIn("dave", "Dave-Old-Password-1"))
+	if reg := c.registration(); reg.ReconfirmDue || reg.Email.Due || reg.Complete {
+		t.Fatalf("fresh: %+v", reg)
+	}
+	clock.advance(181 * 24 * time.Hour)
+	c.ok(201, c.signIn("dave", "Dave-Old-Password-1"))
+	reg := c.registration()
+	if !reg.ReconfirmDue || !reg.Email.Due {
+		t.Fatalf("after 181 days: %+v", reg)
+	}
+	n := len(c.outbox())
+	c.ok(200, c.call("POST", api.PathRegEmail, api.EmailRequest{Email: "dave.alt@example.net"}))
+	code, _ := c.waitCode("dave.alt@example.net", n)
+	c.ok(200, c.call("POST", api.PathRegEmailConfirm, api.CodeRequest{Code: code}))
+	if reg := c.registration(); reg.ReconfirmDue || reg.Email.Due {
+		t.Fatalf("after confirming again: %+v", reg)
+	}
+}
