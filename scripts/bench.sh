@@ -73,6 +73,10 @@ start_server load --config server/cmd/loadgen/bench.toml --dev-captcha-answer 42
 ./bin/loadgen -url "http://127.0.0.1:$port" -captcha 424242 -rate 500 -duration "$duration"
 echo
 ./bin/loadgen -url "http://127.0.0.1:$port" -captcha 424242 -rate 0 -workers 32 -duration 10s
+
+echo
+echo "== Sign-ins per second (each checks a password with argon2id; hashing is limited to one per CPU)"
+./bin/loadgen -url "http://127.0.0.1:$port" -captcha 424242 -scenario signin -rate 0 -workers 16 -duration 10s
 stop_server
 
 echo
