@@ -31,6 +31,7 @@ var ErrNoBrowser = errors.New("client: not running in a browser")
 const (
 	get  = "GET"
 	post = "POST"
+	put  = "PUT"
 	del  = "DELETE"
 )
 

@@ -70,7 +70,7 @@ func (p *ChoosePage) Render() app.UI {
 	off := !p.ready || p.busy
 	return p.view(
 		backLink(PathStart),
-		app.Form().ID("choose-form").NoValidate(true).OnSubmit(p.submit).Body(
+		form("choose-form", p.submit,
 			radios("intent", app.H1().Text(chooseHeading), "Select one.", p.errs, []radio{
 				{id: "intent-reset", value: string(api.IntentReset), label: labelReset,
 					hint:    "Prove it's you, then choose a new password.",

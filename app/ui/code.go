@@ -259,10 +259,10 @@ func (s *codeStep) render(k api.Kind) app.UI {
 	}
 	return s.view(
 		backLink(PathVerify),
-		app.If(s.ready, func() app.UI { return stepCaption(s.flow) }),
+		when(s.ready, stepCaption(s.flow)),
 		app.H1().Text(heading),
 		body,
-		app.P().Body(app.A().ID("other-method").Href(PathVerify).Text("Choose another verification method")),
+		app.P().Body(link("other-method", PathVerify, "Choose another verification method")),
 	)
 }
 
@@ -271,7 +271,7 @@ func (s *codeStep) render(k api.Kind) app.UI {
 func (s *codeStep) sendForm() app.UI {
 	off := !s.ready || s.busy
 	if s.kind == api.KindEmail {
-		return app.Form().ID("send-form").NoValidate(true).OnSubmit(s.submitSend).Body(
+		return form("send-form", s.submitSend,
 			app.P().Body(
 				app.Text("We'll send a code to "),
 				app.Strong().Class("masked").Text(s.m.Hint),
@@ -289,7 +289,7 @@ func (s *codeStep) sendForm() app.UI {
 	if s.askPhone && s.m.CodeSent {
 		intro = "To send a new code, enter your mobile phone number again."
 	}
-	return app.Form().ID("send-form").NoValidate(true).OnSubmit(s.submitSend).Body(
+	return form("send-form", s.submitSend,
 		app.P().Body(
 			app.Text(intro+" The number we have for you looks like "),
 			app.Strong().Class("masked").Text(s.m.Hint),
@@ -332,7 +332,7 @@ func (s *codeStep) codeForm() app.UI {
 				app.Strong().Class("masked").Text(s.m.Hint),
 				app.Text("."),
 			),
-			app.P().Text("Open a new tab or your email app, find the email with the code and copy it "+
+			para("Open a new tab or your email app, find the email with the code and copy it "+
 				"or make a note of it, then come back to this page and enter it below."),
 		)
 	} else {
@@ -344,29 +344,27 @@ func (s *codeStep) codeForm() app.UI {
 	}
 	wait := s.wait()
 	return app.Div().Body(
-		app.Div().Class("notice-slot").Body(
-			app.If(s.notice != "", func() app.UI {
-				return app.Div().Class("notice").Role("status").Text(s.notice)
-			}),
+		div("notice-slot",
+			when(s.notice != "", app.Div().Class("notice").Role("status").Text(s.notice)),
 		),
 		sent,
-		app.Form().ID("code-form").NoValidate(true).OnSubmit(s.verify).Body(
+		form("code-form", s.verify,
 			textField{id: "code", label: "Verification code", hint: hint,
 				err: s.errs.of("code"), input: in, width: "width-10"}.render(),
 			button("next", "Next", true, false, off),
 		),
-		app.H2().Class("heading-m").Text("If the code doesn't arrive"),
-		app.P().Text("It can take a few minutes. If it still hasn't arrived:"),
+		h2m("If the code doesn't arrive"),
+		para("It can take a few minutes. If it still hasn't arrived:"),
 		app.Ul().Class("list list--bullet").Body(
-			app.Li().Text("check your spam or junk folder"),
-			app.Li().Text("check your phone has mobile signal"),
-			app.Li().Text("make sure the alternate contact details you registered are up to date "+
+			li("check your spam or junk folder"),
+			li("check your phone has mobile signal"),
+			li("make sure the alternate contact details you registered are up to date "+
 				"(if they've changed, contact the "+Config().HelpDesk.Name+")"),
 		),
 		app.P().Class("resend").Body(
 			button("resend", "Resend code", false, true, off || wait > 0).OnClick(s.resend),
 			app.Span().ID("resend-wait").Class("hint resend__wait").Text(waitText(wait)),
 		),
-		app.P().Text("Or use another of your verification methods instead."),
+		para("Or use another of your verification methods instead."),
 	)
 }

@@ -49,39 +49,47 @@ func (p *DonePage) Render() app.UI {
 
 // doneContent is the confirmation and the advice for what was done.
 func doneContent(i api.Intent, c api.Config) app.UI {
-	signIn := "You can now sign in with your new password."
+	signIn, advice := "You can now sign in with your new password.", updateDevices()
 	if i == api.IntentUnlock {
 		signIn = "You can now sign in with your existing password."
+		advice = app.Li().Body(
+			app.Strong().Text("If you keep getting locked out, "),
+			app.Text("a device may still be trying an old saved password, especially on Wi-Fi "+
+				"(eduroam). Remove the saved password from all your devices, such as phones, "+
+				"tablets and email apps, so they don't lock you out again."),
+		)
 	}
+	return confirmation(doneHeading(i), signIn, c, advice, app.P().Body(link("", PathHelpFAQ, "Questions and answers")))
+}
+
+// confirmation is the end of a change: the heading in a green panel, the
+// email sent to confirm it, and what to do now (close the browser, and
+// advice), then more.
+func confirmation(heading, body string, c api.Config, advice, more app.UI) app.UI {
 	return app.Div().Body(
-		app.Div().Class("panel").Body(
-			app.H1().Class("panel__title").Text(doneHeading(i)),
-			app.Div().Class("panel__body").Text(signIn),
+		div("panel",
+			app.H1().Class("panel__title").Text(heading),
+			app.Div().Class("panel__body").Text(body),
 		),
-		app.P().Text("We've sent an email to confirm this. If you didn't ask for it, contact the "+c.HelpDesk.Name+" now."),
-		app.H2().Class("heading-m").Text("What to do now"),
+		para("We've sent an email to confirm this. If it wasn't you, contact the "+c.HelpDesk.Name+" now."),
+		h2m("What to do now"),
 		app.Ol().Class("list list--number").Body(
 			app.Li().Body(
 				app.Strong().Text("Close your browser. "),
 				app.Text("This makes sure cached sign-in details don't interfere with your next sign-in."),
 			),
-			app.If(i != api.IntentUnlock, func() app.UI {
-				return app.Li().Body(
-					app.Strong().Text("Update the password saved on your other devices, "),
-					app.Text("such as Wi-Fi (eduroam), email apps on your phone and tablet, and any "+
-						"computer that remembers it, so they don't lock you out again with the old one."),
-				)
-			}).Else(func() app.UI {
-				return app.Li().Body(
-					app.Strong().Text("If you keep getting locked out, "),
-					app.Text("a device may still be trying an old saved password, especially on Wi-Fi "+
-						"(eduroam). Remove the saved password from all your devices, such as phones, "+
-						"tablets and email apps, so they don't lock you out again."),
-				)
-			}),
+			advice,
 		),
-		app.P().Body(
-			app.A().Href(PathHelpFAQ).Text("Questions and answers"),
-		),
+		more,
+	)
+}
+
+// updateDevices is the advice after a new password: devices that still
+// hold the old one lock the account again.
+func updateDevices() app.UI {
+	return app.Li().Body(
+		app.Strong().Text("Update the password saved on your other devices, "),
+		app.Text("such as Wi-Fi (eduroam), email apps on your phone and tablet, and any "+
+			"computer that remembers it, so they don't lock you out again with the old one."),
 	)
 }

@@ -27,6 +27,8 @@ type problem struct {
 	msg   string
 	// contact adds a link to the contact page after the message.
 	contact bool
+	// link and linkText add a link to another page after the message.
+	link, linkText string
 }
 
 // problems are the errors a page shows.
@@ -63,9 +65,8 @@ func errorSummary(ps problems) app.UI {
 					}
 					return app.Li().Body(
 						app.Text(p.msg),
-						app.If(p.contact, func() app.UI {
-							return app.Span().Body(app.Text(" "), app.A().Href(PathHelpContact).Text("How to contact the service desk"))
-						}),
+						when(p.contact, app.Span().Body(app.Text(" "), link("", PathHelpContact, "How to contact the service desk"))),
+						when(p.link != "", app.Span().Body(app.Text(" "), link("", p.link, p.linkText))),
 					)
 				}),
 			),
@@ -276,7 +277,7 @@ func radios(name string, legend app.UI, hint string, errs problems, items []radi
 		app.Legend().Class("fieldset__legend").Body(legend),
 		hintP(name, hint),
 		errorP(errID, err),
-		app.Div().Class("radios").Body(
+		div("radios",
 			app.Range(items).Slice(func(i int) app.UI {
 				it := items[i]
 				in := app.Input().ID(it.id).Class("radios__input").Type("radio").Name(name).Value(it.value)
@@ -302,9 +303,7 @@ func radios(name string, legend app.UI, hint string, errs problems, items []radi
 					in,
 					app.Label().Class("label radios__label").For(it.id).Body(
 						app.Text(it.label),
-						app.If(it.done, func() app.UI {
-							return app.Strong().Class("tag tag--done").Text("Done")
-						}),
+						when(it.done, app.Strong().Class("tag tag--done").Text("Done")),
 					),
 					hintP(it.id, it.hint),
 				)
@@ -334,4 +333,16 @@ func button(id, text string, submit, secondary, disabled bool) app.HTMLButton {
 // backLink is GOV.UK's back link at the top of a page.
 func backLink(href string) app.UI {
 	return app.A().Class("back-link").Href(href).Text("Back")
+}
+
+// clearInput empties the field with that id in the page. Setting its
+// value to "" in the component is not enough: go-app then removes the
+// value attribute, which leaves what was typed in the box.
+func clearInput(id string) {
+	if app.IsServer {
+		return
+	}
+	if el := app.Window().GetElementByID(id); el.Truthy() {
+		el.Set("value", "")
+	}
 }

@@ -46,18 +46,18 @@ func (p *BeforeYouBeginPage) Render() app.UI {
 		app.P().Class("lead").Text("If you use several devices, such as a laptop, mobile phone and tablet, "+
 			"each one may still try to connect with your old password. This can lock your account again "+
 			"straight away."),
-		app.H2().Class("heading-m").Text("Before you reset or unlock your password"),
+		h2m("Before you reset or unlock your password"),
 		app.Ul().Class("list list--bullet").Body(
-			app.Li().Text("Remove the saved password from every device that signs in to your account: "+
+			li("Remove the saved password from every device that signs in to your account: "+
 				"phones, tablets, laptops and desktop computers."),
-			app.Li().Text("Wi-Fi especially: on each device, forget the eduroam network (or any other network "+
+			li("Wi-Fi especially: on each device, forget the eduroam network (or any other network "+
 				"you sign in to with your account). Devices connect to eduroam on their own, over and over, "+
 				"and each try with an old password counts as a failed sign-in."),
-			app.Li().Text("Do the same in email, calendar and other apps that remember your password."),
-			app.Li().Text("If you can't do it straight away, switch off the devices you aren't using."),
+			li("Do the same in email, calendar and other apps that remember your password."),
+			li("If you can't do it straight away, switch off the devices you aren't using."),
 		),
-		app.H2().Class("heading-m").Text("Afterwards"),
-		app.P().Text("Close your browser. Then sign in again on each device, with your new password if you "+
+		h2m("Afterwards"),
+		para("Close your browser. Then sign in again on each device, with your new password if you "+
 			"reset it, so they don't lock you out again."),
 		app.P().Body(app.A().Class("button").Href(PathStart).Text("Start now")),
 	)
@@ -82,40 +82,40 @@ func (p *FAQPage) Render() app.UI {
 		backLink(PathStart),
 		app.H1().Text(faqHeading),
 
-		app.H2().Class("heading-m").Text(faqNotRegistered),
+		h2m(faqNotRegistered),
 		app.P().Body(
 			app.Text("You can't reset or unlock your password here. "),
-			app.A().Href(PathHelpContact).Text("Contact the "+desk),
+			link("", PathHelpContact, "Contact the "+desk),
 			app.Text(" for help. Once you're back in, "),
-			app.A().Href(PathRegister).Text("register for self-service password reset"),
+			link("", PathRegister, "register for self-service password reset"),
 			app.Text(" so that you can use it next time."),
 		),
 
-		app.H2().Class("heading-m").Text(faqLockedOut),
+		h2m(faqLockedOut),
 		app.P().Body(
 			app.Text("A device may still be trying to connect with an old saved password, especially "+
 				"over eduroam Wi-Fi. Remove saved passwords on all your devices first: "),
-			app.A().Href(PathHelpBefore).Text("what to do before you begin"),
+			link("", PathHelpBefore, "what to do before you begin"),
 			app.Text("."),
 		),
 
-		app.H2().Class("heading-m").Text(faqOffCampus),
-		app.P().Text("Yes, as long as you have an internet connection. It works on a phone, tablet or computer, anywhere."),
+		h2m(faqOffCampus),
+		para("Yes, as long as you have an internet connection. It works on a phone, tablet or computer, anywhere."),
 
-		app.H2().Class("heading-m").Text(faqNoCode),
-		app.P().Text("It can take a few minutes to arrive. If it doesn't:"),
+		h2m(faqNoCode),
+		para("It can take a few minutes to arrive. If it doesn't:"),
 		app.Ul().Class("list list--bullet").Body(
-			app.Li().Text("check your spam or junk folders"),
-			app.Li().Text("make sure your phone has mobile signal"),
-			app.Li().Text("make sure your alternate contact details are up to date; if they've changed, contact the "+desk),
-			app.Li().Text("ask for a new code once the page lets you, or choose another of your verification methods"),
+			li("check your spam or junk folders"),
+			li("make sure your phone has mobile signal"),
+			li("make sure your alternate contact details are up to date; if they've changed, contact the "+desk),
+			li("ask for a new code once the page lets you, or choose another of your verification methods"),
 		),
 
-		app.H2().Class("heading-m").Text(faqCloseBrowser),
-		app.P().Text("Yes. This makes sure cached sign-in data doesn't interfere with your next sign-in attempt."),
+		h2m(faqCloseBrowser),
+		para("Yes. This makes sure cached sign-in data doesn't interfere with your next sign-in attempt."),
 
-		app.H2().Class("heading-m").Text("Still stuck?"),
-		app.P().Body(app.A().Href(PathHelpContact).Text("Contact the "+desk)),
+		h2m("Still stuck?"),
+		app.P().Body(link("", PathHelpContact, "Contact the "+desk)),
 	)
 }
 
@@ -150,35 +150,25 @@ func helpDeskBlock(hd api.HelpDesk, h string) app.UI {
 		if h == "h3" {
 			return app.H3().Class("heading-s").Text(text)
 		}
-		return app.H2().Class("heading-m").Text(text)
+		return h2m(text)
 	}
 	return app.Div().ID("help-desk").Class("help-desk").Body(
 		heading(capitalise(hd.Name)),
 		app.Ul().Class("list help-desk__ways").Body(
-			app.If(hd.InPerson != "", func() app.UI {
-				return app.Li().Body(app.Strong().Text("In person: "), app.Text(hd.InPerson))
-			}),
-			app.If(hd.TicketPortal != "", func() app.UI {
-				return app.Li().Body(app.Strong().Text("Online: "),
-					nativeLink(hd.TicketPortal, "raise a ticket in the self-service portal").ID("help-desk-portal"))
-			}),
-			app.If(hd.Phone != "", func() app.UI {
-				return app.Li().Body(app.Strong().Text("Phone: "),
-					nativeLink("tel:"+telNumber(hd.Phone), hd.Phone).ID("help-desk-phone"))
-			}),
-			app.If(hd.Email != "", func() app.UI {
-				return app.Li().Body(app.Strong().Text("Email: "),
-					nativeLink("mailto:"+hd.Email, hd.Email).ID("help-desk-email"))
-			}),
+			when(hd.InPerson != "", app.Li().Body(app.Strong().Text("In person: "), app.Text(hd.InPerson))),
+			when(hd.TicketPortal != "", app.Li().Body(app.Strong().Text("Online: "),
+				nativeLink(hd.TicketPortal, "raise a ticket in the self-service portal").ID("help-desk-portal"))),
+			when(hd.Phone != "", app.Li().Body(app.Strong().Text("Phone: "),
+				nativeLink("tel:"+telNumber(hd.Phone), hd.Phone).ID("help-desk-phone"))),
+			when(hd.Email != "", app.Li().Body(app.Strong().Text("Email: "),
+				nativeLink("mailto:"+hd.Email, hd.Email).ID("help-desk-email"))),
 		),
-		app.If(len(hd.Hours) > 0, func() app.UI {
-			return app.Div().Body(
-				heading("Opening times"),
-				app.Ul().Class("list help-desk__hours").Body(
-					app.Range(hd.Hours).Slice(func(i int) app.UI { return app.Li().Text(hd.Hours[i]) }),
-				),
-			)
-		}),
+		when(len(hd.Hours) > 0, app.Div().Body(
+			heading("Opening times"),
+			app.Ul().Class("list help-desk__hours").Body(
+				app.Range(hd.Hours).Slice(func(i int) app.UI { return li(hd.Hours[i]) }),
+			),
+		)),
 	)
 }
 

@@ -323,10 +323,11 @@ func TestCodePageBeforeSend(t *testing.T) {
 // The error summary links each field in error, and the message shows next
 // to the field.
 func TestErrorSummary(t *testing.T) {
-	p := &StartPage{errs: problems{
+	p := &StartPage{}
+	p.errs = problems{
 		{field: "user", msg: "Enter your user ID"},
 		{msg: "You've tried too many times. Try again at 14:05.", contact: true},
-	}}
+	}
 	html := app.HTMLString(p)
 	for _, want := range []string{
 		`id="error-summary"`, `role="alert"`, `tabindex="-1"`, "There is a problem",

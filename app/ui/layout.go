@@ -64,12 +64,8 @@ func (h *siteHeader) Render() app.UI {
 	c := Config()
 	org := c.Organisation
 	return app.Header().Class("site-header").Body(
-		app.Div().Class("width-container site-header__inner").Body(
-			app.If(org.Logo != "", func() app.UI {
-				return app.Img().Class("site-header__logo").Src(org.Logo).Alt(org.Name)
-			}).Else(func() app.UI {
-				return app.Span().Class("site-header__org").Text(org.Name)
-			}),
+		div("width-container site-header__inner",
+			either(org.Logo != "", app.Img().Class("site-header__logo").Src(org.Logo).Alt(org.Name), app.Span().Class("site-header__org").Text(org.Name)),
 			app.A().Class("site-header__service").Href(PathStart).Text(serviceName),
 		),
 	)
@@ -88,17 +84,17 @@ func page(content ...app.UI) app.UI {
 			app.A().Class("skip-link").Href("#main").OnClick(focusOnClick("main")).Text("Skip to main content"),
 			&DevBanner{},
 			&siteHeader{},
-			app.Div().Class("width-container").Body(
+			div("width-container",
 				app.Main().ID("main").Class("main").TabIndex(-1).Body(content...),
 			),
 			app.Footer().Class("site-footer").Body(
-				app.Div().Class("width-container").Body(
+				div("width-container",
 					app.H2().Class("visually-hidden").Text("Help"),
 					app.Ul().Class("site-footer__links").Body(
-						app.Li().Body(app.A().Href(PathHelpBefore).Text("Before you begin")),
-						app.Li().Body(app.A().Href(PathHelpFAQ).Text("Questions and answers")),
-						app.Li().Body(app.A().Href(PathHelpContact).Text("Contact the "+c.HelpDesk.Name)),
-						app.Li().Body(app.A().Href(PathRegister).Text("Register")),
+						app.Li().Body(link("", PathHelpBefore, "Before you begin")),
+						app.Li().Body(link("", PathHelpFAQ, "Questions and answers")),
+						app.Li().Body(link("", PathHelpContact, "Contact the "+c.HelpDesk.Name)),
+						app.Li().Body(link("", PathRegister, "Register")),
 					),
 					app.P().Class("site-footer__org").Text(c.Organisation.Name),
 				),
@@ -193,4 +189,48 @@ func pageShown(ctx app.Context) {
 			h.Call("focus", map[string]any{"preventScroll": true})
 		}
 	})
+}
+
+// para, h2m and li are a paragraph, a medium heading and a list item of
+// text. One call each instead of a chain at every use: in wasm each call
+// of a chain costs code, and the pages have many.
+func para(text string) app.UI { return app.P().Text(text) }
+
+func h2m(text string) app.UI { return app.H2().Class("heading-m").Text(text) }
+
+func li(text string) app.UI { return app.Li().Text(text) }
+
+// div is a div of that class.
+func div(class string, body ...app.UI) app.UI { return app.Div().Class(class).Body(body...) }
+
+// link is a link inside the app; id may be "".
+func link(id, href, text string) app.HTMLA {
+	a := app.A().Href(href).Text(text)
+	if id != "" {
+		a = a.ID(id)
+	}
+	return a
+}
+
+// form is a form the page checks itself (no browser validation), sent
+// by onSubmit.
+func form(id string, onSubmit app.EventHandler, body ...app.UI) app.UI {
+	return app.Form().ID(id).NoValidate(true).OnSubmit(onSubmit).Body(body...)
+}
+
+// when is ui if cond, else nothing; either is a if cond, else b. Both are
+// built whatever cond: cheaper in wasm than app.If's closures, and no
+// page builds anything costly that it may not show.
+func when(cond bool, ui app.UI) app.UI {
+	if cond {
+		return ui
+	}
+	return nil
+}
+
+func either(cond bool, a, b app.UI) app.UI {
+	if cond {
+		return a
+	}
+	return b
 }

@@ -16,13 +16,7 @@ const passwordHeading = "Create a new password"
 type NewPasswordPage struct {
 	app.Compo
 	wizard
-	policy     api.Policy
-	password   string
-	confirm    string
-	show       bool
-	passErr    string          // the message next to the password field
-	refused    map[string]bool // rules the server refused refusedFor for
-	refusedFor string
+	newPassword
 }
 
 // OnNav names the tab.
@@ -30,44 +24,7 @@ func (p *NewPasswordPage) OnNav(ctx app.Context) { setTitle(ctx, passwordHeading
 
 // OnMount loads the flow, then the policy.
 func (p *NewPasswordPage) OnMount(ctx app.Context) {
-	p.mount(ctx, PathNewPassword, passwordHeading, func(ctx app.Context) {
-		if len(p.policy.Rules) > 0 {
-			return
-		}
-		ctx.Async(func() {
-			pol, err := client.Policy()
-			ctx.Dispatch(func(ctx app.Context) {
-				if err != nil {
-					// The checklist is a help, not a need: the server
-					// still checks every rule on Finish.
-					return
-				}
-				p.policy = pol
-			})
-		})
-	})
-}
-
-// typedPassword and typedConfirm store the fields' values.
-func (p *NewPasswordPage) typedPassword(ctx app.Context, e app.Event) {
-	p.password = ctx.JSSrc().Get("value").String()
-}
-
-func (p *NewPasswordPage) typedConfirm(ctx app.Context, e app.Event) {
-	p.confirm = ctx.JSSrc().Get("value").String()
-}
-
-// toggleShow is the "Show password" checkbox.
-func (p *NewPasswordPage) toggleShow(ctx app.Context, e app.Event) {
-	p.show = ctx.JSSrc().Get("checked").Bool()
-}
-
-// passwordField is the field an error of the password call is about.
-func passwordField(c api.Code) string {
-	if c == api.CodeBadRequest {
-		return "password"
-	}
-	return ""
+	p.mount(ctx, PathNewPassword, passwordHeading, p.loadPolicy)
 }
 
 // submit sets the password.
@@ -77,16 +34,8 @@ func (p *NewPasswordPage) submit(ctx app.Context, e app.Event) {
 	if !p.ready || p.busy {
 		return
 	}
-	p.passErr = ""
-	switch {
-	case p.password == "":
-		p.invalid(ctx, problems{{field: "password", msg: "Enter a new password"}})
-		return
-	case p.confirm == "":
-		p.invalid(ctx, problems{{field: "confirm", msg: "Enter your new password again to confirm it"}})
-		return
-	case p.confirm != p.password:
-		p.invalid(ctx, problems{{field: "confirm", msg: "The passwords don't match. Enter the same password in both boxes."}})
+	if ps := p.checkTyped("password"); len(ps) > 0 {
+		p.invalid(ctx, ps)
 		return
 	}
 	p.busy, p.errs = true, nil
@@ -94,19 +43,8 @@ func (p *NewPasswordPage) submit(ctx app.Context, e app.Event) {
 	ctx.Async(func() {
 		f, err := client.SetPassword(pw)
 		ctx.Dispatch(func(ctx app.Context) {
-			var ae *api.Error
-			if errors.As(err, &ae) && ae.Code == api.CodePasswordPolicy {
+			if ps := p.refusal(err, pw, "password"); ps != nil {
 				p.busy = false
-				p.refused, p.refusedFor = make(map[string]bool, len(ae.Rules)), pw
-				var ps problems
-				for _, r := range ae.Rules {
-					p.refused[r.Code] = true
-					ps = append(ps, problem{field: "password", msg: r.Message})
-				}
-				if len(ps) == 0 {
-					ps = problems{{field: "password", msg: ae.Message}}
-				}
-				p.passErr = ae.Message
 				p.invalid(ctx, ps)
 				return
 			}
@@ -119,13 +57,125 @@ func (p *NewPasswordPage) submit(ctx app.Context, e app.Event) {
 	})
 }
 
+// passwordField is the field an error of the password call is about.
+func passwordField(c api.Code) string {
+	if c == api.CodeBadRequest {
+		return "password"
+	}
+	return ""
+}
+
+// Render shows the form.
+func (p *NewPasswordPage) Render() app.UI {
+	c := Config()
+	return p.view(
+		app.H1().Text(passwordHeading),
+		passwordIntro(c),
+		form("password-form", p.submit,
+			p.fields("password", "New password", p.errs, startedAs, !p.ready || p.busy),
+			button("finish", "Finish", true, false, !p.ready || p.busy),
+		),
+	)
+}
+
+// passwordIntro says the rules apply, with a link to the guidelines.
+func passwordIntro(c api.Config) app.UI {
+	return app.P().Body(
+		app.Text("Your new password must follow the "+c.Organisation.Name+" password rules. "+
+			"The list below shows which ones it meets as you type."),
+		when(c.Organisation.PasswordHelp != "", app.Span().Body(app.Text(" "),
+			nativeLink(c.Organisation.PasswordHelp, "Read the password guidelines"))),
+	)
+}
+
+// newPassword is a new password typed twice, with its live checklist: the
+// wizard's last step and the password change share it.
+type newPassword struct {
+	policy     api.Policy
+	password   string
+	confirm    string
+	show       bool
+	passErr    string          // the message next to the password field
+	refused    map[string]bool // rules the server refused refusedFor for
+	refusedFor string
+}
+
+// loadPolicy fetches the policy for the checklist, once.
+func (n *newPassword) loadPolicy(ctx app.Context) {
+	if len(n.policy.Rules) > 0 {
+		return
+	}
+	ctx.Async(func() {
+		pol, err := client.Policy()
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				// The checklist is a help, not a need: the server
+				// still checks every rule.
+				return
+			}
+			n.policy = pol
+		})
+	})
+}
+
+// typedPassword and typedConfirm store the fields' values.
+func (n *newPassword) typedPassword(ctx app.Context, e app.Event) {
+	n.password = ctx.JSSrc().Get("value").String()
+}
+
+func (n *newPassword) typedConfirm(ctx app.Context, e app.Event) {
+	n.confirm = ctx.JSSrc().Get("value").String()
+}
+
+// toggleShow is the "Show password" checkbox.
+func (n *newPassword) toggleShow(ctx app.Context, e app.Event) {
+	n.show = ctx.JSSrc().Get("checked").Bool()
+}
+
+// checkTyped returns the problems of what is typed, the new password's
+// field being id.
+func (n *newPassword) checkTyped(id string) problems {
+	n.passErr = ""
+	switch {
+	case n.password == "":
+		return problems{{field: id, msg: "Enter a new password"}}
+	case n.confirm == "":
+		return problems{{field: "confirm", msg: "Enter your new password again to confirm it"}}
+	case n.confirm != n.password:
+		return problems{{field: "confirm", msg: "The passwords don't match. Enter the same password in both boxes."}}
+	}
+	return nil
+}
+
+// refusal turns the server's refusal of the password pw under the policy
+// into a problem per rule broken, on the field id, and marks those rules
+// unmet in the checklist. Any other answer is nil.
+func (n *newPassword) refusal(err error, pw, id string) problems {
+	var ae *api.Error
+	if !errors.As(err, &ae) || ae.Code != api.CodePasswordPolicy {
+		return nil
+	}
+	n.refused, n.refusedFor = make(map[string]bool, len(ae.Rules)), pw
+	var ps problems
+	for _, r := range ae.Rules {
+		n.refused[r.Code] = true
+		ps = append(ps, problem{field: id, msg: r.Message})
+	}
+	if len(ps) == 0 {
+		ps = problems{{field: id, msg: ae.Message}}
+	}
+	n.passErr = ae.Message
+	return ps
+}
+
 // checklist returns each rule's state for the checklist: true met, false
 // unmet, absent not known until the server answers. The server's refusal
-// of the password now typed overrides the browser's checks.
-func (p *NewPasswordPage) checklist() map[string]bool {
-	res := checkPassword(p.policy, Config().Organisation, startedAs, p.password, p.confirm)
-	if p.password != "" && p.password == p.refusedFor {
-		for code := range p.refused {
+// of the password now typed overrides the browser's checks. user is the
+// user id, or "" when not known.
+func (n *newPassword) checklist(user string) map[string]bool {
+	res := checkPassword(n.policy, Config().Organisation, user, n.password, n.confirm)
+	if n.password != "" && n.password == n.refusedFor {
+		for code := range n.refused {
 			res[code] = false
 		}
 	}
@@ -159,56 +209,43 @@ func checklistView(rules []api.Rule, res map[string]bool, empty bool) app.UI {
 	)
 }
 
-// Render shows the form.
-func (p *NewPasswordPage) Render() app.UI {
-	off := !p.ready || p.busy
-	c := Config()
+// fields draws the new password (input#<id>), the checklist, the
+// confirmation (input#confirm) and the "Show password" checkbox.
+func (n *newPassword) fields(id, label string, errs problems, user string, off bool) app.UI {
 	typ := "password"
-	if p.show {
+	if n.show {
 		typ = "text"
 	}
-	pwIn := app.Input().Type(typ).Name("password").Value(p.password).
+	pwIn := app.Input().Type(typ).Name(id).Value(n.password).
 		Attr("autocomplete", "new-password").Attr("autocapitalize", "none").Spellcheck(false).
-		OnInput(p.typedPassword)
-	confirmIn := app.Input().Type(typ).Name("confirm").Value(p.confirm).
+		OnInput(n.typedPassword)
+	confirmIn := app.Input().Type(typ).Name("confirm").Value(n.confirm).
 		Attr("autocomplete", "new-password").Attr("autocapitalize", "none").Spellcheck(false).
-		OnInput(p.typedConfirm)
+		OnInput(n.typedConfirm)
 	showIn := app.Input().ID("show-password").Class("checkboxes__input").Type("checkbox").
-		Aria("controls", "password confirm").OnChange(p.toggleShow)
-	if p.show {
+		Aria("controls", id+" confirm").OnChange(n.toggleShow)
+	if n.show {
 		showIn = showIn.Checked(true)
 	}
 	if off {
 		pwIn, confirmIn, showIn = pwIn.Disabled(true), confirmIn.Disabled(true), showIn.Disabled(true)
 	}
-	passErr := p.passErr
+	passErr := n.passErr
 	if passErr == "" {
-		passErr = p.errs.of("password")
+		passErr = errs.of(id)
 	}
-	return p.view(
-		app.H1().Text(passwordHeading),
-		app.P().Body(
-			app.Text("Your new password must follow the "+c.Organisation.Name+" password rules. "+
-				"The list below shows which ones it meets as you type."),
-			app.If(c.Organisation.PasswordHelp != "", func() app.UI {
-				return app.Span().Body(app.Text(" "),
-					nativeLink(c.Organisation.PasswordHelp, "Read the password guidelines"))
-			}),
-		),
-		app.Form().ID("password-form").NoValidate(true).OnSubmit(p.submit).Body(
-			textField{id: "password", label: "New password", err: passErr, input: pwIn,
-				width: "width-20", describedBy: []string{"checklist-title"}}.render(),
-			app.H2().ID("checklist-title").Class("heading-s").Text("Your password must meet these rules"),
-			checklistView(p.policy.Rules, p.checklist(), p.password == ""),
-			textField{id: "confirm", label: "Confirm new password", err: p.errs.of("confirm"),
-				input: confirmIn, width: "width-20"}.render(),
-			app.Div().Class("form-group checkboxes").Body(
-				app.Div().Class("checkboxes__item").Body(
-					showIn,
-					app.Label().Class("label checkboxes__label").For("show-password").Text("Show password"),
-				),
+	return app.Div().Body(
+		textField{id: id, label: label, err: passErr, input: pwIn,
+			width: "width-20", describedBy: []string{"checklist-title"}}.render(),
+		app.H2().ID("checklist-title").Class("heading-s").Text("Your password must meet these rules"),
+		checklistView(n.policy.Rules, n.checklist(user), n.password == ""),
+		textField{id: "confirm", label: "Confirm new password", err: errs.of("confirm"),
+			input: confirmIn, width: "width-20"}.render(),
+		div("form-group checkboxes",
+			div("checkboxes__item",
+				showIn,
+				app.Label().Class("label checkboxes__label").For("show-password").Text("Show password"),
 			),
-			button("finish", "Finish", true, false, off),
 		),
 	)
 }

@@ -106,25 +106,23 @@ func (p *QuestionsPage) Render() app.UI {
 	}
 	return p.view(
 		backLink(PathVerify),
-		app.If(p.flow.State != "", func() app.UI { return stepCaption(p.flow) }),
+		when(p.flow.State != "", stepCaption(p.flow)),
 		app.H1().Text(questionsHeading),
-		app.If(len(p.questions) == 0, func() app.UI { return loadingP() }).Else(func() app.UI {
-			return app.Form().ID("questions-form").NoValidate(true).OnSubmit(p.submit).Body(
-				app.P().Text("Answer these "+countWord(n)+" questions, chosen at random from the ones "+
-					"you answered when you registered. Type each answer as you did then."),
-				app.Range(p.questions).Slice(func(i int) app.UI {
-					q := p.questions[i]
-					in := app.Input().Type("text").Name(answerID(q)).Value(p.answers[q.ID]).
-						Attr("autocomplete", "off").Spellcheck(false).OnInput(p.typed(q.ID))
-					if off {
-						in = in.Disabled(true)
-					}
-					return textField{id: answerID(q), label: q.Text, err: p.errs.of(answerID(q)),
-						input: in, width: "width-30"}.render()
-				}),
-				button("next", "Next", true, false, off),
-			)
-		}),
-		app.P().Body(app.A().ID("other-method").Href(PathVerify).Text("Choose another verification method")),
+		either(len(p.questions) == 0, loadingP(), form("questions-form", p.submit,
+			para("Answer these "+countWord(n)+" questions, chosen at random from the ones "+
+				"you answered when you registered. Type each answer as you did then."),
+			app.Range(p.questions).Slice(func(i int) app.UI {
+				q := p.questions[i]
+				in := app.Input().Type("text").Name(answerID(q)).Value(p.answers[q.ID]).
+					Attr("autocomplete", "off").Spellcheck(false).OnInput(p.typed(q.ID))
+				if off {
+					in = in.Disabled(true)
+				}
+				return textField{id: answerID(q), label: q.Text, err: p.errs.of(answerID(q)),
+					input: in, width: "width-30"}.render()
+			}),
+			button("next", "Next", true, false, off),
+		)),
+		app.P().Body(link("other-method", PathVerify, "Choose another verification method")),
 	)
 }

@@ -11,6 +11,11 @@
 // state the server reports, so reloading and the Back button always land on
 // a page that fits.
 //
+// Registration sits behind a sign-in (/register): a summary of the
+// methods, a page to add or change each, and a password change. Those
+// pages ask for the registration when mounted; a session that has ended
+// sends them back to the sign-in page.
+//
 // This package imports go-app, app/api and app/client only: never server/
 // packages, which would pull server code into the wasm bundle.
 package ui
@@ -25,6 +30,11 @@ import (
 const (
 	PathStart           = "/"
 	PathRegister        = "/register"
+	PathRegSummary      = "/register/summary"
+	PathRegEmail        = "/register/email"
+	PathRegSMS          = "/register/sms"
+	PathRegQuestions    = "/register/questions"
+	PathRegPassword     = "/register/password"
 	PathChoose          = "/choose"
 	PathVerify          = "/verify"
 	PathVerifyEmail     = "/verify/email"
@@ -51,6 +61,11 @@ func Register() {
 	registerOnce.Do(func() {
 		app.Route(PathStart, app.NewZeroComponentFactory(&StartPage{}))
 		app.Route(PathRegister, app.NewZeroComponentFactory(&RegisterPage{}))
+		app.Route(PathRegSummary, app.NewZeroComponentFactory(&SummaryPage{}))
+		app.Route(PathRegEmail, app.NewZeroComponentFactory(&RegEmailPage{}))
+		app.Route(PathRegSMS, app.NewZeroComponentFactory(&RegSMSPage{}))
+		app.Route(PathRegQuestions, app.NewZeroComponentFactory(&RegQuestionsPage{}))
+		app.Route(PathRegPassword, app.NewZeroComponentFactory(&ChangePasswordPage{}))
 		app.Route(PathChoose, app.NewZeroComponentFactory(&ChoosePage{}))
 		app.Route(PathVerify, app.NewZeroComponentFactory(&VerifyPage{}))
 		app.Route(PathVerifyEmail, app.NewZeroComponentFactory(&EmailPage{}))

@@ -172,7 +172,17 @@ func TestPagesPrerender(t *testing.T) {
 			`autocomplete="new-password"`, `id="confirm"`, `id="show-password"`, `id="checklist"`,
 			`data-rule="match"`, `id="finish"`, "Finish"}},
 		{"done", &ui.DonePage{}, []string{`id="main"`}},
-		{"register", &ui.RegisterPage{}, []string{"<h1>Register for self-service password reset</h1>"}},
+		{"sign in", &ui.RegisterPage{}, []string{"<h1>Sign in to register</h1>", `id="user"`,
+			`id="password"`, `autocomplete="current-password"`, `id="captcha-answer"`, `id="captcha-new"`,
+			`id="captcha-listen"`, `id="sign-in"`}},
+		{"summary", &ui.SummaryPage{}, []string{"<h1>Your verification methods</h1>", `id="change-password"`,
+			`href="/register/password"`, `id="sign-out"`}},
+		{"register email", &ui.RegEmailPage{}, []string{"<h1>Register an alternate email address</h1>", `href="/register/summary"`}},
+		{"register sms", &ui.RegSMSPage{}, []string{"<h1>Register a mobile phone number</h1>"}},
+		{"register questions", &ui.RegQuestionsPage{}, []string{"<h1>Choose your security questions</h1>"}},
+		{"change password", &ui.ChangePasswordPage{}, []string{"<h1>Change your password</h1>", `id="current"`,
+			`autocomplete="current-password"`, `id="new"`, `autocomplete="new-password"`, `id="confirm"`,
+			`id="show-password"`, `id="checklist"`, `id="change"`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			html := render(t, tt.c)

@@ -155,14 +155,14 @@ func cantFinish(f api.Flow, c api.Config) app.UI {
 	}
 	return app.Div().Body(
 		app.H1().Text(cantFinishHeading(f)),
-		app.P().Text("To reset your password or unlock your account here, you need "+
+		para("To reset your password or unlock your account here, you need "+
 			countWord(f.Required)+" verification methods registered, but "+has+
 			" registered for your account."),
-		app.P().Text("Contact the "+c.HelpDesk.Name+": they can help you get back into your account."),
+		para("Contact the "+c.HelpDesk.Name+": they can help you get back into your account."),
 		helpDeskBlock(c.HelpDesk, "h2"),
 		app.P().Body(
 			app.Text("Once you're back in, "),
-			app.A().Href(PathRegister).Text("register more verification methods"),
+			link("", PathRegister, "register more verification methods"),
 			app.Text(" so that you can use this service next time."),
 		),
 	)
@@ -206,8 +206,8 @@ func (p *VerifyPage) Render() app.UI {
 	if done, req := verifyCount(p.flow); p.ready && done >= req {
 		return p.view(
 			app.H1().Text("Finish"),
-			app.P().Text("You've verified enough methods, but we couldn't finish last time. Try again."),
-			app.Form().ID("finish-form").NoValidate(true).OnSubmit(p.finish).Body(
+			para("You've verified enough methods, but we couldn't finish last time. Try again."),
+			form("finish-form", p.finish,
 				button("next", "Try again", true, false, p.busy),
 			),
 		)
@@ -223,11 +223,9 @@ func (p *VerifyPage) Render() app.UI {
 	}
 	return p.view(
 		backLink(PathChoose),
-		app.If(p.ready, func() app.UI { return stepCaption(p.flow) }),
-		app.Form().ID("verify-form").NoValidate(true).OnSubmit(p.submit).Body(
-			app.If(!p.ready, func() app.UI {
-				return app.Div().Body(app.H1().Text(verifyHeading), loadingP())
-			}),
+		when(p.ready, stepCaption(p.flow)),
+		form("verify-form", p.submit,
+			when(!p.ready, app.Div().Body(app.H1().Text(verifyHeading), loadingP())),
 			radios("method", app.H1().Text(verifyHeading), hint, p.errs, items, p.pick),
 			button("next", "Next", true, false, off),
 		),

@@ -138,11 +138,9 @@ func (w *wizard) view(content ...app.UI) app.UI {
 	// comes and goes before the form would have the form replaced (and
 	// the focus lost) each time.
 	return page(
-		app.Div().Class("summary-slot").Body(
+		div("summary-slot",
 			errorSummary(w.errs),
-			app.If(!w.ready && len(w.errs) > 0, func() app.UI {
-				return app.P().Body(button("retry", "Try again", false, false, false).OnClick(w.retry))
-			}),
+			when(!w.ready && len(w.errs) > 0, app.P().Body(button("retry", "Try again", false, false, false).OnClick(w.retry))),
 		),
 		app.Div().Body(content...),
 	)
@@ -156,9 +154,9 @@ const expiredHeading = "Your session has ended or expired"
 func expiredView() app.UI {
 	return app.Div().Body(
 		app.H1().Text(expiredHeading),
-		app.P().Text("For your security, a password reset or unlock only lasts a few minutes, "+
+		para("For your security, a password reset or unlock only lasts a few minutes, "+
 			"and works only in the browser it was started in."),
-		app.P().Text("Start again to continue. If you finished before it ended, your password "+
+		para("Start again to continue. If you finished before it ended, your password "+
 			"has been reset or your account unlocked."),
 		app.A().ID("start-again").Class("button").Href(PathStart).Text("Start again"),
 	)

@@ -328,6 +328,9 @@ func TestUnknownUser(t *testing.T) {
 		b.waitPage("/choose")
 		see("choose")
 		b.chooseIntent("reset")
+		// The step shows once the flow has loaded: wait for it, or a busy
+		// machine reads it before it is there.
+		b.waitVisible("span#step")
 		see("verify " + b.text("span#step"))
 		b.chooseMethod("email", 1)
 		see("email")

@@ -1,0 +1,84 @@
+package client
+
+import "github.com/sspr-portal/sspr/app/api"
+
+// The calls of sign-in, registration and password change. They travel
+// with the account session's cookie (set by SignIn), never the flow's.
+
+// SignIn signs in with the user id and current password, the CAPTCHA
+// answered. The server answers a wrong password and an unknown user alike.
+func SignIn(user, password string, captcha api.CaptchaRef) (api.Session, error) {
+	var s api.SessionResponse
+	err := Do(post, api.PathSession, api.SignInRequest{User: user, Password: password, Captcha: captcha}, &s)
+	return s.Session, err
+}
+
+// CurrentSession returns the signed-in session (api.CodeUnauthenticated
+// when there is none, or it has ended).
+func CurrentSession() (api.Session, error) {
+	var s api.SessionResponse
+	err := Do(get, api.PathSession, nil, &s)
+	return s.Session, err
+}
+
+// SignOut ends the session.
+func SignOut() error {
+	return Do(del, api.PathSession, nil, nil)
+}
+
+// regCall makes a call that answers the registration.
+func regCall(method, path string, in any) (api.Registration, error) {
+	var r api.RegistrationResponse
+	err := Do(method, path, in, &r)
+	return r.Registration, err
+}
+
+// Registration returns what the signed-in user has registered, masked.
+func Registration() (api.Registration, error) {
+	return regCall(get, api.PathRegistration, nil)
+}
+
+// RegisterEmail sends a code to a new alternate email address; the
+// address is registered once ConfirmEmail has its code.
+func RegisterEmail(email string) (api.Registration, error) {
+	return regCall(post, api.PathRegEmail, api.EmailRequest{Email: email})
+}
+
+// ConfirmEmail checks the code sent to the new address.
+func ConfirmEmail(code string) (api.Registration, error) {
+	return regCall(post, api.PathRegEmailConfirm, api.CodeRequest{Code: code})
+}
+
+// RegisterSMS texts a code to a new mobile number, in any common format.
+func RegisterSMS(phone string) (api.Registration, error) {
+	return regCall(post, api.PathRegSMS, api.PhoneRequest{Phone: phone})
+}
+
+// ConfirmSMS checks the code texted to the new number.
+func ConfirmSMS(code string) (api.Registration, error) {
+	return regCall(post, api.PathRegSMSConfirm, api.CodeRequest{Code: code})
+}
+
+// Catalog returns the questions to choose from, and how many to answer.
+func Catalog() (api.CatalogResponse, error) {
+	var c api.CatalogResponse
+	err := Do(get, api.PathRegQuestionsCatalog, nil, &c)
+	return c, err
+}
+
+// SetQuestions replaces the security questions and their answers.
+func SetQuestions(answers []api.AnswerInput) (api.Registration, error) {
+	return regCall(put, api.PathRegQuestions, api.QuestionsRequest{Answers: answers})
+}
+
+// RemoveMethod removes a registered method. The server refuses
+// (api.CodeWrongState, with the reason) when too few would be left.
+func RemoveMethod(k api.Kind) (api.Registration, error) {
+	return regCall(del, api.PathRegistration+"/"+string(k), nil)
+}
+
+// ChangePassword changes the signed-in user's password; the session ends.
+// A wrong current password is api.CodeUnauthenticated.
+func ChangePassword(current, next string) error {
+	return Do(post, api.PathSessionPassword, api.ChangePasswordRequest{Current: current, New: next}, nil)
+}

@@ -1,0 +1,128 @@
+package ui
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/client"
+)
+
+// The registration pages live behind a sign-in of their own: a signed-in
+// session (its own cookie, never a flow's) that ends after 15 minutes
+// without use. The summary lists the methods; each method has a page to
+// add or change it; the password can be changed while signed in.
+
+// signedIn is the session this visit signed in with, for the summary's
+// "Signed in as" and the password checklist's "not your user id" rule.
+// In memory only: after a reload both wait for what the server says.
+var signedIn api.Session
+
+// sessionEnded says that a signed-in page found the session gone: the
+// sign-in page says so once.
+var sessionEnded bool
+
+// savedNotice is what the summary says first: the change just saved.
+var savedNotice string
+
+// account is what every signed-in page shares: the registration as the
+// server last reported it, and the page's problems. Its fields are changed
+// on the UI goroutine only.
+type account struct {
+	ctx     app.Context // the component's (see wizard.ctx)
+	heading string
+	loaded  func(app.Context)
+
+	shown bool // the page has been shown once (pageShown)
+	ready bool // the registration is loaded: the controls work
+	busy  bool // a call is in flight
+	reg   api.Registration
+	errs  problems
+}
+
+// mount asks for the registration, which also proves the session is
+// there; loaded runs once it is.
+func (a *account) mount(ctx app.Context, heading string, loaded func(app.Context)) {
+	a.ctx, a.heading, a.loaded = ctx, heading, loaded
+	a.load(ctx)
+}
+
+// load asks for the registration. Browser only.
+func (a *account) load(ctx app.Context) {
+	ctx.Async(func() {
+		r, err := client.Registration()
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				a.fail(ctx, err, nil)
+				return
+			}
+			a.reg, a.ready = r, true
+			if a.loaded != nil {
+				a.loaded(ctx)
+			}
+			if !a.shown {
+				a.shown = true
+				pageShown(ctx)
+			}
+		})
+	})
+}
+
+// retry is the "Try again" button of a page that didn't load.
+func (a *account) retry(ctx app.Context, e app.Event) {
+	a.errs = nil
+	a.load(a.ctx)
+}
+
+// fail shows a failed call: unauthenticated means the session has ended,
+// and the sign-in page says so; anything else becomes a problem, on the
+// field that field picks for its code.
+func (a *account) fail(ctx app.Context, err error, field func(api.Code) string) {
+	a.busy = false
+	if codeOf(err) == api.CodeUnauthenticated {
+		signedOut(ctx)
+		return
+	}
+	a.invalid(ctx, problems{problemFor(err, client.Now(), field)})
+}
+
+// invalid shows problems.
+func (a *account) invalid(ctx app.Context, ps problems) {
+	a.errs = ps
+	showProblems(ctx, a.heading, ps)
+}
+
+// saved goes back to the summary after a change, which it announces.
+func (a *account) saved(ctx app.Context, r api.Registration, notice string) {
+	a.reg, a.busy, a.errs = r, false, nil
+	savedNotice = notice
+	ctx.Navigate(PathRegSummary)
+}
+
+// signedOut goes to the sign-in page, which says the session has ended.
+func signedOut(ctx app.Context) {
+	sessionEnded, signedIn = true, api.Session{}
+	redirect(ctx, PathRegister)
+}
+
+// view draws a signed-in page: the error summary first (and "Try again"
+// when the page didn't load), then its content.
+func (a *account) view(content ...app.UI) app.UI {
+	var retry app.UI
+	if !a.ready && len(a.errs) > 0 {
+		retry = app.P().Body(button("retry", "Try again", false, false, false).OnClick(a.retry))
+	}
+	return page(
+		div("summary-slot", errorSummary(a.errs), retry),
+		app.Div().Body(content...),
+	)
+}
+
+// noticeView is a GOV.UK-style success message, in a slot that is always
+// there (see wizard.view).
+func noticeView(msg string) app.UI {
+	var n app.UI
+	if msg != "" {
+		n = app.Div().ID("notice").Class("notice").Role("status").Text(msg)
+	}
+	return div("notice-slot", n)
+}

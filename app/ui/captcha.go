@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"errors"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/client"
+)
+
+// captchaForm is what the two pages with a CAPTCHA share: the start page
+// and the sign-in page. Its fields change on the UI goroutine only.
+type captchaForm struct {
+	ctx         app.Context // the component's (see wizard.ctx)
+	heading     string
+	ready       bool // mounted: the controls work
+	busy        bool // the form's call is in flight
+	captchaBusy bool // fetching a picture
+	answer      string
+	captcha     api.Captcha
+	errs        problems
+}
+
+// mountCaptcha enables the form and fetches a CAPTCHA.
+func (f *captchaForm) mountCaptcha(ctx app.Context, heading string) {
+	f.ctx, f.heading, f.ready = ctx, heading, true
+	f.newCaptcha(ctx)
+	pageShown(ctx)
+}
+
+// newCaptcha fetches a new picture and clears the answer.
+func (f *captchaForm) newCaptcha(ctx app.Context) {
+	f.captchaBusy, f.answer = true, ""
+	clearInput("captcha-answer")
+	ctx.Async(func() {
+		c, err := client.NewCaptcha()
+		ctx.Dispatch(func(ctx app.Context) {
+			f.captchaBusy = false
+			if err != nil {
+				pr := problemFor(err, client.Now(), nil)
+				if !errors.Is(err, client.ErrOffline) {
+					pr.msg = "The picture didn't load. " + pr.msg
+				}
+				for _, e := range f.errs {
+					if e.msg == pr.msg {
+						return // said already
+					}
+				}
+				f.errs = append(f.errs, pr)
+				showProblems(ctx, f.heading, f.errs)
+				return
+			}
+			f.captcha = c
+		})
+	})
+}
+
+// renew is the "New picture" button.
+func (f *captchaForm) renew(ctx app.Context, e app.Event) {
+	f.newCaptcha(f.ctx)
+}
+
+// listen is the "Listen" button: it plays the CAPTCHA's sound.
+func (f *captchaForm) listen(ctx app.Context, e app.Event) {
+	el := app.Window().GetElementByID("captcha-audio")
+	if !el.Truthy() {
+		return
+	}
+	el.Set("currentTime", 0)
+	// play() answers a promise that fails if the sound can't play; a
+	// failure must not become an uncaught error in the console.
+	if pr := el.Call("play"); pr.Truthy() && pr.Get("catch").Truthy() {
+		if ignore == nil {
+			ignore = app.FuncOf(func(app.Value, []app.Value) any { return nil })
+		}
+		pr.Call("catch", ignore)
+	}
+}
+
+// ignore is a JavaScript function that does nothing, kept for the life of
+// the page: the rejection handler of play().
+var ignore app.Func
+
+// checkAnswer adds the CAPTCHA's problem, if any, to ps.
+func (f *captchaForm) checkAnswer(ps problems, answer string) problems {
+	if answer == "" {
+		return append(ps, problem{field: "captcha-answer", msg: "Enter the characters in the picture"})
+	}
+	if f.captcha.ID == "" {
+		return append(ps, problem{field: "captcha-answer", msg: "The picture hasn't loaded yet. Choose New picture."})
+	}
+	return ps
+}
+
+// failed shows the refusal of the form's call. The CAPTCHA is good for one
+// try, right or wrong: a new one replaces it unless the call never reached
+// the server.
+func (f *captchaForm) failed(ctx app.Context, err error, field func(api.Code) string) {
+	f.busy = false
+	f.errs = problems{problemFor(err, client.Now(), field)}
+	showProblems(ctx, f.heading, f.errs)
+	if !errors.Is(err, client.ErrOffline) {
+		f.newCaptcha(ctx)
+	}
+}
+
+// typedAnswer stores the answer field's value.
+func (f *captchaForm) typedAnswer(ctx app.Context, e app.Event) {
+	f.answer = ctx.JSSrc().Get("value").String()
+}
+
+// captchaView draws the picture, its buttons and the answer field.
+func (f *captchaForm) captchaView(off bool) app.UI {
+	c := Config()
+	answerIn := app.Input().Type("text").Name("captcha-answer").Value(f.answer).
+		Attr("inputmode", "numeric").Attr("autocomplete", "off").Spellcheck(false).
+		OnInput(f.typedAnswer)
+	if off {
+		answerIn = answerIn.Disabled(true)
+	}
+	return div("captcha",
+		div("captcha__picture",
+			either(f.captcha.Image != "", app.Img().ID("captcha-image").Src(f.captcha.Image).Width(240).Height(80).
+				Alt("CAPTCHA: a picture of characters, drawn to be hard for computers to read. "+
+					"Type them in the box below, or choose Listen to hear them."), app.Div().Class("captcha__placeholder").Text("Loading the picture…")),
+		),
+		div("button-group",
+			button("captcha-new", "New picture", false, true, off || f.captchaBusy).OnClick(f.renew),
+			when(c.Captcha.Audio, button("captcha-listen", "Listen", false, true, off || f.captcha.Audio == "").OnClick(f.listen)),
+		),
+		textField{id: "captcha-answer", label: "Enter the characters in the picture",
+			err: f.errs.of("captcha-answer"), input: answerIn, width: "width-10"}.render(),
+		// Last, so that its coming doesn't move the field above.
+		when(c.Captcha.Audio && f.captcha.Audio != "", app.Audio().ID("captcha-audio").Src(f.captcha.Audio).Preload("none")),
+	)
+}
+
+// userIDField is the user id field, as both forms have it.
+func userIDField(v, err string, onInput app.EventHandler, off bool) app.UI {
+	in := app.Input().Type("text").Name("user").Value(v).
+		Attr("autocomplete", "username").Attr("autocapitalize", "none").Spellcheck(false).
+		OnInput(onInput)
+	if off {
+		in = in.Disabled(true)
+	}
+	hint := ""
+	if h := Config().UserIDHint; h != "" {
+		hint = "For example, " + h
+	}
+	return textField{id: "user", label: "User ID", hint: hint, err: err, input: in, width: "width-20"}.render()
+}

@@ -1,0 +1,134 @@
+package ui
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/client"
+)
+
+// The headings of the password change.
+const (
+	changeHeading  = "Change your password"
+	changedHeading = "Your password has been changed"
+)
+
+// ChangePasswordPage changes the signed-in user's password: the current
+// one, the new one twice with the wizard's live checklist. The session
+// ends with the change.
+type ChangePasswordPage struct {
+	app.Compo
+	account
+	newPassword
+	current string
+	done    bool
+}
+
+// OnNav names the tab.
+func (p *ChangePasswordPage) OnNav(ctx app.Context) { setTitle(ctx, changeHeading, false) }
+
+// OnMount checks the session (by loading the registration), then loads
+// the policy.
+func (p *ChangePasswordPage) OnMount(ctx app.Context) {
+	p.mount(ctx, changeHeading, p.loadPolicy)
+}
+
+// typedCurrent stores the current password.
+func (p *ChangePasswordPage) typedCurrent(ctx app.Context, e app.Event) {
+	p.current = ctx.JSSrc().Get("value").String()
+}
+
+// changeField is the field an error of the change is about.
+func changeField(c api.Code) string {
+	switch c {
+	case api.CodeUnauthenticated:
+		return "current"
+	case api.CodeBadRequest:
+		return "new"
+	}
+	return ""
+}
+
+// submit changes the password.
+func (p *ChangePasswordPage) submit(_ app.Context, e app.Event) {
+	ctx := p.ctx
+	e.PreventDefault()
+	if !p.ready || p.busy {
+		return
+	}
+	ps := p.checkTyped("new")
+	if p.current == "" {
+		ps = append(problems{{field: "current", msg: "Enter your current password"}}, ps...)
+	}
+	if len(ps) > 0 {
+		p.invalid(ctx, ps)
+		return
+	}
+	p.busy, p.errs = true, nil
+	current, pw := p.current, p.password
+	ctx.Async(func() {
+		err := client.ChangePassword(current, pw)
+		// unauthenticated is a wrong current password, or a session that
+		// has ended: only the session can tell which.
+		var serr error
+		if codeOf(err) == api.CodeUnauthenticated {
+			_, serr = client.CurrentSession()
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			switch {
+			case err == nil:
+				p.busy, p.done, p.current, p.password, p.confirm = false, true, "", "", ""
+				signedIn = api.Session{}
+				setTitle(ctx, changedHeading, false)
+				pageShown(ctx)
+			case codeOf(serr) == api.CodeUnauthenticated:
+				p.fail(ctx, serr, nil)
+			default:
+				if ps := p.refusal(err, pw, "new"); ps != nil {
+					p.busy = false
+					p.invalid(ctx, ps)
+					return
+				}
+				if codeOf(err) == api.CodeUnauthenticated {
+					p.current = ""
+					clearInput("current")
+				}
+				p.busy = false
+				p.invalid(ctx, problems{problemFor(err, client.Now(), changeField)})
+			}
+		})
+	})
+}
+
+// Render shows the form, or the confirmation.
+func (p *ChangePasswordPage) Render() app.UI {
+	if p.done {
+		return page(changedView(Config()))
+	}
+	c := Config()
+	off := !p.ready || p.busy
+	in := app.Input().Type("password").Name("current").Value(p.current).
+		Attr("autocomplete", "current-password").Attr("autocapitalize", "none").Spellcheck(false).
+		OnInput(p.typedCurrent)
+	if off {
+		in = in.Disabled(true)
+	}
+	return p.view(
+		backLink(PathRegSummary),
+		app.H1().Text(changeHeading),
+		passwordIntro(c),
+		form("change-form", p.submit,
+			textField{id: "current", label: "Current password", err: p.errs.of("current"),
+				input: in, width: "width-20"}.render(),
+			p.fields("new", "New password", p.errs, signedIn.User, off),
+			button("change", "Change password", true, false, off),
+		),
+		para("Changing your password signs you out here. We'll email you to confirm the change."),
+	)
+}
+
+// changedView confirms the change, with the advice of the done page.
+func changedView(c api.Config) app.UI {
+	return confirmation(changedHeading, "You've been signed out. Sign in with your new password from now on.", c,
+		updateDevices(), app.P().Body(link("sign-in-again", PathRegister, "Sign in again to manage your verification methods")))
+}

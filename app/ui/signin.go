@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/client"
+)
+
+const signInHeading = "Sign in to register"
+
+// RegisterPage is the way in to registration: sign in with the user id,
+// the current password and a CAPTCHA. The next page is the summary.
+type RegisterPage struct {
+	app.Compo
+	captchaForm
+	user, password string
+	ended          bool // the session had ended: say so
+}
+
+// OnNav names the tab.
+func (p *RegisterPage) OnNav(ctx app.Context) { setTitle(ctx, signInHeading, len(p.errs) > 0) }
+
+// OnMount enables the form and fetches a CAPTCHA.
+func (p *RegisterPage) OnMount(ctx app.Context) {
+	p.ended, sessionEnded = sessionEnded, false
+	p.mountCaptcha(ctx, signInHeading)
+}
+
+// signInField is the field an error of POST /session is about. A wrong
+// password and an unknown user get the same answer: it goes with the
+// password.
+func signInField(c api.Code) string {
+	if c == api.CodeUnauthenticated {
+		return "password"
+	}
+	return userField(c)
+}
+
+// typedPassword stores the password field's value.
+func (p *RegisterPage) typedPassword(ctx app.Context, e app.Event) {
+	p.password = ctx.JSSrc().Get("value").String()
+}
+
+// submit signs in.
+func (p *RegisterPage) submit(ctx app.Context, e app.Event) {
+	ctx = p.ctx
+	e.PreventDefault()
+	if !p.ready || p.busy {
+		return
+	}
+	user, password, answer := strings.TrimSpace(p.user), p.password, strings.TrimSpace(p.answer)
+	var ps problems
+	if user == "" {
+		ps = append(ps, problem{field: "user", msg: "Enter your user ID"})
+	}
+	if password == "" {
+		ps = append(ps, problem{field: "password", msg: "Enter your password"})
+	}
+	p.errs = p.checkAnswer(ps, answer)
+	if len(p.errs) > 0 {
+		showProblems(ctx, signInHeading, p.errs)
+		return
+	}
+	p.busy, p.ended = true, false
+	ref := api.CaptchaRef{ID: p.captcha.ID, Answer: answer}
+	ctx.Async(func() {
+		s, err := client.SignIn(user, password, ref)
+		ctx.Dispatch(func(ctx app.Context) {
+			if err == nil {
+				p.busy, p.password, signedIn = false, "", s
+				ctx.Navigate(PathRegSummary)
+				return
+			}
+			p.failed(ctx, err, signInField)
+			switch codeOf(err) {
+			case api.CodeAccountLocked:
+				// Locked: registering waits until the account is unlocked,
+				// which the start page does.
+				p.errs[0].link, p.errs[0].linkText = PathStart, "Unlock your account"
+			case api.CodeUnauthenticated:
+				p.password = ""
+				clearInput("password")
+			}
+		})
+	})
+}
+
+// Render shows the sign-in form.
+func (p *RegisterPage) Render() app.UI {
+	c := Config()
+	off := !p.ready || p.busy
+	pwIn := app.Input().Type("password").Name("password").Value(p.password).
+		Attr("autocomplete", "current-password").Attr("autocapitalize", "none").Spellcheck(false).
+		OnInput(p.typedPassword)
+	if off {
+		pwIn = pwIn.Disabled(true)
+	}
+	return page(
+		div("summary-slot", errorSummary(p.errs)),
+		noticeView(endedNotice(p.ended)),
+		app.H1().Text(signInHeading),
+		app.P().Class("lead").Text("Register the ways we can check it's you: an alternate email address, "+
+			"a mobile phone number and security questions. Then, if you forget your password or "+
+			"get locked out, you can get back in here without calling the "+c.HelpDesk.Name+"."),
+		para("Sign in with your user ID and your current password."),
+		form("sign-in-form", p.submit,
+			userIDField(p.user, p.errs.of("user"), p.ValueTo(&p.user), off),
+			textField{id: "password", label: "Password", err: p.errs.of("password"),
+				input: pwIn, width: "width-20"}.render(),
+			p.captchaView(off),
+			button("sign-in", "Sign in", true, false, off),
+		),
+		h2m("Forgotten your password?"),
+		app.P().Body(
+			app.Text("If you registered before, "),
+			link("", PathStart, "reset your password"),
+			app.Text(" first. If you haven't, contact the "+c.HelpDesk.Name+"."),
+		),
+	)
+}
+
+// endedNotice is what the sign-in page says when a signed-in page found
+// the session gone.
+func endedNotice(ended bool) string {
+	if !ended {
+		return ""
+	}
+	return "Your session has ended: for your security, it ends after 15 minutes without use. Sign in again to carry on."
+}
