@@ -370,11 +370,7 @@ func (e *Engine) start(ctx context.Context, id string, k api.Kind, value string,
 		return api.Registration{}, &api.Error{Code: api.CodeBadRequest,
 			Message: "Use an address other than your own account's: you need it when you can't sign in."}
 	}
-	coolKey := "regcool:" + string(k) + ":" + s.User
-	if err := e.th.Blocked(ctx, "A code was sent a moment ago. Check your messages, or ask for a new code later.", coolKey); err != nil {
-		return api.Registration{}, err
-	}
-	if err := e.th.Count(ctx, "regsends:"+string(k)+":"+s.User, Limit{Max: e.cfg.MaxSendsPerHour, Window: time.Hour}); err != nil {
+	if err := e.th.Send(ctx, "register:"+string(k)+":"+s.User, e.cooldown(k), e.cfg.MaxSendsPerHour); err != nil {
 		return api.Registration{}, err
 	}
 	code, err := secret.NewCode(e.d.Rand, e.cfg.CodeDigits)
@@ -382,9 +378,6 @@ func (e *Engine) start(ctx context.Context, id string, k api.Kind, value string,
 		return api.Registration{}, err
 	}
 	now := e.now()
-	if err := e.th.Block(ctx, coolKey, now.Add(e.cooldown(k))); err != nil {
-		return api.Registration{}, err
-	}
 	if _, err := e.update(ctx, id, func(s *session) error {
 		s.Pending = &pending{Kind: k, Value: value, MAC: e.codeMAC(s, k, value, code), Expires: now.Add(e.cfg.CodeLifetime)}
 		return nil

@@ -175,11 +175,7 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 			return api.Flow{}, err
 		}
 	}
-	coolKey := "cool:" + string(k) + ":" + r.User
-	if err := e.th.Blocked(ctx, "A code was sent a moment ago. Check your messages, or ask for a new code later.", coolKey); err != nil {
-		return api.Flow{}, err
-	}
-	if err := e.th.Count(ctx, "sends:"+string(k)+":"+r.User, Limit{Max: e.cfg.MaxSendsPerHour, Window: time.Hour}); err != nil {
+	if err := e.th.Send(ctx, string(k)+":"+r.User, e.cooldown(k), e.cfg.MaxSendsPerHour); err != nil {
 		return api.Flow{}, err
 	}
 	sent, err := secret.NewCode(e.d.Rand, e.cfg.CodeDigits)
@@ -187,9 +183,6 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 		return api.Flow{}, err
 	}
 	now := e.now()
-	if err := e.th.Block(ctx, coolKey, now.Add(e.cooldown(k))); err != nil {
-		return api.Flow{}, err
-	}
 	r, err = e.update(ctx, id, func(r *record) error {
 		if _, err := usable(r, k); err != nil {
 			return err

@@ -147,3 +147,16 @@ func (t *Throttle) Lock(ctx context.Context, key string) (release func(), err er
 	}
 	return func() { _ = t.state.Delete(context.WithoutCancel(ctx), key) }, nil
 }
+
+// Send allows one more message to key (e.g. "email:alice@example.edu"):
+// refused during the cool-down after the last one, or past perHour in the
+// current hour; when allowed, the next cool-down starts.
+func (t *Throttle) Send(ctx context.Context, key string, cooldown time.Duration, perHour int) error {
+	if err := t.Blocked(ctx, "A code was sent a moment ago. Check your messages, or ask for a new code later.", "cool:"+key); err != nil {
+		return err
+	}
+	if err := t.Count(ctx, "sends:"+key, Limit{Max: perHour, Window: time.Hour}); err != nil {
+		return err
+	}
+	return t.Block(ctx, "cool:"+key, t.now().Add(cooldown))
+}

@@ -88,3 +88,22 @@ func TestLock(t *testing.T) {
 	}
 	again()
 }
+
+func TestSend(t *testing.T) {
+	th, c := setup()
+	if err := th.Send(ctx, "sms:a", 2*time.Minute, 2); err != nil {
+		t.Fatal(err)
+	}
+	if s := retry(t, th.Send(ctx, "sms:a", 2*time.Minute, 2)); s != 120 {
+		t.Fatalf("cool-down retry after %d s", s)
+	}
+	c.t = c.t.Add(2 * time.Minute)
+	if err := th.Send(ctx, "sms:a", 2*time.Minute, 2); err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(2 * time.Minute)
+	retry(t, th.Send(ctx, "sms:a", 2*time.Minute, 2)) // the hour's two are used
+	if err := th.Send(ctx, "sms:b", 2*time.Minute, 2); err != nil {
+		t.Fatal("one key's sends spilled into another's")
+	}
+}
