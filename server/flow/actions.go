@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -550,7 +551,7 @@ func (e *Engine) finish(ctx context.Context, r *record, c Client) (api.Flow, err
 	if acct, err := e.d.Directory.Lookup(ctx, r.User); err == nil && acct != nil && acct.Mail != "" {
 		to = append(to, acct.Mail)
 	}
-	if r.Email != "" && !strings.EqualFold(r.Email, firstOr(to)) {
+	if r.Email != "" && !slices.ContainsFunc(to, func(a string) bool { return strings.EqualFold(a, r.Email) }) {
 		to = append(to, r.Email)
 	}
 	for _, addr := range to {
@@ -559,13 +560,6 @@ func (e *Engine) finish(ctx context.Context, r *record, c Client) (api.Flow, err
 		}
 	}
 	return t.view(e.cooldown), nil
-}
-
-func firstOr(s []string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	return s[0]
 }
 
 func (e *Engine) audit(ctx context.Context, kind, user string, c Client, detail string) {
