@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/pwrule"
 )
 
 // ruleMatch is the checklist's last line, "Passwords match": the client's
@@ -25,7 +26,7 @@ const ruleMatch = "match"
 func checkPassword(p api.Policy, org api.Organisation, user, pw, confirm string) map[string]bool {
 	res := make(map[string]bool, len(p.Rules)+1)
 	n := utf8.RuneCountInString(pw)
-	cl := classify(pw)
+	cl := pwrule.Classify(pw)
 	for _, r := range p.Rules {
 		switch r.Code {
 		case api.RuleMinLength:
@@ -33,20 +34,20 @@ func checkPassword(p api.Policy, org api.Organisation, user, pw, confirm string)
 		case api.RuleMaxLength:
 			res[r.Code] = p.MaxLength <= 0 || n <= p.MaxLength
 		case api.RuleCharacters:
-			res[r.Code] = allowedChars(pw)
+			res[r.Code] = pwrule.AllowedChars(pw)
 		case api.RuleLower:
-			res[r.Code] = cl.lower
+			res[r.Code] = cl.Lower
 		case api.RuleUpper:
-			res[r.Code] = cl.upper
+			res[r.Code] = cl.Upper
 		case api.RuleDigit:
-			res[r.Code] = cl.digit
+			res[r.Code] = cl.Digit
 		case api.RuleSymbol:
-			res[r.Code] = cl.symbol
+			res[r.Code] = cl.Symbol
 		case api.RuleClasses:
 			// The policy says how many kinds only in its sentence ("Use at
 			// least 3 of these kinds...").
 			if min, ok := firstNumber(r.Message); ok {
-				res[r.Code] = cl.count() >= min
+				res[r.Code] = cl.Count() >= min
 			}
 		case api.RuleUserID:
 			if strings.TrimSpace(user) != "" {
@@ -58,58 +59,6 @@ func checkPassword(p api.Policy, org api.Organisation, user, pw, confirm string)
 	}
 	res[ruleMatch] = confirm != "" && pw == confirm
 	return res
-}
-
-// allowedChars is server/policy's: printable characters and spaces; no
-// control or format characters (but the zero-width joiners of emoji), line
-// separators, surrogates, private use or noncharacters.
-func allowedChars(s string) bool {
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError,
-			unicode.IsControl(r),
-			unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d',
-			unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cs, unicode.Co),
-			r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe:
-			return false
-		}
-	}
-	return true
-}
-
-// classes says which kinds of character a password has (server/policy's
-// classify: letters without case are a kind of their own).
-type classes struct {
-	lower, upper, digit, symbol, other bool
-}
-
-func classify(s string) classes {
-	var c classes
-	for _, r := range s {
-		switch {
-		case unicode.IsLower(r):
-			c.lower = true
-		case unicode.IsUpper(r):
-			c.upper = true
-		case unicode.IsLetter(r):
-			c.other = true
-		case unicode.IsDigit(r):
-			c.digit = true
-		case unicode.IsPunct(r), unicode.IsSymbol(r):
-			c.symbol = true
-		}
-	}
-	return c
-}
-
-func (c classes) count() int {
-	n := 0
-	for _, b := range [...]bool{c.lower, c.upper, c.digit, c.symbol, c.other} {
-		if b {
-			n++
-		}
-	}
-	return n
 }
 
 // firstNumber returns the first whole number in s.
@@ -175,26 +124,6 @@ func orgNeedles(org api.Organisation) []needle {
 	return ns
 }
 
-// The l33t substitutions server/policy undoes: "1", "!" and "|" stand for
-// "i" or "l", so there are two replacers.
-var (
-	unleetI = strings.NewReplacer(leet("i")...)
-	unleetL = strings.NewReplacer(leet("l")...)
-)
-
-func leet(one string) []string {
-	return []string{
-		"4", "a", "@", "a",
-		"8", "b",
-		"3", "e",
-		"6", "g", "9", "g",
-		"0", "o",
-		"$", "s", "5", "s",
-		"7", "t", "+", "t",
-		"1", one, "!", one, "|", one,
-	}
-}
-
 // containsAny reports whether pw, lower-cased, with l33t undone or
 // compacted, contains any of the needles.
 func containsAny(pw string, ns []needle) bool {
@@ -202,7 +131,7 @@ func containsAny(pw string, ns []needle) bool {
 		return false
 	}
 	f := strings.ToLower(pw)
-	forms := [...]string{f, unleetI.Replace(f), unleetL.Replace(f)}
+	forms := [...]string{f, pwrule.UnleetI.Replace(f), pwrule.UnleetL.Replace(f)}
 	c := compact(f)
 	for _, n := range ns {
 		for _, s := range forms {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sspr-portal/sspr/app/pwrule"
 )
 
 // Blocklist is a set of common and breached passwords (NIST SP 800-63B-4
@@ -104,7 +106,7 @@ func (b *Blocklist) Contains(pw string) bool {
 		if c == "" {
 			continue
 		}
-		if b.has(c) || b.has(unleetI.Replace(c)) || b.has(unleetL.Replace(c)) {
+		if b.has(c) || b.has(pwrule.UnleetI.Replace(c)) || b.has(pwrule.UnleetL.Replace(c)) {
 			return true
 		}
 	}
@@ -137,25 +139,4 @@ func oneRuneRepeated(s string) bool {
 		}
 	}
 	return true
-}
-
-// The l33t substitutions undone by Contains, after zxcvbn's table. "1", "!"
-// and "|" stand for "i" or for "l", so there are two replacers; "7" is read
-// as "t" only. strings.Replacer is safe for concurrent use.
-var (
-	unleetI = strings.NewReplacer(leet("i")...)
-	unleetL = strings.NewReplacer(leet("l")...)
-)
-
-func leet(one string) []string {
-	return []string{
-		"4", "a", "@", "a",
-		"8", "b",
-		"3", "e",
-		"6", "g", "9", "g",
-		"0", "o",
-		"$", "s", "5", "s",
-		"7", "t", "+", "t",
-		"1", one, "!", one, "|", one,
-	}
 }

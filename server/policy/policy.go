@@ -23,6 +23,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/pwrule"
 	"github.com/sspr-portal/sspr/server/account"
 )
 
@@ -216,24 +217,24 @@ func (p *Policy) Check(password string, acct *account.Account) []api.Rule {
 	if n < p.cfg.MinLength {
 		fail(api.RuleMinLength)
 	}
-	if !allowedChars(password) {
+	if !pwrule.AllowedChars(password) {
 		fail(api.RuleCharacters)
 	}
 
-	cl := classify(password)
-	if p.cfg.RequireLower && !cl.lower {
+	cl := pwrule.Classify(password)
+	if p.cfg.RequireLower && !cl.Lower {
 		fail(api.RuleLower)
 	}
-	if p.cfg.RequireUpper && !cl.upper {
+	if p.cfg.RequireUpper && !cl.Upper {
 		fail(api.RuleUpper)
 	}
-	if p.cfg.RequireDigit && !cl.digit {
+	if p.cfg.RequireDigit && !cl.Digit {
 		fail(api.RuleDigit)
 	}
-	if p.cfg.RequireSymbol && !cl.symbol {
+	if p.cfg.RequireSymbol && !cl.Symbol {
 		fail(api.RuleSymbol)
 	}
-	if p.cfg.MinClasses > 0 && cl.count() < p.cfg.MinClasses {
+	if p.cfg.MinClasses > 0 && cl.Count() < p.cfg.MinClasses {
 		fail(api.RuleClasses)
 	}
 
@@ -252,75 +253,6 @@ func (p *Policy) Check(password string, acct *account.Account) []api.Rule {
 	return broken
 }
 
-// allowedChars reports whether s is valid UTF-8 made only of printable
-// characters and spaces (rule 12: all printable Unicode and spaces). It
-// refuses:
-//
-//   - invalid UTF-8, and U+FFFD, the mark of text mangled on the way: the
-//     directory would get a password other than the one typed;
-//   - control characters (Cc: NUL, tab, CR, LF, ...);
-//   - format characters (Cf: bidi overrides, zero-width space, soft hyphen,
-//     BOM) except the zero-width joiner and non-joiner, which are parts of
-//     emoji sequences (👩‍💻) and of Persian and Indic spelling;
-//   - line and paragraph separators (Zl, Zp), surrogates, private-use
-//     characters and the Unicode noncharacters.
-//
-// Every space separator (Zs: the ordinary space, no-break space, the
-// ideographic space) is allowed. Code points unassigned in Go's Unicode
-// tables are allowed too, so emoji newer than the toolchain are not refused.
-func allowedChars(s string) bool {
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError,
-			unicode.IsControl(r),
-			unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d',
-			unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cs, unicode.Co),
-			r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe:
-			return false
-		}
-	}
-	return true
-}
-
-// classes says which kinds of character a password has, for the composition
-// rules.
-type classes struct {
-	lower, upper, digit, symbol, other bool
-}
-
-// classify finds the kinds of character in s. A symbol is punctuation or a
-// symbol (emoji included); spaces count as no kind. Letters that are neither
-// lower- nor upper-case (most of CJK, Arabic, Hebrew) are a kind of their
-// own, as in Active Directory's complexity rule.
-func classify(s string) classes {
-	var c classes
-	for _, r := range s {
-		switch {
-		case unicode.IsLower(r):
-			c.lower = true
-		case unicode.IsUpper(r):
-			c.upper = true
-		case unicode.IsLetter(r):
-			c.other = true
-		case unicode.IsDigit(r):
-			c.digit = true
-		case unicode.IsPunct(r), unicode.IsSymbol(r):
-			c.symbol = true
-		}
-	}
-	return c
-}
-
-func (c classes) count() int {
-	n := 0
-	for _, b := range [...]bool{c.lower, c.upper, c.digit, c.symbol, c.other} {
-		if b {
-			n++
-		}
-	}
-	return n
-}
-
 // forms are the canonical forms of a password that names are looked for in:
 // folded, with l33t undone both ways, and compacted (see needle).
 type forms struct {
@@ -331,7 +263,7 @@ type forms struct {
 func newForms(password string) forms {
 	f := fold(password)
 	return forms{
-		folded:  [3]string{f, unleetI.Replace(f), unleetL.Replace(f)},
+		folded:  [3]string{f, pwrule.UnleetI.Replace(f), pwrule.UnleetL.Replace(f)},
 		compact: compact(f),
 	}
 }
