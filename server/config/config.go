@@ -39,6 +39,9 @@ type Config struct {
 	Password     Password     `toml:"password"`
 	Session      Session      `toml:"session"`
 	Database     Database     `toml:"database"`
+	Directory    Directory    `toml:"directory"`
+	Email        Email        `toml:"email"`
+	SMS          SMS          `toml:"sms"`
 	Hashing      Hashing      `toml:"hashing"`
 	Log          Log          `toml:"log"`
 }
@@ -283,6 +286,9 @@ func Default() *Config {
 		Session: Session{
 			CookieName: "sspr_session",
 		},
+		Directory: Directory{Kind: DirectoryEmbedded},
+		Email:     Email{Kind: "outbox"},
+		SMS:       SMS{Kind: "outbox"},
 		Hashing: Hashing{
 			Argon2MemoryKiB: 19456,
 			Argon2Time:      2,

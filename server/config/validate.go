@@ -134,6 +134,9 @@ func (c *Config) Validate() error {
 		v.add("session.cookie_name", "%q must be letters, digits, '_' or '-'", c.Session.CookieName)
 	}
 
+	c.validateDirectory(v)
+	c.validateDelivery(v)
+
 	// [hashing]
 	h := c.Hashing
 	v.between("hashing.argon2_memory_kib", h.Argon2MemoryKiB, 1024, 4<<20)

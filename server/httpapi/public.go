@@ -40,7 +40,8 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
 }
 
-// readyz checks every backend, each within a second.
+// readyz checks every backend, each within a second. A failed check makes
+// the server "unavailable" (503), unless the check only degrades it.
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	h := api.Health{Status: "ok", Checks: map[string]string{}}
@@ -49,12 +50,19 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 		err := c.Check(ctx)
 		cancel()
-		if err != nil {
+		switch {
+		case err == nil:
+			h.Checks[c.Name] = "ok"
+		case c.Degrades:
+			s.log.Warn("readiness check degraded", "check", c.Name, "err", err)
+			h.Checks[c.Name] = "degraded"
+			if h.Status == "ok" {
+				h.Status = "degraded"
+			}
+		default:
 			s.log.Error("readiness check failed", "check", c.Name, "err", err)
 			h.Checks[c.Name], h.Status, status = "unavailable", "unavailable", http.StatusServiceUnavailable
-			continue
 		}
-		h.Checks[c.Name] = "ok"
 	}
 	writeJSON(w, status, h)
 }

@@ -44,6 +44,11 @@ type Captcha interface {
 type Check struct {
 	Name  string
 	Check func(ctx context.Context) error
+	// Degrades marks a backend the portal can work without for a while,
+	// such as a sender whose messages wait in the queue: when it fails,
+	// /readyz says "degraded" but still answers 200, so a load balancer
+	// keeps the server (questions still work, and the queue retries).
+	Degrades bool
 }
 
 // Options configure the handler.
