@@ -3,7 +3,6 @@ package ui
 import (
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/sspr-portal/sspr/app/api"
@@ -51,10 +50,10 @@ func checkPassword(p api.Policy, org api.Organisation, user, pw, confirm string)
 			}
 		case api.RuleUserID:
 			if strings.TrimSpace(user) != "" {
-				res[r.Code] = !containsAny(pw, userNeedles(user))
+				res[r.Code] = !pwrule.NewForms(strings.ToLower, pw).ContainsAny(pwrule.UserNeedles(strings.ToLower, user, ""))
 			}
 		case api.RuleOrgName:
-			res[r.Code] = !containsAny(pw, orgNeedles(org))
+			res[r.Code] = !pwrule.NewForms(strings.ToLower, pw).ContainsAny(pwrule.Needles(strings.ToLower, org.Name, org.ShortName))
 		}
 	}
 	res[ruleMatch] = confirm != "" && pw == confirm
@@ -73,90 +72,4 @@ func firstNumber(s string) (int, bool) {
 	}
 	n, err := strconv.Atoi(s[start:end])
 	return n, err == nil
-}
-
-// nameMinLen is the shortest name part a password may not contain, as on
-// the server: shorter parts ("Li") would refuse too many good passwords.
-const nameMinLen = 3
-
-// needle is a word a password may not contain, lower-cased; compact is the
-// same without separators when that differs.
-type needle struct{ word, compact string }
-
-func newNeedle(w string) (needle, bool) {
-	word := strings.TrimSpace(strings.ToLower(w))
-	if utf8.RuneCountInString(word) < nameMinLen {
-		return needle{}, false
-	}
-	n := needle{word: word}
-	if c := compact(word); c != word && utf8.RuneCountInString(c) >= nameMinLen {
-		n.compact = c
-	}
-	return n, true
-}
-
-// userNeedles are the local part of the user id and its parts.
-func userNeedles(user string) []needle {
-	local := strings.TrimSpace(user)
-	if at := strings.LastIndexByte(local, '@'); at >= 0 {
-		local = local[:at]
-	}
-	var ns []needle
-	if n, ok := newNeedle(local); ok {
-		ns = append(ns, n)
-	}
-	for _, part := range strings.FieldsFunc(local, isSeparator) {
-		if n, ok := newNeedle(part); ok {
-			ns = append(ns, n)
-		}
-	}
-	return ns
-}
-
-// orgNeedles are the organisation's names.
-func orgNeedles(org api.Organisation) []needle {
-	var ns []needle
-	for _, name := range []string{org.Name, org.ShortName} {
-		if n, ok := newNeedle(name); ok {
-			ns = append(ns, n)
-		}
-	}
-	return ns
-}
-
-// containsAny reports whether pw, lower-cased, with l33t undone or
-// compacted, contains any of the needles.
-func containsAny(pw string, ns []needle) bool {
-	if len(ns) == 0 {
-		return false
-	}
-	f := strings.ToLower(pw)
-	forms := [...]string{f, pwrule.UnleetI.Replace(f), pwrule.UnleetL.Replace(f)}
-	c := compact(f)
-	for _, n := range ns {
-		for _, s := range forms {
-			if strings.Contains(s, n.word) {
-				return true
-			}
-		}
-		if n.compact != "" && strings.Contains(c, n.compact) {
-			return true
-		}
-	}
-	return false
-}
-
-// isSeparator reports whether r separates the parts of a name.
-func isSeparator(r rune) bool {
-	return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Mn, r)
-}
-
-// compact removes every separator from s.
-func compact(s string) string {
-	return strings.Map(func(r rune) rune {
-		if isSeparator(r) {
-			return -1
-		}
-		return r
-	}, s)
 }

@@ -15,8 +15,6 @@ package policy
 import (
 	"errors"
 	"fmt"
-	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
@@ -48,11 +46,6 @@ const (
 	// maxClasses is the number of character classes MinClasses counts.
 	maxClasses = 5
 )
-
-// nameMinLen is the shortest id, name or organisation part (in code points)
-// that a password may not contain. Shorter parts ("Li", "Jo") would refuse
-// far too many good passwords.
-const nameMinLen = 3
 
 // Config is a password policy as the operator configures it. The zero value
 // is the default policy: 12 to 256 code points, no composition rules.
@@ -116,18 +109,12 @@ func (c Config) Validate() error {
 type Policy struct {
 	cfg Config
 	bl  *Blocklist
-	// banned are the folded BannedWords of at least nameMinLen code points.
-	banned []needle
+	// banned are the folded BannedWords of at least pwrule.NameMinLen code
+	// points.
+	banned []pwrule.Needle
 	// rules are the rules in checklist order; byCode indexes them.
 	rules  []api.Rule
 	byCode map[string]api.Rule
-}
-
-// needle is a word a password may not contain, in canonical form; compact is
-// the same without spaces and punctuation when that differs (so that
-// "Example University" also catches "exampleuniversity"), else "".
-type needle struct {
-	word, compact string
 }
 
 // New returns a Policy for cfg (zero lengths mean the defaults) that refuses
@@ -141,11 +128,7 @@ func New(cfg Config, bl *Blocklist) *Policy {
 	cfg = cfg.withDefaults()
 	cfg.BannedWords = append([]string(nil), cfg.BannedWords...)
 	p := &Policy{cfg: cfg, bl: bl, byCode: make(map[string]api.Rule)}
-	for _, w := range cfg.BannedWords {
-		if n, ok := newNeedle(w); ok {
-			p.banned = append(p.banned, n)
-		}
-	}
+	p.banned = pwrule.Needles(fold, cfg.BannedWords...)
 
 	add := func(code, msg string) {
 		r := api.Rule{Code: code, Message: msg}
@@ -242,94 +225,15 @@ func (p *Policy) Check(password string, acct *account.Account) []api.Rule {
 		fail(api.RuleCommon)
 	}
 	if acct != nil || len(p.banned) > 0 {
-		forms := newForms(password)
-		if acct != nil && forms.containsAny(userNeedles(acct)) {
+		forms := pwrule.NewForms(fold, password)
+		if acct != nil && forms.ContainsAny(pwrule.UserNeedles(fold, acct.ID, acct.DisplayName)) {
 			fail(api.RuleUserID)
 		}
-		if forms.containsAny(p.banned) {
+		if forms.ContainsAny(p.banned) {
 			fail(api.RuleOrgName)
 		}
 	}
 	return broken
-}
-
-// forms are the canonical forms of a password that names are looked for in:
-// folded, with l33t undone both ways, and compacted (see needle).
-type forms struct {
-	folded  [3]string
-	compact string
-}
-
-func newForms(password string) forms {
-	f := fold(password)
-	return forms{
-		folded:  [3]string{f, pwrule.UnleetI.Replace(f), pwrule.UnleetL.Replace(f)},
-		compact: compact(f),
-	}
-}
-
-// containsAny reports whether any of the forms contains any of the needles.
-func (f forms) containsAny(ns []needle) bool {
-	for _, n := range ns {
-		for _, s := range f.folded {
-			if strings.Contains(s, n.word) {
-				return true
-			}
-		}
-		if n.compact != "" && strings.Contains(f.compact, n.compact) {
-			return true
-		}
-	}
-	return false
-}
-
-// userNeedles returns what a password for acct may not contain: the local
-// part of its id (before the "@") and each part of it and of the display
-// name, split at spaces and punctuation, that has at least 3 code points.
-// For "a.smith@example.edu", "Alice Smith": "a.smith", "smith", "alice".
-func userNeedles(acct *account.Account) []needle {
-	var ns []needle
-	local := acct.ID
-	if at := strings.LastIndexByte(local, '@'); at >= 0 {
-		local = local[:at]
-	}
-	if n, ok := newNeedle(local); ok {
-		ns = append(ns, n)
-	}
-	for _, part := range strings.FieldsFunc(local+" "+acct.DisplayName, isSeparator) {
-		if n, ok := newNeedle(part); ok {
-			ns = append(ns, n)
-		}
-	}
-	return ns
-}
-
-// newNeedle folds w, and reports false if it is shorter than nameMinLen.
-func newNeedle(w string) (needle, bool) {
-	word := strings.TrimSpace(fold(w))
-	if utf8.RuneCountInString(word) < nameMinLen {
-		return needle{}, false
-	}
-	n := needle{word: word}
-	if c := compact(word); c != word && utf8.RuneCountInString(c) >= nameMinLen {
-		n.compact = c
-	}
-	return n, true
-}
-
-// isSeparator reports whether r separates the parts of a name.
-func isSeparator(r rune) bool {
-	return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Mn, r)
-}
-
-// compact removes every separator from s.
-func compact(s string) string {
-	return strings.Map(func(r rune) rune {
-		if isSeparator(r) {
-			return -1
-		}
-		return r
-	}, s)
 }
 
 // fold returns the canonical form in which passwords, names and list entries
