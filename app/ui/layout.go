@@ -171,11 +171,19 @@ var shownBefore bool
 
 // pageShown moves the focus to the new page's heading after a navigation
 // inside the app, so that screen readers announce the new page as they
-// would after a page load. The first page is left alone. UI goroutine only.
+// would after a page load. The first page is left alone. Either way, once
+// the page has rendered, main#main carries data-ready: the wasm has taken
+// over and the form works (what the page benchmark waits for). UI
+// goroutine only.
 func pageShown(ctx app.Context) {
 	if app.IsServer {
 		return
 	}
+	ctx.Defer(func(app.Context) {
+		if m := app.Window().GetElementByID("main"); m.Truthy() {
+			m.Call("setAttribute", "data-ready", "")
+		}
+	})
 	if !shownBefore {
 		shownBefore = true
 		return

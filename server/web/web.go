@@ -151,7 +151,9 @@ type handler struct {
 	builtin map[string]func() []byte
 	started time.Time
 	sitemap []byte // nil: 404
-	dev     bool
+	// appJS replaces go-app's /app.js (see appJSTemplate).
+	appJS []byte
+	dev   bool
 }
 
 // New returns the handler for the pages. It declares the routes of app/ui
@@ -253,7 +255,20 @@ func New(o Options) (http.Handler, error) {
 		ServiceWorkerTemplate: appWorkerJS,
 		CacheableResources:    []string{iconSVGPath},
 		Env:                   map[string]string{ui.EnvDev: dev, ui.EnvConfig: string(public)},
+		// app.wasm is the longest download and compile of the page: start
+		// it while the HTML is parsed, not after the deferred app.js has
+		// run. Same mode and credentials as app.js's fetch(), so that the
+		// fetch takes this response.
+		RawHeaders: []string{`<link rel="preload" href="/` + h.version + `/web/app.wasm" as="fetch" type="application/wasm" crossorigin>`},
 	}
+	res := h.goapp.Resources
+	env := maps.Clone(h.goapp.Env)
+	// What go-app's own app.js adds for its wasm side.
+	env["GOAPP_INTERNAL_URLS"] = "null"
+	env["GOAPP_VERSION"] = h.version
+	env["GOAPP_STATIC_RESOURCES_URL"] = res.Resolve("/web")
+	env["GOAPP_ROOT_PREFIX"] = res.Resolve("/")
+	h.appJS = makeAppJS(env, res.Resolve("/web/app.wasm"), res.Resolve("/app-worker.js"))
 	return h, nil
 }
 
@@ -327,6 +342,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveBytes(w, r, "sitemap.xml", h.started, h.sitemap)
 	case p == "/sitemap.xml", p == "/ads.txt":
 		http.NotFound(w, r)
+	case p == "/app.js" || p == "/goapp.js":
+		w.Header().Set("Cache-Control", "no-cache")
+		// The version covers everything app.js holds, as go-app's ETag does.
+		w.Header().Set("ETag", `"`+h.version+`"`)
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		serveBytes(w, r, "app.js", h.started, h.appJS)
 	case p == "/web" || strings.HasPrefix(p, "/web/"):
 		h.serveWeb(w, r, p, versioned)
 	default:

@@ -435,3 +435,31 @@ func TestServiceWorker(t *testing.T) {
 		}
 	}
 }
+
+// app.wasm starts downloading with the page (a preload the loader's fetch
+// takes), and app.js gives instantiateStreaming the fetch's own response,
+// so the browser compiles while downloading and can keep the compiled code.
+func TestWasmLoading(t *testing.T) {
+	h, _ := mustNew(t, nil)
+	body := get(h, "GET", "/", nil).Body.String()
+	m := regexp.MustCompile(`<link rel="preload" href="(/[^"/]+/web/app\.wasm)" as="fetch" type="application/wasm" crossorigin>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("the page does not preload app.wasm")
+	}
+	w := get(h, "GET", "/app.js", nil)
+	js := w.Body.String()
+	for _, want := range []string{
+		`fetch("` + m[1] + `")`, // the address preloaded, exactly
+		"instantiateStreaming(response, go.importObject)",
+		`register("/app-worker.js")`,
+		`"GOAPP_STATIC_RESOURCES_URL":"` + strings.TrimSuffix(m[1], "/app.wasm") + `"`,
+		`"SSPR_CONFIG":`,
+	} {
+		if !strings.Contains(js, want) {
+			t.Errorf("app.js lacks %s", want)
+		}
+	}
+	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+		t.Errorf("app.js Content-Type %q", ct)
+	}
+}
