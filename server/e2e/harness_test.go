@@ -403,6 +403,18 @@ func (e *env) passwordWorks(id, password string) bool {
 	return ok
 }
 
+// wantPasswordChanged fails the test unless id's password is now next and
+// no longer old.
+func (e *env) wantPasswordChanged(id, old, next string) {
+	e.t.Helper()
+	if e.passwordWorks(id, old) {
+		e.t.Errorf("%s's old password still works", id)
+	}
+	if !e.passwordWorks(id, next) {
+		e.t.Errorf("%s's new password doesn't work", id)
+	}
+}
+
 // locked reports whether the directory shows id as locked out.
 func (e *env) locked(id string) bool {
 	e.t.Helper()
