@@ -59,7 +59,7 @@ type Catalog interface {
 	IDs() []string
 }
 
-// Limit is a count allowed in a fixed window.
+// Limit is a count allowed in any window of that length (a sliding window).
 type Limit = throttle.Limit
 
 // Config is the configuration of sign-in and registration.

@@ -541,6 +541,9 @@ func TestStartLimits(t *testing.T) {
 		_, err := h.e.Start(ctx, dave, client)
 		wantCode(t, err, api.CodeThrottled)
 		ok(t)(h.e.Start(ctx, dave, flow.Client{Addr: "192.0.2.2"}))
+		h.clock.Advance(10 * time.Minute) // the window slides: the last 10 minutes' 4 still count
+		_, err = h.e.Start(ctx, dave, client)
+		wantCode(t, err, api.CodeThrottled)
 		h.clock.Advance(10 * time.Minute)
 		ok(t)(h.e.Start(ctx, dave, client))
 	})

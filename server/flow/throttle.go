@@ -11,7 +11,7 @@ import (
 // account has it, so a throttled unknown id looks like a throttled real
 // one (rule 9), and by client address.
 
-// Limit is a count allowed in a fixed window.
+// Limit is a count allowed in any window of that length (a sliding window).
 type Limit = throttle.Limit
 
 const blockedMsg = "Self-service is paused for this account after too many failed attempts."

@@ -32,27 +32,55 @@ func retry(t *testing.T, err error) int {
 }
 
 func TestCount(t *testing.T) {
-	th, c := setup()
+	th, c := setup() // 30 s into a minute
 	l := throttle.Limit{Max: 3, Window: time.Minute}
 	for range 3 {
 		if err := th.Count(ctx, "x", l); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// The window is fixed: 30 s are left of it, and Retry-After says so.
-	if s := retry(t, th.Count(ctx, "x", l)); s != 30 {
+	// The 4th is refused, and counted: 4 in this minute weigh 3 once half
+	// of the next minute has gone, 30 + 30 s from now.
+	if s := retry(t, th.Count(ctx, "x", l)); s != 60 {
 		t.Fatalf("retry after %d s", s)
 	}
 	if err := th.Count(ctx, "y", l); err != nil {
 		t.Fatal("one name's count spilled into another's")
 	}
-	c.t = c.t.Add(30 * time.Second)
+	c.t = c.t.Add(30 * time.Second) // the next minute starts: 4 still weigh 4
+	retry(t, th.Count(ctx, "x", l))
+	c.t = c.t.Add(59 * time.Second) // 5 from the last minute weigh 5/60 of themselves
 	if err := th.Count(ctx, "x", l); err != nil {
-		t.Fatal("the next window still refused")
+		t.Fatal("refused after a whole window without attempts:", err)
 	}
 	if err := th.Count(ctx, "z", throttle.Limit{}); err != nil {
 		t.Fatal("a zero limit refused")
 	}
+}
+
+// Fixed windows would let Max attempts in just before a window's end and
+// Max more just after it; the sliding count refuses the second lot.
+func TestCountSlides(t *testing.T) {
+	th, c := setup()
+	l := throttle.Limit{Max: 5, Window: time.Hour}
+	c.t = time.Date(2026, 11, 23, 12, 59, 50, 0, time.UTC)
+	for range 5 {
+		if err := th.Count(ctx, "x", l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.t = c.t.Add(20 * time.Second) // 13:00:10, a new fixed window
+	s := retry(t, th.Count(ctx, "x", l))
+	// 5 from the last hour, 1 from this one: one more is allowed once the
+	// last hour's 5 weigh at most 3, at 13:24, 23 m 50 s from now.
+	if want := int((23*time.Minute + 50*time.Second).Seconds()); s != want {
+		t.Fatalf("retry after %d s, want %d", s, want)
+	}
+	c.t = c.t.Add(time.Duration(s) * time.Second)
+	if err := th.Count(ctx, "x", l); err != nil {
+		t.Fatal("still refused when Retry-After said to come back:", err)
+	}
+	retry(t, th.Count(ctx, "x", l))
 }
 
 func TestBlock(t *testing.T) {
