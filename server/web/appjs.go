@@ -65,6 +65,7 @@ function goappTryUpdate() {
     } else {
       result = await WebAssembly.instantiate(await (await response).arrayBuffer(), go.importObject);
     }
+    performance.mark("sspr:wasm-compiled"); // for the page benchmark
     go.run(result.instance);
     if (loader) loader.remove();
   } catch (err) {

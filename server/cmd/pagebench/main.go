@@ -108,7 +108,8 @@ const waitJS = `(async (timeout, mode) => {
   const css = performance.getEntriesByType("resource").filter((e) => new URL(e.name).pathname.endsWith(".css")).map((e) => e.responseEnd);
   const nav = {requestStart: n.requestStart, responseStart: n.responseStart, responseEnd: n.responseEnd,
     cssEnd: css.length ? Math.max(...css) : null, domInteractive: n.domInteractive,
-    domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd};
+    domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd,
+    wasmCompiled: (performance.getEntriesByName("sspr:wasm-compiled")[0] || {}).startTime};
   const resources = performance.getEntriesByType("resource").map((e) =>
     new URL(e.name).pathname + " " + Math.round(e.startTime) + "-" + Math.round(e.responseEnd));
   return {ready: pb.ready, loaderGone: pb.loaderGone, sawLoader: pb.sawLoader, fcp, wasm, nav, resources,
@@ -223,12 +224,17 @@ func run(target, base, prime string, runs int, chromium string, timeout time.Dur
 	if _, err := os.Stat(chromium); err != nil {
 		return fmt.Errorf("no Chromium at %s (scripts/deps.sh /usr/bin/chromium:chromium installs it): %w", chromium, err)
 	}
+	floorURL, stopFloor, err := floorServer(prime)
+	if err != nil {
+		return err
+	}
+	defer stopFloor()
 	loadBefore := loadAverage()
 	var cold, warm []visit
 	signal := signalAuto
 	var product string
 	for i := range runs {
-		c, w, p, err := oneRun(target, prime, chromium, timeout, &signal)
+		c, w, p, err := oneRun(target, prime, floorURL, chromium, timeout, &signal)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -267,7 +273,7 @@ func run(target, base, prime string, runs int, chromium string, timeout time.Dur
 	}
 	if prime != "" {
 		fmt.Printf("cold = fresh profile, browser already running (it first loaded %s);\n"+
-			"FCP floor = %s in a new tab afterwards: plain text, no CSS, no script, this browser's least\n", prime, prime)
+			"FCP floor = %s in a new tab afterwards: one paragraph of HTML, no CSS, no script, this browser's least\n", prime, floorURL)
 	}
 	over := 0
 	row := func(name string, vs []visit, get func(visit) time.Duration, budget time.Duration) {
@@ -389,7 +395,7 @@ func checkServed(u string) (served, error) {
 
 // oneRun starts a browser with a fresh profile, visits target cold, waits
 // for the service worker's cache, then visits it warm in a new tab.
-func oneRun(target, prime, chromium string, timeout time.Duration, signal *string) (cold, warm visit, product string, err error) {
+func oneRun(target, prime, floorURL, chromium string, timeout time.Duration, signal *string) (cold, warm visit, product string, err error) {
 	profile, err := os.MkdirTemp("", "pagebench-profile-")
 	if err != nil {
 		return visit{}, visit{}, "", err
@@ -449,8 +455,8 @@ func oneRun(target, prime, chromium string, timeout time.Duration, signal *strin
 	}
 	if prime != "" {
 		// The floor: the same kind of visit (a new tab, a site with no
-		// renderer yet) to a page of plain text, no CSS, no script.
-		if cold.floor, err = fcpOnly(bctx, prime, timeout); err != nil {
+		// renderer yet) to a page of one paragraph, no CSS, no script.
+		if cold.floor, err = fcpOnly(bctx, floorURL, timeout); err != nil {
 			return visit{}, visit{}, "", fmt.Errorf("floor visit: %w", err)
 		}
 	}
@@ -579,7 +585,7 @@ func load(bctx context.Context, target string, timeout time.Duration, signal *st
 // timeline is the visit's milestones in ms since the navigation started.
 func (v visit) timeline() string {
 	var b strings.Builder
-	for _, k := range []string{"requestStart", "responseStart", "responseEnd", "cssEnd", "domInteractive", "domContentLoaded", "load"} {
+	for _, k := range []string{"requestStart", "responseStart", "responseEnd", "cssEnd", "domInteractive", "domContentLoaded", "load", "wasmCompiled"} {
 		if f := v.nav[k]; f != nil {
 			fmt.Fprintf(&b, "%s %.0f, ", k, *f)
 		}
@@ -608,6 +614,34 @@ func otherOrigin(base string) (string, error) {
 	}
 	u.Path, u.RawQuery = "/healthz", ""
 	return u.String(), nil
+}
+
+// floorPage is the least a page can be: what the floor visit loads.
+const floorPage = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Floor</title><p>Get back into your account</p>`
+
+// floorServer serves floorPage on the prime URL's host (a site other than
+// the portal's), on a port of its own. With no prime, it serves nothing.
+func floorServer(prime string) (string, func(), error) {
+	if prime == "" {
+		return "", func() {}, nil
+	}
+	u, err := url.Parse(prime)
+	if err != nil {
+		return "", nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, floorPage)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	u.Host, u.Path = net.JoinHostPort(u.Hostname(), port), "/"
+	return u.String(), func() { srv.Close() }, nil
 }
 
 // loadAverage returns the 1-minute load average, or "" where there is no
