@@ -5,8 +5,9 @@
 //
 //	pagebench -url http://127.0.0.1:8097 [-runs 5] [-chromium /usr/bin/chromium]
 //
-// Each run starts a headless Chromium with a fresh profile and visits the
-// page twice:
+// Each run starts a headless Chromium with a fresh profile, shows a page of
+// one paragraph from another site (the floor: a browser in use has shown
+// pages before), and visits the page twice:
 //
 //   - cold: empty HTTP cache, no service worker, no compiled wasm. After
 //     measuring, it waits until go-app's service worker is active and has
@@ -166,9 +167,9 @@ type visit struct {
 	// pwa is, on a cold visit, Chromium's manifest errors and
 	// installability errors; empty: none.
 	pwa []string
-	// floor is, on a cold visit, the first contentful paint of a page of
-	// plain text on another origin: what this browser on this machine
-	// needs for any page.
+	// floor is, on a cold visit, the first contentful paint of the page
+	// of one paragraph shown before it on another site: what this
+	// browser on this machine needs for any page.
 	floor time.Duration
 }
 
@@ -186,7 +187,7 @@ func main() {
 	chromium := flag.String("chromium", "/usr/bin/chromium", "the Chromium to drive")
 	timeout := flag.Duration("timeout", 60*time.Second, "the longest one visit may take")
 	strict := flag.Bool("strict", false, "exit 2 when a median is over its budget or app.wasm is not sent with brotli within its budget")
-	prime := flag.Bool("prime", true, "before the cold visit, load /healthz from the other loopback name "+
+	prime := flag.Bool("prime", true, "before the cold visit, show a one-paragraph page from the other loopback name "+
 		"(localhost for 127.0.0.1 and back), so that cold means a running browser new to the portal, not a browser starting")
 	flag.BoolVar(&verbose, "v", false, "print each visit's timeline (Navigation Timing)")
 	flag.Parse()
@@ -234,7 +235,7 @@ func run(target, base, prime string, runs int, chromium string, timeout time.Dur
 	signal := signalAuto
 	var product string
 	for i := range runs {
-		c, w, p, err := oneRun(target, prime, floorURL, chromium, timeout, &signal)
+		c, w, p, err := oneRun(target, floorURL, chromium, timeout, &signal)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -271,9 +272,9 @@ func run(target, base, prime string, runs int, chromium string, timeout time.Dur
 		fmt.Println("interactive = #app-wasm-loader removed (fallback: main#main[data-ready] never appeared; " +
 			"the start page should set it from OnMount)")
 	}
-	if prime != "" {
-		fmt.Printf("cold = fresh profile, browser already running (it first loaded %s);\n"+
-			"FCP floor = %s in a new tab afterwards: one paragraph of HTML, no CSS, no script, this browser's least\n", prime, floorURL)
+	if floorURL != "" {
+		fmt.Printf("cold = fresh profile, browser already running: it first showed %s, another site;\n"+
+			"FCP floor = that page's first paint: one paragraph of HTML, no CSS, no script, this browser's least\n", floorURL)
 	}
 	over := 0
 	row := func(name string, vs []visit, get func(visit) time.Duration, budget time.Duration) {
@@ -395,7 +396,7 @@ func checkServed(u string) (served, error) {
 
 // oneRun starts a browser with a fresh profile, visits target cold, waits
 // for the service worker's cache, then visits it warm in a new tab.
-func oneRun(target, prime, floorURL, chromium string, timeout time.Duration, signal *string) (cold, warm visit, product string, err error) {
+func oneRun(target, floorURL, chromium string, timeout time.Duration, signal *string) (cold, warm visit, product string, err error) {
 	profile, err := os.MkdirTemp("", "pagebench-profile-")
 	if err != nil {
 		return visit{}, visit{}, "", err
@@ -434,31 +435,24 @@ func oneRun(target, prime, floorURL, chromium string, timeout time.Duration, sig
 		return visit{}, visit{}, "", fmt.Errorf("starting %s: %w", chromium, err)
 	}
 
-	if prime != "" {
-		// A user's browser is already running when they open the portal:
-		// start the network service, the HTTP cache and a renderer on
-		// another origin (nothing of it is shared with the portal's).
-		pctx, cancel := chromedp.NewContext(bctx)
-		err := chromedp.Run(pctx, chromedp.Navigate(prime))
-		cancel()
-		if err != nil {
-			return visit{}, visit{}, "", fmt.Errorf("priming with %s: %w", prime, err)
+	if floorURL != "" {
+		// A user's browser is already running, and has shown pages, when
+		// they open the portal: show one, on another site (nothing of it
+		// is shared with the portal's), and take its first paint as the
+		// floor: the least any page needs in this browser on this machine.
+		if cold.floor, err = fcpOnly(bctx, floorURL, timeout); err != nil {
+			return visit{}, visit{}, "", fmt.Errorf("floor visit: %w", err)
 		}
 	}
+	floor := cold.floor
 	cold, err = load(bctx, target, timeout, signal, true)
+	cold.floor = floor
 	if err != nil {
 		return visit{}, visit{}, "", fmt.Errorf("cold visit: %w", err)
 	}
 	warm, err = load(bctx, target, timeout, signal, false)
 	if err != nil {
 		return visit{}, visit{}, "", fmt.Errorf("warm visit: %w", err)
-	}
-	if prime != "" {
-		// The floor: the same kind of visit (a new tab, a site with no
-		// renderer yet) to a page of one paragraph, no CSS, no script.
-		if cold.floor, err = fcpOnly(bctx, floorURL, timeout); err != nil {
-			return visit{}, visit{}, "", fmt.Errorf("floor visit: %w", err)
-		}
 	}
 	return cold, warm, strings.Replace(product, "/", " ", 1), nil
 }
@@ -612,7 +606,7 @@ func otherOrigin(base string) (string, error) {
 	default:
 		return "", fmt.Errorf("-prime needs a -url on 127.0.0.1 or localhost, not %s (or -prime=false)", u.Host)
 	}
-	u.Path, u.RawQuery = "/healthz", ""
+	u.Path, u.RawQuery = "/", ""
 	return u.String(), nil
 }
 
@@ -620,7 +614,8 @@ func otherOrigin(base string) (string, error) {
 const floorPage = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Floor</title><p>Get back into your account</p>`
 
 // floorServer serves floorPage on the prime URL's host (a site other than
-// the portal's), on a port of its own. With no prime, it serves nothing.
+// the portal's), on a port of its own, and returns its address. With no
+// prime, it serves nothing.
 func floorServer(prime string) (string, func(), error) {
 	if prime == "" {
 		return "", func() {}, nil
