@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,9 +33,9 @@ func TestMedian(t *testing.T) {
 
 func TestOtherOrigin(t *testing.T) {
 	for _, tc := range []struct{ base, want string }{
-		{"http://127.0.0.1:8097", "http://localhost:8097/healthz"},
-		{"http://localhost:8097/", "http://127.0.0.1:8097/healthz"},
-		{"http://127.0.0.1:8097/x?y=1", "http://localhost:8097/healthz"},
+		{"http://127.0.0.1:8097", "http://localhost:8097/"},
+		{"http://localhost:8097/", "http://127.0.0.1:8097/"},
+		{"http://127.0.0.1:8097/x?y=1", "http://localhost:8097/"},
 	} {
 		got, err := otherOrigin(tc.base)
 		if err != nil || got != tc.want {
@@ -41,5 +44,25 @@ func TestOtherOrigin(t *testing.T) {
 	}
 	if _, err := otherOrigin("https://sspr.example.edu"); err == nil {
 		t.Error("otherOrigin accepted a host that is not loopback")
+	}
+}
+
+func TestFloorServer(t *testing.T) {
+	u, stop, err := floorServer("http://localhost:8097/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if !strings.HasPrefix(u, "http://localhost:") || strings.HasPrefix(u, "http://localhost:8097/") {
+		t.Fatalf("floor at %s: want localhost on a port of its own", u)
+	}
+	res, err := http.Get(strings.Replace(u, "localhost", "127.0.0.1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if string(b) != floorPage || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("floor page %q, %s", b, res.Header.Get("Content-Type"))
 	}
 }
