@@ -139,6 +139,9 @@ func (s slide) wait(target float64) time.Duration {
 
 // Block marks key as blocked until the given time.
 func (t *Throttle) Block(ctx context.Context, key string, until time.Time) error {
+	if !until.After(t.now()) {
+		return nil // a block that has already ended
+	}
 	if err := t.state.Set(ctx, key, []byte(until.Format(time.RFC3339Nano)), until.Sub(t.now())); err != nil {
 		return fmt.Errorf("block: %w", err)
 	}
@@ -205,6 +208,9 @@ func (t *Throttle) Send(ctx context.Context, key string, cooldown time.Duration,
 	}
 	if err := t.Count(ctx, "sends:"+key, Limit{Max: perHour, Window: time.Hour}); err != nil {
 		return err
+	}
+	if cooldown <= 0 { // the configuration may turn it off
+		return nil
 	}
 	return t.Block(ctx, "cool:"+key, t.now().Add(cooldown))
 }

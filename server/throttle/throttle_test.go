@@ -135,3 +135,15 @@ func TestSend(t *testing.T) {
 		t.Fatal("one key's sends spilled into another's")
 	}
 }
+
+// A zero cool-down (codes.email_cooldown = "0s") turns it off; the hourly
+// count still applies.
+func TestSendWithoutCooldown(t *testing.T) {
+	th, _ := setup()
+	for range 2 {
+		if err := th.Send(ctx, "email:a", 0, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	retry(t, th.Send(ctx, "email:a", 0, 2))
+}
