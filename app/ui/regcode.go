@@ -236,6 +236,11 @@ func (s *regCode) codeForm(k api.Kind, off bool) app.UI {
 				err: s.errs.of("code"), input: in, width: "width-10"}.render(),
 			button("confirm", "Confirm", true, false, off),
 		),
+		h2m("If the code doesn't arrive"),
+		app.Ul().Class("list list--bullet").Body(
+			either(k == api.KindSMS, li("check your phone has mobile signal"), li("check your spam or junk folder")),
+			li("check the "+what+" above is right: if it isn't, change it"),
+		),
 		app.P().Body(button("again", "Change the "+what+" or send a new code", false, true, off).OnClick(s.again)),
 	)
 }
