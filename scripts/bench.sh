@@ -2,7 +2,8 @@
 # bench.sh: the measurements behind the budgets in ARCHITECTURE.md.
 #
 #   1. The Go benchmarks of every package (argon2id per answer check, the
-#      policy, CAPTCHA drawing, the seed...).
+#      policy, CAPTCHA drawing, the seed, messages per second through the
+#      queue to a local SMTP listener...).
 #   2. The flow API under load from a second process on loopback: the real
 #      server (bin/sspr, dev mode, server/cmd/loadgen/bench.toml) and
 #      server/cmd/loadgen, first at a fixed 500 requests/s (p50/p99 per
@@ -78,6 +79,25 @@ echo
 echo "== Sign-ins per second (each checks a password with argon2id; hashing is limited to one per CPU)"
 ./bin/loadgen -url "http://127.0.0.1:$port" -captcha 424242 -scenario signin -rate 0 -workers 16 -duration 10s
 stop_server
+
+echo
+echo "== Send code with real SMTP: the API's p99 with the server healthy, slow (2 s a message) and down (SECURITY rule 1)"
+# A fresh server each time (the demo accounts' send limits), its email going
+# to a plain relay on loopback that loadgen runs (-smtp), or to nothing.
+for mode in healthy slow down; do
+  smtp_port=$(free_port)
+  sed "s/SMTP_PORT/$smtp_port/" server/cmd/loadgen/delivery.toml >"$data/delivery.toml"
+  start_server "send-$mode" --config "$data/delivery.toml" --dev-captcha-answer 424242
+  case $mode in
+    healthy) sink=(-smtp "127.0.0.1:$smtp_port") ;;
+    slow) sink=(-smtp "127.0.0.1:$smtp_port" -smtp-delay 2s) ;;
+    down) sink=() ;;
+  esac
+  echo "-- SMTP $mode"
+  ./bin/loadgen -url "http://127.0.0.1:$port" -captcha 424242 -scenario send -rate 100 -duration 8s "${sink[@]}"
+  echo "readyz: $(curl -s "http://127.0.0.1:$port/readyz")"
+  stop_server
+done
 
 echo
 echo "== Start page in headless Chromium (budgets: FCP cold < 200 ms; interactive < 1.5 s cold, < 0.5 s warm)"

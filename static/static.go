@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the shipped files, by their path under static/.
 //
-//go:embed passwords questions web
+//go:embed passwords questions templates web
 var FS embed.FS

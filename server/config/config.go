@@ -42,6 +42,7 @@ type Config struct {
 	Directory    Directory    `toml:"directory"`
 	Email        Email        `toml:"email"`
 	SMS          SMS          `toml:"sms"`
+	Delivery     Delivery     `toml:"delivery"`
 	Hashing      Hashing      `toml:"hashing"`
 	Log          Log          `toml:"log"`
 }
@@ -287,8 +288,9 @@ func Default() *Config {
 			CookieName: "sspr_session",
 		},
 		Directory: Directory{Kind: DirectoryEmbedded},
-		Email:     Email{Kind: "outbox"},
-		SMS:       SMS{Kind: "outbox"},
+		Email:     defaultEmail(),
+		SMS:       defaultSMS(),
+		Delivery:  defaultDelivery(),
 		Hashing: Hashing{
 			Argon2MemoryKiB: 19456,
 			Argon2Time:      2,

@@ -627,7 +627,7 @@ func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c
 	_ = e.d.State.Delete(ctx, sessionKey(id))
 	e.audit(ctx, account.EventPasswordChanged, s.User, c, "signed in")
 	reg, _ := e.registration(ctx, s.User)
-	e.notify(ctx, acct, reg, nil, "Your password was changed", "your password was changed while you were signed in", c)
+	e.notify(ctx, acct, reg, nil, notify.KindPasswordChanged, "", c)
 	return nil
 }
 
@@ -641,10 +641,10 @@ func (e *Engine) changed(ctx context.Context, user string, old, now *account.Reg
 		e.d.Log.Error("notify registration change", "user", user, "err", err)
 		return
 	}
-	e.notify(ctx, acct, now, old, "Your self-service password reset details changed", what, c)
+	e.notify(ctx, acct, now, old, notify.KindRegistrationChanged, what, c)
 }
 
-func (e *Engine) notify(ctx context.Context, acct *account.Account, reg, old *account.Registration, subject, what string, c Client) {
+func (e *Engine) notify(ctx context.Context, acct *account.Account, reg, old *account.Registration, kind notify.Kind, what string, c Client) {
 	to := []string{}
 	add := func(a string) {
 		if a != "" && !slices.ContainsFunc(to, func(x string) bool { return strings.EqualFold(x, a) }) {
@@ -658,7 +658,7 @@ func (e *Engine) notify(ctx context.Context, acct *account.Account, reg, old *ac
 		add(reg.Email)
 	}
 	for _, addr := range to {
-		m := notify.Change(addr, subject, what, e.now(), c.Addr, e.cfg.Org)
+		m := notify.Change(addr, kind, what, e.now(), c.Addr, e.cfg.Org)
 		if err := e.d.Sender.Send(ctx, m); err != nil {
 			e.d.Log.Error("queue notification", "user", acct.ID, "err", err)
 		}

@@ -1,6 +1,6 @@
 package notify
 
-// An internal test: it needs newQueue to shorten the delivery timeout.
+// An internal test: it reaches the queue's internals (classification, back-off).
 
 import (
 	"bytes"
@@ -138,17 +138,18 @@ func TestQueueFull(t *testing.T) {
 	if err := q.Send(ctx, secretMsg); err != nil {
 		t.Fatal(err)
 	}
-	<-b.started // the worker holds one; the buffer is empty again
-	for range 2 {
-		if err := q.Send(ctx, secretMsg); err != nil {
-			t.Fatal(err)
-		}
+	<-b.started // the worker holds one: it counts against the bound too
+	if err := q.Send(ctx, secretMsg); err != nil {
+		t.Fatal(err)
 	}
 	if err := q.Send(ctx, secretMsg); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("err %v, want ErrQueueFull", err)
 	}
-	if s := q.Stats(); s.Dropped != 1 || s.Queued != 2 {
-		t.Errorf("stats %+v, want 1 dropped and 2 queued", s)
+	if s := q.Stats(); s.Dropped != 1 || s.Queued != 1 {
+		t.Errorf("stats %+v, want 1 dropped and 1 queued", s)
+	}
+	if err := q.Check(ctx); err == nil || !strings.Contains(err.Error(), "queue full") {
+		t.Errorf("Check after a drop: %v", err)
 	}
 	out := buf.String()
 	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "channel=sms") {
@@ -157,8 +158,8 @@ func TestQueueFull(t *testing.T) {
 	assertNoSecret(t, out)
 	close(b.release)
 	mustClose(t, q)
-	if s := q.Stats(); s.Sent != 3 {
-		t.Errorf("stats %+v, want 3 sent", s)
+	if s := q.Stats(); s.Sent != 2 {
+		t.Errorf("stats %+v, want 2 sent", s)
 	}
 }
 
@@ -244,7 +245,7 @@ func TestDeliveryFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			noLeak(t)
 			log, buf := newLog()
-			q := newQueue(tt.send, 10, 2, tt.timeout, log)
+			q := NewQueueWith(tt.send, QueueOptions{Size: 10, Workers: 2, Timeout: tt.timeout, Log: log})
 			for range 3 {
 				if err := q.Send(context.Background(), secretMsg); err != nil {
 					t.Fatal(err)

@@ -55,6 +55,8 @@ type Portal struct {
 	Outbox *outbox.Outbox
 	// Engine is the flow engine.
 	Engine *flow.Engine
+	// Delivery is the senders' queues (senders.go).
+	Delivery *Delivery
 }
 
 // New builds the portal.
@@ -116,17 +118,14 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 	pol := policy.New(pc, bl)
 
-	// Messages leave through a queue, off the request path (rule 1). In dev
-	// mode they end in the outbox; real senders come with SMTP and SMS.
-	var sink notify.Sender
-	if o.Dev {
-		p.Outbox = outbox.New(1000, now, log)
-		sink = p.Outbox
-	} else {
-		sink = unconfiguredSender{log: log}
+	// Messages leave through a queue per channel, off the request path
+	// (rule 1), to the senders [email] and [sms] name: senders.go.
+	delivery, err := p.newDelivery(cfg, o.Dev, now, log)
+	if err != nil {
+		return nil, err
 	}
-	queue := notify.NewQueue(sink, 1000, 4, log)
-	p.closers = append(p.closers, queue.Close)
+	p.Delivery = delivery
+	queue := delivery.Router
 
 	dummy, err := hasher.Hash(ctx, "no answer matches this")
 	if err != nil {
@@ -186,6 +185,10 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 			{Name: "directory", Check: db.Ping},
 			{Name: "store", Check: db.Ping},
 			{Name: "state", Check: state.Ping},
+			// A sender that fails makes the portal degraded, not down:
+			// the other methods still work.
+			{Name: "email", Check: delivery.Email.Check, Degrades: true},
+			{Name: "sms", Check: delivery.SMS.Check, Degrades: true},
 		},
 		Web: site,
 		Log: log,
@@ -267,13 +270,4 @@ func policyConfig(c *config.Config) policy.Config {
 	return policy.Config{MinLength: p.MinLength, MaxLength: p.MaxLength, RequireLower: p.RequireLower,
 		RequireUpper: p.RequireUpper, RequireDigit: p.RequireDigit, RequireSymbol: p.RequireSymbol,
 		MinClasses: p.MinClasses, BannedWords: banned}
-}
-
-// unconfiguredSender stands where SMTP and the SMS gateway will: outside dev
-// mode this build has no real sender yet, so it says so to operators.
-type unconfiguredSender struct{ log *slog.Logger }
-
-func (u unconfiguredSender) Send(ctx context.Context, m notify.Message) error {
-	u.log.Error("no sender configured: message not delivered", "channel", m.Channel)
-	return fmt.Errorf("no %s sender configured", m.Channel)
 }

@@ -10,6 +10,12 @@
 // The server must run in dev mode with -dev-captcha-answer, and with limits
 // raised for one address (bench/bench.toml): every request comes from
 // loopback.
+//
+// -scenario send measures "send code" when the code really leaves: captcha,
+// start, intent and email/send for the registered demo accounts in turn,
+// with the server's email going to an SMTP sink that loadgen runs itself
+// on -smtp (delivery.toml points the server at it), healthy, slow
+// (-smtp-delay 2s) or down (no -smtp: nothing listens).
 package main
 
 import (
@@ -28,6 +34,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/mailer/smtptest"
 )
 
 type sample struct {
@@ -54,7 +61,24 @@ func main() {
 	workers := flag.Int("workers", 32, "workers in closed loop")
 	duration := flag.Duration("duration", 20*time.Second, "how long to run")
 	which := flag.String("scenario", "reset", `"reset": captcha, start, intent, send, verify for a new user each time; "signin": captcha and a sign-in with the right password (argon2id-bound)`)
+	smtpAddr := flag.String("smtp", "", "with -scenario send: run an SMTP sink (plain, loopback) on this `address`; empty: none (SMTP down)")
+	smtpDelay := flag.Duration("smtp-delay", 0, "the sink takes this long to accept each message (slow SMTP)")
 	flag.Parse()
+
+	var sink *smtptest.Server
+	if *smtpAddr != "" {
+		dir, err := os.MkdirTemp("", "loadgen-smtp")
+		if err == nil {
+			defer os.RemoveAll(dir)
+			sink, err = smtptest.New(smtptest.Options{NoTLS: true}, *smtpAddr, dir)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen: smtp sink:", err)
+			os.Exit(1)
+		}
+		sink.Slow(*smtpDelay)
+		defer sink.Stop()
+	}
 
 	transport := &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}
 	rec := &recorder{}
@@ -81,6 +105,29 @@ func main() {
 		call(c, rec, "email/verify", *base+api.PathFlowEmailVerify, api.CodeRequest{Code: "00000000"}, http.StatusBadRequest, nil)
 	}
 	callsPerScenario := 5
+	if *which == "send" {
+		// The demo accounts with an alternate email; delivery.toml lifts
+		// their per-account limits enough for a short run.
+		users := []string{"alice", "erin", "dave"}
+		callsPerScenario = 4
+		scenario = func() {
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Transport: transport, Jar: jar, Timeout: 10 * time.Second}
+			user := users[int(seq.Add(1))%len(users)]
+			var cp api.Captcha
+			if !call(c, rec, "captcha", *base+api.PathCaptcha, nil, http.StatusCreated, &cp) {
+				return
+			}
+			start := api.StartRequest{User: user, Captcha: api.CaptchaRef{ID: cp.ID, Answer: *answer}}
+			if !call(c, rec, "start", *base+api.PathFlows, start, http.StatusCreated, nil) {
+				return
+			}
+			if !call(c, rec, "intent", *base+api.PathFlowIntent, api.IntentRequest{Intent: api.IntentReset}, http.StatusOK, nil) {
+				return
+			}
+			call(c, rec, "email/send", *base+api.PathFlowEmailSend, struct{}{}, http.StatusOK, nil)
+		}
+	}
 	if *which == "signin" {
 		callsPerScenario = 2
 		scenario = func() {
@@ -116,6 +163,13 @@ func main() {
 	}
 	wg.Wait()
 	report(rec.samples, time.Since(began), *rate, *workers)
+	if sink != nil {
+		// Let the queue finish what it holds, then say what arrived.
+		for last, n := -1, sink.Count(); n != last; last, n = n, sink.Count() {
+			time.Sleep(*smtpDelay + 500*time.Millisecond)
+		}
+		fmt.Printf("smtp sink: %d messages arrived (delay %v)\n", sink.Count(), *smtpDelay)
+	}
 }
 
 // call sends one request and records its latency; ok is false for an

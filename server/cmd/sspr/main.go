@@ -2,6 +2,7 @@
 //
 //	sspr serve [--config FILE] [--listen ADDR] [--data DIR] [--dev] [--dev-captcha-answer TEXT] [--dev-allow-remote]
 //	sspr keygen [--config FILE] [--data DIR] [--out FILE]
+//	sspr send-test [--config FILE] --to ADDRESS|NUMBER [--channel email|sms]
 //	sspr version
 //	sspr help
 //
@@ -67,6 +68,8 @@ const usage = `sspr: self-service password reset portal
 Usage:
   sspr serve [flags]    run the portal
   sspr keygen [flags]   create the key file a production server needs
+  sspr send-test --to ADDRESS|NUMBER [flags]
+                        send a test email or text now, to check [email] or [sms]
   sspr version          print the version
   sspr help             print this help
 
@@ -88,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args[1:], stderr)
 	case "keygen":
 		return keygen(args[1:], stdout, stderr)
+	case "send-test":
+		return sendTest(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "sspr %s\n", buildVersion())
 		return exitOK
@@ -222,6 +227,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		k, err = keys.Load(cfg.KeysFile())
 	}
 	if err != nil {
+		fmt.Fprintf(stderr, "sspr serve: %v\n", err)
+		return exitError
+	}
+	// Outside dev mode the dev outbox would swallow every code.
+	if err := cfg.CheckDeliveryForServe(f.dev); err != nil {
 		fmt.Fprintf(stderr, "sspr serve: %v\n", err)
 		return exitError
 	}

@@ -236,7 +236,11 @@ func TestKeygenThenServe(t *testing.T) {
 		t.Fatal("keygen replaced the keys")
 	}
 
-	addr, stderrBuf, stop := start(t, "--listen", "127.0.0.1:0", "--data", data)
+	// Outside dev mode a real sender is required: a relay on this machine
+	// (never reached by this test), and no SMS method.
+	cfg := writeFile(t, "sspr.toml", "[flow]\nmethods = [\"email\", \"questions\"]\n"+
+		"[email]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\nsecurity = \"plain\"\nfrom = \"reset@example.edu\"\n")
+	addr, stderrBuf, stop := start(t, "--config", cfg, "--listen", "127.0.0.1:0", "--data", data)
 	res, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {
 		t.Fatalf("GET /healthz: %v", err)

@@ -1,0 +1,290 @@
+// Package mailer is the SMTP Sender: codes and notifications by email,
+// through github.com/wneessen/go-mail, over STARTTLS or implicit TLS (plain
+// only to a loopback relay), with the server's certificate always verified
+// and AUTH PLAIN, LOGIN or CRAM-MD5.
+//
+// Each message is multipart/alternative (text and HTML), with Date, a
+// Message-ID in the sender's domain, the From name, and Auto-Submitted so
+// that autoresponders keep quiet. Errors say what the server answered and
+// never carry the message's body or code, because the queue logs them; they
+// are marked for the queue: a 5xx reply to RCPT TO is notify.Refused (this
+// recipient), any other 5xx or a certificate that doesn't verify is
+// notify.Permanent, and 4xx replies and network errors are retried.
+package mailer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/sspr-portal/sspr/server/notify"
+)
+
+// Security is how the connection is protected.
+type Security string
+
+// The ways to connect.
+const (
+	// STARTTLS: connect in clear, then switch to TLS; a server that
+	// doesn't offer it gets nothing (no downgrade).
+	STARTTLS Security = "starttls"
+	// TLS: TLS from the first byte (SMTPS, usually port 465).
+	TLS Security = "tls"
+	// Plain: no TLS at all. Only for a relay on a loopback address; the
+	// configuration refuses it anywhere else.
+	Plain Security = "plain"
+)
+
+// Config is what a Mailer needs. Host, Port and From are required.
+type Config struct {
+	Host     string
+	Port     int
+	Security Security
+	// RootCAs verify the server's certificate; nil means the system's.
+	RootCAs *x509.CertPool
+	// Auth is "auto" (the strongest of the server's mechanisms, when
+	// Username is set), "plain", "login", "cram-md5" or "none".
+	Auth     string
+	Username string
+	Password string
+	From     string
+	FromName string
+	// HELO is the name given in EHLO; empty means "localhost".
+	HELO string
+	// Timeout bounds connecting and each exchange; 0 means 30 s.
+	Timeout time.Duration
+}
+
+var _ notify.Sender = (*Mailer)(nil)
+
+// Mailer sends email through one SMTP server, a new connection per
+// message. It is safe for concurrent use.
+type Mailer struct {
+	c      Config
+	client *gomail.Client
+	domain string
+	tlsCfg *tls.Config
+	now    func() time.Time
+}
+
+// New checks c and returns a Mailer. It does not connect.
+func New(c Config) (*Mailer, error) {
+	if c.Host == "" {
+		return nil, errors.New("mailer: no host")
+	}
+	if c.Port <= 0 || c.Port > 65535 {
+		return nil, fmt.Errorf("mailer: port %d", c.Port)
+	}
+	from, err := mail.ParseAddress(c.From)
+	if err != nil || from.Address != c.From {
+		return nil, fmt.Errorf("mailer: from %q is not an address", c.From)
+	}
+	_, domain, _ := strings.Cut(c.From, "@")
+	if c.Timeout <= 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.HELO == "" {
+		c.HELO = "localhost"
+	}
+	if c.Security == "" {
+		c.Security = STARTTLS
+	}
+	m := &Mailer{c: c, domain: domain, now: time.Now}
+	// Never InsecureSkipVerify: a code sent to whoever answers on the path
+	// is a reset for them.
+	m.tlsCfg = &tls.Config{ServerName: c.Host, RootCAs: c.RootCAs, MinVersion: tls.VersionTLS12}
+
+	opts := []gomail.Option{
+		gomail.WithPort(c.Port),
+		gomail.WithTimeout(c.Timeout),
+		gomail.WithHELO(c.HELO),
+		gomail.WithTLSConfig(m.tlsCfg),
+		gomail.WithDialContextFunc(m.dial),
+	}
+	switch c.Security {
+	case STARTTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case TLS:
+		// dial speaks TLS itself; "opportunistic" then only reads the
+		// connection's state, so that go-mail knows it is encrypted.
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	case Plain:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	default:
+		return nil, fmt.Errorf("mailer: security %q", c.Security)
+	}
+	switch {
+	case c.Auth == "none" || (c.Auth == "auto" || c.Auth == "") && c.Username == "":
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthNoAuth))
+	default:
+		var t gomail.SMTPAuthType
+		switch c.Auth {
+		case "auto", "":
+			t = gomail.SMTPAuthAutoDiscover
+		case "plain":
+			t = gomail.SMTPAuthPlain
+		case "login":
+			t = gomail.SMTPAuthLogin
+		case "cram-md5":
+			t = gomail.SMTPAuthCramMD5
+		default:
+			return nil, fmt.Errorf("mailer: auth %q", c.Auth)
+		}
+		opts = append(opts, gomail.WithSMTPAuth(t), gomail.WithUsername(c.Username), gomail.WithPassword(c.Password))
+	}
+	cl, err := gomail.NewClient(c.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("mailer: %w", err)
+	}
+	m.client = cl
+	return m, nil
+}
+
+// dial connects and sets a deadline on every read and write (go-mail
+// bounds only the connect until it starts sending), so a server that stops
+// answering mid-way can't hold a worker for longer than the timeout. For
+// implicit TLS it also does the handshake.
+func (m *Mailer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: m.c.Timeout}
+	conn, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(m.c.Timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	_ = conn.SetDeadline(deadline)
+	if m.c.Security == TLS {
+		tc := tls.Client(conn, m.tlsCfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		conn = tc
+	}
+	return conn, nil
+}
+
+// Send delivers msg, its body as text and its HTML (if any) as the
+// alternative.
+func (m *Mailer) Send(ctx context.Context, msg notify.Message) error {
+	if msg.Channel != "" && msg.Channel != notify.Email {
+		return notify.Permanent(fmt.Errorf("mailer: a %s message", msg.Channel))
+	}
+	to, err := mail.ParseAddress(msg.To)
+	if err != nil || to.Address != msg.To {
+		return notify.Refused(fmt.Errorf("mailer: %q is not an email address", msg.To))
+	}
+	gm, err := m.build(msg)
+	if err != nil {
+		return notify.Permanent(err)
+	}
+	if err := m.client.DialAndSendWithContext(ctx, gm); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+func (m *Mailer) build(msg notify.Message) (*gomail.Msg, error) {
+	gm := gomail.NewMsg(gomail.WithNoDefaultUserAgent(), gomail.WithCharset(gomail.CharsetUTF8),
+		gomail.WithEncoding(gomail.EncodingQP))
+	if m.c.FromName != "" {
+		if err := gm.FromFormat(m.c.FromName, m.c.From); err != nil {
+			return nil, fmt.Errorf("mailer: from: %w", err)
+		}
+	} else if err := gm.From(m.c.From); err != nil {
+		return nil, fmt.Errorf("mailer: from: %w", err)
+	}
+	if err := gm.To(msg.To); err != nil {
+		return nil, fmt.Errorf("mailer: to: %w", err)
+	}
+	gm.Subject(msg.Subject)
+	gm.SetDateWithValue(m.now())
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	gm.SetMessageIDWithValue(hex.EncodeToString(id[:]) + "@" + m.domain)
+	// RFC 3834: no out-of-office replies to a machine.
+	gm.SetGenHeader("Auto-Submitted", "auto-generated")
+	gm.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
+	gm.SetBodyString(gomail.TypeTextPlain, msg.Body)
+	if msg.HTML != "" {
+		gm.AddAlternativeString(gomail.TypeTextHTML, msg.HTML)
+	}
+	return gm, nil
+}
+
+// classify turns go-mail's error into one the queue understands, with the
+// server's reply but never the message.
+func classify(err error) error {
+	text := "smtp: " + truncate(err.Error(), 300)
+	var se *gomail.SendError
+	if errors.As(err, &se) {
+		code := se.ErrorCode()
+		switch {
+		case se.IsTemp() || code/100 == 4:
+			return errors.New(text)
+		case code/100 == 5 && se.Reason == gomail.ErrSMTPRcptTo:
+			return notify.Refused(errors.New(text))
+		case code/100 == 5:
+			return notify.Permanent(errors.New(text))
+		}
+		return errors.New(text)
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		if te.Code/100 == 5 {
+			return notify.Permanent(errors.New(text))
+		}
+		return errors.New(text)
+	}
+	var ce *tls.CertificateVerificationError
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	if errors.As(err, &ce) || errors.As(err, &ue) || errors.As(err, &he) {
+		return notify.Permanent(errors.New(text))
+	}
+	if strings.Contains(err.Error(), "does not support STARTTLS") || strings.Contains(err.Error(), "SMTP AUTH") {
+		return notify.Permanent(errors.New(text))
+	}
+	// A reply code at the start of an error go-mail built itself.
+	if c, rest := replyCode(err.Error()); c/100 == 5 && rest != "" {
+		return notify.Permanent(errors.New(text))
+	}
+	return errors.New(text)
+}
+
+// replyCode finds "NNN " after go-mail's "dial failed: " or at the start.
+func replyCode(s string) (int, string) {
+	s = strings.TrimPrefix(s, "dial failed: ")
+	if len(s) < 4 || s[3] != ' ' {
+		return 0, ""
+	}
+	n, err := strconv.Atoi(s[:3])
+	if err != nil {
+		return 0, ""
+	}
+	return n, s[4:]
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && (s[n]&0xC0) == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,59 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+var _ Sender = (*Router)(nil)
+
+// Router writes each message with the operator's templates and hands it to
+// the sender of its channel, usually a Queue each, so that a dead SMS
+// gateway never delays an email.
+type Router struct {
+	// Templates rewrite every message that carries Data; nil keeps the
+	// shipped wording.
+	Templates *Templates
+	// HelpDesk, when its Name is set, replaces the one-line help-desk
+	// contact of every message with the full block.
+	HelpDesk HelpDesk
+	Email    Sender
+	SMS      Sender
+	Log      *slog.Logger
+}
+
+// Send renders m and passes it on; the error is the channel sender's
+// (from a Queue: only a drop).
+func (r *Router) Send(ctx context.Context, m Message) error {
+	if m.Data != nil && r.Templates != nil {
+		d := *m.Data
+		if r.HelpDesk.Name != "" {
+			line := d.HelpDesk.Line
+			d.HelpDesk = r.HelpDesk
+			d.HelpDesk.Line = line
+		}
+		rm := m
+		rm.Data = &d
+		if out, err := r.Templates.Render(rm); err != nil {
+			// Checked at start, so unexpected: keep the shipped wording
+			// rather than lose the message.
+			if r.Log != nil {
+				r.Log.ErrorContext(ctx, "notify: template failed; sending the shipped wording", "kind", string(m.Kind), "err", err)
+			}
+		} else {
+			m = out
+		}
+	}
+	var next Sender
+	switch m.Channel {
+	case Email:
+		next = r.Email
+	case SMS:
+		next = r.SMS
+	}
+	if next == nil {
+		return fmt.Errorf("notify: no sender for channel %q", m.Channel)
+	}
+	return next.Send(ctx, m)
+}

@@ -1,0 +1,191 @@
+package portal
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/mailer"
+	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/outbox"
+	"github.com/sspr-portal/sspr/server/smsgateway"
+)
+
+// Delivery is how messages leave: a queue per channel, so that a dead SMS
+// gateway never delays an email, and a router in front that writes each
+// message with the operator's templates.
+type Delivery struct {
+	Router *notify.Router
+	Email  *notify.Queue
+	SMS    *notify.Queue
+}
+
+// newDelivery builds the senders [email] and [sms] name, each behind its
+// queue. In dev mode, "outbox" is the dev outbox (p.Outbox); outside it,
+// "outbox" delivers nothing and every message fails, loudly (`sspr serve`
+// refuses that configuration before it gets here).
+func (p *Portal) newDelivery(cfg *config.Config, dev bool, now func() time.Time, log *slog.Logger) (*Delivery, error) {
+	tpl, err := loadTemplates(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if dev {
+		p.Outbox = outbox.New(1000, now, log)
+	}
+	pick := func(ch notify.Channel, kind string) (notify.Sender, error) {
+		if kind != config.SenderOutbox {
+			return NewSender(cfg, ch)
+		}
+		if p.Outbox != nil {
+			return p.Outbox, nil
+		}
+		return noSender{ch: ch}, nil
+	}
+	email, err := pick(notify.Email, cfg.Email.Kind)
+	if err != nil {
+		return nil, err
+	}
+	sms, err := pick(notify.SMS, cfg.SMS.Kind)
+	if err != nil {
+		return nil, err
+	}
+	d := cfg.Delivery
+	opts := func(name string) notify.QueueOptions {
+		return notify.QueueOptions{Name: name, Size: d.QueueSize, Workers: d.Workers, MaxTries: d.MaxTries,
+			Backoff: d.Backoff.D(), MaxBackoff: d.MaxBackoff.D(), Timeout: d.AttemptTimeout.D(), Log: log}
+	}
+	dl := &Delivery{Email: notify.NewQueueWith(email, opts("email")), SMS: notify.NewQueueWith(sms, opts("sms"))}
+	p.closers = append(p.closers, dl.Email.Close, dl.SMS.Close)
+	dl.Router = &notify.Router{Templates: tpl, HelpDesk: helpDesk(cfg), Email: dl.Email, SMS: dl.SMS, Log: log}
+	return dl, nil
+}
+
+// loadTemplates reads and checks the message templates: each must render,
+// and the SMS ones must fit one SMS with this organisation's name and the
+// configured code length.
+func loadTemplates(cfg *config.Config) (*notify.Templates, error) {
+	tpl, err := notify.LoadTemplates(cfg.Delivery.TemplatesDir, cfg.Delivery.Language)
+	if err != nil {
+		return nil, err
+	}
+	if err := tpl.CheckSMS(cfg.Organisation.Name, cfg.Codes.Digits, cfg.Codes.Lifetime.D()); err != nil {
+		return nil, fmt.Errorf("%w (organisation.name is %d characters: shorten it, or the template)", err, len([]rune(cfg.Organisation.Name)))
+	}
+	return tpl, nil
+}
+
+// helpDesk is [help_desk] as the messages' contact block.
+func helpDesk(cfg *config.Config) notify.HelpDesk {
+	h := cfg.HelpDesk
+	return notify.HelpDesk{Name: h.Name, Phone: h.Phone, Email: h.Email, InPerson: h.InPerson,
+		TicketPortal: h.TicketPortal, Hours: h.Hours}
+}
+
+// NewSender builds the real sender of a channel, as [email] or [sms]
+// configures it (not the outbox, not a queue): SMTP or the SMS gateway.
+// Secrets are read now, from their file or environment variable.
+func NewSender(cfg *config.Config, ch notify.Channel) (notify.Sender, error) {
+	switch ch {
+	case notify.Email:
+		e := cfg.Email
+		if e.Kind != config.SenderSMTP {
+			return nil, fmt.Errorf("config: email.kind: %q is not a real sender: set it to \"smtp\"", e.Kind)
+		}
+		pw, err := config.ReadSecret("email.password_file", "email.password_env", e.PasswordFile, e.PasswordEnv)
+		if err != nil {
+			return nil, err
+		}
+		var pool *x509.CertPool
+		if e.CAFile != "" {
+			pem, err := os.ReadFile(e.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("config: email.ca_file: %w", err)
+			}
+			pool = x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("config: email.ca_file: %s holds no PEM certificate", e.CAFile)
+			}
+		}
+		fromName := e.FromName
+		if fromName == "" {
+			fromName = cfg.Organisation.Name
+		}
+		helo := e.HELO
+		if helo == "" && cfg.Server.PublicURL != "" {
+			helo = cfg.PublicURL().Hostname()
+		}
+		m, err := mailer.New(mailer.Config{Host: e.Host, Port: e.SMTPPort(), Security: mailer.Security(e.Security),
+			RootCAs: pool, Auth: e.Auth, Username: e.Username, Password: pw, From: e.From, FromName: fromName,
+			HELO: helo, Timeout: e.Timeout.D()})
+		if err != nil {
+			return nil, fmt.Errorf("config: [email]: %w", err)
+		}
+		return m, nil
+	case notify.SMS:
+		s := cfg.SMS
+		if s.Kind != config.SenderGateway {
+			return nil, fmt.Errorf("config: sms.kind: %q is not a real sender: set it to \"gateway\"", s.Kind)
+		}
+		token, err := config.ReadSecret("sms.token_file", "sms.token_env", s.TokenFile, s.TokenEnv)
+		if err != nil {
+			return nil, err
+		}
+		c, err := smsgateway.Preset(s.Preset)
+		if err != nil {
+			return nil, fmt.Errorf("config: sms.preset: %w", err)
+		}
+		c.URL, c.Username, c.Token, c.From, c.Timeout = s.URL, s.Username, token, s.From, s.Timeout.D()
+		if s.Method != "" {
+			c.Method = s.Method
+		}
+		if s.Format != "" {
+			c.Format = s.Format
+		}
+		if len(s.Body) > 0 {
+			c.Body = s.Body
+		}
+		for k, v := range s.CanonicalHeaders() {
+			c.Headers[k] = v
+		}
+		if len(s.SuccessStatuses) > 0 {
+			c.Success = s.SuccessStatuses
+		}
+		g, err := smsgateway.New(c)
+		if err != nil {
+			return nil, fmt.Errorf("config: [sms]: %w", err)
+		}
+		return g, nil
+	}
+	return nil, fmt.Errorf("no channel %q", ch)
+}
+
+// SendTest sends the test message to one address or number, now, through
+// the real sender of ch (no queue, no retry), so that an operator sees the
+// sender's own answer: `sspr send-test`.
+func SendTest(ctx context.Context, cfg *config.Config, ch notify.Channel, to string) error {
+	tpl, err := loadTemplates(cfg)
+	if err != nil {
+		return err
+	}
+	s, err := NewSender(cfg, ch)
+	if err != nil {
+		return err
+	}
+	org := flowConfig(cfg).Org
+	m := notify.TestMessage(ch, to, org)
+	r := notify.Router{Templates: tpl, HelpDesk: helpDesk(cfg), Email: s, SMS: s}
+	return r.Send(ctx, m)
+}
+
+// noSender stands for "outbox" outside dev mode: it delivers nothing, and
+// says so for every message (and /readyz shows the channel degraded).
+type noSender struct{ ch notify.Channel }
+
+func (n noSender) Send(context.Context, notify.Message) error {
+	return notify.Permanent(errors.New(string(n.ch) + ".kind is \"outbox\", which delivers nothing outside dev mode"))
+}
