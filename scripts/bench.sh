@@ -69,6 +69,11 @@ echo "== Go benchmarks"
 go test -run '^$' -bench . -benchmem "$@" ./...
 
 echo
+echo "== LDAP directory against a local slapd with ppolicy: lookups and password changes per second, p99 (pool of 4, StartTLS)"
+scripts/deps.sh /usr/sbin/slapd:slapd,ldap-utils
+go test -run '^$' -bench '^Benchmark(Lookup|SetPassword)$' -benchtime 5s ./server/ldapdir/
+
+echo
 echo "== Flow API under load (captcha, start, intent, email/send, email/verify)"
 start_server load --config server/cmd/loadgen/bench.toml --dev-captcha-answer 424242
 ./bin/loadgen -url "http://127.0.0.1:$port" -captcha 424242 -rate 500 -duration "$duration"

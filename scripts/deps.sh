@@ -21,11 +21,14 @@ set -euo pipefail
 # C compiler and the C library's headers (--no-install-recommends leaves
 # libc6-dev out when installing gcc alone); the browser tests
 # (server/e2e) drive a headless Chromium, which needs a font to render
-# pages and screenshots.
+# pages and screenshots; the LDAP tests (server/ldapdir) start a real
+# slapd with the ppolicy overlay (slapd is in /usr/sbin, often not on PATH).
 DEPS=(
   gcc:gcc,libc6-dev
   /usr/include/stdlib.h:libc6-dev
   /usr/bin/chromium:chromium,fonts-dejavu-core
+  /usr/sbin/slapd:slapd,ldap-utils
+  /usr/bin/ldapadd:ldap-utils
 )
 
 read -r -a env_deps <<<"${SSPR_DEPS:-}"

@@ -287,7 +287,7 @@ func Default() *Config {
 		Session: Session{
 			CookieName: "sspr_session",
 		},
-		Directory: Directory{Kind: DirectoryEmbedded},
+		Directory: defaultDirectory(),
 		Email:     defaultEmail(),
 		SMS:       defaultSMS(),
 		Delivery:  defaultDelivery(),

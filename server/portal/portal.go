@@ -96,7 +96,10 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 			return nil, fmt.Errorf("dev seed: %w", err)
 		}
 	}
-	dir := sqlite.NewDirectory(db, hasher, cfg.Password.History)
+	dir, err := p.newDirectory(cfg, db, hasher, now, log)
+	if err != nil {
+		return nil, err
+	}
 	store := sqlite.NewStore(db)
 
 	state := memstate.New(now, 0)
@@ -132,7 +135,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		return nil, err
 	}
 	engine, err := flow.New(flowConfig(cfg), flow.Deps{
-		Directory: dir, Registrations: store, Auditor: store, Sender: queue, Hasher: hasher,
+		Directory: dir, Registrations: dir.Registrations(store), Auditor: store, Sender: queue, Hasher: hasher,
 		Policy: pol, Catalog: catalog, State: state, Now: now, Rand: rand.Reader,
 		CodeKey: o.Keys.Code, DummyHash: dummy, Log: log,
 	})
@@ -182,7 +185,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		Dev:          o.Dev, Outbox: outboxHandler,
 		TrustedProxies: cfg.TrustedProxies(),
 		Ready: []httpapi.Check{
-			{Name: "directory", Check: db.Ping},
+			{Name: "directory", Check: dir.Ping},
 			{Name: "store", Check: db.Ping},
 			{Name: "state", Check: state.Ping},
 			// A sender that fails makes the portal degraded, not down:

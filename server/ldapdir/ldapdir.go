@@ -1,0 +1,451 @@
+// Package ldapdir is the directory backend for real deployments: accounts in
+// OpenLDAP with the ppolicy overlay, or in Active Directory, reached over
+// LDAP with github.com/go-ldap/ldap/v3. It implements flow.Directory and
+// enrol.Directory with the same contracts as the embedded directory.
+//
+// The portal works as a service account from a small pool of connections:
+// it finds a user with a filter template (every value escaped, exactly one
+// match), reads the attributes the configuration names, sets passwords
+// (OpenLDAP: the Password Modify extended operation, so ppolicy checks
+// quality and history; AD: unicodePwd) and clears lockouts. Checking a
+// user's password binds as the user on a connection of its own, never on
+// a pooled one.
+//
+// Errors follow the flow engine's contracts: an unreachable directory (or
+// one that refuses the service account) is an *api.Error with code
+// directory_unavailable, whose message names nothing internal; a password
+// the directory's own policy refuses is an *api.Error with code
+// password_policy, its rules translated into sentences.
+package ldapdir
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/flow"
+)
+
+var _ flow.Directory = (*Directory)(nil)
+
+// Flavour is the kind of directory server.
+type Flavour string
+
+// The flavours.
+const (
+	OpenLDAP        Flavour = "openldap"
+	ActiveDirectory Flavour = "activedirectory"
+)
+
+// Config is how to reach the directory and read it.
+type Config struct {
+	Flavour Flavour
+	// URLs are tried in order: ldap://host[:port] or ldaps://host[:port].
+	URLs []string
+	// StartTLS upgrades ldap:// connections with StartTLS. Plain ldap://
+	// without it is refused unless the host is a loopback address.
+	StartTLS bool
+	// CAFile is a PEM file of the CAs that sign the server's certificate;
+	// empty means the system's roots. Certificates are always verified.
+	CAFile string
+	// BindDN and BindPassword are the service account's.
+	BindDN, BindPassword string
+	// BaseDN is where users are searched for (the whole subtree).
+	BaseDN string
+	// UserFilter is a filter template with {id} or {local}; empty means
+	// the flavour's default (see DefaultUserFilter).
+	UserFilter string
+	// Domain is the default domain of user ids. With {local} in the
+	// filter, ids in another domain are unknown.
+	Domain string
+	// Attribute names; empty means the flavour's default. AltMail and
+	// Mobile are optional sources of registration (empty: not read).
+	IDAttribute, DisplayNameAttribute, MailAttribute string
+	AltMailAttribute, MobileAttribute                string
+	// PasswordPolicyDN is OpenLDAP's default ppolicy entry (ppolicy_default),
+	// read for pwdLockoutDuration when a user has no pwdPolicySubentry.
+	PasswordPolicyDN string
+	// PwdReset: OpenLDAP sets pwdReset after a reset (the user must change
+	// the password at the next sign-in); false removes a pwdReset ppolicy
+	// set because the service account made the change. AD: pwdLastSet=0.
+	PwdReset bool
+	// ConnectTimeout bounds a dial, TLS included; Timeout each operation.
+	ConnectTimeout, Timeout time.Duration
+	// PoolSize is how many service connections are kept open at most.
+	PoolSize int
+	// Now is the clock for lockout expiry; nil means time.Now.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// DefaultUserFilter is the user filter of a flavour when none is set.
+func DefaultUserFilter(f Flavour) string {
+	if f == ActiveDirectory {
+		return "(&(objectCategory=person)(objectClass=user)(sAMAccountName={local}))"
+	}
+	return "(&(objectClass=inetOrgPerson)(uid={local}))"
+}
+
+// DefaultIDAttribute is the user-id attribute of a flavour when none is set.
+func DefaultIDAttribute(f Flavour) string {
+	if f == ActiveDirectory {
+		return "sAMAccountName"
+	}
+	return "uid"
+}
+
+// withDefaults fills the empty fields.
+func (c Config) withDefaults() Config {
+	if c.UserFilter == "" {
+		c.UserFilter = DefaultUserFilter(c.Flavour)
+	}
+	if c.IDAttribute == "" {
+		c.IDAttribute = DefaultIDAttribute(c.Flavour)
+	}
+	if c.DisplayNameAttribute == "" {
+		c.DisplayNameAttribute = "displayName"
+	}
+	if c.MailAttribute == "" {
+		c.MailAttribute = "mail"
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 5 * time.Second
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.PoolSize <= 0 {
+		c.PoolSize = 4
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Directory is an LDAP directory. It is safe for concurrent use.
+type Directory struct {
+	cfg    Config
+	urls   []*url.URL
+	tls    *tls.Config
+	pool   *pool
+	filter string
+	// attrs are the attributes Lookup reads.
+	attrs []string
+
+	mu        sync.Mutex
+	durations map[string]cachedDuration
+}
+
+type cachedDuration struct {
+	d       time.Duration
+	forever bool
+	at      time.Time
+}
+
+// ParseURL checks one directory URL: ldap:// or ldaps://, a host, nothing
+// else. startTLS says whether StartTLS will protect an ldap:// URL.
+func ParseURL(s string, startTLS bool) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a URL such as \"ldaps://ldap.example.edu\"", s)
+	}
+	switch {
+	case u.Scheme != "ldap" && u.Scheme != "ldaps":
+		return nil, fmt.Errorf("%q must start with ldaps:// or ldap://", s)
+	case u.Hostname() == "":
+		return nil, fmt.Errorf("%q has no host", s)
+	case u.User != nil:
+		return nil, fmt.Errorf("%q must not hold a user name or password", s)
+	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("%q must be only a scheme, a host and a port", s)
+	case u.Scheme == "ldaps" && startTLS:
+		return nil, fmt.Errorf("%q is already TLS: StartTLS is for ldap:// URLs (set start_tls = false)", s)
+	case u.Scheme == "ldap" && !startTLS && !isLoopback(u.Hostname()):
+		// Passwords must never cross a network in clear text.
+		return nil, fmt.Errorf("%q is not encrypted: use ldaps:// or set start_tls = true (plain ldap:// is only allowed to a loopback address)", s)
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// New returns the directory described by cfg. It does not connect: the
+// first operation does, so the portal starts while the directory is down
+// and recovers by itself when it returns.
+func New(cfg Config) (*Directory, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Flavour != OpenLDAP && cfg.Flavour != ActiveDirectory {
+		return nil, fmt.Errorf("ldapdir: unknown flavour %q", cfg.Flavour)
+	}
+	if len(cfg.URLs) == 0 {
+		return nil, errors.New("ldapdir: no URL")
+	}
+	d := &Directory{cfg: cfg, filter: cfg.UserFilter, durations: map[string]cachedDuration{}}
+	for _, s := range cfg.URLs {
+		u, err := ParseURL(s, cfg.StartTLS)
+		if err != nil {
+			return nil, fmt.Errorf("ldapdir: %w", err)
+		}
+		d.urls = append(d.urls, u)
+	}
+	if err := CheckFilterTemplate(cfg.UserFilter); err != nil {
+		return nil, fmt.Errorf("ldapdir: user filter: %w", err)
+	}
+	if err := CheckDN(cfg.BaseDN); err != nil {
+		return nil, fmt.Errorf("ldapdir: base DN: %w", err)
+	}
+	if err := CheckDN(cfg.BindDN); err != nil {
+		return nil, fmt.Errorf("ldapdir: bind DN: %w", err)
+	}
+	if cfg.BindPassword == "" {
+		// An empty password is an unauthenticated bind, which succeeds.
+		return nil, errors.New("ldapdir: the service account's password is empty")
+	}
+	d.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ldapdir: CA file: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ldapdir: CA file %s holds no PEM certificate", cfg.CAFile)
+		}
+		d.tls.RootCAs = roots
+	}
+	d.attrs = []string{cfg.IDAttribute, cfg.DisplayNameAttribute, cfg.MailAttribute}
+	for _, a := range []string{cfg.AltMailAttribute, cfg.MobileAttribute} {
+		if a != "" {
+			d.attrs = append(d.attrs, a)
+		}
+	}
+	if cfg.Flavour == OpenLDAP {
+		d.attrs = append(d.attrs, attrLockedTime, attrPolicySubentry)
+	} else {
+		d.attrs = append(d.attrs, attrLockoutTime, attrUAC)
+	}
+	d.pool = newPool(d, cfg.PoolSize)
+	return d, nil
+}
+
+// Close closes the pooled connections.
+func (d *Directory) Close() error {
+	d.pool.close()
+	return nil
+}
+
+// Ping checks that the directory answers the service account: for /readyz.
+func (d *Directory) Ping(ctx context.Context) error {
+	req := ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+		"(objectClass=*)", []string{"1.1"}, nil)
+	return d.pool.do(ctx, true, func(c *ldap.Conn) error {
+		_, err := c.Search(req)
+		return err
+	})
+}
+
+// entry finds the one entry for a canonical user id, or nil when there is
+// none, when the id is outside the domain, or when the filter matches more
+// than one entry (an ambiguous account is never touched).
+func (d *Directory) entry(ctx context.Context, id string, attrs []string) (*ldap.Entry, error) {
+	local, domain, ok := strings.Cut(id, "@")
+	if !ok || local == "" {
+		return nil, nil
+	}
+	if strings.Contains(d.filter, PlaceholderLocal) && d.cfg.Domain != "" && !strings.EqualFold(domain, d.cfg.Domain) {
+		return nil, nil
+	}
+	req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		2, int(d.cfg.Timeout/time.Second), false, Filter(d.filter, id, local), attrs, nil)
+	var res *ldap.SearchResult
+	err := d.pool.do(ctx, true, func(c *ldap.Conn) error {
+		var err error
+		res, err = c.Search(req)
+		return err
+	})
+	switch {
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded):
+		d.cfg.Log.Warn("ldap: the user filter matched more than one entry; treated as unknown", "user", id)
+		return nil, nil
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject):
+		d.cfg.Log.Error("ldap: the base DN does not exist", "base_dn", d.cfg.BaseDN)
+		return nil, unavailableErr(err)
+	case err != nil:
+		return nil, mapped(err)
+	}
+	switch len(res.Entries) {
+	case 0:
+		return nil, nil
+	case 1:
+	default:
+		d.cfg.Log.Warn("ldap: the user filter matched more than one entry; treated as unknown", "user", id)
+		return nil, nil
+	}
+	e := res.Entries[0]
+	// The id attribute confirms the match, whatever else the filter says.
+	if v := e.GetEqualFoldAttributeValue(d.cfg.IDAttribute); !strings.EqualFold(v, local) && !strings.EqualFold(v, id) {
+		d.cfg.Log.Warn("ldap: the entry found does not carry the user id in its id attribute; treated as unknown",
+			"user", id, "attribute", d.cfg.IDAttribute)
+		return nil, nil
+	}
+	return e, nil
+}
+
+// Lookup returns the account with this canonical id, or nil and no error
+// when there is none. An unreachable directory is directory_unavailable.
+func (d *Directory) Lookup(ctx context.Context, id string) (*account.Account, error) {
+	e, err := d.entry(ctx, id, d.attrs)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	a := &account.Account{
+		ID:          id,
+		DisplayName: e.GetEqualFoldAttributeValue(d.cfg.DisplayNameAttribute),
+		Mail:        e.GetEqualFoldAttributeValue(d.cfg.MailAttribute),
+	}
+	if d.cfg.Flavour == OpenLDAP {
+		d.openldapLockState(ctx, e, a)
+	} else {
+		d.adLockState(ctx, e, a)
+	}
+	return a, nil
+}
+
+// Contacts returns the alternate mail and mobile number the directory
+// holds for a user (empty when not configured or not set), and whether the
+// user exists.
+func (d *Directory) Contacts(ctx context.Context, id string) (altMail, mobile string, found bool, err error) {
+	var attrs []string
+	for _, a := range []string{d.cfg.IDAttribute, d.cfg.AltMailAttribute, d.cfg.MobileAttribute} {
+		if a != "" {
+			attrs = append(attrs, a)
+		}
+	}
+	e, err := d.entry(ctx, id, attrs)
+	if err != nil || e == nil {
+		return "", "", false, err
+	}
+	if d.cfg.AltMailAttribute != "" {
+		altMail = e.GetEqualFoldAttributeValue(d.cfg.AltMailAttribute)
+	}
+	if d.cfg.MobileAttribute != "" {
+		mobile = e.GetEqualFoldAttributeValue(d.cfg.MobileAttribute)
+	}
+	return altMail, mobile, true, nil
+}
+
+// errNotFound is SetPassword's and Unlock's answer for an unknown id.
+var errNotFound = errors.New("ldapdir: no such account")
+
+// SetPassword replaces the account's password, as the service account. A
+// refusal by the directory's policy (history, length, quality) is
+// password_policy with the directory's reason as a sentence.
+func (d *Directory) SetPassword(ctx context.Context, id, password string) error {
+	if password == "" {
+		return errors.New("ldapdir: empty password")
+	}
+	e, err := d.entry(ctx, id, []string{d.cfg.IDAttribute})
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		return errNotFound
+	}
+	if d.cfg.Flavour == OpenLDAP {
+		return d.openldapSetPassword(ctx, e.DN, password)
+	}
+	return d.adSetPassword(ctx, e.DN, password)
+}
+
+// Unlock clears the account's lockout; an account that is not locked is
+// not an error.
+func (d *Directory) Unlock(ctx context.Context, id string) error {
+	e, err := d.entry(ctx, id, d.attrs)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		return errNotFound
+	}
+	if d.cfg.Flavour == OpenLDAP {
+		return d.openldapUnlock(ctx, e)
+	}
+	return d.adUnlock(ctx, e)
+}
+
+// dummyRDN names no entry: CheckPassword binds to it for an unknown id, so
+// that an unknown id costs what a wrong password does.
+const dummyRDN = "cn=sspr-no-such-user-7c1f0e"
+
+// CheckPassword reports whether password is the account's, by binding as
+// the user on a connection of its own. A wrong password, or an account the
+// directory refuses (locked, disabled, expired), is false and no error; an
+// unknown id is false after the same work (a bind to a DN that doesn't
+// exist), so timing doesn't tell which ids exist. An empty password is
+// false without a bind: an empty simple bind is an unauthenticated bind,
+// which succeeds.
+func (d *Directory) CheckPassword(ctx context.Context, id, password string) (bool, error) {
+	if password == "" {
+		return false, nil
+	}
+	e, err := d.entry(ctx, id, []string{d.cfg.IDAttribute})
+	if err != nil {
+		return false, err
+	}
+	dn := dummyRDN + "," + d.cfg.BaseDN
+	if e != nil {
+		dn = e.DN
+	}
+	ok, err := d.bindAs(ctx, dn, password)
+	return ok && e != nil, err
+}
+
+// bindAs binds as dn on a fresh connection, closed afterwards.
+func (d *Directory) bindAs(ctx context.Context, dn, password string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.ConnectTimeout+d.cfg.Timeout)
+	defer cancel()
+	c, err := d.dial(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	err = run(ctx, c, d.cfg.Timeout, func(c *ldap.Conn) error {
+		_, err := c.SimpleBind(&ldap.SimpleBindRequest{Username: dn, Password: password})
+		return err
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials):
+		// Wrong password, unknown DN, or an account the directory won't let
+		// in (ppolicy lockout, AD's 775 locked, 533 disabled, 532 expired).
+		return false, nil
+	}
+	return false, mapped(err)
+}
+
+// Config returns the configuration in force, defaults filled in (the
+// service account's password included: never log it).
+func (d *Directory) Config() Config { return d.cfg }

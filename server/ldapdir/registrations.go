@@ -1,0 +1,70 @@
+package ldapdir
+
+import (
+	"context"
+	"net/mail"
+	"time"
+
+	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/canon"
+	"github.com/sspr-portal/sspr/server/flow"
+)
+
+var _ flow.Registrations = (*Registrations)(nil)
+
+// Registrations adds what the directory knows to what users registered
+// themselves: an organisation that already keeps a personal address or a
+// mobile number in the directory (filled by HR or an identity system)
+// gets those as verification methods without asking every user to
+// register them.
+//
+// The rule: a method the user registered and confirmed in the portal
+// always wins; otherwise a well-formed value from the directory counts as
+// registered and confirmed (the organisation vouches for it). Security
+// questions only ever come from the store. A number the directory holds
+// that is not a phone number, or an address that is not an address, is
+// ignored. The registration pages show only what the user registered.
+type Registrations struct {
+	Store flow.Registrations
+	Dir   *Directory
+	// Region reads numbers written without a country code (users.phone_region).
+	Region string
+	// Now stamps the directory's methods as confirmed; nil means time.Now.
+	Now func() time.Time
+}
+
+// Registration returns the user's registration, the store's merged with
+// the directory's alternate mail and mobile.
+func (r *Registrations) Registration(ctx context.Context, userID string) (*account.Registration, error) {
+	reg, err := r.Store.Registration(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	alt, mobile, found, err := r.Dir.Contacts(ctx, userID)
+	if err != nil || !found {
+		return reg, err
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	out := account.Registration{UserID: userID}
+	if reg != nil {
+		out = *reg
+	}
+	changed := false
+	if !out.HasEmail() && alt != "" {
+		if a, err := mail.ParseAddress(alt); err == nil && a.Address == alt {
+			out.Email, out.EmailConfirmed, changed = alt, now().UTC(), true
+		}
+	}
+	if !out.HasPhone() && mobile != "" {
+		if e164, err := canon.Phone(mobile, r.Region); err == nil {
+			out.Phone, out.PhoneConfirmed, changed = e164, now().UTC(), true
+		}
+	}
+	if !changed {
+		return reg, nil
+	}
+	return &out, nil
+}

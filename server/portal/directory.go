@@ -1,0 +1,90 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/enrol"
+	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/ldapdir"
+	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sqlite"
+)
+
+// directory is what the flow and registration engines need of a directory,
+// and what the portal needs to run it.
+type directory interface {
+	flow.Directory
+	enrol.Directory
+	// Ping is the readiness check.
+	Ping(ctx context.Context) error
+	// Registrations is what the flow engine reads registrations from:
+	// the store, with what the directory adds.
+	Registrations(store flow.Registrations) flow.Registrations
+}
+
+// newDirectory builds the directory that directory.kind names. The LDAP
+// directories connect on first use, so the portal starts (and /readyz says
+// why it is not ready) while the directory is down.
+func (p *Portal) newDirectory(cfg *config.Config, db *sqlite.DB, hasher *secret.Argon2, now func() time.Time, log *slog.Logger) (directory, error) {
+	c := cfg.Directory
+	if c.Kind == config.DirectoryEmbedded {
+		return embedded{sqlite.NewDirectory(db, hasher, cfg.Password.History), db}, nil
+	}
+	pw, err := c.BindPassword()
+	if err != nil {
+		return nil, err
+	}
+	d, err := ldapdir.New(LDAPConfig(cfg, pw, now, log))
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	p.closers = append(p.closers, func(context.Context) error { return d.Close() })
+	return ldapDirectory{d, cfg.Users.PhoneRegion, now}, nil
+}
+
+// LDAPConfig is the ldapdir configuration for cfg's [directory], with the
+// service account's password already read.
+func LDAPConfig(cfg *config.Config, bindPassword string, now func() time.Time, log *slog.Logger) ldapdir.Config {
+	c := cfg.Directory
+	return ldapdir.Config{
+		Flavour: ldapdir.Flavour(c.Kind), URLs: c.URLs, StartTLS: c.StartTLS, CAFile: c.CAFile,
+		BindDN: c.BindDN, BindPassword: bindPassword, BaseDN: c.BaseDN,
+		UserFilter: c.UserFilter, Domain: cfg.Users.DefaultDomain,
+		IDAttribute: c.IDAttribute, DisplayNameAttribute: c.DisplayNameAttribute, MailAttribute: c.MailAttribute,
+		AltMailAttribute: c.AltMailAttribute, MobileAttribute: c.MobileAttribute,
+		PasswordPolicyDN: c.PasswordPolicyDN, PwdReset: c.PwdReset,
+		ConnectTimeout: c.ConnectTimeout.D(), Timeout: c.Timeout.D(), PoolSize: c.PoolSize,
+		Now: now, Log: log,
+	}
+}
+
+// embedded is the SQLite directory: its readiness is the database's.
+type embedded struct {
+	*sqlite.Directory
+	db *sqlite.DB
+}
+
+func (e embedded) Ping(ctx context.Context) error { return e.db.Ping(ctx) }
+
+func (e embedded) Registrations(store flow.Registrations) flow.Registrations { return store }
+
+// ldapDirectory is OpenLDAP or Active Directory.
+type ldapDirectory struct {
+	*ldapdir.Directory
+	region string
+	now    func() time.Time
+}
+
+// Registrations merges the directory's alternate mail and mobile, when
+// configured, with what users registered (see ldapdir.Registrations).
+func (l ldapDirectory) Registrations(store flow.Registrations) flow.Registrations {
+	c := l.Config()
+	if c.AltMailAttribute == "" && c.MobileAttribute == "" {
+		return store
+	}
+	return &ldapdir.Registrations{Store: store, Dir: l.Directory, Region: l.region, Now: l.now}
+}
