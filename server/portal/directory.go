@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/enrol"
 	"github.com/sspr-portal/sspr/server/flow"
@@ -87,4 +89,34 @@ func (l ldapDirectory) Registrations(store flow.Registrations) flow.Registration
 		return store
 	}
 	return &ldapdir.Registrations{Store: store, Dir: l.Directory, Region: l.region, Now: l.now}
+}
+
+// CheckDirectory connects to the LDAP directory cfg names, as the portal
+// would (the service account's bind included), and looks up user: for
+// `sspr check-directory`, so an operator can try the settings before going
+// live. It returns nil and no error when there is no such user. Errors
+// say what failed but, as for users, not why: log gets the why, as the
+// server's log does.
+func CheckDirectory(ctx context.Context, cfg *config.Config, user string, log *slog.Logger) (*account.Account, error) {
+	c := cfg.Directory
+	if c.Kind == config.DirectoryEmbedded {
+		return nil, fmt.Errorf("directory.kind is %q: there is no LDAP directory to check", c.Kind)
+	}
+	id, err := canon.UserID(user, cfg.Users.DefaultDomain)
+	if err != nil {
+		return nil, fmt.Errorf("user %q: %w", user, err)
+	}
+	pw, err := c.BindPassword()
+	if err != nil {
+		return nil, err
+	}
+	d, err := ldapdir.New(LDAPConfig(cfg, pw, nil, log))
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("the service account's bind: %w", err)
+	}
+	return d.Lookup(ctx, id)
 }

@@ -3,6 +3,7 @@
 //	sspr serve [--config FILE] [--listen ADDR] [--data DIR] [--dev] [--dev-captcha-answer TEXT] [--dev-allow-remote]
 //	sspr keygen [--config FILE] [--data DIR] [--out FILE]
 //	sspr send-test [--config FILE] --to ADDRESS|NUMBER [--channel email|sms]
+//	sspr check-directory [--config FILE] --user ID
 //	sspr version
 //	sspr help
 //
@@ -70,6 +71,8 @@ Usage:
   sspr keygen [flags]   create the key file a production server needs
   sspr send-test --to ADDRESS|NUMBER [flags]
                         send a test email or text now, to check [email] or [sms]
+  sspr check-directory --user ID [flags]
+                        look a user up in the directory, to check [directory]
   sspr version          print the version
   sspr help             print this help
 
@@ -93,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return keygen(args[1:], stdout, stderr)
 	case "send-test":
 		return sendTest(ctx, args[1:], stdout, stderr)
+	case "check-directory":
+		return checkDirectory(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "sspr %s\n", buildVersion())
 		return exitOK
