@@ -6,8 +6,10 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -359,7 +361,8 @@ func splitSubject(s string) (subject, body string, err error) {
 func (t *Templates) CheckSMS(org string, codeDigits int, valid time.Duration) error {
 	d := &Data{Org: org, HelpDesk: HelpDesk{Line: ""}, To: "+" + strings.Repeat("9", 15),
 		Code: strings.Repeat("8", codeDigits), Minutes: int(valid.Round(time.Minute) / time.Minute), Time: time.Now()}
-	for k := range smsFiles {
+	// In a fixed order, so the same file is named every time.
+	for _, k := range slices.Sorted(maps.Keys(smsFiles)) {
 		if _, err := t.Render(Message{Channel: SMS, Kind: k, Data: d, Code: d.Code}); err != nil {
 			return err
 		}
