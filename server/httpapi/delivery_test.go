@@ -7,12 +7,8 @@ package httpapi_test
 // secret in any log line.
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
@@ -58,53 +54,13 @@ func viaSMTP(t *testing.T, s *smtptest.Server) func(*config.Config) {
 	}
 }
 
-type parsedMail struct {
-	Header     mail.Header
-	Text, HTML string
-}
-
-func parseMail(t *testing.T, data []byte) parsedMail {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := parsedMail{Header: msg.Header}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/alternative" {
-		t.Fatalf("Content-Type %q, want multipart/alternative", msg.Header.Get("Content-Type"))
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		part, err := mr.NextRawPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r io.Reader = part
-		if part.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
-			r = quotedprintable.NewReader(part)
-		}
-		b, _ := io.ReadAll(r)
-		switch ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct {
-		case "text/plain":
-			p.Text = string(b)
-		case "text/html":
-			p.HTML = string(b)
-		}
-	}
-	return p
-}
-
 var eightDigits = regexp.MustCompile(`\b\d{8}\b`)
 
 // mailCode waits for the next message to rcpt and returns its code.
-func mailCode(t *testing.T, s *smtptest.Server, rcpt string, after int) (string, parsedMail, int) {
+func mailCode(t *testing.T, s *smtptest.Server, rcpt string, after int) (string, smtptest.Parsed, int) {
 	t.Helper()
 	m, n := s.WaitTo(t, rcpt, after, 10*time.Second)
-	p := parseMail(t, m.Data)
+	p := smtptest.Parse(t, m.Data)
 	code := eightDigits.FindString(p.Text)
 	if code == "" || !strings.Contains(p.HTML, code) {
 		t.Fatalf("no code in both parts:\n%s\n%s", p.Text, p.HTML)
@@ -180,7 +136,7 @@ func TestResetOverSMTP(t *testing.T) {
 	// The notification, at the primary and the alternate address.
 	for _, rcpt := range []string{"alice@example.edu", "alice.alt@example.net"} {
 		m, _ := s.WaitTo(t, rcpt, n, 10*time.Second)
-		p := parseMail(t, m.Data)
+		p := smtptest.Parse(t, m.Data)
 		if p.Header.Get("Subject") != "Example University: Your password has been reset" {
 			t.Errorf("to %s: subject %q", rcpt, p.Header.Get("Subject"))
 		}

@@ -229,7 +229,7 @@ func (m *Mailer) build(msg notify.Message) (*gomail.Msg, error) {
 // classify turns go-mail's error into one the queue understands, with the
 // server's reply but never the message.
 func classify(err error) error {
-	text := "smtp: " + truncate(err.Error(), 300)
+	text := "smtp: " + notify.Clip(err.Error(), 300)
 	var se *gomail.SendError
 	if errors.As(err, &se) {
 		code := se.ErrorCode()
@@ -277,14 +277,4 @@ func replyCode(s string) (int, string) {
 		return 0, ""
 	}
 	return n, s[4:]
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -1,13 +1,8 @@
 package mailer_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 	"testing"
@@ -47,50 +42,6 @@ func send(t *testing.T, m *mailer.Mailer, msg notify.Message) error {
 	return m.Send(ctx, msg)
 }
 
-// Parsed is a received message taken apart.
-type Parsed struct {
-	Header     mail.Header
-	Text, HTML string
-}
-
-// Parse takes a message apart: headers, and the text and HTML parts of a
-// multipart/alternative body, decoded.
-func Parse(t *testing.T, data []byte) Parsed {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := Parsed{Header: msg.Header}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/alternative" {
-		t.Fatalf("Content-Type %q (%v), want multipart/alternative", msg.Header.Get("Content-Type"), err)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		part, err := mr.NextRawPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r io.Reader = part
-		if part.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
-			r = quotedprintable.NewReader(part)
-		}
-		b, _ := io.ReadAll(r)
-		ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
-		switch ct {
-		case "text/plain":
-			p.Text = string(b)
-		case "text/html":
-			p.HTML = string(b)
-		}
-	}
-	return p
-}
-
 func TestSend(t *testing.T) {
 	for _, mech := range []string{"PLAIN", "LOGIN", "CRAM-MD5"} {
 		t.Run("STARTTLS and AUTH "+mech, func(t *testing.T) {
@@ -104,7 +55,7 @@ func TestSend(t *testing.T) {
 			if !got.TLS || got.User != user || got.Mech != mech {
 				t.Fatalf("tls %v user %q mech %q", got.TLS, got.User, got.Mech)
 			}
-			p := Parse(t, got.Data)
+			p := smtptest.Parse(t, got.Data)
 			h := p.Header
 			if from, err := mail.ParseAddress(h.Get("From")); err != nil || from.Name != "Example University password reset" || from.Address != "password-reset@example.edu" {
 				t.Errorf("From %q", h.Get("From"))

@@ -426,7 +426,7 @@ func (h *health) fail(now time.Time, c errClass, err error) {
 		return
 	}
 	h.streak++
-	h.lastFail, h.lastErr = now, truncate(err.Error(), 300)
+	h.lastFail, h.lastErr = now, Clip(err.Error(), 300)
 }
 
 func (h *health) drop(now time.Time) {
@@ -452,8 +452,9 @@ func (h *health) check(now time.Time, name string) error {
 	return nil
 }
 
-// truncate cuts s to at most n bytes, on a rune boundary.
-func truncate(s string, n int) string {
+// Clip cuts s to at most n bytes, on a rune boundary, marking the cut: for
+// a server's answer quoted in an error or a log line.
+func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

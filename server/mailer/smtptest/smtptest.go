@@ -20,7 +20,11 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -451,4 +455,48 @@ func newCert() (tls.Certificate, *x509.CertPool, []byte, error) {
 	pool.AddCert(leaf)
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, pemBytes, nil
+}
+
+// Parsed is a received message taken apart.
+type Parsed struct {
+	Header     mail.Header
+	Text, HTML string
+}
+
+// Parse takes a message apart: headers, and the text and HTML parts of a
+// multipart/alternative body, decoded.
+func Parse(t *testing.T, data []byte) Parsed {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Parsed{Header: msg.Header}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("Content-Type %q (%v), want multipart/alternative", msg.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := mr.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r io.Reader = part
+		if part.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
+			r = quotedprintable.NewReader(part)
+		}
+		b, _ := io.ReadAll(r)
+		ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		switch ct {
+		case "text/plain":
+			p.Text = string(b)
+		case "text/html":
+			p.HTML = string(b)
+		}
+	}
+	return p
 }
