@@ -39,6 +39,7 @@ type Config struct {
 	Password     Password     `toml:"password"`
 	Session      Session      `toml:"session"`
 	Database     Database     `toml:"database"`
+	State        State        `toml:"state"`
 	Directory    Directory    `toml:"directory"`
 	Email        Email        `toml:"email"`
 	SMS          SMS          `toml:"sms"`
@@ -177,12 +178,6 @@ type Session struct {
 	KeysFile string `toml:"keys_file"`
 }
 
-// Database is [database].
-type Database struct {
-	// Path is the SQLite file. Empty means DataDir/sspr.db.
-	Path string `toml:"path"`
-}
-
 // Hashing is [hashing]: argon2id's cost and how many hashes run at once.
 type Hashing struct {
 	Argon2MemoryKiB int `toml:"argon2_memory_kib"`
@@ -287,6 +282,7 @@ func Default() *Config {
 		Session: Session{
 			CookieName: "sspr_session",
 		},
+		State:     defaultState(),
 		Directory: defaultDirectory(),
 		Email:     defaultEmail(),
 		SMS:       defaultSMS(),

@@ -134,6 +134,8 @@ func (c *Config) Validate() error {
 		v.add("session.cookie_name", "%q must be letters, digits, '_' or '-'", c.Session.CookieName)
 	}
 
+	c.validateDatabase(v)
+	c.validateState(v)
 	c.validateDirectory(v)
 	c.validateDelivery(v)
 

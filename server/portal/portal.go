@@ -21,7 +21,6 @@ import (
 	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/httpapi"
 	"github.com/sspr-portal/sspr/server/keys"
-	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/outbox"
 	"github.com/sspr-portal/sspr/server/policy"
@@ -100,12 +99,14 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	if err != nil {
 		return nil, err
 	}
-	store := sqlite.NewStore(db)
-
-	state := memstate.New(now, 0)
-	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
-	go state.Run(sweepCtx, time.Minute)
-	p.closers = append(p.closers, func(context.Context) error { stopSweep(); return nil })
+	store, err := p.newStore(ctx, cfg, db, log)
+	if err != nil {
+		return nil, err
+	}
+	state, err := p.newState(ctx, cfg, now, log)
+	if err != nil {
+		return nil, err
+	}
 
 	catalog, err := questions.Load(static.FS, "en")
 	if err != nil {
@@ -186,7 +187,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		TrustedProxies: cfg.TrustedProxies(),
 		Ready: []httpapi.Check{
 			{Name: "directory", Check: dir.Ping},
-			{Name: "store", Check: db.Ping},
+			{Name: "store", Check: store.Ping},
 			{Name: "state", Check: state.Ping},
 			// A sender that fails makes the portal degraded, not down:
 			// the other methods still work.
