@@ -179,11 +179,20 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow,
 	if err != nil {
 		return api.Flow{}, unavailable(fmt.Errorf("look up account: %w", err))
 	}
-	var reg *account.Registration
-	if acct != nil && !acct.Disabled {
-		if reg, err = e.d.Registrations.Registration(ctx, acct.ID); err != nil {
-			return api.Flow{}, unavailable(fmt.Errorf("read registration: %w", err))
-		}
+	// The registration is read for every user, known or not, and thrown
+	// away for those who get a decoy: otherwise a store that is down would
+	// answer 503 for real accounts only, and the read's time would tell
+	// them apart too (rule 1).
+	regID := user
+	if acct != nil {
+		regID = acct.ID
+	}
+	reg, err := e.d.Registrations.Registration(ctx, regID)
+	if err != nil {
+		return api.Flow{}, unavailable(fmt.Errorf("read registration: %w", err))
+	}
+	if acct == nil || acct.Disabled {
+		reg = nil
 	}
 	id, err := e.randomID()
 	if err != nil {
