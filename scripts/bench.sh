@@ -74,6 +74,11 @@ scripts/deps.sh /usr/sbin/slapd:slapd,ldap-utils
 go test -run '^$' -bench '^Benchmark(Lookup|SetPassword)$' -benchtime 5s ./server/ldapdir/
 
 echo
+echo "== PostgreSQL Store against a local postgres: registration reads and audit writes per second, p99 (pool of 8, verified TLS)"
+scripts/deps.sh /usr/lib/postgresql/15/bin/postgres:postgresql-15
+go test -run '^$' -bench '^Benchmark(Registration|Record)$' -benchtime 5s ./server/pgstore/
+
+echo
 echo "== Flow API under load (captcha, start, intent, email/send, email/verify)"
 start_server load --config server/cmd/loadgen/bench.toml --dev-captcha-answer 424242
 ./bin/loadgen -url "http://127.0.0.1:$port" -captcha 424242 -rate 500 -duration "$duration"

@@ -22,13 +22,18 @@ set -euo pipefail
 # libc6-dev out when installing gcc alone); the browser tests
 # (server/e2e) drive a headless Chromium, which needs a font to render
 # pages and screenshots; the LDAP tests (server/ldapdir) start a real
-# slapd with the ppolicy overlay (slapd is in /usr/sbin, often not on PATH).
+# slapd with the ppolicy overlay (slapd is in /usr/sbin, often not on PATH);
+# the PostgreSQL store tests (server/pgstore, server/httpapi) start a real
+# postgres (Debian keeps initdb and postgres in
+# /usr/lib/postgresql/15/bin, off PATH; the package starts no cluster in a
+# container without systemd, and the tests run their own).
 DEPS=(
   gcc:gcc,libc6-dev
   /usr/include/stdlib.h:libc6-dev
   /usr/bin/chromium:chromium,fonts-dejavu-core
   /usr/sbin/slapd:slapd,ldap-utils
   /usr/bin/ldapadd:ldap-utils
+  /usr/lib/postgresql/15/bin/postgres:postgresql-15
 )
 
 read -r -a env_deps <<<"${SSPR_DEPS:-}"

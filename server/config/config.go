@@ -282,6 +282,7 @@ func Default() *Config {
 		Session: Session{
 			CookieName: "sspr_session",
 		},
+		Database:  defaultDatabase(),
 		State:     defaultState(),
 		Directory: defaultDirectory(),
 		Email:     defaultEmail(),

@@ -2,10 +2,12 @@ package portal
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/pgstore"
 	"github.com/sspr-portal/sspr/server/sqlite"
 )
 
@@ -20,8 +22,27 @@ type store interface {
 
 // newStore builds the Store backend that database.kind names: the SQLite
 // file (one server), or PostgreSQL (several servers share it).
+//
+// With PostgreSQL, the embedded directory (if directory.kind says so) still
+// keeps its accounts in the SQLite file: only registrations and audit
+// events move. PostgreSQL being down at start is no error: /readyz says
+// the store is unavailable until it answers.
 func (p *Portal) newStore(ctx context.Context, cfg *config.Config, db *sqlite.DB, log *slog.Logger) (store, error) {
-	return sqliteStore{sqlite.NewStore(db), db}, nil
+	if cfg.Database.Kind != config.DatabasePostgres {
+		return sqliteStore{sqlite.NewStore(db), db}, nil
+	}
+	pw, err := cfg.Database.Password()
+	if err != nil {
+		return nil, err
+	}
+	pc := cfg.PostgresConfig(pw)
+	pc.Log = log
+	s, err := pgstore.Open(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	p.closers = append(p.closers, func(context.Context) error { s.Close(); return nil })
+	return s, nil
 }
 
 // sqliteStore is the embedded store: its readiness is the database's.

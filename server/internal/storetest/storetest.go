@@ -1,0 +1,364 @@
+// Package storetest is the behaviour every Store backend shares, as one
+// table of tests: the SQLite store (package sqlite) and the PostgreSQL
+// store (package pgstore) both run it, so that a portal behaves the same
+// on either.
+//
+//	func TestStoreBehaviour(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) storetest.Store { return newEmptyStore(t) })
+//	}
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/canon"
+	"github.com/sspr-portal/sspr/server/secret"
+)
+
+// Store is a Store backend as the engines and the audit tools use it.
+type Store interface {
+	Registration(ctx context.Context, userID string) (*account.Registration, error)
+	PutRegistration(ctx context.Context, r account.Registration) error
+	Record(ctx context.Context, e account.Event) error
+	Events(ctx context.Context, userID string, limit int) ([]account.Event, error)
+}
+
+// fastParams make argon2id cheap: these tests are about storage, not cost.
+var fastParams = secret.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+// Run runs the whole table; newStore returns an empty store of the test's
+// own, closed when the test ends.
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
+	}
+}
+
+var tests = []struct {
+	name string
+	run  func(t *testing.T, s Store)
+}{
+	{"Registration/OK", registrationOK},
+	{"Registration/absent", registrationAbsent},
+	{"Registration/only email", registrationOnlyEmail},
+	{"Registration/replace", registrationReplace},
+	{"Registration/an empty registration removes it", registrationEmpty},
+	{"Registration/refusals change nothing", registrationRefusals},
+	{"Registration/concurrent replacements: one wins whole", registrationConcurrent},
+	{"Registration/text round trips", registrationText},
+	{"Events/OK", eventsOK},
+	{"Events/an event without a time is stamped now", eventsStamped},
+	{"Events/ErrKindRequired", eventsNoKind},
+	{"Events/times keep the microsecond", eventsMicroseconds},
+}
+
+var ctx = context.Background()
+
+// base is a time with nanoseconds: a store keeps at least microseconds.
+var base = time.Date(2026, 1, 2, 3, 4, 5, 6_007_008, time.FixedZone("CET", 3600))
+
+func hashes(t *testing.T, ids ...string) []account.Answer {
+	t.Helper()
+	h := secret.NewArgon2(fastParams, 0)
+	var out []account.Answer
+	for _, q := range ids {
+		hash, err := h.Hash(ctx, canon.Answer("Answer to "+q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, account.Answer{QuestionID: q, Hash: hash})
+	}
+	return out
+}
+
+// sameTime reports whether got is want's instant in UTC, to the
+// microsecond: SQLite keeps nanoseconds, PostgreSQL microseconds.
+func sameTime(got, want time.Time) bool {
+	if want.IsZero() {
+		return got.IsZero()
+	}
+	return got.Location() == time.UTC && !got.Before(want.Truncate(time.Microsecond)) && !got.After(want)
+}
+
+// sameRegistration compares two registrations, times by sameTime.
+func sameRegistration(got *account.Registration, want account.Registration) bool {
+	if got == nil {
+		return false
+	}
+	g, w := *got, want
+	if !sameTime(g.EmailConfirmed, w.EmailConfirmed) || !sameTime(g.PhoneConfirmed, w.PhoneConfirmed) ||
+		!sameTime(g.AnswersConfirmed, w.AnswersConfirmed) {
+		return false
+	}
+	g.EmailConfirmed, g.PhoneConfirmed, g.AnswersConfirmed = time.Time{}, time.Time{}, time.Time{}
+	w.EmailConfirmed, w.PhoneConfirmed, w.AnswersConfirmed = time.Time{}, time.Time{}, time.Time{}
+	return reflect.DeepEqual(g, w)
+}
+
+func mustPut(t *testing.T, s Store, r account.Registration) {
+	t.Helper()
+	if err := s.PutRegistration(ctx, r); err != nil {
+		t.Fatalf("PutRegistration(%s): %v", r.UserID, err)
+	}
+}
+
+func mustGet(t *testing.T, s Store, id string) *account.Registration {
+	t.Helper()
+	r, err := s.Registration(ctx, id)
+	if err != nil {
+		t.Fatalf("Registration(%s): %v", id, err)
+	}
+	return r
+}
+
+func zoe(t *testing.T) account.Registration {
+	return account.Registration{
+		UserID: "zoe@example.edu", Email: "zoe@example.net", EmailConfirmed: base,
+		Phone: "+447700900999", PhoneConfirmed: base.Add(time.Second),
+		// Not in catalogue order: they come back in the order given.
+		Answers:          hashes(t, "first_job", "first_pet", "birth_town"),
+		AnswersConfirmed: base.Add(time.Minute),
+	}
+}
+
+func registrationOK(t *testing.T, s Store) {
+	want := zoe(t)
+	mustPut(t, s, want)
+	got := mustGet(t, s, want.UserID)
+	if !sameRegistration(got, want) {
+		t.Fatalf("Registration =\n%+v\nwant\n%+v", got, want)
+	}
+	h := secret.NewArgon2(fastParams, 0)
+	for _, a := range got.Answers {
+		ok, err := h.Verify(ctx, a.Hash, canon.Answer("  ANSWER to  "+a.QuestionID+" "))
+		if err != nil || !ok {
+			t.Errorf("answer to %s does not verify: %v, %v", a.QuestionID, ok, err)
+		}
+	}
+}
+
+func registrationAbsent(t *testing.T, s Store) {
+	if got := mustGet(t, s, "nobody@example.edu"); got != nil {
+		t.Fatalf("Registration(unknown) = %+v; want nil", got)
+	}
+}
+
+func registrationOnlyEmail(t *testing.T, s Store) {
+	want := account.Registration{UserID: "yan@example.edu", Email: "yan@example.net", EmailConfirmed: base}
+	mustPut(t, s, want)
+	got := mustGet(t, s, want.UserID)
+	if !sameRegistration(got, want) || got.Answers != nil || !got.PhoneConfirmed.IsZero() || got.HasPhone() || !got.HasEmail() {
+		t.Fatalf("Registration = %+v; want %+v", got, want)
+	}
+	// An unconfirmed address is kept as such.
+	want = account.Registration{UserID: "yan@example.edu", Email: "yan@example.net"}
+	mustPut(t, s, want)
+	if got := mustGet(t, s, want.UserID); !sameRegistration(got, want) || got.HasEmail() {
+		t.Fatalf("Registration = %+v; want %+v", got, want)
+	}
+}
+
+func registrationReplace(t *testing.T, s Store) {
+	mustPut(t, s, zoe(t))
+	other := account.Registration{UserID: "erin@example.edu", Email: "erin@example.net", EmailConfirmed: base,
+		Answers: hashes(t, "a", "b", "c", "d", "e"), AnswersConfirmed: base}
+	mustPut(t, s, other)
+	want := account.Registration{
+		UserID: "zoe@example.edu", Email: "zoe.new@example.net", EmailConfirmed: base.Add(time.Hour),
+		Answers: hashes(t, "first_car"), AnswersConfirmed: base.Add(time.Hour),
+	}
+	mustPut(t, s, want)
+	if got := mustGet(t, s, "zoe@example.edu"); !sameRegistration(got, want) || got.Phone != "" {
+		t.Fatalf("after replacing: %+v; want %+v", got, want)
+	}
+	// Other users' registrations are untouched.
+	if got := mustGet(t, s, "erin@example.edu"); !sameRegistration(got, other) {
+		t.Fatalf("erin's registration after replacing zoe's: %+v", got)
+	}
+}
+
+func registrationEmpty(t *testing.T, s Store) {
+	mustPut(t, s, zoe(t))
+	mustPut(t, s, account.Registration{UserID: "zoe@example.edu"})
+	if got := mustGet(t, s, "zoe@example.edu"); got != nil {
+		t.Fatalf("Registration after emptying = %+v; want nil", got)
+	}
+	// Registering again after that works.
+	want := zoe(t)
+	mustPut(t, s, want)
+	if got := mustGet(t, s, "zoe@example.edu"); !sameRegistration(got, want) {
+		t.Fatalf("Registration after registering again = %+v", got)
+	}
+	// Emptying someone who registered nothing is no error.
+	mustPut(t, s, account.Registration{UserID: "nobody@example.edu"})
+}
+
+func registrationRefusals(t *testing.T, s Store) {
+	want := zoe(t)
+	mustPut(t, s, want)
+	hash := want.Answers[0].Hash
+	bad := map[string]account.Registration{
+		"no user id":     {Email: "x@example.net"},
+		"plain answer":   {UserID: want.UserID, Answers: []account.Answer{{QuestionID: "first_pet", Hash: "blue fox"}}},
+		"no question id": {UserID: want.UserID, Answers: []account.Answer{{Hash: hash}}},
+		"question twice": {UserID: want.UserID, Answers: []account.Answer{{QuestionID: "first_pet", Hash: hash}, {QuestionID: "first_pet", Hash: hash}}},
+	}
+	for name, r := range bad {
+		err := s.PutRegistration(ctx, r)
+		if err == nil {
+			t.Errorf("%s: PutRegistration succeeded", name)
+			continue
+		}
+		// A refused answer is never quoted back (it may be the plain
+		// answer), and the error names no hash.
+		if strings.Contains(err.Error(), "blue fox") || strings.Contains(err.Error(), "$argon2id$") {
+			t.Errorf("%s: the error quotes the answer: %v", name, err)
+		}
+	}
+	if got := mustGet(t, s, want.UserID); !sameRegistration(got, want) {
+		t.Fatalf("zoe's registration after refusals: %+v", got)
+	}
+}
+
+// registrationConcurrent: several servers replacing one user's
+// registration at once all succeed, and what is left is one of them whole,
+// never a mix.
+func registrationConcurrent(t *testing.T, s Store) {
+	const n = 8
+	regs := make([]account.Registration, n)
+	for i := range regs {
+		var ids []string
+		for j := range 3 + i%3 {
+			ids = append(ids, fmt.Sprintf("q%d_%d", i, j))
+		}
+		regs[i] = account.Registration{UserID: "zoe@example.edu", Email: fmt.Sprintf("zoe%d@example.net", i), EmailConfirmed: base,
+			Answers: hashes(t, ids...), AnswersConfirmed: base}
+	}
+	mustPut(t, s, regs[0])
+	var wg sync.WaitGroup
+	errs := make(chan error, n*3)
+	for round := range 3 {
+		for i := range regs {
+			wg.Go(func() {
+				if err := s.PutRegistration(ctx, regs[(i+round)%n]); err != nil {
+					errs <- err
+				}
+				if _, err := s.Registration(ctx, "zoe@example.edu"); err != nil {
+					errs <- err
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent PutRegistration: %v", err)
+	}
+	got := mustGet(t, s, "zoe@example.edu")
+	for _, r := range regs {
+		if sameRegistration(got, r) {
+			return
+		}
+	}
+	t.Fatalf("after concurrent replacements: %+v is none of them whole", got)
+}
+
+func registrationText(t *testing.T, s Store) {
+	want := account.Registration{UserID: "zoë.o'brien@例え.jp", Email: "zoë+tag@例え.jp", EmailConfirmed: base,
+		Answers: hashes(t, strings.Repeat("q", 200)), AnswersConfirmed: base}
+	mustPut(t, s, want)
+	if got := mustGet(t, s, want.UserID); !sameRegistration(got, want) {
+		t.Fatalf("Registration = %+v; want %+v", got, want)
+	}
+	// User ids are compared exactly: canonicalising is package canon's job.
+	if got := mustGet(t, s, strings.ToUpper(want.UserID)); got != nil {
+		t.Fatalf("Registration(upper case) = %+v; want nil", got)
+	}
+}
+
+func eventsOK(t *testing.T, s Store) {
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	var alice []account.Event
+	for i := range 5 {
+		e := account.Event{
+			At: at.Add(time.Duration(i) * time.Minute), Kind: account.EventPasswordReset, UserID: "alice@example.edu",
+			ClientAddr: "192.0.2.1", UserAgent: "Firefox ☃", Detail: fmt.Sprintf("methods=email,sms n=%d", i),
+		}
+		if err := s.Record(ctx, e); err != nil {
+			t.Fatalf("Record: %v", err)
+		}
+		alice = append([]account.Event{e}, alice...) // newest first
+	}
+	bob := account.Event{At: at.Add(90 * time.Second), Kind: account.EventAccountUnlocked, UserID: "bob@example.edu"}
+	if err := s.Record(ctx, bob); err != nil {
+		t.Fatal(err)
+	}
+	// Two events at the same time: the later recorded comes first.
+	for _, d := range []string{"first", "second"} {
+		if err := s.Record(ctx, account.Event{At: at.Add(time.Hour), Kind: account.EventBlocked, UserID: "carol@example.edu", Detail: d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if got, err := s.Events(ctx, "alice@example.edu", 10); err != nil || !reflect.DeepEqual(got, alice) {
+		t.Fatalf("Events = %+v, %v;\nwant %+v", got, err, alice)
+	}
+	if got, err := s.Events(ctx, "alice@example.edu", 2); err != nil || !reflect.DeepEqual(got, alice[:2]) {
+		t.Fatalf("Events(limit 2) = %+v, %v", got, err)
+	}
+	if got, err := s.Events(ctx, "carol@example.edu", 0); err != nil || len(got) != 2 || got[0].Detail != "second" || got[1].Detail != "first" {
+		t.Fatalf("Events(same time) = %+v, %v", got, err)
+	}
+	got, err := s.Events(ctx, "", 0)
+	if err != nil || len(got) != 8 {
+		t.Fatalf("Events(all) = %d events, %v; want 8", len(got), err)
+	}
+	// carol's two, alice's 4, 3, 2, then bob's, then alice's 1 and 0.
+	if got[0].UserID != "carol@example.edu" || got[5] != bob || got[7] != alice[4] {
+		t.Fatalf("Events(all) not newest first: %+v", got)
+	}
+	if got, err := s.Events(ctx, "", 3); err != nil || len(got) != 3 {
+		t.Fatalf("Events(all, limit 3) = %d events, %v", len(got), err)
+	}
+	if got, err := s.Events(ctx, "nobody@example.edu", 10); err != nil || len(got) != 0 {
+		t.Fatalf("Events(unknown) = %+v, %v", got, err)
+	}
+}
+
+func eventsStamped(t *testing.T, s Store) {
+	before := time.Now()
+	if err := s.Record(ctx, account.Event{Kind: account.EventBlocked, UserID: "dave@example.edu"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Events(ctx, "dave@example.edu", 1)
+	if err != nil || len(got) != 1 || got[0].At.Before(before.Add(-time.Second)) || got[0].At.After(time.Now()) || got[0].At.Location() != time.UTC {
+		t.Fatalf("Events = %+v, %v", got, err)
+	}
+}
+
+func eventsNoKind(t *testing.T, s Store) {
+	if err := s.Record(ctx, account.Event{UserID: "alice@example.edu"}); err == nil {
+		t.Fatal("Record without a kind succeeded")
+	}
+	if got, err := s.Events(ctx, "alice@example.edu", 0); err != nil || len(got) != 0 {
+		t.Fatalf("Events after a refused event = %+v, %v", got, err)
+	}
+}
+
+func eventsMicroseconds(t *testing.T, s Store) {
+	e := account.Event{At: base, Kind: account.EventSignIn, UserID: "erin@example.edu"}
+	if err := s.Record(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Events(ctx, "erin@example.edu", 0)
+	if err != nil || len(got) != 1 || !sameTime(got[0].At, base) {
+		t.Fatalf("Events = %+v, %v; want the time %s", got, err, base.UTC())
+	}
+}
