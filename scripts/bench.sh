@@ -74,6 +74,11 @@ scripts/deps.sh /usr/sbin/slapd:slapd,ldap-utils
 go test -run '^$' -bench '^Benchmark(Lookup|SetPassword)$' -benchtime 5s ./server/ldapdir/
 
 echo
+echo "== Redis State against a local redis-server: Get, Set, Update (WATCH/MULTI), Incr, a CAPTCHA's Set+Take, one code check's calls; ops/s, p50, p99"
+scripts/deps.sh /usr/bin/redis-server:redis-server
+go test -run '^$' -bench '^BenchmarkFlowOps$' -benchtime 3s ./server/redisstate/
+
+echo
 echo "== PostgreSQL Store against a local postgres: registration reads and audit writes per second, p99 (pool of 8, verified TLS)"
 scripts/deps.sh /usr/lib/postgresql/15/bin/postgres:postgresql-15
 go test -run '^$' -bench '^Benchmark(Registration|Record)$' -benchtime 5s ./server/pgstore/

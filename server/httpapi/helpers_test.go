@@ -57,6 +57,13 @@ func newEnv(t *testing.T, tweak ...func(*config.Config)) *env {
 
 func newEnvWith(t *testing.T, now func() time.Time, tweak ...func(*config.Config)) *env {
 	t.Helper()
+	return newEnvKeys(t, nil, now, tweak...)
+}
+
+// newEnvKeys is newEnvWith with given keys (nil: new ones), so that several
+// portals can serve one browser, as servers behind a load balancer do.
+func newEnvKeys(t *testing.T, k *keys.Keys, now func() time.Time, tweak ...func(*config.Config)) *env {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Server.DataDir = t.TempDir()
 	cfg.Server.WebDir = t.TempDir()
@@ -66,9 +73,11 @@ func newEnvWith(t *testing.T, now func() time.Time, tweak ...func(*config.Config
 	for _, f := range tweak {
 		f(cfg)
 	}
-	k, err := keys.Generate()
-	if err != nil {
-		t.Fatal(err)
+	if k == nil {
+		var err error
+		if k, err = keys.Generate(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	lb := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
