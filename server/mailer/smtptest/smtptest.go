@@ -6,20 +6,15 @@ package smtptest
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -34,6 +29,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/sspr-portal/sspr/server/internal/testca"
 )
 
 // Options say how the server behaves.
@@ -104,16 +101,16 @@ func New(o Options, addr, dir string) (*Server, error) {
 	if o.Mechanisms == nil {
 		o.Mechanisms = []string{sasl.Plain, sasl.Login}
 	}
-	cert, pool, pemBytes, err := newCert()
+	ca, err := testca.New("smtptest")
 	if err != nil {
 		return nil, err
 	}
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, pemBytes, 0o600); err != nil {
+	caFile := filepath.Join(dir, testca.CAFile)
+	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
 		return nil, err
 	}
-	s := &Server{CAFile: caFile, CAPool: pool, o: o, rejectTo: map[string]int{},
-		tls:     &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+	s := &Server{CAFile: caFile, CAPool: ca.Pool, o: o, rejectTo: map[string]int{},
+		tls:     &tls.Config{Certificates: []tls.Certificate{ca.Server}, MinVersion: tls.VersionTLS12},
 		arrived: make(chan struct{}, 1)}
 	ln, err := s.listen(addr)
 	if err != nil {
@@ -423,38 +420,6 @@ func (c *cramServer) Next(resp []byte) ([]byte, bool, error) {
 		return nil, true, errBadAuth
 	}
 	return nil, true, c.check(string(user), string(digest), c.challenge)
-}
-
-// newCert makes a self-signed certificate for 127.0.0.1 and localhost.
-func newCert() (tls.Certificate, *x509.CertPool, []byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "smtptest"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, nil, nil, err
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return tls.Certificate{}, nil, nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, pemBytes, nil
 }
 
 // Parsed is a received message taken apart.
