@@ -4,7 +4,12 @@
 // dependencies, so every backend can import it.
 package account
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Account is a directory account.
 type Account struct {
@@ -41,6 +46,29 @@ func (r Registration) HasPhone() bool { return r.Phone != "" && !r.PhoneConfirme
 // HasQuestions reports whether at least n answered questions are registered.
 func (r Registration) HasQuestions(n int) bool {
 	return len(r.Answers) >= n && !r.AnswersConfirmed.IsZero()
+}
+
+// Check refuses a registration that must never be stored: no user id, an
+// answer without a question or twice to one question, or an answer that is
+// not an argon2id hash (never keep an answer in plain text, even by
+// mistake). Every store applies it before writing.
+func (r Registration) Check() error {
+	if r.UserID == "" {
+		return errors.New("no user id")
+	}
+	seen := make(map[string]bool, len(r.Answers))
+	for _, a := range r.Answers {
+		switch {
+		case a.QuestionID == "":
+			return errors.New("an answer has no question id")
+		case seen[a.QuestionID]:
+			return fmt.Errorf("question %q answered twice", a.QuestionID)
+		case !strings.HasPrefix(a.Hash, "$argon2id$"):
+			return fmt.Errorf("the answer to %q is not an argon2id hash", a.QuestionID)
+		}
+		seen[a.QuestionID] = true
+	}
+	return nil
 }
 
 // Answer is one registered security-question answer.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -85,8 +84,8 @@ ORDER BY a.position`, userID)
 // serialised by the registration row's lock (the upsert takes it): the
 // last to commit wins whole, and neither fails.
 func (s *Store) PutRegistration(ctx context.Context, r account.Registration) error {
-	if err := checkRegistration(r); err != nil {
-		return err
+	if err := r.Check(); err != nil {
+		return fmt.Errorf("pgstore: put registration: %w", err)
 	}
 	ctx, cancel, err := s.op(ctx)
 	if err != nil {
@@ -126,28 +125,6 @@ SELECT $1, a.n, a.question_id, a.hash FROM unnest($2::text[], $3::text[]) WITH O
 			r.UserID, ids, hashes)
 		return err
 	}))
-}
-
-// checkRegistration refuses what must never be stored; the same rules as
-// the SQLite store's.
-func checkRegistration(r account.Registration) error {
-	if r.UserID == "" {
-		return errors.New("pgstore: put registration: no user id")
-	}
-	seen := make(map[string]bool, len(r.Answers))
-	for _, a := range r.Answers {
-		switch {
-		case a.QuestionID == "":
-			return errors.New("pgstore: put registration: an answer has no question id")
-		case seen[a.QuestionID]:
-			return fmt.Errorf("pgstore: put registration: question %q answered twice", a.QuestionID)
-		case !strings.HasPrefix(a.Hash, "$argon2id$"):
-			// Never keep an answer in plain text, even by mistake.
-			return fmt.Errorf("pgstore: put registration: the answer to %q is not an argon2id hash", a.QuestionID)
-		}
-		seen[a.QuestionID] = true
-	}
-	return nil
 }
 
 // Record appends an audit event. An event without a time is stamped with

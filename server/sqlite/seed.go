@@ -142,8 +142,8 @@ VALUES (?, ?, ?, ?, ?, 0, ?)`,
 				return err
 			}
 			if s.reg != nil {
-				if err := checkRegistration(*s.reg); err != nil {
-					return err
+				if err := s.reg.Check(); err != nil {
+					return fmt.Errorf("seed %s: %w", s.acct.ID, err)
 				}
 				if err := putRegistration(ctx, tx, *s.reg); err != nil {
 					return err

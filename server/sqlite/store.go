@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sspr-portal/sspr/server/account"
@@ -85,32 +84,12 @@ FROM registrations WHERE user_id = ?`, userID,
 // hashes must be argon2id encodings (see package secret): a plain answer
 // is refused rather than stored.
 func (s *Store) PutRegistration(ctx context.Context, r account.Registration) error {
-	if err := checkRegistration(r); err != nil {
-		return err
+	if err := r.Check(); err != nil {
+		return fmt.Errorf("sqlite: put registration: %w", err)
 	}
 	return wrap("put registration", s.db.writeTx(ctx, func(tx *sql.Tx) error {
 		return putRegistration(ctx, tx, r)
 	}))
-}
-
-func checkRegistration(r account.Registration) error {
-	if r.UserID == "" {
-		return errors.New("sqlite: put registration: no user id")
-	}
-	seen := make(map[string]bool, len(r.Answers))
-	for _, a := range r.Answers {
-		switch {
-		case a.QuestionID == "":
-			return errors.New("sqlite: put registration: an answer has no question id")
-		case seen[a.QuestionID]:
-			return fmt.Errorf("sqlite: put registration: question %q answered twice", a.QuestionID)
-		case !strings.HasPrefix(a.Hash, "$argon2id$"):
-			// Never keep an answer in plain text, even by mistake.
-			return fmt.Errorf("sqlite: put registration: the answer to %q is not an argon2id hash", a.QuestionID)
-		}
-		seen[a.QuestionID] = true
-	}
-	return nil
 }
 
 // putRegistration writes r inside tx; r has been checked.

@@ -29,6 +29,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/sspr-portal/sspr/server/internal/freeport"
 	"github.com/sspr-portal/sspr/server/internal/testca"
 )
 
@@ -161,11 +162,11 @@ func start(dir string) (*Server, error) {
 	if _, err := ca.WriteFiles(dir); err != nil {
 		return nil, err
 	}
-	p1, err := freePort()
+	p1, err := freeport.Get()
 	if err != nil {
 		return nil, err
 	}
-	p2, err := freePort()
+	p2, err := freeport.Get()
 	if err != nil {
 		return nil, err
 	}
@@ -185,15 +186,6 @@ func start(dir string) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Start starts slapd again on the same ports and data after Stop; it

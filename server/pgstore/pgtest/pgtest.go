@@ -42,6 +42,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sspr-portal/sspr/server/internal/freeport"
 	"github.com/sspr-portal/sspr/server/internal/testca"
 )
 
@@ -278,7 +279,7 @@ func start() (*Server, error) {
 	// A port can be taken between freePort and postgres binding it: try
 	// another.
 	for try := 0; ; try++ {
-		if s.Port, err = freePort(); err != nil {
+		if s.Port, err = freeport.Get(); err != nil {
 			return fail(err)
 		}
 		if err = s.Start(); err == nil {
@@ -288,15 +289,6 @@ func start() (*Server, error) {
 			return fail(err)
 		}
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Start starts postgres again on the same port and data after Stop; it

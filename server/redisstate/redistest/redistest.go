@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sspr-portal/sspr/server/internal/freeport"
 )
 
 // Server is a running (or stopped) redis-server.
@@ -78,7 +80,7 @@ func Start(tb testing.TB, args ...string) *Server {
 	// then choose another.
 	var err error
 	for range 5 {
-		if s.port, err = freePort(); err != nil {
+		if s.port, err = freeport.Get(); err != nil {
 			break
 		}
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
@@ -88,15 +90,6 @@ func Start(tb testing.TB, args ...string) *Server {
 	}
 	tb.Fatalf("redistest: %v", err)
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Start starts the server again after Stop, on the same port, empty.
