@@ -74,5 +74,15 @@ fi
 
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Debian's PostgreSQL package would create a "main" cluster and, where
+# services start, run it on port 5432 for good. The tests run their own
+# (server/pgstore/pgtest) and want no server left behind, so ask for none,
+# unless this machine already says what it wants.
+if [[ " ${missing[*]} " == *" postgresql-"* && ! -e /etc/postgresql-common/createcluster.conf ]]; then
+  mkdir -p /etc/postgresql-common
+  echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+fi
 apt-get update
-apt-get install -y --no-install-recommends "${missing[@]}"
+# --force-confold: keep a configuration file already there (as above)
+# without asking.
+apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
