@@ -29,6 +29,7 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/internal/needs"
 	"github.com/sspr-portal/sspr/server/keys"
 	"github.com/sspr-portal/sspr/server/portal"
 	"github.com/sspr-portal/sspr/server/secret"
@@ -215,10 +216,7 @@ func requireBrowser(t *testing.T) {
 	if browserCtx != nil {
 		return
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true and no browser: %s", noBrowser)
-	}
-	t.Skip(noBrowser)
+	needs.Tool(t, errors.New(noBrowser))
 }
 
 // ---------------------------------------------------------------------------

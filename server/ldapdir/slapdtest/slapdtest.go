@@ -30,6 +30,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/sspr-portal/sspr/server/internal/freeport"
+	"github.com/sspr-portal/sspr/server/internal/needs"
 	"github.com/sspr-portal/sspr/server/internal/testca"
 )
 
@@ -87,12 +88,7 @@ func Available() error {
 // require skips (or under CI fails) when slapd is not installed.
 func require(tb testing.TB) {
 	tb.Helper()
-	if err := Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(err)
-		}
-		tb.Skip(err)
-	}
+	needs.Tool(tb, Available())
 }
 
 // Start starts a slapd of its own for tb, seeded, and stops it in

@@ -43,6 +43,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sspr-portal/sspr/server/internal/freeport"
+	"github.com/sspr-portal/sspr/server/internal/needs"
 	"github.com/sspr-portal/sspr/server/internal/testca"
 )
 
@@ -85,12 +86,7 @@ func Available() error {
 // require skips (or under CI fails) when PostgreSQL is not installed.
 func require(tb testing.TB) {
 	tb.Helper()
-	if err := Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(err)
-		}
-		tb.Skip(err)
-	}
+	needs.Tool(tb, Available())
 }
 
 // Start starts a PostgreSQL of its own for tb and kills it in tb.Cleanup.
