@@ -5,12 +5,15 @@
 package main
 
 import (
+	"syscall/js"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/ui"
 )
 
 func main() {
+	js.Global().Get("performance").Call("mark", "sspr:main")
 	ui.Register()
 	app.RunWhenOnBrowser()
 }

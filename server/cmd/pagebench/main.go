@@ -113,7 +113,8 @@ const waitJS = `(async (timeout, mode) => {
   const nav = {requestStart: n.requestStart, responseStart: n.responseStart, responseEnd: n.responseEnd,
     cssEnd: css.length ? Math.max(...css) : null, domInteractive: n.domInteractive,
     domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd,
-    wasmCompiled: (performance.getEntriesByName("sspr:wasm-compiled")[0] || {}).startTime};
+    wasmCompiled: (performance.getEntriesByName("sspr:wasm-compiled")[0] || {}).startTime,
+    goMain: (performance.getEntriesByName("sspr:main")[0] || {}).startTime};
   const resources = performance.getEntriesByType("resource").map((e) =>
     new URL(e.name).pathname + " " + Math.round(e.startTime) + "-" + Math.round(e.responseEnd));
   return {ready: pb.ready, loaderGone: pb.loaderGone, sawLoader: pb.sawLoader, fcp, wasm, nav, resources,
@@ -587,7 +588,7 @@ func load(bctx context.Context, target string, timeout time.Duration, signal *st
 // timeline is the visit's milestones in ms since the navigation started.
 func (v visit) timeline() string {
 	var b strings.Builder
-	for _, k := range []string{"requestStart", "responseStart", "responseEnd", "cssEnd", "domInteractive", "domContentLoaded", "load", "wasmCompiled"} {
+	for _, k := range []string{"requestStart", "responseStart", "responseEnd", "cssEnd", "domInteractive", "domContentLoaded", "load", "wasmCompiled", "goMain"} {
 		if f := v.nav[k]; f != nil {
 			fmt.Fprintf(&b, "%s %.0f, ", k, *f)
 		}
