@@ -13,6 +13,7 @@ package slapdtest
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/sspr-portal/sspr/server/internal/child"
 	"github.com/sspr-portal/sspr/server/internal/freeport"
 	"github.com/sspr-portal/sspr/server/internal/needs"
 	"github.com/sspr-portal/sspr/server/internal/testca"
@@ -70,8 +72,7 @@ type Server struct {
 	dir  string
 	conf string
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *child.Process // nil when stopped
 	seq  atomic.Int64
 }
 
@@ -189,10 +190,9 @@ func start(dir string) (*Server, error) {
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd != nil {
+	if s.proc != nil {
 		return nil
 	}
-	t0 := time.Now()
 	cmd := exec.Command(SlapdPath, "-d", "0", "-f", s.conf, "-h", s.URL+"/ "+s.LDAPSURL+"/")
 	out, err := os.OpenFile(filepath.Join(s.dir, "slapd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -201,31 +201,22 @@ func (s *Server) Start() error {
 	cmd.Stdout, cmd.Stderr = out, out
 	// The child dies with the test process, whatever happens to it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("slapdtest: start slapd: %w", err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); out.Close(); close(done) }()
-	for {
+	answers := func() error {
 		c, err := ldap.DialURL(s.URL, ldap.DialWithDialer(&net.Dialer{Timeout: time.Second}))
 		if err == nil {
 			c.Close()
-			break
 		}
-		select {
-		case <-done:
-			log, _ := os.ReadFile(filepath.Join(s.dir, "slapd.log"))
-			return fmt.Errorf("slapdtest: slapd exited at start: %s", log)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Since(t0) > 15*time.Second {
-			cmd.Process.Kill()
-			<-done
-			return fmt.Errorf("slapdtest: slapd did not answer within 15s")
-		}
+		return err
 	}
-	s.cmd, s.done, s.StartTime = cmd, done, time.Since(t0)
+	p, err := child.Start(cmd, out, answers, 15*time.Second)
+	if errors.Is(err, child.ErrExited) {
+		log, _ := os.ReadFile(filepath.Join(s.dir, "slapd.log"))
+		return fmt.Errorf("slapdtest: slapd exited at start: %s", log)
+	}
+	if err != nil {
+		return fmt.Errorf("slapdtest: slapd: %w", err)
+	}
+	s.proc, s.StartTime = p, p.StartTime
 	return nil
 }
 
@@ -234,28 +225,21 @@ func (s *Server) Start() error {
 func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd == nil {
+	if s.proc == nil {
 		return
 	}
 	// SIGINT is slapd's clean shutdown; it may take a second or so.
-	s.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd = nil
+	s.proc.Stop(syscall.SIGINT, 5*time.Second)
+	s.proc = nil
 }
 
 // Close stops slapd for good and removes its folder. The data is thrown
 // away, so there is no need for a clean shutdown: mdb survives a kill.
 func (s *Server) Close() {
 	s.mu.Lock()
-	if s.cmd != nil {
-		s.cmd.Process.Kill()
-		<-s.done
-		s.cmd = nil
+	if s.proc != nil {
+		s.proc.Kill()
+		s.proc = nil
 	}
 	s.mu.Unlock()
 	os.RemoveAll(s.dir)

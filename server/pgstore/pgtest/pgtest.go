@@ -42,6 +42,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sspr-portal/sspr/server/internal/child"
 	"github.com/sspr-portal/sspr/server/internal/freeport"
 	"github.com/sspr-portal/sspr/server/internal/needs"
 	"github.com/sspr-portal/sspr/server/internal/testca"
@@ -68,8 +69,7 @@ type Server struct {
 	dir  string // the server's folder: data/, the socket, the log
 	cred *syscall.Credential
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *child.Process // nil when stopped
 	seq  atomic.Int64
 }
 
@@ -292,10 +292,9 @@ func start() (*Server, error) {
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd != nil {
+	if s.proc != nil {
 		return nil
 	}
-	t0 := time.Now()
 	logPath := filepath.Join(s.dir, "postgres.log")
 	out, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -309,34 +308,24 @@ func (s *Server) Start() error {
 		"-c", "ssl_key_file="+filepath.Join(s.dir, "server.key"),
 		"-c", "max_connections=200")
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("pgtest: start postgres: %w", err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); out.Close(); close(done) }()
-	for {
+	answers := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		c, err := pgx.Connect(ctx, s.url("postgres", "disable"))
 		if err == nil {
 			c.Close(ctx)
-			cancel()
-			break
 		}
-		cancel()
-		select {
-		case <-done:
-			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("pgtest: postgres exited at start: %s", log)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Since(t0) > 30*time.Second {
-			cmd.Process.Kill()
-			<-done
-			return fmt.Errorf("pgtest: postgres did not answer within 30s")
-		}
+		return err
 	}
-	s.cmd, s.done, s.StartTime = cmd, done, time.Since(t0)
+	p, err := child.Start(cmd, out, answers, 30*time.Second)
+	if errors.Is(err, child.ErrExited) {
+		log, _ := os.ReadFile(logPath)
+		return fmt.Errorf("pgtest: postgres exited at start: %s", log)
+	}
+	if err != nil {
+		return fmt.Errorf("pgtest: postgres: %w", err)
+	}
+	s.proc, s.StartTime = p, p.StartTime
 	return nil
 }
 
@@ -349,19 +338,13 @@ func (s *Server) Stop() {
 func (s *Server) stop(sig syscall.Signal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd == nil {
+	if s.proc == nil {
 		return
 	}
 	// A frozen server must be able to hear the signal.
-	signalTree(s.cmd.Process.Pid, syscall.SIGCONT)
-	s.cmd.Process.Signal(sig)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd = nil
+	signalTree(s.proc.Pid(), syscall.SIGCONT)
+	s.proc.Stop(sig, 10*time.Second)
+	s.proc = nil
 }
 
 // Close stops postgres for good and removes its folder. An immediate
@@ -385,8 +368,8 @@ func (s *Server) Thaw() { s.signalGroup(syscall.SIGCONT) }
 func (s *Server) signalGroup(sig syscall.Signal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd != nil {
-		signalTree(s.cmd.Process.Pid, sig)
+	if s.proc != nil {
+		signalTree(s.proc.Pid(), sig)
 	}
 }
 

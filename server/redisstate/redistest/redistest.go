@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr-portal/sspr/server/internal/child"
 	"github.com/sspr-portal/sspr/server/internal/freeport"
 	"github.com/sspr-portal/sspr/server/internal/needs"
 )
@@ -41,13 +42,11 @@ type Server struct {
 	port int
 	args []string
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu   sync.Mutex
+	proc *child.Process // nil when stopped
 	// outMu guards out, which the process writes while Log reads it.
 	outMu sync.Mutex
 	out   *bytes.Buffer
-	// done is closed when cmd has exited.
-	done chan struct{}
 }
 
 // Binary returns the path of redis-server, or "" when it is not installed.
@@ -101,7 +100,7 @@ func (s *Server) Start() {
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd != nil {
+	if s.proc != nil {
 		return fmt.Errorf("redis-server on %s is already running", s.Addr)
 	}
 	args := append([]string{
@@ -113,43 +112,15 @@ func (s *Server) start() error {
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = syncWriter{&s.outMu, out}, syncWriter{&s.outMu, out}
-	begin := time.Now()
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	s.cmd, s.done = cmd, done
 	s.outMu.Lock()
 	s.out = out
 	s.outMu.Unlock()
-	if err := waitReady(s.Addr, done, 10*time.Second); err != nil {
-		_ = cmd.Process.Kill()
-		<-done
-		s.cmd = nil
+	p, err := child.Start(cmd, nil, func() error { return ping(s.Addr) }, 10*time.Second)
+	if err != nil {
 		return fmt.Errorf("redis-server on %s: %v\n%s", s.Addr, err, s.Log())
 	}
-	s.StartTime = time.Since(begin)
+	s.proc, s.StartTime = p, p.StartTime
 	return nil
-}
-
-// waitReady polls addr with PING until it answers PONG.
-func waitReady(addr string, exited <-chan struct{}, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		select {
-		case <-exited:
-			return fmt.Errorf("exited before it was ready")
-		default:
-		}
-		if ping(addr) == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not ready after %s", timeout)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func ping(addr string) error {
@@ -190,23 +161,16 @@ func (s *Server) Crash() {
 
 func (s *Server) stop(sig syscall.Signal, timeout time.Duration) bool {
 	s.mu.Lock()
-	cmd, done := s.cmd, s.done
+	p := s.proc
 	s.mu.Unlock()
-	if cmd == nil {
+	if p == nil {
 		return true
 	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-done:
-	case <-time.After(timeout):
-		_ = cmd.Process.Kill()
-		<-done
-		return false
-	}
+	ok := p.Stop(sig, timeout)
 	s.mu.Lock()
-	s.cmd = nil
+	s.proc = nil
 	s.mu.Unlock()
-	return true
+	return ok
 }
 
 // Freeze stops the process (SIGSTOP) without closing anything: connections
@@ -220,8 +184,8 @@ func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
 func (s *Server) signal(sig syscall.Signal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd != nil {
-		_ = s.cmd.Process.Signal(sig)
+	if s.proc != nil {
+		s.proc.Signal(sig)
 	}
 }
 
