@@ -16,6 +16,35 @@ import (
 
 const exampleFile = "../../sspr.example.toml"
 
+// loadCase is a configuration file and what loading it must say.
+type loadCase struct {
+	name, body string
+	// err is a string the error must contain; empty means no error.
+	err string
+}
+
+// runLoadCases loads each case's body and checks its error, which must
+// never quote any of the secrets.
+func runLoadCases(t *testing.T, cases []loadCase, secrets ...string) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Load(writeConfig(t, tc.body))
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatal(err)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Fatalf("err = %v, want %q", err, tc.err)
+			}
+			for _, secret := range secrets {
+				if err != nil && strings.Contains(err.Error(), secret) {
+					t.Fatalf("the error quotes a secret: %v", err)
+				}
+			}
+		})
+	}
+}
+
 // writeConfig writes body to a temporary file and returns its path.
 func writeConfig(tb testing.TB, body string) string {
 	tb.Helper()

@@ -14,9 +14,7 @@ func TestDeliveryConfig(t *testing.T) {
 	os.WriteFile(ca, []byte("x"), 0o600)
 	smtp := "[email]\nkind = \"smtp\"\nhost = \"smtp.example.edu\"\nfrom = \"reset@example.edu\"\n"
 	twilio := "[sms]\nkind = \"gateway\"\nurl = \"https://api.twilio.com/x\"\nusername = \"AC1\"\ntoken_env = \"TW\"\nfrom = \"+15005550006\"\n"
-	tests := []struct {
-		name, body, err string
-	}{
+	tests := []loadCase{
 		{"OK smtp", smtp + "username = \"u\"\npassword_env = \"SMTP_PW\"\nca_file = \"" + filepath.ToSlash(ca) + "\"\n", ""},
 		{"OK plain to loopback", "[email]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\nsecurity = \"plain\"\nfrom = \"r@example.edu\"\n", ""},
 		{"OK twilio", twilio, ""},
@@ -41,17 +39,7 @@ func TestDeliveryConfig(t *testing.T) {
 		{"ErrLanguage", "[delivery]\nlanguage = \"../en\"\n", "delivery.language"},
 		{"ErrTemplatesDir", "[delivery]\ntemplates_dir = \"/no/such/folder\"\n", "delivery.templates_dir"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := config.Parse([]byte(tt.body), "test.toml")
-			switch {
-			case tt.err == "" && err != nil:
-				t.Fatalf("err %v", err)
-			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
-				t.Fatalf("err %v, want one with %q", err, tt.err)
-			}
-		})
-	}
+	runLoadCases(t, tests)
 }
 
 func TestCheckDeliveryForServe(t *testing.T) {

@@ -22,11 +22,7 @@ bind_dn = "cn=sspr,ou=services,dc=example,dc=edu"
 bind_password_env = "SSPR_LDAP_PASSWORD"
 base_dn = "ou=people,dc=example,dc=edu"
 `
-	tests := []struct {
-		name, body string
-		// err is a string the error must contain; empty means no error.
-		err string
-	}{
+	tests := []loadCase{
 		{"OK", ok, ""},
 		{"OK ActiveDirectory over LDAPS", strings.Replace(strings.Replace(ok, `"openldap"`, `"activedirectory"`, 1), `urls = ["ldap://ldap.example.edu"]`, "urls = [\"ldaps://dc1.example.edu\"]\nstart_tls = false", 1), ""},
 		{"ErrNoURL", strings.Replace(ok, `urls = ["ldap://ldap.example.edu"]`, "urls = []", 1), "directory.urls: must list"},
@@ -45,17 +41,7 @@ base_dn = "ou=people,dc=example,dc=edu"
 		{"ErrLocalWithoutDomain", ok + "[users]\ndefault_domain = \"\"\n", "users.default_domain"},
 		{"ErrUnknownKey", ok + "insecure_skip_verify = true\n", "directory.insecure_skip_verify"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := config.Load(writeConfig(t, tt.body))
-			switch {
-			case tt.err == "" && err != nil:
-				t.Fatal(err)
-			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
-				t.Fatalf("err = %v, want %q", err, tt.err)
-			}
-		})
-	}
+	runLoadCases(t, tests)
 }
 
 func TestBindPassword(t *testing.T) {
