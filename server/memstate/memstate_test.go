@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr-portal/sspr/server/internal/statetest"
 	"github.com/sspr-portal/sspr/server/memstate"
 )
 
@@ -56,89 +57,29 @@ func mustGet(tb testing.TB, s *memstate.Store, key string) []byte {
 	return v
 }
 
-func TestGetSetDelete(t *testing.T) {
-	ctx := context.Background()
-	t.Run("a missing key is nil", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		if v := mustGet(t, s, "nope"); v != nil {
-			t.Fatalf("got %q, want nil", v)
-		}
-	})
-	t.Run("a value set is got back", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		mustSet(t, s, "k", "v", time.Minute)
-		if v := mustGet(t, s, "k"); string(v) != "v" {
-			t.Fatalf("got %q, want v", v)
-		}
-	})
-	t.Run("an empty value is not a missing one", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		mustSet(t, s, "k", "", time.Minute)
-		if v := mustGet(t, s, "k"); v == nil || len(v) != 0 {
-			t.Fatalf("got %#v, want empty non-nil", v)
-		}
-	})
-	t.Run("set replaces value and expiry", func(t *testing.T) {
+// TestContract runs the behaviour every State backend shares
+// (server/internal/statetest) against memstate, on a fake clock; the tests
+// below are memstate's own: its precision, bounds, copies and sweeping.
+func TestContract(t *testing.T) {
+	statetest.Run(t, func(t *testing.T) statetest.Backend {
 		s, c := mustNew(t, 0)
-		mustSet(t, s, "k", "old", time.Minute)
-		mustSet(t, s, "k", "new", time.Hour)
-		c.Advance(30 * time.Minute)
-		if v := mustGet(t, s, "k"); string(v) != "new" {
-			t.Fatalf("got %q, want new", v)
-		}
+		return statetest.Backend{State: s, Tick: time.Minute, Advance: c.Advance,
+			ErrTTL: memstate.ErrTTL, ErrNotInteger: memstate.ErrNotInteger}
 	})
-	t.Run("delete removes, and a missing key is fine", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		mustSet(t, s, "k", "v", time.Minute)
-		for range 2 {
-			if err := s.Delete(ctx, "k"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if v := mustGet(t, s, "k"); v != nil {
-			t.Fatalf("got %q after delete", v)
-		}
-	})
-	t.Run("ErrTTL", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		for _, ttl := range []time.Duration{0, -time.Second} {
-			if err := s.Set(ctx, "k", []byte("v"), ttl); !errors.Is(err, memstate.ErrTTL) {
-				t.Errorf("Set ttl %v: err %v, want ErrTTL", ttl, err)
-			}
-			if _, err := s.Incr(ctx, "c", ttl); !errors.Is(err, memstate.ErrTTL) {
-				t.Errorf("Incr window %v: err %v, want ErrTTL", ttl, err)
-			}
-			err := s.Update(ctx, "u", func([]byte) ([]byte, time.Duration, error) { return []byte("x"), ttl, nil })
-			if !errors.Is(err, memstate.ErrTTL) {
-				t.Errorf("Update ttl %v: err %v, want ErrTTL", ttl, err)
-			}
-		}
-		if s.Len() != 0 {
-			t.Fatalf("Len %d after refused writes", s.Len())
-		}
-	})
-	t.Run("a done context is an error", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		dead, cancel := context.WithCancel(ctx)
-		cancel()
-		noop := func(cur []byte) ([]byte, time.Duration, error) { return cur, time.Minute, nil }
-		errs := map[string]error{}
-		_, errs["Get"] = s.Get(dead, "k")
-		errs["Set"] = s.Set(dead, "k", nil, time.Minute)
-		errs["Delete"] = s.Delete(dead, "k")
-		_, errs["Take"] = s.Take(dead, "k")
-		errs["Update"] = s.Update(dead, "k", noop)
-		_, errs["Incr"] = s.Incr(dead, "k", time.Minute)
-		errs["Ping"] = s.Ping(dead)
-		for op, err := range errs {
-			if !errors.Is(err, context.Canceled) {
-				t.Errorf("%s: err %v, want context.Canceled", op, err)
-			}
-		}
-		if err := s.Ping(ctx); err != nil {
-			t.Errorf("Ping: %v", err)
-		}
-	})
+}
+
+// A write refused for its ttl makes no entry at all.
+func TestRefusedWritesStoreNothing(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mustNew(t, 0)
+	for _, ttl := range []time.Duration{0, -time.Second} {
+		_ = s.Set(ctx, "k", []byte("v"), ttl)
+		_, _ = s.Incr(ctx, "c", ttl)
+		_ = s.Update(ctx, "u", func([]byte) ([]byte, time.Duration, error) { return []byte("x"), ttl, nil })
+	}
+	if s.Len() != 0 {
+		t.Fatalf("Len %d after refused writes", s.Len())
+	}
 }
 
 // TestExpiry checks that every operation sees a key as gone from the moment
@@ -253,51 +194,14 @@ func TestCopies(t *testing.T) {
 	}
 }
 
-func TestUpdate(t *testing.T) {
-	ctx := context.Background()
-	set := func(v string) func([]byte) ([]byte, time.Duration, error) {
-		return func([]byte) ([]byte, time.Duration, error) { return []byte(v), time.Minute, nil }
-	}
-	del := func([]byte) ([]byte, time.Duration, error) { return nil, 0, nil }
-	boom := errors.New("boom")
-	fail := func([]byte) ([]byte, time.Duration, error) { return []byte("no"), time.Minute, boom }
-	tests := []struct {
-		name    string
-		initial string // "" means missing
-		fn      func([]byte) ([]byte, time.Duration, error)
-		wantErr error
-		want    string // "" means missing
-	}{
-		{"creates a missing key", "", set("new"), nil, "new"},
-		{"replaces a value", "old", set("new"), nil, "new"},
-		{"nil deletes", "old", del, nil, ""},
-		{"nil on a missing key is a no-op", "", del, nil, ""},
-		{"an error changes nothing", "old", fail, boom, "old"},
-		{"an error creates nothing", "", fail, boom, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s, _ := mustNew(t, 0)
-			if tt.initial != "" {
-				mustSet(t, s, "k", tt.initial, time.Minute)
-			}
-			if err := s.Update(ctx, "k", tt.fn); !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err %v, want %v", err, tt.wantErr)
-			}
-			got := mustGet(t, s, "k")
-			if tt.want == "" && got != nil || tt.want != "" && string(got) != tt.want {
-				t.Fatalf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-	t.Run("a panic in fn leaves the store usable", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		func() {
-			defer func() { _ = recover() }()
-			_ = s.Update(ctx, "k", func([]byte) ([]byte, time.Duration, error) { panic("bug") })
-		}()
-		mustSet(t, s, "k", "v", time.Minute)
-	})
+func TestUpdatePanic(t *testing.T) {
+	// A panic in fn leaves the store usable (its lock released).
+	s, _ := mustNew(t, 0)
+	func() {
+		defer func() { _ = recover() }()
+		_ = s.Update(context.Background(), "k", func([]byte) ([]byte, time.Duration, error) { panic("bug") })
+	}()
+	mustSet(t, s, "k", "v", time.Minute)
 }
 
 // TestUpdateAtomic has 64 goroutines increment one JSON counter; under -race
@@ -339,79 +243,31 @@ func TestUpdateAtomic(t *testing.T) {
 	}
 }
 
-func TestIncr(t *testing.T) {
+// TestIncrParallel: with more goroutines than the shared table uses, every
+// increment is counted.
+func TestIncrParallel(t *testing.T) {
 	ctx := context.Background()
-	incr := func(t *testing.T, s *memstate.Store, want int64) {
-		t.Helper()
-		n, err := s.Incr(ctx, "c", time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n != want {
-			t.Fatalf("Incr = %d, want %d", n, want)
-		}
-	}
-	t.Run("counts within a fixed window", func(t *testing.T) {
-		s, c := mustNew(t, 0)
-		incr(t, s, 1)
-		c.Advance(30 * time.Minute)
-		incr(t, s, 2)
-		c.Advance(29 * time.Minute)
-		incr(t, s, 3) // later increments do not push the window back
-		c.Advance(time.Minute)
-		incr(t, s, 1) // the window that started at the first one is over
-		if v := mustGet(t, s, "c"); string(v) != "1" {
-			t.Fatalf("Get = %q, want decimal 1", v)
-		}
-	})
-	t.Run("counts a key set to a number", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		mustSet(t, s, "c", "41", time.Minute)
-		incr(t, s, 42)
-	})
-	t.Run("ErrNotInteger", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		for _, v := range []string{"x", "", "9223372036854775807"} {
-			mustSet(t, s, "c", v, time.Minute)
-			if _, err := s.Incr(ctx, "c", time.Hour); !errors.Is(err, memstate.ErrNotInteger) {
-				t.Errorf("Incr on %q: err %v, want ErrNotInteger", v, err)
-			}
-		}
-	})
-	t.Run("parallel increments are all counted", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		var wg sync.WaitGroup
-		for range 64 {
-			wg.Go(func() {
-				for range 20 {
-					if _, err := s.Incr(ctx, "c", time.Hour); err != nil {
-						t.Error(err)
-					}
+	s, _ := mustNew(t, 0)
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for range 20 {
+				if _, err := s.Incr(ctx, "c", time.Hour); err != nil {
+					t.Error(err)
 				}
-			})
-		}
-		wg.Wait()
-		if v := mustGet(t, s, "c"); string(v) != strconv.Itoa(64*20) {
-			t.Fatalf("counter %q, want %d", v, 64*20)
-		}
-	})
+			}
+		})
+	}
+	wg.Wait()
+	if v := mustGet(t, s, "c"); string(v) != strconv.Itoa(64*20) {
+		t.Fatalf("counter %q, want %d", v, 64*20)
+	}
 }
 
-func TestTake(t *testing.T) {
+// TestTakeParallel: with more callers and rounds than the shared table
+// uses, exactly one caller gets the value.
+func TestTakeParallel(t *testing.T) {
 	ctx := context.Background()
-	t.Run("once only", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		mustSet(t, s, "k", "v", time.Minute)
-		for i, want := range []string{"v", ""} {
-			v, err := s.Take(ctx, "k")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want == "" && v != nil || want != "" && string(v) != want {
-				t.Fatalf("Take #%d = %q, want %q", i+1, v, want)
-			}
-		}
-	})
 	t.Run("exactly one of parallel callers gets it", func(t *testing.T) {
 		s, _ := mustNew(t, 0)
 		for round := range 50 {

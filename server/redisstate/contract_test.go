@@ -1,26 +1,17 @@
 package redisstate_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sspr-portal/sspr/server/internal/statetest"
-	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/redisstate"
 )
 
-// TestStateContract runs the one table of State behaviours against both
-// backends: memstate, the reference, with a fake clock; and redisstate
-// against a real redis-server, with real time.
+// TestStateContract runs the one table of State behaviours against
+// redisstate on a real redis-server, with real time (memstate runs it in
+// its own tests, on a fake clock).
 func TestStateContract(t *testing.T) {
-	t.Run("memstate", func(t *testing.T) {
-		statetest.Run(t, func(t *testing.T) statetest.Backend {
-			c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-			return statetest.Backend{State: memstate.New(c.Now, 0), Tick: time.Minute, Advance: c.Advance,
-				ErrTTL: memstate.ErrTTL, ErrNotInteger: memstate.ErrNotInteger}
-		})
-	})
 	t.Run("redis", func(t *testing.T) {
 		srv := startRedis(t)
 		statetest.Run(t, func(t *testing.T) statetest.Backend {
@@ -38,21 +29,3 @@ func TestStateContract(t *testing.T) {
 // it at the very nanosecond). Found by the shared table; harmless, as every
 // ttl here is minutes long.
 func sleepPast(d time.Duration) { time.Sleep(d + 3*time.Millisecond) }
-
-// clock is a fake clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
