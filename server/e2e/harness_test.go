@@ -29,6 +29,7 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/internal/headless"
 	"github.com/sspr-portal/sspr/server/internal/needs"
 	"github.com/sspr-portal/sspr/server/keys"
 	"github.com/sspr-portal/sspr/server/portal"
@@ -100,19 +101,7 @@ func runMain(m *testing.M) int {
 		return m.Run()
 	}
 	profile := filepath.Join(tmp, "chromium-profile")
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(profile),
-	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), headless.Options(chromiumPath, profile)...)
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	defer cancelBrowser()

@@ -56,6 +56,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/sspr-portal/sspr/server/internal/headless"
 )
 
 // settle is the pause between the floor visit and the cold one.
@@ -407,20 +409,8 @@ func oneRun(target, floorURL, chromium string, timeout time.Duration, signal *st
 	}
 	defer removeProfile(profile)
 
-	// The flags known to work here (TESTING.md), and no others.
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(profile),
-	}
+	// Started exactly as the browser tests start it.
+	opts := headless.Options(chromium, profile)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*timeout)
 	defer cancel()
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
