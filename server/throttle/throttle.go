@@ -209,8 +209,6 @@ func (t *Throttle) Send(ctx context.Context, key string, cooldown time.Duration,
 	if err := t.Count(ctx, "sends:"+key, Limit{Max: perHour, Window: time.Hour}); err != nil {
 		return err
 	}
-	if cooldown <= 0 { // the configuration may turn it off
-		return nil
-	}
+	// A zero cool-down (turned off in the configuration) blocks nothing.
 	return t.Block(ctx, "cool:"+key, t.now().Add(cooldown))
 }
