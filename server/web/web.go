@@ -255,11 +255,7 @@ func New(o Options) (http.Handler, error) {
 		ServiceWorkerTemplate: appWorkerJS,
 		CacheableResources:    []string{iconSVGPath},
 		Env:                   map[string]string{ui.EnvDev: dev, ui.EnvConfig: string(public)},
-		// app.wasm is the longest download and compile of the page: start
-		// it while the HTML is parsed, not after the deferred app.js has
-		// run. Same mode and credentials as app.js's fetch(), so that the
-		// fetch takes this response.
-		RawHeaders: []string{`<link rel="preload" href="/` + h.version + `/web/app.wasm" as="fetch" type="application/wasm" crossorigin>`},
+		// No preload of app.wasm: see appJSTemplate.
 	}
 	res := h.goapp.Resources
 	env := maps.Clone(h.goapp.Env)

@@ -436,20 +436,28 @@ func TestServiceWorker(t *testing.T) {
 	}
 }
 
-// app.wasm starts downloading with the page (a preload the loader's fetch
-// takes), and app.js gives instantiateStreaming the fetch's own response,
-// so the browser compiles while downloading and can keep the compiled code.
+// app.js starts app.wasm from the service worker's cache when it has it,
+// else from the network, and hands instantiateStreaming the Response as the
+// browser made it, so the browser compiles while reading. The page itself
+// doesn't preload app.wasm (see appJSTemplate). The browser test
+// TestInstalledAndOffline checks that a warm visit asks the server for none
+// of it.
 func TestWasmLoading(t *testing.T) {
 	h, _ := mustNew(t, nil)
 	body := get(h, "GET", "/", nil).Body.String()
-	m := regexp.MustCompile(`<link rel="preload" href="(/[^"/]+/web/app\.wasm)" as="fetch" type="application/wasm" crossorigin>`).FindStringSubmatch(body)
+	if strings.Contains(body, `rel="preload"`) {
+		t.Error("the page preloads something; a warm visit would read it twice")
+	}
+	m := regexp.MustCompile(`"(/[^"/]+/web/app\.wasm)"`).FindStringSubmatch(get(h, "GET", "/app-worker.js", nil).Body.String())
 	if m == nil {
-		t.Fatal("the page does not preload app.wasm")
+		t.Fatal("the service worker does not cache a versioned app.wasm")
 	}
 	w := get(h, "GET", "/app.js", nil)
 	js := w.Body.String()
 	for _, want := range []string{
-		`fetch("` + m[1] + `")`, // the address preloaded, exactly
+		`wasmResponse("` + m[1] + `")`, // the address the worker caches, exactly
+		"caches.match(url)",
+		"return fetch(url)",
 		"instantiateStreaming(response, go.importObject)",
 		`register("/app-worker.js")`,
 		`"GOAPP_STATIC_RESOURCES_URL":"` + strings.TrimSuffix(m[1], "/app.wasm") + `"`,
