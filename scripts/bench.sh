@@ -115,7 +115,7 @@ for mode in healthy slow down; do
 done
 
 echo
-echo "== Start page in headless Chromium (budgets: FCP cold < 200 ms; interactive < 1.5 s cold, < 0.5 s warm)"
+echo "== Start page in headless Chromium (budgets, docs/PERFORMANCE.md: FCP cold < 200 ms over the floor; interactive < 1.5 s cold, < 0.5 s warm)"
 # A fresh server: nothing left over from the load test.
 start_server page
 ./bin/pagebench -url "http://127.0.0.1:$port" -runs "$runs" -chromium "$chromium"

@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -48,21 +50,51 @@ func TestOtherOrigin(t *testing.T) {
 }
 
 func TestFloorServer(t *testing.T) {
-	u, stop, err := floorServer("http://localhost:8097/")
+	for _, h := range []http.Header{nil, {"Cross-Origin-Opener-Policy": {"same-origin"}}} {
+		u, stop, err := floorServer("http://localhost:8097/", h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stop()
+		if !strings.HasPrefix(u, "http://localhost:") || strings.HasPrefix(u, "http://localhost:8097/") {
+			t.Fatalf("floor at %s: want localhost on a port of its own", u)
+		}
+		res, err := http.Get(strings.Replace(u, "localhost", "127.0.0.1", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if string(b) != floorPage || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("floor page %q, %s", b, res.Header.Get("Content-Type"))
+		}
+		if got, want := res.Header.Get("Cross-Origin-Opener-Policy"), h.Get("Cross-Origin-Opener-Policy"); got != want {
+			t.Errorf("floor page with headers %v: Cross-Origin-Opener-Policy %q, want %q", h, got, want)
+		}
+	}
+}
+
+// The floor with the portal's headers takes those that decide how a page
+// is isolated and guarded, and nothing else (no Cache-Control, no ETag).
+func TestSecurityHeaders(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("ETag", `"x"`)
+	}))
+	defer srv.Close()
+	h, err := securityHeaders(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
-	if !strings.HasPrefix(u, "http://localhost:") || strings.HasPrefix(u, "http://localhost:8097/") {
-		t.Fatalf("floor at %s: want localhost on a port of its own", u)
+	want := http.Header{
+		"Cross-Origin-Opener-Policy": {"same-origin"},
+		"Content-Security-Policy":    {"default-src 'self'"},
+		"X-Frame-Options":            {"DENY"},
 	}
-	res, err := http.Get(strings.Replace(u, "localhost", "127.0.0.1", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if string(b) != floorPage || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
-		t.Fatalf("floor page %q, %s", b, res.Header.Get("Content-Type"))
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("securityHeaders = %v, want %v", h, want)
 	}
 }
