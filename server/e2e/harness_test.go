@@ -322,9 +322,14 @@ func newPortal(t *testing.T) *env {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	e.stop = sync.OnceFunc(func() {
-		// Close, not Shutdown: a browser keeps idle connections open, and
-		// an unreachable server is what is wanted, at once.
-		_ = srv.Close()
+		// Shutdown closes the listener and the idle connections at once, so
+		// the portal is unreachable from here on, and waits for the
+		// requests in flight: none may still run when the portal closes.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			_ = srv.Close()
+		}
 		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("serving: %v", err)
 		}

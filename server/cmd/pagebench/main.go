@@ -698,7 +698,7 @@ func floorServer(prime string, h http.Header) (string, func(), error) {
 // securityHeaders are the headers that decide how a browser isolates and
 // guards a page, as the portal sends them with u.
 func securityHeaders(u string) (http.Header, error) {
-	res, err := http.Get(u)
+	res, err := (&http.Client{Timeout: 30 * time.Second}).Get(u)
 	if err != nil {
 		return nil, fmt.Errorf("reading the portal's headers: %w", err)
 	}
