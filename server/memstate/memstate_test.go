@@ -267,39 +267,8 @@ func TestIncrParallel(t *testing.T) {
 // TestTakeParallel: with more callers and rounds than the shared table
 // uses, exactly one caller gets the value.
 func TestTakeParallel(t *testing.T) {
-	ctx := context.Background()
-	t.Run("exactly one of parallel callers gets it", func(t *testing.T) {
-		s, _ := mustNew(t, 0)
-		for round := range 50 {
-			key := fmt.Sprint("k", round)
-			mustSet(t, s, key, "v", time.Minute)
-			var (
-				wg  sync.WaitGroup
-				mu  sync.Mutex
-				got int
-			)
-			start := make(chan struct{})
-			for range 16 {
-				wg.Go(func() {
-					<-start
-					v, err := s.Take(ctx, key)
-					if err != nil {
-						t.Error(err)
-					}
-					if v != nil {
-						mu.Lock()
-						got++
-						mu.Unlock()
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
-			if got != 1 {
-				t.Fatalf("round %d: %d callers got the value, want 1", round, got)
-			}
-		}
-	})
+	s, _ := mustNew(t, 0)
+	statetest.TakeRace(t, s, 50, 16, time.Minute)
 }
 
 func TestErrFull(t *testing.T) {

@@ -64,6 +64,42 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 
 var ctx = context.Background()
 
+// TakeRace, in each of rounds rounds, sets a key for ttl and has callers
+// parallel callers Take it: exactly one of them may get the value. A
+// backend's own test may run it harder than the shared table does.
+func TakeRace(t *testing.T, s State, rounds, callers int, ttl time.Duration) {
+	t.Helper()
+	for round := range rounds {
+		key := fmt.Sprint("k", round)
+		mustSet(t, s, key, "v", ttl)
+		var (
+			wg  sync.WaitGroup
+			mu  sync.Mutex
+			got int
+		)
+		start := make(chan struct{})
+		for range callers {
+			wg.Go(func() {
+				<-start
+				v, err := s.Take(ctx, key)
+				if err != nil {
+					t.Error(err)
+				}
+				if v != nil {
+					mu.Lock()
+					got++
+					mu.Unlock()
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if got != 1 {
+			t.Fatalf("round %d: %d callers got the value, want 1", round, got)
+		}
+	}
+}
+
 func mustSet(t *testing.T, s State, key, value string, ttl time.Duration) {
 	t.Helper()
 	if err := s.Set(ctx, key, []byte(value), ttl); err != nil {
@@ -442,35 +478,7 @@ var Cases = []Case{
 		want(t, "Get", mustGet(t, b.State, "k"), "")
 	}},
 	{"Take gives the value to exactly one of parallel callers", func(t *testing.T, b Backend) {
-		for round := range 20 {
-			key := fmt.Sprint("k", round)
-			mustSet(t, b.State, key, "v", 10*b.Tick)
-			var (
-				wg  sync.WaitGroup
-				mu  sync.Mutex
-				got int
-			)
-			start := make(chan struct{})
-			for range 8 {
-				wg.Go(func() {
-					<-start
-					v, err := b.State.Take(ctx, key)
-					if err != nil {
-						t.Error(err)
-					}
-					if v != nil {
-						mu.Lock()
-						got++
-						mu.Unlock()
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
-			if got != 1 {
-				t.Fatalf("round %d: %d callers got the value, want 1", round, got)
-			}
-		}
+		TakeRace(t, b.State, 20, 8, 10*b.Tick)
 	}},
 	{"Ping", func(t *testing.T, b Backend) {
 		if err := b.State.Ping(ctx); err != nil {
