@@ -110,11 +110,7 @@ func Start(tb testing.TB) *Server {
 	return s
 }
 
-var shared struct {
-	once sync.Once
-	s    *Server
-	err  error
-}
+var shared child.Shared[*Server]
 
 // Shared returns one slapd for the whole test binary, started on first
 // use. Call Close from TestMain (see Main) so it ends with the tests; the
@@ -122,33 +118,27 @@ var shared struct {
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
 	require(tb)
-	shared.once.Do(func() {
+	s, err := shared.Get(func() (*Server, error) {
 		dir, err := os.MkdirTemp("", "slapdtest-")
 		if err != nil {
-			shared.err = err
-			return
+			return nil, err
 		}
-		shared.s, shared.err = start(dir)
-		if shared.err != nil {
+		s, err := start(dir)
+		if err != nil {
 			os.RemoveAll(dir)
 		}
+		return s, err
 	})
-	if shared.err != nil {
-		tb.Fatal(shared.err)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return shared.s
+	return s
 }
 
 // Main runs the tests and then stops the shared server, if one started:
 //
 //	func TestMain(m *testing.M) { os.Exit(slapdtest.Main(m)) }
-func Main(m *testing.M) int {
-	code := m.Run()
-	if shared.s != nil {
-		shared.s.Close()
-	}
-	return code
-}
+func Main(m *testing.M) int { return shared.Run(m) }
 
 func start(dir string) (*Server, error) {
 	s := &Server{dir: dir, conf: filepath.Join(dir, "slapd.conf"), CAFile: filepath.Join(dir, testca.CAFile)}

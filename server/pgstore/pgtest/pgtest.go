@@ -102,11 +102,7 @@ func Start(tb testing.TB) *Server {
 	return s
 }
 
-var shared struct {
-	once sync.Once
-	s    *Server
-	err  error
-}
+var shared child.Shared[*Server]
 
 // Shared returns one PostgreSQL for the whole test binary, started on first
 // use; each test takes a database of its own in it (NewDatabase). Call
@@ -115,23 +111,17 @@ var shared struct {
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
 	require(tb)
-	shared.once.Do(func() { shared.s, shared.err = start() })
-	if shared.err != nil {
-		tb.Fatal(shared.err)
+	s, err := shared.Get(start)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return shared.s
+	return s
 }
 
 // Main runs the tests and then stops the shared server:
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
-func Main(m *testing.M) int {
-	code := m.Run()
-	if shared.s != nil {
-		shared.s.Close()
-	}
-	return code
-}
+func Main(m *testing.M) int { return shared.Run(m) }
 
 // template is the cluster initdb made once for this test binary.
 var template struct {
