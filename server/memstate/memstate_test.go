@@ -2,7 +2,6 @@ package memstate_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -204,64 +203,16 @@ func TestUpdatePanic(t *testing.T) {
 	mustSet(t, s, "k", "v", time.Minute)
 }
 
-// TestUpdateAtomic has 64 goroutines increment one JSON counter; under -race
-// and with no lost update the total is exact.
+// TestUpdateAtomic and TestIncrParallel run the shared table's races with
+// more goroutines: under -race, no update and no increment may be lost.
 func TestUpdateAtomic(t *testing.T) {
-	ctx := context.Background()
 	s, _ := mustNew(t, 0)
-	const workers, each = 64, 50
-	type counter struct{ N int }
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for range each {
-				err := s.Update(ctx, "n", func(cur []byte) ([]byte, time.Duration, error) {
-					var c counter
-					if cur != nil {
-						if err := json.Unmarshal(cur, &c); err != nil {
-							return nil, 0, err
-						}
-					}
-					c.N++
-					next, err := json.Marshal(c)
-					return next, time.Minute, err
-				})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	var c counter
-	if err := json.Unmarshal(mustGet(t, s, "n"), &c); err != nil {
-		t.Fatal(err)
-	}
-	if c.N != workers*each {
-		t.Fatalf("counter %d, want %d", c.N, workers*each)
-	}
+	statetest.UpdateRace(t, s, 64, 50, time.Minute)
 }
 
-// TestIncrParallel: with more goroutines than the shared table uses, every
-// increment is counted.
 func TestIncrParallel(t *testing.T) {
-	ctx := context.Background()
 	s, _ := mustNew(t, 0)
-	var wg sync.WaitGroup
-	for range 64 {
-		wg.Go(func() {
-			for range 20 {
-				if _, err := s.Incr(ctx, "c", time.Hour); err != nil {
-					t.Error(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if v := mustGet(t, s, "c"); string(v) != strconv.Itoa(64*20) {
-		t.Fatalf("counter %q, want %d", v, 64*20)
-	}
+	statetest.IncrRace(t, s, 64, 20, time.Hour)
 }
 
 // TestTakeParallel: with more callers and rounds than the shared table

@@ -64,9 +64,67 @@ func Run(t *testing.T, newBackend func(t *testing.T) Backend) {
 
 var ctx = context.Background()
 
+// The races below are shared cases that a backend's own test may also run
+// harder than the table does.
+
+// UpdateRace has workers goroutines each add one each times to a JSON
+// counter through Update (ttl each time): with no lost update the total is
+// exact.
+func UpdateRace(t *testing.T, s State, workers, each int, ttl time.Duration) {
+	t.Helper()
+	type counter struct{ N int }
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				err := s.Update(ctx, "n", func(cur []byte) ([]byte, time.Duration, error) {
+					var c counter
+					if cur != nil {
+						if err := json.Unmarshal(cur, &c); err != nil {
+							return nil, 0, err
+						}
+					}
+					c.N++
+					next, err := json.Marshal(c)
+					return next, ttl, err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var c counter
+	if err := json.Unmarshal(mustGet(t, s, "n"), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.N != workers*each {
+		t.Fatalf("counter %d, want %d: updates were lost", c.N, workers*each)
+	}
+}
+
+// IncrRace has workers goroutines each Incr one key each times: every
+// increment is counted.
+func IncrRace(t *testing.T, s State, workers, each int, window time.Duration) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				if _, err := s.Incr(ctx, "c", window); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	want(t, "Get", mustGet(t, s, "c"), strconv.Itoa(workers*each))
+}
+
 // TakeRace, in each of rounds rounds, sets a key for ttl and has callers
-// parallel callers Take it: exactly one of them may get the value. A
-// backend's own test may run it harder than the shared table does.
+// parallel callers Take it: exactly one of them may get the value.
 func TakeRace(t *testing.T, s State, rounds, callers int, ttl time.Duration) {
 	t.Helper()
 	for round := range rounds {
@@ -354,38 +412,7 @@ var Cases = []Case{
 		want(t, "Get after the new ttl", mustGet(t, b.State, "k"), "")
 	}},
 	{"Update is atomic", func(t *testing.T, b Backend) {
-		const workers, each = 16, 25
-		type counter struct{ N int }
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() {
-				for range each {
-					err := b.State.Update(ctx, "n", func(cur []byte) ([]byte, time.Duration, error) {
-						var c counter
-						if cur != nil {
-							if err := json.Unmarshal(cur, &c); err != nil {
-								return nil, 0, err
-							}
-						}
-						c.N++
-						next, err := json.Marshal(c)
-						return next, 100 * b.Tick, err
-					})
-					if err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		var c counter
-		if err := json.Unmarshal(mustGet(t, b.State, "n"), &c); err != nil {
-			t.Fatal(err)
-		}
-		if c.N != workers*each {
-			t.Fatalf("counter %d, want %d: updates were lost", c.N, workers*each)
-		}
+		UpdateRace(t, b.State, 16, 25, 100*b.Tick)
 	}},
 	{"Update as a lock: one holder at a time", func(t *testing.T, b Backend) {
 		// throttle.Lock's shape: take the key only if nobody holds it.
@@ -452,19 +479,7 @@ var Cases = []Case{
 		}
 	}},
 	{"Incr counts every parallel increment", func(t *testing.T, b Backend) {
-		const workers, each = 16, 25
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() {
-				for range each {
-					if _, err := b.State.Incr(ctx, "c", 100*b.Tick); err != nil {
-						t.Error(err)
-					}
-				}
-			})
-		}
-		wg.Wait()
-		want(t, "Get", mustGet(t, b.State, "c"), strconv.Itoa(workers*each))
+		IncrRace(t, b.State, 16, 25, 100*b.Tick)
 	}},
 	{"Take takes once", func(t *testing.T, b Backend) {
 		mustSet(t, b.State, "k", "v", 10*b.Tick)
