@@ -261,6 +261,23 @@ func (c *client) passSMS(typed, e164 string) api.Flow {
 	return c.ok(http.StatusOK, c.call("POST", api.PathFlowSMSVerify, api.CodeRequest{Code: code})).flow(c.t)
 }
 
+// resetCarol resets carol's password to pw with the alternate address and
+// mobile she registered (carol, of the demo accounts, registers them in the
+// registration tests), and fails unless the flow is done and pw works.
+func (c *client) resetCarol(e *env, pw string) {
+	c.t.Helper()
+	f := c.startWith("carol", api.IntentReset)
+	if len(f.Methods) != 3 {
+		c.t.Fatalf("flow %+v", f)
+	}
+	c.passEmail("carol.alt@example.net")
+	c.passSMS("+44 7700 900321", "+447700900321")
+	f = c.ok(http.StatusOK, c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: pw})).flow(c.t)
+	if f.State != api.StateDone || !e.checkPassword(c.t, "carol@example.edu", pw) {
+		c.t.Fatalf("reset: %+v", f)
+	}
+}
+
 func (c *client) passQuestions(answer string) api.Flow {
 	c.t.Helper()
 	var qr api.QuestionsResponse

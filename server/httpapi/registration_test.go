@@ -122,16 +122,7 @@ func TestCarolRegistersThenResets(t *testing.T) {
 	}
 	c.ok(204, c.call("DELETE", api.PathSession, nil))
 
-	f := c.startWith("carol", api.IntentReset)
-	if len(f.Methods) != 3 {
-		t.Fatalf("flow %+v", f)
-	}
-	c.passEmail("carol.alt@example.net")
-	f = c.passSMS("+44 7700 900321", "+447700900321")
-	f = c.ok(200, c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: "Brand-New-Passphrase-For-C"})).flow(t)
-	if f.State != api.StateDone || !e.checkPassword(t, "carol@example.edu", "Brand-New-Passphrase-For-C") {
-		t.Fatalf("reset after registering: %+v", f)
-	}
+	c.resetCarol(e, "Brand-New-Passphrase-For-C")
 	// Every registration change was told to her primary address.
 	var told int
 	for _, m := range c.waitNotifications(3) {

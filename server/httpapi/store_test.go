@@ -99,17 +99,7 @@ func TestPostgresStore(t *testing.T) {
 	db.Close()
 
 	// A reset reads the registration back from PostgreSQL.
-	r := e.client(t)
-	f := r.startWith("carol", api.IntentReset)
-	if len(f.Methods) != 3 {
-		t.Fatalf("flow %+v", f)
-	}
-	r.passEmail("carol.alt@example.net")
-	f = r.passSMS("+44 7700 900321", "+447700900321")
-	f = r.ok(200, r.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: "Brand-New-Passphrase-For-C"})).flow(t)
-	if f.State != api.StateDone || !e.checkPassword(t, "carol@example.edu", "Brand-New-Passphrase-For-C") {
-		t.Fatalf("reset: %+v", f)
-	}
+	e.client(t).resetCarol(e, "Brand-New-Passphrase-For-C")
 	if got := pgRows[int64](t, e, srv, `SELECT count(*) FROM audit_events WHERE user_id = 'carol@example.edu' AND kind = 'password_reset'`); got[0] != 1 {
 		t.Fatalf("%d password_reset events in PostgreSQL, want 1", got[0])
 	}
