@@ -99,8 +99,21 @@ const (
 
 // Client is who made a request: for per-address throttles and the audit.
 type Client struct {
-	Addr      string
+	// Addr is the client's address, as the audit and the logs show it.
+	Addr string
+	// Net is what the per-address limits count: the address itself for
+	// IPv4, its network by throttle.ipv6_prefix for IPv6 (one subscriber
+	// holds a whole /64). Empty means Addr.
+	Net       string
 	UserAgent string
+}
+
+// Key is the name the per-address limits count the client by.
+func (c Client) Key() string {
+	if c.Net != "" {
+		return c.Net
+	}
+	return c.Addr
 }
 
 // More audit event kinds.
@@ -109,4 +122,33 @@ const (
 	EventSignInFailed        = "sign_in_failed"
 	EventRegistrationChanged = "registration_changed"
 	EventPasswordChanged     = "password_changed"
+	// EventUnlockNotNeeded: an unlock's methods passed, but the account
+	// was not locked, so nothing was changed.
+	EventUnlockNotNeeded = "unlock_not_needed"
+	// EventSelfServiceClosed: failures in a row reached the cap, and
+	// self-service stays closed until the service desk opens it again.
+	EventSelfServiceClosed = "self_service_closed"
+	// EventSessionsEnded: a reset, an unlock or a password change ended
+	// the account's other sessions and flows.
+	EventSessionsEnded = "sessions_ended"
 )
+
+// Shape is what a reset shows of a registration before anyone has proven
+// anything: which methods it has and, for an alternate address, its domain
+// and first character. The flows of unknown and unregistered user ids copy
+// the shapes of real registrations, in their proportions, so that what a
+// flow shows never tells a real account from a made-up one.
+type Shape struct {
+	// Email and Phone say a confirmed alternate address or mobile number
+	// is registered.
+	Email, Phone bool
+	// Answers is how many security questions are answered, or 0 when the
+	// answers are not confirmed.
+	Answers int
+	// Domain is the alternate address's domain in lower case, and Initial
+	// its first character in lower case; both empty without Email.
+	Domain, Initial string
+}
+
+// Population counts the registrations of each shape.
+type Population map[Shape]int

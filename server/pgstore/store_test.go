@@ -123,6 +123,9 @@ GRANT SELECT ON sspr_schema_migrations TO `+role)
 		if _, err := app.Events(ctx, "", 0); err != nil {
 			t.Fatal(err)
 		}
+		if p, err := app.Population(ctx); err != nil || len(p) != 1 {
+			t.Fatalf("Population = %v, %v", p, err)
+		}
 	})
 
 	t.Run("ErrNoRightToCreate", func(t *testing.T) {
@@ -230,6 +233,15 @@ func TestPostgresDown(t *testing.T) {
 		srv.Stop()
 		for name, err := range every(s, r) {
 			unavailable(t, name, err)
+		}
+		// Population has a longer time budget (it runs once an hour, with
+		// no user waiting), but a server that refuses connections fails
+		// it at once.
+		start := time.Now()
+		_, err := s.Population(ctx)
+		unavailable(t, "Population", err)
+		if d := time.Since(start); d > 4*cfg.Timeout {
+			t.Errorf("Population took %s to fail", d)
 		}
 		if err := srv.Start(); err != nil {
 			t.Fatal(err)

@@ -11,7 +11,9 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"iter"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +30,7 @@ type Store interface {
 	PutRegistration(ctx context.Context, r account.Registration) error
 	Record(ctx context.Context, e account.Event) error
 	Events(ctx context.Context, userID string, limit int) ([]account.Event, error)
+	Population(ctx context.Context) (account.Population, error)
 }
 
 // fastParams make argon2id cheap: these tests are about storage, not cost.
@@ -53,6 +56,9 @@ var tests = []struct {
 	{"Registration/refusals change nothing", registrationRefusals},
 	{"Registration/concurrent replacements: one wins whole", registrationConcurrent},
 	{"Registration/text round trips", registrationText},
+	{"Population/empty", populationEmpty},
+	{"Population/counts each shape", populationShapes},
+	{"Population/follows replacements and removals", populationChanges},
 	{"Events/OK", eventsOK},
 	{"Events/an event without a time is stamped now", eventsStamped},
 	{"Events/ErrKindRequired", eventsNoKind},
@@ -361,4 +367,203 @@ func eventsMicroseconds(t *testing.T, s Store) {
 	if err != nil || len(got) != 1 || !sameTime(got[0].At, base) {
 		t.Fatalf("Events = %+v, %v; want the time %s", got, err, base.UTC())
 	}
+}
+
+// ShapeOf is the shape of r as Population counts it, the reference both
+// stores are checked against. A confirmed address's Domain and Initial are
+// canon.EmailDomain's and canon.EmailInitial's, as the hints of real
+// addresses are made: what follows the last '@', and the first character
+// (not byte) of the local part, in lower case by Go's rules rather than
+// the database's.
+func ShapeOf(r account.Registration) account.Shape {
+	s := account.Shape{Email: r.HasEmail(), Phone: r.HasPhone()}
+	if !r.AnswersConfirmed.IsZero() {
+		s.Answers = len(r.Answers)
+	}
+	if s.Email {
+		s.Domain, s.Initial = canon.EmailDomain(r.Email), canon.EmailInitial(r.Email)
+	}
+	return s
+}
+
+// PopulationOf counts the shapes of rs (by ShapeOf), as a store holding
+// exactly rs must.
+func PopulationOf(rs iter.Seq[account.Registration]) account.Population {
+	p := account.Population{}
+	for r := range rs {
+		p[ShapeOf(r)]++
+	}
+	return p
+}
+
+// Synthetic yields n registrations of varied shapes for benchmarks: the
+// same ones for the same n, user ids user0@example.edu, user1@..., each
+// storable (Check passes, and each has an address, a number or answers).
+// The answer "hashes" only look like argon2id encodings (of a realistic
+// length): hashing millions of answers would take hours and prove nothing
+// about counting them.
+func Synthetic(n int) iter.Seq[account.Registration] {
+	return func(yield func(account.Registration) bool) {
+		at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		for i := range n {
+			// splitmix64: cheap, deterministic, well spread.
+			x := uint64(i) + 0x9e3779b97f4a7c15
+			x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+			x = (x ^ x>>27) * 0x94d049bb133111eb
+			x ^= x >> 31
+			pick := func(n uint64) uint64 { v := x % n; x /= n; return v }
+
+			r := account.Registration{UserID: fmt.Sprintf("user%d@example.edu", i)}
+			if pick(10) < 8 {
+				r.Email = syntheticInitials[pick(uint64(len(syntheticInitials)))] + fmt.Sprint(i) + "@" +
+					syntheticDomains[pick(uint64(len(syntheticDomains)))]
+				if pick(10) < 9 {
+					r.EmailConfirmed = at
+				}
+			}
+			switch pick(20) {
+			case 0: // started, never confirmed
+				r.Phone = "+447700900123"
+			case 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12:
+				r.Phone, r.PhoneConfirmed = "+447700900123", at
+			}
+			if pick(2) == 0 {
+				r.Answers = syntheticAnswers[3+pick(3)]
+				if pick(10) < 9 {
+					r.AnswersConfirmed = at
+				}
+			}
+			if r.Email == "" && r.Phone == "" && r.Answers == nil {
+				r.Phone = "+447700900456" // registered nothing yet: still a row
+			}
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
+var (
+	syntheticInitials = []string{"a", "B", "c", "d", "E", "f", "g", "m", "s", "z", "é", "Ø", "张"}
+	syntheticDomains  = []string{"gmail.com", "Gmail.com", "outlook.com", "hotmail.co.uk", "yahoo.co.uk",
+		"icloud.com", "example.net", "ÉCOLE.fr", "例え.jp"}
+	// syntheticAnswers[n] is n answers sharing one look-alike hash.
+	syntheticAnswers = func() [6][]account.Answer {
+		hash := "$argon2id$v=19$m=65536,t=3,p=4$" + strings.Repeat("c2FsdA", 4) + "$" + strings.Repeat("aGFzaA", 7)
+		var out [6][]account.Answer
+		for n := range out {
+			for q := range n {
+				out[n] = append(out[n], account.Answer{QuestionID: fmt.Sprintf("q%d", q), Hash: hash})
+			}
+		}
+		return out
+	}()
+)
+
+func mustPopulation(t *testing.T, s Store) account.Population {
+	t.Helper()
+	p, err := s.Population(ctx)
+	if err != nil {
+		t.Fatalf("Population: %v", err)
+	}
+	return p
+}
+
+// samePopulation fails the test unless got is want, listing the
+// differences.
+func samePopulation(t *testing.T, got, want account.Population) {
+	t.Helper()
+	if got == nil {
+		t.Fatalf("Population = nil; want %v", want)
+	}
+	for s, n := range want {
+		if got[s] != n {
+			t.Errorf("Population[%+v] = %d; want %d", s, got[s], n)
+		}
+	}
+	for s, n := range got {
+		if _, ok := want[s]; !ok {
+			t.Errorf("Population[%+v] = %d; want none", s, n)
+		}
+	}
+}
+
+func populationEmpty(t *testing.T, s Store) {
+	samePopulation(t, mustPopulation(t, s), account.Population{})
+}
+
+func populationShapes(t *testing.T, s Store) {
+	three, five := hashes(t, "a", "b", "c"), hashes(t, "a", "b", "c", "d", "e")
+	regs := []account.Registration{
+		// Everything confirmed, the domain in upper case.
+		{UserID: "u1", Email: "alice.alt@Example.NET", EmailConfirmed: base, Phone: "+447700900001", PhoneConfirmed: base,
+			Answers: three, AnswersConfirmed: base},
+		// Three users of one shape: their counts add up; the initial
+		// and the domain are compared in lower case.
+		{UserID: "u2", Email: "bob@example.net", EmailConfirmed: base},
+		{UserID: "u3", Email: "Bea@EXAMPLE.net", EmailConfirmed: base},
+		{UserID: "u4", Email: "bill@example.net", EmailConfirmed: base},
+		// An unconfirmed address shows nothing of itself; the phone does.
+		{UserID: "u5", Email: "carol@example.org", Phone: "+447700900005", PhoneConfirmed: base},
+		{UserID: "u6", Email: "dave@example.org", Phone: "+447700900006", PhoneConfirmed: base},
+		// Unconfirmed answers count as none; confirmed ones by number.
+		{UserID: "u7", Email: "erin@example.org", EmailConfirmed: base, Answers: five},
+		{UserID: "u8", Answers: five, AnswersConfirmed: base},
+		{UserID: "u9", Answers: three, AnswersConfirmed: base, Phone: "+447700900009", PhoneConfirmed: base},
+		// A multi-byte initial and domain, in upper case: lowered as
+		// characters, not bytes.
+		{UserID: "u10", Email: "Élodie@ÉCOLE.fr", EmailConfirmed: base},
+		{UserID: "u11", Email: "张伟@例え.jp", EmailConfirmed: base, Phone: "+447700900011", PhoneConfirmed: base},
+		// The domain follows the last '@'.
+		{UserID: "u12", Email: `"x@y"@Example.ORG`, EmailConfirmed: base},
+		// No initial where a hint would show none: an empty local part,
+		// a combining mark, an invisible character.
+		{UserID: "u15", Email: "@example.net", EmailConfirmed: base},
+		{UserID: "u16", Email: "\u0301x@example.net", EmailConfirmed: base},
+		{UserID: "u17", Email: "\u200bx@example.net", EmailConfirmed: base},
+		// No '@' at all: no domain, no initial.
+		{UserID: "u18", Email: "x", EmailConfirmed: base},
+		// A confirmation time without a value is no method.
+		{UserID: "u13", EmailConfirmed: base, Phone: "+447700900013", PhoneConfirmed: base},
+		// Nothing confirmed: a registration of the empty shape.
+		{UserID: "u14", Email: "frank@example.com", Phone: "+447700900014", Answers: three},
+	}
+	for _, r := range regs {
+		mustPut(t, s, r)
+	}
+	want := account.Population{
+		{Email: true, Phone: true, Answers: 3, Domain: "example.net", Initial: "a"}: 1,
+		{Email: true, Domain: "example.net", Initial: "b"}:                          3,
+		{Phone: true}: 3, // u5, u6, u13
+		{Email: true, Domain: "example.org", Initial: "e"}: 1,
+		{Answers: 5}:              1,
+		{Phone: true, Answers: 3}: 1,
+		{Email: true, Domain: "école.fr", Initial: "é"}:           1,
+		{Email: true, Phone: true, Domain: "例え.jp", Initial: "张"}: 1,
+		{Email: true, Domain: "example.org", Initial: `"`}:        1,
+		{Email: true, Domain: "example.net"}:                      3,
+		{Email: true}:                                             1,
+		{}:                                                        1,
+	}
+	got := mustPopulation(t, s)
+	samePopulation(t, got, want)
+	// The reference agrees (the benchmarks check the stores against it).
+	samePopulation(t, PopulationOf(slices.Values(regs)), want)
+}
+
+func populationChanges(t *testing.T, s Store) {
+	mustPut(t, s, zoe(t))
+	mustPut(t, s, account.Registration{UserID: "yan@example.edu", Email: "yan@example.net", EmailConfirmed: base})
+	zoeShape := account.Shape{Email: true, Phone: true, Answers: 3, Domain: "example.net", Initial: "z"}
+	samePopulation(t, mustPopulation(t, s), account.Population{
+		zoeShape: 1,
+		{Email: true, Domain: "example.net", Initial: "y"}: 1,
+	})
+	// A replaced registration counts by its new shape only; a removed one
+	// no more.
+	mustPut(t, s, account.Registration{UserID: "yan@example.edu", Phone: "+447700900999", PhoneConfirmed: base})
+	mustPut(t, s, account.Registration{UserID: "zoe@example.edu"})
+	samePopulation(t, mustPopulation(t, s), account.Population{{Phone: true}: 1})
+	mustPut(t, s, account.Registration{UserID: "yan@example.edu"})
+	samePopulation(t, mustPopulation(t, s), account.Population{})
 }
