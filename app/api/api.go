@@ -69,7 +69,14 @@ type Flow struct {
 	Required  int       `json:"required"`
 	Methods   []Method  `json:"methods"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Outcome, on a done flow, says it ended other than as asked:
+	// OutcomeNotLocked.
+	Outcome string `json:"outcome,omitempty"`
 }
+
+// OutcomeNotLocked: an unlock whose methods passed found the account was
+// not locked, so nothing was changed.
+const OutcomeNotLocked = "not_locked"
 
 // Method is one verification method offered in a flow.
 type Method struct {
@@ -180,6 +187,8 @@ const (
 	RuleDirectory  = "directory"  // refused by the directory's own policy
 	RuleHistory    = "history"    // used recently
 	RuleClasses    = "classes"    // composition: so many character classes
+	// RulePattern: not built from a pattern (repeats, sequences, keyboard walks).
+	RulePattern = "not_pattern"
 )
 
 // Config is the public configuration the UI needs.

@@ -18,7 +18,8 @@ const ruleMatch = "match"
 // server can judge (not_common, history, directory, and a rule this client
 // doesn't know) is absent: the checklist shows it neutral until the server
 // has answered. The checks mirror server/policy: lengths in code points,
-// the characters allowed, the composition rules, the user id and the
+// the characters allowed, the composition rules, patterns (with the very
+// function the server uses, so the two always agree), the user id and the
 // organisation's names (case-insensitive, with l33t undone). user is the
 // user id typed on the start page, or "" if this visit doesn't know it.
 // "match" says whether confirm is pw.
@@ -42,6 +43,8 @@ func checkPassword(p api.Policy, org api.Organisation, user, pw, confirm string)
 			res[r.Code] = cl.Digit
 		case api.RuleSymbol:
 			res[r.Code] = cl.Symbol
+		case api.RulePattern:
+			res[r.Code] = !pwrule.Patterned(pw)
 		case api.RuleClasses:
 			// The policy says how many kinds only in its sentence ("Use at
 			// least 3 of these kinds...").

@@ -1,11 +1,13 @@
 // Package policy checks new passwords against the portal's password policy
 // (SECURITY.md rule 12, after NIST SP 800-63B-4 §3.1.1.2): a length counted
-// in Unicode code points, any printable character, a blocklist of common and
-// breached passwords, nothing containing the user's id, name or the
-// organisation's name, and composition rules only where a directory demands
-// them. Every refusal names the rule that failed, with a sentence the user
-// can act on; Describe gives the same rules and sentences for the live
-// checklist, so the page and the server never disagree.
+// in Unicode code points, any printable character but nothing invisible, a
+// blocklist of common and breached passwords, nothing built from a pattern
+// (repeats, sequences, keyboard walks: pwrule.Patterned), nothing containing
+// the user's id, name or the organisation's name, and composition rules
+// only where a directory demands them. Every refusal names the rule that
+// failed, with a sentence the user can act on; Describe gives the same
+// rules and sentences for the live checklist, so the page and the server
+// never disagree.
 //
 // The checks are cheap on purpose: the length is checked first, and a
 // password that is too long is refused before anything else looks at it.
@@ -137,7 +139,7 @@ func New(cfg Config, bl *Blocklist) *Policy {
 	}
 	add(api.RuleMinLength, fmt.Sprintf("Use at least %d characters.", cfg.MinLength))
 	add(api.RuleMaxLength, fmt.Sprintf("Use at most %d characters.", cfg.MaxLength))
-	add(api.RuleCharacters, "Don't use control characters or other invisible characters (spaces are fine).")
+	add(api.RuleCharacters, "Don't use invisible or control characters, such as zero-width spaces or tabs (ordinary spaces are fine).")
 	if cfg.RequireLower {
 		add(api.RuleLower, "Include a lower-case letter.")
 	}
@@ -157,6 +159,8 @@ func New(cfg Config, bl *Blocklist) *Policy {
 	if bl != nil {
 		add(api.RuleCommon, "Don't use a common password, even with numbers or symbols added.")
 	}
+	add(api.RulePattern, "Don't build it from a pattern, such as repeated letters or words (aaaa, abcabc), "+
+		"sequences (1234, abcd) or rows of the keyboard (qwerty).")
 	add(api.RuleUserID, "Don't use your user ID or your name.")
 	if len(p.banned) > 0 {
 		add(api.RuleOrgName, "Don't use the name of the organisation.")
@@ -223,6 +227,11 @@ func (p *Policy) Check(password string, acct *account.Account) []api.Rule {
 
 	if p.bl != nil && p.bl.Contains(password) {
 		fail(api.RuleCommon)
+	}
+	// The browser's checklist runs the same function (app/ui's
+	// checkPassword), on the password as typed: no folding here either.
+	if pwrule.Patterned(password) {
+		fail(api.RulePattern)
 	}
 	if acct != nil || len(p.banned) > 0 {
 		forms := pwrule.NewForms(fold, password)

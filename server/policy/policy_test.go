@@ -32,6 +32,27 @@ var alice = &account.Account{ID: "alice.smith@example.edu", DisplayName: "Alice 
 // org is a configuration with the organisation's names banned.
 var org = policy.Config{BannedWords: []string{"Example University", "ExU", "ex"}}
 
+// noise returns n lower-case letters with no pattern worth the name: a
+// fixed pseudo-random sequence, so that the length tests test length only.
+func noise(n int) string {
+	b := make([]byte, n)
+	x := uint32(1)
+	for i := range b {
+		x = x*1664525 + 1013904223
+		b[i] = 'a' + byte(x>>24)%26
+	}
+	return string(b)
+}
+
+// emoji returns n different emoji (n at most 512), 4 bytes each.
+func emoji(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteRune(rune(0x1f300 + i))
+	}
+	return b.String()
+}
+
 // codes returns the codes of rules, in order.
 func codes(rules []api.Rule) []string {
 	var cs []string
@@ -161,18 +182,18 @@ func TestCheck(t *testing.T) {
 		{"OK 12 characters", def, "zq7!vT#p2xLm", alice, nil},
 		{"ErrMinLength 11 characters", def, "zq7!vT#p2xL", alice, []string{api.RuleMinLength}},
 		{"ErrMinLength empty", def, "", alice, []string{api.RuleMinLength}},
-		{"OK 12 emoji", def, strings.Repeat("🦊", 6) + strings.Repeat("🌵", 6), alice, nil},
-		{"ErrMinLength 11 emoji (44 bytes)", def, strings.Repeat("🦊", 6) + strings.Repeat("🌵", 5), alice, []string{api.RuleMinLength}},
+		{"OK 12 emoji", def, emoji(12), alice, nil},
+		{"ErrMinLength 11 emoji (44 bytes)", def, emoji(11), alice, []string{api.RuleMinLength}},
 		{"OK emoji ZWJ sequences", def, "👩‍💻👨‍👩‍👧🏳️‍🌈✨", alice, nil},
 		{"ErrMinLength 11 CJK", def, "我的猫喜欢在窗台上睡觉", alice, []string{api.RuleMinLength}},
 		{"OK 12 CJK exactly", def, "我的猫喜欢在窗台上睡觉呢", alice, nil},
 		{"OK Japanese with ideographic space", def, "ねこが　すきです　とても", alice, nil},
 		{"OK combining marks count as code points", def, "cafe\u0301 cre\u0300me bru\u0302le\u0301e", alice, nil},
 		{"OK 64+ passphrase", def, "the quick brown fox jumps over the lazy dog while the cat sleeps on", alice, nil},
-		{"OK exactly 256", def, strings.Repeat("kq8z ", 51) + "v", alice, nil},
-		{"OK exactly 256 emoji (1024 bytes)", def, strings.Repeat("🦊🌵", 128), alice, nil},
-		{"ErrMaxLength 257", def, strings.Repeat("kq8z ", 51) + "vw", alice, []string{api.RuleMaxLength}},
-		{"ErrMaxLength 257 emoji", def, strings.Repeat("🦊🌵", 128) + "🦊", alice, []string{api.RuleMaxLength}},
+		{"OK exactly 256", def, noise(256), alice, nil},
+		{"OK exactly 256 emoji (1024 bytes)", def, emoji(256), alice, nil},
+		{"ErrMaxLength 257", def, noise(257), alice, []string{api.RuleMaxLength}},
+		{"ErrMaxLength 257 emoji", def, emoji(257), alice, []string{api.RuleMaxLength}},
 		{"ErrMaxLength alone, even with every other fault", def, strings.Repeat("\x00password", 30), alice, []string{api.RuleMaxLength}},
 
 		// Characters.
@@ -188,7 +209,14 @@ func TestCheck(t *testing.T) {
 		{"ErrCharacters noncharacter", def, "correct horse\uffffbattery", alice, []string{api.RuleCharacters}},
 		{"ErrCharacters invalid UTF-8", def, "correct horse\xffbattery", alice, []string{api.RuleCharacters}},
 		{"ErrCharacters replacement character", def, "correct horse\ufffdbattery", alice, []string{api.RuleCharacters}},
+		{"ErrCharacters zero-width joiner hiding a common password", def, "pass\u200dword123456", alice, []string{api.RuleCharacters}},
+		{"ErrCharacters zero-width non-joiner in Latin", def, "correct\u200chorse battery", alice, []string{api.RuleCharacters}},
+		{"ErrCharacters Hangul filler", def, "correct\u3164horse battery", alice, []string{api.RuleCharacters}},
+		{"ErrCharacters variation selector after a letter", def, "correct horse\ufe0f battery", alice, []string{api.RuleCharacters}},
+		{"ErrCharacters Braille blank", def, "correct\u2800horse battery", alice, []string{api.RuleCharacters}},
 		{"OK no-break space", def, "correct\u00a0horse\u00a0battery", alice, nil},
+		{"OK Persian with its non-joiner", def, "می\u200cخواهم به خانه بروم", alice, nil},
+		{"OK emoji with VS16", def, "coffee ☕\ufe0f at 7 with Maria", alice, nil},
 		{"OK leading and trailing spaces", def, "  correct horse battery  ", alice, nil},
 
 		// Common passwords.
@@ -196,8 +224,27 @@ func TestCheck(t *testing.T) {
 		{"ErrCommon Password123!", def, "Password123!", alice, []string{api.RuleCommon}},
 		{"ErrCommon PASSWORD2024!!", def, "PASSWORD2024!!", alice, []string{api.RuleCommon}},
 		{"ErrCommon P@ssw0rd with suffix", def, "P@ssw0rd2024!", alice, []string{api.RuleCommon}},
-		{"ErrCommon one character repeated", def, "xxxxxxxxxxxxxxxx", alice, []string{api.RuleCommon}},
+		{"ErrCommon one character repeated", def, "xxxxxxxxxxxxxxxx", alice, []string{api.RuleCommon, api.RulePattern}},
 		{"ErrCommon without an account", def, "iloveyou1234", nil, []string{api.RuleCommon}},
+
+		// Patterns: repeats, sequences, keyboard walks, and those padded
+		// with too little else. Some are on the list too.
+		{"ErrPattern digits wrapping round", def, "123456789012", alice, []string{api.RulePattern}},
+		{"ErrPattern block repeated", def, "123123123123", alice, []string{api.RulePattern}},
+		{"ErrPattern word repeated", def, "passwordpassword", alice, []string{api.RulePattern}},
+		{"ErrPattern word repeated with a space", def, "password password", alice, []string{api.RulePattern}},
+		{"ErrPattern alphabet", def, "abcdefghijkl", alice, []string{api.RulePattern}},
+		{"ErrPattern run and one more", def, "aaaaaaaaaaab", alice, []string{api.RulePattern}},
+		{"ErrPattern shifted number row", def, "!@#$%^&*()_+", alice, []string{api.RulePattern}},
+		{"ErrPattern common word repeated", def, "letmeinletmein", alice, []string{api.RulePattern}},
+		{"ErrPattern columns", def, "1qaz2wsx3edc", alice, []string{api.RuleCommon, api.RulePattern}},
+		{"ErrPattern walk and sequence", def, "qwerty123456", alice, []string{api.RuleCommon, api.RulePattern}},
+		{"ErrPattern walk padded", def, "qwertyKq2!vLm", alice, []string{api.RulePattern}},
+		{"ErrPattern full-width walk", def, "ｑｗｅｒｔｙｕｉｏｐ１２", alice, []string{api.RuleCommon, api.RulePattern}},
+		{"ErrPattern too short as well", def, "abcdefgh", alice, []string{api.RuleMinLength, api.RulePattern}},
+		{"OK small pattern in a good password", def, "Summer-1234-Kq9x", alice, nil},
+		{"OK repeat in a long passphrase", def, "the cat and the hat sat", alice, nil},
+		{"OK keyboard run inside a word", def, "Liberty-Bell-1776", alice, nil},
 
 		// The user's id and name.
 		{"ErrUserID local part", def, "my id is alice.smith ok", alice, []string{api.RuleUserID}},
@@ -206,7 +253,7 @@ func TestCheck(t *testing.T) {
 		{"ErrUserID hyphenated part", def, "xx smith xx yy zz", alice, []string{api.RuleUserID}},
 		{"ErrUserID full-width", def, "ＡＬＩＣＥ ate the cake", alice, []string{api.RuleUserID}},
 		{"ErrUserID l33t", def, "@l1ce ate the whole cake", alice, []string{api.RuleUserID}},
-		{"ErrUserID and common", def, "alice1234567", alice, []string{api.RuleCommon, api.RuleUserID}},
+		{"ErrUserID and common", def, "alice1234567", alice, []string{api.RuleCommon, api.RulePattern, api.RuleUserID}},
 		{"OK short name parts ignored", def, "jo and li went up the hill", &account.Account{ID: "jo@example.edu", DisplayName: "Jo Li"}, nil},
 		{"OK no account, no user check", def, "alice.smith likes tea", nil, nil},
 		{"OK account with empty fields", def, "alice.smith likes tea", &account.Account{}, nil},
@@ -287,7 +334,7 @@ func TestDescribe(t *testing.T) {
 		if d.MinLength != 12 || d.MaxLength != 256 {
 			t.Errorf("lengths = %d..%d, want 12..256", d.MinLength, d.MaxLength)
 		}
-		want := []string{api.RuleMinLength, api.RuleMaxLength, api.RuleCharacters, api.RuleCommon, api.RuleUserID}
+		want := []string{api.RuleMinLength, api.RuleMaxLength, api.RuleCharacters, api.RuleCommon, api.RulePattern, api.RuleUserID}
 		if !slices.Equal(codes(d.Rules), want) {
 			t.Errorf("rules = %v, want %v", codes(d.Rules), want)
 		}
@@ -310,7 +357,7 @@ func TestDescribe(t *testing.T) {
 		want := []string{
 			api.RuleMinLength, api.RuleMaxLength, api.RuleCharacters,
 			api.RuleLower, api.RuleUpper, api.RuleDigit, api.RuleSymbol, api.RuleClasses,
-			api.RuleCommon, api.RuleUserID, api.RuleOrgName,
+			api.RuleCommon, api.RulePattern, api.RuleUserID, api.RuleOrgName,
 		}
 		if !slices.Equal(codes(d.Rules), want) {
 			t.Errorf("rules = %v, want %v", codes(d.Rules), want)
@@ -328,6 +375,9 @@ func TestDescribe(t *testing.T) {
 		p := policy.New(policy.Config{}, nil)
 		if slices.Contains(codes(p.Describe().Rules), api.RuleCommon) {
 			t.Error("not_common described without a blocklist")
+		}
+		if !slices.Contains(codes(p.Describe().Rules), api.RulePattern) {
+			t.Error("not_pattern not described without a blocklist: it needs none")
 		}
 		if got := p.Check("password1234", nil); got != nil {
 			t.Errorf("Check = %v, want nil without a blocklist", codes(got))
@@ -405,6 +455,7 @@ func BenchmarkCheck(b *testing.B) {
 	for _, bc := range []struct{ name, pw string }{
 		{"typical", "correct horse battery staple"},
 		{"common", "P@ssw0rd2024!"},
+		{"pattern", "qwerty123456"},
 		{"max length", strings.Repeat("kq8z ", 51) + "v"},
 		{"100KB", strings.Repeat("a", 100<<10)},
 	} {
