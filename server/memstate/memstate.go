@@ -4,17 +4,43 @@
 // servers behind a load balancer share the Redis backend instead.
 //
 // Memory is bounded. Every write first drops the entries that have expired
-// (they are kept in a heap ordered by expiry, so this costs nothing when
-// nothing has expired), and when maxKeys live keys are stored, writing a new
-// key fails with ErrFull. The store fails closed rather than evicting live
-// entries: evicting a throttle counter would hand an attacker a fresh quota.
+// (they are kept in heaps ordered by expiry, so this costs nothing when
+// nothing has expired), and at most maxKeys live keys are stored.
+//
+// What happens when the store is full depends on the key. By default every
+// key is kept until it expires or is deleted, and writing a new key to a
+// full store fails with ErrFull (503 for everyone: the store fails closed
+// rather than drop a throttle counter, which would hand an attacker a fresh
+// quota). The caller may name, with the option Evictable, the key prefixes
+// whose entries are cheap to lose, such as unsolved CAPTCHAs (which anyone
+// can make) and per-address counters. Then:
+//
+//   - a new evictable key that finds the store full, or finds the evictable
+//     entries already holding their share of it (EvictableShare, half by
+//     default), evicts the evictable entry that expires soonest (the one
+//     with the least left to protect) instead of failing;
+//   - a new kept key that finds the store full evicts an evictable entry
+//     the same way: evictable entries never take room kept ones need;
+//   - kept entries are never evicted, and a store full of them still fails
+//     closed with ErrFull.
+//
+// So a flood of CAPTCHA requests from many addresses (which no per-address
+// limit stops) costs at most a share of the bound, and everyone else keeps
+// working: at worst the flood's own entries, and the oldest unsolved
+// CAPTCHAs, make way. What an attacker gains from an eviction is a fresh
+// per-address quota, for addresses that are flooding anyway; the
+// per-account limits, blocks and locks are kept entries and are never
+// evicted, so no account gets more guesses. docs/STATE.md has the whole
+// argument.
 package memstate
 
 import (
 	"container/heap"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,11 +51,17 @@ import (
 // DefaultMaxKeys is the bound New uses when given maxKeys <= 0.
 const DefaultMaxKeys = 1 << 20
 
+// DefaultEvictableShare is the share of maxKeys that evictable entries may
+// hold unless EvictableShare says otherwise.
+const DefaultEvictableShare = 0.5
+
 // Errors of the store.
 var (
 	// ErrFull is returned when a new key would exceed the store's bound.
 	// Existing keys can still be read, replaced and deleted. It is an
 	// *api.Error so the caller answers 503, failing closed, never 500.
+	// With evictable prefixes (Evictable), only a store full of kept
+	// entries returns it.
 	ErrFull error = &api.Error{Code: api.CodeDirectoryUnavailable, Message: "The service is busy. Try again in a few minutes."}
 	// ErrTTL is returned for a ttl or window that is not positive: every
 	// entry here is short-lived, so an entry that never expires is a bug
@@ -48,32 +80,80 @@ var _ flow.State = (*Store)(nil)
 type Store struct {
 	now     func() time.Time
 	maxKeys int
+	// evictable are the key prefixes of the entries that may be evicted,
+	// and maxEvictable how many of them may be live at once.
+	evictable    []string
+	share        float64
+	maxEvictable int
 
-	mu    sync.Mutex
-	m     map[string]*entry
-	byExp expiryHeap
+	mu sync.Mutex
+	m  map[string]*entry
+	// byExp holds the entries of each class, soonest expiry first: sweeps
+	// pop expired entries from both, evictions from byExp[evictable].
+	byExp [2]expiryHeap
 	// peak is the largest len(m) since m was last allocated: Go maps never
 	// shrink, so after a flood has expired the map is rebuilt to free it.
-	peak int
+	peak    int
+	evicted uint64
 }
+
+// class says whether an entry may be evicted; it follows from the key, so
+// an entry never changes class.
+type class uint8
+
+const (
+	kept class = iota
+	evictable
+)
 
 type entry struct {
 	key     string
 	value   []byte
 	expires time.Time
-	index   int // in byExp
+	class   class
+	index   int // in byExp[class]
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// Evictable lets the store evict, when it is full, the entries whose keys
+// start with one of prefixes (see the package documentation). Only what is
+// cheap to lose belongs here: an entry whose loss could give anyone a
+// second chance against an account (per-account counters, blocks, locks,
+// cool-downs) or end someone's work (flows, sessions) must stay kept.
+func Evictable(prefixes ...string) Option {
+	return func(s *Store) { s.evictable = append(s.evictable, prefixes...) }
+}
+
+// EvictableShare sets the share of maxKeys that evictable entries may hold
+// at once, more than 0 and at most 1 (DefaultEvictableShare otherwise). It
+// bounds what a flood of evictable keys can hold even while the store has
+// room; kept entries can take the rest, and may evict to get it.
+func EvictableShare(share float64) Option {
+	return func(s *Store) { s.share = share }
 }
 
 // New returns an empty store that reads the time from now (time.Now if nil)
-// and holds at most maxKeys live keys (DefaultMaxKeys if maxKeys <= 0).
-func New(now func() time.Time, maxKeys int) *Store {
+// and holds at most maxKeys live keys (DefaultMaxKeys if maxKeys <= 0). It
+// panics on an EvictableShare outside (0, 1]: a programming error.
+func New(now func() time.Time, maxKeys int, opts ...Option) *Store {
 	if now == nil {
 		now = time.Now
 	}
 	if maxKeys <= 0 {
 		maxKeys = DefaultMaxKeys
 	}
-	return &Store{now: now, maxKeys: maxKeys, m: make(map[string]*entry)}
+	s := &Store{now: now, maxKeys: maxKeys, share: DefaultEvictableShare, m: make(map[string]*entry)}
+	for _, o := range opts {
+		o(s)
+	}
+	if !(s.share > 0 && s.share <= 1) {
+		panic(fmt.Sprintf("memstate.New: evictable share %v is not in (0, 1]", s.share))
+	}
+	// At least one, so that a tiny store can still evict.
+	s.maxEvictable = max(int(float64(maxKeys)*s.share), 1)
+	return s
 }
 
 // Get returns a copy of the value, or nil when the key is missing or
@@ -222,6 +302,15 @@ func (s *Store) Len() int {
 	return len(s.m)
 }
 
+// Evicted returns how many live entries have been evicted to make room
+// since the store was made: more than zero means it has been full, most
+// likely under a flood.
+func (s *Store) Evicted() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.evicted
+}
+
 // Sweep drops every expired entry now and returns how many it dropped.
 // Writes sweep as they go; Sweep (or Run) also frees memory while no writes
 // come.
@@ -260,36 +349,56 @@ func (s *Store) live(key string, now time.Time) *entry {
 }
 
 // put stores value (already a private copy) under key. The caller holds s.mu
-// and has swept, so len(s.m) counts live keys only.
+// and has swept, so len(s.m) counts live keys only, and never more than
+// maxKeys.
 func (s *Store) put(key string, value []byte, expires time.Time) error {
 	if e, ok := s.m[key]; ok {
 		e.value, e.expires = value, expires
-		heap.Fix(&s.byExp, e.index)
+		heap.Fix(&s.byExp[e.class], e.index)
 		return nil
 	}
-	if len(s.m) >= s.maxKeys {
-		return ErrFull
+	c := s.classOf(key)
+	if len(s.m) >= s.maxKeys || c == evictable && len(s.byExp[evictable]) >= s.maxEvictable {
+		// One eviction is always enough: it frees a key of the store and
+		// of the evictable share alike.
+		if len(s.byExp[evictable]) == 0 {
+			return ErrFull
+		}
+		s.remove(s.byExp[evictable][0])
+		s.evicted++
 	}
-	e := &entry{key: key, value: value, expires: expires}
+	e := &entry{key: key, value: value, expires: expires, class: c}
 	s.m[key] = e
-	heap.Push(&s.byExp, e)
+	heap.Push(&s.byExp[c], e)
 	s.peak = max(s.peak, len(s.m))
 	return nil
 }
 
+func (s *Store) classOf(key string) class {
+	for _, p := range s.evictable {
+		if strings.HasPrefix(key, p) {
+			return evictable
+		}
+	}
+	return kept
+}
+
 func (s *Store) remove(e *entry) {
 	delete(s.m, e.key)
-	heap.Remove(&s.byExp, e.index)
+	heap.Remove(&s.byExp[e.class], e.index)
 }
 
 // sweep drops expired entries, oldest expiry first, and returns how many.
 // The caller holds s.mu.
 func (s *Store) sweep(now time.Time) int {
 	n := 0
-	for len(s.byExp) > 0 && !now.Before(s.byExp[0].expires) {
-		e := heap.Pop(&s.byExp).(*entry)
-		delete(s.m, e.key)
-		n++
+	for c := range s.byExp {
+		h := &s.byExp[c]
+		for len(*h) > 0 && !now.Before((*h)[0].expires) {
+			e := heap.Pop(h).(*entry)
+			delete(s.m, e.key)
+			n++
+		}
 	}
 	if n > 0 {
 		s.shrink()
@@ -312,8 +421,10 @@ func (s *Store) shrink() {
 		s.m = m
 		s.peak = len(m)
 	}
-	if cap(s.byExp) >= shrinkMin && len(s.byExp) <= cap(s.byExp)/4 {
-		s.byExp = append(expiryHeap(nil), s.byExp...) // indexes are unchanged
+	for c, h := range s.byExp {
+		if cap(h) >= shrinkMin && len(h) <= cap(h)/4 {
+			s.byExp[c] = append(expiryHeap(nil), h...) // indexes are unchanged
+		}
 	}
 }
 

@@ -24,13 +24,26 @@ type state interface {
 	Ping(ctx context.Context) error
 }
 
+// EvictablePrefixes are the keys the in-memory State backend may evict
+// when it is full. A flood of CAPTCHA requests from many addresses must not
+// fill the store and fail everyone closed: what is cheap to lose (unsolved
+// CAPTCHAs, which anyone can make; per-address counters, whose loss only
+// renews one address's quota) goes first. Per-account counters, blocks,
+// cool-downs, locks, flows and sessions never go (docs/STATE.md).
+var EvictablePrefixes = []string{
+	"captcha:",        // unsolved CAPTCHA answers (server/captcha)
+	"n:captcha:addr:", // CAPTCHAs per address (httpapi; throttle's "n:" counters)
+	"n:starts:addr:",  // flow starts per address (server/flow)
+	"n:fail:addr:",    // failures per address (server/flow, server/enrol)
+}
+
 // newState builds the State backend that state.kind names: in memory (one
 // server), or Redis (several servers share flows, codes and throttles).
 func (p *Portal) newState(ctx context.Context, cfg *config.Config, now func() time.Time, log *slog.Logger) (state, error) {
 	if cfg.State.Kind == config.StateRedis {
 		return p.newRedisState(ctx, cfg, log)
 	}
-	s := memstate.New(now, 0)
+	s := memstate.New(now, 0, memstate.Evictable(EvictablePrefixes...))
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	go s.Run(sweepCtx, time.Minute)
 	p.closers = append(p.closers, func(context.Context) error { stopSweep(); return nil })
