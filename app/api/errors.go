@@ -22,6 +22,7 @@ const (
 	CodeNotRegistered        Code = "not_registered"
 	CodeThrottled            Code = "throttled"
 	CodeUnauthenticated      Code = "unauthenticated"
+	CodeReauthRequired       Code = "reauth_required"
 	CodeAccountLocked        Code = "account_locked"
 	CodeForbidden            Code = "forbidden"
 	CodeNotFound             Code = "not_found"

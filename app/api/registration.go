@@ -6,6 +6,7 @@ import "time"
 const (
 	PathSession             = "/api/v1/session"
 	PathSessionPassword     = "/api/v1/session/password"
+	PathSessionReauth       = "/api/v1/session/reauth"
 	PathRegistration        = "/api/v1/registration"
 	PathRegEmail            = "/api/v1/registration/email"
 	PathRegEmailConfirm     = "/api/v1/registration/email/confirm"
@@ -27,6 +28,16 @@ type Session struct {
 	User        string    `json:"user"`
 	DisplayName string    `json:"display_name"`
 	ExpiresAt   time.Time `json:"expires_at"`
+	// RecentUntil is when the password was typed long enough ago that
+	// adding, changing or removing a method asks for it again
+	// (reauth_required).
+	RecentUntil time.Time `json:"recent_until"`
+}
+
+// ReauthRequest is the body of POST /api/v1/session/reauth: the password,
+// typed again before a change to the methods.
+type ReauthRequest struct {
+	Password string `json:"password"`
 }
 
 // SessionResponse wraps a session.

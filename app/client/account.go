@@ -33,6 +33,15 @@ func regCall(method, path string, in any) (api.Registration, error) {
 	return r.Registration, err
 }
 
+// Reauth sends the password typed again, which the server asks for
+// (api.CodeReauthRequired) before a change to the methods when the
+// password was typed too long ago.
+func Reauth(password string) (api.Session, error) {
+	var s api.SessionResponse
+	err := Do(post, api.PathSessionReauth, api.ReauthRequest{Password: password}, &s)
+	return s.Session, err
+}
+
 // Registration returns what the signed-in user has registered, masked.
 func Registration() (api.Registration, error) {
 	return regCall(get, api.PathRegistration, nil)

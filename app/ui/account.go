@@ -37,6 +37,11 @@ type account struct {
 	busy  bool // a call is in flight
 	reg   api.Registration
 	errs  problems
+	// reauth is set when the server asked for the password again before
+	// a change (reauth_required); password is what is typed for it, and
+	// confirmed says it was taken, so the change can be made again.
+	reauth, confirmed bool
+	reauthPW          string
 }
 
 // mount asks for the registration, which also proves the session is
@@ -77,12 +82,70 @@ func (a *account) retry(ctx app.Context, e app.Event) {
 // and the sign-in page says so; anything else becomes a problem, on the
 // field that field picks for its code.
 func (a *account) fail(ctx app.Context, err error, field func(api.Code) string) {
-	a.busy = false
-	if codeOf(err) == api.CodeUnauthenticated {
+	a.busy, a.confirmed = false, false
+	switch codeOf(err) {
+	case api.CodeUnauthenticated:
 		signedOut(ctx)
+		return
+	case api.CodeReauthRequired:
+		// What the user typed on the page stays: once the password is
+		// confirmed, they press their button again.
+		a.reauth, a.errs = true, nil
+		ctx.Defer(func(app.Context) { focus("reauth-password") })
 		return
 	}
 	a.invalid(ctx, problems{problemFor(err, client.Now(), field)})
+}
+
+// confirmPassword sends the password typed again (POST /session/reauth).
+func (a *account) confirmPassword(_ app.Context, e app.Event) {
+	ctx := a.ctx
+	e.PreventDefault()
+	if a.busy {
+		return
+	}
+	if a.reauthPW == "" {
+		a.invalid(ctx, problems{{field: "reauth-password", msg: "Enter your password"}})
+		return
+	}
+	a.busy = true
+	pw := a.reauthPW
+	ctx.Async(func() {
+		_, err := client.Reauth(pw)
+		ctx.Dispatch(func(ctx app.Context) {
+			a.reauthPW = ""
+			clearInput("reauth-password")
+			if err != nil {
+				a.busy = false
+				if codeOf(err) == api.CodeUnauthenticated {
+					signedOut(ctx)
+					return
+				}
+				// A wrong password is reauth_required again, saying so.
+				a.invalid(ctx, problems{problemFor(err, client.Now(), func(api.Code) string { return "reauth-password" })})
+				return
+			}
+			a.busy, a.reauth, a.confirmed, a.errs = false, false, true, nil
+		})
+	})
+}
+
+// reauthView is the prompt for the password, above the page it guards.
+func (a *account) reauthView() app.UI {
+	if a.confirmed {
+		return noticeView("Thank you. Now make your change again.")
+	}
+	if !a.reauth {
+		return nil
+	}
+	in := app.Input().Type("password").Attr("autocomplete", "current-password").
+		OnInput(func(ctx app.Context, e app.Event) { a.reauthPW = ctx.JSSrc().Get("value").String() })
+	return form("reauth", a.confirmPassword,
+		h2m("Enter your password again"),
+		para("For your security, you need to enter your password again before you change your verification methods."),
+		textField{id: "reauth-password", label: "Password", err: a.errs.of("reauth-password"), input: in, width: "width-20"}.render(),
+		button("reauth-continue", "Continue", true, false, a.busy),
+	)
 }
 
 // invalid shows problems.
@@ -113,6 +176,7 @@ func (a *account) view(content ...app.UI) app.UI {
 	}
 	return page(
 		div("summary-slot", errorSummary(a.errs), retry),
+		a.reauthView(),
 		app.Div().Body(content...),
 	)
 }

@@ -8,8 +8,9 @@ import (
 
 // The headings of the done page.
 const (
-	doneResetHeading  = "Your password has been reset"
-	doneUnlockHeading = "Your account has been unlocked"
+	doneResetHeading     = "Your password has been reset"
+	doneUnlockHeading    = "Your account has been unlocked"
+	doneNotLockedHeading = "Your account wasn't locked"
 )
 
 // DonePage is the confirmation at the end of both guides, with their
@@ -27,13 +28,16 @@ func (p *DonePage) OnNav(ctx app.Context) {
 // OnMount loads the flow, which says what was done.
 func (p *DonePage) OnMount(ctx app.Context) {
 	p.mount(ctx, PathDone, "Done", func(ctx app.Context) {
-		setTitle(ctx, doneHeading(p.flow.Intent), false)
+		setTitle(ctx, doneHeading(p.flow), false)
 	})
 }
 
 // doneHeading is the heading for what was done.
-func doneHeading(i api.Intent) string {
-	if i == api.IntentUnlock {
+func doneHeading(f api.Flow) string {
+	switch {
+	case f.Outcome == api.OutcomeNotLocked:
+		return doneNotLockedHeading
+	case f.Intent == api.IntentUnlock:
 		return doneUnlockHeading
 	}
 	return doneResetHeading
@@ -44,13 +48,25 @@ func (p *DonePage) Render() app.UI {
 	if !p.ready {
 		return p.view(loadingP())
 	}
-	return p.view(doneContent(p.flow.Intent, Config()))
+	return p.view(doneContent(p.flow, Config()))
 }
 
 // doneContent is the confirmation and the advice for what was done.
-func doneContent(i api.Intent, c api.Config) app.UI {
+func doneContent(f api.Flow, c api.Config) app.UI {
 	signIn, advice := "You can now sign in with your new password.", updateDevices()
-	if i == api.IntentUnlock {
+	switch {
+	case f.Outcome == api.OutcomeNotLocked:
+		// Said only now that the methods have passed: until then an
+		// unlock looks the same whether the account is locked or not.
+		signIn = "There was nothing to unlock, so nothing has been changed."
+		advice = app.Li().Body(
+			app.Strong().Text("If you still can't sign in, "),
+			app.Text("check Caps Lock and your keyboard's language. If you've forgotten your password, "),
+			link("", PathStart, "reset it"),
+			app.Text(". A device using an old saved password can also stop you: remove it from your "+
+				"phones, tablets, Wi-Fi (eduroam) and email apps. Still stuck? Contact the "+c.HelpDesk.Name+"."),
+		)
+	case f.Intent == api.IntentUnlock:
 		signIn = "You can now sign in with your existing password."
 		advice = app.Li().Body(
 			app.Strong().Text("If you keep getting locked out, "),
@@ -59,7 +75,7 @@ func doneContent(i api.Intent, c api.Config) app.UI {
 				"tablets and email apps, so they don't lock you out again."),
 		)
 	}
-	return confirmation(doneHeading(i), signIn, c, advice, app.P().Body(link("", PathHelpFAQ, "Questions and answers")))
+	return confirmation(doneHeading(f), signIn, c, advice, app.P().Body(link("", PathHelpFAQ, "Questions and answers")))
 }
 
 // confirmation is the end of a change: the heading in a green panel, the

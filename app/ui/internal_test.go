@@ -187,8 +187,18 @@ func TestWaitText(t *testing.T) {
 
 func TestDoneContent(t *testing.T) {
 	c := withDefaults(api.Config{HelpDesk: api.HelpDesk{Name: "IT Service Desk"}})
-	reset := app.HTMLString(doneContent(api.IntentReset, c))
-	unlock := app.HTMLString(doneContent(api.IntentUnlock, c))
+	reset := app.HTMLString(doneContent(api.Flow{Intent: api.IntentReset}, c))
+	unlock := app.HTMLString(doneContent(api.Flow{Intent: api.IntentUnlock}, c))
+	notLocked := app.HTMLString(doneContent(api.Flow{Intent: api.IntentUnlock, Outcome: api.OutcomeNotLocked}, c))
+	for _, want := range []string{"Your account wasn&#39;t locked", "nothing has been changed", "Caps Lock",
+		"reset it", "old saved password", "IT Service Desk"} {
+		if !strings.Contains(notLocked, want) {
+			t.Errorf("not-locked page lacks %q", want)
+		}
+	}
+	if strings.Contains(notLocked, "has been unlocked") {
+		t.Error("the not-locked page says the account was unlocked")
+	}
 	for _, want := range []string{"Your password has been reset", "sign in with your new password",
 		"Close your browser", "Update the password saved on your other devices", "eduroam", "email apps"} {
 		if !strings.Contains(reset, want) {

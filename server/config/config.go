@@ -68,6 +68,10 @@ type Server struct {
 	// AllowRemoteDev lets --dev listen on a non-loopback address, together
 	// with the flag --dev-allow-remote.
 	AllowRemoteDev bool `toml:"allow_remote_dev"`
+	// Monitoring are the networks (CIDRs, or single addresses) that may
+	// read /readyz's per-backend details; loopback always may. Anyone else
+	// gets the status alone.
+	Monitoring []string `toml:"monitoring"`
 }
 
 // Organisation is [organisation]: who runs the portal.
@@ -89,6 +93,9 @@ type Users struct {
 	// PhoneRegion is the ISO 3166-1 region a number typed without a
 	// country code belongs to, such as "GB".
 	PhoneRegion string `toml:"phone_region"`
+	// PhoneCountries are the ISO 3166-1 regions whose mobile numbers may be
+	// registered and texted; empty means PhoneRegion alone.
+	PhoneCountries []string `toml:"phone_countries"`
 }
 
 // HelpDesk is [help_desk]: where users go when self-service is not enough.
@@ -108,11 +115,22 @@ type Flow struct {
 	RequiredMethods    int      `toml:"required_methods"`
 	QuestionsAsked     int      `toml:"questions_asked"`
 	RevealUnregistered bool     `toml:"reveal_unregistered"`
+	// QuestionsRedraw is how long the questions drawn for an account stay
+	// the same while nobody answers them.
+	QuestionsRedraw Duration `toml:"questions_redraw"`
+	// DecoyRefresh is how often the proportions decoys copy are read again
+	// from the registrations.
+	DecoyRefresh Duration `toml:"decoy_refresh"`
 }
 
 // Registration is [registration]: signing in to register methods.
 type Registration struct {
-	SessionIdle    Duration `toml:"session_idle"`
+	SessionIdle Duration `toml:"session_idle"`
+	// SessionMax ends a session this long after sign-in, however busy.
+	SessionMax Duration `toml:"session_max"`
+	// ReauthAfter is how long after the password was last typed a method
+	// may be added, changed or removed without typing it again.
+	ReauthAfter    Duration `toml:"reauth_after"`
 	QuestionsCount int      `toml:"questions_count"`
 	ReconfirmAfter Duration `toml:"reconfirm_after"`
 }
@@ -144,6 +162,17 @@ type Throttle struct {
 	AddressCaptchasWindow   Duration `toml:"address_captchas_window"`
 	SignInFailures          int      `toml:"signin_failures"`
 	SignInFailuresWindow    Duration `toml:"signin_failures_window"`
+	// AccountConsecutiveFailures is how many failures in a row, however
+	// slow, close self-service for an account until the service desk
+	// reopens it (NIST SP 800-63B-4 allows at most 100).
+	AccountConsecutiveFailures int `toml:"account_consecutive_failures"`
+	// IPv6Prefix is the prefix length an IPv6 client is counted by: one
+	// subscriber gets a whole /64, so counting single addresses counts
+	// nothing.
+	IPv6Prefix int `toml:"ipv6_prefix"`
+	// SMSPerCountry caps the texts sent to the numbers of each country in
+	// an hour (0: no cap).
+	SMSPerCountry int `toml:"sms_per_country"`
 }
 
 // Captcha is [captcha].
@@ -209,6 +238,7 @@ func Default() *Config {
 			Listen:         "127.0.0.1:8080",
 			DataDir:        "data",
 			TrustedProxies: []string{},
+			Monitoring:     []string{},
 		},
 		Organisation: Organisation{
 			Name:         "Example University",
@@ -217,9 +247,10 @@ func Default() *Config {
 			AccentColour: "#ffd200",
 		},
 		Users: Users{
-			DefaultDomain: "example.edu",
-			IDHint:        "username@example.edu",
-			PhoneRegion:   "GB",
+			DefaultDomain:  "example.edu",
+			IDHint:         "username@example.edu",
+			PhoneRegion:    "GB",
+			PhoneCountries: []string{},
 		},
 		HelpDesk: HelpDesk{
 			Name:         "IT Service Desk",
@@ -237,9 +268,13 @@ func Default() *Config {
 			Methods:         []string{MethodEmail, MethodSMS, MethodQuestions},
 			RequiredMethods: 2,
 			QuestionsAsked:  3,
+			QuestionsRedraw: hours(30 * 24),
+			DecoyRefresh:    hours(1),
 		},
 		Registration: Registration{
 			SessionIdle:    minutes(15),
+			SessionMax:     hours(1),
+			ReauthAfter:    minutes(5),
 			QuestionsCount: 5,
 			ReconfirmAfter: hours(180 * 24),
 		},
@@ -267,6 +302,10 @@ func Default() *Config {
 			AddressCaptchasWindow:   minutes(10),
 			SignInFailures:          5,
 			SignInFailuresWindow:    hours(24),
+
+			AccountConsecutiveFailures: 100,
+			IPv6Prefix:                 64,
+			SMSPerCountry:              500,
 		},
 		Captcha: Captcha{
 			Length:   6,

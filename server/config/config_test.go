@@ -243,7 +243,7 @@ func TestLoad(t *testing.T) {
 		{name: "ErrMinLength", body: "[password]\nmin_length = 6\n", err: "config: password.min_length:"},
 		{name: "ErrMaxLengthUnder64", body: "[password]\nmax_length = 32\n", err: "config: password.max_length:"},
 		{name: "ErrMaxUnderMin", body: "[password]\nmin_length = 100\nmax_length = 80\n", err: "config: password.max_length: must not be less than password.min_length"},
-		{name: "ErrMinClasses", body: "[password]\nmin_classes = 5\n", err: "config: password.min_classes:"},
+		{name: "ErrMinClasses", body: "[password]\nmin_classes = 6\n", err: "config: password.min_classes:"},
 		{name: "ErrBannedWord", body: "[password]\nbanned_words = [\"\"]\n", err: "config: password.banned_words[0]:"},
 		{name: "ErrHistory", body: "[password]\nhistory = -1\n", err: "config: password.history:"},
 		{name: "ErrCookieName", body: "[session]\ncookie_name = \"a;b\"\n", err: "config: session.cookie_name:"},

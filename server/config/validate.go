@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/sspr-portal/sspr/server/captcha"
 )
 
 // Validate checks every value and returns one error per bad value, each
@@ -34,6 +36,11 @@ func (c *Config) Validate() error {
 		v.add("server.public_url", "must be set when server.listen (%q) is not a loopback address: links and Host checks use it", c.Server.Listen)
 	}
 	v.nonEmpty("server.data_dir", c.Server.DataDir)
+	for i, p := range c.Server.Monitoring {
+		if _, err := ParseNetwork(p); err != nil {
+			v.add(fmt.Sprintf("server.monitoring[%d]", i), "%q is not a network such as \"10.0.0.0/8\" or an address", p)
+		}
+	}
 	for i, p := range c.Server.TrustedProxies {
 		if _, err := ParseNetwork(p); err != nil {
 			v.add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%q is not a network such as \"10.0.0.0/8\" or an address", p)
@@ -60,6 +67,11 @@ func (c *Config) Validate() error {
 	if r := c.Users.PhoneRegion; !phonenumbers.GetSupportedRegions()[r] {
 		v.add("users.phone_region", "%q is not a supported ISO 3166-1 region code such as \"GB\" or \"US\"", r)
 	}
+	for i, r := range c.Users.PhoneCountries {
+		if !phonenumbers.GetSupportedRegions()[r] {
+			v.add(fmt.Sprintf("users.phone_countries[%d]", i), "%q is not a supported ISO 3166-1 region code such as \"GB\" or \"US\"", r)
+		}
+	}
 
 	// [help_desk]
 	v.nonEmpty("help_desk.name", c.HelpDesk.Name)
@@ -77,6 +89,8 @@ func (c *Config) Validate() error {
 	v.duration("flow.lifetime", c.Flow.Lifetime, time.Minute, 24*time.Hour)
 	v.methods(c.Flow.Methods, c.Flow.RequiredMethods)
 	v.between("flow.questions_asked", c.Flow.QuestionsAsked, 1, 10)
+	v.duration("flow.questions_redraw", c.Flow.QuestionsRedraw, time.Hour, 365*24*time.Hour)
+	v.duration("flow.decoy_refresh", c.Flow.DecoyRefresh, time.Minute, 7*24*time.Hour)
 
 	// [codes]
 	v.between("codes.digits", c.Codes.Digits, 6, 10)
@@ -104,15 +118,21 @@ func (c *Config) Validate() error {
 
 	v.between("throttle.signin_failures", t.SignInFailures, 1, 1000)
 	v.duration("throttle.signin_failures_window", t.SignInFailuresWindow, time.Minute, 30*24*time.Hour)
+	// NIST SP 800-63B-4 §3.2.2: no more than 100 consecutive failures.
+	v.between("throttle.account_consecutive_failures", t.AccountConsecutiveFailures, 1, 100)
+	v.between("throttle.ipv6_prefix", t.IPv6Prefix, 32, 128)
+	v.between("throttle.sms_per_country", t.SMSPerCountry, 0, 10_000_000)
 
 	// [registration]
 	r := c.Registration
 	v.duration("registration.session_idle", r.SessionIdle, time.Minute, 24*time.Hour)
+	v.duration("registration.session_max", r.SessionMax, r.SessionIdle.D(), 7*24*time.Hour)
+	v.duration("registration.reauth_after", r.ReauthAfter, 0, r.SessionMax.D())
 	v.between("registration.questions_count", r.QuestionsCount, c.Flow.QuestionsAsked, 10)
 	v.duration("registration.reconfirm_after", r.ReconfirmAfter, 0, 10*365*24*time.Hour)
 
 	// [captcha]
-	v.between("captcha.length", c.Captcha.Length, 4, 10)
+	v.between("captcha.length", c.Captcha.Length, captcha.MinLength, captcha.MaxLength)
 	v.duration("captcha.lifetime", c.Captcha.Lifetime, 30*time.Second, time.Hour)
 
 	// [password]
@@ -123,7 +143,8 @@ func (c *Config) Validate() error {
 	if p.MaxLength < p.MinLength {
 		v.add("password.max_length", "must not be less than password.min_length (%d)", p.MinLength)
 	}
-	v.between("password.min_classes", p.MinClasses, 0, 4)
+	// Five kinds: lower, upper, digits, symbols, and letters without case.
+	v.between("password.min_classes", p.MinClasses, 0, 5)
 	for i, w := range p.BannedWords {
 		v.nonEmpty(fmt.Sprintf("password.banned_words[%d]", i), strings.TrimSpace(w))
 	}
@@ -168,9 +189,16 @@ func ParseNetwork(s string) (netip.Prefix, error) {
 
 // TrustedProxies returns server.trusted_proxies parsed. Validate has
 // checked them; an entry that still fails to parse is left out.
-func (c *Config) TrustedProxies() []netip.Prefix {
+func (c *Config) TrustedProxies() []netip.Prefix { return networks(c.Server.TrustedProxies) }
+
+// Monitoring is server.monitoring as networks: who may read /readyz's
+// details, besides loopback.
+func (c *Config) Monitoring() []netip.Prefix { return networks(c.Server.Monitoring) }
+
+// networks parses a list Validate has checked.
+func networks(list []string) []netip.Prefix {
 	var out []netip.Prefix
-	for _, s := range c.Server.TrustedProxies {
+	for _, s := range list {
 		if p, err := ParseNetwork(s); err == nil {
 			out = append(out, p)
 		}

@@ -270,9 +270,18 @@ func (e *env) servedCount(path string) int {
 // freshly seeded), throttles, outbox and keys.
 func newPortal(t *testing.T) *env {
 	t.Helper()
+	return newPortalWith(t, nil)
+}
+
+// newPortalWith is newPortal with the configuration changed by tweak.
+func newPortalWith(t *testing.T, tweak func(*config.Config)) *env {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Server.DataDir = t.TempDir()
 	cfg.Server.WebDir = webDir
+	if tweak != nil {
+		tweak(cfg)
+	}
 
 	// Listen first, as sspr serve does, so that the portal checks Host and
 	// Origin against the address the browser really uses.

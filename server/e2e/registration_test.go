@@ -3,6 +3,9 @@ package e2e_test
 import (
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/sspr-portal/sspr/server/config"
 )
 
 // The registration pages' element IDs (the contract with app/ui):
@@ -23,6 +26,9 @@ import (
 //	/register/password  input#current, input#new, input#confirm,
 //	                    input#show-password, ul#checklist, button#change;
 //	                    then h1 "Your password has been changed"
+//	any of them, when a change needs the password typed again:
+//	                    form#reauth with input#reauth-password and
+//	                    button#reauth-continue; then div#notice
 
 // carol is registered for nothing until she registers here.
 var carol = user{id: "carol@example.edu", password: "Carol-Old-Password-1", alt: "carol.alt@example.net",
@@ -244,4 +250,41 @@ func TestChangePassword(t *testing.T) {
 	b.waitPage("/register")
 	b.waitText("div#notice", "Your session has ended")
 	b.shot("session-ended")
+}
+
+// TestChangesAskForThePasswordAgain: once the password was typed longer ago
+// than registration.reauth_after, a change to the methods asks for it
+// again, on the page itself; what was typed there stays, and the change
+// then goes through.
+func TestChangesAskForThePasswordAgain(t *testing.T) {
+	t.Parallel()
+	e := newPortalWith(t, func(c *config.Config) { c.Registration.ReauthAfter = config.Duration{Duration: 3 * time.Second} })
+	b := e.newBrowser(t)
+	b.open("/register")
+	b.signIn(carol.id, carol.password)
+	b.waitPage("/register/summary")
+	time.Sleep(3 * time.Second) // the password was typed too long ago
+	b.click("a#add-email")
+	b.waitPage("/register/email")
+	b.typeInto("input#email", carol.alt)
+	b.click("button#send-code")
+	b.waitVisible("form#reauth input#reauth-password")
+	b.expectJS("the focus in the password box", `document.activeElement && document.activeElement.id === "reauth-password"`)
+	if v := b.value("input#email"); v != carol.alt {
+		t.Errorf("the address typed is gone: %q", v)
+	}
+	b.shot("reauth")
+	b.typeInto("input#reauth-password", "Not-Her-Password-9")
+	b.click("button#reauth-continue")
+	b.waitVisible("p#reauth-password-error")
+	b.typeInto("input#reauth-password", carol.password)
+	b.click("button#reauth-continue")
+	b.waitText("div#notice", "make your change again")
+	n := len(e.outbox())
+	b.click("button#send-code")
+	b.waitVisible("input#code")
+	b.typeInto("input#code", e.waitCode(carol.alt, n))
+	b.click("button#confirm")
+	b.waitPage("/register/summary")
+	b.waitText("div#method-email", "@example.net")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/throttle"
 )
 
@@ -64,8 +65,13 @@ type Limit = throttle.Limit
 
 // Config is the configuration of sign-in and registration.
 type Config struct {
-	// IdleTimeout ends a session nobody used for this long.
+	// IdleTimeout ends a session nobody used for this long, and MaxLife
+	// one this long after its sign-in, however busy.
 	IdleTimeout time.Duration
+	MaxLife     time.Duration
+	// ReauthAfter is how long after the password was last typed a method
+	// may be added, changed or removed without typing it again.
+	ReauthAfter time.Duration
 	Methods     []api.Kind
 	Required    int
 	// QuestionsCount is how many questions a user answers when registering.
@@ -73,6 +79,11 @@ type Config struct {
 	ReconfirmAfter time.Duration
 	DefaultDomain  string
 	PhoneRegion    string
+	// PhoneCountries are the regions whose numbers may be registered;
+	// empty means PhoneRegion alone.
+	PhoneCountries []string
+	// SMSPerCountry caps the texts to each country's numbers in an hour.
+	SMSPerCountry int
 
 	CodeDigits      int
 	CodeLifetime    time.Duration
@@ -87,6 +98,9 @@ type Config struct {
 	AddressFailures Limit
 	// CodeFailures per account (wrong confirmation codes) also block.
 	CodeFailures Limit
+	// ConsecutiveFailures, however slowly they come, close self-service
+	// for the account until the service desk opens it again.
+	ConsecutiveFailures int
 
 	Org notify.Org
 }
@@ -100,10 +114,13 @@ type Deps struct {
 	Policy    PasswordPolicy
 	Catalog   Catalog
 	State     throttle.State
-	Now       func() time.Time
-	Rand      io.Reader
-	CodeKey   []byte
-	Log       *slog.Logger
+	// Sessions indexes each account's live sessions and flows, so that a
+	// password change ends them all (package revoke).
+	Sessions *revoke.Index
+	Now      func() time.Time
+	Rand     io.Reader
+	CodeKey  []byte
+	Log      *slog.Logger
 }
 
 // Client is who is calling.

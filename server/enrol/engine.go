@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/secret"
 	"github.com/sspr-portal/sspr/server/throttle"
 )
@@ -36,8 +36,11 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	if len(d.CodeKey) < 32 {
 		return nil, errors.New("enrol: code key shorter than 32 bytes")
 	}
-	if cfg.Required < 1 || cfg.QuestionsCount < 1 || cfg.IdleTimeout <= 0 {
-		return nil, errors.New("enrol: required methods, questions count and idle timeout must be positive")
+	if cfg.Required < 1 || cfg.QuestionsCount < 1 || cfg.IdleTimeout <= 0 || cfg.MaxLife < cfg.IdleTimeout {
+		return nil, errors.New("enrol: required methods, questions count and idle timeout must be positive, and the session's life at least its idle timeout")
+	}
+	if d.Sessions == nil {
+		return nil, errors.New("enrol: no session index")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -47,10 +50,15 @@ func New(cfg Config, d Deps) (*Engine, error) {
 
 // session is a signed-in session as the State backend keeps it.
 type session struct {
-	ID       string    `json:"id"`
-	User     string    `json:"user"`
+	ID   string `json:"id"`
+	User string `json:"user"`
+	// Created is when the sign-in began: the session ends MaxLife after
+	// it, and a reset or password change after it ends the session.
 	Created  time.Time `json:"created"`
 	LastSeen time.Time `json:"last_seen"`
+	// AuthAt is when the password was last typed: at sign-in, or again
+	// before a change to the methods (Reauth).
+	AuthAt time.Time `json:"auth_at"`
 	// Pending is an address or number waiting for its code.
 	Pending *pending `json:"pending,omitempty"`
 }
@@ -68,6 +76,8 @@ type pending struct {
 var (
 	errUnauthenticated = &api.Error{Code: api.CodeUnauthenticated, Message: "Sign in first. Your session may have ended after 15 minutes without use."}
 	errWrongPassword   = &api.Error{Code: api.CodeUnauthenticated, Message: "The user ID or password is wrong."}
+	errEnded           = &api.Error{Code: api.CodeUnauthenticated, Message: "Your session has ended. Sign in again."}
+	errReauth          = &api.Error{Code: api.CodeReauthRequired, Message: "For your security, enter your password again before you change your verification methods."}
 )
 
 func sessionKey(id string) string { return "session:" + id }
@@ -93,6 +103,42 @@ func (e *Engine) randomID() (string, error) {
 
 const signInBlocked = "Signing in is paused for this account after too many failed attempts."
 
+// checkPassword is every check of a password typed by someone who claims
+// to be user (sign-in, reauth, the current password at a change). One
+// check at a time per account, across servers, and the block is read
+// while holding it: so that parallel guesses can't all be checked before
+// the first failure is counted, at most the limit is ever checked, however
+// many arrive at once (which also bounds the binds that feed an LDAP
+// directory's own lockout). It returns nil for the right password, and a
+// wrong one counts as a failure.
+func (e *Engine) checkPassword(ctx context.Context, user, password string, wrong error, c Client) error {
+	release, err := e.th.Lock(ctx, "lock:signin:"+user)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := e.th.Closed(ctx, user); err != nil {
+		return err
+	}
+	if err := e.th.Blocked(ctx, signInBlocked, "block:signin:"+user, "block:addr:"+c.Key()); err != nil {
+		return err
+	}
+	if password == "" || len(password) > 4096 {
+		return wrong // never bound: an empty password is an anonymous bind
+	}
+	ok, err := e.d.Directory.CheckPassword(ctx, user, password)
+	if err != nil {
+		return unavailable(fmt.Errorf("check password: %w", err))
+	}
+	if !ok {
+		if err := e.fail(ctx, "signin-fail", user, c, e.cfg.SignInFailures); err != nil {
+			return err
+		}
+		return wrong
+	}
+	return nil
+}
+
 // SignIn checks the password and starts a session with a new id (no
 // fixation). A wrong password and an unknown user answer alike, after the
 // same work; failures are counted per account and per address as for
@@ -102,40 +148,43 @@ func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c Client)
 	if err != nil {
 		return "", api.Session{}, &api.Error{Code: api.CodeBadRequest, Message: err.Error()}
 	}
-	if password == "" || len(password) > 4096 {
-		return "", api.Session{}, errWrongPassword
-	}
-	if err := e.th.Blocked(ctx, signInBlocked, "block:signin:"+user, "block:addr:"+c.Addr); err != nil {
-		return "", api.Session{}, err
-	}
+	begun := e.now()
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil {
 		return "", api.Session{}, unavailable(fmt.Errorf("look up account: %w", err))
 	}
-	ok, err := e.d.Directory.CheckPassword(ctx, user, password)
-	if err != nil {
-		return "", api.Session{}, unavailable(fmt.Errorf("check password: %w", err))
-	}
-	if !ok || acct == nil || acct.Disabled {
-		if acct != nil {
+	if err := e.checkPassword(ctx, user, password, errWrongPassword, c); err != nil {
+		if ae, ok := err.(*api.Error); ok && ae == errWrongPassword && acct != nil {
 			e.audit(ctx, account.EventSignInFailed, user, c, "")
 		}
-		if err := e.fail(ctx, "signin-fail", user, c, e.cfg.SignInFailures); err != nil {
-			return "", api.Session{}, err
-		}
+		return "", api.Session{}, err
+	}
+	if acct == nil || acct.Disabled {
+		// The directory took a password for an account it then doesn't
+		// show: answer as for a wrong one.
 		return "", api.Session{}, errWrongPassword
 	}
 	if acct.Locked {
 		return "", api.Session{}, &api.Error{Code: api.CodeAccountLocked,
 			Message: "Your account is locked. Unlock it first: choose \"I know my password, but still can't sign in\" on the start page."}
 	}
+	e.succeeded(ctx, user)
 	id, err := e.randomID()
 	if err != nil {
 		return "", api.Session{}, err
 	}
 	now := e.now()
-	s := &session{ID: id, User: acct.ID, Created: now, LastSeen: now}
+	s := &session{ID: id, User: acct.ID, Created: begun, LastSeen: now, AuthAt: now}
 	if err := e.save(ctx, s); err != nil {
+		return "", api.Session{}, err
+	}
+	// Saved, then indexed: a reset that ends the account's sessions in
+	// between is seen by Add, and the session goes (package revoke).
+	if err := e.d.Sessions.Add(ctx, s.User, sessionKey(id), begun, s.Created.Add(e.cfg.MaxLife)); err != nil {
+		_ = e.d.State.Delete(ctx, sessionKey(id))
+		if errors.Is(err, revoke.ErrEnded) {
+			return "", api.Session{}, errEnded
+		}
 		return "", api.Session{}, err
 	}
 	e.audit(ctx, account.EventSignIn, acct.ID, c, "")
@@ -143,16 +192,35 @@ func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c Client)
 }
 
 func (e *Engine) view(s *session, acct *account.Account) api.Session {
-	v := api.Session{User: s.User, ExpiresAt: s.LastSeen.Add(e.cfg.IdleTimeout)}
+	v := api.Session{User: s.User, ExpiresAt: e.expires(s), RecentUntil: s.AuthAt.Add(e.cfg.ReauthAfter)}
 	if acct != nil {
 		v.DisplayName = acct.DisplayName
 	}
 	return v
 }
 
+// expires is when s ends if it is not used again: after the idle timeout,
+// and never past its absolute life.
+func (e *Engine) expires(s *session) time.Time {
+	idle, hard := s.LastSeen.Add(e.cfg.IdleTimeout), s.Created.Add(e.cfg.MaxLife)
+	if hard.Before(idle) {
+		return hard
+	}
+	return idle
+}
+
 // fail counts a failure against the account and the address and blocks
-// what reached its limit.
+// what reached its limit; the account's owner hears of a block.
 func (e *Engine) fail(ctx context.Context, name, user string, c Client, l Limit) error {
+	closed, err := e.th.Streak(ctx, user, e.cfg.ConsecutiveFailures)
+	if err != nil {
+		return err
+	}
+	if closed {
+		e.d.Log.Warn("self-service closed", "user", user, "client", c.Addr)
+		e.blockedNotice(ctx, user, c, true)
+		return throttle.ClosedError(throttle.ClosedFor)
+	}
 	var blocked error
 	n, _, err := e.th.Incr(ctx, name+":user:"+user, l)
 	if err != nil {
@@ -164,14 +232,15 @@ func (e *Engine) fail(ctx context.Context, name, user string, c Client, l Limit)
 		}
 		e.d.Log.Warn("sign-in blocked", "user", user, "client", c.Addr)
 		blocked = throttle.Throttled(e.cfg.AccountBlock, signInBlocked)
+		e.blockedNotice(ctx, user, c, false)
 	}
 	al := e.cfg.AddressFailures
-	n, left, err := e.th.Incr(ctx, "fail:addr:"+c.Addr, al)
+	n, left, err := e.th.Incr(ctx, "fail:addr:"+c.Key(), al)
 	if err != nil {
 		return err
 	}
 	if al.Max > 0 && n >= int64(al.Max) {
-		if err := e.th.Block(ctx, "block:addr:"+c.Addr, e.now().Add(left)); err != nil {
+		if err := e.th.Block(ctx, "block:addr:"+c.Key(), e.now().Add(left)); err != nil {
 			return err
 		}
 		if blocked == nil {
@@ -181,19 +250,54 @@ func (e *Engine) fail(ctx context.Context, name, user string, c Client, l Limit)
 	return blocked
 }
 
+// blockedNotice audits a block of signing in (closed: the closure of all
+// self-service) and tells the account's owner at their addresses, with
+// until when and whom to call: anyone can cause one by failing on purpose.
+func (e *Engine) blockedNotice(ctx context.Context, user string, c Client, closed bool) {
+	acct, err := e.d.Directory.Lookup(ctx, user)
+	if err != nil || acct == nil {
+		return
+	}
+	until := e.now().Add(e.cfg.AccountBlock)
+	kind, detail := account.EventBlocked, "failed sign-ins reached the limit"
+	if closed {
+		until = e.now().Add(throttle.ClosedFor)
+		kind, detail = account.EventSelfServiceClosed, "failures in a row reached the cap"
+	}
+	e.audit(ctx, kind, user, c, detail)
+	reg, err := e.d.Store.Registration(ctx, user)
+	if err != nil {
+		reg = nil // the primary address is still told
+	}
+	for _, to := range recipients(acct, reg, nil) {
+		m := notify.Blocked(to, notify.Block{At: e.now(), Until: until, Closed: closed, SignIn: !closed, ClientAddr: c.Addr}, e.cfg.Org)
+		if err := e.d.Sender.Send(ctx, m); err != nil {
+			e.d.Log.Error("queue notification", "user", user, "err", err)
+		}
+	}
+}
+
+// succeeded ends the account's run of failures: the password was right.
+func (e *Engine) succeeded(ctx context.Context, user string) {
+	if err := e.th.EndStreak(ctx, user); err != nil {
+		e.d.Log.Error("end failure streak", "user", user, "err", err)
+	}
+}
+
 func (e *Engine) save(ctx context.Context, s *session) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode session: %w", err)
 	}
-	if err := e.d.State.Set(ctx, sessionKey(s.ID), b, e.cfg.IdleTimeout); err != nil {
+	if err := e.d.State.Set(ctx, sessionKey(s.ID), b, e.expires(s).Sub(e.now())); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
 	return nil
 }
 
 // update loads a live session, applies fn and stores it, refreshing its
-// idle timer, all atomically. fn's error leaves the session unchanged.
+// idle timer, all atomically. fn's error leaves the session unchanged. A
+// session past its idle timeout or its absolute life is gone.
 func (e *Engine) update(ctx context.Context, id string, fn func(s *session) error) (*session, error) {
 	if id == "" {
 		return nil, errUnauthenticated
@@ -204,19 +308,20 @@ func (e *Engine) update(ctx context.Context, id string, fn func(s *session) erro
 			return nil, 0, errUnauthenticated
 		}
 		var s session
-		if err := json.Unmarshal(cur, &s); err != nil || e.now().Sub(s.LastSeen) >= e.cfg.IdleTimeout {
+		now := e.now()
+		if err := json.Unmarshal(cur, &s); err != nil || !now.Before(e.expires(&s)) {
 			return nil, 0, errUnauthenticated
 		}
 		if err := fn(&s); err != nil {
 			return nil, 0, err
 		}
-		s.LastSeen = e.now()
+		s.LastSeen = now
 		b, err := json.Marshal(&s)
 		if err != nil {
 			return nil, 0, err
 		}
 		out = &s
-		return b, e.cfg.IdleTimeout, nil
+		return b, e.expires(&s).Sub(now), nil
 	})
 	if err != nil {
 		return nil, err
@@ -224,15 +329,72 @@ func (e *Engine) update(ctx context.Context, id string, fn func(s *session) erro
 	return out, nil
 }
 
-// Current returns the session, refreshing its idle timer.
-func (e *Engine) Current(ctx context.Context, id string) (api.Session, error) {
+// live is how every call finds its session: refreshed, and still valid.
+// A session is over, and deleted, once a reset, an unlock or a password
+// change has ended the account's sessions (even if deleting it then
+// failed), or once the directory says the account is locked, disabled or
+// gone: a session must not outlive the account's own standing.
+func (e *Engine) live(ctx context.Context, id string) (*session, *account.Account, error) {
 	s, err := e.update(ctx, id, func(*session) error { return nil })
 	if err != nil {
-		return api.Session{}, err
+		return nil, nil, err
+	}
+	ended, err := e.d.Sessions.Ended(ctx, s.User)
+	if err != nil {
+		return nil, nil, err
 	}
 	acct, err := e.d.Directory.Lookup(ctx, s.User)
 	if err != nil {
-		return api.Session{}, unavailable(err)
+		return nil, nil, unavailable(fmt.Errorf("look up account: %w", err))
+	}
+	if (!ended.IsZero() && s.Created.Before(ended)) || acct == nil || acct.Locked || acct.Disabled {
+		if err := e.d.State.Delete(ctx, sessionKey(id)); err != nil {
+			e.d.Log.Error("end session", "user", s.User, "err", err)
+		}
+		return nil, nil, errEnded
+	}
+	return s, acct, nil
+}
+
+// recent refuses a change to the methods when the password was typed too
+// long ago: whoever picked up a signed-in session (a shared computer, a
+// stolen cookie) can't quietly redirect recovery with it.
+func (e *Engine) recent(s *session) error {
+	if e.now().Sub(s.AuthAt) >= e.cfg.ReauthAfter {
+		return errReauth
+	}
+	return nil
+}
+
+// Current returns the session, refreshing its idle timer.
+func (e *Engine) Current(ctx context.Context, id string) (api.Session, error) {
+	s, acct, err := e.live(ctx, id)
+	if err != nil {
+		return api.Session{}, err
+	}
+	return e.view(s, acct), nil
+}
+
+// Reauth takes the password typed again, so that the methods may be
+// changed for ReauthAfter more. A wrong one counts as a failed sign-in.
+func (e *Engine) Reauth(ctx context.Context, id, password string, c Client) (api.Session, error) {
+	s, acct, err := e.live(ctx, id)
+	if err != nil {
+		return api.Session{}, err
+	}
+	// Wrong: still reauth_required, so that a page never takes it for a
+	// session that has ended.
+	wrong := &api.Error{Code: api.CodeReauthRequired, Message: "That password is wrong. Enter your password again."}
+	if err := e.checkPassword(ctx, s.User, password, wrong, c); err != nil {
+		return api.Session{}, err
+	}
+	e.succeeded(ctx, s.User)
+	s, err = e.update(ctx, id, func(s *session) error {
+		s.AuthAt = e.now()
+		return nil
+	})
+	if err != nil {
+		return api.Session{}, err
 	}
 	return e.view(s, acct), nil
 }
@@ -250,7 +412,7 @@ func (e *Engine) SignOut(ctx context.Context, id string) error {
 
 // Registration returns what the user has registered, masked.
 func (e *Engine) Registration(ctx context.Context, id string) (api.Registration, error) {
-	s, err := e.update(ctx, id, func(*session) error { return nil })
+	s, _, err := e.live(ctx, id)
 	if err != nil {
 		return api.Registration{}, err
 	}
@@ -314,37 +476,34 @@ func (e *Engine) describe(reg *account.Registration) api.Registration {
 // StartEmail sends a code to a new alternate address; it counts once the
 // code comes back (ConfirmEmail).
 func (e *Engine) StartEmail(ctx context.Context, id, raw string, c Client) (api.Registration, error) {
-	addr, err := parseEmail(raw)
+	addr, err := canon.Email(raw)
 	if err != nil {
-		return api.Registration{}, err
+		// Look-alikes (bidi overrides, zero-width characters) are refused
+		// rather than cleaned: cleaned, they would still display as
+		// someone else's address in the user's mind.
+		msg := "Enter an email address like name@example.com."
+		if errors.Is(err, canon.ErrEmailCharacters) {
+			msg = "That address has invisible or direction-changing characters. Type it again, without copying it from elsewhere."
+		}
+		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: msg}
 	}
-	return e.start(ctx, id, api.KindEmail, addr, c)
+	return e.start(ctx, id, api.KindEmail, addr, "", c)
 }
 
-func parseEmail(raw string) (string, error) {
-	bad := &api.Error{Code: api.CodeBadRequest, Message: "Enter an email address like name@example.com."}
-	raw = strings.TrimSpace(raw)
-	if raw == "" || len(raw) > 254 || strings.ContainsAny(raw, "<>\"(), \t\r\n") {
-		return "", bad
-	}
-	a, err := mail.ParseAddress(raw)
-	if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") {
-		return "", bad
-	}
-	local, domain, _ := strings.Cut(a.Address, "@")
-	if local == "" || !strings.Contains(domain, ".") {
-		return "", bad
-	}
-	return local + "@" + strings.ToLower(domain), nil
-}
-
-// StartSMS texts a code to a new mobile number.
+// StartSMS texts a code to a new mobile number: only a number that can
+// receive a text, of a country the portal texts (no premium-rate numbers:
+// SMS pumping), and within the country's hourly cap.
 func (e *Engine) StartSMS(ctx context.Context, id, raw string, c Client) (api.Registration, error) {
-	n, err := canon.Phone(raw, e.cfg.PhoneRegion)
-	if err != nil {
+	n, region, err := canon.Mobile(raw, e.cfg.PhoneRegion, e.cfg.PhoneCountries)
+	switch {
+	case errors.Is(err, canon.ErrPhoneNotMobile):
+		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: "That number can't receive texts. Enter a mobile number."}
+	case errors.Is(err, canon.ErrPhoneCountry):
+		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: "We can't send texts to numbers from that country. Register another method instead."}
+	case err != nil:
 		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: "Enter your mobile number, for example 07700 900123 or +44 7700 900123."}
 	}
-	return e.start(ctx, id, api.KindSMS, n, c)
+	return e.start(ctx, id, api.KindSMS, n, region, c)
 }
 
 func (e *Engine) cooldown(k api.Kind) time.Duration {
@@ -354,24 +513,28 @@ func (e *Engine) cooldown(k api.Kind) time.Duration {
 	return e.cfg.EmailCooldown
 }
 
-func (e *Engine) start(ctx context.Context, id string, k api.Kind, value string, c Client) (api.Registration, error) {
+func (e *Engine) start(ctx context.Context, id string, k api.Kind, value, region string, c Client) (api.Registration, error) {
 	if !slices.Contains(e.cfg.Methods, k) {
 		return api.Registration{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "That method isn't offered here."}
 	}
-	s, err := e.update(ctx, id, func(*session) error { return nil })
+	s, acct, err := e.live(ctx, id)
 	if err != nil {
 		return api.Registration{}, err
 	}
-	acct, err := e.d.Directory.Lookup(ctx, s.User)
-	if err != nil {
-		return api.Registration{}, unavailable(err)
+	if err := e.recent(s); err != nil {
+		return api.Registration{}, err
 	}
-	if k == api.KindEmail && acct != nil && strings.EqualFold(value, acct.Mail) {
+	if k == api.KindEmail && strings.EqualFold(value, acct.Mail) {
 		return api.Registration{}, &api.Error{Code: api.CodeBadRequest,
 			Message: "Use an address other than your own account's: you need it when you can't sign in."}
 	}
 	if err := e.th.Send(ctx, "register:"+string(k)+":"+s.User, e.cooldown(k), e.cfg.MaxSendsPerHour); err != nil {
 		return api.Registration{}, err
+	}
+	if k == api.KindSMS {
+		if err := e.th.Texts(ctx, region, e.cfg.SMSPerCountry); err != nil {
+			return api.Registration{}, err
+		}
 	}
 	code, err := secret.NewCode(e.d.Rand, e.cfg.CodeDigits)
 	if err != nil {
@@ -424,6 +587,9 @@ func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, typed strin
 		value string
 		left  int
 	)
+	if _, _, err := e.live(ctx, id); err != nil {
+		return api.Registration{}, err
+	}
 	s, err := e.update(ctx, id, func(s *session) error {
 		p := s.Pending
 		switch {
@@ -482,8 +648,11 @@ func (e *Engine) SetAnswers(ctx context.Context, id string, in []api.AnswerInput
 	if !slices.Contains(e.cfg.Methods, api.KindQuestions) {
 		return api.Registration{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "Security questions aren't offered here."}
 	}
-	s, err := e.update(ctx, id, func(*session) error { return nil })
+	s, _, err := e.live(ctx, id)
 	if err != nil {
+		return api.Registration{}, err
+	}
+	if err := e.recent(s); err != nil {
 		return api.Registration{}, err
 	}
 	if err := e.checkAnswers(in, s.User); err != nil {
@@ -552,8 +721,11 @@ func (e *Engine) checkAnswers(in []api.AnswerInput, user string) error {
 // Remove deletes a registered method, unless that would leave fewer than
 // a reset needs.
 func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c Client) (api.Registration, error) {
-	s, err := e.update(ctx, id, func(*session) error { return nil })
+	s, _, err := e.live(ctx, id)
 	if err != nil {
+		return api.Registration{}, err
+	}
+	if err := e.recent(s); err != nil {
 		return api.Registration{}, err
 	}
 	reg, err := e.registration(ctx, s.User)
@@ -588,32 +760,15 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c Client) (a
 // ChangePassword changes the signed-in user's password under the same
 // policy as a reset, tells them, and ends the session.
 func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c Client) error {
-	s, err := e.update(ctx, id, func(*session) error { return nil })
+	s, acct, err := e.live(ctx, id)
 	if err != nil {
 		return err
 	}
-	release, err := e.th.Lock(ctx, "lock:signin:"+s.User)
-	if err != nil {
+	wrong := &api.Error{Code: api.CodeUnauthenticated, Message: "Your current password is wrong."}
+	if err := e.checkPassword(ctx, s.User, current, wrong, c); err != nil {
 		return err
 	}
-	defer release()
-	if err := e.th.Blocked(ctx, signInBlocked, "block:signin:"+s.User); err != nil {
-		return err
-	}
-	ok, err := e.d.Directory.CheckPassword(ctx, s.User, current)
-	if err != nil {
-		return unavailable(err)
-	}
-	if !ok {
-		if err := e.fail(ctx, "signin-fail", s.User, c, e.cfg.SignInFailures); err != nil {
-			return err
-		}
-		return &api.Error{Code: api.CodeUnauthenticated, Message: "Your current password is wrong."}
-	}
-	acct, err := e.d.Directory.Lookup(ctx, s.User)
-	if err != nil || acct == nil {
-		return unavailable(fmt.Errorf("look up account: %w", err))
-	}
+	e.succeeded(ctx, s.User)
 	if broken := e.d.Policy.Check(next, acct); len(broken) > 0 {
 		return &api.Error{Code: api.CodePasswordPolicy, Message: "Your new password doesn't meet the password rules.", Rules: broken}
 	}
@@ -623,6 +778,13 @@ func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c
 			return ae
 		}
 		return unavailable(fmt.Errorf("set password: %w", err))
+	}
+	// Every session and flow of the account ends, this one too: whoever
+	// else was signed in with the old password is out, on every server.
+	if n, err := e.d.Sessions.End(ctx, s.User); err != nil {
+		e.d.Log.Error("end sessions", "user", s.User, "err", err)
+	} else if n > 1 { // more than this one
+		e.audit(ctx, account.EventSessionsEnded, s.User, c, fmt.Sprintf("count=%d", n-1))
 	}
 	_ = e.d.State.Delete(ctx, sessionKey(id))
 	e.audit(ctx, account.EventPasswordChanged, s.User, c, "signed in")
@@ -645,6 +807,18 @@ func (e *Engine) changed(ctx context.Context, user string, old, now *account.Reg
 }
 
 func (e *Engine) notify(ctx context.Context, acct *account.Account, reg, old *account.Registration, kind notify.Kind, what string, c Client) {
+	for _, addr := range recipients(acct, reg, old) {
+		m := notify.Change(addr, kind, what, e.now(), c.Addr, e.cfg.Org)
+		if err := e.d.Sender.Send(ctx, m); err != nil {
+			e.d.Log.Error("queue notification", "user", acct.ID, "err", err)
+		}
+	}
+}
+
+// recipients are where an account's notices go, each once: its primary
+// address, and the alternate address as it was before a change (old) or
+// as it is (reg), so that someone who changed it can't hide the change.
+func recipients(acct *account.Account, reg, old *account.Registration) []string {
 	to := []string{}
 	add := func(a string) {
 		if a != "" && !slices.ContainsFunc(to, func(x string) bool { return strings.EqualFold(x, a) }) {
@@ -657,12 +831,7 @@ func (e *Engine) notify(ctx context.Context, acct *account.Account, reg, old *ac
 	} else if reg != nil {
 		add(reg.Email)
 	}
-	for _, addr := range to {
-		m := notify.Change(addr, kind, what, e.now(), c.Addr, e.cfg.Org)
-		if err := e.d.Sender.Send(ctx, m); err != nil {
-			e.d.Log.Error("queue notification", "user", acct.ID, "err", err)
-		}
-	}
+	return to
 }
 
 func (e *Engine) audit(ctx context.Context, kind, user string, c Client, detail string) {

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -48,6 +47,18 @@ func (e *Engine) load(ctx context.Context, id string) (*record, error) {
 	r, err := decodeRecord(b)
 	if err != nil || !e.now().Before(r.Expires) {
 		return nil, errFlowMissing
+	}
+	if r.State != api.StateDone {
+		// A reset, an unlock or a password change since this flow began
+		// ended it, even if deleting it failed (package revoke). What is
+		// done is only a tombstone, kept to answer "already done".
+		ended, err := e.d.Sessions.Ended(ctx, r.User)
+		if err != nil {
+			return nil, err
+		}
+		if !ended.IsZero() && r.Created.Before(ended) {
+			return nil, errFlowMissing
+		}
 	}
 	return r, nil
 }
@@ -129,6 +140,9 @@ func (e *Engine) ChooseIntent(ctx context.Context, id string, in api.Intent, c C
 	if in != api.IntentReset && in != api.IntentUnlock {
 		return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: `Choose "reset" or "unlock".`}
 	}
+	if _, err := e.load(ctx, id); err != nil {
+		return api.Flow{}, err
+	}
 	r, err := e.update(ctx, id, func(r *record) error {
 		if err := expect(r, api.StateChooseIntent, api.StateVerify); err != nil {
 			return err
@@ -168,16 +182,40 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 	if _, err := usable(r, k); err != nil {
 		return api.Flow{}, err
 	}
+	// One send at a time per account, and the block read under it: a
+	// typed number that doesn't match is a failure, and parallel wrong
+	// numbers must not all be judged before the first is counted.
+	release, err := e.th.Lock(ctx, "lock:"+r.User)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	defer release()
 	if err := e.checkBlocks(ctx, r.User, c); err != nil {
 		return api.Flow{}, err
 	}
+	region := ""
 	if k == api.KindSMS {
 		if err := e.matchPhone(ctx, r, phone, c); err != nil {
 			return api.Flow{}, err
 		}
+		// A number registered before the portal refused premium-rate and
+		// foreign numbers, or read from the directory, is checked again:
+		// nothing is texted to a number that can't receive a text or that
+		// the portal doesn't text (SMS pumping). Only its owner gets here:
+		// they have typed it in full.
+		var err error
+		if _, region, err = canon.Mobile(r.Phone, e.cfg.PhoneRegion, e.cfg.PhoneCountries); err != nil {
+			return api.Flow{}, &api.Error{Code: api.CodeMethodUnavailable,
+				Message: "We can't send texts to that number. Choose another method."}
+		}
 	}
 	if err := e.th.Send(ctx, string(k)+":"+r.User, e.cooldown(k), e.cfg.MaxSendsPerHour); err != nil {
 		return api.Flow{}, err
+	}
+	if k == api.KindSMS {
+		if err := e.th.Texts(ctx, region, e.cfg.SMSPerCountry); err != nil {
+			return api.Flow{}, err
+		}
 	}
 	sent, err := secret.NewCode(e.d.Rand, e.cfg.CodeDigits)
 	if err != nil {
@@ -355,11 +393,23 @@ func (e *Engine) advance(ctx context.Context, r *record, c Client) (api.Flow, er
 		if err := e.save(ctx, r); err != nil {
 			return api.Flow{}, err
 		}
+		if err := e.index(ctx, r, flowKey(old)); err != nil {
+			return api.Flow{}, err
+		}
 		if err := e.d.State.Delete(ctx, flowKey(old)); err != nil {
 			return api.Flow{}, fmt.Errorf("delete old flow: %w", err)
 		}
 	case stateFinishing:
-		if err := e.d.Directory.Unlock(ctx, r.User); err != nil {
+		// An account that isn't locked isn't unlocked: the user is told
+		// what is true, and what else can stop a sign-in (rule 31 kept:
+		// until now the answers were the same as for a locked one).
+		acct, err := e.d.Directory.Lookup(ctx, r.User)
+		if err == nil && acct != nil && !acct.Locked {
+			r.Outcome = api.OutcomeNotLocked
+		} else if err == nil {
+			err = e.d.Directory.Unlock(ctx, r.User)
+		}
+		if err != nil {
 			e.revert(ctx, r.ID, api.StateVerify)
 			return api.Flow{}, unavailable(fmt.Errorf("unlock: %w", err))
 		}
@@ -473,6 +523,7 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 	if err != nil {
 		return api.Flow{}, err
 	}
+	e.redraw(ctx, r.User)
 	return e.advance(ctx, r, c)
 }
 
@@ -535,8 +586,20 @@ func (e *Engine) finish(ctx context.Context, r *record, c Client) (api.Flow, err
 		// "already done" answer.
 		e.d.Log.Error("save finished flow", "err", err)
 	}
+	// Whoever else holds a session or a flow of this account, on any
+	// server, is out: a phished password's session must not outlive the
+	// reset that was meant to lock it out.
+	if n, err := e.d.Sessions.End(ctx, r.User, flowKey(r.ID)); err != nil {
+		e.d.Log.Error("end other sessions", "user", r.User, "err", err)
+	} else if n > 0 {
+		e.audit(ctx, account.EventSessionsEnded, r.User, c, fmt.Sprintf("count=%d", n))
+	}
+	e.succeeded(ctx, r.User)
 	what, kind := "reset", account.EventPasswordReset
-	if r.Intent == api.IntentUnlock {
+	switch {
+	case r.Outcome == api.OutcomeNotLocked:
+		what, kind = "unlock-not-locked", account.EventUnlockNotNeeded
+	case r.Intent == api.IntentUnlock:
 		what, kind = "unlock", account.EventAccountUnlocked
 	}
 	var passed []string
@@ -547,14 +610,11 @@ func (e *Engine) finish(ctx context.Context, r *record, c Client) (api.Flow, err
 	}
 	e.audit(ctx, kind, r.User, c, "methods="+strings.Join(passed, ","))
 	ev := notify.Event{What: what, At: e.now(), ClientAddr: c.Addr}
-	var to []string
-	if acct, err := e.d.Directory.Lookup(ctx, r.User); err == nil && acct != nil && acct.Mail != "" {
-		to = append(to, acct.Mail)
+	acct, err := e.d.Directory.Lookup(ctx, r.User)
+	if err != nil {
+		e.d.Log.Error("look up account to notify", "user", r.User, "err", err)
 	}
-	if r.Email != "" && !slices.ContainsFunc(to, func(a string) bool { return strings.EqualFold(a, r.Email) }) {
-		to = append(to, r.Email)
-	}
-	for _, addr := range to {
+	for _, addr := range e.recipients(acct, r.Email) {
 		if err := e.d.Sender.Send(ctx, notify.Notification(addr, ev, e.cfg.Org)); err != nil {
 			e.d.Log.Error("queue notification", "user", r.User, "err", err)
 		}

@@ -1,80 +1,313 @@
 package flow
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
+	"hash/fnv"
+	"maps"
+	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/secret"
 )
 
-// decoyDomains are where most people's alternate addresses are, so a
-// decoy's hint looks like anyone's.
-var decoyDomains = []string{"gmail.com", "outlook.com", "hotmail.co.uk", "yahoo.co.uk", "icloud.com", "hotmail.com"}
+// Decoys: what an unknown or unregistered user id is shown, so that the
+// answer to it can't be told from the answer to a real account (rule 1;
+// docs/SECURITY.md, "Unknown accounts"). A decoy copies the real
+// registrations: its set of methods, and its alternate address's domain and
+// first letter, are drawn in the proportions the real registrations have
+// them, read from the store by RefreshDecoys. The draw is made from a keyed
+// hash of the user id, so starting again shows the same decoy, as it shows
+// a real account the same methods; and it is a weighted rendezvous draw,
+// so when the proportions change a little only a few decoys change, about
+// as many as real accounts change their registrations.
 
-// fillDecoy gives an unknown or unregistered user's flow the methods of a
-// fully registered account. Everything shown is derived from a keyed hash of
-// the user id, so starting again shows the same hints and the same five
-// "registered" questions, as it would for a real account; only the three
-// asked are drawn afresh each time, as for a real account.
-func (e *Engine) fillDecoy(r *record) error {
-	r.Decoy = true
-	seed := secret.MAC(e.d.CodeKey, "decoy", r.User)
-	det := rand.New(rand.NewPCG(binary.BigEndian.Uint64(seed[:8]), binary.BigEndian.Uint64(seed[8:16])))
-	for _, k := range e.cfg.Methods {
-		switch k {
-		case api.KindEmail:
-			local := string(rune('a'+det.IntN(26))) + strings.Repeat("x", 4+det.IntN(9))
-			r.Methods = append(r.Methods, method{Kind: k, Hint: canon.MaskEmail(local + "@" + decoyDomains[det.IntN(len(decoyDomains))])})
-		case api.KindSMS:
-			digits := fmt.Sprintf("44%010d", det.Int64N(1e10))
-			r.Methods = append(r.Methods, method{Kind: k, Hint: canon.MaskPhone("+" + digits)})
-		case api.KindQuestions:
-			ids := e.d.Catalog.IDs()
-			det.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
-			n := min(len(ids), e.cfg.QuestionsAsked+2)
-			drawn, err := draw(e.d.Rand, ids[:n], e.cfg.QuestionsAsked)
-			if err != nil {
-				return err
-			}
-			r.Questions = drawn
-			r.Methods = append(r.Methods, method{Kind: k, Count: len(drawn)})
-		}
+const (
+	// minPopulation is the fewest registrations whose proportions decoys
+	// copy. Below it the portal is new, there is little to copy and
+	// copying would spread a handful of people's domains: decoys show
+	// every method and common domains (fallbackDomains) instead.
+	minPopulation = 20
+	// minDomain is the fewest registrations a domain needs to be shown in
+	// a hint. A rarer one is shown as "•••" and its last label ("•••.uk"),
+	// for real accounts and decoys alike: a decoy must be able to show
+	// any hint a real account shows, and spreading one family's domain
+	// into decoys would tell the world it exists.
+	minDomain = 5
+)
+
+// fallbackDomains are shown while the population is too small to copy.
+var fallbackDomains = []string{"gmail.com", "outlook.com", "hotmail.co.uk", "yahoo.co.uk", "icloud.com", "hotmail.com"}
+
+// choice is one thing a decoy may show, with its weight (how many real
+// registrations show it) and a hash of it, for the rendezvous draw.
+type choice[T any] struct {
+	v T
+	w float64
+	h uint64
+}
+
+// decoys is one snapshot of the population, as decoys draw from it.
+type decoys struct {
+	// sets are the sets of methods real flows offer, as bitmasks over
+	// cfg.Methods.
+	sets []choice[uint8]
+	// domains are the domains hints show, and initials the first letters
+	// shown with each.
+	domains  []choice[string]
+	initials map[string][]choice[string]
+	// shown maps a real domain to the domain its hints show; nil in the
+	// fallback, where real domains are shown as they are.
+	shown map[string]string
+}
+
+// newChoice hashes key with FNV-1a, the same on every server: the draw must
+// not change with the server a request reaches.
+func newChoice[T any](v T, key string, w float64) choice[T] {
+	f := fnv.New64a()
+	f.Write([]byte(key))
+	return choice[T]{v: v, w: w, h: mix(f.Sum64())}
+}
+
+// RefreshDecoys reads the proportions decoys copy from the registrations.
+// The portal calls it at start and every flow.decoy_refresh; until it has
+// succeeded, decoys use the fallback.
+func (e *Engine) RefreshDecoys(ctx context.Context) error {
+	p, err := e.d.Registrations.Population(ctx)
+	if err != nil {
+		return fmt.Errorf("read the registrations' proportions: %w", err)
 	}
+	e.decoys.Store(e.newDecoys(p))
 	return nil
 }
 
-// draw picks n of ids uniformly at random, without repeats, from src.
-func draw(src io.Reader, ids []string, n int) ([]string, error) {
-	pool := append([]string(nil), ids...)
-	if n > len(pool) {
-		n = len(pool)
-	}
-	for i := 0; i < n; i++ {
-		j, err := randIntN(src, len(pool)-i)
-		if err != nil {
-			return nil, err
+// newDecoys builds the snapshot of population p (nil: the fallback).
+func (e *Engine) newDecoys(p account.Population) *decoys {
+	sets := map[uint8]float64{}
+	domainCount := map[string]int{}
+	total := 0
+	for s, n := range p {
+		set := e.offered(s)
+		if set == 0 || n <= 0 {
+			continue // shown a decoy itself
 		}
-		pool[i], pool[i+j] = pool[i+j], pool[i]
+		sets[set] += float64(n)
+		total += n
+		if set&e.bit(api.KindEmail) != 0 {
+			domainCount[s.Domain] += n
+		}
 	}
-	return pool[:n], nil
+	d := &decoys{initials: map[string][]choice[string]{}}
+	if total < minPopulation {
+		all := e.bit(api.KindEmail) | e.bit(api.KindSMS) | e.bit(api.KindQuestions)
+		d.sets = []choice[uint8]{newChoice(all, "all", 1)}
+		letters := make([]choice[string], 26)
+		for i := range letters {
+			l := string(rune('a' + i))
+			letters[i] = newChoice(l, l, 1)
+		}
+		for _, dom := range fallbackDomains {
+			d.domains = append(d.domains, newChoice(dom, dom, 1))
+			d.initials[dom] = letters
+		}
+		return d
+	}
+	d.shown = map[string]string{}
+	for dom, n := range domainCount {
+		d.shown[dom] = dom
+		if n < minDomain {
+			d.shown[dom] = rareDomain(dom)
+		}
+	}
+	domains := map[string]float64{}
+	initials := map[string]map[string]float64{}
+	for s, n := range p {
+		set := e.offered(s)
+		if set&e.bit(api.KindEmail) == 0 || n <= 0 {
+			continue
+		}
+		dom := d.shown[s.Domain]
+		domains[dom] += float64(n)
+		if initials[dom] == nil {
+			initials[dom] = map[string]float64{}
+		}
+		initials[dom][s.Initial] += float64(n)
+	}
+	for _, set := range slices.Sorted(maps.Keys(sets)) {
+		d.sets = append(d.sets, newChoice(set, fmt.Sprint(set), sets[set]))
+	}
+	for _, dom := range slices.Sorted(maps.Keys(domains)) {
+		d.domains = append(d.domains, newChoice(dom, dom, domains[dom]))
+		for _, l := range slices.Sorted(maps.Keys(initials[dom])) {
+			d.initials[dom] = append(d.initials[dom], newChoice(l, l, initials[dom][l]))
+		}
+	}
+	if len(d.domains) == 0 { // every set without email: nothing to draw from
+		d.domains = []choice[string]{newChoice(fallbackDomains[0], fallbackDomains[0], 1)}
+		d.initials[fallbackDomains[0]] = []choice[string]{newChoice("a", "a", 1)}
+	}
+	return d
 }
 
-// randIntN returns a uniform integer in [0, n) read from src, rejecting
-// the values that would bias it.
-func randIntN(src io.Reader, n int) (int, error) {
-	limit := (1<<32 - 1) - (1<<32-1)%uint64(n)
-	var b [4]byte
-	for {
-		if _, err := io.ReadFull(src, b[:]); err != nil {
-			return 0, fmt.Errorf("random: %w", err)
-		}
-		if v := uint64(binary.BigEndian.Uint32(b[:])); v < limit {
-			return int(v % uint64(n)), nil
+// rareDomain is how a domain too rare to show is shown.
+func rareDomain(dom string) string {
+	if i := strings.LastIndexByte(dom, '.'); i >= 0 {
+		return "•••" + dom[i:]
+	}
+	return "•••"
+}
+
+// bit is method k's bit in a set, or 0 if k is not enabled.
+func (e *Engine) bit(k api.Kind) uint8 {
+	i := slices.Index(e.cfg.Methods, k)
+	if i < 0 {
+		return 0
+	}
+	return 1 << i
+}
+
+// offered is the set of methods a flow offers to a registration of shape s.
+func (e *Engine) offered(s account.Shape) uint8 {
+	var set uint8
+	if s.Email {
+		set |= e.bit(api.KindEmail)
+	}
+	if s.Phone {
+		set |= e.bit(api.KindSMS)
+	}
+	if s.Answers >= e.cfg.QuestionsAsked {
+		set |= e.bit(api.KindQuestions)
+	}
+	return set
+}
+
+// maskEmail is the hint of a real alternate address: its first letter and
+// its domain, unless the domain is too rare to show.
+func (e *Engine) maskEmail(addr string) string {
+	d := e.decoys.Load()
+	dom := canon.EmailDomain(addr)
+	if d.shown != nil {
+		if s, ok := d.shown[dom]; ok {
+			dom = s
+		} else {
+			dom = rareDomain(dom) // newer than the snapshot: no one else has it yet
 		}
 	}
+	return canon.EmailInitial(addr) + "•••@" + dom
+}
+
+// profile is what a decoy shows.
+type profile struct {
+	methods   []api.Kind
+	emailHint string
+	phoneHint string
+	// questions are the five "registered" questions.
+	questions []string
+}
+
+// decoyProfile draws user's decoy. It is drawn for every flow started,
+// real or not, and thrown away for a real account, so that both cost the
+// same.
+func (e *Engine) decoyProfile(user string) profile {
+	d := e.decoys.Load()
+	mac := secret.MAC(e.d.CodeKey, "decoy", user)
+	seed := binary.BigEndian.Uint64(mac[:8])
+	var p profile
+	set := pick(seed, 1, d.sets)
+	for _, k := range e.cfg.Methods {
+		if set&e.bit(k) != 0 {
+			p.methods = append(p.methods, k)
+		}
+	}
+	dom := pick(seed, 2, d.domains)
+	p.emailHint = pick(seed, 3, d.initials[dom]) + "•••@" + dom
+	p.phoneHint = canon.MaskPhone(fmt.Sprintf("+44%010d", mix(seed^4)%1e10))
+	// Five questions of the catalogue, as many as a registration has.
+	ids := e.d.Catalog.IDs()
+	det := rand.New(rand.NewPCG(seed, binary.BigEndian.Uint64(mac[8:16])))
+	det.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	p.questions = ids[:min(len(ids), e.cfg.QuestionsAsked+2)]
+	return p
+}
+
+// pick draws one of cs by weighted rendezvous hashing: each choice scores
+// -ln(u)/w for a u drawn from the seed and the choice's own hash, and the
+// lowest score wins. Choice i wins with probability w_i/Σw; and when a
+// weight changes, only the draws it wins or loses move.
+func pick[T any](seed, salt uint64, cs []choice[T]) T {
+	var best T
+	bestScore := math.Inf(1)
+	for _, c := range cs {
+		// u in (0, 1]: 53 random bits, never 0.
+		u := float64(mix(seed^salt*0x9e3779b97f4a7c15^c.h)>>11+1) / (1 << 53)
+		if s := -math.Log(u) / c.w; s < bestScore {
+			best, bestScore = c.v, s
+		}
+	}
+	return best
+}
+
+// mix is SplitMix64's finaliser: a bijection that spreads every input bit
+// over the output, so related seeds give unrelated draws.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// The questions drawn for an account stay the same, flow after flow, until
+// they are answered or questions_redraw has passed (no question shopping:
+// restarting until the questions one knows come up). The draw is a keyed
+// hash of the account, its registered questions, the period and the number
+// of times it has passed them: nothing to store for a decoy, and for a
+// real account only that number.
+
+// drawGeneration reads how many times user has passed their questions in
+// this period.
+func (e *Engine) drawGeneration(ctx context.Context, user string) (string, error) {
+	b, err := e.d.State.Get(ctx, drawKey(user))
+	if err != nil {
+		return "", fmt.Errorf("read question draw: %w", err)
+	}
+	return string(b), nil
+}
+
+// redraw makes user's next flow draw other questions: they were answered.
+func (e *Engine) redraw(ctx context.Context, user string) {
+	err := e.d.State.Update(ctx, drawKey(user), func(cur []byte) ([]byte, time.Duration, error) {
+		n, _ := strconv.Atoi(string(cur)) // a missing or broken count is 0
+		return strconv.AppendInt(nil, int64(n+1), 10), e.cfg.QuestionsRedraw, nil
+	})
+	if err != nil {
+		e.d.Log.Error("redraw questions", "user", user, "err", err)
+	}
+}
+
+func drawKey(user string) string { return "draw:user:" + user }
+
+// drawQuestions draws QuestionsAsked of ids for user, the same for the
+// whole period. Each account's periods start at a time of its own, so that
+// no moment redraws every account at once.
+func (e *Engine) drawQuestions(user, gen string, ids []string) []string {
+	period := e.cfg.QuestionsRedraw.Nanoseconds()
+	offMAC := secret.MAC(e.d.CodeKey, "draw-offset", user)
+	off := int64(binary.BigEndian.Uint64(offMAC[:8]) % uint64(period))
+	epoch := (e.now().UnixNano() + off) / period
+	sorted := slices.Sorted(slices.Values(ids))
+	mac := secret.MAC(e.d.CodeKey, "draw", user, fmt.Sprint(epoch), gen, strings.Join(sorted, "\x00"))
+	var seed [32]byte
+	copy(seed[:], mac)
+	r := rand.New(rand.NewChaCha8(seed))
+	r.Shuffle(len(sorted), func(i, j int) { sorted[i], sorted[j] = sorted[j], sorted[i] })
+	return sorted[:min(len(sorted), e.cfg.QuestionsAsked)]
 }

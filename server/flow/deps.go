@@ -29,6 +29,9 @@ type Registrations interface {
 	// Registration returns the user's registration, or nil and no error
 	// when the user has registered nothing.
 	Registration(ctx context.Context, userID string) (*account.Registration, error)
+	// Population counts the registrations of each shape, for decoys to
+	// copy (decoy.go).
+	Population(ctx context.Context) (account.Population, error)
 }
 
 // Auditor records audit events.

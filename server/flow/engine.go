@@ -19,26 +19,33 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/throttle"
 )
 
 // Config is the engine's configuration; see sspr.example.toml for the
 // meaning of each value and why its default was chosen.
 type Config struct {
-	Lifetime           time.Duration
-	Methods            []api.Kind // enabled, in the order offered
-	Required           int
-	QuestionsAsked     int
+	Lifetime       time.Duration
+	Methods        []api.Kind // enabled, in the order offered
+	Required       int
+	QuestionsAsked int
+	// QuestionsRedraw is how long the questions drawn for an account stay
+	// the same while nobody answers them (no question shopping).
+	QuestionsRedraw    time.Duration
 	RevealUnregistered bool
 	DefaultDomain      string
 	PhoneRegion        string
+	// PhoneCountries are the regions whose numbers may be texted; empty
+	// means PhoneRegion alone.
+	PhoneCountries []string
 
 	CodeDigits      int
 	CodeLifetime    time.Duration
@@ -50,9 +57,14 @@ type Config struct {
 	AccountFailures         Limit // failed codes or answers
 	AccountIdentityFailures Limit // typed phone numbers that don't match
 	AccountBlock            time.Duration
-	AccountStarts           Limit
-	AddressStarts           Limit
-	AddressFailures         Limit
+	// ConsecutiveFailures, however slowly they come, close self-service
+	// for the account until the service desk opens it again.
+	ConsecutiveFailures int
+	// SMSPerCountry caps the texts to each country's numbers in an hour.
+	SMSPerCountry   int
+	AccountStarts   Limit
+	AddressStarts   Limit
+	AddressFailures Limit
 
 	Org notify.Org
 }
@@ -61,12 +73,14 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Lifetime: 15 * time.Minute, Methods: []api.Kind{api.KindEmail, api.KindSMS, api.KindQuestions},
-		Required: 2, QuestionsAsked: 3, DefaultDomain: "example.edu", PhoneRegion: "GB",
+		Required: 2, QuestionsAsked: 3, QuestionsRedraw: 30 * 24 * time.Hour, DefaultDomain: "example.edu", PhoneRegion: "GB",
 		CodeDigits: 8, CodeLifetime: 10 * time.Minute, CodeMaxTries: 5,
 		EmailCooldown: time.Minute, SMSCooldown: 2 * time.Minute, MaxSendsPerHour: 5,
 		AccountFailures:         Limit{Max: 5, Window: time.Hour},
 		AccountIdentityFailures: Limit{Max: 5, Window: 24 * time.Hour},
 		AccountBlock:            24 * time.Hour,
+		ConsecutiveFailures:     100,
+		SMSPerCountry:           500,
 		AccountStarts:           Limit{Max: 20, Window: time.Hour},
 		AddressStarts:           Limit{Max: 300, Window: 10 * time.Minute},
 		AddressFailures:         Limit{Max: 1000, Window: time.Hour},
@@ -84,6 +98,9 @@ type Deps struct {
 	Policy        PasswordPolicy
 	Catalog       Catalog
 	State         State
+	// Sessions indexes each account's live sessions and flows, so a reset
+	// or an unlock ends every other one (package revoke).
+	Sessions *revoke.Index
 	// Now is the clock; Rand the source of every random choice and code.
 	Now  func() time.Time
 	Rand io.Reader
@@ -103,6 +120,9 @@ type Engine struct {
 	cfg Config
 	d   Deps
 	th  *throttle.Throttle
+	// decoys is what unknown user ids are shown: RefreshDecoys reads it
+	// from the registrations.
+	decoys atomic.Pointer[decoys]
 }
 
 // New returns an engine.
@@ -114,11 +134,17 @@ func New(cfg Config, d Deps) (*Engine, error) {
 		return nil, errors.New("flow: code key shorter than 32 bytes")
 	case cfg.CodeDigits < 6 || cfg.CodeDigits > 10:
 		return nil, errors.New("flow: code digits must be 6 to 10")
+	case d.Sessions == nil:
+		return nil, errors.New("flow: no session index")
+	case cfg.QuestionsRedraw <= 0:
+		return nil, errors.New("flow: questions_redraw must be positive")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, d: d, th: throttle.New(d.State, d.Now)}, nil
+	e := &Engine{cfg: cfg, d: d, th: throttle.New(d.State, d.Now)}
+	e.decoys.Store(e.newDecoys(nil))
+	return e, nil
 }
 
 // Errors the engine returns. Each is an *api.Error so the HTTP layer maps
@@ -169,7 +195,7 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow,
 	if err := e.checkBlocks(ctx, user, c); err != nil {
 		return api.Flow{}, err
 	}
-	if err := e.th.Count(ctx, "starts:addr:"+c.Addr, e.cfg.AddressStarts); err != nil {
+	if err := e.th.Count(ctx, "starts:addr:"+c.Key(), e.cfg.AddressStarts); err != nil {
 		return api.Flow{}, err
 	}
 	if err := e.th.Count(ctx, "starts:user:"+user, e.cfg.AccountStarts); err != nil {
@@ -179,10 +205,11 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow,
 	if err != nil {
 		return api.Flow{}, unavailable(fmt.Errorf("look up account: %w", err))
 	}
-	// The registration is read for every user, known or not, and thrown
-	// away for those who get a decoy: otherwise a store that is down would
-	// answer 503 for real accounts only, and the read's time would tell
-	// them apart too (rule 1).
+	// Every user, known or not, costs the same reads and the same work,
+	// and what isn't needed is thrown away: otherwise a backend that is
+	// down would answer 503 for real accounts only, and the time taken
+	// would tell them apart too (rule 1). So the registration is read, the
+	// question draw's count is read and a decoy is drawn for everyone.
 	regID := user
 	if acct != nil {
 		regID = acct.ID
@@ -194,6 +221,11 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow,
 	if acct == nil || acct.Disabled {
 		reg = nil
 	}
+	gen, err := e.drawGeneration(ctx, user)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	decoy := e.decoyProfile(user)
 	id, err := e.randomID()
 	if err != nil {
 		return api.Flow{}, err
@@ -201,31 +233,44 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow,
 	now := e.now()
 	r := &record{ID: id, User: user, State: api.StateChooseIntent, Required: e.cfg.Required,
 		Created: now, Expires: now.Add(e.cfg.Lifetime)}
-	if reg == nil || (!reg.HasEmail() && !reg.HasPhone() && !reg.HasQuestions(e.cfg.QuestionsAsked)) {
+	if reg != nil {
+		e.fillMethods(r, reg, gen)
+	}
+	if len(r.Methods) == 0 {
 		if e.cfg.RevealUnregistered {
 			return api.Flow{}, &api.Error{Code: api.CodeNotRegistered,
 				Message: "You haven't registered for self-service password reset, so you can't reset or unlock your password here. Contact the service desk."}
 		}
-		if err := e.fillDecoy(r); err != nil {
-			return api.Flow{}, err
-		}
-	} else if err := e.fillMethods(r, reg); err != nil {
-		return api.Flow{}, err
+		e.fillDecoy(r, decoy, gen)
 	}
 	if err := e.save(ctx, r); err != nil {
+		return api.Flow{}, err
+	}
+	if err := e.index(ctx, r); err != nil {
 		return api.Flow{}, err
 	}
 	return r.view(e.cooldown), nil
 }
 
-func (e *Engine) enabled(k api.Kind) bool { return slices.Contains(e.cfg.Methods, k) }
+// index records the flow among its account's sessions and flows, so that
+// a reset or an unlock elsewhere ends it. Decoys are indexed too, under the
+// id as typed: the same work for every user.
+func (e *Engine) index(ctx context.Context, r *record, replaces ...string) error {
+	err := e.d.Sessions.Add(ctx, r.User, flowKey(r.ID), r.Created, r.Expires, replaces...)
+	if errors.Is(err, revoke.ErrEnded) {
+		_ = e.d.State.Delete(ctx, flowKey(r.ID))
+		return errFlowMissing
+	}
+	return err
+}
 
-func (e *Engine) fillMethods(r *record, reg *account.Registration) error {
+// fillMethods offers the methods reg has registered and the portal offers.
+func (e *Engine) fillMethods(r *record, reg *account.Registration, gen string) {
 	for _, k := range e.cfg.Methods {
 		switch {
 		case k == api.KindEmail && reg.HasEmail():
 			r.Email = reg.Email
-			r.Methods = append(r.Methods, method{Kind: k, Hint: canon.MaskEmail(reg.Email)})
+			r.Methods = append(r.Methods, method{Kind: k, Hint: e.maskEmail(reg.Email)})
 		case k == api.KindSMS && reg.HasPhone():
 			r.Phone = reg.Phone
 			r.Methods = append(r.Methods, method{Kind: k, Hint: canon.MaskPhone(reg.Phone)})
@@ -239,13 +284,27 @@ func (e *Engine) fillMethods(r *record, reg *account.Registration) error {
 			if len(ids) < e.cfg.QuestionsAsked {
 				continue
 			}
-			drawn, err := draw(e.d.Rand, ids, e.cfg.QuestionsAsked)
-			if err != nil {
-				return err
-			}
-			r.Questions = drawn
-			r.Methods = append(r.Methods, method{Kind: k, Count: len(drawn)})
+			r.Questions = e.drawQuestions(r.User, gen, ids)
+			r.Methods = append(r.Methods, method{Kind: k, Count: len(r.Questions)})
 		}
 	}
-	return nil
+}
+
+// fillDecoy makes r a decoy flow: nothing is ever sent and no method can
+// pass, but it shows what a real account shows (decoy.go).
+func (e *Engine) fillDecoy(r *record, p profile, gen string) {
+	r.Decoy = true
+	for _, k := range p.methods {
+		m := method{Kind: k}
+		switch k {
+		case api.KindEmail:
+			m.Hint = p.emailHint
+		case api.KindSMS:
+			m.Hint = p.phoneHint
+		case api.KindQuestions:
+			r.Questions = e.drawQuestions(r.User, gen, p.questions)
+			m.Count = len(r.Questions)
+		}
+		r.Methods = append(r.Methods, m)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/notify"
 )
 
 var ctx = context.Background()
@@ -117,13 +118,37 @@ func TestUnlock(t *testing.T) {
 	}
 }
 
-func TestUnlockOfAnAccountThatIsNotLockedLooksTheSame(t *testing.T) {
+// TestUnlockOfAnAccountThatIsNotLocked: until the methods pass, the same
+// answers as for a locked account (rule 31); then the truth: it wasn't
+// locked, nothing was changed, and that is what is audited and told.
+func TestUnlockOfAnAccountThatIsNotLocked(t *testing.T) {
 	h := newHarness(t)
 	f := h.start(t, alice, api.IntentUnlock)
 	f = h.passEmail(t, f, "alice.alt@example.net")
+	if f.Outcome != "" {
+		t.Fatalf("outcome %q before the methods passed", f.Outcome)
+	}
 	f = h.passQuestions(t, f, "blue fox")
-	if f.State != api.StateDone {
-		t.Fatalf("state = %s", f.State)
+	if f.State != api.StateDone || f.Outcome != api.OutcomeNotLocked {
+		t.Fatalf("state = %s, outcome = %q; want done, %q", f.State, f.Outcome, api.OutcomeNotLocked)
+	}
+	if h.dir.unlocks != 0 {
+		t.Fatalf("the directory was asked to unlock %d times", h.dir.unlocks)
+	}
+	if got := ok(t)(h.e.Current(ctx, f.ID)); got.Outcome != api.OutcomeNotLocked {
+		t.Fatalf("the finished flow's outcome = %q", got.Outcome)
+	}
+	if got := h.audit.kinds(); !slices.Equal(got, []string{account.EventUnlockNotNeeded + ":" + alice}) {
+		t.Fatalf("audit = %v", got)
+	}
+	var kinds []notify.Kind
+	for _, m := range h.out.all() {
+		if m.Code == "" {
+			kinds = append(kinds, m.Kind)
+		}
+	}
+	if !slices.Equal(kinds, []notify.Kind{notify.KindUnlockNotLocked, notify.KindUnlockNotLocked}) {
+		t.Fatalf("notifications = %v, want the not-locked notice at both addresses", kinds)
 	}
 }
 
@@ -296,9 +321,10 @@ func TestUnknownAndUnregisteredUsersLookLikeRegisteredOnes(t *testing.T) {
 }
 
 func TestDecoyQuestionsComeFromAStableFive(t *testing.T) {
-	h := newHarness(t, func(c *flow.Config) { c.AccountStarts.Max = 100 })
+	h := newHarness(t)
 	seen := map[string]bool{}
 	for range 30 {
+		h.clock.Advance(h.cfg.QuestionsRedraw) // a new draw each time
 		f := h.start(t, "nobody", api.IntentReset)
 		qs, err := h.e.Questions(ctx, f.ID)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/secret"
 )
 
@@ -39,6 +40,7 @@ type directory struct {
 	password map[string]string
 	refuse   string // a password the directory's own policy refuses
 	down     bool
+	unlocks  int // Unlock calls
 }
 
 func (d *directory) Lookup(ctx context.Context, id string) (*account.Account, error) {
@@ -74,6 +76,7 @@ func (d *directory) Unlock(ctx context.Context, id string) error {
 	if d.down {
 		return errors.New("directory down")
 	}
+	d.unlocks++
 	d.accounts[id].Locked = false
 	return nil
 }
@@ -88,6 +91,21 @@ type registrations map[string]*account.Registration
 
 func (r registrations) Registration(ctx context.Context, id string) (*account.Registration, error) {
 	return r[id], nil
+}
+
+func (r registrations) Population(ctx context.Context) (account.Population, error) {
+	p := account.Population{}
+	for _, reg := range r {
+		s := account.Shape{Email: reg.HasEmail(), Phone: reg.HasPhone()}
+		if !reg.AnswersConfirmed.IsZero() {
+			s.Answers = len(reg.Answers)
+		}
+		if s.Email {
+			s.Domain, s.Initial = canon.EmailDomain(reg.Email), canon.EmailInitial(reg.Email)
+		}
+		p[s]++
+	}
+	return p, nil
 }
 
 type outbox struct {
@@ -175,6 +193,7 @@ type harness struct {
 	out   *outbox
 	audit *auditor
 	cfg   flow.Config
+	deps  flow.Deps
 }
 
 var cheap = secret.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
@@ -223,16 +242,53 @@ func newHarness(t *testing.T, tweak ...func(*flow.Config)) *harness {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	e, err := flow.New(h.cfg, flow.Deps{
+	h.deps = flow.Deps{
 		Directory: h.dir, Registrations: h.regs, Auditor: h.audit, Sender: h.out, Hasher: hasher,
-		Policy: policy{}, Catalog: catalog{}, State: h.state, Now: h.clock.Now, Rand: rand.Reader,
+		Policy: policy{}, Catalog: catalog{}, State: h.state, Sessions: revoke.New(h.state, h.clock.Now, time.Hour),
+		Now: h.clock.Now, Rand: rand.Reader,
 		CodeKey: key, DummyHash: hash("dummy"),
-	})
+	}
+	e, err := flow.New(h.cfg, h.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.e = e
 	return h
+}
+
+// slowState is the State backend with a round trip's delay before each
+// call, as Redis has one: parallel requests then overlap as they do in
+// production, instead of running one after the other in memory.
+type slowState struct {
+	flow.State
+	delay time.Duration
+}
+
+func (s slowState) Get(ctx context.Context, k string) ([]byte, error) {
+	time.Sleep(s.delay)
+	return s.State.Get(ctx, k)
+}
+
+func (s slowState) Update(ctx context.Context, k string, fn func([]byte) ([]byte, time.Duration, error)) error {
+	time.Sleep(s.delay)
+	return s.State.Update(ctx, k, fn)
+}
+
+func (s slowState) Incr(ctx context.Context, k string, w time.Duration) (int64, error) {
+	time.Sleep(s.delay)
+	return s.State.Incr(ctx, k, w)
+}
+
+// slow rebuilds the engine over a State backend with a round trip of d.
+func (h *harness) slow(t *testing.T, d time.Duration) {
+	t.Helper()
+	deps := h.deps
+	deps.State = slowState{h.state, d}
+	e, err := flow.New(h.cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.e = e
 }
 
 // code returns the error code of err, or "" for nil.

@@ -39,6 +39,9 @@ type record struct {
 	LastSent  map[api.Kind]time.Time `json:"last_sent,omitempty"`
 	Created   time.Time              `json:"created"`
 	Expires   time.Time              `json:"expires"`
+	// Outcome says how a finished flow ended when that is not what was
+	// asked: api.OutcomeNotLocked.
+	Outcome string `json:"outcome,omitempty"`
 }
 
 type method struct {
@@ -75,7 +78,7 @@ func (r *record) verifiedCount() int {
 
 // view is the flow as the API shows it.
 func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
-	f := api.Flow{ID: r.ID, State: r.State, Intent: r.Intent, Required: r.Required, ExpiresAt: r.Expires, Methods: []api.Method{}}
+	f := api.Flow{ID: r.ID, State: r.State, Intent: r.Intent, Required: r.Required, ExpiresAt: r.Expires, Outcome: r.Outcome, Methods: []api.Method{}}
 	if f.State == stateFinishing {
 		f.State = api.StateNewPassword
 	}
@@ -98,7 +101,7 @@ func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
 // and no secret.
 func (r *record) tombstone() *record {
 	t := &record{ID: r.ID, User: r.User, State: api.StateDone, Intent: r.Intent, Required: r.Required,
-		Created: r.Created, Expires: r.Expires}
+		Created: r.Created, Expires: r.Expires, Outcome: r.Outcome}
 	for _, m := range r.Methods {
 		t.Methods = append(t.Methods, method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified})
 	}

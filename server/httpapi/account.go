@@ -20,6 +20,7 @@ type Enrol interface {
 	SetAnswers(ctx context.Context, id string, answers []api.AnswerInput, c account.Client) (api.Registration, error)
 	Remove(ctx context.Context, id string, k api.Kind, c account.Client) (api.Registration, error)
 	ChangePassword(ctx context.Context, id, current, next string, c account.Client) error
+	Reauth(ctx context.Context, id, password string, c account.Client) (api.Session, error)
 }
 
 func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
@@ -51,6 +52,24 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 func (s *server) currentSession(w http.ResponseWriter, r *http.Request) error {
 	id := s.sessionID(r)
 	sess, err := s.Enrol.Current(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := s.saveSessionID(w, r, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.SessionResponse{Session: sess})
+	return nil
+}
+
+// reauth takes the password typed again before a change to the methods.
+func (s *server) reauth(w http.ResponseWriter, r *http.Request) error {
+	var req api.ReauthRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := s.sessionID(r)
+	sess, err := s.Enrol.Reauth(r.Context(), id, req.Password, s.client(r))
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ var statuses = map[api.Code]int{
 	api.CodeNotRegistered:        http.StatusConflict,
 	api.CodeThrottled:            http.StatusTooManyRequests,
 	api.CodeUnauthenticated:      http.StatusUnauthorized,
+	api.CodeReauthRequired:       http.StatusForbidden,
 	api.CodeAccountLocked:        http.StatusConflict,
 	api.CodeForbidden:            http.StatusForbidden,
 	api.CodeNotFound:             http.StatusNotFound,

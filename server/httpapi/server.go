@@ -66,8 +66,10 @@ type Options struct {
 	// keys of the session cookie (rule 15).
 	SessionAuthKey, SessionEncKey []byte
 	CookieName                    string
-	// FlowLifetime is the cookie's MaxAge.
-	FlowLifetime time.Duration
+	// FlowLifetime is the flow cookie's MaxAge, and SessionIdle the
+	// signed-in session cookie's (0: FlowLifetime): each call that renews
+	// one restarts its clock.
+	FlowLifetime, SessionIdle time.Duration
 	// PublicURL is the portal's address: the only Host served, and the
 	// only Origin accepted (rules 2 and 16).
 	PublicURL *url.URL
@@ -132,6 +134,7 @@ func (s *server) routes() http.Handler {
 		route("GET /api/v1/session", s.currentSession)
 		route("DELETE /api/v1/session", s.signOut)
 		route("POST /api/v1/session/password", s.changePassword)
+		route("POST /api/v1/session/reauth", s.reauth)
 		route("GET /api/v1/registration", s.getRegistration)
 		route("POST /api/v1/registration/email", s.registerEmail)
 		route("POST /api/v1/registration/email/confirm", s.confirm(api.KindEmail))

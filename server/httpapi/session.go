@@ -37,11 +37,15 @@ func (s *server) readID(r *http.Request, cookie, key string) string {
 	return id
 }
 
-// saveID sets a cookie to carry id; an empty id deletes the cookie.
-func (s *server) saveID(w http.ResponseWriter, r *http.Request, cookie, key, id string) error {
+// saveID sets a cookie to carry id for life (0: the flow's); an empty id
+// deletes the cookie.
+func (s *server) saveID(w http.ResponseWriter, r *http.Request, cookie, key, id string, life time.Duration) error {
 	sess := sessions.NewSession(s.sessions, cookie)
 	opts := *s.sessions.Options
 	opts.Secure = s.secure(r)
+	if life > 0 {
+		opts.MaxAge = int(life / time.Second)
+	}
 	sess.Options = &opts
 	sess.IsNew = true
 	if id == "" {
@@ -55,7 +59,7 @@ func (s *server) saveID(w http.ResponseWriter, r *http.Request, cookie, key, id 
 func (s *server) flowID(r *http.Request) string { return s.readID(r, s.CookieName, flowIDKey) }
 
 func (s *server) saveFlowID(w http.ResponseWriter, r *http.Request, id string) error {
-	return s.saveID(w, r, s.CookieName, flowIDKey, id)
+	return s.saveID(w, r, s.CookieName, flowIDKey, id, 0)
 }
 
 func (s *server) accountCookie() string { return s.CookieName + "_account" }
@@ -67,5 +71,6 @@ func (s *server) sessionID(r *http.Request) string {
 // saveSessionID sets the signed-in session's cookie; saving it again on
 // every call restarts its clock, so it ends after the idle timeout.
 func (s *server) saveSessionID(w http.ResponseWriter, r *http.Request, id string) error {
-	return s.saveID(w, r, s.accountCookie(), sessionIDKey, id)
+	// Its own life: the session's idle timeout, not a flow's.
+	return s.saveID(w, r, s.accountCookie(), sessionIDKey, id, s.SessionIdle)
 }

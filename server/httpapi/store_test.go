@@ -104,6 +104,10 @@ func TestPostgresStore(t *testing.T) {
 		t.Fatalf("%d password_reset events in PostgreSQL, want 1", got[0])
 	}
 
+	// The reset ended carol's session: she signs in again, with the new
+	// password.
+	c.wantError(c.call("GET", api.PathRegistration, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+	c.ok(201, c.signIn("carol", "Brand-New-Passphrase-For-C"))
 	var catalog api.CatalogResponse
 	json.Unmarshal(c.ok(200, c.call("GET", api.PathRegQuestionsCatalog, nil)).body, &catalog)
 	srv.Stop()

@@ -377,3 +377,11 @@ type fakeStore map[string]*account.Registration
 func (f fakeStore) Registration(_ context.Context, id string) (*account.Registration, error) {
 	return f[id], nil
 }
+
+func (f fakeStore) Population(context.Context) (account.Population, error) {
+	p := account.Population{}
+	for _, r := range f {
+		p[account.Shape{Email: r.HasEmail(), Phone: r.HasPhone()}]++
+	}
+	return p, nil
+}

@@ -68,3 +68,13 @@ func (r *Registrations) Registration(ctx context.Context, userID string) (*accou
 	}
 	return &out, nil
 }
+
+// Population counts the shapes of the registrations in the store. The
+// addresses and numbers read from the directory are not counted: reading
+// every user's would be a full search each time decoys are refreshed, so
+// where most methods come from the directory, decoys copy the proportions
+// of what users registered themselves (docs/SECURITY.md says what that
+// reveals).
+func (r *Registrations) Population(ctx context.Context) (account.Population, error) {
+	return r.Store.Population(ctx)
+}

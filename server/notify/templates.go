@@ -34,6 +34,8 @@ const (
 	KindUnlock              Kind = "unlock"               // the account was unlocked
 	KindRegistrationChanged Kind = "registration_changed" // a verification method changed
 	KindPasswordChanged     Kind = "password_changed"     // the password was changed while signed in
+	KindUnlockNotLocked     Kind = "unlock_not_locked"    // an unlock found the account not locked
+	KindBlocked             Kind = "blocked"              // self-service was paused or closed
 	KindTest                Kind = "test"                 // sspr send-test
 )
 
@@ -60,6 +62,14 @@ type Data struct {
 	Time       time.Time // notifications: when it happened
 	ClientAddr string    // notifications: the client address it came from
 	What       string    // KindRegistrationChanged: what changed, in a few words
+	Until      time.Time // KindBlocked: when the pause ends
+	Closed     bool      // KindBlocked: closed until the service desk opens it
+	SignIn     bool      // KindBlocked: what is paused is signing in to register
+}
+
+// UntilAt is Until in UTC, written as At writes Time.
+func (d *Data) UntilAt() string {
+	return d.Until.UTC().Format("15:04 MST on Monday 2 January 2006")
 }
 
 // At is Time in UTC as "15:04 UTC on Monday 2 January 2006". A translated
@@ -79,17 +89,21 @@ func CodeMessage(ch Channel, to, code string, valid time.Duration, org Org) Mess
 
 // Event is what a notification reports.
 type Event struct {
-	What       string // "reset" or "unlock"
+	What       string // "reset", "unlock" or "unlock-not-locked"
 	At         time.Time
 	ClientAddr string
 }
 
 // Notification tells the user that their password was reset or their
-// account unlocked. It never includes the password.
+// account unlocked, or that an unlock found it not locked. It never
+// includes the password.
 func Notification(to string, e Event, org Org) Message {
 	k := KindReset
-	if e.What == "unlock" {
+	switch e.What {
+	case "unlock":
 		k = KindUnlock
+	case "unlock-not-locked":
+		k = KindUnlockNotLocked
 	}
 	return defaultRender(Message{Channel: Email, To: to, Kind: k, Data: &Data{
 		Org: org.Name, HelpDesk: HelpDesk{Line: org.HelpDesk}, To: to, Time: e.At, ClientAddr: e.ClientAddr,
@@ -102,6 +116,25 @@ func Notification(to string, e Event, org Org) Message {
 func Change(to string, k Kind, what string, at time.Time, clientAddr string, org Org) Message {
 	return defaultRender(Message{Channel: Email, To: to, Kind: k, Data: &Data{
 		Org: org.Name, HelpDesk: HelpDesk{Line: org.HelpDesk}, To: to, Time: at, ClientAddr: clientAddr, What: what,
+	}})
+}
+
+// Block is what a notice of a pause or a closure of self-service reports.
+type Block struct {
+	At, Until time.Time
+	// Closed: every self-service is closed until the service desk opens
+	// it. SignIn: what is paused is signing in to register (else it is
+	// the reset and unlock).
+	Closed, SignIn bool
+	ClientAddr     string
+}
+
+// Blocked tells the user that self-service is paused for their account
+// until b.Until, or closed until the service desk opens it (b.Closed).
+func Blocked(to string, b Block, org Org) Message {
+	return defaultRender(Message{Channel: Email, To: to, Kind: KindBlocked, Data: &Data{
+		Org: org.Name, HelpDesk: HelpDesk{Line: org.HelpDesk}, To: to, Time: b.At, Until: b.Until,
+		Closed: b.Closed, SignIn: b.SignIn, ClientAddr: b.ClientAddr,
 	}})
 }
 
@@ -146,7 +179,7 @@ var (
 	emailFiles = map[Kind]string{
 		KindCode: "code_email", KindReset: "reset", KindUnlock: "unlock",
 		KindRegistrationChanged: "registration_changed", KindPasswordChanged: "password_changed",
-		KindTest: "test_email",
+		KindUnlockNotLocked: "unlock_not_locked", KindBlocked: "blocked", KindTest: "test_email",
 	}
 	smsFiles = map[Kind]string{KindCode: "code_sms", KindTest: "test_sms"}
 )
@@ -278,7 +311,8 @@ func LoadTemplates(dir, lang string) (*Templates, error) {
 	// start, not a user's reset.
 	for _, hd := range []HelpDesk{{Line: "Contact the IT Service Desk."}, sampleHelpDesk} {
 		d := &Data{Org: "Example University", HelpDesk: hd, To: "someone@example.net", Code: "12345678", Minutes: 10,
-			Time: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), ClientAddr: "192.0.2.1", What: "your alternate email was registered"}
+			Time: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), ClientAddr: "192.0.2.1", What: "your alternate email was registered",
+			Until: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 		for k := range emailFiles {
 			if _, err := t.Render(Message{Channel: Email, Kind: k, Data: d, Code: d.Code}); err != nil {
 				return nil, err

@@ -25,6 +25,7 @@ import (
 	"github.com/sspr-portal/sspr/server/outbox"
 	"github.com/sspr-portal/sspr/server/policy"
 	"github.com/sspr-portal/sspr/server/questions"
+	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/secret"
 	"github.com/sspr-portal/sspr/server/sqlite"
 	"github.com/sspr-portal/sspr/server/web"
@@ -135,19 +136,24 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// One index of each account's sessions and flows, shared by both
+	// engines, so that a reset ends the sessions and a password change
+	// the flows. It keeps an end for as long as anything it ends lives.
+	sessions := revoke.New(state, now, max(cfg.Flow.Lifetime.D(), cfg.Registration.SessionMax.D()))
 	engine, err := flow.New(flowConfig(cfg), flow.Deps{
 		Directory: dir, Registrations: dir.Registrations(store), Auditor: store, Sender: queue, Hasher: hasher,
-		Policy: pol, Catalog: catalog, State: state, Now: now, Rand: rand.Reader,
+		Policy: pol, Catalog: catalog, State: state, Sessions: sessions, Now: now, Rand: rand.Reader,
 		CodeKey: o.Keys.Code, DummyHash: dummy, Log: log,
 	})
 	if err != nil {
 		return nil, err
 	}
 	p.Engine = engine
+	p.refreshDecoys(engine, cfg.Flow.DecoyRefresh.D(), log)
 
 	enrolEngine, err := enrol.New(enrolConfig(cfg), enrol.Deps{
 		Directory: dir, Store: store, Sender: queue, Hasher: hasher, Policy: pol, Catalog: catalog,
-		State: state, Now: now, Rand: rand.Reader, CodeKey: o.Keys.Code, Log: log,
+		State: state, Sessions: sessions, Now: now, Rand: rand.Reader, CodeKey: o.Keys.Code, Log: log,
 	})
 	if err != nil {
 		return nil, err
@@ -182,6 +188,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		SessionAuthKey: o.Keys.SessionAuth, SessionEncKey: o.Keys.SessionEnc,
 		CookieName:   cfg.Session.CookieName,
 		FlowLifetime: cfg.Flow.Lifetime.D(),
+		SessionIdle:  cfg.Registration.SessionIdle.D(),
 		PublicURL:    cfg.PublicURL(),
 		Dev:          o.Dev, Outbox: outboxHandler,
 		TrustedProxies: cfg.TrustedProxies(),
@@ -198,6 +205,41 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		Log: log,
 	})
 	return p, nil
+}
+
+// refreshDecoys reads the proportions decoy flows copy at once, and again
+// every interval until the portal closes, off the start's path: with a
+// million registrations a read takes seconds. A failure is logged and the
+// last proportions kept (at first, the fallback): decoys never stop flows.
+func (p *Portal) refreshDecoys(e *flow.Engine, every time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	refresh := func() {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		if err := e.RefreshDecoys(ctx); err != nil && ctx.Err() == nil {
+			log.Error("refresh decoys", "err", err)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			refresh()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	stop := cancel
+	p.closers = append(p.closers, func(context.Context) error {
+		stop()
+		<-done
+		return nil
+	})
 }
 
 // Handler is the portal's HTTP handler.
@@ -234,13 +276,16 @@ func flowConfig(c *config.Config) flow.Config {
 	}
 	return flow.Config{
 		Lifetime: c.Flow.Lifetime.D(), Methods: kinds(c.Flow.Methods), Required: c.Flow.RequiredMethods,
-		QuestionsAsked: c.Flow.QuestionsAsked, RevealUnregistered: c.Flow.RevealUnregistered,
-		DefaultDomain: c.Users.DefaultDomain, PhoneRegion: c.Users.PhoneRegion,
+		QuestionsAsked: c.Flow.QuestionsAsked, QuestionsRedraw: c.Flow.QuestionsRedraw.D(),
+		RevealUnregistered: c.Flow.RevealUnregistered,
+		DefaultDomain:      c.Users.DefaultDomain, PhoneRegion: c.Users.PhoneRegion, PhoneCountries: c.Users.PhoneCountries,
 		CodeDigits: c.Codes.Digits, CodeLifetime: c.Codes.Lifetime.D(), CodeMaxTries: c.Codes.MaxTries,
 		EmailCooldown: c.Codes.EmailCooldown.D(), SMSCooldown: c.Codes.SMSCooldown.D(), MaxSendsPerHour: c.Codes.MaxSendsPerHour,
 		AccountFailures:         flow.Limit{Max: t.AccountFailures, Window: t.AccountFailuresWindow.D()},
 		AccountIdentityFailures: flow.Limit{Max: t.AccountIdentityFailures, Window: t.AccountIdentityWindow.D()},
 		AccountBlock:            t.AccountBlock.D(),
+		ConsecutiveFailures:     t.AccountConsecutiveFailures,
+		SMSPerCountry:           t.SMSPerCountry,
 		AccountStarts:           flow.Limit{Max: t.AccountStarts, Window: t.AccountStartsWindow.D()},
 		AddressStarts:           flow.Limit{Max: t.AddressStarts, Window: t.AddressStartsWindow.D()},
 		AddressFailures:         flow.Limit{Max: t.AddressFailures, Window: t.AddressFailuresWindow.D()},
@@ -252,9 +297,11 @@ func enrolConfig(c *config.Config) enrol.Config {
 	f := flowConfig(c)
 	t := c.Throttle
 	return enrol.Config{
-		IdleTimeout: c.Registration.SessionIdle.D(), Methods: f.Methods, Required: f.Required,
+		IdleTimeout: c.Registration.SessionIdle.D(), MaxLife: c.Registration.SessionMax.D(),
+		ReauthAfter: c.Registration.ReauthAfter.D(), Methods: f.Methods, Required: f.Required,
 		QuestionsCount: c.Registration.QuestionsCount, ReconfirmAfter: c.Registration.ReconfirmAfter.D(),
-		DefaultDomain: f.DefaultDomain, PhoneRegion: f.PhoneRegion,
+		DefaultDomain: f.DefaultDomain, PhoneRegion: f.PhoneRegion, PhoneCountries: f.PhoneCountries,
+		SMSPerCountry: f.SMSPerCountry, ConsecutiveFailures: f.ConsecutiveFailures,
 		CodeDigits: f.CodeDigits, CodeLifetime: f.CodeLifetime, CodeMaxTries: f.CodeMaxTries,
 		EmailCooldown: f.EmailCooldown, SMSCooldown: f.SMSCooldown, MaxSendsPerHour: f.MaxSendsPerHour,
 		SignInFailures: enrol.Limit{Max: t.SignInFailures, Window: t.SignInFailuresWindow.D()},

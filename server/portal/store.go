@@ -17,6 +17,8 @@ type store interface {
 	Registration(ctx context.Context, userID string) (*account.Registration, error)
 	PutRegistration(ctx context.Context, r account.Registration) error
 	Record(ctx context.Context, e account.Event) error
+	// Population counts the registrations' shapes, for decoys to copy.
+	Population(ctx context.Context) (account.Population, error)
 	Ping(ctx context.Context) error
 }
 

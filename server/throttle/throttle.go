@@ -212,3 +212,79 @@ func (t *Throttle) Send(ctx context.Context, key string, cooldown time.Duration,
 	// A zero cool-down (turned off in the configuration) blocks nothing.
 	return t.Block(ctx, "cool:"+key, t.now().Add(cooldown))
 }
+
+// Consecutive failures. Limits over a window never stop someone who
+// guesses slowly enough (three an hour, for ever); so every failure of an
+// account, of any kind, also adds to a run that only a success ends, and a
+// run of throttle.account_consecutive_failures closes self-service for the
+// account until the service desk opens it again (NIST SP 800-63B-4 allows
+// at most 100 consecutive failures).
+
+// ClosedFor is how long a closure lasts if nobody opens it, and how long a
+// run of failures is remembered between two of them.
+const ClosedFor = 365 * 24 * time.Hour
+
+const closedMsg = "Self-service is closed for this account after too many failed attempts in a row. " +
+	"Contact the service desk to have it opened again."
+
+func streakKey(user string) string { return "streak:user:" + user }
+func closedKey(user string) string { return "closed:user:" + user }
+
+// ClosedError is the refusal of an account whose self-service is closed.
+func ClosedError(left time.Duration) *api.Error {
+	return &api.Error{Code: api.CodeThrottled, Message: closedMsg, RetryAfterSeconds: max(int(math.Ceil(left.Seconds())), 1)}
+}
+
+// Closed refuses user if their self-service is closed.
+func (t *Throttle) Closed(ctx context.Context, user string) error {
+	left, err := t.Until(ctx, closedKey(user))
+	if err != nil {
+		return err
+	}
+	if left > 0 {
+		return ClosedError(left)
+	}
+	return nil
+}
+
+// Streak adds one failure to user's run and, when the run reaches limit,
+// closes self-service for user. It reports whether this failure closed it,
+// so that the closure is announced once. A zero limit closes nothing.
+func (t *Throttle) Streak(ctx context.Context, user string, limit int) (closed bool, err error) {
+	var n int64
+	err = t.state.Update(ctx, streakKey(user), func(cur []byte) ([]byte, time.Duration, error) {
+		n, _ = strconv.ParseInt(string(cur), 10, 64) // missing or broken: 0
+		n++
+		return strconv.AppendInt(nil, n, 10), ClosedFor, nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("count failures in a row: %w", err)
+	}
+	if limit <= 0 || n != int64(limit) {
+		return false, nil
+	}
+	return true, t.Block(ctx, closedKey(user), t.now().Add(ClosedFor))
+}
+
+// EndStreak ends user's run of failures: they succeeded.
+func (t *Throttle) EndStreak(ctx context.Context, user string) error {
+	if err := t.state.Delete(ctx, streakKey(user)); err != nil {
+		return fmt.Errorf("end failures in a row: %w", err)
+	}
+	return nil
+}
+
+// Texts counts one text to a number of region (an ISO 3166-1 code) and
+// refuses it past perHour texts to that country in an hour (0: no cap), so
+// that SMS pumping costs at most so many texts an hour per country.
+func (t *Throttle) Texts(ctx context.Context, region string, perHour int) error {
+	l := Limit{Max: perHour, Window: time.Hour}
+	n, retry, err := t.Incr(ctx, "sms:country:"+region, l)
+	if err != nil || l.Max <= 0 {
+		return err
+	}
+	if n > int64(l.Max) {
+		return Throttled(retry, "We can't send more texts to numbers of that country just now.")
+	}
+	return nil
+}
