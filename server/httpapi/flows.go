@@ -14,7 +14,9 @@ func (s *server) client(r *http.Request) flow.Client {
 	if len(ua) > 256 {
 		ua = ua[:256]
 	}
-	return flow.Client{Addr: s.clientAddr(r), UserAgent: ua}
+	// Addr is the full address, for the audit and the logs; Net is what
+	// the per-address limits count (a whole IPv6 network).
+	return flow.Client{Addr: s.clientAddr(r), Net: s.clientNet(r), UserAgent: ua}
 }
 
 // replyFlow answers with the flow, moving the cookie to its id when the

@@ -143,16 +143,16 @@ func (s *server) fromProxy(r *http.Request) (netip.Addr, bool) {
 	return peer, false
 }
 
-// clientAddr is the client's address: the peer, or, when the peer is a
+// clientIP is the client's address: the peer, or, when the peer is a
 // trusted proxy, the nearest address in X-Forwarded-For that is not a
 // trusted proxy (rule 8: a spoofed header from anyone else is ignored).
-func (s *server) clientAddr(r *http.Request) string {
+// IPv4-mapped addresses are unmapped, so one client has one form. It is
+// invalid only when the peer's address can't be parsed (never so over TCP;
+// a test's RemoteAddr may be anything).
+func (s *server) clientIP(r *http.Request) netip.Addr {
 	peer, trusted := s.fromProxy(r)
-	if !peer.IsValid() {
-		return r.RemoteAddr
-	}
-	if !trusted {
-		return peer.String()
+	if !peer.IsValid() || !trusted {
+		return peer
 	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -166,10 +166,68 @@ func (s *server) clientAddr(r *http.Request) string {
 			proxy = proxy || p.Contains(a)
 		}
 		if !proxy {
-			return a.String()
+			return a
 		}
 	}
-	return peer.String()
+	return peer
+}
+
+// clientAddr is clientIP as the logs and the audit show it.
+func (s *server) clientAddr(r *http.Request) string {
+	if a := s.clientIP(r); a.IsValid() {
+		return a.String()
+	}
+	return r.RemoteAddr
+}
+
+// defaultIPv6Prefix is what an IPv6 client is counted by unless
+// Options.IPv6Prefix says otherwise: the /64 that RFC 6177 and every ISP
+// give a single subscriber.
+const defaultIPv6Prefix = 64
+
+// clientNet is what the per-address limits count the client by
+// (account.Client.Net): its IPv4 address, or the network of its IPv6
+// address, e.g. "2001:db8:1:2::/64". Counting single IPv6 addresses would
+// give one subscriber, who holds 2^64 of them, an unlimited quota.
+func (s *server) clientNet(r *http.Request) string {
+	a := s.clientIP(r)
+	if !a.IsValid() {
+		return r.RemoteAddr
+	}
+	if a.Is4() {
+		return a.String()
+	}
+	bits := s.IPv6Prefix
+	if bits <= 0 || bits > 128 {
+		// 0 is the default; the configuration refuses anything else
+		// outside 32 to 128, and a bad value must not turn the limits off.
+		bits = defaultIPv6Prefix
+	}
+	p, err := a.Prefix(bits) // drops any zone, too
+	if err != nil {
+		return a.String() // unreachable: bits is in range for IPv6
+	}
+	return p.String()
+}
+
+// monitor reports whether the client may read /readyz's details: loopback
+// (the host itself), or an address in Options.Monitoring. The address is
+// clientIP's, so a request relayed by a proxy on this host is judged by
+// the client behind it, and X-Forwarded-For from anyone else is ignored.
+func (s *server) monitor(r *http.Request) bool {
+	a := s.clientIP(r)
+	if !a.IsValid() {
+		return false
+	}
+	if a.IsLoopback() {
+		return true
+	}
+	for _, p := range s.Monitoring {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // secure reports whether the client reached us over TLS.

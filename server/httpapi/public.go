@@ -22,9 +22,12 @@ func (s *server) createCaptcha(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeNone(w, r); err != nil {
 		return err
 	}
-	// Rate-limited per address so a flood can't fill the State backend
-	// (catalogue 20); the limit is generous for campus NAT.
-	if err := s.Engine.Count(r.Context(), "captcha:addr:"+s.clientAddr(r), s.CaptchaLimit); err != nil {
+	// Rate-limited per address (per IPv6 network: clientNet, the key every
+	// per-address limit uses) so that one client can't fill the State
+	// backend (catalogue 20); the limit is generous for campus NAT. A flood
+	// from many addresses is the State backend's to bear: memstate evicts
+	// these answers and counters first (docs/STATE.md).
+	if err := s.Engine.Count(r.Context(), "captcha:addr:"+s.clientNet(r), s.CaptchaLimit); err != nil {
 		return err
 	}
 	c, err := s.Captcha.Create(r.Context())
@@ -41,7 +44,10 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // readyz checks every backend, each within a second. A failed check makes
-// the server "unavailable" (503), unless the check only degrades it.
+// the server "unavailable" (503), unless the check only degrades it. Only
+// monitoring (loopback and Options.Monitoring) is told which backend
+// failed: the rest of the world gets the status and the code, which is all
+// a load balancer needs, and learns nothing of what the portal runs on.
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	h := api.Health{Status: "ok", Checks: map[string]string{}}
@@ -63,6 +69,9 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("readiness check failed", "check", c.Name, "err", err)
 			h.Checks[c.Name], h.Status, status = "unavailable", "unavailable", http.StatusServiceUnavailable
 		}
+	}
+	if !s.monitor(r) {
+		h.Checks = nil
 	}
 	writeJSON(w, status, h)
 }

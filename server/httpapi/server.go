@@ -79,7 +79,15 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed.
 	TrustedProxies []netip.Prefix
-	Ready          []Check
+	// IPv6Prefix is the prefix length an IPv6 client is counted by in the
+	// per-address limits (0 means 64): one subscriber holds a whole /64,
+	// so counting single addresses would count nothing. IPv4 clients are
+	// counted by their address.
+	IPv6Prefix int
+	// Monitoring are the networks whose clients (and loopback) read which
+	// backend /readyz found failing; anyone else gets the status alone.
+	Monitoring []netip.Prefix
+	Ready      []Check
 	// Web serves everything that is not the API: the go-app pages.
 	Web http.Handler
 	Log *slog.Logger

@@ -192,6 +192,8 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		PublicURL:    cfg.PublicURL(),
 		Dev:          o.Dev, Outbox: outboxHandler,
 		TrustedProxies: cfg.TrustedProxies(),
+		Monitoring:     cfg.Monitoring(),
+		IPv6Prefix:     t.IPv6Prefix,
 		Ready: []httpapi.Check{
 			{Name: "directory", Check: dir.Ping},
 			{Name: "store", Check: store.Ping},
