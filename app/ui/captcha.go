@@ -22,11 +22,30 @@ type captchaForm struct {
 	errs        problems
 }
 
-// mountCaptcha enables the form and fetches a CAPTCHA.
+// mountCaptcha enables the form and fetches a CAPTCHA, unless the page
+// took one over from the prerendered page.
 func (f *captchaForm) mountCaptcha(ctx app.Context, heading string) {
 	f.ctx, f.heading, f.ready = ctx, heading, true
-	f.newCaptcha(ctx)
+	if f.captcha.ID == "" {
+		f.newCaptcha(ctx)
+	}
 	pageShown(ctx)
+	if len(f.errs) > 0 {
+		showProblems(ctx, heading, f.errs)
+	}
+}
+
+// took takes the CAPTCHA, unless it has expired (a page read from a
+// cache), and the refusal of the form from the page's state.
+func (f *captchaForm) took(pg api.Page, field func(api.Code) string) {
+	now := client.Now()
+	if pg.Captcha != nil && (pg.CaptchaExpires.IsZero() || now.Before(pg.CaptchaExpires)) {
+		f.captcha = *pg.Captcha
+	}
+	if pg.Error != nil {
+		f.errs = problems{problemFor(pg.Error, now, field)}
+	}
+	f.ready = true
 }
 
 // newCaptcha fetches a new picture and clears the answer.
@@ -56,13 +75,18 @@ func (f *captchaForm) newCaptcha(ctx app.Context) {
 	})
 }
 
-// renew is the "New picture" button.
+// renew is the "New picture" button. Without the wasm it posts the form,
+// and the server answers the page with a new picture.
 func (f *captchaForm) renew(ctx app.Context, e app.Event) {
+	e.PreventDefault()
 	f.newCaptcha(f.ctx)
 }
 
-// listen is the "Listen" button: it plays the CAPTCHA's sound.
+// listen is the "Listen" link: it plays the CAPTCHA's sound in the page.
+// Without the wasm the link opens the sound itself.
 func (f *captchaForm) listen(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	e.Call("stopPropagation") // go-app's own handler would follow the link
 	el := app.Window().GetElementByID("captcha-audio")
 	if !el.Truthy() {
 		return
@@ -126,13 +150,15 @@ func (f *captchaForm) captchaView(off bool) app.UI {
 					"Type them in the box below, or choose Listen to hear them."), app.Div().Class("captcha__placeholder").Text("Loading the picture…")),
 		),
 		div("button-group",
-			button("captcha-new", "New picture", false, true, off || f.captchaBusy).OnClick(f.renew),
-			when(c.Captcha.Audio, button("captcha-listen", "Listen", false, true, off || f.captcha.Audio == "").OnClick(f.listen)),
+			button("captcha-new", "New picture", true, true, off || f.captchaBusy).Name("do").Value("captcha").OnClick(f.renew),
+			when(c.Captcha.Audio && f.captcha.ID != "", app.A().ID("captcha-listen").Class("button button--secondary").
+				Href(api.CaptchaAudioPath+"?id="+f.captcha.ID).OnClick(f.listen).Text("Listen")),
 		),
+		hidden("captcha-id", f.captcha.ID),
 		textField{id: "captcha-answer", label: "Enter the characters in the picture",
 			err: f.errs.of("captcha-answer"), input: answerIn, width: "width-10"}.render(),
 		// Last, so that its coming doesn't move the field above.
-		when(c.Captcha.Audio && f.captcha.Audio != "", app.Audio().ID("captcha-audio").Src(f.captcha.Audio).Preload("none")),
+		when(c.Captcha.Audio && f.captcha.ID != "", app.Audio().ID("captcha-audio").Src(captchaSound(f.captcha)).Preload("none")),
 	)
 }
 
@@ -149,4 +175,13 @@ func userIDField(v, err string, onInput app.EventHandler, off bool) app.UI {
 		hint = "For example, " + h
 	}
 	return textField{id: "user", label: "User ID", hint: hint, err: err, input: in, width: "width-20"}.render()
+}
+
+// captchaSound is where the CAPTCHA's sound is: the data the API sent with
+// it, or else its address.
+func captchaSound(c api.Captcha) string {
+	if c.Audio != "" {
+		return c.Audio
+	}
+	return api.CaptchaAudioPath + "?id=" + c.ID
 }

@@ -26,9 +26,40 @@ type ChoosePage struct {
 // OnNav names the tab.
 func (p *ChoosePage) OnNav(ctx app.Context) { setTitle(ctx, chooseHeading, false) }
 
+// chooseField is the field a refusal of the choice is about.
+func chooseField(c api.Code) string {
+	if c == api.CodeBadRequest {
+		return "intent-reset"
+	}
+	return ""
+}
+
+// OnInit takes over the prerendered page.
+func (p *ChoosePage) OnInit() {
+	if pg, ok := p.init(PathChoose, chooseHeading, chooseField); ok {
+		p.took(pg)
+	}
+}
+
+// OnPreRender draws the page with the server's state.
+func (p *ChoosePage) OnPreRender(ctx app.Context) {
+	if pg, ok := p.prerender(ctx, PathChoose, chooseHeading, chooseField); ok {
+		p.took(pg)
+	}
+}
+
+// took keeps the choice the page showed: the one made before (Back), or
+// the one just posted.
+func (p *ChoosePage) took(pg api.Page) {
+	p.intent = p.flow.Intent
+	if v := pg.Values["intent"]; v != "" {
+		p.intent = api.Intent(v)
+	}
+}
+
 // OnMount loads the flow; a choice made before (Back) stays selected.
 func (p *ChoosePage) OnMount(ctx app.Context) {
-	p.mount(ctx, PathChoose, chooseHeading, func(ctx app.Context) {
+	p.mount(ctx, func(ctx app.Context) {
 		if p.intent == "" {
 			p.intent = p.flow.Intent
 		}
@@ -70,7 +101,7 @@ func (p *ChoosePage) Render() app.UI {
 	off := !p.ready || p.busy
 	return p.view(
 		backLink(PathStart),
-		form("choose-form", p.submit,
+		postForm("choose-form", PathChoose, p.submit,
 			radios("intent", app.H1().Text(chooseHeading), "Select one.", p.errs, []radio{
 				{id: "intent-reset", value: string(api.IntentReset), label: labelReset,
 					hint:    "Prove it's you, then choose a new password.",

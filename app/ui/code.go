@@ -27,10 +27,16 @@ type EmailPage struct {
 // OnNav names the tab.
 func (p *EmailPage) OnNav(ctx app.Context) { setTitle(ctx, emailHeading, false) }
 
-// OnMount loads the flow.
-func (p *EmailPage) OnMount(ctx app.Context) {
-	p.start(ctx, api.KindEmail, PathVerifyEmail, emailHeading)
+// OnInit takes over the prerendered page.
+func (p *EmailPage) OnInit() { p.init(api.KindEmail, PathVerifyEmail, emailHeading) }
+
+// OnPreRender draws the page with the server's state.
+func (p *EmailPage) OnPreRender(ctx app.Context) {
+	p.prerender(ctx, api.KindEmail, PathVerifyEmail, emailHeading)
 }
+
+// OnMount loads the flow.
+func (p *EmailPage) OnMount(ctx app.Context) { p.start(ctx) }
 
 // Render shows the page.
 func (p *EmailPage) Render() app.UI { return p.render(api.KindEmail) }
@@ -45,10 +51,16 @@ type SMSPage struct {
 // OnNav names the tab.
 func (p *SMSPage) OnNav(ctx app.Context) { setTitle(ctx, smsHeading, false) }
 
-// OnMount loads the flow.
-func (p *SMSPage) OnMount(ctx app.Context) {
-	p.start(ctx, api.KindSMS, PathVerifySMS, smsHeading)
+// OnInit takes over the prerendered page.
+func (p *SMSPage) OnInit() { p.init(api.KindSMS, PathVerifySMS, smsHeading) }
+
+// OnPreRender draws the page with the server's state.
+func (p *SMSPage) OnPreRender(ctx app.Context) {
+	p.prerender(ctx, api.KindSMS, PathVerifySMS, smsHeading)
 }
+
+// OnMount loads the flow.
+func (p *SMSPage) OnMount(ctx app.Context) { p.start(ctx) }
 
 // Render shows the page.
 func (p *SMSPage) Render() app.UI { return p.render(api.KindSMS) }
@@ -70,12 +82,55 @@ type codeStep struct {
 	ticking bool
 }
 
+// init takes over the prerendered page (OnInit).
+func (s *codeStep) init(k api.Kind, path, heading string) {
+	s.kind = k
+	if pg, ok := s.wizard.init(path, heading, codeOrSendField); ok {
+		s.took(pg)
+	}
+}
+
+// prerender draws the page with the server's state (OnPreRender).
+func (s *codeStep) prerender(ctx app.Context, k api.Kind, path, heading string) {
+	s.kind = k
+	if pg, ok := s.wizard.prerender(ctx, path, heading, codeOrSendField); ok {
+		s.took(pg)
+	}
+}
+
+// took takes the method, the number typed and the "sent" notice from the
+// page's state.
+func (s *codeStep) took(pg api.Page) {
+	s.m, _ = method(s.flow, s.kind)
+	s.now = client.Now()
+	s.phone = pg.Values["phone"]
+	s.askPhone = pg.Values["again"] != ""
+	if pg.Sent {
+		s.notice = msgSentAgain
+	}
+}
+
+// msgSentAgain is the notice after a code was sent again.
+const msgSentAgain = "We've sent a new code. Use the newest one: earlier codes no longer work."
+
+// codeOrSendField is the field an error of either form is about: the code
+// when the code form was sent, else the phone number. (The server's
+// prerendered refusal names its field itself when it knows better.)
+func codeOrSendField(c api.Code) string {
+	switch c {
+	case api.CodeCodeInvalid, api.CodeCodeExpired:
+		return "code"
+	case api.CodePhoneMismatch, api.CodeBadRequest:
+		return "phone"
+	}
+	return ""
+}
+
 // start loads the flow. A method that isn't offered, or has passed
 // already, sends the user back to the choice of method.
-func (s *codeStep) start(ctx app.Context, k api.Kind, path, heading string) {
-	s.kind = k
-	s.mount(ctx, path, heading, func(ctx app.Context) {
-		m, ok := method(s.flow, k)
+func (s *codeStep) start(ctx app.Context) {
+	s.mount(ctx, func(ctx app.Context) {
+		m, ok := method(s.flow, s.kind)
 		if !ok || m.Verified {
 			redirect(ctx, PathVerify)
 			return
@@ -135,6 +190,7 @@ func (s *codeStep) submitSend(ctx app.Context, e app.Event) {
 // resend is the "Resend code" button.
 func (s *codeStep) resend(ctx app.Context, e app.Event) {
 	ctx = s.ctx
+	e.PreventDefault()
 	if s.kind == api.KindSMS && strings.TrimSpace(s.phone) == "" {
 		// The number typed before a reload is gone: ask again.
 		s.askPhone, s.errs, s.notice = true, nil, ""
@@ -174,7 +230,7 @@ func (s *codeStep) send(ctx app.Context, again bool) {
 			s.m, _ = method(f, kind)
 			s.askPhone, s.code = false, ""
 			if again {
-				s.notice = "We've sent a new code. Use the newest one: earlier codes no longer work."
+				s.notice = msgSentAgain
 			}
 			s.now = client.Now()
 			s.tick(ctx)
@@ -271,7 +327,7 @@ func (s *codeStep) render(k api.Kind) app.UI {
 func (s *codeStep) sendForm() app.UI {
 	off := !s.ready || s.busy
 	if s.kind == api.KindEmail {
-		return form("send-form", s.submitSend,
+		return postForm("send-form", s.path, s.submitSend, hidden("do", "send"),
 			app.P().Body(
 				app.Text("We'll send a code to "),
 				app.Strong().Class("masked").Text(s.m.Hint),
@@ -289,7 +345,7 @@ func (s *codeStep) sendForm() app.UI {
 	if s.askPhone && s.m.CodeSent {
 		intro = "To send a new code, enter your mobile phone number again."
 	}
-	return form("send-form", s.submitSend,
+	return postForm("send-form", s.path, s.submitSend, hidden("do", "send"),
 		app.P().Body(
 			app.Text(intro+" The number we have for you looks like "),
 			app.Strong().Class("masked").Text(s.m.Hint),
@@ -348,7 +404,7 @@ func (s *codeStep) codeForm() app.UI {
 			when(s.notice != "", app.Div().Class("notice").Role("status").Text(s.notice)),
 		),
 		sent,
-		form("code-form", s.verify,
+		postForm("code-form", s.path, s.verify, hidden("do", "verify"),
 			textField{id: "code", label: "Verification code", hint: hint,
 				err: s.errs.of("code"), input: in, width: "width-10"}.render(),
 			button("next", "Next", true, false, off),
@@ -361,9 +417,12 @@ func (s *codeStep) codeForm() app.UI {
 			li("make sure the alternate contact details you registered are up to date "+
 				"(if they've changed, contact the "+Config().HelpDesk.Name+")"),
 		),
-		app.P().Class("resend").Body(
-			button("resend", "Resend code", false, true, off || wait > 0).OnClick(s.resend),
-			app.Span().ID("resend-wait").Class("hint resend__wait").Text(waitText(wait)),
+		// A form of its own, so that it works without the wasm too.
+		postForm("resend-form", s.path, s.resend, hidden("do", "resend"),
+			app.P().Class("resend").Body(
+				button("resend", "Resend code", true, true, off || wait > 0),
+				app.Span().ID("resend-wait").Class("hint resend__wait").Text(waitText(wait)),
+			),
 		),
 		para("Or use another of your verification methods instead."),
 	)

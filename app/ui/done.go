@@ -25,9 +25,15 @@ func (p *DonePage) OnNav(ctx app.Context) {
 	ctx.Page().SetTitle("Done – " + Config().Organisation.Name)
 }
 
+// OnInit takes over the prerendered page.
+func (p *DonePage) OnInit() { p.init(PathDone, "Done", nil) }
+
+// OnPreRender draws the page with the server's state.
+func (p *DonePage) OnPreRender(ctx app.Context) { p.prerender(ctx, PathDone, "Done", nil) }
+
 // OnMount loads the flow, which says what was done.
 func (p *DonePage) OnMount(ctx app.Context) {
-	p.mount(ctx, PathDone, "Done", func(ctx app.Context) {
+	p.mount(ctx, func(ctx app.Context) {
 		setTitle(ctx, doneHeading(p.flow), false)
 	})
 }

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/api"
@@ -186,6 +188,9 @@ func pageShown(ctx app.Context) {
 	})
 	if !shownBefore {
 		shownBefore = true
+		// What was typed into the prerendered page before the wasm took
+		// it over goes back into this one.
+		ctx.Defer(func(app.Context) { restoreTyped() })
 		return
 	}
 	ctx.Defer(func(app.Context) {
@@ -211,9 +216,13 @@ func li(text string) app.UI { return app.Li().Text(text) }
 // div is a div of that class.
 func div(class string, body ...app.UI) app.UI { return app.Div().Class(class).Body(body...) }
 
-// link is a link inside the app; id may be "".
+// link is a link inside the app; id may be "". A link to a help page is
+// followed by the browser: those pages are not in the wasm (help.go).
 func link(id, href, text string) app.HTMLA {
 	a := app.A().Href(href).Text(text)
+	if strings.HasPrefix(href, "/help/") {
+		a = a.OnClick(stopPropagation)
+	}
 	if id != "" {
 		a = a.ID(id)
 	}
@@ -221,9 +230,10 @@ func link(id, href, text string) app.HTMLA {
 }
 
 // form is a form the page checks itself (no browser validation), sent
-// by onSubmit.
+// by onSubmit. Its method is post, so that a form sent before the wasm
+// runs never puts what was typed (a password) in an address.
 func form(id string, onSubmit app.EventHandler, body ...app.UI) app.UI {
-	return app.Form().ID(id).NoValidate(true).OnSubmit(onSubmit).Body(body...)
+	return app.Form().ID(id).Method("post").NoValidate(true).OnSubmit(onSubmit).Body(body...)
 }
 
 // when is ui if cond, else nothing; either is a if cond, else b. Both are

@@ -22,10 +22,35 @@ type NewPasswordPage struct {
 // OnNav names the tab.
 func (p *NewPasswordPage) OnNav(ctx app.Context) { setTitle(ctx, passwordHeading, false) }
 
-// OnMount loads the flow, then the policy.
-func (p *NewPasswordPage) OnMount(ctx app.Context) {
-	p.mount(ctx, PathNewPassword, passwordHeading, p.loadPolicy)
+// OnInit takes over the prerendered page.
+func (p *NewPasswordPage) OnInit() {
+	if pg, ok := p.init(PathNewPassword, passwordHeading, passwordField); ok {
+		p.took(pg)
+	}
 }
+
+// OnPreRender draws the page with the server's state.
+func (p *NewPasswordPage) OnPreRender(ctx app.Context) {
+	if pg, ok := p.prerender(ctx, PathNewPassword, passwordHeading, passwordField); ok {
+		p.took(pg)
+	}
+}
+
+// took takes the policy, and a refusal by the policy, from the page's
+// state.
+func (p *NewPasswordPage) took(pg api.Page) {
+	if pg.Policy != nil {
+		p.policy = *pg.Policy
+	}
+	if pg.Error != nil {
+		if ps := p.refusal(pg.Error, "", "password"); ps != nil {
+			p.errs = ps
+		}
+	}
+}
+
+// OnMount loads the flow, then the policy.
+func (p *NewPasswordPage) OnMount(ctx app.Context) { p.mount(ctx, p.loadPolicy) }
 
 // submit sets the password.
 func (p *NewPasswordPage) submit(ctx app.Context, e app.Event) {
@@ -71,7 +96,7 @@ func (p *NewPasswordPage) Render() app.UI {
 	return p.view(
 		app.H1().Text(passwordHeading),
 		passwordIntro(c),
-		form("password-form", p.submit,
+		postForm("password-form", PathNewPassword, p.submit,
 			p.fields("password", "New password", p.errs, startedAs, !p.ready || p.busy),
 			button("finish", "Finish", true, false, !p.ready || p.busy),
 		),

@@ -24,9 +24,29 @@ type QuestionsPage struct {
 // OnNav names the tab.
 func (p *QuestionsPage) OnNav(ctx app.Context) { setTitle(ctx, questionsHeading, false) }
 
+// OnInit takes over the prerendered page.
+func (p *QuestionsPage) OnInit() {
+	if pg, ok := p.init(PathVerifyQuestions, questionsHeading, nil); ok {
+		p.took(pg)
+	}
+}
+
+// OnPreRender draws the page with the server's state.
+func (p *QuestionsPage) OnPreRender(ctx app.Context) {
+	if pg, ok := p.prerender(ctx, PathVerifyQuestions, questionsHeading, nil); ok {
+		p.took(pg)
+	}
+}
+
+// took takes the questions from the page's state (never the answers).
+func (p *QuestionsPage) took(pg api.Page) {
+	p.questions = pg.Questions
+	p.answers = make(map[string]string, len(pg.Questions))
+}
+
 // OnMount loads the flow, then the questions.
 func (p *QuestionsPage) OnMount(ctx app.Context) {
-	p.mount(ctx, PathVerifyQuestions, questionsHeading, func(ctx app.Context) {
+	p.mount(ctx, func(ctx app.Context) {
 		m, ok := method(p.flow, api.KindQuestions)
 		if !ok || m.Verified {
 			redirect(ctx, PathVerify)
@@ -108,7 +128,7 @@ func (p *QuestionsPage) Render() app.UI {
 		backLink(PathVerify),
 		when(p.flow.State != "", stepCaption(p.flow)),
 		app.H1().Text(questionsHeading),
-		either(len(p.questions) == 0, loadingP(), form("questions-form", p.submit,
+		either(len(p.questions) == 0, loadingP(), postForm("questions-form", PathVerifyQuestions, p.submit,
 			para("Answer these "+countWord(n)+" questions, chosen at random from the ones "+
 				"you answered when you registered. Type each answer as you did then."),
 			app.Range(p.questions).Slice(func(i int) app.UI {

@@ -17,12 +17,37 @@ type StartPage struct {
 	app.Compo
 	captchaForm
 	user string
+	srv  *api.Page
 }
 
 // OnNav names the tab.
 func (p *StartPage) OnNav(ctx app.Context) { setTitle(ctx, startHeading, len(p.errs) > 0) }
 
-// OnMount enables the form and fetches a CAPTCHA.
+// OnInit takes over the prerendered page: its CAPTCHA, the user id the
+// server was sent and its refusal.
+func (p *StartPage) OnInit() {
+	if pg, ok := takenPage(PathStart); ok {
+		p.took(pg)
+	}
+}
+
+// OnPreRender draws the page whole with the server's state: the CAPTCHA is
+// in the HTML, and the form posts to the server.
+func (p *StartPage) OnPreRender(ctx app.Context) {
+	if pg, ok := serverPage(ctx, PathStart); ok {
+		p.srv = &pg
+		p.took(pg)
+	}
+}
+
+func (p *StartPage) took(pg api.Page) {
+	p.captchaForm.took(pg, userField)
+	if v := pg.Values["user"]; v != "" {
+		p.user = v
+	}
+}
+
+// OnMount enables the form and fetches a CAPTCHA, unless it has one.
 func (p *StartPage) OnMount(ctx app.Context) { p.mountCaptcha(ctx, startHeading) }
 
 // userField is the id of the field an error code of POST /flows (and POST
@@ -87,7 +112,7 @@ func (p *StartPage) Render() app.UI {
 				"each one may still try to sign in with your old password and lock your account again."),
 			app.P().Body(link("help-before", PathHelpBefore, "What to do before you begin")),
 		),
-		form("start-form", p.submit,
+		postForm("start-form", PathStart, p.submit,
 			userIDField(p.user, p.errs.of("user"), p.ValueTo(&p.user), off),
 			p.captchaView(off),
 			button("next", "Next", true, false, off),
@@ -101,5 +126,6 @@ func (p *StartPage) Render() app.UI {
 			app.Li().Body(link("help-faq", PathHelpFAQ, "Questions and answers")),
 			app.Li().Body(link("help-contact", PathHelpContact, "Contact the "+c.HelpDesk.Name)),
 		),
+		stateHolder(p.srv),
 	)
 }

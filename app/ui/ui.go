@@ -24,24 +24,26 @@ import (
 	"sync"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/api"
 )
 
 // The paths of the pages.
 const (
-	PathStart           = "/"
+	PathStart           = api.PageStart
 	PathRegister        = "/register"
 	PathRegSummary      = "/register/summary"
 	PathRegEmail        = "/register/email"
 	PathRegSMS          = "/register/sms"
 	PathRegQuestions    = "/register/questions"
 	PathRegPassword     = "/register/password"
-	PathChoose          = "/choose"
-	PathVerify          = "/verify"
-	PathVerifyEmail     = "/verify/email"
-	PathVerifySMS       = "/verify/sms"
-	PathVerifyQuestions = "/verify/questions"
-	PathNewPassword     = "/new-password"
-	PathDone            = "/done"
+	PathChoose          = api.PageChoose
+	PathVerify          = api.PageVerify
+	PathVerifyEmail     = api.PageVerifyEmail
+	PathVerifySMS       = api.PageVerifySMS
+	PathVerifyQuestions = api.PageVerifyQuestions
+	PathNewPassword     = api.PageNewPassword
+	PathDone            = api.PageDone
 	PathHelpBefore      = "/help/before-you-begin"
 	PathHelpFAQ         = "/help/faq"
 	PathHelpContact     = "/help/contact"
@@ -73,8 +75,6 @@ func Register() {
 		app.Route(PathVerifyQuestions, app.NewZeroComponentFactory(&QuestionsPage{}))
 		app.Route(PathNewPassword, app.NewZeroComponentFactory(&NewPasswordPage{}))
 		app.Route(PathDone, app.NewZeroComponentFactory(&DonePage{}))
-		app.Route(PathHelpBefore, app.NewZeroComponentFactory(&BeforeYouBeginPage{}))
-		app.Route(PathHelpFAQ, app.NewZeroComponentFactory(&FAQPage{}))
-		app.Route(PathHelpContact, app.NewZeroComponentFactory(&ContactPage{}))
+		registerHelp()
 	})
 }

@@ -30,9 +30,34 @@ type VerifyPage struct {
 // OnNav names the tab.
 func (p *VerifyPage) OnNav(ctx app.Context) { setTitle(ctx, verifyHeading, false) }
 
+// OnInit takes over the prerendered page.
+func (p *VerifyPage) OnInit() {
+	if pg, ok := p.init(PathVerify, verifyHeading, p.firstOpen); ok {
+		p.choice = api.Kind(pg.Values["method"])
+	}
+}
+
+// OnPreRender draws the page with the server's state.
+func (p *VerifyPage) OnPreRender(ctx app.Context) {
+	if pg, ok := p.prerender(ctx, PathVerify, verifyHeading, p.firstOpen); ok {
+		p.choice = api.Kind(pg.Values["method"])
+	}
+}
+
+// firstOpen is the field of "Select a verification method": the first
+// method not yet passed.
+func (p *VerifyPage) firstOpen(api.Code) string {
+	for _, m := range p.flow.Methods {
+		if !m.Verified {
+			return "method-" + string(m.Kind)
+		}
+	}
+	return ""
+}
+
 // OnMount loads the flow.
 func (p *VerifyPage) OnMount(ctx app.Context) {
-	p.mount(ctx, PathVerify, verifyHeading, func(ctx app.Context) {
+	p.mount(ctx, func(ctx app.Context) {
 		if m, ok := method(p.flow, p.choice); !ok || m.Verified {
 			p.choice = ""
 		}
@@ -56,31 +81,18 @@ func (p *VerifyPage) submit(ctx app.Context, e app.Event) {
 	}
 	m, ok := method(p.flow, p.choice)
 	if !ok || m.Verified {
-		field := ""
-		for _, m := range p.flow.Methods {
-			if !m.Verified {
-				field = "method-" + string(m.Kind)
-				break
-			}
-		}
-		p.invalid(ctx, problems{{field: field, msg: "Select a verification method"}})
+		p.invalid(ctx, problems{{field: p.firstOpen(""), msg: msgSelectMethod}})
 		return
 	}
 	ctx.Navigate(methodPath(m.Kind))
 }
 
+// msgSelectMethod is the refusal of the choice of method when none is
+// chosen.
+const msgSelectMethod = "Select a verification method"
+
 // methodPath is the page of a method.
-func methodPath(k api.Kind) string {
-	switch k {
-	case api.KindEmail:
-		return PathVerifyEmail
-	case api.KindSMS:
-		return PathVerifySMS
-	case api.KindQuestions:
-		return PathVerifyQuestions
-	}
-	return PathVerify
-}
+func methodPath(k api.Kind) string { return api.MethodPage(k) }
 
 // methodRadio is the choice of one method.
 func methodRadio(m api.Method, checked, off bool) radio {
@@ -207,7 +219,7 @@ func (p *VerifyPage) Render() app.UI {
 		return p.view(
 			app.H1().Text("Finish"),
 			para("You've verified enough methods, but we couldn't finish last time. Try again."),
-			form("finish-form", p.finish,
+			postForm("finish-form", PathVerify, p.finish, hidden("do", "finish"),
 				button("next", "Try again", true, false, p.busy),
 			),
 		)
@@ -224,7 +236,7 @@ func (p *VerifyPage) Render() app.UI {
 	return p.view(
 		backLink(PathChoose),
 		when(p.ready, stepCaption(p.flow)),
-		form("verify-form", p.submit,
+		postForm("verify-form", PathVerify, p.submit,
 			when(!p.ready, app.Div().Body(app.H1().Text(verifyHeading), loadingP())),
 			radios("method", app.H1().Text(verifyHeading), hint, p.errs, items, p.pick),
 			button("next", "Next", true, false, off),

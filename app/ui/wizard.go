@@ -28,6 +28,13 @@ type wizard struct {
 	// the flow that leaves the user on this page.
 	path, heading string
 	loaded        func(app.Context)
+	// field picks the field an error code is about, for a refusal the
+	// server prerendered.
+	field func(api.Code) string
+	// srv is the server's state of the page, while it is prerendered;
+	// adopted says the page took the prerendered page's state over.
+	srv     *api.Page
+	adopted bool
 
 	shown bool // the page has been shown once (pageShown)
 	ready bool // the flow is loaded: the page's controls work
@@ -37,11 +44,70 @@ type wizard struct {
 	errs  problems
 }
 
-// mount starts the page: it asks the server for the flow and moves to the
-// page that fits the flow's state, or stays and calls loaded.
-func (w *wizard) mount(ctx app.Context, path, heading string, loaded func(app.Context)) {
-	w.ctx, w.path, w.heading, w.loaded = ctx, path, heading, loaded
-	w.load(ctx)
+// prerender takes the server's state of the page while the server
+// prerenders it (OnPreRender): the page is then drawn whole, and its forms
+// work without the wasm.
+func (w *wizard) prerender(ctx app.Context, path, heading string, field func(api.Code) string) (api.Page, bool) {
+	w.path, w.heading, w.field = path, heading, field
+	pg, ok := serverPage(ctx, path)
+	if ok {
+		w.srv = &pg
+		w.adopt(pg)
+	}
+	return pg, ok
+}
+
+// init takes the state of the prerendered page the wasm took over, before
+// the page is first drawn (OnInit, browser only), so that the page starts
+// as the server drew it, without asking the server again.
+func (w *wizard) init(path, heading string, field func(api.Code) string) (api.Page, bool) {
+	w.path, w.heading, w.field = path, heading, field
+	pg, ok := takenPage(path)
+	if ok && (pg.Flow != nil || pg.FlowMissing) {
+		w.adopt(pg)
+		w.adopted = true
+		return pg, true
+	}
+	return pg, false
+}
+
+// adopt shows the flow and the refusal of the page's state.
+func (w *wizard) adopt(pg api.Page) {
+	if pg.FlowMissing {
+		w.ended = true
+		return
+	}
+	if pg.Flow != nil {
+		w.flow, w.ready = *pg.Flow, true
+	}
+	if pg.Error != nil {
+		f := w.field
+		if pg.Field != "" {
+			f = func(api.Code) string { return pg.Field }
+		}
+		w.errs = problems{problemFor(pg.Error, client.Now(), f)}
+	}
+}
+
+// mount starts the page: with the flow taken from the prerendered page
+// (init), or asked for; then it moves to the page that fits the flow's
+// state, or stays and calls loaded.
+func (w *wizard) mount(ctx app.Context, loaded func(app.Context)) {
+	w.ctx, w.loaded = ctx, loaded
+	if !w.adopted {
+		w.load(ctx)
+		return
+	}
+	if w.ended {
+		setTitle(ctx, expiredHeading, false)
+	} else if w.loaded != nil {
+		w.loaded(ctx)
+	}
+	w.shown = true
+	pageShown(ctx)
+	if len(w.errs) > 0 {
+		showProblems(ctx, w.heading, w.errs)
+	}
 }
 
 // load asks for the current flow. Browser only (from OnMount and events).
@@ -131,7 +197,7 @@ func (w *wizard) next(ctx app.Context, f api.Flow) {
 // button if the flow could not be loaded.
 func (w *wizard) view(content ...app.UI) app.UI {
 	if w.ended {
-		return page(expiredView())
+		return page(expiredView(), stateHolder(w.srv))
 	}
 	// The summary and the retry button sit in a div that is always
 	// there: go-app matches children by position, and an element that
@@ -143,6 +209,7 @@ func (w *wizard) view(content ...app.UI) app.UI {
 			when(!w.ready && len(w.errs) > 0, app.P().Body(button("retry", "Try again", false, false, false).OnClick(w.retry))),
 		),
 		app.Div().Body(content...),
+		stateHolder(w.srv),
 	)
 }
 
@@ -163,36 +230,10 @@ func expiredView() app.UI {
 }
 
 // pathFor returns the page for the flow's state.
-func pathFor(f api.Flow) string {
-	switch f.State {
-	case api.StateChooseIntent:
-		return PathChoose
-	case api.StateVerify:
-		return PathVerify
-	case api.StateNewPassword:
-		return PathNewPassword
-	case api.StateDone:
-		return PathDone
-	}
-	return PathStart
-}
+func pathFor(f api.Flow) string { return api.PageFor(f) }
 
-// fits reports whether the page at path can be shown for the flow f. The
-// choice of intent is shown in verify too, for the Back button (the API
-// allows choosing again).
-func fits(path string, f api.Flow) bool {
-	switch path {
-	case PathChoose:
-		return f.State == api.StateChooseIntent || f.State == api.StateVerify
-	case PathVerify, PathVerifyEmail, PathVerifySMS, PathVerifyQuestions:
-		return f.State == api.StateVerify
-	case PathNewPassword:
-		return f.State == api.StateNewPassword
-	case PathDone:
-		return f.State == api.StateDone
-	}
-	return false
-}
+// fits reports whether the page at path can be shown for the flow f.
+func fits(path string, f api.Flow) bool { return api.PageFits(path, f) }
 
 // method returns the flow's method of kind k.
 func method(f api.Flow, k api.Kind) (api.Method, bool) {

@@ -62,6 +62,8 @@ var idLen = base64.RawURLEncoding.EncodedLen(idBytes)
 type Store interface {
 	// Set stores value under key for ttl.
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	// Get returns the value, or nil for a missing or expired key.
+	Get(ctx context.Context, key string) ([]byte, error)
 	// Take returns the value and deletes it in one atomic step, or nil for
 	// a missing or expired key: of parallel takers exactly one gets it.
 	Take(ctx context.Context, key string) ([]byte, error)
@@ -140,6 +142,45 @@ func New(store Store, cfg Config) *Service {
 // URI and, when audio is enabled, spoken as a WAV data URI of the same
 // digits. Errors come from the store or from drawing.
 func (s *Service) Create(ctx context.Context) (api.Captcha, error) {
+	c, _, err := s.create(ctx, s.audio != nil)
+	return c, err
+}
+
+// Picture makes a new captcha as Create does, but without its sound: a
+// prerendered page carries the picture, and the sound is drawn only if it
+// is asked for (Sound), which most people never do. It also returns when
+// the captcha expires.
+func (s *Service) Picture(ctx context.Context) (api.Captcha, time.Time, error) {
+	return s.create(ctx, false)
+}
+
+// Sound speaks the digits of captcha id, as a WAV file, without using the
+// captcha up; nil for an unknown, expired or malformed id, and nil when
+// the sound is turned off. Each call draws the sound afresh, noise and
+// speed random, as Create does.
+func (s *Service) Sound(ctx context.Context, id string) ([]byte, error) {
+	if s.audio == nil || !validID(id) {
+		return nil, nil
+	}
+	answer, err := s.store.Get(ctx, keyPrefix+id)
+	if err != nil {
+		return nil, fmt.Errorf("read captcha: %w", err)
+	}
+	if len(answer) == 0 || !isDigits(string(answer)) {
+		return nil, nil // a dev answer that isn't digits was never shown
+	}
+	item, err := s.audio.DrawCaptcha(string(answer))
+	if err != nil {
+		return nil, fmt.Errorf("speak captcha: %w", err)
+	}
+	var b bytes.Buffer
+	if _, err := item.WriteTo(&b); err != nil {
+		return nil, fmt.Errorf("speak captcha: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+func (s *Service) create(ctx context.Context, withAudio bool) (api.Captcha, time.Time, error) {
 	digits := randomDigits(s.cfg.Length)
 	answer := digits
 	if s.devAnswer != "" {
@@ -151,18 +192,19 @@ func (s *Service) Create(ctx context.Context) (api.Captcha, error) {
 	var c api.Captcha
 	var err error
 	if c.Image, err = draw(s.image, digits); err != nil {
-		return api.Captcha{}, err
+		return api.Captcha{}, time.Time{}, err
 	}
-	if s.audio != nil {
+	if withAudio {
 		if c.Audio, err = draw(s.audio, digits); err != nil {
-			return api.Captcha{}, err
+			return api.Captcha{}, time.Time{}, err
 		}
 	}
 	c.ID = newID()
+	expires := time.Now().Add(s.cfg.TTL)
 	if err := s.store.Set(ctx, keyPrefix+c.ID, []byte(answer), s.cfg.TTL); err != nil {
-		return api.Captcha{}, fmt.Errorf("keep captcha: %w", err)
+		return api.Captcha{}, time.Time{}, fmt.Errorf("keep captcha: %w", err)
 	}
-	return c, nil
+	return c, expires, nil
 }
 
 // Verify reports whether answer is the answer to captcha id. Each captcha

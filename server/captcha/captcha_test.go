@@ -286,6 +286,7 @@ type downStore struct{}
 
 func (downStore) Set(context.Context, string, []byte, time.Duration) error { return errDown }
 func (downStore) Take(context.Context, string) ([]byte, error)             { return nil, errDown }
+func (downStore) Get(context.Context, string) ([]byte, error)              { return nil, errDown }
 
 func TestStoreDown(t *testing.T) {
 	s := captcha.New(downStore{}, captcha.Config{})
@@ -346,5 +347,41 @@ func BenchmarkCreate(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestPictureAndSound: a page's captcha carries its picture and no sound;
+// the sound of the same digits is drawn when asked for, any number of
+// times, without using the captcha up, and only while it lives.
+func TestPictureAndSound(t *testing.T) {
+	ctx := context.Background()
+	st := memstate.New(nil, 0)
+	s := captcha.New(st, captcha.Config{Audio: true, DevAnswer: "424242"})
+	c, expires, err := s.Picture(ctx)
+	if err != nil || c.Audio != "" || !strings.HasPrefix(c.Image, "data:image/png;base64,") {
+		t.Fatalf("Picture: %+v, %v", c, err)
+	}
+	if left := time.Until(expires); left < 4*time.Minute || left > 5*time.Minute {
+		t.Fatalf("expires in %v", left)
+	}
+	for range 2 {
+		wav, err := s.Sound(ctx, c.ID)
+		if err != nil || len(wav) < 1000 || string(wav[:4]) != "RIFF" {
+			t.Fatalf("Sound: %d bytes, %v", len(wav), err)
+		}
+	}
+	if wav, err := s.Sound(ctx, "not-an-id"); wav != nil || err != nil {
+		t.Fatalf("Sound of a bad id: %d bytes, %v", len(wav), err)
+	}
+	if ok, _ := s.Verify(ctx, c.ID, "424242"); !ok {
+		t.Fatal("listening used the captcha up")
+	}
+	if wav, _ := s.Sound(ctx, c.ID); wav != nil {
+		t.Fatal("a used captcha still speaks")
+	}
+	silent := captcha.New(st, captcha.Config{})
+	c, _, _ = silent.Picture(ctx)
+	if wav, _ := silent.Sound(ctx, c.ID); wav != nil {
+		t.Fatal("sound while audio is off")
 	}
 }

@@ -12,7 +12,7 @@ import (
 //	             when shown) linking a[href="#<field>"], p#<field>-error
 //	             beside the field; an expired flow: a#start-again
 //	/            form#start-form, input#user, img#captcha-image,
-//	             button#captcha-new, button#captcha-listen,
+//	             button#captcha-new, a#captcha-listen,
 //	             audio#captcha-audio, input#captcha-answer, button#next,
 //	             a#register-link, a#help-before, a#help-faq, a#help-contact
 //	/choose      input#intent-reset, input#intent-unlock, button#next

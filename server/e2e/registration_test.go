@@ -11,7 +11,7 @@ import (
 // The registration pages' element IDs (the contract with app/ui):
 //
 //	/register           input#user, input#password, img#captcha-image,
-//	                    button#captcha-new, button#captcha-listen,
+//	                    button#captcha-new, a#captcha-listen,
 //	                    input#captcha-answer, button#sign-in; div#notice
 //	                    when a session had ended
 //	/register/summary   p#registration-status, p#reconfirm (when due),
@@ -105,7 +105,7 @@ func TestRegisterThenReset(t *testing.T) {
 	if ac := b.attr("input#password", "autocomplete"); ac != "current-password" {
 		t.Errorf("input#password autocomplete = %q, want current-password", ac)
 	}
-	for _, sel := range []string{"button#captcha-new", "button#captcha-listen", "input#captcha-answer"} {
+	for _, sel := range []string{"button#captcha-new", "#captcha-listen", "input#captcha-answer"} {
 		b.waitVisible(sel)
 	}
 	b.waitCaptcha()

@@ -37,7 +37,7 @@ func TestStartPage(t *testing.T) {
 	b.open("/")
 	b.waitVisible("form#start-form")
 	b.waitCaptcha()
-	for _, sel := range []string{"input#user", "button#captcha-new", "button#captcha-listen",
+	for _, sel := range []string{"input#user", "button#captcha-new", "#captcha-listen",
 		"input#captcha-answer", "button#next", "a#register-link", "a#help-before", "a#help-faq", "a#help-contact"} {
 		b.waitVisible(sel)
 	}
@@ -62,7 +62,7 @@ func TestStartPage(t *testing.T) {
 	b.waitJS("a new CAPTCHA image", `(() => { const i = document.querySelector("img#captcha-image");
 		return i && i.src.startsWith("data:") && i.src !== `+js(old)+`; })()`)
 	// Listening loads the audio version.
-	b.click("button#captcha-listen")
+	b.click("#captcha-listen")
 	b.waitJS("the CAPTCHA's audio", `(() => { const a = document.querySelector("audio#captcha-audio");
 		return a && (a.currentSrc || a.src || "").length > 0; })()`)
 

@@ -52,6 +52,10 @@ func (anyCaptcha) Create(context.Context) (api.Captcha, error) { return api.Capt
 func (anyCaptcha) Verify(context.Context, string, string) (bool, error) {
 	return true, nil
 }
+func (anyCaptcha) Picture(context.Context) (api.Captcha, time.Time, error) {
+	return api.Captcha{ID: "c"}, time.Time{}, nil
+}
+func (anyCaptcha) Sound(context.Context, string) ([]byte, error) { return nil, nil }
 
 func TestClientNetwork(t *testing.T) {
 	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}

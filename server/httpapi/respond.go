@@ -52,24 +52,37 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 var errInternal = &api.Error{Code: api.CodeInternal, Message: "Something went wrong on our side. Try again, or contact the service desk."}
 
-// writeError answers with the error's code and safe message. Anything that
-// is not an *api.Error is a bug or a backend failure: it is logged with its
-// detail and shown only as "internal". A backend failure wrapped in an
-// *api.Error (directory_unavailable) is logged too, for operators.
+// writeError answers with the error's code and safe message (safeError).
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := s.safeError(r, err)
+	if ae.Code == api.CodeThrottled {
+		ae = throttleHeader(w, ae)
+	}
+	writeJSON(w, Status(ae.Code), api.ErrorBody{Error: ae})
+}
+
+// safeError is what may be shown of err. Anything that is not an
+// *api.Error is a bug or a backend failure: it is logged with its detail
+// and shown only as "internal". A backend failure wrapped in an *api.Error
+// (directory_unavailable) is logged too, for operators.
+func (s *server) safeError(r *http.Request, err error) *api.Error {
 	var ae *api.Error
 	if !errors.As(err, &ae) {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
-		ae = errInternal
-	} else if ae.Code == api.CodeDirectoryUnavailable || ae.Code == api.CodeInternal {
+		return errInternal
+	}
+	if ae.Code == api.CodeDirectoryUnavailable || ae.Code == api.CodeInternal {
 		s.log.Error("backend unavailable", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
 	}
-	if ae.Code == api.CodeThrottled {
-		secs := max(ae.RetryAfterSeconds, 1)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		cp := *ae
-		cp.RetryAfterSeconds = secs
-		ae = &cp
-	}
-	writeJSON(w, Status(ae.Code), api.ErrorBody{Error: ae})
+	return ae
+}
+
+// throttleHeader sets Retry-After for a throttled error, in whole seconds
+// and at least one, and returns the error saying the same.
+func throttleHeader(w http.ResponseWriter, ae *api.Error) *api.Error {
+	secs := max(ae.RetryAfterSeconds, 1)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	cp := *ae
+	cp.RetryAfterSeconds = secs
+	return &cp
 }

@@ -37,6 +37,11 @@ type Engine interface {
 // Captcha makes and checks CAPTCHAs.
 type Captcha interface {
 	Create(ctx context.Context) (api.Captcha, error)
+	// Picture makes one without its sound, for a prerendered page, and
+	// says when it expires; Sound draws the sound of one when asked for
+	// (nil: no such CAPTCHA).
+	Picture(ctx context.Context) (api.Captcha, time.Time, error)
+	Sound(ctx context.Context, id string) ([]byte, error)
 	Verify(ctx context.Context, id, answer string) (bool, error)
 }
 
@@ -90,7 +95,11 @@ type Options struct {
 	Ready      []Check
 	// Web serves everything that is not the API: the go-app pages.
 	Web http.Handler
-	Log *slog.Logger
+	// Pages prerenders the wizard's pages with the server's state, so
+	// that they work without the wasm (pages.go); nil: Web serves them
+	// as they are, and their forms need the wasm.
+	Pages Pages
+	Log   *slog.Logger
 }
 
 type server struct {
@@ -157,6 +166,9 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.Dev && s.Outbox != nil {
 		mux.Handle("GET /dev/outbox", s.Outbox)
+	}
+	if s.Pages != nil {
+		s.pageRoutes(mux)
 	}
 	if s.Web != nil {
 		mux.Handle("/", s.Web)

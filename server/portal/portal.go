@@ -203,7 +203,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 			{Name: "email", Check: delivery.Email.Check, Degrades: true},
 			{Name: "sms", Check: delivery.SMS.Check, Degrades: true},
 		},
-		Web: site,
+		Web: site, Pages: site,
 		Log: log,
 	})
 	return p, nil

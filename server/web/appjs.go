@@ -77,6 +77,63 @@ function registerWhenIdle() {
   else setTimeout(registerWorker, 500);
 }
 
+// What was typed into the prerendered page, kept by ssprSnapshot just
+// before the wasm replaces the page and put back by ssprRestore into the
+// page it draws (app/ui: TakeOver, pageShown): text, the state of radios
+// and checkboxes, the focus and the caret. Only what the person changed is
+// kept, so nothing the page itself set is overwritten. The events are the
+// ones typing sends, so that the page's own handlers see the values.
+let ssprTyped = null;
+function ssprSnapshot() {
+  const fields = {};
+  for (const el of document.querySelectorAll("input[id], select[id], textarea[id]")) {
+    if (el.type === "hidden" || el.type === "submit" || el.type === "button") continue;
+    if (el.type === "radio" || el.type === "checkbox") {
+      if (el.checked !== el.defaultChecked) fields[el.id] = {checked: el.checked};
+    } else if (el.value !== el.defaultValue) {
+      fields[el.id] = {value: el.value};
+    }
+  }
+  const captcha = document.querySelector("input[name=captcha-id]");
+  const a = document.activeElement;
+  let focus = null;
+  if (a && a.id && a !== document.body) {
+    focus = {id: a.id};
+    try { focus.start = a.selectionStart; focus.end = a.selectionEnd; focus.dir = a.selectionDirection; } catch (e) {}
+  }
+  ssprTyped = {fields, focus, captcha: captcha ? captcha.value : ""};
+}
+function ssprRestore() {
+  const t = ssprTyped;
+  ssprTyped = null;
+  if (!t) return;
+  const captcha = document.querySelector("input[name=captcha-id]");
+  for (const [id, v] of Object.entries(t.fields)) {
+    // An answer to another picture than the one now shown is no answer.
+    if (id === "captcha-answer" && (!captcha || captcha.value !== t.captcha)) continue;
+    const el = document.getElementById(id);
+    if (!el || el.disabled) continue;
+    if ("checked" in v) {
+      if (el.checked !== v.checked) {
+        el.checked = v.checked;
+        el.dispatchEvent(new Event("change", {bubbles: true}));
+      }
+    } else if (el.value !== v.value) {
+      el.value = v.value;
+      el.dispatchEvent(new Event("input", {bubbles: true}));
+    }
+  }
+  if (t.focus) {
+    const el = document.getElementById(t.focus.id);
+    if (el && !el.disabled) {
+      el.focus({preventScroll: true});
+      if (t.focus.start != null) {
+        try { el.setSelectionRange(t.focus.start, t.focus.end, t.focus.dir); } catch (e) {}
+      }
+    }
+  }
+}
+
 // wasmResponse is app.wasm from the service worker's cache when the worker
 // controls this page and has it, else from the network.
 async function wasmResponse(url) {
@@ -93,11 +150,15 @@ async function wasmResponse(url) {
 
 (async () => {
   const loader = document.getElementById("app-wasm-loader");
-  if (!("WebAssembly" in window) || new URLSearchParams(location.search).get("wasm") === "false") {
+  // A help page is text the server draws, and the wasm doesn't have it:
+  // the wasm doesn't start there (app/ui/help.go).
+  if (!("WebAssembly" in window) || new URLSearchParams(location.search).get("wasm") === "false" ||
+      document.getElementById("static-page")) {
     if (loader) loader.remove();
     registerWhenIdle();
     return; // the prerendered page stays, as it is
   }
+  document.documentElement.classList.add("sspr-loading"); // shows the loader
   try {
     const go = new Go();
     const response = wasmResponse({{.Wasm}});
@@ -111,9 +172,9 @@ async function wasmResponse(url) {
     go.run(result.instance);
     if (loader) loader.remove();
   } catch (err) {
+    // The prerendered page works without the wasm: it stays, as it is.
     console.error("loading app.wasm failed:", err);
-    const label = document.getElementById("app-wasm-loader-label");
-    if (label) label.innerText = String(err);
+    if (loader) loader.remove();
   }
   registerWhenIdle();
 })();

@@ -21,6 +21,7 @@ package web
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -156,9 +157,16 @@ type handler struct {
 	dev   bool
 }
 
+// Site serves the pages, and prerenders a wizard page with the server's
+// state of it (Render).
+type Site interface {
+	http.Handler
+	Render(w http.ResponseWriter, r *http.Request, p api.Page, status int)
+}
+
 // New returns the handler for the pages. It declares the routes of app/ui
 // (ui.Register) so that go-app can prerender them.
-func New(o Options) (http.Handler, error) {
+func New(o Options) (Site, error) {
 	ui.Register()
 
 	if o.Name == "" {
@@ -347,6 +355,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/web" || strings.HasPrefix(p, "/web/"):
 		h.serveWeb(w, r, p, versioned)
 	default:
+		if r.URL.Query().Has(ui.PageParam) {
+			// The page's state is the server's to name, never a client's.
+			r = r.Clone(r.Context())
+			q := r.URL.Query()
+			q.Del(ui.PageParam)
+			r.URL.RawQuery = q.Encode()
+		}
 		h.goapp.ServeHTTP(w, r)
 	}
 }
@@ -489,4 +504,54 @@ func xmlEscape(w io.Writer, s string) error {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
 	_, err := r.WriteString(w, s)
 	return err
+}
+
+// Render prerenders the page p.Path with the server's state p (see
+// app/ui/prerender.go), answering status: the page is whole without the
+// wasm, and the wasm takes over from it. The state reaches the page's
+// components under a random token in the address go-app renders, never in
+// the browser's; what is drawn is for this request alone, so nothing may
+// keep it (no ETag, no cache) and no If-None-Match can turn it into
+// go-app's 304.
+func (h *handler) Render(w http.ResponseWriter, r *http.Request, p api.Page, status int) {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	token := hex.EncodeToString(b[:])
+	ui.SetPage(token, p)
+	defer ui.DropPage(token)
+	r2 := r.Clone(r.Context())
+	r2.Method, r2.Body, r2.ContentLength = http.MethodGet, http.NoBody, 0
+	r2.Header.Del("If-None-Match")
+	u := *r.URL
+	u.Path, u.RawPath, u.RawQuery = p.Path, "", url.Values{ui.PageParam: {token}}.Encode()
+	r2.URL = &u
+	h.goapp.ServeHTTP(&pageWriter{ResponseWriter: w, status: status}, r2)
+}
+
+// pageWriter answers a prerendered page with its status, uncacheable.
+type pageWriter struct {
+	http.ResponseWriter
+	status  int
+	written bool
+}
+
+func (pw *pageWriter) WriteHeader(code int) {
+	if pw.written {
+		return
+	}
+	pw.written = true
+	if code == http.StatusOK && pw.status != 0 {
+		code = pw.status
+	}
+	h := pw.Header()
+	h.Del("ETag")
+	h.Set("Cache-Control", "no-store")
+	pw.ResponseWriter.WriteHeader(code)
+}
+
+func (pw *pageWriter) Write(b []byte) (int, error) {
+	if !pw.written {
+		pw.WriteHeader(http.StatusOK)
+	}
+	return pw.ResponseWriter.Write(b)
 }

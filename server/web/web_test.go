@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/ui"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/web"
 )
@@ -469,5 +471,34 @@ func TestWasmLoading(t *testing.T) {
 	}
 	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
 		t.Errorf("app.js Content-Type %q", ct)
+	}
+}
+
+// TestRenderWithTheServersState: Render draws a page with the state the
+// server gives it, uncacheable and with the status asked for; an address a
+// client sends can't name a state, even one the server holds.
+func TestRenderWithTheServersState(t *testing.T) {
+	h, _ := mustNew(t, nil)
+	site := h.(web.Site)
+	f := api.Flow{ID: "f", State: api.StateChooseIntent, Required: 2}
+	p := api.Page{Path: api.PageChoose, Flow: &f, Error: &api.Error{Code: api.CodeBadRequest, Message: "Pick one, please."}}
+	r := httptest.NewRequest("POST", "/choose", nil)
+	r.Header.Set("If-None-Match", `"anything"`)
+	w := httptest.NewRecorder()
+	site.Render(w, r, p, http.StatusBadRequest)
+	body := w.Body.String()
+	if w.Code != http.StatusBadRequest || w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("ETag") != "" {
+		t.Fatalf("status %d, Cache-Control %q, ETag %q", w.Code, w.Header().Get("Cache-Control"), w.Header().Get("ETag"))
+	}
+	for _, want := range []string{"Pick one, please.", `id="choose-form"`, `data-page="`, "I&#39;ve forgotten my password"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	// A state the server holds under a token a client names is not used.
+	ui.SetPage("guessed", api.Page{Path: api.PageChoose, Flow: &f, Error: &api.Error{Code: api.CodeBadRequest, Message: "Call 0900 123 456 now"}})
+	defer ui.DropPage("guessed")
+	if body := get(h, "GET", "/choose?"+ui.PageParam+"=guessed", nil).Body.String(); strings.Contains(body, "0900") {
+		t.Fatal("a client named the page's state")
 	}
 }

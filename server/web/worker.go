@@ -1,5 +1,7 @@
 package web
 
+import "github.com/sspr-portal/sspr/app/api"
+
 // appWorkerJS replaces go-app's service worker (app.Handler's
 // ServiceWorkerTemplate; {{.Version}} and {{.ResourcesToCache}} are filled
 // by go-app). Unlike go-app's:
@@ -14,6 +16,12 @@ package web
 //   - a page that is not cached and can't be fetched (offline, or the
 //     portal unreachable) gets a small page saying so, instead of the
 //     browser's error page.
+//   - pages are asked of the network first, and the cache serves them only
+//     when the network can't: a page is drawn for each visit (the start
+//     page carries a CAPTCHA of its own, the others the flow as it is).
+//     The start page's offline copy is asked for without a CAPTCHA
+//     (api.OfflineCopyHeader), so that offline the page asks for one, and says
+//     that it needs a connection.
 const appWorkerJS = `// sspr service worker, version {{.Version}}
 const cacheName = "app-" + "{{.Version}}";
 const resourcesToCache = {{.ResourcesToCache}};
@@ -32,7 +40,8 @@ const offlinePage = ` + "`" + `<!doctype html>
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(cacheName);
-    await cache.addAll(resourcesToCache.map((u) => new Request(u, {cache: "no-cache"})));
+    await cache.addAll(resourcesToCache.map((u) => new Request(u, {cache: "no-cache",
+      headers: u === "/" ? {"` + api.OfflineCopyHeader + `": "1"} : {}})));
     await self.skipWaiting();
   })());
 });
@@ -54,11 +63,15 @@ self.addEventListener("fetch", (event) => {
     return; // the browser fetches it, never from our cache
   }
   event.respondWith((async () => {
-    const cached = await caches.match(request);
-    if (cached) return cached;
+    if (request.mode !== "navigate") {
+      const cached = await caches.match(request);
+      if (cached) return cached;
+    }
     try {
       return await fetch(request);
     } catch (err) {
+      const cached = await caches.match(request);
+      if (cached) return cached;
       if (request.mode === "navigate") {
         return new Response(offlinePage, {status: 503,
           headers: {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}});

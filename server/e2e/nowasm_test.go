@@ -1,0 +1,167 @@
+package e2e_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// The pages before the wasm runs, and without it.
+
+// waitPath waits for a page at path that has loaded, whether or not a
+// wasm runs in it.
+func (b *browser) waitPath(path string) {
+	b.t.Helper()
+	b.waitJS("page "+path, `location.pathname === `+js(path)+` && document.readyState === "complete" &&
+		!!document.querySelector("main#main h1")`)
+}
+
+// TestResetWithoutJavaScript: with JavaScript turned off, alice resets her
+// password with the prerendered pages' forms alone: the CAPTCHA is in the
+// start page, a wrong code is refused by the server, which says so on the
+// page, and the password is reset.
+func TestResetWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	e := newPortal(t)
+	b := e.newBrowser(t)
+	b.run("turning JavaScript off", emulation.SetScriptExecutionDisabled(true))
+	b.run("opening /", chromedp.Navigate(e.url+"/"))
+	b.waitPath("/")
+	b.waitCaptcha()
+	b.waitVisible("a#captcha-listen")
+	var shown bool
+	b.eval(`(() => { const l = document.getElementById("app-wasm-loader"); return !!l && getComputedStyle(l).display !== "none"; })()`, &shown)
+	if shown {
+		t.Error("the loader says something is loading, with scripts off")
+	}
+	b.typeInto("input#user", alice.id)
+	b.typeInto("input#captcha-answer", devAnswer)
+	b.shot("nojs-start")
+	b.click("button#next")
+
+	b.waitPath("/choose")
+	b.click("input#intent-reset")
+	b.click("button#next")
+	b.waitPath("/verify")
+	b.click("input#method-email")
+	b.click("button#next")
+	b.waitPath("/verify/email")
+	n := len(e.outbox())
+	b.click("button#send-email")
+	b.waitVisible("input#code")
+	code := e.waitCode(alice.alt, n)
+	b.typeInto("input#code", "00000000")
+	b.click("button#next")
+	b.waitText(errorSumm, "didn't match")
+	b.waitVisible("p#code-error")
+	b.shot("nojs-wrong-code")
+	b.typeInto("input#code", code)
+	b.click("button#next")
+
+	b.waitPath("/verify")
+	b.click("input#method-sms")
+	b.click("button#next")
+	b.waitPath("/verify/sms")
+	b.typeInto("input#phone", alice.phoneTyped)
+	n = len(e.outbox())
+	b.click("button#send-sms")
+	b.waitVisible("input#code")
+	b.typeInto("input#code", e.waitCode(alice.phoneE164, n))
+	b.click("button#next")
+
+	b.waitPath("/new-password")
+	b.waitVisible("ul#checklist")
+	const pw = "Quiet-Harbour-Lantern-73"
+	b.typeInto("input#password", pw)
+	b.typeInto("input#confirm", pw)
+	b.click("button#finish")
+	b.waitPath("/done")
+	b.waitText(h1, "Your password has been reset")
+	b.shot("nojs-done")
+	e.wantPasswordChanged(alice.id, alice.password, pw)
+}
+
+// TestTypingBeforeTheWasmIsKept: on a slow connection and a slow phone, a
+// person types into the prerendered start page before the wasm has
+// arrived; when it takes over, what they typed, the focus and the caret
+// are all still there, and the CAPTCHA is the one they answered.
+func TestTypingBeforeTheWasmIsKept(t *testing.T) {
+	t.Parallel()
+	e := newPortal(t)
+	b := e.newBrowser(t)
+	// A slow link (app.wasm takes seconds), no cache, and a CPU four times
+	// slower: the wasm arrives well after the person starts typing.
+	b.run("throttling", network.Enable(), network.SetCacheDisabled(true),
+		network.EmulateNetworkConditions(false, 20, 150*1024, 150*1024),
+		emulation.SetCPUThrottlingRate(4))
+	b.run("opening /", chromedp.Navigate(e.url+"/"))
+	b.waitPath("/")
+	b.waitCaptcha()
+	img := b.attr("img#captcha-image", "src")
+	b.typeInto("input#user", "alice")
+	b.typeInto("input#captcha-answer", devAnswer)
+	// The caret in the middle of the user id, as if they went back to fix
+	// it.
+	b.run("moving the caret", chromedp.Focus("input#user", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector("input#user").setSelectionRange(2, 2)`, nil))
+	if b.exists("main#main[data-ready]") {
+		t.Fatal("the wasm was ready before anything was typed: the test proves nothing")
+	}
+	b.waitJS("the wasm to take over the page", readyJS)
+	if got := b.value("input#user"); got != "alice" {
+		t.Errorf("after the wasm took over, the user id is %q", got)
+	}
+	if got := b.value("input#captcha-answer"); got != devAnswer {
+		t.Errorf("after the wasm took over, the CAPTCHA answer is %q", got)
+	}
+	if got := b.attr("img#captcha-image", "src"); got != img {
+		t.Error("the wasm replaced the CAPTCHA that was answered")
+	}
+	var caret struct {
+		ID    string `json:"id"`
+		Start int    `json:"start"`
+		End   int    `json:"end"`
+	}
+	b.eval(`(() => { const a = document.activeElement; return {id: a.id, start: a.selectionStart, end: a.selectionEnd}; })()`, &caret)
+	if caret.ID != "user" || caret.Start != 2 || caret.End != 2 {
+		t.Errorf("focus and caret after the takeover: %+v, want user 2-2", caret)
+	}
+	// The wasm sends the form itself now.
+	b.click("button#next")
+	b.waitPage("/choose")
+}
+
+// TestAFormSentBeforeTheWasm: on the same slow phone, the start form is
+// sent before the wasm has arrived, and the server takes it; on the next
+// page the choice is made before the wasm arrives there too, and it is
+// still made once the wasm has taken over.
+func TestAFormSentBeforeTheWasm(t *testing.T) {
+	t.Parallel()
+	e := newPortal(t)
+	b := e.newBrowser(t)
+	b.run("throttling", network.Enable(), network.SetCacheDisabled(true),
+		network.EmulateNetworkConditions(false, 20, 150*1024, 150*1024),
+		emulation.SetCPUThrottlingRate(4))
+	b.run("opening /", chromedp.Navigate(e.url+"/"))
+	b.waitPath("/")
+	b.waitCaptcha()
+	b.typeInto("input#user", "bob")
+	b.typeInto("input#captcha-answer", devAnswer)
+	if b.exists("main#main[data-ready]") {
+		t.Fatal("the wasm was ready before the form was sent: the test proves nothing")
+	}
+	b.click("button#next")
+	b.waitPath("/choose")
+	b.click("input#intent-unlock")
+	if b.exists("main#main[data-ready]") {
+		t.Fatal("the wasm was ready before the choice: the test proves nothing")
+	}
+	b.waitJS("the wasm to take over the page", readyJS)
+	b.expectJS("the unlock choice kept", `document.querySelector("input#intent-unlock").checked`)
+	b.run("full speed", network.EmulateNetworkConditions(false, 0, -1, -1), emulation.SetCPUThrottlingRate(1))
+	b.click("button#next")
+	b.waitPage("/verify")
+	b.waitText("#method-hint", "unlocked")
+}
