@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh: the measurements behind the budgets in ARCHITECTURE.md.
+# bench.sh: the measurements behind the budgets in docs/PERFORMANCE.md.
 #
 #   1. The Go benchmarks of every package (argon2id per answer check, the
 #      policy, CAPTCHA drawing, the seed, messages per second through the
@@ -96,7 +96,7 @@ echo "== Sign-ins per second (each checks a password with argon2id; hashing is l
 stop_server
 
 echo
-echo "== Send code with real SMTP: the API's p99 with the server healthy, slow (2 s a message) and down (SECURITY rule 1)"
+echo "== Send code with real SMTP: the API's p99 with the server healthy, slow (2 s a message) and down (docs/SECURITY.md#same-answer)"
 # A fresh server each time (the demo accounts' send limits), its email going
 # to a plain relay on loopback that loadgen runs (-smtp), or to nothing.
 for mode in healthy slow down; do

@@ -117,12 +117,12 @@ func TestNow(t *testing.T) {
 	if _, err := client.Config(); err != nil {
 		t.Fatal(err)
 	}
-	if d := client.Now().Sub(time.Now()); d < 9*time.Minute || d > 11*time.Minute {
+	if d := time.Until(client.Now()); d < 9*time.Minute || d > 11*time.Minute {
 		t.Errorf("skew %v, want about 10m", d)
 	}
 	fake(t, client.Response{Status: 200, Body: []byte(`{}`), Date: time.Now()}, nil)
 	client.Config()
-	if d := client.Now().Sub(time.Now()); d > 2*time.Second || d < -2*time.Second {
+	if d := time.Until(client.Now()); d > 2*time.Second || d < -2*time.Second {
 		t.Errorf("skew %v after a right clock, want none", d)
 	}
 }

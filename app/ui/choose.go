@@ -72,8 +72,8 @@ func (p *ChoosePage) choose(v string) app.EventHandler {
 }
 
 // submit sends the choice.
-func (p *ChoosePage) submit(ctx app.Context, e app.Event) {
-	ctx = p.ctx
+func (p *ChoosePage) submit(_ app.Context, e app.Event) {
+	ctx := p.ctx
 	e.PreventDefault()
 	if !p.ready || p.busy {
 		return

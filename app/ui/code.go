@@ -181,15 +181,15 @@ func codeField(c api.Code) string {
 }
 
 // submitSend is the send form ("Email" or "Text").
-func (s *codeStep) submitSend(ctx app.Context, e app.Event) {
-	ctx = s.ctx
+func (s *codeStep) submitSend(_ app.Context, e app.Event) {
+	ctx := s.ctx
 	e.PreventDefault()
 	s.send(ctx, false)
 }
 
 // resend is the "Resend code" button.
-func (s *codeStep) resend(ctx app.Context, e app.Event) {
-	ctx = s.ctx
+func (s *codeStep) resend(_ app.Context, e app.Event) {
+	ctx := s.ctx
 	e.PreventDefault()
 	if s.kind == api.KindSMS && strings.TrimSpace(s.phone) == "" {
 		// The number typed before a reload is gone: ask again.
@@ -241,8 +241,8 @@ func (s *codeStep) send(ctx app.Context, again bool) {
 }
 
 // verify checks the code typed.
-func (s *codeStep) verify(ctx app.Context, e app.Event) {
-	ctx = s.ctx
+func (s *codeStep) verify(_ app.Context, e app.Event) {
+	ctx := s.ctx
 	e.PreventDefault()
 	if !s.ready || s.busy {
 		return

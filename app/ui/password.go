@@ -53,8 +53,8 @@ func (p *NewPasswordPage) took(pg api.Page) {
 func (p *NewPasswordPage) OnMount(ctx app.Context) { p.mount(ctx, p.loadPolicy) }
 
 // submit sets the password.
-func (p *NewPasswordPage) submit(ctx app.Context, e app.Event) {
-	ctx = p.ctx
+func (p *NewPasswordPage) submit(_ app.Context, e app.Event) {
+	ctx := p.ctx
 	e.PreventDefault()
 	if !p.ready || p.busy {
 		return

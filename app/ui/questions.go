@@ -83,8 +83,8 @@ func (p *QuestionsPage) typed(id string) app.EventHandler {
 }
 
 // submit checks the answers.
-func (p *QuestionsPage) submit(ctx app.Context, e app.Event) {
-	ctx = p.ctx
+func (p *QuestionsPage) submit(_ app.Context, e app.Event) {
+	ctx := p.ctx
 	e.PreventDefault()
 	if !p.ready || p.busy {
 		return

@@ -45,8 +45,8 @@ func (p *RegisterPage) typedPassword(ctx app.Context, e app.Event) {
 }
 
 // submit signs in.
-func (p *RegisterPage) submit(ctx app.Context, e app.Event) {
-	ctx = p.ctx
+func (p *RegisterPage) submit(_ app.Context, e app.Event) {
+	ctx := p.ctx
 	e.PreventDefault()
 	if !p.ready || p.busy {
 		return

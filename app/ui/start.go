@@ -63,8 +63,8 @@ func userField(c api.Code) string {
 }
 
 // submit starts the flow.
-func (p *StartPage) submit(ctx app.Context, e app.Event) {
-	ctx = p.ctx
+func (p *StartPage) submit(_ app.Context, e app.Event) {
+	ctx := p.ctx
 	e.PreventDefault()
 	if !p.ready || p.busy {
 		return

@@ -73,8 +73,8 @@ func (p *VerifyPage) pick(v string) app.EventHandler {
 }
 
 // submit goes to the chosen method's page.
-func (p *VerifyPage) submit(ctx app.Context, e app.Event) {
-	ctx = p.ctx
+func (p *VerifyPage) submit(_ app.Context, e app.Event) {
+	ctx := p.ctx
 	e.PreventDefault()
 	if !p.ready || p.busy {
 		return
@@ -183,8 +183,8 @@ func cantFinish(f api.Flow, c api.Config) app.UI {
 // finish asks again for what the flow is for, once enough methods have
 // passed but the directory could not be reached to unlock the account:
 // the API retries the unlock when the intent is posted again.
-func (p *VerifyPage) finish(ctx app.Context, e app.Event) {
-	ctx = p.ctx
+func (p *VerifyPage) finish(_ app.Context, e app.Event) {
+	ctx := p.ctx
 	e.PreventDefault()
 	if !p.ready || p.busy {
 		return

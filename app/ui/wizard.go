@@ -150,8 +150,8 @@ func (w *wizard) loadFailed(ctx app.Context, err error) {
 }
 
 // retry is the "Try again" button of a page whose flow didn't load.
-func (w *wizard) retry(ctx app.Context, e app.Event) {
-	ctx = w.ctx
+func (w *wizard) retry(_ app.Context, e app.Event) {
+	ctx := w.ctx
 	w.errs = nil
 	w.load(ctx)
 }

@@ -65,7 +65,8 @@ func UserID(raw, defaultDomain string) (string, error) {
 var folder = cases.Fold()
 
 // Answer returns the canonical form of a security-question answer: NFKC,
-// case-folded, runs of whitespace collapsed to one space, trimmed (rule 10).
+// case-folded, runs of whitespace collapsed to one space, trimmed
+// (docs/SECURITY.md#questions).
 func Answer(raw string) string {
 	s := folder.String(norm.NFKC.String(raw))
 	return strings.Join(strings.Fields(s), " ")

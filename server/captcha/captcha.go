@@ -7,7 +7,7 @@
 // unknown id (CVE-2023-45292; its Captcha.Verify still does). Here the
 // answer expires after Config.TTL, is taken (read and deleted) by the first
 // Verify whatever it typed, and empty or oversized input is refused before
-// the store is touched (SECURITY rule 17).
+// the store is touched (docs/SECURITY.md#captcha).
 package captcha
 
 import (
@@ -304,10 +304,11 @@ func draw(d base64Captcha.Driver, digits string) (uri string, err error) {
 }
 
 // pngEncoder encodes pictures faster and with far less garbage than the
-// library's png.Encode, which allocates a fresh ~600 KB compressor for every
-// picture: that was 85% of the memory and 60% of the time of Create, and
-// captcha creation is what a flood hits (catalogue row 20). Noise compresses
-// badly anyway, so BestSpeed costs little in size.
+// library's png.Encode, which allocates a fresh ~600 KB compressor for
+// every picture: that was 85% of the memory and 60% of the time of Create,
+// and captcha creation is what a flood hits
+// (docs/SECURITY.md#captcha-flood). Noise compresses badly anyway, so
+// BestSpeed costs little in size.
 var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngPool{}}
 
 type pngPool struct{ p sync.Pool }

@@ -158,8 +158,8 @@ func TestVerify(t *testing.T) {
 	})
 }
 
-// TestVerifyMalformed covers catalogue row 19 and CVE-2023-45292: each of
-// these is false, and none reaches the store.
+// TestVerifyMalformed covers docs/SECURITY.md#captcha-reuse and
+// CVE-2023-45292: each of these is false, and none reaches the store.
 func TestVerifyMalformed(t *testing.T) {
 	s, st, _ := mustService(t, captcha.Config{})
 	id, _, _ := mustCreate(t, s)

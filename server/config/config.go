@@ -54,8 +54,8 @@ type Server struct {
 	Listen string `toml:"listen"`
 	// PublicURL is the address users reach the portal at, such as
 	// "https://password.example.edu". Every link and every Host check uses
-	// it, never the request's Host (SECURITY rule 2). Empty means
-	// "http://" + Listen, which only suits a loopback address.
+	// it, never the request's Host (docs/SECURITY.md#public-url). Empty
+	// means "http://" + Listen, which only suits a loopback address.
 	PublicURL string `toml:"public_url"`
 	// DataDir holds the keys, the SQLite database and other state.
 	DataDir string `toml:"data_dir"`

@@ -341,8 +341,9 @@ func (v *validator) methods(methods []string, required int) {
 		v.add("flow.required_methods", "must be %s (flow.methods lists %d), not %d", rangeText(1, len(methods)), len(methods), required)
 		return
 	}
-	// SECURITY rules 10 and 11: security questions are never enough alone,
-	// and SMS is a restricted authenticator that is never the only way.
+	// docs/SECURITY.md#questions and #sms: security questions are never
+	// enough alone, and SMS is a restricted authenticator that is never the
+	// only way.
 	if required == 1 && (seen[MethodSMS] || seen[MethodQuestions]) {
 		v.add("flow.required_methods", "1 method is only allowed when flow.methods is [\"email\"]: SMS and security questions are never enough alone (NIST SP 800-63B-4)")
 	}

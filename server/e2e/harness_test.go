@@ -788,14 +788,6 @@ func (b *browser) value(sel string) string {
 	return s
 }
 
-// activeID is the id of the focused element.
-func (b *browser) activeID() string {
-	b.t.Helper()
-	var s string
-	b.eval(`(document.activeElement && document.activeElement.id) || ""`, &s)
-	return s
-}
-
 // click clicks sel with the mouse once it shows and is enabled.
 func (b *browser) click(sel string) {
 	b.t.Helper()

@@ -643,7 +643,8 @@ func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, typed strin
 }
 
 // SetAnswers registers the user's security questions and answers, stored
-// only as argon2id hashes of the normalised answers (rule 10).
+// only as argon2id hashes of the normalised answers
+// (docs/SECURITY.md#questions).
 func (e *Engine) SetAnswers(ctx context.Context, id string, in []api.AnswerInput, c Client) (api.Registration, error) {
 	if !slices.Contains(e.cfg.Methods, api.KindQuestions) {
 		return api.Registration{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "Security questions aren't offered here."}

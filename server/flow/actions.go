@@ -169,8 +169,9 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 }
 
 // SendCode sends a one-time code by email or text. For a text, the user
-// must first type the full registered number (rule 11). A decoy flow does
-// everything a real one does, with its throttles, but sends nothing.
+// must first type the full registered number (docs/SECURITY.md#sms). A
+// decoy flow does everything a real one does, with its throttles, but sends
+// nothing.
 func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone string, c Client) (api.Flow, error) {
 	if k != api.KindEmail && k != api.KindSMS {
 		return api.Flow{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
@@ -230,7 +231,7 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 			r.Codes = map[api.Kind]*code{}
 			r.LastSent = map[api.Kind]time.Time{}
 		}
-		// A new code replaces the old one (rule 3).
+		// A new code replaces the old one (docs/SECURITY.md#codes).
 		r.Codes[k] = &code{MAC: e.codeMAC(r, k, sent), Expires: now.Add(e.cfg.CodeLifetime)}
 		r.LastSent[k] = now
 		if k == api.KindSMS {
@@ -247,8 +248,8 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 			ch, to = notify.SMS, r.Phone
 		}
 		// Delivery is queued: its time and its failures are no signal
-		// (rule 1); a failure is for operators, and the user can resend or
-		// use another method.
+		// (docs/SECURITY.md#same-answer); a failure is for operators, and
+		// the user can resend or use another method.
 		if err := e.d.Sender.Send(ctx, notify.CodeMessage(ch, to, sent, e.cfg.CodeLifetime, e.cfg.Org)); err != nil {
 			e.d.Log.Error("queue code", "channel", ch, "user", r.User, "err", err)
 		}
@@ -271,13 +272,15 @@ func (e *Engine) matchPhone(ctx context.Context, r *record, typed string, c Clie
 }
 
 // codeMAC is the keyed hash of a code, bound to the flow, the user and the
-// channel, so a code is good for nothing else (rule 3; catalogue 17).
+// channel, so a code is good for nothing else (docs/SECURITY.md#codes and
+// #cross-user-code).
 func (e *Engine) codeMAC(r *record, k api.Kind, typed string) []byte {
 	return secret.MAC(e.d.CodeKey, "code", r.ID, r.User, string(k), typed)
 }
 
 // VerifyCode checks a code. Of parallel submissions of one code exactly one
-// succeeds: the check and the consumption are one atomic update (rule 6).
+// succeeds: the check and the consumption are one atomic update
+// (docs/SECURITY.md#constant-time).
 func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, typed string, c Client) (api.Flow, error) {
 	if k != api.KindEmail && k != api.KindSMS {
 		return api.Flow{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
@@ -380,7 +383,8 @@ func (e *Engine) reached(r *record) {
 }
 
 // advance completes what reached started, outside the atomic update: a new
-// flow id once identity is proven (no fixation, rule 15), or the unlock.
+// flow id once identity is proven (no fixation: docs/SECURITY.md#cookies),
+// or the unlock.
 func (e *Engine) advance(ctx context.Context, r *record, c Client) (api.Flow, error) {
 	switch r.State {
 	case api.StateNewPassword:
@@ -401,8 +405,9 @@ func (e *Engine) advance(ctx context.Context, r *record, c Client) (api.Flow, er
 		}
 	case stateFinishing:
 		// An account that isn't locked isn't unlocked: the user is told
-		// what is true, and what else can stop a sign-in (rule 31 kept:
-		// until now the answers were the same as for a locked one).
+		// what is true, and what else can stop a sign-in
+		// (docs/SECURITY.md#unlock-not-locked: until now the answers were
+		// the same as for a locked one).
 		acct, err := e.d.Directory.Lookup(ctx, r.User)
 		if err == nil && acct != nil && !acct.Locked {
 			r.Outcome = api.OutcomeNotLocked
@@ -419,7 +424,8 @@ func (e *Engine) advance(ctx context.Context, r *record, c Client) (api.Flow, er
 }
 
 // revert puts a flow back after the directory failed, keeping the methods
-// passed, so the user can try again (catalogue 13 and 26).
+// passed, so the user can try again (docs/SECURITY.md#directory-policy and
+// #directory-down).
 func (e *Engine) revert(ctx context.Context, id string, to api.State) {
 	_, err := e.update(ctx, id, func(r *record) error {
 		if r.State != stateFinishing {
@@ -527,9 +533,9 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 	return e.advance(ctx, r, c)
 }
 
-// SetPassword sets the new password once the flow has reached
-// new_password. A refusal, by the policy or by the directory's own, leaves
-// the flow where it was so the user can try another (rule 13).
+// SetPassword sets the new password once the flow has reached new_password.
+// A refusal, by the policy or by the directory's own, leaves the flow where
+// it was so the user can try another (docs/SECURITY.md#directory-refusals).
 func (e *Engine) SetPassword(ctx context.Context, id, password string, c Client) (api.Flow, error) {
 	r, err := e.load(ctx, id)
 	if err != nil {
@@ -578,7 +584,7 @@ func (e *Engine) SetPassword(ctx context.Context, id, password string, c Client)
 
 // finish ends a flow that changed the account: what is left is a tombstone
 // without secrets; the user is told at both addresses and the event is
-// audited (rule 14). The user is not signed in.
+// audited (docs/SECURITY.md#after-a-change). The user is not signed in.
 func (e *Engine) finish(ctx context.Context, r *record, c Client) (api.Flow, error) {
 	t := r.tombstone()
 	if err := e.save(ctx, t); err != nil {

@@ -20,15 +20,16 @@ import (
 )
 
 // Decoys: what an unknown or unregistered user id is shown, so that the
-// answer to it can't be told from the answer to a real account (rule 1;
-// docs/SECURITY.md, "Unknown accounts"). A decoy copies the real
-// registrations: its set of methods, and its alternate address's domain and
-// first letter, are drawn in the proportions the real registrations have
-// them, read from the store by RefreshDecoys. The draw is made from a keyed
-// hash of the user id, so starting again shows the same decoy, as it shows
-// a real account the same methods; and it is a weighted rendezvous draw,
-// so when the proportions change a little only a few decoys change, about
-// as many as real accounts change their registrations.
+// answer to it can't be told from the answer to a real account
+// (docs/SECURITY.md#same-answer and #unknown-accounts). A decoy copies the
+// real registrations: its set of methods, and its alternate address's
+// domain and first letter, are drawn in the proportions the real
+// registrations have them, read from the store by RefreshDecoys. The draw
+// is made from a keyed hash of the user id, so starting again shows the
+// same decoy, as it shows a real account the same methods; and it is a
+// weighted rendezvous draw, so when the proportions change a little only a
+// few decoys change, about as many as real accounts change their
+// registrations.
 
 const (
 	// minPopulation is the fewest registrations whose proportions decoys

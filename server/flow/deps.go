@@ -40,7 +40,8 @@ type Auditor interface {
 }
 
 // Sender delivers a message. The engine expects it to return at once and
-// deliver off the request path (rule 1: delivery time is no signal).
+// deliver off the request path (docs/SECURITY.md#same-answer: delivery time
+// is no signal).
 type Sender interface {
 	Send(ctx context.Context, m notify.Message) error
 }

@@ -69,7 +69,7 @@ type Config struct {
 	Org notify.Org
 }
 
-// DefaultConfig is the configuration of SECURITY.md's defaults.
+// DefaultConfig is the configuration with docs/SECURITY.md's defaults.
 func DefaultConfig() Config {
 	return Config{
 		Lifetime: 15 * time.Minute, Methods: []api.Kind{api.KindEmail, api.KindSMS, api.KindQuestions},
@@ -186,7 +186,8 @@ func (e *Engine) cooldown(k api.Kind) time.Duration {
 
 // Start begins a flow for the user id as typed. The CAPTCHA is checked by
 // the caller first. Unknown and unregistered users get a decoy flow that
-// looks the same (rule 1), unless RevealUnregistered is set.
+// looks the same (docs/SECURITY.md#same-answer), unless RevealUnregistered
+// is set.
 func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow, error) {
 	user, err := canon.UserID(rawUser, e.cfg.DefaultDomain)
 	if err != nil {
@@ -205,11 +206,12 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow,
 	if err != nil {
 		return api.Flow{}, unavailable(fmt.Errorf("look up account: %w", err))
 	}
-	// Every user, known or not, costs the same reads and the same work,
-	// and what isn't needed is thrown away: otherwise a backend that is
-	// down would answer 503 for real accounts only, and the time taken
-	// would tell them apart too (rule 1). So the registration is read, the
-	// question draw's count is read and a decoy is drawn for everyone.
+	// Every user, known or not, costs the same reads and the same work, and
+	// what isn't needed is thrown away: otherwise a backend that is down
+	// would answer 503 for real accounts only, and the time taken would
+	// tell them apart too (docs/SECURITY.md#same-answer). So the
+	// registration is read, the question draw's count is read and a decoy
+	// is drawn for everyone.
 	regID := user
 	if acct != nil {
 		regID = acct.ID

@@ -119,8 +119,9 @@ func TestUnlock(t *testing.T) {
 }
 
 // TestUnlockOfAnAccountThatIsNotLocked: until the methods pass, the same
-// answers as for a locked account (rule 31); then the truth: it wasn't
-// locked, nothing was changed, and that is what is audited and told.
+// answers as for a locked account (docs/SECURITY.md#unlock-not-locked);
+// then the truth: it wasn't locked, nothing was changed, and that is what
+// is audited and told.
 func TestUnlockOfAnAccountThatIsNotLocked(t *testing.T) {
 	h := newHarness(t)
 	f := h.start(t, alice, api.IntentUnlock)
@@ -634,7 +635,8 @@ func TestPasswordRefusals(t *testing.T) {
 }
 
 // TestParallelSubmissionsOfOneCode: of many submissions of one code at
-// once, exactly one succeeds (rule 6). Run with -race.
+// once, exactly one succeeds (docs/SECURITY.md#constant-time). Run with
+// -race.
 func TestParallelSubmissionsOfOneCode(t *testing.T) {
 	for round := range 5 {
 		h := newHarness(t)

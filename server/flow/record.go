@@ -14,8 +14,8 @@ import (
 const stateFinishing api.State = "finishing"
 
 // record is a flow as the State backend keeps it. Everything that decides
-// what the user may do lives here, server-side; the client holds only the id
-// (rule 15).
+// what the user may do lives here, server-side; the client holds only the
+// id (docs/SECURITY.md#cookies).
 type record struct {
 	ID string `json:"id"`
 	// User is the canonical user id as typed: the throttle key, whether or
@@ -51,7 +51,8 @@ type method struct {
 	Verified bool     `json:"verified,omitempty"`
 }
 
-// code is a one-time code: only its keyed hash is kept (rule 3).
+// code is a one-time code: only its keyed hash is kept
+// (docs/SECURITY.md#codes).
 type code struct {
 	MAC     []byte    `json:"mac"`
 	Expires time.Time `json:"expires"`
@@ -97,8 +98,8 @@ func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
 }
 
 // tombstone is what is left of a flow once it is done: enough to answer
-// "already done" to a double submit or the Back button (catalogue 30),
-// and no secret.
+// "already done" to a double submit or the Back button
+// (docs/SECURITY.md#double-submit), and no secret.
 func (r *record) tombstone() *record {
 	t := &record{ID: r.ID, User: r.User, State: api.StateDone, Intent: r.Intent, Required: r.Required,
 		Created: r.Created, Expires: r.Expires, Outcome: r.Outcome}

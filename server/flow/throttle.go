@@ -11,8 +11,9 @@ import (
 )
 
 // Throttles count by the canonical user id as typed, whether or not an
-// account has it, so a throttled unknown id looks like a throttled real
-// one (rule 9), and by client address (its network, for IPv6).
+// account has it, so a throttled unknown id looks like a throttled real one
+// (docs/SECURITY.md#same-answer), and by client address (its network, for
+// IPv6).
 
 // Limit is a count allowed in any window of that length (a sliding window).
 type Limit = throttle.Limit
@@ -28,11 +29,12 @@ func (e *Engine) checkBlocks(ctx context.Context, user string, c Client) error {
 }
 
 // fail records a failed verification against the account and the address
-// (rule 5: across flows, so neither a new code nor a new flow resets it).
-// identity is true for a typed phone number that didn't match, which has
-// its own, longer window. It returns a throttled error when this failure
-// reached a limit and started a block; the account's owner is then told,
-// at their addresses, that self-service is paused and until when.
+// (docs/SECURITY.md#per-account-failures: across flows, so neither a new
+// code nor a new flow resets it). identity is true for a typed phone number
+// that didn't match, which has its own, longer window. It returns a
+// throttled error when this failure reached a limit and started a block;
+// the account's owner is then told, at their addresses, that self-service
+// is paused and until when.
 func (e *Engine) fail(ctx context.Context, r *record, c Client, identity bool) error {
 	l, name := e.cfg.AccountFailures, "fail:user:"
 	if identity {

@@ -163,9 +163,9 @@ func TestUnlockThroughTheAPI(t *testing.T) {
 	}
 }
 
-// TestUnknownUnregisteredAndLockedLookAlike: rule 1 and catalogue 31. The
-// first answers of a flow are the same, field for field but the ids and
-// hints, whoever the user is.
+// TestUnknownUnregisteredAndLockedLookAlike: docs/SECURITY.md#same-answer
+// and #unlock-not-locked. The first answers of a flow are the same, field
+// for field but the ids and hints, whoever the user is.
 func TestUnknownUnregisteredAndLockedLookAlike(t *testing.T) {
 	e := newEnv(t)
 	shape := func(user string, in api.Intent) string {
@@ -264,7 +264,7 @@ func TestThrottledCarriesRetryAfter(t *testing.T) {
 }
 
 // TestParallelCodeOverHTTP: one code, many parallel submissions, exactly
-// one success (catalogue 15). Run with -race.
+// one success (docs/SECURITY.md#parallel-code). Run with -race.
 func TestParallelCodeOverHTTP(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)

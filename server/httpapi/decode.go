@@ -26,7 +26,8 @@ func isJSON(ct string) bool {
 }
 
 // readBody reads a request body of at most api.MaxBodyBytes. A declared
-// length over the limit is refused before anything is read (catalogue 1).
+// length over the limit is refused before anything is read
+// (docs/SECURITY.md#too-large).
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > api.MaxBodyBytes {
 		return nil, errTooLarge
@@ -43,8 +44,8 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 }
 
 // decodeStrict decodes exactly one JSON value into v: unknown fields, wrong
-// types and trailing data are all bad_request (catalogue 2 and 4). An
-// empty body decodes as {} when allowEmpty.
+// types and trailing data are all bad_request (docs/SECURITY.md#bad-json
+// and #several-values). An empty body decodes as {} when allowEmpty.
 func decodeStrict(b []byte, v any, allowEmpty bool) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		if allowEmpty {

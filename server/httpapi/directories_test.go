@@ -210,7 +210,7 @@ func (c *client) ready() api.Health {
 // TestSlapdStoppedMidFlow: the directory goes away after the user proved
 // who they are and comes back: the user sees 503 directory_unavailable,
 // keeps the flow and its verified methods, and the retry succeeds
-// (catalogue 26). /readyz follows.
+// (docs/SECURITY.md#directory-down). /readyz follows.
 func TestSlapdStoppedMidFlow(t *testing.T) {
 	s := slapdtest.Start(t)
 	tweak, check := withSlapd(t, s)

@@ -12,11 +12,12 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 )
 
-// Issue 11 item 12: a flood of CAPTCHA requests from many addresses, which
-// no per-address limit stops, must not fill the in-memory State backend and
-// so deny service to everyone else. memstate, told by the portal which
-// keys are cheap to lose, evicts those instead of failing closed: memory
-// stays bounded, and flows, per-account counters and blocks stay put.
+// docs/SECURITY.md#captcha-flood: a flood of CAPTCHA requests from many
+// addresses, which no per-address limit stops, must not fill the in-memory
+// State backend and so deny service to everyone else. memstate, told by the
+// portal which keys are cheap to lose, evicts those instead of failing
+// closed: memory stays bounded, and flows, per-account counters and blocks
+// stay put.
 func TestFloodFromManyNetworks(t *testing.T) {
 	const maxKeys = 300
 	for _, tc := range []struct {

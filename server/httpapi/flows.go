@@ -37,7 +37,7 @@ func (s *server) startFlow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// The CAPTCHA is checked before anything is looked up, and is burnt
-	// whatever the answer (rule 17).
+	// whatever the answer (docs/SECURITY.md#captcha).
 	ok, err := s.Captcha.Verify(r.Context(), req.Captcha.ID, req.Captcha.Answer)
 	if err != nil {
 		return err

@@ -10,12 +10,14 @@ import (
 )
 
 // csp lets go-app's wasm run ('wasm-unsafe-eval') and nothing from anywhere
-// else: no third-party request of any kind, no framing (rule 2).
+// else: no third-party request of any kind, no framing
+// (docs/SECURITY.md#security-headers).
 const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self' data:; media-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; " +
 	"worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// headers sets the security headers on every response (rule 2).
+// headers sets the security headers on every response
+// (docs/SECURITY.md#security-headers).
 func (s *server) headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -53,9 +55,10 @@ func (s *server) recover(next http.Handler) http.Handler {
 var errHost = &api.Error{Code: api.CodeForbidden, Message: "This address is not served here."}
 
 // checkHost refuses a Host that is not the configured public host, so that
-// nothing is ever built or cached from a forged one (rules 2 and 21);
-// loopback is allowed in dev mode. Health checks answer any Host, for load
-// balancers that probe by address.
+// nothing is ever built or cached from a forged one
+// (docs/SECURITY.md#public-url and #go-app-fetch); loopback is allowed in
+// dev mode. Health checks answer any Host, for load balancers that probe by
+// address.
 func (s *server) checkHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || s.hostAllowed(r.Host) {
@@ -90,9 +93,10 @@ var (
 	errCrossSite = &api.Error{Code: api.CodeForbidden, Message: "Cross-site requests are not allowed."}
 )
 
-// checkRequest applies rule 16 to state-changing calls: a browser's
-// cross-site request is refused by Sec-Fetch-Site and Origin, and the body
-// must be JSON, which a cross-site form can't send without a preflight.
+// checkRequest applies docs/SECURITY.md#csrf to state-changing calls: a
+// browser's cross-site request is refused by Sec-Fetch-Site and Origin, and
+// the body must be JSON, which a cross-site form can't send without a
+// preflight.
 func (s *server) checkRequest(r *http.Request) error {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return nil
@@ -145,10 +149,10 @@ func (s *server) fromProxy(r *http.Request) (netip.Addr, bool) {
 
 // clientIP is the client's address: the peer, or, when the peer is a
 // trusted proxy, the nearest address in X-Forwarded-For that is not a
-// trusted proxy (rule 8: a spoofed header from anyone else is ignored).
-// IPv4-mapped addresses are unmapped, so one client has one form. It is
-// invalid only when the peer's address can't be parsed (never so over TCP;
-// a test's RemoteAddr may be anything).
+// trusted proxy (docs/SECURITY.md#address-throttles: a spoofed header from
+// anyone else is ignored). IPv4-mapped addresses are unmapped, so one
+// client has one form. It is invalid only when the peer's address can't be
+// parsed (never so over TCP; a test's RemoteAddr may be anything).
 func (s *server) clientIP(r *http.Request) netip.Addr {
 	peer, trusted := s.fromProxy(r)
 	if !peer.IsValid() || !trusted {

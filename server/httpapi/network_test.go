@@ -16,8 +16,8 @@ import (
 	"github.com/sspr-portal/sspr/server/httpapi"
 )
 
-// Issue 11 item 5: an IPv6 client is counted by its network, not by its
-// address, since one subscriber holds a whole /64 (2^64 addresses); the
+// docs/SECURITY.md#ipv6: an IPv6 client is counted by its network, not by
+// its address, since one subscriber holds a whole /64 (2^64 addresses); the
 // audit and the logs still get the full address.
 
 // recordingEngine is an engine that only records who called: the client a
@@ -189,9 +189,9 @@ func hostPort(addr string) string {
 	return netip.AddrPortFrom(netip.MustParseAddr(addr), 40000).String()
 }
 
-// Issue 11 item 12c: /readyz tells which backend failed only to monitoring
-// (loopback, or server.monitoring); anyone else gets the status alone, with
-// the same HTTP status.
+// docs/SECURITY.md#readyz-details: /readyz tells which backend failed only
+// to monitoring (loopback, or server.monitoring); anyone else gets the
+// status alone, with the same HTTP status.
 func TestReadyzDetailsForMonitoringOnly(t *testing.T) {
 	failing := []httpapi.Check{
 		{Name: "directory", Check: func(context.Context) error { return nil }},

@@ -24,9 +24,10 @@ func (s *server) createCaptcha(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Rate-limited per address (per IPv6 network: clientNet, the key every
 	// per-address limit uses) so that one client can't fill the State
-	// backend (catalogue 20); the limit is generous for campus NAT. A flood
-	// from many addresses is the State backend's to bear: memstate evicts
-	// these answers and counters first (docs/STATE.md).
+	// backend (docs/SECURITY.md#captcha-flood); the limit is generous for
+	// campus NAT. A flood from many addresses is the State backend's to
+	// bear: memstate evicts these answers and counters first
+	// (docs/STATE.md).
 	if err := s.Engine.Count(r.Context(), "captcha:addr:"+s.clientNet(r), s.CaptchaLimit); err != nil {
 		return err
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 )
 
-// statuses maps every error code to its HTTP status: the one table of
-// ARCHITECTURE.md's contract.
+// statuses maps every error code to its HTTP status, as docs/API.md
+// ("Errors") lists them: the one table of the contract.
 var statuses = map[api.Code]int{
 	api.CodeBadRequest:           http.StatusBadRequest,
 	api.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,

@@ -21,7 +21,8 @@ import (
 
 func sleep() { time.Sleep(10 * time.Millisecond) }
 
-// Catalogue rows 1-4: malformed requests are refused before anything runs.
+// Malformed requests are refused before anything runs
+// (docs/SECURITY.md#too-large, #bad-json, #media-type and #several-values).
 func TestMalformedRequests(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
@@ -68,7 +69,8 @@ func TestMalformedRequests(t *testing.T) {
 	})
 }
 
-// Catalogue rows 5-9: user ids.
+// User ids (docs/SECURITY.md#control-chars-in-id, #ldap-metachars,
+// #homoglyph-id, #long-id and #id-variants).
 func TestUserIDs(t *testing.T) {
 	e := newEnv(t)
 	start := func(c *client, user string) response {
@@ -102,7 +104,8 @@ func TestUserIDs(t *testing.T) {
 	d.wantError(start(d, "Alice"), 429, api.CodeThrottled)
 }
 
-// Catalogue rows 10-12: passwords.
+// Passwords (docs/SECURITY.md#unicode-password, #huge-password and
+// #blocklisted-password).
 func TestPasswords(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
 	e := newEnvClock(t, clock)
@@ -140,8 +143,8 @@ func TestPasswords(t *testing.T) {
 	if f.State != api.StateDone || !e.checkPassword(t, "erin@example.edu", pw) {
 		t.Fatal("the unicode password did not reach the directory intact")
 	}
-	// The directory's own refusal (history) is a policy error, and the
-	// flow stays where it was (rule 13).
+	// The directory's own refusal (history) is a policy error, and the flow
+	// stays where it was (docs/SECURITY.md#directory-refusals).
 	reach()
 	got := rules(c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: pw}))
 	if strings.Join(got, ",") != api.RuleHistory {
@@ -153,7 +156,8 @@ func TestPasswords(t *testing.T) {
 	}
 }
 
-// Catalogue rows 14, 16, 17 and 25: codes and their throttles.
+// Codes and their throttles (docs/SECURITY.md#replayed-code,
+// #spread-guesses, #cross-user-code and #bombing).
 func TestCodeAbuse(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
 	e := newEnvClock(t, clock)
@@ -258,7 +262,7 @@ func newEnvClock(t *testing.T, clock *fakeClock, tweak ...func(*config.Config)) 
 	return newEnvWith(t, clock.now, tweak...)
 }
 
-// Catalogue row 18: steps out of order, or with no flow.
+// Steps out of order, or with no flow (docs/SECURITY.md#out-of-order).
 func TestOutOfOrder(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
@@ -291,7 +295,7 @@ func bodyFor(path string) any {
 	return nil
 }
 
-// Catalogue rows 19 and 20: CAPTCHAs.
+// CAPTCHAs (docs/SECURITY.md#captcha-reuse and #captcha-flood).
 func TestCaptchas(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
@@ -336,7 +340,7 @@ func TestCaptchas(t *testing.T) {
 	})
 }
 
-// Catalogue row 21: cookies that are not ours.
+// Cookies that are not ours (docs/SECURITY.md#bad-cookie).
 func TestCookies(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
@@ -370,8 +374,9 @@ func TestCookies(t *testing.T) {
 	}
 }
 
-// Catalogue rows 22 and 23, and rule 2: cross-site requests, forged hosts,
-// spoofed addresses, security headers.
+// Cross-site requests, forged hosts, spoofed addresses, security headers
+// (docs/SECURITY.md#cross-site-post, #forged-host, #public-url and
+// #security-headers).
 func TestCrossSiteAndHeaders(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)

@@ -1,6 +1,6 @@
-// Package httpapi is the portal's HTTP layer: the v1 JSON API of
-// ARCHITECTURE.md, the security headers and request checks every response
-// gets, and the session cookie. It holds no state of its own: the flow
+// Package httpapi is the portal's HTTP layer: the v1 JSON API that
+// docs/API.md describes, the security headers and request checks every
+// response gets, and the session cookie. It holds no state of its own: the flow
 // engine and the backends behind it keep everything.
 package httpapi
 
@@ -63,20 +63,21 @@ type Options struct {
 	Captcha Captcha
 	// Catalog is the security-question catalogue offered at registration.
 	Catalog api.CatalogResponse
-	// CaptchaLimit limits CAPTCHAs made per client address (rule 8).
+	// CaptchaLimit limits CAPTCHAs made per client address
+	// (docs/SECURITY.md#address-throttles).
 	CaptchaLimit flow.Limit
 	Config       api.Config
 	Policy       api.Policy
 	// SessionKeys are the 64-byte authentication and 32-byte encryption
-	// keys of the session cookie (rule 15).
+	// keys of the session cookie (docs/SECURITY.md#cookies).
 	SessionAuthKey, SessionEncKey []byte
 	CookieName                    string
 	// FlowLifetime is the flow cookie's MaxAge, and SessionIdle the
 	// signed-in session cookie's (0: FlowLifetime): each call that renews
 	// one restarts its clock.
 	FlowLifetime, SessionIdle time.Duration
-	// PublicURL is the portal's address: the only Host served, and the
-	// only Origin accepted (rules 2 and 16).
+	// PublicURL is the portal's address: the only Host served, and the only
+	// Origin accepted (docs/SECURITY.md#public-url and #csrf).
 	PublicURL *url.URL
 	// Dev allows any loopback Host and serves Outbox at /dev/outbox.
 	Dev    bool
@@ -132,40 +133,40 @@ func (s *server) routes() http.Handler {
 		}
 		mux.Handle(pattern, s.apiHandler(h))
 	}
-	route("GET /api/v1/config", s.getConfig)
-	route("GET /api/v1/policy", s.getPolicy)
-	route("POST /api/v1/captcha", s.createCaptcha)
-	route("POST /api/v1/flows", s.startFlow)
-	route("GET /api/v1/flows/current", s.currentFlow)
-	route("DELETE /api/v1/flows/current", s.cancelFlow)
-	route("POST /api/v1/flows/current/intent", s.chooseIntent)
-	route("POST /api/v1/flows/current/email/send", s.sendEmail)
-	route("POST /api/v1/flows/current/email/verify", s.verifyEmail)
-	route("POST /api/v1/flows/current/sms/send", s.sendSMS)
-	route("POST /api/v1/flows/current/sms/verify", s.verifySMS)
-	route("GET /api/v1/flows/current/questions", s.questions)
-	route("POST /api/v1/flows/current/questions/verify", s.verifyAnswers)
-	route("POST /api/v1/flows/current/password", s.setPassword)
+	route("GET "+api.PathConfig, s.getConfig)
+	route("GET "+api.PathPolicy, s.getPolicy)
+	route("POST "+api.PathCaptcha, s.createCaptcha)
+	route("POST "+api.PathFlows, s.startFlow)
+	route("GET "+api.PathFlow, s.currentFlow)
+	route("DELETE "+api.PathFlow, s.cancelFlow)
+	route("POST "+api.PathFlowIntent, s.chooseIntent)
+	route("POST "+api.PathFlowEmailSend, s.sendEmail)
+	route("POST "+api.PathFlowEmailVerify, s.verifyEmail)
+	route("POST "+api.PathFlowSMSSend, s.sendSMS)
+	route("POST "+api.PathFlowSMSVerify, s.verifySMS)
+	route("GET "+api.PathFlowQuestions, s.questions)
+	route("POST "+api.PathFlowQuestionsOK, s.verifyAnswers)
+	route("POST "+api.PathFlowPassword, s.setPassword)
 	if s.Enrol != nil {
-		route("POST /api/v1/session", s.signIn)
-		route("GET /api/v1/session", s.currentSession)
-		route("DELETE /api/v1/session", s.signOut)
-		route("POST /api/v1/session/password", s.changePassword)
-		route("POST /api/v1/session/reauth", s.reauth)
-		route("GET /api/v1/registration", s.getRegistration)
-		route("POST /api/v1/registration/email", s.registerEmail)
-		route("POST /api/v1/registration/email/confirm", s.confirm(api.KindEmail))
-		route("POST /api/v1/registration/sms", s.registerSMS)
-		route("POST /api/v1/registration/sms/confirm", s.confirm(api.KindSMS))
-		route("GET /api/v1/registration/questions/catalog", s.questionsCatalog)
-		route("PUT /api/v1/registration/questions", s.putQuestions)
-		route("DELETE /api/v1/registration/{kind}", s.removeMethod)
+		route("POST "+api.PathSession, s.signIn)
+		route("GET "+api.PathSession, s.currentSession)
+		route("DELETE "+api.PathSession, s.signOut)
+		route("POST "+api.PathSessionPassword, s.changePassword)
+		route("POST "+api.PathSessionReauth, s.reauth)
+		route("GET "+api.PathRegistration, s.getRegistration)
+		route("POST "+api.PathRegEmail, s.registerEmail)
+		route("POST "+api.PathRegEmailConfirm, s.confirm(api.KindEmail))
+		route("POST "+api.PathRegSMS, s.registerSMS)
+		route("POST "+api.PathRegSMSConfirm, s.confirm(api.KindSMS))
+		route("GET "+api.PathRegQuestionsCatalog, s.questionsCatalog)
+		route("PUT "+api.PathRegQuestions, s.putQuestions)
+		route("DELETE "+api.PathRegistration+"/{kind}", s.removeMethod)
 	}
 	route("/api/", s.notFound)
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET "+api.PathHealthz, s.healthz)
+	mux.HandleFunc("GET "+api.PathReadyz, s.readyz)
 	if s.Dev && s.Outbox != nil {
-		mux.Handle("GET /dev/outbox", s.Outbox)
+		mux.Handle("GET "+api.PathDevOutbox, s.Outbox)
 	}
 	if s.Pages != nil {
 		s.pageRoutes(mux)
@@ -177,7 +178,8 @@ func (s *server) routes() http.Handler {
 }
 
 // apiHandler adapts a handler that returns an error, and applies the checks
-// every state-changing call gets: same-origin (rule 16) and JSON only.
+// every state-changing call gets: same-origin (docs/SECURITY.md#csrf) and
+// JSON only.
 func (s *server) apiHandler(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")

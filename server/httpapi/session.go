@@ -7,9 +7,9 @@ import (
 	"github.com/gorilla/sessions"
 )
 
-// Two cookies, each carrying one random id and nothing else (rule 15): the
-// reset flow's and the signed-in session's. They are separate so that one
-// can never stand for the other.
+// Two cookies, each carrying one random id and nothing else
+// (docs/SECURITY.md#cookies): the reset flow's and the signed-in session's.
+// They are separate so that one can never stand for the other.
 const (
 	flowIDKey    = "fid"
 	sessionIDKey = "sid"
@@ -19,7 +19,8 @@ func newCookieStore(authKey, encKey []byte, life time.Duration) *sessions.Cookie
 	cs := sessions.NewCookieStore(authKey, encKey)
 	// Gorilla's defaults are a month and no SameSite: the cookie lives as
 	// long as a flow or an idle session, only for same-site requests, out
-	// of script's reach (rule 15). Secure is set per request, in saveID.
+	// of script's reach (docs/SECURITY.md#cookies). Secure is set per
+	// request, in saveID.
 	secs := int(life / time.Second)
 	cs.MaxAge(secs)
 	cs.Options = &sessions.Options{Path: "/", MaxAge: secs, HttpOnly: true, SameSite: http.SameSiteStrictMode}
@@ -27,7 +28,8 @@ func newCookieStore(authKey, encKey []byte, life time.Duration) *sessions.Cookie
 }
 
 // readID returns the id a cookie carries, or "". A tampered, truncated,
-// expired or wrong-key cookie carries nothing (catalogue 21).
+// expired or wrong-key cookie carries nothing
+// (docs/SECURITY.md#bad-cookie).
 func (s *server) readID(r *http.Request, cookie, key string) string {
 	sess, err := s.sessions.Get(r, cookie)
 	if err != nil {

@@ -1,10 +1,10 @@
 package httpapi_test
 
 // The Redis State backend through the whole API: a flow started on one
-// server continues on another and survives a server's restart (SECURITY.md
-// catalogue 29); Redis down or hung fails closed with 503, /readyz says so,
-// no throttle is skipped, and everything works again when Redis is back,
-// without restarting the portal (catalogue 28).
+// server continues on another and survives a server's restart
+// (docs/SECURITY.md#restart-mid-flow); Redis down or hung fails closed with
+// 503, /readyz says so, no throttle is skipped, and everything works again
+// when Redis is back, without restarting the portal (backend-down).
 
 import (
 	"net/http"
@@ -63,12 +63,12 @@ func (c *client) wantUnavailable(what string, r response) {
 	}
 }
 
-// TestFlowContinuesOnAnyServer is catalogue 29: two portals share one
-// Redis and one database. One browser starts a reset on A (the CAPTCHA made
-// on A is answered on B), gets a code sent by A and types it on B, B is
-// restarted mid-flow, and the flow ends on A. Then Redis itself restarts:
-// its data is gone (no persistence), so the flow is flow_missing on both
-// and the user starts again.
+// TestFlowContinuesOnAnyServer is docs/SECURITY.md#restart-mid-flow: two
+// portals share one Redis and one database. One browser starts a reset on A
+// (the CAPTCHA made on A is answered on B), gets a code sent by A and types
+// it on B, B is restarted mid-flow, and the flow ends on A. Then Redis
+// itself restarts: its data is gone (no persistence), so the flow is
+// flow_missing on both and the user starts again.
 func TestFlowContinuesOnAnyServer(t *testing.T) {
 	srv := redistest.Start(t)
 	t.Logf("redis-server ready in %s", srv.StartTime)
@@ -138,10 +138,11 @@ func TestFlowContinuesOnAnyServer(t *testing.T) {
 	c.ok(http.StatusOK, c.call("GET", api.PathFlow, nil))
 }
 
-// TestRedisDownFailsClosed is catalogue 28 for a Redis that is stopped:
-// every call that needs state answers 503 directory_unavailable (never 500,
-// never a pass, never "wrong code" nor "no flow"), /readyz says the state
-// is unavailable, and once Redis is back the same portal works again.
+// TestRedisDownFailsClosed is docs/SECURITY.md#backend-down for a Redis
+// that is stopped: every call that needs state answers 503
+// directory_unavailable (never 500, never a pass, never "wrong code" nor
+// "no flow"), /readyz says the state is unavailable, and once Redis is back
+// the same portal works again.
 func TestRedisDownFailsClosed(t *testing.T) {
 	srv := redistest.Start(t)
 	e := newEnv(t, withRedis(srv))

@@ -59,7 +59,7 @@ func pgRows[T any](t *testing.T, e *env, srv *pgtest.Server, sql string, args ..
 // PostgreSQL stopped: the calls that need the store answer 503
 // directory_unavailable, never 500, and /readyz says the store is
 // unavailable; started again, everything works without restarting the
-// portal (SECURITY catalogue 28).
+// portal (docs/SECURITY.md#backend-down).
 func TestPostgresStore(t *testing.T) {
 	srv := pgtest.Start(t)
 	e := newEnv(t, withPostgres(t, srv))

@@ -28,7 +28,7 @@ import (
 	"strings"
 )
 
-// The length of each key, in bytes (SECURITY rule 15: a 64-byte
+// The length of each key, in bytes (docs/SECURITY.md#cookies: a 64-byte
 // authentication key and a 32-byte encryption key, AES-256).
 const (
 	SessionAuthLen = 64

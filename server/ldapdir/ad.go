@@ -32,8 +32,8 @@ const (
 )
 
 // EncodeUnicodePwd is the value AD wants in unicodePwd: the password in
-// double quotes, in UTF-16LE (SECURITY rule 19). Characters beyond the
-// Basic Multilingual Plane become surrogate pairs.
+// double quotes, in UTF-16LE (docs/SECURITY.md#ldap-passwords). Characters
+// beyond the Basic Multilingual Plane become surrogate pairs.
 func EncodeUnicodePwd(password string) []byte {
 	u := utf16.Encode([]rune(`"` + password + `"`))
 	b := make([]byte, 2*len(u))

@@ -19,8 +19,9 @@ const (
 )
 
 // Filter builds the search filter for a user id from a template, escaping
-// every value (SECURITY rule 18, RFC 4515): whatever the id holds, it can
-// only ever be the value of the assertions the template wrote.
+// every value (docs/SECURITY.md#ldap-escaping, RFC 4515): whatever the id
+// holds, it can only ever be the value of the assertions the template
+// wrote.
 func Filter(template, id, local string) string {
 	return strings.NewReplacer(
 		PlaceholderID, ldap.EscapeFilter(id),
@@ -61,29 +62,4 @@ func CheckDN(s string) error {
 		return fmt.Errorf("%q is not a DN", s)
 	}
 	return nil
-}
-
-// EscapeDNValue escapes a value for use as an attribute value in a DN
-// (RFC 4514). Anything but ASCII letters, digits, '-', '.' and '_' is
-// written as \XX hex pairs, byte by byte: stricter than the RFC needs, so
-// there is no corner (a leading '#' or space, a trailing space, NUL,
-// invalid UTF-8) left to get wrong.
-func EscapeDNValue(v string) string {
-	const hex = "0123456789abcdef"
-	var b strings.Builder
-	b.Grow(len(v))
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			b.WriteByte(c)
-		case c == '.' && i > 0:
-			b.WriteByte(c)
-		default:
-			b.WriteByte('\\')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0xf])
-		}
-	}
-	return b.String()
 }

@@ -106,8 +106,8 @@ var _ Sender = (*Queue)(nil)
 // Queue delivers messages off the request path: Send only puts the message
 // in a buffer and returns at once, whatever the sender underneath is doing,
 // so the time a request takes says nothing about whether a message was sent
-// (SECURITY rule 1: no enumeration by timing). Workers deliver from the
-// buffer in the background, in no particular order.
+// (docs/SECURITY.md#same-answer: no enumeration by timing). Workers deliver
+// from the buffer in the background, in no particular order.
 //
 // A failed attempt is retried with exponential back-off and jitter, up to
 // MaxTries attempts, unless the sender marked the error Permanent or

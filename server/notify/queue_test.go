@@ -101,7 +101,7 @@ func (b *blocking) Send(ctx context.Context, m Message) error {
 }
 
 // TestSendDoesNotWait: Send returns while the sender is stuck, so delivery
-// time can't show through the request (rule 1).
+// time can't show through the request (docs/SECURITY.md#same-answer).
 func TestSendDoesNotWait(t *testing.T) {
 	noLeak(t)
 	b := newBlocking()

@@ -10,8 +10,8 @@
 // Errors: a database that can't be reached, times out, is shutting down or
 // refuses the service's role is an *api.Error with code
 // directory_unavailable (503: try again later) that wraps the driver's
-// error, for the log (SECURITY catalogue 28: fail closed). An error that
-// can only be a bug (a malformed query, a broken constraint) and a
+// error, for the log (docs/SECURITY.md#backend-down: fail closed). An error
+// that can only be a bug (a malformed query, a broken constraint) and a
 // registration refused before it reaches the database are plain errors,
 // which callers treat as internal.
 //

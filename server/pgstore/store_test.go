@@ -214,7 +214,7 @@ func every(s *pgstore.Store, r account.Registration) map[string]error {
 
 // PostgreSQL stopped: every call fails closed with directory_unavailable,
 // quickly; started again on the same port: the same store works again,
-// without being reopened (SECURITY catalogue 28).
+// without being reopened (docs/SECURITY.md#backend-down).
 func TestPostgresDown(t *testing.T) {
 	srv := pgtest.Start(t)
 	t.Logf("postgres started in %s", srv.StartTime)

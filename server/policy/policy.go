@@ -1,13 +1,13 @@
 // Package policy checks new passwords against the portal's password policy
-// (SECURITY.md rule 12, after NIST SP 800-63B-4 §3.1.1.2): a length counted
-// in Unicode code points, any printable character but nothing invisible, a
-// blocklist of common and breached passwords, nothing built from a pattern
-// (repeats, sequences, keyboard walks: pwrule.Patterned), nothing containing
-// the user's id, name or the organisation's name, and composition rules
-// only where a directory demands them. Every refusal names the rule that
-// failed, with a sentence the user can act on; Describe gives the same
-// rules and sentences for the live checklist, so the page and the server
-// never disagree.
+// (docs/SECURITY.md#passwords, after NIST SP 800-63B-4 §3.1.1.2): a length
+// counted in Unicode code points, any printable character but nothing
+// invisible, a blocklist of common and breached passwords, nothing built
+// from a pattern (repeats, sequences, keyboard walks: pwrule.Patterned),
+// nothing containing the user's id, name or the organisation's name, and
+// composition rules only where a directory demands them. Every refusal
+// names the rule that failed, with a sentence the user can act on; Describe
+// gives the same rules and sentences for the live checklist, so the page
+// and the server never disagree.
 //
 // The checks are cheap on purpose: the length is checked first, and a
 // password that is too long is refused before anything else looks at it.
@@ -27,7 +27,7 @@ import (
 	"github.com/sspr-portal/sspr/server/account"
 )
 
-// Defaults of Config (rule 12).
+// Defaults of Config (docs/SECURITY.md#passwords).
 const (
 	DefaultMinLength = 12
 	DefaultMaxLength = 256

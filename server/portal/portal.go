@@ -124,7 +124,8 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	pol := policy.New(pc, bl)
 
 	// Messages leave through a queue per channel, off the request path
-	// (rule 1), to the senders [email] and [sms] name: senders.go.
+	// (docs/SECURITY.md#same-answer), to the senders [email] and [sms]
+	// name: senders.go.
 	delivery, err := p.newDelivery(cfg, o.Dev, now, log)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,7 @@
 // Package redisstate is the Redis State backend: flows, CAPTCHA answers,
 // code hashes and throttle counters kept in Redis, so that every server
-// behind a load balancer sees the same ones and a flow started on one server
-// continues on any other (SECURITY.md catalogue 29).
+// behind a load balancer sees the same ones and a flow started on one
+// server continues on any other (docs/SECURITY.md#restart-mid-flow).
 //
 // It behaves as memstate does (the shared table in server/internal/statetest
 // runs against both), with these Redis commands:
@@ -19,10 +19,10 @@
 //     counter can never be left without an expiry.
 //
 // Fail closed: any failure to reach Redis, a timeout, or a refusal such as
-// READONLY, LOADING or OOM is an *api.Error with code
-// directory_unavailable (503, with a message safe to show) that wraps the
-// cause for the log. It is never taken for a missing key, which would skip a
-// throttle (SECURITY.md catalogue 28).
+// READONLY, LOADING or OOM is an *api.Error with code directory_unavailable
+// (503, with a message safe to show) that wraps the cause for the log. It
+// is never taken for a missing key, which would skip a throttle
+// (backend-down).
 package redisstate
 
 import (

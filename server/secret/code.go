@@ -21,8 +21,8 @@ func NewCode(src io.Reader, digits int) (string, error) {
 }
 
 // MAC is HMAC-SHA256 under key of the parts, each followed by a zero byte
-// so that no two lists of parts run together. Codes are stored only as
-// such a keyed hash, bound to what they were sent for (rule 3).
+// so that no two lists of parts run together. Codes are stored only as such
+// a keyed hash, bound to what they were sent for (docs/SECURITY.md#codes).
 func MAC(key []byte, parts ...string) []byte {
 	h := hmac.New(sha256.New, key)
 	for _, p := range parts {

@@ -50,14 +50,3 @@ func MustSeed(tb testing.TB) (*sqlite.DB, *secret.Argon2) {
 	}
 	return db, h
 }
-
-func dev(tb testing.TB, id string) sqlite.DevAccount {
-	tb.Helper()
-	for _, a := range sqlite.DevAccounts {
-		if a.ID == id {
-			return a
-		}
-	}
-	tb.Fatalf("no dev account %q", id)
-	return sqlite.DevAccount{}
-}

@@ -1,7 +1,9 @@
 // Package throttle counts attempts and blocks what goes past a limit: the
-// per-account and per-address throttles of SECURITY.md rules 5 to 9, shared
-// by the reset flow and by sign-in. Everything lives in the State backend,
-// so every server behind a load balancer sees the same counts.
+// per-account and per-address throttles of
+// docs/SECURITY.md#per-account-failures, #account-throttles,
+// #address-throttles and #retry-after, shared by the reset flow and by
+// sign-in. Everything lives in the State backend, so every server behind a
+// load balancer sees the same counts.
 package throttle
 
 import (

@@ -3,7 +3,8 @@
 // app-worker.js, the manifest), and the files under /web/ (app.wasm, the
 // icons, and the styles embedded from static/web).
 //
-// It wraps go-app's handler to close two holes in it (SECURITY rule 21):
+// It wraps go-app's handler to close two holes in it
+// (docs/SECURITY.md#go-app-fetch):
 //
 //   - go-app answers /robots.txt, /sitemap.xml and /ads.txt by fetching
 //     scheme + Host + "/web/..." and caching the answer for every later

@@ -198,8 +198,8 @@ func TestNoThirdPartyURLs(t *testing.T) {
 	}
 }
 
-// SECURITY rule 21 and bad-input case 33: go-app would fetch these from the
-// request's Host and cache the answer for everyone.
+// docs/SECURITY.md#go-app-fetch and #go-app-host: go-app would fetch these
+// from the request's Host and cache the answer for everyone.
 func TestProxiedPathsNeverFetchFromHost(t *testing.T) {
 	var hits atomic.Int32
 	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,8 +1,7 @@
 // Command pagebench measures how fast a running portal's start page loads
-// in a real Chromium, against the budgets in ARCHITECTURE.md as
-// docs/PERFORMANCE.md states them: first contentful paint cold under 200 ms
-// over the floor (below), interactive under 1.5 s cold and under 0.5 s
-// warm, app.wasm sent with brotli.
+// in a real Chromium, against the budgets docs/PERFORMANCE.md states: first
+// contentful paint cold under 200 ms over the floor (below), interactive
+// under 1.5 s cold and under 0.5 s warm, app.wasm sent with brotli.
 //
 //	pagebench -url http://127.0.0.1:8097 [-runs 5] [-chromium /usr/bin/chromium]
 //
@@ -81,7 +80,7 @@ import (
 // settle is the pause between the floor visit and the cold one.
 const settle = time.Second
 
-// The budgets of ARCHITECTURE.md (Budgets).
+// The budgets of docs/PERFORMANCE.md.
 const (
 	budgetFCPCold         = 200 * time.Millisecond
 	budgetInteractiveCold = 1500 * time.Millisecond

@@ -1,7 +1,8 @@
 // Command precompress writes the brotli and gzip versions of static files
 // next to them, at build time, so that the server sends app.wasm compressed
-// without compressing it on every request (ARCHITECTURE, Budgets) and
-// without any tool but Go installed (the brotli encoder is pure Go).
+// without compressing it on every request (docs/PERFORMANCE.md, "The
+// budgets") and without any tool but Go installed (the brotli encoder is
+// pure Go).
 //
 //	precompress FILE...
 //

@@ -38,9 +38,9 @@ import (
 // otherwise it comes from the module's build information.
 var version = ""
 
-// The server's limits (SECURITY rule 20). ReadHeaderTimeout and
-// ReadTimeout close slow clients (slowloris); WriteTimeout is long enough
-// for app.wasm over a slow link.
+// The server's limits (docs/SECURITY.md#http-timeouts). ReadHeaderTimeout
+// and ReadTimeout close slow clients (slowloris); WriteTimeout is long
+// enough for app.wasm over a slow link.
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 15 * time.Second

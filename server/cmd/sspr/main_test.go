@@ -254,7 +254,8 @@ func TestKeygenThenServe(t *testing.T) {
 	}
 }
 
-// SECURITY rule 20: a shutdown finishes the requests in flight.
+// docs/SECURITY.md#http-timeouts: a shutdown finishes the requests in
+// flight.
 func TestGracefulShutdown(t *testing.T) {
 	entered := make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -309,8 +310,9 @@ func TestServerLimits(t *testing.T) {
 	}
 }
 
-// Catalogue row 24: a slow client (slowloris) that never finishes its
-// headers is cut off by ReadHeaderTimeout instead of holding a connection.
+// docs/SECURITY.md#slowloris: a slow client (slowloris) that never finishes
+// its headers is cut off by ReadHeaderTimeout instead of holding a
+// connection.
 func TestSlowClientIsCutOff(t *testing.T) {
 	s := newServer(context.Background(), http.NotFoundHandler(), slog.New(slog.DiscardHandler))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

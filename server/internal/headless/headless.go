@@ -1,7 +1,7 @@
 // Package headless holds how this project starts Chromium for the browser
 // tests (server/e2e) and the page benchmark (server/cmd/pagebench): the
-// flags known to work on these machines (TESTING.md), and no others, so
-// that what is measured is what is tested.
+// flags known to work on these machines, and no others, so that what is
+// measured is what is tested.
 package headless
 
 import "github.com/chromedp/chromedp"

@@ -1,0 +1,144 @@
+package httpapi_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"maps"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/httpapi"
+)
+
+// apiDir is app/api's source, from this package's folder.
+const apiDir = "../../app/api"
+
+// pathConstants returns every Path* constant of app/api, by name, read from
+// its source so that a constant added later is checked too.
+func pathConstants(t *testing.T) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(apiDir, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("app/api's source: %v", err)
+	}
+	consts := map[string]string{}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, id := range vs.Names {
+					if !strings.HasPrefix(id.Name, "Path") {
+						continue
+					}
+					lit, ok := vs.Values[i].(*ast.BasicLit)
+					if !ok || lit.Kind != token.STRING {
+						t.Fatalf("api.%s is not a string literal", id.Name)
+					}
+					v, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					consts[id.Name] = v
+				}
+			}
+		}
+	}
+	if consts["PathFlows"] != api.PathFlows || consts["PathSessionReauth"] != api.PathSessionReauth {
+		t.Fatalf("read the constants wrong: %v", consts)
+	}
+	return consts
+}
+
+// TestRoutesAreThePathConstants: the server routes the API by app/api's
+// path constants, the ones the client calls, so the two can't drift apart.
+// Every Path* constant is served, every API route is a constant (or a
+// constant followed by one wildcard segment), and routes() writes no API
+// path as a literal.
+func TestRoutesAreThePathConstants(t *testing.T) {
+	consts := pathConstants(t)
+	values := map[string]string{}
+	for name, v := range consts {
+		if other, ok := values[v]; ok {
+			t.Errorf("api.%s and api.%s are both %q", name, other, v)
+		}
+		values[v] = name
+	}
+	routes := httpapi.APIRoutes()
+	for _, p := range slices.Sorted(maps.Keys(routes)) {
+		base := p
+		if i := strings.LastIndex(p, "/{"); i >= 0 && strings.HasSuffix(p, "}") {
+			base = p[:i]
+		}
+		if _, ok := values[base]; !ok {
+			t.Errorf("route %v %s is no api.Path* constant", routes[p], p)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(consts)) {
+		if v := consts[name]; strings.HasPrefix(v, "/api/") && routes[v] == nil {
+			t.Errorf("api.%s (%s) is not routed", name, v)
+		}
+	}
+
+	// What routes() builds from, in the source: constants, no literals.
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "server.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "routes" {
+			found = true
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && strings.Contains(lit.Value, "/api/v") {
+					t.Errorf("%s: the path %s is a literal: use its api.Path* constant", fset.Position(lit.Pos()), lit.Value)
+				}
+				return true
+			})
+		}
+	}
+	if !found {
+		t.Fatal("no routes() in server.go")
+	}
+
+	// And the whole portal serves them: every API path answers a method
+	// it doesn't serve with 405 and the methods it does; every other path
+	// constant (health checks, the dev outbox) answers.
+	e := newEnv(t)
+	c := e.client(t)
+	for _, name := range slices.Sorted(maps.Keys(consts)) {
+		v := consts[name]
+		if !strings.HasPrefix(v, "/api/") {
+			if r := c.call("GET", v, nil); r.status == http.StatusNotFound || r.status == http.StatusMethodNotAllowed {
+				t.Errorf("GET api.%s (%s): %d", name, v, r.status)
+			}
+			continue
+		}
+		r := c.call("PATCH", v, nil)
+		if r.status != http.StatusMethodNotAllowed {
+			t.Errorf("PATCH api.%s (%s): %d, want 405", name, v, r.status)
+			continue
+		}
+		if got, want := r.header.Get("Allow"), strings.Join(routes[v], ", "); got != want {
+			t.Errorf("PATCH api.%s (%s): Allow %q, want %q", name, v, got, want)
+		}
+	}
+}
