@@ -5,7 +5,8 @@ import "fmt"
 // Code is a stable machine-readable error code.
 type Code string
 
-// The error codes of the API. Their HTTP statuses are in the server's table.
+// The error codes of the API. Their HTTP statuses are in the server's table;
+// the server's domain (server/sspr) has the same codes.
 const (
 	CodeBadRequest           Code = "bad_request"
 	CodeUnsupportedMediaType Code = "unsupported_media_type"
@@ -27,8 +28,12 @@ const (
 	CodeForbidden            Code = "forbidden"
 	CodeNotFound             Code = "not_found"
 	CodeMethodNotAllowed     Code = "method_not_allowed"
+	// CodeDirectoryUnavailable: the directory can't be reached (503).
 	CodeDirectoryUnavailable Code = "directory_unavailable"
-	CodeInternal             Code = "internal"
+	// CodeServiceUnavailable: the state or store backend can't be
+	// reached (503).
+	CodeServiceUnavailable Code = "service_unavailable"
+	CodeInternal           Code = "internal"
 )
 
 // Error is the one error type of the API: a stable code and a message that

@@ -158,9 +158,9 @@ func (w *wizard) retry(_ app.Context, e app.Event) {
 
 // fail shows a failed call: flow_missing ends the page (the session has
 // ended or expired); wrong_state and method_unavailable mean the flow has
-// moved on (another tab, the Back button), and directory_unavailable may
-// have left a method passed with the account not yet unlocked, so the
-// flow is loaded again, which moves to the page that fits; anything else
+// moved on (another tab, the Back button), and directory_unavailable or
+// service_unavailable may have left a method passed with the account not
+// yet unlocked, so the flow is loaded again, which moves to the page that fits; anything else
 // becomes a problem, on the field that field picks for its code.
 func (w *wizard) fail(ctx app.Context, err error, field func(api.Code) string) {
 	w.busy = false
@@ -169,7 +169,7 @@ func (w *wizard) fail(ctx app.Context, err error, field func(api.Code) string) {
 		w.ended, w.ready, w.errs = true, false, nil
 		setTitle(ctx, expiredHeading, false)
 		return
-	case api.CodeWrongState, api.CodeMethodUnavailable, api.CodeDirectoryUnavailable:
+	case api.CodeWrongState, api.CodeMethodUnavailable, api.CodeDirectoryUnavailable, api.CodeServiceUnavailable:
 		w.errs = problems{problemFor(err, client.Now(), nil)}
 		showProblems(ctx, w.heading, w.errs)
 		w.load(ctx)

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Bounds and defaults of Config.
@@ -56,18 +57,6 @@ const idBytes = 16
 
 // idLen is the length of an id: idBytes in unpadded base64url.
 var idLen = base64.RawURLEncoding.EncodedLen(idBytes)
-
-// Store keeps answers until they expire or are taken. The State backends
-// (memstate, Redis) satisfy it.
-type Store interface {
-	// Set stores value under key for ttl.
-	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
-	// Get returns the value, or nil for a missing or expired key.
-	Get(ctx context.Context, key string) ([]byte, error)
-	// Take returns the value and deletes it in one atomic step, or nil for
-	// a missing or expired key: of parallel takers exactly one gets it.
-	Take(ctx context.Context, key string) ([]byte, error)
-}
 
 // Config configures the service. Zero values take the defaults.
 type Config struct {
@@ -110,7 +99,7 @@ func (c Config) withDefaults() Config {
 
 // Service creates and verifies captchas. It is safe for concurrent use.
 type Service struct {
-	store Store
+	store sspr.State
 	cfg   Config
 	image *base64Captcha.DriverDigit
 	audio *base64Captcha.DriverAudio
@@ -120,7 +109,7 @@ type Service struct {
 
 // New returns a service keeping answers in store. It panics if cfg is not
 // valid: check it with Validate when loading the configuration.
-func New(store Store, cfg Config) *Service {
+func New(store sspr.State, cfg Config) *Service {
 	if err := cfg.Validate(); err != nil {
 		panic("captcha.New: " + err.Error())
 	}

@@ -287,6 +287,13 @@ type downStore struct{}
 func (downStore) Set(context.Context, string, []byte, time.Duration) error { return errDown }
 func (downStore) Take(context.Context, string) ([]byte, error)             { return nil, errDown }
 func (downStore) Get(context.Context, string) ([]byte, error)              { return nil, errDown }
+func (downStore) Delete(context.Context, string) error                     { return errDown }
+func (downStore) Incr(context.Context, string, time.Duration) (int64, error) {
+	return 0, errDown
+}
+func (downStore) Update(context.Context, string, func([]byte) ([]byte, time.Duration, error)) error {
+	return errDown
+}
 
 func TestStoreDown(t *testing.T) {
 	s := captcha.New(downStore{}, captcha.Config{})

@@ -182,6 +182,14 @@ type Captcha struct {
 	Audio    bool     `toml:"audio"`
 }
 
+// The bounds of captcha.length: server/captcha's MinLength and MaxLength
+// (the digits its picture holds legibly), which a test in server/portal
+// keeps equal to these.
+const (
+	CaptchaMinLength = 4
+	CaptchaMaxLength = 8
+)
+
 // Password is [password]: the policy for new passwords.
 type Password struct {
 	MinLength     int  `toml:"min_length"`

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
-
-	"github.com/sspr-portal/sspr/server/captcha"
 )
 
 // Validate checks every value and returns one error per bad value, each
@@ -132,7 +130,7 @@ func (c *Config) Validate() error {
 	v.duration("registration.reconfirm_after", r.ReconfirmAfter, 0, 10*365*24*time.Hour)
 
 	// [captcha]
-	v.between("captcha.length", c.Captcha.Length, captcha.MinLength, captcha.MaxLength)
+	v.between("captcha.length", c.Captcha.Length, CaptchaMinLength, CaptchaMaxLength)
 	v.duration("captcha.lifetime", c.Captcha.Lifetime, 30*time.Second, time.Hour)
 
 	// [password]

@@ -2,8 +2,8 @@
 // password, registers or changes the verification methods a reset needs
 // (alternate email, mobile, security questions), each confirmed before it
 // counts, and may change their password while signed in. Like the flow
-// engine it is pure logic over the interfaces below, with the clock and
-// randomness injected.
+// engine it is pure logic over the domain's interfaces (package sspr), with
+// the clock and randomness injected.
 //
 // A signed-in session is kept in the State backend under its own prefix
 // and travels in its own cookie, so it is never valid for a reset flow and
@@ -11,54 +11,16 @@
 package enrol
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/revoke"
+	"github.com/sspr-portal/sspr/server/sspr"
 	"github.com/sspr-portal/sspr/server/throttle"
 )
-
-// Directory is where accounts and their passwords live.
-type Directory interface {
-	Lookup(ctx context.Context, id string) (*account.Account, error)
-	// CheckPassword reports whether password is the account's; for an
-	// unknown id it is false, after the same work.
-	CheckPassword(ctx context.Context, id, password string) (bool, error)
-	SetPassword(ctx context.Context, id, password string) error
-}
-
-// Store keeps registrations and audit events.
-type Store interface {
-	Registration(ctx context.Context, userID string) (*account.Registration, error)
-	PutRegistration(ctx context.Context, r account.Registration) error
-	Record(ctx context.Context, e account.Event) error
-}
-
-// Sender queues a message for delivery.
-type Sender interface {
-	Send(ctx context.Context, m notify.Message) error
-}
-
-// Hasher hashes security-question answers with argon2id.
-type Hasher interface {
-	Hash(ctx context.Context, plain string) (string, error)
-}
-
-// PasswordPolicy checks a new password.
-type PasswordPolicy interface {
-	Check(password string, acct *account.Account) []api.Rule
-}
-
-// Catalog is the security-question catalogue.
-type Catalog interface {
-	Text(id string) (string, bool)
-	IDs() []string
-}
 
 // Limit is a count allowed in any window of that length (a sliding window).
 type Limit = throttle.Limit
@@ -105,15 +67,19 @@ type Config struct {
 	Org notify.Org
 }
 
-// Deps are what the engine works through.
+// Deps are what the engine works through: the domain's services (package
+// sspr documents each one's contract and errors).
 type Deps struct {
-	Directory Directory
-	Store     Store
-	Sender    Sender
-	Hasher    Hasher
-	Policy    PasswordPolicy
-	Catalog   Catalog
-	State     throttle.State
+	Directory sspr.Directory
+	Store     sspr.Store
+	// Sender is expected to return at once and deliver off the request
+	// path, as the flow engine's.
+	Sender sspr.Sender
+	// Hasher hashes the answers; it bounds the hashes computed at once.
+	Hasher  sspr.Hasher
+	Policy  sspr.PasswordPolicy
+	Catalog sspr.Catalog
+	State   sspr.State
 	// Sessions indexes each account's live sessions and flows, so that a
 	// password change ends them all (package revoke).
 	Sessions *revoke.Index
@@ -122,6 +88,3 @@ type Deps struct {
 	CodeKey  []byte
 	Log      *slog.Logger
 }
-
-// Client is who is calling.
-type Client = account.Client

@@ -16,11 +16,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sspr"
 	"github.com/sspr-portal/sspr/server/throttle"
 )
 
@@ -74,24 +74,15 @@ type pending struct {
 }
 
 var (
-	errUnauthenticated = &api.Error{Code: api.CodeUnauthenticated, Message: "Sign in first. Your session may have ended after 15 minutes without use."}
-	errWrongPassword   = &api.Error{Code: api.CodeUnauthenticated, Message: "The user ID or password is wrong."}
-	errEnded           = &api.Error{Code: api.CodeUnauthenticated, Message: "Your session has ended. Sign in again."}
-	errReauth          = &api.Error{Code: api.CodeReauthRequired, Message: "For your security, enter your password again before you change your verification methods."}
+	errUnauthenticated = &sspr.Error{Code: sspr.CodeUnauthenticated, Message: "Sign in first. Your session may have ended after 15 minutes without use."}
+	errWrongPassword   = &sspr.Error{Code: sspr.CodeUnauthenticated, Message: "The user ID or password is wrong."}
+	errEnded           = &sspr.Error{Code: sspr.CodeUnauthenticated, Message: "Your session has ended. Sign in again."}
+	errReauth          = &sspr.Error{Code: sspr.CodeReauthRequired, Message: "For your security, enter your password again before you change your verification methods."}
 )
 
 func sessionKey(id string) string { return "session:" + id }
 
 func (e *Engine) now() time.Time { return e.d.Now().UTC() }
-
-func unavailable(err error) error {
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", &api.Error{Code: api.CodeDirectoryUnavailable,
-		Message: "The service is not available right now. Try again in a few minutes."}, err)
-}
 
 func (e *Engine) randomID() (string, error) {
 	b := make([]byte, 24)
@@ -111,7 +102,7 @@ const signInBlocked = "Signing in is paused for this account after too many fail
 // many arrive at once (which also bounds the binds that feed an LDAP
 // directory's own lockout). It returns nil for the right password, and a
 // wrong one counts as a failure.
-func (e *Engine) checkPassword(ctx context.Context, user, password string, wrong error, c Client) error {
+func (e *Engine) checkPassword(ctx context.Context, user, password string, wrong error, c sspr.Client) error {
 	release, err := e.th.Lock(ctx, "lock:signin:"+user)
 	if err != nil {
 		return err
@@ -128,7 +119,7 @@ func (e *Engine) checkPassword(ctx context.Context, user, password string, wrong
 	}
 	ok, err := e.d.Directory.CheckPassword(ctx, user, password)
 	if err != nil {
-		return unavailable(fmt.Errorf("check password: %w", err))
+		return sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("check password: %w", err))
 	}
 	if !ok {
 		if err := e.fail(ctx, "signin-fail", user, c, e.cfg.SignInFailures); err != nil {
@@ -143,19 +134,19 @@ func (e *Engine) checkPassword(ctx context.Context, user, password string, wrong
 // fixation). A wrong password and an unknown user answer alike, after the
 // same work; failures are counted per account and per address as for
 // flows. A locked account can't sign in: it is pointed to the unlock path.
-func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c Client) (string, api.Session, error) {
+func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c sspr.Client) (string, api.Session, error) {
 	user, err := canon.UserID(rawUser, e.cfg.DefaultDomain)
 	if err != nil {
-		return "", api.Session{}, &api.Error{Code: api.CodeBadRequest, Message: err.Error()}
+		return "", api.Session{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
 	}
 	begun := e.now()
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil {
-		return "", api.Session{}, unavailable(fmt.Errorf("look up account: %w", err))
+		return "", api.Session{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
 	}
 	if err := e.checkPassword(ctx, user, password, errWrongPassword, c); err != nil {
-		if ae, ok := err.(*api.Error); ok && ae == errWrongPassword && acct != nil {
-			e.audit(ctx, account.EventSignInFailed, user, c, "")
+		if ae, ok := err.(*sspr.Error); ok && ae == errWrongPassword && acct != nil {
+			e.audit(ctx, sspr.EventSignInFailed, user, c, "")
 		}
 		return "", api.Session{}, err
 	}
@@ -165,7 +156,7 @@ func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c Client)
 		return "", api.Session{}, errWrongPassword
 	}
 	if acct.Locked {
-		return "", api.Session{}, &api.Error{Code: api.CodeAccountLocked,
+		return "", api.Session{}, &sspr.Error{Code: sspr.CodeAccountLocked,
 			Message: "Your account is locked. Unlock it first: choose \"I know my password, but still can't sign in\" on the start page."}
 	}
 	e.succeeded(ctx, user)
@@ -187,11 +178,11 @@ func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c Client)
 		}
 		return "", api.Session{}, err
 	}
-	e.audit(ctx, account.EventSignIn, acct.ID, c, "")
+	e.audit(ctx, sspr.EventSignIn, acct.ID, c, "")
 	return id, e.view(s, acct), nil
 }
 
-func (e *Engine) view(s *session, acct *account.Account) api.Session {
+func (e *Engine) view(s *session, acct *sspr.Account) api.Session {
 	v := api.Session{User: s.User, ExpiresAt: e.expires(s), RecentUntil: s.AuthAt.Add(e.cfg.ReauthAfter)}
 	if acct != nil {
 		v.DisplayName = acct.DisplayName
@@ -211,7 +202,7 @@ func (e *Engine) expires(s *session) time.Time {
 
 // fail counts a failure against the account and the address and blocks
 // what reached its limit; the account's owner hears of a block.
-func (e *Engine) fail(ctx context.Context, name, user string, c Client, l Limit) error {
+func (e *Engine) fail(ctx context.Context, name, user string, c sspr.Client, l Limit) error {
 	closed, err := e.th.Streak(ctx, user, e.cfg.ConsecutiveFailures)
 	if err != nil {
 		return err
@@ -253,16 +244,16 @@ func (e *Engine) fail(ctx context.Context, name, user string, c Client, l Limit)
 // blockedNotice audits a block of signing in (closed: the closure of all
 // self-service) and tells the account's owner at their addresses, with
 // until when and whom to call: anyone can cause one by failing on purpose.
-func (e *Engine) blockedNotice(ctx context.Context, user string, c Client, closed bool) {
+func (e *Engine) blockedNotice(ctx context.Context, user string, c sspr.Client, closed bool) {
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil || acct == nil {
 		return
 	}
 	until := e.now().Add(e.cfg.AccountBlock)
-	kind, detail := account.EventBlocked, "failed sign-ins reached the limit"
+	kind, detail := sspr.EventBlocked, "failed sign-ins reached the limit"
 	if closed {
 		until = e.now().Add(throttle.ClosedFor)
-		kind, detail = account.EventSelfServiceClosed, "failures in a row reached the cap"
+		kind, detail = sspr.EventSelfServiceClosed, "failures in a row reached the cap"
 	}
 	e.audit(ctx, kind, user, c, detail)
 	reg, err := e.d.Store.Registration(ctx, user)
@@ -334,7 +325,7 @@ func (e *Engine) update(ctx context.Context, id string, fn func(s *session) erro
 // change has ended the account's sessions (even if deleting it then
 // failed), or once the directory says the account is locked, disabled or
 // gone: a session must not outlive the account's own standing.
-func (e *Engine) live(ctx context.Context, id string) (*session, *account.Account, error) {
+func (e *Engine) live(ctx context.Context, id string) (*session, *sspr.Account, error) {
 	s, err := e.update(ctx, id, func(*session) error { return nil })
 	if err != nil {
 		return nil, nil, err
@@ -345,7 +336,7 @@ func (e *Engine) live(ctx context.Context, id string) (*session, *account.Accoun
 	}
 	acct, err := e.d.Directory.Lookup(ctx, s.User)
 	if err != nil {
-		return nil, nil, unavailable(fmt.Errorf("look up account: %w", err))
+		return nil, nil, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
 	}
 	if (!ended.IsZero() && s.Created.Before(ended)) || acct == nil || acct.Locked || acct.Disabled {
 		if err := e.d.State.Delete(ctx, sessionKey(id)); err != nil {
@@ -377,14 +368,14 @@ func (e *Engine) Current(ctx context.Context, id string) (api.Session, error) {
 
 // Reauth takes the password typed again, so that the methods may be
 // changed for ReauthAfter more. A wrong one counts as a failed sign-in.
-func (e *Engine) Reauth(ctx context.Context, id, password string, c Client) (api.Session, error) {
+func (e *Engine) Reauth(ctx context.Context, id, password string, c sspr.Client) (api.Session, error) {
 	s, acct, err := e.live(ctx, id)
 	if err != nil {
 		return api.Session{}, err
 	}
 	// Wrong: still reauth_required, so that a page never takes it for a
 	// session that has ended.
-	wrong := &api.Error{Code: api.CodeReauthRequired, Message: "That password is wrong. Enter your password again."}
+	wrong := &sspr.Error{Code: sspr.CodeReauthRequired, Message: "That password is wrong. Enter your password again."}
 	if err := e.checkPassword(ctx, s.User, password, wrong, c); err != nil {
 		return api.Session{}, err
 	}
@@ -427,19 +418,19 @@ func (e *Engine) Registration(ctx context.Context, id string) (api.Registration,
 	return v, nil
 }
 
-func (e *Engine) registration(ctx context.Context, user string) (*account.Registration, error) {
+func (e *Engine) registration(ctx context.Context, user string) (*sspr.Registration, error) {
 	reg, err := e.d.Store.Registration(ctx, user)
 	if err != nil {
-		return nil, unavailable(fmt.Errorf("read registration: %w", err))
+		return nil, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read registration: %w", err))
 	}
 	if reg == nil {
-		reg = &account.Registration{UserID: user}
+		reg = &sspr.Registration{UserID: user}
 	}
 	return reg, nil
 }
 
 // registered counts the distinct methods of reg that a reset can use.
-func (e *Engine) registered(reg *account.Registration) int {
+func (e *Engine) registered(reg *sspr.Registration) int {
 	n := 0
 	for _, k := range e.cfg.Methods {
 		switch {
@@ -451,7 +442,7 @@ func (e *Engine) registered(reg *account.Registration) int {
 	return n
 }
 
-func (e *Engine) describe(reg *account.Registration) api.Registration {
+func (e *Engine) describe(reg *sspr.Registration) api.Registration {
 	now := e.now()
 	method := func(k api.Kind, ok bool, hint string, count int, at time.Time) api.RegisteredMethod {
 		m := api.RegisteredMethod{Registered: ok, Enabled: slices.Contains(e.cfg.Methods, k)}
@@ -475,7 +466,7 @@ func (e *Engine) describe(reg *account.Registration) api.Registration {
 
 // StartEmail sends a code to a new alternate address; it counts once the
 // code comes back (ConfirmEmail).
-func (e *Engine) StartEmail(ctx context.Context, id, raw string, c Client) (api.Registration, error) {
+func (e *Engine) StartEmail(ctx context.Context, id, raw string, c sspr.Client) (api.Registration, error) {
 	addr, err := canon.Email(raw)
 	if err != nil {
 		// Look-alikes (bidi overrides, zero-width characters) are refused
@@ -485,7 +476,7 @@ func (e *Engine) StartEmail(ctx context.Context, id, raw string, c Client) (api.
 		if errors.Is(err, canon.ErrEmailCharacters) {
 			msg = "That address has invisible or direction-changing characters. Type it again, without copying it from elsewhere."
 		}
-		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: msg}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: msg}
 	}
 	return e.start(ctx, id, api.KindEmail, addr, "", c)
 }
@@ -493,15 +484,15 @@ func (e *Engine) StartEmail(ctx context.Context, id, raw string, c Client) (api.
 // StartSMS texts a code to a new mobile number: only a number that can
 // receive a text, of a country the portal texts (no premium-rate numbers:
 // SMS pumping), and within the country's hourly cap.
-func (e *Engine) StartSMS(ctx context.Context, id, raw string, c Client) (api.Registration, error) {
+func (e *Engine) StartSMS(ctx context.Context, id, raw string, c sspr.Client) (api.Registration, error) {
 	n, region, err := canon.Mobile(raw, e.cfg.PhoneRegion, e.cfg.PhoneCountries)
 	switch {
 	case errors.Is(err, canon.ErrPhoneNotMobile):
-		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: "That number can't receive texts. Enter a mobile number."}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "That number can't receive texts. Enter a mobile number."}
 	case errors.Is(err, canon.ErrPhoneCountry):
-		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: "We can't send texts to numbers from that country. Register another method instead."}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "We can't send texts to numbers from that country. Register another method instead."}
 	case err != nil:
-		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: "Enter your mobile number, for example 07700 900123 or +44 7700 900123."}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Enter your mobile number, for example 07700 900123 or +44 7700 900123."}
 	}
 	return e.start(ctx, id, api.KindSMS, n, region, c)
 }
@@ -513,9 +504,9 @@ func (e *Engine) cooldown(k api.Kind) time.Duration {
 	return e.cfg.EmailCooldown
 }
 
-func (e *Engine) start(ctx context.Context, id string, k api.Kind, value, region string, c Client) (api.Registration, error) {
+func (e *Engine) start(ctx context.Context, id string, k api.Kind, value, region string, c sspr.Client) (api.Registration, error) {
 	if !slices.Contains(e.cfg.Methods, k) {
-		return api.Registration{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "That method isn't offered here."}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "That method isn't offered here."}
 	}
 	s, acct, err := e.live(ctx, id)
 	if err != nil {
@@ -525,7 +516,7 @@ func (e *Engine) start(ctx context.Context, id string, k api.Kind, value, region
 		return api.Registration{}, err
 	}
 	if k == api.KindEmail && strings.EqualFold(value, acct.Mail) {
-		return api.Registration{}, &api.Error{Code: api.CodeBadRequest,
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeBadRequest,
 			Message: "Use an address other than your own account's: you need it when you can't sign in."}
 	}
 	if err := e.th.Send(ctx, "register:"+string(k)+":"+s.User, e.cooldown(k), e.cfg.MaxSendsPerHour); err != nil {
@@ -565,7 +556,7 @@ func (e *Engine) codeMAC(s *session, k api.Kind, value, code string) []byte {
 
 // Confirm checks the code sent by StartEmail or StartSMS and, when it
 // matches, registers the address or number.
-func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, typed string, c Client) (api.Registration, error) {
+func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, typed string, c sspr.Client) (api.Registration, error) {
 	typed = strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) || r == '-' {
 			return -1
@@ -573,7 +564,7 @@ func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, typed strin
 		return r
 	}, typed)
 	if len(typed) != e.cfg.CodeDigits || strings.Trim(typed, "0123456789") != "" {
-		return api.Registration{}, &api.Error{Code: api.CodeBadRequest, Message: fmt.Sprintf("Enter the %d-digit code we sent you.", e.cfg.CodeDigits)}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Enter the %d-digit code we sent you.", e.cfg.CodeDigits)}
 	}
 	type outcome int
 	const (
@@ -594,7 +585,7 @@ func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, typed strin
 		p := s.Pending
 		switch {
 		case p == nil || p.Kind != k:
-			return &api.Error{Code: api.CodeCodeExpired, Message: "There's no code waiting. Send a new code."}
+			return &sspr.Error{Code: sspr.CodeCodeExpired, Message: "There's no code waiting. Send a new code."}
 		case !e.now().Before(p.Expires):
 			res, s.Pending = expired, nil
 		case hmac.Equal(p.MAC, e.codeMAC(s, k, p.Value, typed)):
@@ -613,15 +604,15 @@ func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, typed strin
 	}
 	switch res {
 	case expired:
-		return api.Registration{}, &api.Error{Code: api.CodeCodeExpired, Message: "That code has expired. Send a new code."}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeCodeExpired, Message: "That code has expired. Send a new code."}
 	case wrong, usedUp:
 		if err := e.fail(ctx, "regcode-fail", s.User, c, e.cfg.CodeFailures); err != nil {
 			return api.Registration{}, err
 		}
 		if res == usedUp {
-			return api.Registration{}, &api.Error{Code: api.CodeCodeExpired, Message: "That code was entered wrongly too many times. Send a new code."}
+			return api.Registration{}, &sspr.Error{Code: sspr.CodeCodeExpired, Message: "That code was entered wrongly too many times. Send a new code."}
 		}
-		return api.Registration{}, &api.Error{Code: api.CodeCodeInvalid, Message: "That code didn't match. Check it and try again.", TriesLeft: &left}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeCodeInvalid, Message: "That code didn't match. Check it and try again.", TriesLeft: &left}
 	}
 	reg, err := e.registration(ctx, s.User)
 	if err != nil {
@@ -636,7 +627,7 @@ func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, typed strin
 		reg.Phone, reg.PhoneConfirmed = value, now
 	}
 	if err := e.d.Store.PutRegistration(ctx, *reg); err != nil {
-		return api.Registration{}, unavailable(fmt.Errorf("save registration: %w", err))
+		return api.Registration{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("save registration: %w", err))
 	}
 	e.changed(ctx, s.User, &old, reg, c, "your "+what+" was registered or confirmed", string(k))
 	return e.Registration(ctx, id)
@@ -645,9 +636,9 @@ func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, typed strin
 // SetAnswers registers the user's security questions and answers, stored
 // only as argon2id hashes of the normalised answers
 // (docs/SECURITY.md#questions).
-func (e *Engine) SetAnswers(ctx context.Context, id string, in []api.AnswerInput, c Client) (api.Registration, error) {
+func (e *Engine) SetAnswers(ctx context.Context, id string, in []api.AnswerInput, c sspr.Client) (api.Registration, error) {
 	if !slices.Contains(e.cfg.Methods, api.KindQuestions) {
-		return api.Registration{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "Security questions aren't offered here."}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "Security questions aren't offered here."}
 	}
 	s, _, err := e.live(ctx, id)
 	if err != nil {
@@ -659,13 +650,13 @@ func (e *Engine) SetAnswers(ctx context.Context, id string, in []api.AnswerInput
 	if err := e.checkAnswers(in, s.User); err != nil {
 		return api.Registration{}, err
 	}
-	answers := make([]account.Answer, 0, len(in))
+	answers := make([]sspr.Answer, 0, len(in))
 	for _, a := range in {
 		h, err := e.d.Hasher.Hash(ctx, canon.Answer(a.Answer))
 		if err != nil {
 			return api.Registration{}, fmt.Errorf("hash answer: %w", err)
 		}
-		answers = append(answers, account.Answer{QuestionID: a.ID, Hash: h})
+		answers = append(answers, sspr.Answer{QuestionID: a.ID, Hash: h})
 	}
 	reg, err := e.registration(ctx, s.User)
 	if err != nil {
@@ -674,7 +665,7 @@ func (e *Engine) SetAnswers(ctx context.Context, id string, in []api.AnswerInput
 	old := *reg
 	reg.Answers, reg.AnswersConfirmed = answers, e.now()
 	if err := e.d.Store.PutRegistration(ctx, *reg); err != nil {
-		return api.Registration{}, unavailable(fmt.Errorf("save registration: %w", err))
+		return api.Registration{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("save registration: %w", err))
 	}
 	e.changed(ctx, s.User, &old, reg, c, "your security questions were set", string(api.KindQuestions))
 	return e.Registration(ctx, id)
@@ -684,7 +675,7 @@ func (e *Engine) SetAnswers(ctx context.Context, id string, in []api.AnswerInput
 // questions from the catalogue, none twice, no two answers alike, 3 to 64
 // characters, and no answer made of the question's own words or the user id.
 func (e *Engine) checkAnswers(in []api.AnswerInput, user string) error {
-	bad := func(msg string) error { return &api.Error{Code: api.CodeBadRequest, Message: msg} }
+	bad := func(msg string) error { return &sspr.Error{Code: sspr.CodeBadRequest, Message: msg} }
 	if len(in) != e.cfg.QuestionsCount {
 		return bad(fmt.Sprintf("Choose and answer %d questions.", e.cfg.QuestionsCount))
 	}
@@ -721,7 +712,7 @@ func (e *Engine) checkAnswers(in []api.AnswerInput, user string) error {
 
 // Remove deletes a registered method, unless that would leave fewer than
 // a reset needs.
-func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c Client) (api.Registration, error) {
+func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c sspr.Client) (api.Registration, error) {
 	s, _, err := e.live(ctx, id)
 	if err != nil {
 		return api.Registration{}, err
@@ -742,17 +733,17 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c Client) (a
 	case api.KindQuestions:
 		reg.Answers, reg.AnswersConfirmed = nil, time.Time{}
 	default:
-		return api.Registration{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "There is no such method."}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "There is no such method."}
 	}
 	if e.registered(&old) == e.registered(reg) {
-		return api.Registration{}, &api.Error{Code: api.CodeWrongState, Message: "That method isn't registered."}
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeWrongState, Message: "That method isn't registered."}
 	}
 	if e.registered(reg) < e.cfg.Required {
-		return api.Registration{}, &api.Error{Code: api.CodeWrongState, Message: fmt.Sprintf(
+		return api.Registration{}, &sspr.Error{Code: sspr.CodeWrongState, Message: fmt.Sprintf(
 			"You can't remove this method: a reset needs %d, and you would have %d left. Register another one first.", e.cfg.Required, e.registered(reg))}
 	}
 	if err := e.d.Store.PutRegistration(ctx, *reg); err != nil {
-		return api.Registration{}, unavailable(fmt.Errorf("save registration: %w", err))
+		return api.Registration{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("save registration: %w", err))
 	}
 	e.changed(ctx, s.User, &old, reg, c, "a verification method was removed", "removed="+string(k))
 	return e.Registration(ctx, id)
@@ -760,35 +751,35 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c Client) (a
 
 // ChangePassword changes the signed-in user's password under the same
 // policy as a reset, tells them, and ends the session.
-func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c Client) error {
+func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c sspr.Client) error {
 	s, acct, err := e.live(ctx, id)
 	if err != nil {
 		return err
 	}
-	wrong := &api.Error{Code: api.CodeUnauthenticated, Message: "Your current password is wrong."}
+	wrong := &sspr.Error{Code: sspr.CodeUnauthenticated, Message: "Your current password is wrong."}
 	if err := e.checkPassword(ctx, s.User, current, wrong, c); err != nil {
 		return err
 	}
 	e.succeeded(ctx, s.User)
 	if broken := e.d.Policy.Check(next, acct); len(broken) > 0 {
-		return &api.Error{Code: api.CodePasswordPolicy, Message: "Your new password doesn't meet the password rules.", Rules: broken}
+		return &sspr.Error{Code: sspr.CodePasswordPolicy, Message: "Your new password doesn't meet the password rules.", Rules: broken}
 	}
 	if err := e.d.Directory.SetPassword(ctx, s.User, next); err != nil {
-		var ae *api.Error
-		if errors.As(err, &ae) && ae.Code == api.CodePasswordPolicy {
+		var ae *sspr.Error
+		if errors.As(err, &ae) && ae.Code == sspr.CodePasswordPolicy {
 			return ae
 		}
-		return unavailable(fmt.Errorf("set password: %w", err))
+		return sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("set password: %w", err))
 	}
 	// Every session and flow of the account ends, this one too: whoever
 	// else was signed in with the old password is out, on every server.
 	if n, err := e.d.Sessions.End(ctx, s.User); err != nil {
 		e.d.Log.Error("end sessions", "user", s.User, "err", err)
 	} else if n > 1 { // more than this one
-		e.audit(ctx, account.EventSessionsEnded, s.User, c, fmt.Sprintf("count=%d", n-1))
+		e.audit(ctx, sspr.EventSessionsEnded, s.User, c, fmt.Sprintf("count=%d", n-1))
 	}
 	_ = e.d.State.Delete(ctx, sessionKey(id))
-	e.audit(ctx, account.EventPasswordChanged, s.User, c, "signed in")
+	e.audit(ctx, sspr.EventPasswordChanged, s.User, c, "signed in")
 	reg, _ := e.registration(ctx, s.User)
 	e.notify(ctx, acct, reg, nil, notify.KindPasswordChanged, "", c)
 	return nil
@@ -797,8 +788,8 @@ func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c
 // changed records a registration change and tells the user at their
 // primary address and at the alternate address as it was before, so an
 // attacker who got in can't silently redirect recovery.
-func (e *Engine) changed(ctx context.Context, user string, old, now *account.Registration, c Client, what, detail string) {
-	e.audit(ctx, account.EventRegistrationChanged, user, c, detail)
+func (e *Engine) changed(ctx context.Context, user string, old, now *sspr.Registration, c sspr.Client, what, detail string) {
+	e.audit(ctx, sspr.EventRegistrationChanged, user, c, detail)
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil || acct == nil {
 		e.d.Log.Error("notify registration change", "user", user, "err", err)
@@ -807,7 +798,7 @@ func (e *Engine) changed(ctx context.Context, user string, old, now *account.Reg
 	e.notify(ctx, acct, now, old, notify.KindRegistrationChanged, what, c)
 }
 
-func (e *Engine) notify(ctx context.Context, acct *account.Account, reg, old *account.Registration, kind notify.Kind, what string, c Client) {
+func (e *Engine) notify(ctx context.Context, acct *sspr.Account, reg, old *sspr.Registration, kind notify.Kind, what string, c sspr.Client) {
 	for _, addr := range recipients(acct, reg, old) {
 		m := notify.Change(addr, kind, what, e.now(), c.Addr, e.cfg.Org)
 		if err := e.d.Sender.Send(ctx, m); err != nil {
@@ -819,7 +810,7 @@ func (e *Engine) notify(ctx context.Context, acct *account.Account, reg, old *ac
 // recipients are where an account's notices go, each once: its primary
 // address, and the alternate address as it was before a change (old) or
 // as it is (reg), so that someone who changed it can't hide the change.
-func recipients(acct *account.Account, reg, old *account.Registration) []string {
+func recipients(acct *sspr.Account, reg, old *sspr.Registration) []string {
 	to := []string{}
 	add := func(a string) {
 		if a != "" && !slices.ContainsFunc(to, func(x string) bool { return strings.EqualFold(x, a) }) {
@@ -835,8 +826,8 @@ func recipients(acct *account.Account, reg, old *account.Registration) []string 
 	return to
 }
 
-func (e *Engine) audit(ctx context.Context, kind, user string, c Client, detail string) {
-	ev := account.Event{At: e.now(), Kind: kind, UserID: user, ClientAddr: c.Addr, UserAgent: c.UserAgent, Detail: detail}
+func (e *Engine) audit(ctx context.Context, kind, user string, c sspr.Client, detail string) {
+	ev := sspr.Event{At: e.now(), Kind: kind, UserID: user, ClientAddr: c.Addr, UserAgent: c.UserAgent, Detail: detail}
 	e.d.Log.Info("audit", "event", kind, "user", user, "client", c.Addr, "detail", detail)
 	if err := e.d.Store.Record(context.WithoutCancel(ctx), ev); err != nil {
 		e.d.Log.Error("record audit event", "event", kind, "user", user, "err", err)

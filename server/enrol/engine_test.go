@@ -8,19 +8,19 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/enrol"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 func TestSignInAndOut(t *testing.T) {
 	h := newHarness(t)
 	_, _, err := h.e.SignIn(ctx, "alice", "wrong-password", client)
-	wantCode(t, err, api.CodeUnauthenticated)
+	wantCode(t, err, sspr.CodeUnauthenticated)
 	_, _, err = h.e.SignIn(ctx, "nobody", "wrong-password", client)
-	wantCode(t, err, api.CodeUnauthenticated)
+	wantCode(t, err, sspr.CodeUnauthenticated)
 	_, _, err = h.e.SignIn(ctx, "alice", "", client)
-	wantCode(t, err, api.CodeUnauthenticated)
+	wantCode(t, err, sspr.CodeUnauthenticated)
 	sid := h.signIn(t, "Alice", "Alice-Old-Password-1")
 	s, err := h.e.Current(ctx, sid)
 	if err != nil || s.User != alice || s.DisplayName != "Alice Archer" {
@@ -33,7 +33,7 @@ func TestSignInAndOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = h.e.Current(ctx, sid)
-	wantCode(t, err, api.CodeUnauthenticated)
+	wantCode(t, err, sspr.CodeUnauthenticated)
 }
 
 // TestParallelWrongPasswordsAreCheckedAtMostTheLimit: fifteen wrong
@@ -49,7 +49,7 @@ func TestParallelWrongPasswordsAreCheckedAtMostTheLimit(t *testing.T) {
 		for i := range 15 {
 			wg.Go(func() {
 				_, _, err := h.e.SignIn(ctx, "alice", fmt.Sprintf("guess-%d-%d", round, i), client)
-				if c := code(err); c != api.CodeUnauthenticated && c != api.CodeThrottled {
+				if c := code(err); c != sspr.CodeUnauthenticated && c != sspr.CodeThrottled {
 					t.Errorf("parallel guess: %v", err)
 				}
 			})
@@ -60,7 +60,7 @@ func TestParallelWrongPasswordsAreCheckedAtMostTheLimit(t *testing.T) {
 		t.Fatalf("%d passwords checked, the limit is %d", n, h.cfg.SignInFailures.Max)
 	}
 	_, _, err := h.e.SignIn(ctx, "alice", "Alice-Old-Password-1", client)
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 }
 
 // TestSessionsEnd: a reset, an unlock, a password change or the service
@@ -75,7 +75,7 @@ func TestSessionsEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := h.e.Registration(ctx, attacker)
-		wantCode(t, err, api.CodeUnauthenticated)
+		wantCode(t, err, sspr.CodeUnauthenticated)
 		if _, err := h.e.Registration(ctx, other); err != nil {
 			t.Fatalf("bob's session: %v", err)
 		}
@@ -94,7 +94,7 @@ func TestSessionsEnd(t *testing.T) {
 		}
 		for _, sid := range []string{attacker, mine} {
 			_, err := h.e.Current(ctx, sid)
-			wantCode(t, err, api.CodeUnauthenticated)
+			wantCode(t, err, sspr.CodeUnauthenticated)
 		}
 		if h.state.Len() == 0 {
 			t.Fatal("no index of the end was kept")
@@ -115,14 +115,14 @@ func TestSessionsEnd(t *testing.T) {
 		}
 		h.clock.Advance(10 * time.Minute)
 		_, err := h.e.Current(ctx, sid)
-		wantCode(t, err, api.CodeUnauthenticated)
+		wantCode(t, err, sspr.CodeUnauthenticated)
 	})
 	for _, c := range []struct {
 		name   string
 		change func(h *harness)
 	}{
-		{"Locked", func(h *harness) { h.dir.set(alice, func(a *account.Account) { a.Locked = true }) }},
-		{"Disabled", func(h *harness) { h.dir.set(alice, func(a *account.Account) { a.Disabled = true }) }},
+		{"Locked", func(h *harness) { h.dir.set(alice, func(a *sspr.Account) { a.Locked = true }) }},
+		{"Disabled", func(h *harness) { h.dir.set(alice, func(a *sspr.Account) { a.Disabled = true }) }},
 		{"Gone", func(h *harness) { h.dir.mu.Lock(); delete(h.dir.accounts, alice); h.dir.mu.Unlock() }},
 	} {
 		t.Run("AccountBecomes"+c.name, func(t *testing.T) {
@@ -130,7 +130,7 @@ func TestSessionsEnd(t *testing.T) {
 			sid := h.signIn(t, "alice", "Alice-Old-Password-1")
 			c.change(h)
 			_, err := h.e.Registration(ctx, sid)
-			wantCode(t, err, api.CodeUnauthenticated)
+			wantCode(t, err, sspr.CodeUnauthenticated)
 			if h.state.Len() != 1 { // the index; the session is deleted
 				t.Fatalf("%d keys left", h.state.Len())
 			}
@@ -147,19 +147,19 @@ func TestChangingMethodsNeedsARecentPassword(t *testing.T) {
 	h.registerEmail(t, sid, "alice.alt@example.net")
 	h.clock.Advance(5 * time.Minute)
 	_, err := h.e.StartEmail(ctx, sid, "attacker@example.org", client)
-	wantCode(t, err, api.CodeReauthRequired)
+	wantCode(t, err, sspr.CodeReauthRequired)
 	_, err = h.e.StartSMS(ctx, sid, "07700 900123", client)
-	wantCode(t, err, api.CodeReauthRequired)
+	wantCode(t, err, sspr.CodeReauthRequired)
 	_, err = h.e.Remove(ctx, sid, api.KindEmail, client)
-	wantCode(t, err, api.CodeReauthRequired)
+	wantCode(t, err, sspr.CodeReauthRequired)
 	_, err = h.e.SetAnswers(ctx, sid, nil, client)
-	wantCode(t, err, api.CodeReauthRequired)
+	wantCode(t, err, sspr.CodeReauthRequired)
 	// Reading is fine.
 	if _, err := h.e.Registration(ctx, sid); err != nil {
 		t.Fatal(err)
 	}
 	_, err = h.e.Reauth(ctx, sid, "not-her-password", client)
-	wantCode(t, err, api.CodeReauthRequired)
+	wantCode(t, err, sspr.CodeReauthRequired)
 	if n := h.dir.checks.Load(); n != 2 {
 		t.Fatalf("%d password checks, want 2 (sign-in and the wrong reauth)", n)
 	}
@@ -207,7 +207,7 @@ func TestLookAlikeAddressesAndPumpedNumbers(t *testing.T) {
 	sid := h.signIn(t, "alice", "Alice-Old-Password-1")
 	for _, addr := range []string{"alice\u202e@evil.com", "ali\u200bce@example.net", "alice@exa\u200dmple.net"} {
 		_, err := h.e.StartEmail(ctx, sid, addr, client)
-		wantCode(t, err, api.CodeBadRequest)
+		wantCode(t, err, sspr.CodeBadRequest)
 	}
 	if _, err := h.e.StartEmail(ctx, sid, "alice@BÜCHER.de", client); err != nil {
 		t.Fatal(err)
@@ -221,12 +221,12 @@ func TestLookAlikeAddressesAndPumpedNumbers(t *testing.T) {
 	}
 	for _, n := range []string{"+44 909 8790000", "+44 20 7946 0000", "+1 201 555 0123"} {
 		_, err := h.e.StartSMS(ctx, sid, n, client)
-		wantCode(t, err, api.CodeBadRequest)
+		wantCode(t, err, sspr.CodeBadRequest)
 	}
 	if _, err := h.e.StartSMS(ctx, sid, "07700 900123", client); err != nil {
 		t.Fatal(err)
 	}
 	bobs := h.signIn(t, "bob", "Bob-Old-Password-1")
 	_, err := h.e.StartSMS(ctx, bobs, "07700 900456", client)
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 }

@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/enrol"
 	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/secret"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 var ctx = context.Background()
@@ -40,13 +40,13 @@ func (c *clock) Advance(d time.Duration) {
 // and can take a moment over each, as a real bind does.
 type directory struct {
 	mu       sync.Mutex
-	accounts map[string]*account.Account
+	accounts map[string]*sspr.Account
 	password map[string]string
 	checks   atomic.Int64
 	delay    time.Duration
 }
 
-func (d *directory) Lookup(_ context.Context, id string) (*account.Account, error) {
+func (d *directory) Lookup(_ context.Context, id string) (*sspr.Account, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	a, ok := d.accounts[id]
@@ -72,7 +72,17 @@ func (d *directory) SetPassword(_ context.Context, id, pw string) error {
 	return nil
 }
 
-func (d *directory) set(id string, f func(a *account.Account)) {
+// Unlock is sspr.Directory's; registration never unlocks.
+func (d *directory) Unlock(_ context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if a, ok := d.accounts[id]; ok {
+		a.Locked = false
+	}
+	return nil
+}
+
+func (d *directory) set(id string, f func(a *sspr.Account)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	f(d.accounts[id])
@@ -110,9 +120,9 @@ func (o *outbox) lastCode(t *testing.T, to string) string {
 
 type policy struct{}
 
-func (policy) Check(pw string, _ *account.Account) []api.Rule {
+func (policy) Check(pw string, _ *sspr.Account) []sspr.Rule {
 	if len(pw) < 12 {
-		return []api.Rule{{Code: api.RuleMinLength, Message: "Use at least 12 characters."}}
+		return []sspr.Rule{{Code: sspr.RuleMinLength, Message: "Use at least 12 characters."}}
 	}
 	return nil
 }
@@ -134,7 +144,7 @@ const (
 	bob   = "bob@example.edu"
 )
 
-var client = account.Client{Addr: "192.0.2.1", UserAgent: "test"}
+var client = sspr.Client{Addr: "192.0.2.1", UserAgent: "test"}
 
 type harness struct {
 	e        *enrol.Engine
@@ -153,7 +163,7 @@ func newHarness(t *testing.T, tweak ...func(*enrol.Config)) *harness {
 	h.state = memstate.New(h.clock.Now, 0)
 	h.sessions = revoke.New(h.state, h.clock.Now, 2*time.Hour)
 	h.dir = &directory{
-		accounts: map[string]*account.Account{
+		accounts: map[string]*sspr.Account{
 			alice: {ID: alice, DisplayName: "Alice Archer", Mail: alice},
 			bob:   {ID: bob, DisplayName: "Bob Baker", Mail: bob},
 		},
@@ -215,18 +225,18 @@ func (h *harness) registerEmail(t *testing.T, sid, addr string) {
 	}
 }
 
-func code(err error) api.Code {
+func code(err error) sspr.Code {
 	if err == nil {
 		return ""
 	}
-	var ae *api.Error
+	var ae *sspr.Error
 	if errors.As(err, &ae) {
 		return ae.Code
 	}
-	return "not an api.Error: " + api.Code(err.Error())
+	return "not an sspr.Error: " + sspr.Code(err.Error())
 }
 
-func wantCode(t *testing.T, err error, want api.Code) {
+func wantCode(t *testing.T, err error, want sspr.Code) {
 	t.Helper()
 	if got := code(err); got != want {
 		t.Fatalf("error = %v (code %q), want code %q", err, got, want)

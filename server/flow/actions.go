@@ -11,10 +11,10 @@ import (
 	"unicode"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 func (e *Engine) save(ctx context.Context, r *record) error {
@@ -115,7 +115,7 @@ func usable(r *record, k api.Kind) (*method, error) {
 	}
 	m := r.method(k)
 	if m == nil {
-		return nil, &api.Error{Code: api.CodeMethodUnavailable, Message: "That verification method isn't available for this account."}
+		return nil, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "That verification method isn't available for this account."}
 	}
 	if m.Verified {
 		return nil, wrongState("You've already passed this verification method. Choose another.")
@@ -136,9 +136,9 @@ func (e *Engine) Current(ctx context.Context, id string) (api.Flow, error) {
 // verification is complete (the Back button). Chosen again once every
 // required method has passed, which happens only when the directory failed
 // to unlock, it tries again.
-func (e *Engine) ChooseIntent(ctx context.Context, id string, in api.Intent, c Client) (api.Flow, error) {
+func (e *Engine) ChooseIntent(ctx context.Context, id string, in api.Intent, c sspr.Client) (api.Flow, error) {
 	if in != api.IntentReset && in != api.IntentUnlock {
-		return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: `Choose "reset" or "unlock".`}
+		return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: `Choose "reset" or "unlock".`}
 	}
 	if _, err := e.load(ctx, id); err != nil {
 		return api.Flow{}, err
@@ -172,9 +172,9 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 // must first type the full registered number (docs/SECURITY.md#sms). A
 // decoy flow does everything a real one does, with its throttles, but sends
 // nothing.
-func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone string, c Client) (api.Flow, error) {
+func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone string, c sspr.Client) (api.Flow, error) {
 	if k != api.KindEmail && k != api.KindSMS {
-		return api.Flow{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
+		return api.Flow{}, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
 	}
 	r, err := e.load(ctx, id)
 	if err != nil {
@@ -206,7 +206,7 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 		// they have typed it in full.
 		var err error
 		if _, region, err = canon.Mobile(r.Phone, e.cfg.PhoneRegion, e.cfg.PhoneCountries); err != nil {
-			return api.Flow{}, &api.Error{Code: api.CodeMethodUnavailable,
+			return api.Flow{}, &sspr.Error{Code: sspr.CodeMethodUnavailable,
 				Message: "We can't send texts to that number. Choose another method."}
 		}
 	}
@@ -257,16 +257,16 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 	return r.view(e.cooldown), nil
 }
 
-func (e *Engine) matchPhone(ctx context.Context, r *record, typed string, c Client) error {
+func (e *Engine) matchPhone(ctx context.Context, r *record, typed string, c sspr.Client) error {
 	n, err := canon.Phone(typed, e.cfg.PhoneRegion)
 	if err != nil {
-		return &api.Error{Code: api.CodeBadRequest, Message: "Enter your full mobile number, for example +44 7700 900123."}
+		return &sspr.Error{Code: sspr.CodeBadRequest, Message: "Enter your full mobile number, for example +44 7700 900123."}
 	}
 	if r.Decoy || subtle.ConstantTimeCompare([]byte(n), []byte(r.Phone)) != 1 {
 		if err := e.fail(ctx, r, c, true); err != nil {
 			return err
 		}
-		return &api.Error{Code: api.CodePhoneMismatch, Message: "That number doesn't match the one you registered. Enter the full number."}
+		return &sspr.Error{Code: sspr.CodePhoneMismatch, Message: "That number doesn't match the one you registered. Enter the full number."}
 	}
 	return nil
 }
@@ -281,9 +281,9 @@ func (e *Engine) codeMAC(r *record, k api.Kind, typed string) []byte {
 // VerifyCode checks a code. Of parallel submissions of one code exactly one
 // succeeds: the check and the consumption are one atomic update
 // (docs/SECURITY.md#constant-time).
-func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, typed string, c Client) (api.Flow, error) {
+func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, typed string, c sspr.Client) (api.Flow, error) {
 	if k != api.KindEmail && k != api.KindSMS {
-		return api.Flow{}, &api.Error{Code: api.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
+		return api.Flow{}, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
 	}
 	typed = strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) || r == '-' {
@@ -292,7 +292,7 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, typed st
 		return r
 	}, typed)
 	if len(typed) != e.cfg.CodeDigits || strings.IndexFunc(typed, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
-		return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: fmt.Sprintf("Enter the %d-digit code we sent you.", e.cfg.CodeDigits)}
+		return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Enter the %d-digit code we sent you.", e.cfg.CodeDigits)}
 	}
 	r, err := e.load(ctx, id)
 	if err != nil {
@@ -325,7 +325,7 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, typed st
 		}
 		cd := r.Codes[k]
 		if cd == nil {
-			return &api.Error{Code: api.CodeCodeExpired, Message: "There's no code waiting. Send a new code."}
+			return &sspr.Error{Code: sspr.CodeCodeExpired, Message: "There's no code waiting. Send a new code."}
 		}
 		switch {
 		case !e.now().Before(cd.Expires):
@@ -351,19 +351,19 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, typed st
 	}
 	switch res {
 	case expired:
-		return api.Flow{}, &api.Error{Code: api.CodeCodeExpired, Message: "That code has expired. Send a new code."}
+		return api.Flow{}, &sspr.Error{Code: sspr.CodeCodeExpired, Message: "That code has expired. Send a new code."}
 	case wrong, usedUp:
 		if err := e.fail(ctx, r, c, false); err != nil {
 			return api.Flow{}, err
 		}
 		if res == usedUp {
-			return api.Flow{}, &api.Error{Code: api.CodeCodeExpired, Message: "That code was entered wrongly too many times. Send a new code."}
+			return api.Flow{}, &sspr.Error{Code: sspr.CodeCodeExpired, Message: "That code was entered wrongly too many times. Send a new code."}
 		}
 		msg := "That code didn't match. Check it and try again."
 		if triesLeft == 1 {
 			msg = "That code didn't match. You have one more try."
 		}
-		return api.Flow{}, &api.Error{Code: api.CodeCodeInvalid, Message: msg, TriesLeft: &triesLeft}
+		return api.Flow{}, &sspr.Error{Code: sspr.CodeCodeInvalid, Message: msg, TriesLeft: &triesLeft}
 	}
 	return e.advance(ctx, r, c)
 }
@@ -385,7 +385,7 @@ func (e *Engine) reached(r *record) {
 // advance completes what reached started, outside the atomic update: a new
 // flow id once identity is proven (no fixation: docs/SECURITY.md#cookies),
 // or the unlock.
-func (e *Engine) advance(ctx context.Context, r *record, c Client) (api.Flow, error) {
+func (e *Engine) advance(ctx context.Context, r *record, c sspr.Client) (api.Flow, error) {
 	switch r.State {
 	case api.StateNewPassword:
 		old := r.ID
@@ -416,7 +416,7 @@ func (e *Engine) advance(ctx context.Context, r *record, c Client) (api.Flow, er
 		}
 		if err != nil {
 			e.revert(ctx, r.ID, api.StateVerify)
-			return api.Flow{}, unavailable(fmt.Errorf("unlock: %w", err))
+			return api.Flow{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("unlock: %w", err))
 		}
 		return e.finish(ctx, r, c)
 	}
@@ -459,7 +459,7 @@ func (e *Engine) Questions(ctx context.Context, id string) ([]api.Question, erro
 // VerifyAnswers checks the answers to this flow's questions. Every answer
 // is hashed whatever the others gave, and a decoy's against a dummy hash,
 // so the time taken says nothing.
-func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[string]string, c Client) (api.Flow, error) {
+func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[string]string, c sspr.Client) (api.Flow, error) {
 	r, err := e.load(ctx, id)
 	if err != nil {
 		return api.Flow{}, err
@@ -468,15 +468,15 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 		return api.Flow{}, err
 	}
 	if len(answers) != len(r.Questions) {
-		return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: fmt.Sprintf("Answer all %d questions.", len(r.Questions))}
+		return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Answer all %d questions.", len(r.Questions))}
 	}
 	for _, qid := range r.Questions {
 		a, ok := answers[qid]
 		if !ok || strings.TrimSpace(a) == "" {
-			return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: fmt.Sprintf("Answer all %d questions.", len(r.Questions))}
+			return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Answer all %d questions.", len(r.Questions))}
 		}
 		if len(a) > 1024 {
-			return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: "That answer is too long."}
+			return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "That answer is too long."}
 		}
 	}
 	release, err := e.th.Lock(ctx, "lock:"+r.User)
@@ -491,7 +491,7 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 	if !r.Decoy {
 		reg, err := e.d.Registrations.Registration(ctx, r.User)
 		if err != nil {
-			return api.Flow{}, unavailable(fmt.Errorf("read registration: %w", err))
+			return api.Flow{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read registration: %w", err))
 		}
 		if reg != nil {
 			for _, a := range reg.Answers {
@@ -515,7 +515,7 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 		if err := e.fail(ctx, r, c, false); err != nil {
 			return api.Flow{}, err
 		}
-		return api.Flow{}, &api.Error{Code: api.CodeAnswersInvalid, Message: "One or more answers didn't match. Check them and try again."}
+		return api.Flow{}, &sspr.Error{Code: sspr.CodeAnswersInvalid, Message: "One or more answers didn't match. Check them and try again."}
 	}
 	r, err = e.update(ctx, id, func(r *record) error {
 		m, err := usable(r, api.KindQuestions)
@@ -536,7 +536,7 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 // SetPassword sets the new password once the flow has reached new_password.
 // A refusal, by the policy or by the directory's own, leaves the flow where
 // it was so the user can try another (docs/SECURITY.md#directory-refusals).
-func (e *Engine) SetPassword(ctx context.Context, id, password string, c Client) (api.Flow, error) {
+func (e *Engine) SetPassword(ctx context.Context, id, password string, c sspr.Client) (api.Flow, error) {
 	r, err := e.load(ctx, id)
 	if err != nil {
 		return api.Flow{}, err
@@ -546,13 +546,13 @@ func (e *Engine) SetPassword(ctx context.Context, id, password string, c Client)
 	}
 	acct, err := e.d.Directory.Lookup(ctx, r.User)
 	if err != nil {
-		return api.Flow{}, unavailable(fmt.Errorf("look up account: %w", err))
+		return api.Flow{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
 	}
 	if acct == nil {
 		return api.Flow{}, errFlowMissing
 	}
 	if broken := e.d.Policy.Check(password, acct); len(broken) > 0 {
-		return api.Flow{}, &api.Error{Code: api.CodePasswordPolicy, Message: "Your new password doesn't meet the password rules.", Rules: broken}
+		return api.Flow{}, &sspr.Error{Code: sspr.CodePasswordPolicy, Message: "Your new password doesn't meet the password rules.", Rules: broken}
 	}
 	// Claim the flow so a double submit can't change the account twice.
 	if r, err = e.update(ctx, id, func(r *record) error {
@@ -566,11 +566,11 @@ func (e *Engine) SetPassword(ctx context.Context, id, password string, c Client)
 	}
 	if err := e.d.Directory.SetPassword(ctx, acct.ID, password); err != nil {
 		e.revert(ctx, id, api.StateNewPassword)
-		var ae *api.Error
-		if errors.As(err, &ae) && ae.Code == api.CodePasswordPolicy {
+		var ae *sspr.Error
+		if errors.As(err, &ae) && ae.Code == sspr.CodePasswordPolicy {
 			return api.Flow{}, ae
 		}
-		return api.Flow{}, unavailable(fmt.Errorf("set password: %w", err))
+		return api.Flow{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("set password: %w", err))
 	}
 	if acct.Locked {
 		// A reset also unlocks, as the hosted services do: the user proved
@@ -585,7 +585,7 @@ func (e *Engine) SetPassword(ctx context.Context, id, password string, c Client)
 // finish ends a flow that changed the account: what is left is a tombstone
 // without secrets; the user is told at both addresses and the event is
 // audited (docs/SECURITY.md#after-a-change). The user is not signed in.
-func (e *Engine) finish(ctx context.Context, r *record, c Client) (api.Flow, error) {
+func (e *Engine) finish(ctx context.Context, r *record, c sspr.Client) (api.Flow, error) {
 	t := r.tombstone()
 	if err := e.save(ctx, t); err != nil {
 		// The account has changed: losing the tombstone only loses the
@@ -598,15 +598,15 @@ func (e *Engine) finish(ctx context.Context, r *record, c Client) (api.Flow, err
 	if n, err := e.d.Sessions.End(ctx, r.User, flowKey(r.ID)); err != nil {
 		e.d.Log.Error("end other sessions", "user", r.User, "err", err)
 	} else if n > 0 {
-		e.audit(ctx, account.EventSessionsEnded, r.User, c, fmt.Sprintf("count=%d", n))
+		e.audit(ctx, sspr.EventSessionsEnded, r.User, c, fmt.Sprintf("count=%d", n))
 	}
 	e.succeeded(ctx, r.User)
-	what, kind := "reset", account.EventPasswordReset
+	what, kind := "reset", sspr.EventPasswordReset
 	switch {
 	case r.Outcome == api.OutcomeNotLocked:
-		what, kind = "unlock-not-locked", account.EventUnlockNotNeeded
+		what, kind = "unlock-not-locked", sspr.EventUnlockNotNeeded
 	case r.Intent == api.IntentUnlock:
-		what, kind = "unlock", account.EventAccountUnlocked
+		what, kind = "unlock", sspr.EventAccountUnlocked
 	}
 	var passed []string
 	for _, m := range r.Methods {
@@ -628,8 +628,8 @@ func (e *Engine) finish(ctx context.Context, r *record, c Client) (api.Flow, err
 	return t.view(e.cooldown), nil
 }
 
-func (e *Engine) audit(ctx context.Context, kind, user string, c Client, detail string) {
-	ev := account.Event{At: e.now(), Kind: kind, UserID: user, ClientAddr: c.Addr, UserAgent: c.UserAgent, Detail: detail}
+func (e *Engine) audit(ctx context.Context, kind, user string, c sspr.Client, detail string) {
+	ev := sspr.Event{At: e.now(), Kind: kind, UserID: user, ClientAddr: c.Addr, UserAgent: c.UserAgent, Detail: detail}
 	e.d.Log.Info("audit", "event", kind, "user", user, "client", c.Addr, "detail", detail)
 	if err := e.d.Auditor.Record(context.WithoutCancel(ctx), ev); err != nil {
 		e.d.Log.Error("record audit event", "event", kind, "user", user, "err", err)

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Decoys: what an unknown or unregistered user id is shown, so that the
@@ -91,7 +91,7 @@ func (e *Engine) RefreshDecoys(ctx context.Context) error {
 }
 
 // newDecoys builds the snapshot of population p (nil: the fallback).
-func (e *Engine) newDecoys(p account.Population) *decoys {
+func (e *Engine) newDecoys(p sspr.Population) *decoys {
 	sets := map[uint8]float64{}
 	domainCount := map[string]int{}
 	total := 0
@@ -176,7 +176,7 @@ func (e *Engine) bit(k api.Kind) uint8 {
 }
 
 // offered is the set of methods a flow offers to a registration of shape s.
-func (e *Engine) offered(s account.Shape) uint8 {
+func (e *Engine) offered(s sspr.Shape) uint8 {
 	var set uint8
 	if s.Email {
 		set |= e.bit(api.KindEmail)

@@ -2,8 +2,8 @@
 // the rules of each verification method, one-time codes and the throttles.
 // It is pure logic: it does no I/O of its own, takes its clock and its
 // randomness from the caller, and reaches the directory, the store, the
-// short-lived state and the senders only through the interfaces in deps.go,
-// so tests drive it without a network.
+// short-lived state and the senders only through the domain's interfaces
+// (package sspr), so tests drive it without a network.
 //
 //	start ──(user id + captcha)──▶ choose_intent ──(reset|unlock)──▶ verify
 //	verify ──(required methods passed)──▶ new_password (reset)
@@ -23,10 +23,10 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/revoke"
+	"github.com/sspr-portal/sspr/server/sspr"
 	"github.com/sspr-portal/sspr/server/throttle"
 )
 
@@ -88,16 +88,23 @@ func DefaultConfig() Config {
 	}
 }
 
-// Deps are what the engine works through.
+// Deps are what the engine works through: the domain's services (package
+// sspr documents each one's contract and errors).
 type Deps struct {
-	Directory     Directory
-	Registrations Registrations
-	Auditor       Auditor
-	Sender        Sender
-	Hasher        Hasher
-	Policy        PasswordPolicy
-	Catalog       Catalog
-	State         State
+	Directory sspr.Directory
+	// Registrations are read from the store, merged with what the
+	// directory holds when it holds methods (server/ldapdir); the audit
+	// goes to the store itself.
+	Registrations sspr.Registrations
+	Auditor       sspr.Auditor
+	// Sender is expected to return at once and deliver off the request
+	// path (docs/SECURITY.md#same-answer: delivery time is no signal).
+	Sender sspr.Sender
+	// Hasher checks answers; it bounds the hashes computed at once.
+	Hasher  sspr.Hasher
+	Policy  sspr.PasswordPolicy
+	Catalog sspr.Catalog
+	State   sspr.State
 	// Sessions indexes each account's live sessions and flows, so a reset
 	// or an unlock ends every other one (package revoke).
 	Sessions *revoke.Index
@@ -111,9 +118,6 @@ type Deps struct {
 	DummyHash string
 	Log       *slog.Logger
 }
-
-// Client is who is calling: for per-address throttles and the audit.
-type Client = account.Client
 
 // Engine runs flows.
 type Engine struct {
@@ -147,23 +151,14 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	return e, nil
 }
 
-// Errors the engine returns. Each is an *api.Error so the HTTP layer maps
+// Errors the engine returns. Each is an *sspr.Error so the HTTP layer maps
 // it by its code alone.
 var (
-	errFlowMissing = &api.Error{Code: api.CodeFlowMissing, Message: "Your session has ended or expired. Start again."}
-	errAlreadyDone = &api.Error{Code: api.CodeWrongState, Message: "This has already been done. Start again if you need to."}
+	errFlowMissing = &sspr.Error{Code: sspr.CodeFlowMissing, Message: "Your session has ended or expired. Start again."}
+	errAlreadyDone = &sspr.Error{Code: sspr.CodeWrongState, Message: "This has already been done. Start again if you need to."}
 )
 
-func wrongState(msg string) *api.Error { return &api.Error{Code: api.CodeWrongState, Message: msg} }
-
-func unavailable(err error) error {
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", &api.Error{Code: api.CodeDirectoryUnavailable,
-		Message: "The service is not available right now. Try again in a few minutes."}, err)
-}
+func wrongState(msg string) *sspr.Error { return &sspr.Error{Code: sspr.CodeWrongState, Message: msg} }
 
 func flowKey(id string) string { return "flow:" + id }
 
@@ -188,10 +183,10 @@ func (e *Engine) cooldown(k api.Kind) time.Duration {
 // the caller first. Unknown and unregistered users get a decoy flow that
 // looks the same (docs/SECURITY.md#same-answer), unless RevealUnregistered
 // is set.
-func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow, error) {
+func (e *Engine) Start(ctx context.Context, rawUser string, c sspr.Client) (api.Flow, error) {
 	user, err := canon.UserID(rawUser, e.cfg.DefaultDomain)
 	if err != nil {
-		return api.Flow{}, &api.Error{Code: api.CodeBadRequest, Message: err.Error()}
+		return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
 	}
 	if err := e.checkBlocks(ctx, user, c); err != nil {
 		return api.Flow{}, err
@@ -204,7 +199,7 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow,
 	}
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil {
-		return api.Flow{}, unavailable(fmt.Errorf("look up account: %w", err))
+		return api.Flow{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
 	}
 	// Every user, known or not, costs the same reads and the same work, and
 	// what isn't needed is thrown away: otherwise a backend that is down
@@ -218,7 +213,7 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow,
 	}
 	reg, err := e.d.Registrations.Registration(ctx, regID)
 	if err != nil {
-		return api.Flow{}, unavailable(fmt.Errorf("read registration: %w", err))
+		return api.Flow{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read registration: %w", err))
 	}
 	if acct == nil || acct.Disabled {
 		reg = nil
@@ -240,7 +235,7 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c Client) (api.Flow,
 	}
 	if len(r.Methods) == 0 {
 		if e.cfg.RevealUnregistered {
-			return api.Flow{}, &api.Error{Code: api.CodeNotRegistered,
+			return api.Flow{}, &sspr.Error{Code: sspr.CodeNotRegistered,
 				Message: "You haven't registered for self-service password reset, so you can't reset or unlock your password here. Contact the service desk."}
 		}
 		e.fillDecoy(r, decoy, gen)
@@ -267,7 +262,7 @@ func (e *Engine) index(ctx context.Context, r *record, replaces ...string) error
 }
 
 // fillMethods offers the methods reg has registered and the portal offers.
-func (e *Engine) fillMethods(r *record, reg *account.Registration, gen string) {
+func (e *Engine) fillMethods(r *record, reg *sspr.Registration, gen string) {
 	for _, k := range e.cfg.Methods {
 		switch {
 		case k == api.KindEmail && reg.HasEmail():

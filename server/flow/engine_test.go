@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 var ctx = context.Background()
@@ -51,7 +51,7 @@ func TestReset(t *testing.T) {
 			if f.ID == first {
 				t.Fatal("the flow id was not renewed when identity was proven")
 			}
-			if _, err := h.e.Current(ctx, first); code(err) != api.CodeFlowMissing {
+			if _, err := h.e.Current(ctx, first); code(err) != sspr.CodeFlowMissing {
 				t.Fatalf("old id still works: %v", err)
 			}
 			f = ok(t)(h.e.SetPassword(ctx, f.ID, "A-Brand-New-Password-9", client))
@@ -74,7 +74,7 @@ func TestReset(t *testing.T) {
 			if !slices.Equal(to, []string{alice, "alice.alt@example.net"}) {
 				t.Fatalf("notified %v", to)
 			}
-			if got := h.audit.kinds(); !slices.Equal(got, []string{account.EventPasswordReset + ":" + alice}) {
+			if got := h.audit.kinds(); !slices.Equal(got, []string{sspr.EventPasswordReset + ":" + alice}) {
 				t.Fatalf("audit = %v", got)
 			}
 			if ev := h.audit.events[0]; ev.Detail != "methods="+tt.kinds || ev.ClientAddr != client.Addr || ev.UserAgent != client.UserAgent {
@@ -82,7 +82,7 @@ func TestReset(t *testing.T) {
 			}
 			// Double submit or Back after success: already done, no change.
 			_, err := h.e.SetPassword(ctx, f.ID, "Another-New-Password-9", client)
-			wantCode(t, err, api.CodeWrongState)
+			wantCode(t, err, sspr.CodeWrongState)
 			if _, pw := h.dir.get(alice); pw != "A-Brand-New-Password-9" {
 				t.Fatal("a second submit changed the password")
 			}
@@ -113,7 +113,7 @@ func TestUnlock(t *testing.T) {
 	if a, pw := h.dir.get(bob); a.Locked || pw != "" {
 		t.Fatalf("after unlock: locked=%v password changed=%v", a.Locked, pw != "")
 	}
-	if got := h.audit.kinds(); !slices.Equal(got, []string{account.EventAccountUnlocked + ":" + bob}) {
+	if got := h.audit.kinds(); !slices.Equal(got, []string{sspr.EventAccountUnlocked + ":" + bob}) {
 		t.Fatalf("audit = %v", got)
 	}
 }
@@ -139,7 +139,7 @@ func TestUnlockOfAnAccountThatIsNotLocked(t *testing.T) {
 	if got := ok(t)(h.e.Current(ctx, f.ID)); got.Outcome != api.OutcomeNotLocked {
 		t.Fatalf("the finished flow's outcome = %q", got.Outcome)
 	}
-	if got := h.audit.kinds(); !slices.Equal(got, []string{account.EventUnlockNotNeeded + ":" + alice}) {
+	if got := h.audit.kinds(); !slices.Equal(got, []string{sspr.EventUnlockNotNeeded + ":" + alice}) {
 		t.Fatalf("audit = %v", got)
 	}
 	var kinds []notify.Kind
@@ -210,51 +210,51 @@ func TestStatesAndActions(t *testing.T) {
 	states := []struct {
 		name  string
 		reach func(h *harness, t *testing.T) string
-		want  map[string]api.Code
+		want  map[string]sspr.Code
 	}{
-		{"none", func(h *harness, t *testing.T) string { return "" }, map[string]api.Code{
-			"intent": api.CodeFlowMissing, "email/send": api.CodeFlowMissing, "email/verify": api.CodeFlowMissing,
-			"sms/send": api.CodeFlowMissing, "sms/verify": api.CodeFlowMissing, "questions": api.CodeFlowMissing,
-			"questions/verify": api.CodeFlowMissing, "password": api.CodeFlowMissing, "current": api.CodeFlowMissing,
-			"cancel": api.CodeFlowMissing}},
-		{"choose_intent", func(h *harness, t *testing.T) string { return ok(t)(h.e.Start(ctx, alice, client)).ID }, map[string]api.Code{
-			"intent": "", "email/send": api.CodeWrongState, "email/verify": api.CodeWrongState,
-			"sms/send": api.CodeWrongState, "sms/verify": api.CodeWrongState, "questions": api.CodeWrongState,
-			"questions/verify": api.CodeWrongState, "password": api.CodeWrongState, "current": "", "cancel": ""}},
-		{"verify", func(h *harness, t *testing.T) string { return h.start(t, alice, api.IntentReset).ID }, map[string]api.Code{
-			"intent": "", "email/send": "", "email/verify": api.CodeCodeExpired,
-			"sms/send": "", "sms/verify": api.CodeCodeExpired, "questions": "",
-			"questions/verify": "?", "password": api.CodeWrongState, "current": "", "cancel": ""}},
+		{"none", func(h *harness, t *testing.T) string { return "" }, map[string]sspr.Code{
+			"intent": sspr.CodeFlowMissing, "email/send": sspr.CodeFlowMissing, "email/verify": sspr.CodeFlowMissing,
+			"sms/send": sspr.CodeFlowMissing, "sms/verify": sspr.CodeFlowMissing, "questions": sspr.CodeFlowMissing,
+			"questions/verify": sspr.CodeFlowMissing, "password": sspr.CodeFlowMissing, "current": sspr.CodeFlowMissing,
+			"cancel": sspr.CodeFlowMissing}},
+		{"choose_intent", func(h *harness, t *testing.T) string { return ok(t)(h.e.Start(ctx, alice, client)).ID }, map[string]sspr.Code{
+			"intent": "", "email/send": sspr.CodeWrongState, "email/verify": sspr.CodeWrongState,
+			"sms/send": sspr.CodeWrongState, "sms/verify": sspr.CodeWrongState, "questions": sspr.CodeWrongState,
+			"questions/verify": sspr.CodeWrongState, "password": sspr.CodeWrongState, "current": "", "cancel": ""}},
+		{"verify", func(h *harness, t *testing.T) string { return h.start(t, alice, api.IntentReset).ID }, map[string]sspr.Code{
+			"intent": "", "email/send": "", "email/verify": sspr.CodeCodeExpired,
+			"sms/send": "", "sms/verify": sspr.CodeCodeExpired, "questions": "",
+			"questions/verify": "?", "password": sspr.CodeWrongState, "current": "", "cancel": ""}},
 		{"verify, email passed", func(h *harness, t *testing.T) string {
 			return h.passEmail(t, h.start(t, alice, api.IntentReset), "alice.alt@example.net").ID
-		}, map[string]api.Code{
-			"intent": "", "email/send": api.CodeWrongState, "email/verify": api.CodeWrongState,
-			"sms/send": "", "sms/verify": api.CodeCodeExpired, "questions": "",
-			"questions/verify": "?", "password": api.CodeWrongState, "current": "", "cancel": ""}},
+		}, map[string]sspr.Code{
+			"intent": "", "email/send": sspr.CodeWrongState, "email/verify": sspr.CodeWrongState,
+			"sms/send": "", "sms/verify": sspr.CodeCodeExpired, "questions": "",
+			"questions/verify": "?", "password": sspr.CodeWrongState, "current": "", "cancel": ""}},
 		{"new_password", func(h *harness, t *testing.T) string {
 			f := h.passEmail(t, h.start(t, alice, api.IntentReset), "alice.alt@example.net")
 			return h.passQuestions(t, f, "blue fox").ID
-		}, map[string]api.Code{
-			"intent": api.CodeWrongState, "email/send": api.CodeWrongState, "email/verify": api.CodeWrongState,
-			"sms/send": api.CodeWrongState, "sms/verify": api.CodeWrongState, "questions": api.CodeWrongState,
-			"questions/verify": api.CodeWrongState, "password": "", "current": "", "cancel": ""}},
+		}, map[string]sspr.Code{
+			"intent": sspr.CodeWrongState, "email/send": sspr.CodeWrongState, "email/verify": sspr.CodeWrongState,
+			"sms/send": sspr.CodeWrongState, "sms/verify": sspr.CodeWrongState, "questions": sspr.CodeWrongState,
+			"questions/verify": sspr.CodeWrongState, "password": "", "current": "", "cancel": ""}},
 		{"done", func(h *harness, t *testing.T) string {
 			f := h.passEmail(t, h.start(t, alice, api.IntentReset), "alice.alt@example.net")
 			f = h.passQuestions(t, f, "blue fox")
 			return ok(t)(h.e.SetPassword(ctx, f.ID, "A-First-New-Password-1", client)).ID
-		}, map[string]api.Code{
-			"intent": api.CodeWrongState, "email/send": api.CodeWrongState, "email/verify": api.CodeWrongState,
-			"sms/send": api.CodeWrongState, "sms/verify": api.CodeWrongState, "questions": api.CodeWrongState,
-			"questions/verify": api.CodeWrongState, "password": api.CodeWrongState, "current": "", "cancel": ""}},
+		}, map[string]sspr.Code{
+			"intent": sspr.CodeWrongState, "email/send": sspr.CodeWrongState, "email/verify": sspr.CodeWrongState,
+			"sms/send": sspr.CodeWrongState, "sms/verify": sspr.CodeWrongState, "questions": sspr.CodeWrongState,
+			"questions/verify": sspr.CodeWrongState, "password": sspr.CodeWrongState, "current": "", "cancel": ""}},
 		{"expired", func(h *harness, t *testing.T) string {
 			id := h.start(t, alice, api.IntentReset).ID
 			h.clock.Advance(15 * time.Minute)
 			return id
-		}, map[string]api.Code{
-			"intent": api.CodeFlowMissing, "email/send": api.CodeFlowMissing, "email/verify": api.CodeFlowMissing,
-			"sms/send": api.CodeFlowMissing, "sms/verify": api.CodeFlowMissing, "questions": api.CodeFlowMissing,
-			"questions/verify": api.CodeFlowMissing, "password": api.CodeFlowMissing, "current": api.CodeFlowMissing,
-			"cancel": api.CodeFlowMissing}},
+		}, map[string]sspr.Code{
+			"intent": sspr.CodeFlowMissing, "email/send": sspr.CodeFlowMissing, "email/verify": sspr.CodeFlowMissing,
+			"sms/send": sspr.CodeFlowMissing, "sms/verify": sspr.CodeFlowMissing, "questions": sspr.CodeFlowMissing,
+			"questions/verify": sspr.CodeFlowMissing, "password": sspr.CodeFlowMissing, "current": sspr.CodeFlowMissing,
+			"cancel": sspr.CodeFlowMissing}},
 	}
 	for _, st := range states {
 		for _, a := range actions {
@@ -267,7 +267,7 @@ func TestStatesAndActions(t *testing.T) {
 				}
 				err := a.do(h, id)
 				if want == "?" {
-					if c := code(err); c == api.CodeWrongState || c == api.CodeFlowMissing {
+					if c := code(err); c == sspr.CodeWrongState || c == sspr.CodeFlowMissing {
 						t.Fatalf("refused in this state: %v", err)
 					}
 					return
@@ -304,9 +304,9 @@ func TestUnknownAndUnregisteredUsersLookLikeRegisteredOnes(t *testing.T) {
 				t.Fatalf("a decoy flow sent %d messages", n)
 			}
 			_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, "12345678", client)
-			wantCode(t, err, api.CodeCodeInvalid)
+			wantCode(t, err, sspr.CodeCodeInvalid)
 			_, err = h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client)
-			wantCode(t, err, api.CodePhoneMismatch)
+			wantCode(t, err, sspr.CodePhoneMismatch)
 			qs, err := h.e.Questions(ctx, f.ID)
 			if err != nil || len(qs) != 3 {
 				t.Fatalf("decoy questions = %v, %v", qs, err)
@@ -316,7 +316,7 @@ func TestUnknownAndUnregisteredUsersLookLikeRegisteredOnes(t *testing.T) {
 				answers[q.ID] = "blue fox"
 			}
 			_, err = h.e.VerifyAnswers(ctx, f.ID, answers, client)
-			wantCode(t, err, api.CodeAnswersInvalid)
+			wantCode(t, err, sspr.CodeAnswersInvalid)
 		})
 	}
 }
@@ -343,9 +343,9 @@ func TestDecoyQuestionsComeFromAStableFive(t *testing.T) {
 func TestRevealUnregistered(t *testing.T) {
 	h := newHarness(t, func(c *flow.Config) { c.RevealUnregistered = true })
 	_, err := h.e.Start(ctx, carol, client)
-	wantCode(t, err, api.CodeNotRegistered)
+	wantCode(t, err, sspr.CodeNotRegistered)
 	_, err = h.e.Start(ctx, "nobody", client)
-	wantCode(t, err, api.CodeNotRegistered)
+	wantCode(t, err, sspr.CodeNotRegistered)
 	ok(t)(h.e.Start(ctx, alice, client))
 }
 
@@ -353,7 +353,7 @@ func TestStartRefusesBadUserIDs(t *testing.T) {
 	h := newHarness(t)
 	for _, u := range []string{"", "   ", "al\x00ice", "alice\r\nBcc: x", "al\u202eice", strings.Repeat("a", 257), "a@b@c"} {
 		_, err := h.e.Start(ctx, u, client)
-		wantCode(t, err, api.CodeBadRequest)
+		wantCode(t, err, sspr.CodeBadRequest)
 		if strings.TrimSpace(u) != "" && strings.Contains(err.Error(), u) {
 			t.Fatalf("the error echoes the input: %v", err)
 		}
@@ -371,9 +371,9 @@ func TestDaveHasOneMethodAndCannotFinish(t *testing.T) {
 		t.Fatalf("one method was enough: %s", f.State)
 	}
 	_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client)
-	wantCode(t, err, api.CodeMethodUnavailable)
+	wantCode(t, err, sspr.CodeMethodUnavailable)
 	_, err = h.e.Questions(ctx, f.ID)
-	wantCode(t, err, api.CodeMethodUnavailable)
+	wantCode(t, err, sspr.CodeMethodUnavailable)
 }
 
 func TestCodes(t *testing.T) {
@@ -387,7 +387,7 @@ func TestCodes(t *testing.T) {
 		}
 		ok(t)(h.e.VerifyCode(ctx, f.ID, api.KindEmail, c[:4]+" "+c[4:], client))
 		_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, c, client)
-		wantCode(t, err, api.CodeWrongState) // replay: the method is done, nothing changes
+		wantCode(t, err, sspr.CodeWrongState) // replay: the method is done, nothing changes
 	})
 	t.Run("ExpiresAfterTenMinutes", func(t *testing.T) {
 		h := newHarness(t)
@@ -395,7 +395,7 @@ func TestCodes(t *testing.T) {
 		ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
 		h.clock.Advance(10 * time.Minute)
 		_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, h.out.lastCode(t, "alice.alt@example.net"), client)
-		wantCode(t, err, api.CodeCodeExpired)
+		wantCode(t, err, sspr.CodeCodeExpired)
 	})
 	t.Run("FiveTries", func(t *testing.T) {
 		h := newHarness(t, func(c *flow.Config) { c.AccountFailures.Max = 100 })
@@ -408,15 +408,15 @@ func TestCodes(t *testing.T) {
 		}
 		for i := 4; i >= 1; i-- {
 			_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, bad, client)
-			wantCode(t, err, api.CodeCodeInvalid)
-			if left := *err.(*api.Error).TriesLeft; left != i {
+			wantCode(t, err, sspr.CodeCodeInvalid)
+			if left := *err.(*sspr.Error).TriesLeft; left != i {
 				t.Fatalf("tries left = %d, want %d", left, i)
 			}
 		}
 		_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, bad, client)
-		wantCode(t, err, api.CodeCodeExpired)
+		wantCode(t, err, sspr.CodeCodeExpired)
 		_, err = h.e.VerifyCode(ctx, f.ID, api.KindEmail, good, client)
-		wantCode(t, err, api.CodeCodeExpired)
+		wantCode(t, err, sspr.CodeCodeExpired)
 	})
 	t.Run("ANewCodeReplacesTheOld", func(t *testing.T) {
 		h := newHarness(t)
@@ -429,7 +429,7 @@ func TestCodes(t *testing.T) {
 			t.Skip("the new code happened to equal the old one (1 in 10^8)")
 		}
 		_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, old, client)
-		wantCode(t, err, api.CodeCodeInvalid)
+		wantCode(t, err, sspr.CodeCodeInvalid)
 	})
 	t.Run("BoundToItsFlowAndUser", func(t *testing.T) {
 		h := newHarness(t)
@@ -438,14 +438,14 @@ func TestCodes(t *testing.T) {
 		ok(t)(h.e.SendCode(ctx, fa.ID, api.KindEmail, "", client))
 		ok(t)(h.e.SendCode(ctx, fb.ID, api.KindEmail, "", client))
 		_, err := h.e.VerifyCode(ctx, fb.ID, api.KindEmail, h.out.lastCode(t, "alice.alt@example.net"), client)
-		wantCode(t, err, api.CodeCodeInvalid)
+		wantCode(t, err, sspr.CodeCodeInvalid)
 	})
 	t.Run("MalformedIsBadRequest", func(t *testing.T) {
 		h := newHarness(t)
 		f := h.start(t, alice, api.IntentReset)
 		for _, c := range []string{"", "1234", "123456789", "abcdefgh", "１２３４５６７８"} {
 			_, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, c, client)
-			wantCode(t, err, api.CodeBadRequest)
+			wantCode(t, err, sspr.CodeBadRequest)
 		}
 	})
 }
@@ -455,10 +455,10 @@ func TestSMSNeedsTheFullNumber(t *testing.T) {
 	f := h.start(t, alice, api.IntentReset)
 	for _, typed := range []string{"+447700900124", "900123", "+15555550123"} {
 		_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, typed, client)
-		wantCode(t, err, api.CodePhoneMismatch)
+		wantCode(t, err, sspr.CodePhoneMismatch)
 	}
 	_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, "not a number", client)
-	wantCode(t, err, api.CodeBadRequest)
+	wantCode(t, err, sspr.CodeBadRequest)
 	if n := len(h.out.all()); n != 0 {
 		t.Fatalf("%d texts sent before the number matched", n)
 	}
@@ -471,14 +471,14 @@ func TestCooldownsAndSendLimits(t *testing.T) {
 	ok(t)(h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client))
 	h.clock.Advance(time.Minute)
 	_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client)
-	wantCode(t, err, api.CodeThrottled)
-	if s := err.(*api.Error).RetryAfterSeconds; s != 60 {
+	wantCode(t, err, sspr.CodeThrottled)
+	if s := err.(*sspr.Error).RetryAfterSeconds; s != 60 {
 		t.Fatalf("retry after %d s, want 60", s)
 	}
 	// The cool-down is the account's, not the flow's.
 	g := h.start(t, alice, api.IntentReset)
 	_, err = h.e.SendCode(ctx, g.ID, api.KindSMS, "+447700900123", client)
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 	h.clock.Advance(time.Minute)
 	f = ok(t)(h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client))
 	if m := f.Methods[1]; !m.CodeSent || m.ResendAt == nil || !m.ResendAt.Equal(h.clock.Now().Add(2*time.Minute)) {
@@ -491,7 +491,7 @@ func TestCooldownsAndSendLimits(t *testing.T) {
 	}
 	h.clock.Advance(2 * time.Minute)
 	_, err = h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client)
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 }
 
 func TestFailuresAcrossFlowsBlockTheAccount(t *testing.T) {
@@ -510,15 +510,15 @@ func TestFailuresAcrossFlowsBlockTheAccount(t *testing.T) {
 			n++
 		}
 	}
-	wantCode(t, err, api.CodeThrottled) // the fifth failure starts the block
-	if s := err.(*api.Error).RetryAfterSeconds; s != 24*3600 {
+	wantCode(t, err, sspr.CodeThrottled) // the fifth failure starts the block
+	if s := err.(*sspr.Error).RetryAfterSeconds; s != 24*3600 {
 		t.Fatalf("blocked for %d s", s)
 	}
-	if got := h.audit.kinds(); !slices.Contains(got, account.EventBlocked+":"+alice) {
+	if got := h.audit.kinds(); !slices.Contains(got, sspr.EventBlocked+":"+alice) {
 		t.Fatalf("audit = %v", got)
 	}
 	_, err = h.e.Start(ctx, "ALICE@example.edu", client)
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 	h.clock.Advance(24 * time.Hour)
 	h.start(t, alice, api.IntentReset)
 }
@@ -530,11 +530,11 @@ func TestPhoneMismatchesBlockTheAccount(t *testing.T) {
 		f := h.start(t, alice, api.IntentReset)
 		_, err = h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900999", client)
 		if i < 4 {
-			wantCode(t, err, api.CodePhoneMismatch)
+			wantCode(t, err, sspr.CodePhoneMismatch)
 		}
 		h.clock.Advance(time.Hour) // identity checks count over 24 hours
 	}
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 }
 
 func TestUnknownUsersAreBlockedAlike(t *testing.T) {
@@ -545,9 +545,9 @@ func TestUnknownUsersAreBlockedAlike(t *testing.T) {
 	for range 5 {
 		_, err = h.e.VerifyCode(ctx, f.ID, api.KindEmail, "12345678", client)
 	}
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 	_, err = h.e.Start(ctx, "nobody", client)
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 }
 
 func TestStartLimits(t *testing.T) {
@@ -557,7 +557,7 @@ func TestStartLimits(t *testing.T) {
 			ok(t)(h.e.Start(ctx, alice, client))
 		}
 		_, err := h.e.Start(ctx, " Alice@Example.EDU ", client)
-		wantCode(t, err, api.CodeThrottled)
+		wantCode(t, err, sspr.CodeThrottled)
 		ok(t)(h.e.Start(ctx, bob, client))
 	})
 	t.Run("PerAddress", func(t *testing.T) {
@@ -566,11 +566,11 @@ func TestStartLimits(t *testing.T) {
 			ok(t)(h.e.Start(ctx, u, client))
 		}
 		_, err := h.e.Start(ctx, dave, client)
-		wantCode(t, err, api.CodeThrottled)
-		ok(t)(h.e.Start(ctx, dave, flow.Client{Addr: "192.0.2.2"}))
+		wantCode(t, err, sspr.CodeThrottled)
+		ok(t)(h.e.Start(ctx, dave, sspr.Client{Addr: "192.0.2.2"}))
 		h.clock.Advance(10 * time.Minute) // the window slides: the last 10 minutes' 4 still count
 		_, err = h.e.Start(ctx, dave, client)
-		wantCode(t, err, api.CodeThrottled)
+		wantCode(t, err, sspr.CodeThrottled)
 		h.clock.Advance(10 * time.Minute)
 		ok(t)(h.e.Start(ctx, dave, client))
 	})
@@ -597,14 +597,14 @@ func TestQuestionsAreThreeOfTheFiveAndFixed(t *testing.T) {
 	// A wrong answer to one fails them all, and they stay the same.
 	answers := map[string]string{qs[0].ID: "blue fox", qs[1].ID: "blue fox", qs[2].ID: "red fox"}
 	_, err = h.e.VerifyAnswers(ctx, f.ID, answers, client)
-	wantCode(t, err, api.CodeAnswersInvalid)
+	wantCode(t, err, sspr.CodeAnswersInvalid)
 	after, _ := h.e.Questions(ctx, f.ID)
 	if !slices.Equal(qs, after) {
 		t.Fatal("the questions changed after a wrong answer")
 	}
 	// Missing or foreign ids are a bad request, not a guess.
 	_, err = h.e.VerifyAnswers(ctx, f.ID, map[string]string{qs[0].ID: "blue fox", qs[1].ID: "blue fox", "q9": "x"}, client)
-	wantCode(t, err, api.CodeBadRequest)
+	wantCode(t, err, sspr.CodeBadRequest)
 }
 
 func TestPasswordRefusals(t *testing.T) {
@@ -612,13 +612,13 @@ func TestPasswordRefusals(t *testing.T) {
 	f := h.passEmail(t, h.start(t, alice, api.IntentReset), "alice.alt@example.net")
 	f = h.passQuestions(t, f, "blue fox")
 	_, err := h.e.SetPassword(ctx, f.ID, "short", client)
-	wantCode(t, err, api.CodePasswordPolicy)
-	if r := err.(*api.Error).Rules; len(r) != 1 || r[0].Code != api.RuleMinLength {
+	wantCode(t, err, sspr.CodePasswordPolicy)
+	if r := err.(*sspr.Error).Rules; len(r) != 1 || r[0].Code != sspr.RuleMinLength {
 		t.Fatalf("rules = %v", r)
 	}
 	_, err = h.e.SetPassword(ctx, f.ID, "Refused-By-Directory-1", client)
-	wantCode(t, err, api.CodePasswordPolicy)
-	if r := err.(*api.Error).Rules; len(r) != 1 || r[0].Code != api.RuleHistory {
+	wantCode(t, err, sspr.CodePasswordPolicy)
+	if r := err.(*sspr.Error).Rules; len(r) != 1 || r[0].Code != sspr.RuleHistory {
 		t.Fatalf("rules = %v", r)
 	}
 	if got := ok(t)(h.e.Current(ctx, f.ID)); got.State != api.StateNewPassword {
@@ -626,7 +626,7 @@ func TestPasswordRefusals(t *testing.T) {
 	}
 	h.dir.down = true
 	_, err = h.e.SetPassword(ctx, f.ID, "A-Brand-New-Password-9", client)
-	wantCode(t, err, api.CodeDirectoryUnavailable)
+	wantCode(t, err, sspr.CodeDirectoryUnavailable)
 	h.dir.down = false
 	if got := ok(t)(h.e.Current(ctx, f.ID)); got.State != api.StateNewPassword {
 		t.Fatalf("state after the directory failed = %s", got.State)
@@ -651,7 +651,7 @@ func TestParallelSubmissionsOfOneCode(t *testing.T) {
 				<-start
 				if _, err := h.e.VerifyCode(ctx, f.ID, api.KindEmail, c, client); err == nil {
 					wins.Add(1)
-				} else if k := code(err); k != api.CodeWrongState && k != api.CodeThrottled && k != api.CodeCodeExpired {
+				} else if k := code(err); k != sspr.CodeWrongState && k != sspr.CodeThrottled && k != sspr.CodeCodeExpired {
 					t.Errorf("round %d: unexpected %v", round, err)
 				}
 			})
@@ -671,14 +671,14 @@ func TestCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := h.e.Current(ctx, f.ID)
-	wantCode(t, err, api.CodeFlowMissing)
+	wantCode(t, err, sspr.CodeFlowMissing)
 }
 
 func TestDirectoryDownAtStart(t *testing.T) {
 	h := newHarness(t)
 	h.dir.down = true
 	_, err := h.e.Start(ctx, alice, client)
-	wantCode(t, err, api.CodeDirectoryUnavailable)
+	wantCode(t, err, sspr.CodeDirectoryUnavailable)
 }
 
 func TestUnlockRetriedAfterTheDirectoryFailed(t *testing.T) {
@@ -688,7 +688,7 @@ func TestUnlockRetriedAfterTheDirectoryFailed(t *testing.T) {
 	ok(t)(h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900456", client))
 	h.dir.down = true
 	_, err := h.e.VerifyCode(ctx, f.ID, api.KindSMS, h.out.lastCode(t, "+447700900456"), client)
-	wantCode(t, err, api.CodeDirectoryUnavailable)
+	wantCode(t, err, sspr.CodeDirectoryUnavailable)
 	f = ok(t)(h.e.Current(ctx, f.ID))
 	if f.State != api.StateVerify || !f.Methods[0].Verified || !f.Methods[1].Verified {
 		t.Fatalf("after the directory failed: %+v", f)

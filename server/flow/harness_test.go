@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // clock is a hand-set clock: the honest fake the engine is designed for.
@@ -36,14 +36,14 @@ func (c *clock) Advance(d time.Duration) {
 // directory is an in-memory Directory that records what was done to it.
 type directory struct {
 	mu       sync.Mutex
-	accounts map[string]*account.Account
+	accounts map[string]*sspr.Account
 	password map[string]string
 	refuse   string // a password the directory's own policy refuses
 	down     bool
 	unlocks  int // Unlock calls
 }
 
-func (d *directory) Lookup(ctx context.Context, id string) (*account.Account, error) {
+func (d *directory) Lookup(ctx context.Context, id string) (*sspr.Account, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.down {
@@ -64,10 +64,21 @@ func (d *directory) SetPassword(ctx context.Context, id, pw string) error {
 		return errors.New("directory down")
 	}
 	if pw == d.refuse {
-		return &api.Error{Code: api.CodePasswordPolicy, Message: "refused", Rules: []api.Rule{{Code: api.RuleHistory, Message: "used before"}}}
+		return &sspr.Error{Code: sspr.CodePasswordPolicy, Message: "refused", Rules: []sspr.Rule{{Code: sspr.RuleHistory, Message: "used before"}}}
 	}
 	d.password[id] = pw
 	return nil
+}
+
+// CheckPassword is sspr.Directory's; the flow engine never calls it (a
+// reset never binds as the user: docs/SECURITY.md#account-throttles).
+func (d *directory) CheckPassword(ctx context.Context, id, pw string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.down {
+		return false, errors.New("directory down")
+	}
+	return d.password[id] == pw && pw != "", nil
 }
 
 func (d *directory) Unlock(ctx context.Context, id string) error {
@@ -81,22 +92,22 @@ func (d *directory) Unlock(ctx context.Context, id string) error {
 	return nil
 }
 
-func (d *directory) get(id string) (account.Account, string) {
+func (d *directory) get(id string) (sspr.Account, string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return *d.accounts[id], d.password[id]
 }
 
-type registrations map[string]*account.Registration
+type registrations map[string]*sspr.Registration
 
-func (r registrations) Registration(ctx context.Context, id string) (*account.Registration, error) {
+func (r registrations) Registration(ctx context.Context, id string) (*sspr.Registration, error) {
 	return r[id], nil
 }
 
-func (r registrations) Population(ctx context.Context) (account.Population, error) {
-	p := account.Population{}
+func (r registrations) Population(ctx context.Context) (sspr.Population, error) {
+	p := sspr.Population{}
 	for _, reg := range r {
-		s := account.Shape{Email: reg.HasEmail(), Phone: reg.HasPhone()}
+		s := sspr.Shape{Email: reg.HasEmail(), Phone: reg.HasPhone()}
 		if !reg.AnswersConfirmed.IsZero() {
 			s.Answers = len(reg.Answers)
 		}
@@ -141,10 +152,10 @@ func (o *outbox) lastCode(t *testing.T, to string) string {
 
 type auditor struct {
 	mu     sync.Mutex
-	events []account.Event
+	events []sspr.Event
 }
 
-func (a *auditor) Record(ctx context.Context, e account.Event) error {
+func (a *auditor) Record(ctx context.Context, e sspr.Event) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.events = append(a.events, e)
@@ -165,9 +176,9 @@ func (a *auditor) kinds() []string {
 // engine reports a policy refusal; the real policy has its own tests.
 type policy struct{}
 
-func (policy) Check(pw string, _ *account.Account) []api.Rule {
+func (policy) Check(pw string, _ *sspr.Account) []sspr.Rule {
 	if len(pw) < 12 {
-		return []api.Rule{{Code: api.RuleMinLength, Message: "Use at least 12 characters."}}
+		return []sspr.Rule{{Code: sspr.RuleMinLength, Message: "Use at least 12 characters."}}
 	}
 	return nil
 }
@@ -205,7 +216,7 @@ const (
 	dave  = "dave@example.edu"  // email only
 )
 
-var client = flow.Client{Addr: "192.0.2.1", UserAgent: "test"}
+var client = sspr.Client{Addr: "192.0.2.1", UserAgent: "test"}
 
 func newHarness(t *testing.T, tweak ...func(*flow.Config)) *harness {
 	t.Helper()
@@ -221,11 +232,11 @@ func newHarness(t *testing.T, tweak ...func(*flow.Config)) *harness {
 		return v
 	}
 	confirmed := h.clock.Now().Add(-time.Hour)
-	var answers []account.Answer
+	var answers []sspr.Answer
 	for _, q := range questionIDs[:5] {
-		answers = append(answers, account.Answer{QuestionID: q, Hash: hash("blue fox")})
+		answers = append(answers, sspr.Answer{QuestionID: q, Hash: hash("blue fox")})
 	}
-	h.dir = &directory{password: map[string]string{}, refuse: "Refused-By-Directory-1", accounts: map[string]*account.Account{
+	h.dir = &directory{password: map[string]string{}, refuse: "Refused-By-Directory-1", accounts: map[string]*sspr.Account{
 		alice: {ID: alice, DisplayName: "Alice Archer", Mail: alice},
 		bob:   {ID: bob, DisplayName: "Bob Baker", Mail: bob, Locked: true},
 		carol: {ID: carol, DisplayName: "Carol Clark", Mail: carol},
@@ -260,7 +271,7 @@ func newHarness(t *testing.T, tweak ...func(*flow.Config)) *harness {
 // call, as Redis has one: parallel requests then overlap as they do in
 // production, instead of running one after the other in memory.
 type slowState struct {
-	flow.State
+	sspr.State
 	delay time.Duration
 }
 
@@ -292,15 +303,15 @@ func (h *harness) slow(t *testing.T, d time.Duration) {
 }
 
 // code returns the error code of err, or "" for nil.
-func code(err error) api.Code {
+func code(err error) sspr.Code {
 	if err == nil {
 		return ""
 	}
-	var ae *api.Error
+	var ae *sspr.Error
 	if errors.As(err, &ae) {
 		return ae.Code
 	}
-	return "not an api.Error: " + api.Code(err.Error())
+	return "not an sspr.Error: " + sspr.Code(err.Error())
 }
 
 // ok fails the test on an error: ok(t)(h.e.Start(...)).
@@ -314,7 +325,7 @@ func ok(t *testing.T) func(api.Flow, error) api.Flow {
 	}
 }
 
-func wantCode(t *testing.T, err error, want api.Code) {
+func wantCode(t *testing.T, err error, want sspr.Code) {
 	t.Helper()
 	if got := code(err); got != want {
 		t.Fatalf("error = %v (code %q), want code %q", err, got, want)

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // TestAResetEndsTheAccountsOtherFlows: someone who started a flow for
@@ -32,9 +32,9 @@ func TestAResetEndsTheAccountsOtherFlows(t *testing.T) {
 		t.Fatalf("state = %s", f.State)
 	}
 	_, err := h.e.Current(ctx, other.ID)
-	wantCode(t, err, api.CodeFlowMissing)
+	wantCode(t, err, sspr.CodeFlowMissing)
 	_, err = h.e.Questions(ctx, other.ID)
-	wantCode(t, err, api.CodeFlowMissing)
+	wantCode(t, err, sspr.CodeFlowMissing)
 	// The finished flow still answers "already done", and bob's flows are
 	// nobody's business but bob's.
 	if got := ok(t)(h.e.Current(ctx, f.ID)); got.State != api.StateDone {
@@ -46,7 +46,7 @@ func TestAResetEndsTheAccountsOtherFlows(t *testing.T) {
 	ok(t)(h.e.Current(ctx, bobs.ID))
 	h.passQuestions(t, f2, "blue fox") // an unlock ends them too
 	_, err = h.e.Current(ctx, f.ID)
-	wantCode(t, err, api.CodeFlowMissing)
+	wantCode(t, err, sspr.CodeFlowMissing)
 	ok(t)(h.e.Current(ctx, bobs.ID))
 }
 
@@ -105,7 +105,7 @@ func population(t *testing.T, h *harness, n int) {
 			dom = "outlook.com"
 		}
 		id := fmt.Sprintf("user%d@example.edu", i)
-		r := &account.Registration{UserID: id, Email: fmt.Sprintf("%c%d@%s", 'a'+rune(i%7), i, dom), EmailConfirmed: confirmed}
+		r := &sspr.Registration{UserID: id, Email: fmt.Sprintf("%c%d@%s", 'a'+rune(i%7), i, dom), EmailConfirmed: confirmed}
 		switch i % 10 {
 		case 0, 1, 2, 3, 4:
 			r.Phone, r.PhoneConfirmed = fmt.Sprintf("+4477009%05d", i), confirmed
@@ -114,7 +114,7 @@ func population(t *testing.T, h *harness, n int) {
 			r.Answers, r.AnswersConfirmed = answers, confirmed
 		}
 		h.regs[id] = r
-		h.dir.accounts[id] = &account.Account{ID: id, Mail: id}
+		h.dir.accounts[id] = &sspr.Account{ID: id, Mail: id}
 	}
 	if err := h.e.RefreshDecoys(ctx); err != nil {
 		t.Fatal(err)
@@ -217,7 +217,7 @@ func TestDecoysCopyTheRealProportions(t *testing.T) {
 		set, hint := shown(ok(t)(h.e.Start(ctx, fmt.Sprintf("stable%d", i), client)))
 		before[fmt.Sprint(i)] = set + " " + hint
 	}
-	h.regs["new@example.edu"] = &account.Registration{UserID: "new@example.edu", Email: "z1@gmail.com", EmailConfirmed: h.clock.Now()}
+	h.regs["new@example.edu"] = &sspr.Registration{UserID: "new@example.edu", Email: "z1@gmail.com", EmailConfirmed: h.clock.Now()}
 	if err := h.e.RefreshDecoys(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestBlocksAreTold(t *testing.T) {
 		for range 5 {
 			_, err = h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900999", client)
 		}
-		wantCode(t, err, api.CodeThrottled)
+		wantCode(t, err, sspr.CodeThrottled)
 	}
 	var to []string
 	for _, m := range h.out.all() {
@@ -292,21 +292,21 @@ func TestSlowGuessingClosesSelfService(t *testing.T) {
 		}
 		return err
 	}
-	wantCode(t, guess(11), api.CodeCodeInvalid)
+	wantCode(t, guess(11), sspr.CodeCodeInvalid)
 	// A whole reset ends the run.
 	h.clock.Advance(time.Minute)
 	f := h.passEmail(t, h.start(t, alice, api.IntentReset), "alice.alt@example.net")
 	f = h.passQuestions(t, f, "blue fox")
 	ok(t)(h.e.SetPassword(ctx, f.ID, "Alices-New-Password-1", client))
-	wantCode(t, guess(11), api.CodeCodeInvalid)
+	wantCode(t, guess(11), sspr.CodeCodeInvalid)
 	err := guess(1)
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 	if !strings.Contains(err.Error(), "service desk") {
 		t.Fatalf("closure = %v", err)
 	}
 	h.clock.Advance(30 * 24 * time.Hour) // no window lifts it
 	_, err = h.e.Start(ctx, alice, client)
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 	closed := 0
 	for _, m := range h.out.all() {
 		if m.Kind == notify.KindBlocked && strings.Contains(m.Subject, "closed") {
@@ -316,7 +316,7 @@ func TestSlowGuessingClosesSelfService(t *testing.T) {
 	if closed != 2 {
 		t.Fatalf("%d closure notices, want one at each address", closed)
 	}
-	if got := h.audit.kinds(); !slices.Contains(got, account.EventSelfServiceClosed+":"+alice) {
+	if got := h.audit.kinds(); !slices.Contains(got, sspr.EventSelfServiceClosed+":"+alice) {
 		t.Fatalf("audit = %v", got)
 	}
 }
@@ -329,7 +329,7 @@ func TestTextsGoOnlyToMobilesOfTheCountriesServed(t *testing.T) {
 	h.regs[alice].Phone = "+449098790000" // premium rate, registered before the rule
 	f := h.start(t, alice, api.IntentReset)
 	_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, "09098 790000", client)
-	wantCode(t, err, api.CodeMethodUnavailable)
+	wantCode(t, err, sspr.CodeMethodUnavailable)
 	if n := len(h.out.all()); n != 0 {
 		t.Fatalf("%d messages sent to a premium-rate number", n)
 	}
@@ -339,7 +339,7 @@ func TestTextsGoOnlyToMobilesOfTheCountriesServed(t *testing.T) {
 	h.passSMS(t, h.start(t, bob, api.IntentReset), "+447700900456", "+447700900456")
 	f = h.start(t, dave, api.IntentReset)
 	_, err = h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900999", client)
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 	h.clock.Advance(2 * time.Hour)
 	h.passSMS(t, h.start(t, dave, api.IntentReset), "+447700900999", "+447700900999")
 }
@@ -359,7 +359,7 @@ func TestParallelWrongNumbersAreJudgedAtMostTheLimit(t *testing.T) {
 		for i := range 15 {
 			wg.Go(func() {
 				_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, fmt.Sprintf("+44770090%d%03d", round, i), client)
-				if c := code(err); c != api.CodePhoneMismatch && c != api.CodeThrottled {
+				if c := code(err); c != sspr.CodePhoneMismatch && c != sspr.CodeThrottled {
 					t.Errorf("parallel number: %v", err)
 				}
 			})
@@ -376,5 +376,5 @@ func TestParallelWrongNumbersAreJudgedAtMostTheLimit(t *testing.T) {
 		t.Fatalf("%d wrong numbers judged, the limit is %d", judged, h.cfg.AccountIdentityFailures.Max)
 	}
 	_, err = h.e.SendCode(ctx, f.ID, api.KindSMS, "+447700900123", client)
-	wantCode(t, err, api.CodeThrottled)
+	wantCode(t, err, sspr.CodeThrottled)
 }

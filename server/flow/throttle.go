@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/sspr"
 	"github.com/sspr-portal/sspr/server/throttle"
 )
 
@@ -21,7 +21,7 @@ type Limit = throttle.Limit
 const blockedMsg = "Self-service is paused for this account after too many failed attempts."
 
 // checkBlocks refuses a blocked or closed account, or a blocked address.
-func (e *Engine) checkBlocks(ctx context.Context, user string, c Client) error {
+func (e *Engine) checkBlocks(ctx context.Context, user string, c sspr.Client) error {
 	if err := e.th.Closed(ctx, user); err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func (e *Engine) checkBlocks(ctx context.Context, user string, c Client) error {
 // throttled error when this failure reached a limit and started a block;
 // the account's owner is then told, at their addresses, that self-service
 // is paused and until when.
-func (e *Engine) fail(ctx context.Context, r *record, c Client, identity bool) error {
+func (e *Engine) fail(ctx context.Context, r *record, c sspr.Client, identity bool) error {
 	l, name := e.cfg.AccountFailures, "fail:user:"
 	if identity {
 		l, name = e.cfg.AccountIdentityFailures, "ident:user:"
@@ -84,16 +84,16 @@ func (e *Engine) fail(ctx context.Context, r *record, c Client, identity bool) e
 // pause someone's self-service by failing on purpose, so the owner must
 // hear of it, and learn until when and whom to call. The account is looked
 // up for a decoy too, and thrown away: the same work for every user id.
-func (e *Engine) blockedNotice(ctx context.Context, r *record, c Client, closed bool) {
+func (e *Engine) blockedNotice(ctx context.Context, r *record, c sspr.Client, closed bool) {
 	acct, err := e.d.Directory.Lookup(ctx, r.User)
 	if err != nil || acct == nil {
 		return
 	}
 	until := e.now().Add(e.cfg.AccountBlock)
-	kind, detail := account.EventBlocked, "failed verifications reached the limit"
+	kind, detail := sspr.EventBlocked, "failed verifications reached the limit"
 	if closed {
 		until = e.now().Add(throttle.ClosedFor)
-		kind, detail = account.EventSelfServiceClosed, "failures in a row reached the cap"
+		kind, detail = sspr.EventSelfServiceClosed, "failures in a row reached the cap"
 	}
 	e.audit(ctx, kind, r.User, c, detail)
 	for _, to := range e.recipients(acct, r.Email) {
@@ -113,7 +113,7 @@ func (e *Engine) succeeded(ctx context.Context, user string) {
 
 // recipients are where an account's notices go: its primary address and
 // its registered alternate one (alt, if any), each once.
-func (e *Engine) recipients(acct *account.Account, alt string) []string {
+func (e *Engine) recipients(acct *sspr.Account, alt string) []string {
 	var to []string
 	if acct != nil && acct.Mail != "" {
 		to = append(to, acct.Mail)

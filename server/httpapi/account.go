@@ -5,22 +5,22 @@ import (
 	"net/http"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Enrol is sign-in and registration, as the handlers use it.
 type Enrol interface {
-	SignIn(ctx context.Context, rawUser, password string, c account.Client) (string, api.Session, error)
+	SignIn(ctx context.Context, rawUser, password string, c sspr.Client) (string, api.Session, error)
 	Current(ctx context.Context, id string) (api.Session, error)
 	SignOut(ctx context.Context, id string) error
 	Registration(ctx context.Context, id string) (api.Registration, error)
-	StartEmail(ctx context.Context, id, email string, c account.Client) (api.Registration, error)
-	StartSMS(ctx context.Context, id, phone string, c account.Client) (api.Registration, error)
-	Confirm(ctx context.Context, id string, k api.Kind, code string, c account.Client) (api.Registration, error)
-	SetAnswers(ctx context.Context, id string, answers []api.AnswerInput, c account.Client) (api.Registration, error)
-	Remove(ctx context.Context, id string, k api.Kind, c account.Client) (api.Registration, error)
-	ChangePassword(ctx context.Context, id, current, next string, c account.Client) error
-	Reauth(ctx context.Context, id, password string, c account.Client) (api.Session, error)
+	StartEmail(ctx context.Context, id, email string, c sspr.Client) (api.Registration, error)
+	StartSMS(ctx context.Context, id, phone string, c sspr.Client) (api.Registration, error)
+	Confirm(ctx context.Context, id string, k api.Kind, code string, c sspr.Client) (api.Registration, error)
+	SetAnswers(ctx context.Context, id string, answers []api.AnswerInput, c sspr.Client) (api.Registration, error)
+	Remove(ctx context.Context, id string, k api.Kind, c sspr.Client) (api.Registration, error)
+	ChangePassword(ctx context.Context, id, current, next string, c sspr.Client) error
+	Reauth(ctx context.Context, id, password string, c sspr.Client) (api.Session, error)
 }
 
 func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {

@@ -9,14 +9,15 @@ import (
 	"net/http"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 var (
-	errTooLarge    = &api.Error{Code: api.CodeTooLarge, Message: "The request is too large."}
-	errMediaType   = &api.Error{Code: api.CodeUnsupportedMediaType, Message: "Send the request as application/json."}
-	errBadJSON     = &api.Error{Code: api.CodeBadRequest, Message: "The request is not valid JSON of the expected shape."}
-	errTrailing    = &api.Error{Code: api.CodeBadRequest, Message: "The request has data after the JSON value."}
-	errBodyMissing = &api.Error{Code: api.CodeBadRequest, Message: "The request needs a JSON body."}
+	errTooLarge    = &sspr.Error{Code: sspr.CodeTooLarge, Message: "The request is too large."}
+	errMediaType   = &sspr.Error{Code: sspr.CodeUnsupportedMediaType, Message: "Send the request as application/json."}
+	errBadJSON     = &sspr.Error{Code: sspr.CodeBadRequest, Message: "The request is not valid JSON of the expected shape."}
+	errTrailing    = &sspr.Error{Code: sspr.CodeBadRequest, Message: "The request has data after the JSON value."}
+	errBodyMissing = &sspr.Error{Code: sspr.CodeBadRequest, Message: "The request needs a JSON body."}
 )
 
 // isJSON reports whether a Content-Type header names JSON.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 func TestDecodeStrict(t *testing.T) {
@@ -58,8 +59,8 @@ func FuzzDecode(f *testing.F) {
 		for _, mk := range targets {
 			v := mk()
 			if err := decodeStrict(b, v, false); err != nil {
-				if _, ok := err.(*api.Error); !ok {
-					t.Fatalf("not an api error: %v", err)
+				if _, ok := err.(*sspr.Error); !ok {
+					t.Fatalf("not an *sspr.Error: %v", err)
 				}
 				continue
 			}

@@ -4,19 +4,19 @@ import (
 	"net/http"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-var errCaptcha = &api.Error{Code: api.CodeCaptchaInvalid, Message: "The characters didn't match. Try the new picture."}
+var errCaptcha = &sspr.Error{Code: sspr.CodeCaptchaInvalid, Message: "The characters didn't match. Try the new picture."}
 
-func (s *server) client(r *http.Request) flow.Client {
+func (s *server) client(r *http.Request) sspr.Client {
 	ua := r.UserAgent()
 	if len(ua) > 256 {
 		ua = ua[:256]
 	}
 	// Addr is the full address, for the audit and the logs; Net is what
 	// the per-address limits count (a whole IPv6 network).
-	return flow.Client{Addr: s.clientAddr(r), Net: s.clientNet(r), UserAgent: ua}
+	return sspr.Client{Addr: s.clientAddr(r), Net: s.clientNet(r), UserAgent: ua}
 }
 
 // replyFlow answers with the flow, moving the cookie to its id when the

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // csp lets go-app's wasm run ('wasm-unsafe-eval') and nothing from anywhere
@@ -45,14 +46,14 @@ func (s *server) recover(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
-				writeJSON(w, http.StatusInternalServerError, api.ErrorBody{Error: errInternal})
+				writeJSON(w, http.StatusInternalServerError, api.ErrorBody{Error: wire(errInternal)})
 			}
 		}()
 		next.ServeHTTP(w, r)
 	})
 }
 
-var errHost = &api.Error{Code: api.CodeForbidden, Message: "This address is not served here."}
+var errHost = &sspr.Error{Code: sspr.CodeForbidden, Message: "This address is not served here."}
 
 // checkHost refuses a Host that is not the configured public host, so that
 // nothing is ever built or cached from a forged one
@@ -90,7 +91,7 @@ func isLoopbackHost(hostport string) bool {
 }
 
 var (
-	errCrossSite = &api.Error{Code: api.CodeForbidden, Message: "Cross-site requests are not allowed."}
+	errCrossSite = &sspr.Error{Code: sspr.CodeForbidden, Message: "Cross-site requests are not allowed."}
 )
 
 // checkRequest applies docs/SECURITY.md#csrf to state-changing calls: a
@@ -190,7 +191,7 @@ func (s *server) clientAddr(r *http.Request) string {
 const defaultIPv6Prefix = 64
 
 // clientNet is what the per-address limits count the client by
-// (account.Client.Net): its IPv4 address, or the network of its IPv6
+// (sspr.Client.Net): its IPv4 address, or the network of its IPv6
 // address, e.g. "2001:db8:1:2::/64". Counting single IPv6 addresses would
 // give one subscriber, who holds 2^64 of them, an unlimited quota.
 func (s *server) clientNet(r *http.Request) string {

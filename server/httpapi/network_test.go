@@ -14,6 +14,7 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/httpapi"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // docs/SECURITY.md#ipv6: an IPv6 client is counted by its network, not by
@@ -25,11 +26,11 @@ import (
 type recordingEngine struct {
 	httpapi.Engine // nil: any other call is a bug of the test
 	mu             sync.Mutex
-	client         flow.Client
+	client         sspr.Client
 	counted        []string
 }
 
-func (e *recordingEngine) Start(_ context.Context, _ string, c flow.Client) (api.Flow, error) {
+func (e *recordingEngine) Start(_ context.Context, _ string, c sspr.Client) (api.Flow, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.client = c

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // The wizard without the wasm (progressive enhancement, as the GOV.UK
@@ -67,16 +68,7 @@ func seeOther(w http.ResponseWriter, r *http.Request, path string) {
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }
 
-// codeOf is the API code of err, or "".
-func codeOf(err error) api.Code {
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		return ae.Code
-	}
-	return ""
-}
-
-var errFormOrigin = &api.Error{Code: api.CodeForbidden, Message: "This form can only be sent from this site's own pages."}
+var errFormOrigin = &sspr.Error{Code: sspr.CodeForbidden, Message: "This form can only be sent from this site's own pages."}
 
 // form reads a posted form, after the checks the API makes of a JSON body:
 // from this site only (a cross-site form needs no preflight, so Origin, or
@@ -84,9 +76,10 @@ var errFormOrigin = &api.Error{Code: api.CodeForbidden, Message: "This form can 
 // and at most api.MaxBodyBytes. It answers the refusal itself and then
 // reports false.
 func (s *server) form(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
-	fail := func(err *api.Error) (url.Values, bool) {
+	fail := func(err *sspr.Error) (url.Values, bool) {
 		w.Header().Set("Cache-Control", "no-store")
-		http.Error(w, err.Message, Status(err.Code))
+		we := wire(err)
+		http.Error(w, we.Message, Status(we.Code))
 		return nil, false
 	}
 	// The pages send Referrer-Policy: no-referrer, with which a browser
@@ -108,9 +101,9 @@ func (s *server) form(w http.ResponseWriter, r *http.Request) (url.Values, bool)
 	if err := r.ParseForm(); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return fail(&api.Error{Code: api.CodeTooLarge, Message: "That is more than this form takes."})
+			return fail(&sspr.Error{Code: sspr.CodeTooLarge, Message: "That is more than this form takes."})
 		}
-		return fail(&api.Error{Code: api.CodeBadRequest, Message: "That form could not be read."})
+		return fail(&sspr.Error{Code: sspr.CodeBadRequest, Message: "That form could not be read."})
 	}
 	return r.PostForm, true
 }
@@ -225,7 +218,7 @@ func (s *server) flowPage(path string) http.HandlerFunc {
 func (s *server) flowState(w http.ResponseWriter, r *http.Request, path string) (api.Page, bool) {
 	p := api.Page{Path: path}
 	f, err := s.Engine.Current(r.Context(), s.flowID(r))
-	if codeOf(err) == api.CodeFlowMissing {
+	if sspr.CodeOf(err) == sspr.CodeFlowMissing {
 		p.FlowMissing = true
 		return p, true
 	}
@@ -339,7 +332,7 @@ func (s *server) postVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	page := api.MethodPage(api.Kind(v.Get("method")))
 	if page == api.PageVerify || !offered(f, page) {
-		s.again(w, r, api.PageVerify, &api.Error{Code: api.CodeBadRequest, Message: "Select a verification method"}, "", nil)
+		s.again(w, r, api.PageVerify, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Select a verification method"}, "", nil)
 		return
 	}
 	seeOther(w, r, page)
@@ -365,7 +358,7 @@ func (s *server) postCode(k api.Kind) http.HandlerFunc {
 			}
 			if _, err := s.Engine.SendCode(r.Context(), id, k, phone, s.client(r)); err != nil {
 				field := ""
-				if c := codeOf(err); c == api.CodePhoneMismatch || c == api.CodeBadRequest {
+				if c := sspr.CodeOf(err); c == sspr.CodePhoneMismatch || c == sspr.CodeBadRequest {
 					field = "phone"
 				}
 				s.again(w, r, path, err, field, map[string]string{"phone": echo(phone)})
@@ -380,7 +373,7 @@ func (s *server) postCode(k api.Kind) http.HandlerFunc {
 			f, err := s.Engine.VerifyCode(r.Context(), id, k, v.Get("code"), s.client(r))
 			if err != nil {
 				field := ""
-				if c := codeOf(err); c == api.CodeCodeInvalid || c == api.CodeCodeExpired || c == api.CodeBadRequest {
+				if c := sspr.CodeOf(err); c == sspr.CodeCodeInvalid || c == sspr.CodeCodeExpired || c == sspr.CodeBadRequest {
 					field = "code"
 				}
 				s.again(w, r, path, err, field, nil)
@@ -388,7 +381,7 @@ func (s *server) postCode(k api.Kind) http.HandlerFunc {
 			}
 			s.next(w, r, id, f)
 		default:
-			s.again(w, r, path, &api.Error{Code: api.CodeBadRequest, Message: "That form could not be read."}, "", nil)
+			s.again(w, r, path, &sspr.Error{Code: sspr.CodeBadRequest, Message: "That form could not be read."}, "", nil)
 		}
 	}
 }
@@ -422,7 +415,7 @@ func (s *server) postPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	pw, confirm := v.Get("password"), v.Get("confirm")
 	bad := func(field, msg string) {
-		s.again(w, r, api.PageNewPassword, &api.Error{Code: api.CodeBadRequest, Message: msg}, field, nil)
+		s.again(w, r, api.PageNewPassword, &sspr.Error{Code: sspr.CodeBadRequest, Message: msg}, field, nil)
 	}
 	switch {
 	case pw == "":
@@ -456,7 +449,7 @@ func (s *server) captchaSound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wav == nil {
-		s.writeError(w, r, &api.Error{Code: api.CodeNotFound, Message: "That picture has expired. Choose New picture."})
+		s.writeError(w, r, &sspr.Error{Code: sspr.CodeNotFound, Message: "That picture has expired. Choose New picture."})
 		return
 	}
 	w.Header().Set("Content-Type", "audio/wav")

@@ -7,10 +7,13 @@ import (
 	"strconv"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // statuses maps every error code to its HTTP status, as docs/API.md
-// ("Errors") lists them: the one table of the contract.
+// ("Errors") lists them: the one table of the contract. The domain's codes
+// (sspr.Code) are the wire's (api.Code), string for string; a test keeps
+// the two lists and this table equal.
 var statuses = map[api.Code]int{
 	api.CodeBadRequest:           http.StatusBadRequest,
 	api.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
@@ -33,6 +36,7 @@ var statuses = map[api.Code]int{
 	api.CodeNotFound:             http.StatusNotFound,
 	api.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	api.CodeDirectoryUnavailable: http.StatusServiceUnavailable,
+	api.CodeServiceUnavailable:   http.StatusServiceUnavailable,
 	api.CodeInternal:             http.StatusInternalServerError,
 }
 
@@ -50,7 +54,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-var errInternal = &api.Error{Code: api.CodeInternal, Message: "Something went wrong on our side. Try again, or contact the service desk."}
+var errInternal = &sspr.Error{Code: sspr.CodeInternal, Message: "Something went wrong on our side. Try again, or contact the service desk."}
+
+// wire is the wire's form of a domain error: the same code (the codes are
+// one list, in two packages), message, retry-after, rules and tries left.
+// It is the one place a domain error becomes an API error; errors made
+// here in httpapi are domain errors too, so every error takes this road.
+func wire(e *sspr.Error) *api.Error {
+	w := &api.Error{Code: api.Code(e.Code), Message: e.Message, RetryAfterSeconds: e.RetryAfterSeconds}
+	for _, r := range e.Rules {
+		w.Rules = append(w.Rules, api.Rule{Code: r.Code, Message: r.Message})
+	}
+	if e.TriesLeft != nil {
+		n := *e.TriesLeft
+		w.TriesLeft = &n
+	}
+	return w
+}
 
 // writeError answers with the error's code and safe message (safeError).
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -61,20 +81,22 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, Status(ae.Code), api.ErrorBody{Error: ae})
 }
 
-// safeError is what may be shown of err. Anything that is not an
-// *api.Error is a bug or a backend failure: it is logged with its detail
-// and shown only as "internal". A backend failure wrapped in an *api.Error
-// (directory_unavailable) is logged too, for operators.
+// safeError is what may be shown of err, in the wire's terms. Anything
+// that does not hold an *sspr.Error is a bug or a backend failure: it is
+// logged with its detail and shown only as "internal". A backend failure
+// wrapped in an *sspr.Error (directory_unavailable, service_unavailable)
+// is logged too, for operators.
 func (s *server) safeError(r *http.Request, err error) *api.Error {
-	var ae *api.Error
-	if !errors.As(err, &ae) {
+	e, ok := errors.AsType[*sspr.Error](err)
+	if !ok {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
-		return errInternal
+		return wire(errInternal)
 	}
-	if ae.Code == api.CodeDirectoryUnavailable || ae.Code == api.CodeInternal {
+	switch e.Code {
+	case sspr.CodeDirectoryUnavailable, sspr.CodeServiceUnavailable, sspr.CodeInternal:
 		s.log.Error("backend unavailable", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
 	}
-	return ae
+	return wire(e)
 }
 
 // throttleHeader sets Retry-After for a throttled error, in whole seconds

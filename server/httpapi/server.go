@@ -17,18 +17,19 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Engine is the flow engine, as the handlers use it.
 type Engine interface {
-	Start(ctx context.Context, rawUser string, c flow.Client) (api.Flow, error)
+	Start(ctx context.Context, rawUser string, c sspr.Client) (api.Flow, error)
 	Current(ctx context.Context, id string) (api.Flow, error)
-	ChooseIntent(ctx context.Context, id string, in api.Intent, c flow.Client) (api.Flow, error)
-	SendCode(ctx context.Context, id string, k api.Kind, phone string, c flow.Client) (api.Flow, error)
-	VerifyCode(ctx context.Context, id string, k api.Kind, code string, c flow.Client) (api.Flow, error)
+	ChooseIntent(ctx context.Context, id string, in api.Intent, c sspr.Client) (api.Flow, error)
+	SendCode(ctx context.Context, id string, k api.Kind, phone string, c sspr.Client) (api.Flow, error)
+	VerifyCode(ctx context.Context, id string, k api.Kind, code string, c sspr.Client) (api.Flow, error)
 	Questions(ctx context.Context, id string) ([]api.Question, error)
-	VerifyAnswers(ctx context.Context, id string, answers map[string]string, c flow.Client) (api.Flow, error)
-	SetPassword(ctx context.Context, id, password string, c flow.Client) (api.Flow, error)
+	VerifyAnswers(ctx context.Context, id string, answers map[string]string, c sspr.Client) (api.Flow, error)
+	SetPassword(ctx context.Context, id, password string, c sspr.Client) (api.Flow, error)
 	Cancel(ctx context.Context, id string) error
 	// Count counts an event against a limit, e.g. CAPTCHAs per address.
 	Count(ctx context.Context, name string, l flow.Limit) error
@@ -81,7 +82,7 @@ type Options struct {
 	PublicURL *url.URL
 	// Dev allows any loopback Host and serves Outbox at /dev/outbox.
 	Dev    bool
-	Outbox http.Handler
+	Outbox DevOutbox
 	// TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed.
 	TrustedProxies []netip.Prefix
@@ -166,7 +167,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET "+api.PathHealthz, s.healthz)
 	mux.HandleFunc("GET "+api.PathReadyz, s.readyz)
 	if s.Dev && s.Outbox != nil {
-		mux.Handle("GET "+api.PathDevOutbox, s.Outbox)
+		mux.HandleFunc("GET "+api.PathDevOutbox, s.devOutbox)
 	}
 	if s.Pages != nil {
 		s.pageRoutes(mux)
@@ -198,7 +199,7 @@ func (s *server) apiHandler(h func(http.ResponseWriter, *http.Request) error) ht
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) error {
 	if methods, ok := s.allowed[r.URL.Path]; ok {
 		w.Header().Set("Allow", strings.Join(methods, ", "))
-		return &api.Error{Code: api.CodeMethodNotAllowed, Message: "That method is not allowed here."}
+		return &sspr.Error{Code: sspr.CodeMethodNotAllowed, Message: "That method is not allowed here."}
 	}
-	return &api.Error{Code: api.CodeNotFound, Message: "There is no such API call."}
+	return &sspr.Error{Code: sspr.CodeNotFound, Message: "There is no such API call."}
 }

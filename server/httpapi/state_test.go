@@ -53,11 +53,11 @@ func (c *client) waitReady() time.Duration {
 	return 0
 }
 
-// wantUnavailable expects the fail-closed answer: 503 directory_unavailable
+// wantUnavailable expects the fail-closed answer: 503 service_unavailable
 // with a message that names nothing internal.
 func (c *client) wantUnavailable(what string, r response) {
 	c.t.Helper()
-	ae := c.wantError(r, http.StatusServiceUnavailable, api.CodeDirectoryUnavailable)
+	ae := c.wantError(r, http.StatusServiceUnavailable, api.CodeServiceUnavailable)
 	if contains(strings.ToLower(ae.Message), "redis", "127.0.0.1", "tcp", "timeout") {
 		c.t.Errorf("%s: the message names internals: %q", what, ae.Message)
 	}
@@ -140,7 +140,7 @@ func TestFlowContinuesOnAnyServer(t *testing.T) {
 
 // TestRedisDownFailsClosed is docs/SECURITY.md#backend-down for a Redis
 // that is stopped: every call that needs state answers 503
-// directory_unavailable (never 500, never a pass, never "wrong code" nor
+// service_unavailable (never 500, never a pass, never "wrong code" nor
 // "no flow"), /readyz says the state is unavailable, and once Redis is back
 // the same portal works again.
 func TestRedisDownFailsClosed(t *testing.T) {

@@ -57,7 +57,7 @@ func pgRows[T any](t *testing.T, e *env, srv *pgtest.Server, sql string, args ..
 // through the API lands in PostgreSQL (not in the SQLite file, which still
 // holds the embedded directory's accounts) and a reset then uses it.
 // PostgreSQL stopped: the calls that need the store answer 503
-// directory_unavailable, never 500, and /readyz says the store is
+// service_unavailable, never 500, and /readyz says the store is
 // unavailable; started again, everything works without restarting the
 // portal (docs/SECURITY.md#backend-down).
 func TestPostgresStore(t *testing.T) {
@@ -111,20 +111,20 @@ func TestPostgresStore(t *testing.T) {
 	var catalog api.CatalogResponse
 	json.Unmarshal(c.ok(200, c.call("GET", api.PathRegQuestionsCatalog, nil)).body, &catalog)
 	srv.Stop()
-	c.wantError(c.call("GET", api.PathRegistration, nil), http.StatusServiceUnavailable, api.CodeDirectoryUnavailable)
+	c.wantError(c.call("GET", api.PathRegistration, nil), http.StatusServiceUnavailable, api.CodeServiceUnavailable)
 	var answers []api.AnswerInput
 	for i, q := range catalog.Questions[:catalog.Count] {
 		answers = append(answers, api.AnswerInput{ID: q.ID, Answer: "New answer " + strconv.Itoa(i)})
 	}
-	c.wantError(c.call("PUT", api.PathRegQuestions, api.QuestionsRequest{Answers: answers}), http.StatusServiceUnavailable, api.CodeDirectoryUnavailable)
+	c.wantError(c.call("PUT", api.PathRegQuestions, api.QuestionsRequest{Answers: answers}), http.StatusServiceUnavailable, api.CodeServiceUnavailable)
 	d := e.client(t)
 	d.wantError(d.call("POST", api.PathFlows, api.StartRequest{User: "carol", Captcha: api.CaptchaRef{ID: d.captcha(), Answer: devAnswer}}),
-		http.StatusServiceUnavailable, api.CodeDirectoryUnavailable)
+		http.StatusServiceUnavailable, api.CodeServiceUnavailable)
 	// An unknown user gets the same 503: 201 against 503 would tell real
 	// accounts from others during an outage.
 	u := e.client(t)
 	u.wantError(u.call("POST", api.PathFlows, api.StartRequest{User: "nobody-here", Captcha: api.CaptchaRef{ID: u.captcha(), Answer: devAnswer}}),
-		http.StatusServiceUnavailable, api.CodeDirectoryUnavailable)
+		http.StatusServiceUnavailable, api.CodeServiceUnavailable)
 	if h := c.ready(); h.Status != "unavailable" || h.Checks["store"] != "unavailable" || h.Checks["directory"] != "ok" {
 		t.Fatalf("readyz while PostgreSQL is down: %+v", h)
 	}

@@ -13,7 +13,7 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Active Directory's attributes.
@@ -120,7 +120,7 @@ func (d *Directory) adUnlock(ctx context.Context, e *ldap.Entry) error {
 // adLockState: an account is locked while lockoutTime is set and the
 // domain's lockoutDuration has not passed since (a duration of "forever"
 // waits for an administrator); disabled when userAccountControl says so.
-func (d *Directory) adLockState(ctx context.Context, e *ldap.Entry, a *account.Account) {
+func (d *Directory) adLockState(ctx context.Context, e *ldap.Entry, a *sspr.Account) {
 	if uac, err := strconv.ParseInt(e.GetEqualFoldAttributeValue(attrUAC), 10, 64); err == nil && uac&uacDisabled != 0 {
 		a.Disabled = true
 	}

@@ -14,8 +14,8 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/ldapdir"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Active Directory can't run here. These tests put the AD flavour against
@@ -276,16 +276,16 @@ func TestADRefusals(t *testing.T) {
 	tests := []struct {
 		name   string
 		result ldapResult
-		code   api.Code
+		code   sspr.Code
 		// rule is the rule for password_policy; log what operators read.
 		rule, log string
 	}{
-		{"PolicyRefusal0000052D", ldapResult{ldap.LDAPResultConstraintViolation, adPolicyRefusal}, api.CodePasswordPolicy, api.RuleDirectory, ""},
-		{"PlainLDAP", ldapResult{ldap.LDAPResultUnwillingToPerform, adPlainLDAP}, api.CodeDirectoryUnavailable, "", "must be encrypted"},
-		{"NoResetPasswordRight", ldapResult{ldap.LDAPResultInsufficientAccessRights, adNoRights}, api.CodeDirectoryUnavailable, "", "Reset Password"},
-		{"Busy", ldapResult{ldap.LDAPResultBusy, "00002024: SvcErr: DSID-020A0816, problem 5001 (BUSY)"}, api.CodeDirectoryUnavailable, "", ""},
-		{"SambaTooShort", ldapResult{ldap.LDAPResultConstraintViolation, "0000052D: Constraint violation - check_password_restrictions: the password is too short. It should be equal or longer than 12 characters!"}, api.CodePasswordPolicy, api.RuleMinLength, ""},
-		{"SambaHistory", ldapResult{ldap.LDAPResultConstraintViolation, "0000052D: Constraint violation - check_password_restrictions: the password was already used (in history)!"}, api.CodePasswordPolicy, api.RuleHistory, ""},
+		{"PolicyRefusal0000052D", ldapResult{ldap.LDAPResultConstraintViolation, adPolicyRefusal}, sspr.CodePasswordPolicy, sspr.RuleDirectory, ""},
+		{"PlainLDAP", ldapResult{ldap.LDAPResultUnwillingToPerform, adPlainLDAP}, sspr.CodeDirectoryUnavailable, "", "must be encrypted"},
+		{"NoResetPasswordRight", ldapResult{ldap.LDAPResultInsufficientAccessRights, adNoRights}, sspr.CodeDirectoryUnavailable, "", "Reset Password"},
+		{"Busy", ldapResult{ldap.LDAPResultBusy, "00002024: SvcErr: DSID-020A0816, problem 5001 (BUSY)"}, sspr.CodeDirectoryUnavailable, "", ""},
+		{"SambaTooShort", ldapResult{ldap.LDAPResultConstraintViolation, "0000052D: Constraint violation - check_password_restrictions: the password is too short. It should be equal or longer than 12 characters!"}, sspr.CodePasswordPolicy, sspr.RuleMinLength, ""},
+		{"SambaHistory", ldapResult{ldap.LDAPResultConstraintViolation, "0000052D: Constraint violation - check_password_restrictions: the password was already used (in history)!"}, sspr.CodePasswordPolicy, sspr.RuleHistory, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,14 +293,14 @@ func TestADRefusals(t *testing.T) {
 			f.modify = tt.result
 			d, lb := newAD(t, f)
 			err := d.SetPassword(ctx, "alice@example.edu", "Some-New-Password-1")
-			var ae *api.Error
+			var ae *sspr.Error
 			if !errors.As(err, &ae) || ae.Code != tt.code {
 				t.Fatalf("err = %v, want %s", err, tt.code)
 			}
 			if tt.rule != "" && (len(ae.Rules) != 1 || ae.Rules[0].Code != tt.rule || ae.Rules[0].Message == "") {
 				t.Fatalf("rules %+v, want %s", ae.Rules, tt.rule)
 			}
-			if ae.Code == api.CodeDirectoryUnavailable && strings.Contains(ae.Message, "DSID") {
+			if ae.Code == sspr.CodeDirectoryUnavailable && strings.Contains(ae.Message, "DSID") {
 				t.Fatal("internal detail shown to the user")
 			}
 			if tt.log != "" && !strings.Contains(lb.String(), tt.log) {

@@ -1,7 +1,7 @@
 // Package ldapdir is the directory backend for real deployments: accounts in
 // OpenLDAP with the ppolicy overlay, or in Active Directory, reached over
-// LDAP with github.com/go-ldap/ldap/v3. It implements flow.Directory and
-// enrol.Directory with the same contracts as the embedded directory.
+// LDAP with github.com/go-ldap/ldap/v3. It implements sspr.Directory with
+// the same contracts as the embedded directory.
 //
 // The portal works as a service account from a small pool of connections:
 // it finds a user with a filter template (every value escaped, exactly one
@@ -11,10 +11,10 @@
 // user's password binds as the user on a connection of its own, never on
 // a pooled one.
 //
-// Errors follow the flow engine's contracts: an unreachable directory (or
-// one that refuses the service account) is an *api.Error with code
-// directory_unavailable, whose message names nothing internal; a password
-// the directory's own policy refuses is an *api.Error with code
+// Errors follow sspr.Directory's contract: an unreachable directory (or
+// one that refuses the service account) is directory_unavailable
+// (sspr.Unavailable), whose message names nothing internal; a password
+// the directory's own policy refuses is an *sspr.Error with code
 // password_policy, its rules translated into sentences.
 package ldapdir
 
@@ -34,11 +34,10 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/sspr-portal/sspr/server/account"
-	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-var _ flow.Directory = (*Directory)(nil)
+var _ sspr.Directory = (*Directory)(nil)
 
 // Flavour is the kind of directory server.
 type Flavour string
@@ -291,7 +290,7 @@ func (d *Directory) entry(ctx context.Context, id string, attrs []string) (*ldap
 		return nil, nil
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject):
 		d.cfg.Log.Error("ldap: the base DN does not exist", "base_dn", d.cfg.BaseDN)
-		return nil, unavailableErr(err)
+		return nil, sspr.Unavailable(sspr.BackendDirectory, err)
 	case err != nil:
 		return nil, mapped(err)
 	}
@@ -315,12 +314,12 @@ func (d *Directory) entry(ctx context.Context, id string, attrs []string) (*ldap
 
 // Lookup returns the account with this canonical id, or nil and no error
 // when there is none. An unreachable directory is directory_unavailable.
-func (d *Directory) Lookup(ctx context.Context, id string) (*account.Account, error) {
+func (d *Directory) Lookup(ctx context.Context, id string) (*sspr.Account, error) {
 	e, err := d.entry(ctx, id, d.attrs)
 	if err != nil || e == nil {
 		return nil, err
 	}
-	a := &account.Account{
+	a := &sspr.Account{
 		ID:          id,
 		DisplayName: e.GetEqualFoldAttributeValue(d.cfg.DisplayNameAttribute),
 		Mail:        e.GetEqualFoldAttributeValue(d.cfg.MailAttribute),

@@ -10,10 +10,9 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/ldapdir"
 	"github.com/sspr-portal/sspr/server/ldapdir/slapdtest"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // The slapd of this package starts on first use and stops after the tests.
@@ -49,8 +48,8 @@ func addAlice(t testing.TB, s *slapdtest.Server, tree string) string {
 		Mail: "alice@example.edu", Extra: map[string][]string{"description": {"alice.alt@example.net"}, "mobile": {"07700 900123"}}})
 }
 
-func code(err error) api.Code {
-	var ae *api.Error
+func code(err error) sspr.Code {
+	var ae *sspr.Error
 	if errors.As(err, &ae) {
 		return ae.Code
 	}
@@ -78,11 +77,11 @@ func TestLookup(t *testing.T) {
 	tests := []struct {
 		name string
 		id   string
-		want *account.Account
+		want *sspr.Account
 	}{
-		{"OK", "alice@example.edu", &account.Account{ID: "alice@example.edu", DisplayName: "Alice Archer", Mail: "alice@example.edu"}},
-		{"Locked", "bob@example.edu", &account.Account{ID: "bob@example.edu", Locked: true}},
-		{"AdministratorsLockIsDisabled", "carol@example.edu", &account.Account{ID: "carol@example.edu", Locked: true, Disabled: true}},
+		{"OK", "alice@example.edu", &sspr.Account{ID: "alice@example.edu", DisplayName: "Alice Archer", Mail: "alice@example.edu"}},
+		{"Locked", "bob@example.edu", &sspr.Account{ID: "bob@example.edu", Locked: true}},
+		{"AdministratorsLockIsDisabled", "carol@example.edu", &sspr.Account{ID: "carol@example.edu", Locked: true, Disabled: true}},
 		{"Unknown", "nobody@example.edu", nil},
 		{"OtherDomain", "alice@example.org", nil},
 		{"Wildcard", "*@example.edu", nil},
@@ -126,9 +125,9 @@ func TestSetPassword(t *testing.T) {
 	refusals := []struct {
 		name, password, rule, says string
 	}{
-		{"History", "Alice-Old-1", api.RuleHistory, "used this password before"},
-		{"Current", "Alice-New-1", api.RuleHistory, "used this password before"},
-		{"TooShort", "Ab1-xyz", api.RuleMinLength, "longer password"},
+		{"History", "Alice-Old-1", sspr.RuleHistory, "used this password before"},
+		{"Current", "Alice-New-1", sspr.RuleHistory, "used this password before"},
+		{"TooShort", "Ab1-xyz", sspr.RuleMinLength, "longer password"},
 		// ppolicy counts bytes: 4 characters, 8 bytes, long enough for it.
 		{"ShortInCharacters", "éééé", "", ""},
 	}
@@ -144,8 +143,8 @@ func TestSetPassword(t *testing.T) {
 				}
 				return
 			}
-			var ae *api.Error
-			if !errors.As(err, &ae) || ae.Code != api.CodePasswordPolicy || len(ae.Rules) != 1 {
+			var ae *sspr.Error
+			if !errors.As(err, &ae) || ae.Code != sspr.CodePasswordPolicy || len(ae.Rules) != 1 {
 				t.Fatalf("err = %v, want password_policy", err)
 			}
 			if ae.Rules[0].Code != r.rule || !strings.Contains(ae.Rules[0].Message, r.says) {
@@ -264,7 +263,7 @@ func TestTLS(t *testing.T) {
 				}
 				return
 			}
-			if code(err) != api.CodeDirectoryUnavailable {
+			if code(err) != sspr.CodeDirectoryUnavailable {
 				t.Fatalf("err = %v, want directory_unavailable", err)
 			}
 			if strings.Contains(err.(interface{ Error() string }).Error(), "wrong") {
@@ -320,7 +319,7 @@ func TestRestart(t *testing.T) {
 		"CheckPassword": func() error { _, err := d.CheckPassword(ctx, id, "Alice-Old-1"); return err },
 		"Ping":          func() error { return d.Ping(ctx) },
 	} {
-		if err := op(); code(err) != api.CodeDirectoryUnavailable {
+		if err := op(); code(err) != sspr.CodeDirectoryUnavailable {
 			t.Errorf("%s while down: %v, want directory_unavailable", name, err)
 		}
 	}
@@ -345,7 +344,7 @@ func TestContextDeadline(t *testing.T) {
 	d, _ := newDir(t, s)
 	c, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := d.Lookup(c, "alice@example.edu"); code(err) != api.CodeDirectoryUnavailable {
+	if _, err := d.Lookup(c, "alice@example.edu"); code(err) != sspr.CodeDirectoryUnavailable {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -372,16 +371,16 @@ func TestRegistrations(t *testing.T) {
 	}
 }
 
-type fakeStore map[string]*account.Registration
+type fakeStore map[string]*sspr.Registration
 
-func (f fakeStore) Registration(_ context.Context, id string) (*account.Registration, error) {
+func (f fakeStore) Registration(_ context.Context, id string) (*sspr.Registration, error) {
 	return f[id], nil
 }
 
-func (f fakeStore) Population(context.Context) (account.Population, error) {
-	p := account.Population{}
+func (f fakeStore) Population(context.Context) (sspr.Population, error) {
+	p := sspr.Population{}
 	for _, r := range f {
-		p[account.Shape{Email: r.HasEmail(), Phone: r.HasPhone()}]++
+		p[sspr.Shape{Email: r.HasEmail(), Phone: r.HasPhone()}]++
 	}
 	return p, nil
 }

@@ -10,7 +10,7 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // OpenLDAP's ppolicy attributes.
@@ -31,7 +31,7 @@ const (
 // account counts as locked and disabled, so self-service never undoes what
 // an administrator did. A lock older than the policy's pwdLockoutDuration
 // (when that is not 0) has expired: slapd no longer enforces it.
-func (d *Directory) openldapLockState(ctx context.Context, e *ldap.Entry, a *account.Account) {
+func (d *Directory) openldapLockState(ctx context.Context, e *ldap.Entry, a *sspr.Account) {
 	v := e.GetEqualFoldAttributeValue(attrLockedTime)
 	switch {
 	case v == "":

@@ -12,7 +12,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // pool keeps a few connections bound as the service account. A connection
@@ -49,7 +49,7 @@ func (p *pool) get(ctx context.Context) (*ldap.Conn, error) {
 				}
 				return c, nil
 			case <-ctx.Done():
-				return nil, unavailableErr(ctx.Err())
+				return nil, sspr.Unavailable(sspr.BackendDirectory, ctx.Err())
 			}
 		}
 		if c.IsClosing() {
@@ -107,7 +107,7 @@ func (p *pool) do(ctx context.Context, idempotent bool, fn func(*ldap.Conn) erro
 			if attempt == 0 && idempotent && ctx.Err() == nil {
 				continue
 			}
-			return unavailableErr(err)
+			return sspr.Unavailable(sspr.BackendDirectory, err)
 		}
 		p.put(c, false)
 		return err
@@ -172,7 +172,7 @@ func (d *Directory) dialService(ctx context.Context) (*ldap.Conn, error) {
 		if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
 			d.cfg.Log.Error("ldap: the directory refused the service account's bind: check bind_dn and its password")
 		}
-		return nil, unavailableErr(err)
+		return nil, sspr.Unavailable(sspr.BackendDirectory, err)
 	}
 	return c, nil
 }
@@ -192,7 +192,7 @@ func (d *Directory) dial(ctx context.Context) (*ldap.Conn, error) {
 	}
 	err := errors.Join(errs...)
 	d.cfg.Log.Warn("ldap: cannot connect", "err", err)
-	return nil, unavailableErr(err)
+	return nil, sspr.Unavailable(sspr.BackendDirectory, err)
 }
 
 func (d *Directory) dialOne(ctx context.Context, u *url.URL) (*ldap.Conn, error) {
@@ -232,21 +232,6 @@ func (d *Directory) dialOne(ctx context.Context, u *url.URL) (*ldap.Conn, error)
 	return c, nil
 }
 
-// errUnavailable is the answer users see when the directory is down: it
-// names nothing internal.
-var errUnavailable = &api.Error{Code: api.CodeDirectoryUnavailable,
-	Message: "The account service is not available right now. Try again in a few minutes."}
-
-// unavailableErr wraps err as directory_unavailable; err stays in the
-// chain for the log.
-func unavailableErr(err error) error {
-	var ae *api.Error
-	if errors.As(err, &ae) && ae.Code == api.CodeDirectoryUnavailable {
-		return err
-	}
-	return fmt.Errorf("%w (ldap: %w)", errUnavailable, err)
-}
-
 // mapped turns an LDAP error of a read or an unlock into the engine's
 // contract: a broken connection, a busy or unavailable server, a refused
 // service account are directory_unavailable; anything else is an internal
@@ -255,7 +240,7 @@ func mapped(err error) error {
 	if err == nil {
 		return nil
 	}
-	var ae *api.Error
+	var ae *sspr.Error
 	if errors.As(err, &ae) {
 		return err
 	}
@@ -263,7 +248,7 @@ func mapped(err error) error {
 		ldap.LDAPResultTimeLimitExceeded, ldap.LDAPResultAdminLimitExceeded, ldap.LDAPResultOther,
 		ldap.LDAPResultInsufficientAccessRights, ldap.LDAPResultInvalidCredentials, ldap.LDAPResultStrongAuthRequired,
 		ldap.LDAPResultConfidentialityRequired, ldap.LDAPResultUnwillingToPerform, ldap.LDAPResultLoopDetect) {
-		return unavailableErr(err)
+		return sspr.Unavailable(sspr.BackendDirectory, err)
 	}
 	return fmt.Errorf("ldapdir: %w", err)
 }

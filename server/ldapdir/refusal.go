@@ -6,24 +6,24 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // The sentences users read when the directory refuses a password. The
 // complaint users raise most against other portals is a bare "constraint
 // violation": each known reason becomes a sentence that says what to do.
 var (
-	ruleHistory = api.Rule{Code: api.RuleHistory,
+	ruleHistory = sspr.Rule{Code: sspr.RuleHistory,
 		Message: "You have used this password before. Choose one you haven't used."}
-	ruleTooShort = api.Rule{Code: api.RuleMinLength,
+	ruleTooShort = sspr.Rule{Code: sspr.RuleMinLength,
 		Message: "The directory needs a longer password. Add more characters or words."}
-	ruleQuality = api.Rule{Code: api.RuleDirectory,
+	ruleQuality = sspr.Rule{Code: sspr.RuleDirectory,
 		Message: "The directory found this password too easy to guess. Choose a longer, less predictable one."}
-	ruleTooYoung = api.Rule{Code: api.RuleDirectory,
+	ruleTooYoung = sspr.Rule{Code: sspr.RuleDirectory,
 		Message: "Your password was changed too recently to change it again. Try again later, or contact the service desk."}
-	ruleSame = api.Rule{Code: api.RuleHistory,
+	ruleSame = sspr.Rule{Code: sspr.RuleHistory,
 		Message: "That is your current password. Choose a new one."}
-	ruleAD = api.Rule{Code: api.RuleDirectory,
+	ruleAD = sspr.Rule{Code: sspr.RuleDirectory,
 		Message: "The directory refused this password: it may be too short, too simple, too like your name, or one you have used before. Choose a different one."}
 )
 
@@ -32,11 +32,11 @@ var (
 // control is the surest reason; the diagnostic text is the fallback, and
 // an unknown reason keeps the directory's own words (a diagnostic never
 // holds the password).
-func policyError(err error) *api.Error {
+func policyError(err error) *sspr.Error {
 	if !ldap.IsErrorAnyOf(err, ldap.LDAPResultConstraintViolation) {
 		return nil
 	}
-	var rule api.Rule
+	var rule sspr.Rule
 	if pp := ppolicyControl(err); pp != nil {
 		switch pp.Error {
 		case ldap.BeheraPasswordInHistory:
@@ -53,13 +53,13 @@ func policyError(err error) *api.Error {
 	if rule.Code == "" {
 		rule = ruleFromText(diag)
 	}
-	return &api.Error{Code: api.CodePasswordPolicy,
-		Message: "The directory did not accept this password.", Rules: []api.Rule{rule}}
+	return &sspr.Error{Code: sspr.CodePasswordPolicy,
+		Message: "The directory did not accept this password.", Rules: []sspr.Rule{rule}}
 }
 
 // ruleFromText reads a reason from a diagnostic message: OpenLDAP's
 // ppolicy wording, Samba's, and Active Directory's 0000052D.
-func ruleFromText(diag string) api.Rule {
+func ruleFromText(diag string) sspr.Rule {
 	l := strings.ToLower(diag)
 	switch {
 	case strings.Contains(l, "not being changed from existing value"):
@@ -77,9 +77,9 @@ func ruleFromText(diag string) api.Rule {
 	}
 	text := safeText(diag)
 	if text == "" {
-		return api.Rule{Code: api.RuleDirectory, Message: "The directory refused this password. Choose a different one."}
+		return sspr.Rule{Code: sspr.RuleDirectory, Message: "The directory refused this password. Choose a different one."}
 	}
-	return api.Rule{Code: api.RuleDirectory, Message: "The directory refused this password (it said: " + text + "). Choose a different one."}
+	return sspr.Rule{Code: sspr.RuleDirectory, Message: "The directory refused this password (it said: " + text + "). Choose a different one."}
 }
 
 // safeText keeps a diagnostic fit to show: one line of printable text, at

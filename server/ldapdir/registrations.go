@@ -5,12 +5,11 @@ import (
 	"net/mail"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
-	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-var _ flow.Registrations = (*Registrations)(nil)
+var _ sspr.Registrations = (*Registrations)(nil)
 
 // Registrations adds what the directory knows to what users registered
 // themselves: an organisation that already keeps a personal address or a
@@ -25,7 +24,7 @@ var _ flow.Registrations = (*Registrations)(nil)
 // that is not a phone number, or an address that is not an address, is
 // ignored. The registration pages show only what the user registered.
 type Registrations struct {
-	Store flow.Registrations
+	Store sspr.Registrations
 	Dir   *Directory
 	// Region reads numbers written without a country code (users.phone_region).
 	Region string
@@ -35,7 +34,7 @@ type Registrations struct {
 
 // Registration returns the user's registration, the store's merged with
 // the directory's alternate mail and mobile.
-func (r *Registrations) Registration(ctx context.Context, userID string) (*account.Registration, error) {
+func (r *Registrations) Registration(ctx context.Context, userID string) (*sspr.Registration, error) {
 	reg, err := r.Store.Registration(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -48,7 +47,7 @@ func (r *Registrations) Registration(ctx context.Context, userID string) (*accou
 	if r.Now != nil {
 		now = r.Now
 	}
-	out := account.Registration{UserID: userID}
+	out := sspr.Registration{UserID: userID}
 	if reg != nil {
 		out = *reg
 	}
@@ -75,6 +74,6 @@ func (r *Registrations) Registration(ctx context.Context, userID string) (*accou
 // where most methods come from the directory, decoys copy the proportions
 // of what users registered themselves (docs/SECURITY.md says what that
 // reveals).
-func (r *Registrations) Population(ctx context.Context) (account.Population, error) {
+func (r *Registrations) Population(ctx context.Context) (sspr.Population, error) {
 	return r.Store.Population(ctx)
 }

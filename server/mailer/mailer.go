@@ -30,6 +30,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Security is how the connection is protected.
@@ -67,7 +68,7 @@ type Config struct {
 	Timeout time.Duration
 }
 
-var _ notify.Sender = (*Mailer)(nil)
+var _ sspr.Sender = (*Mailer)(nil)
 
 // Mailer sends email through one SMTP server, a new connection per
 // message. It is safe for concurrent use.

@@ -9,11 +9,11 @@
 //
 // What happens when the store is full depends on the key. By default every
 // key is kept until it expires or is deleted, and writing a new key to a
-// full store fails with ErrFull (503 for everyone: the store fails closed
-// rather than drop a throttle counter, which would hand an attacker a fresh
-// quota). The caller may name, with the option Evictable, the key prefixes
-// whose entries are cheap to lose, such as unsolved CAPTCHAs (which anyone
-// can make) and per-address counters. Then:
+// full store fails with ErrFull (503 service_unavailable for everyone: the
+// store fails closed rather than drop a throttle counter, which would hand
+// an attacker a fresh quota). The caller may name, with the option
+// Evictable, the key prefixes whose entries are cheap to lose, such as
+// unsolved CAPTCHAs (which anyone can make) and per-address counters. Then:
 //
 //   - a new evictable key that finds the store full, or finds the evictable
 //     entries already holding their share of it (EvictableShare, half by
@@ -44,8 +44,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // DefaultMaxKeys is the bound New uses when given maxKeys <= 0.
@@ -59,10 +58,10 @@ const DefaultEvictableShare = 0.5
 var (
 	// ErrFull is returned when a new key would exceed the store's bound.
 	// Existing keys can still be read, replaced and deleted. It is an
-	// *api.Error so the caller answers 503, failing closed, never 500.
-	// With evictable prefixes (Evictable), only a store full of kept
-	// entries returns it.
-	ErrFull error = &api.Error{Code: api.CodeDirectoryUnavailable, Message: "The service is busy. Try again in a few minutes."}
+	// *sspr.Error, service_unavailable, so the caller answers 503,
+	// failing closed, never 500. With evictable prefixes (Evictable),
+	// only a store full of kept entries returns it.
+	ErrFull error = &sspr.Error{Code: sspr.CodeServiceUnavailable, Message: "The service is busy. Try again in a few minutes."}
 	// ErrTTL is returned for a ttl or window that is not positive: every
 	// entry here is short-lived, so an entry that never expires is a bug
 	// (and Redis refuses a zero expiry too).
@@ -72,9 +71,9 @@ var (
 	ErrNotInteger = errors.New("memstate: value is not an integer")
 )
 
-var _ flow.State = (*Store)(nil)
+var _ sspr.State = (*Store)(nil)
 
-// Store is an in-memory flow.State. It is safe for concurrent use; one mutex
+// Store is an in-memory sspr.State. It is safe for concurrent use; one mutex
 // guards everything, which keeps Update trivially atomic and is far from a
 // bottleneck at the request rates one server sees.
 type Store struct {

@@ -1,33 +1,51 @@
 // Package notify holds the messages the portal sends (codes and
 // notifications), how they are worded (operator-editable templates), and the
 // queue that delivers them off the request path, with retries.
+//
+// The message types themselves are the domain's (package sspr); the names
+// here are aliases of them, so that the senders and the templates read
+// notify.Message, notify.Email and notify.Data as before.
 package notify
 
-// Channel is how a message travels.
-type Channel string
+import "github.com/sspr-portal/sspr/server/sspr"
+
+// Channel is how a message travels (sspr.Channel).
+type Channel = sspr.Channel
 
 // The channels.
 const (
-	Email Channel = "email"
-	SMS   Channel = "sms"
+	Email = sspr.Email
+	SMS   = sspr.SMS
 )
 
-// Message is one email or text message.
-type Message struct {
-	Channel Channel
-	To      string
-	Subject string
-	// Body is the plain text: the whole message for SMS, the text/plain
-	// part of an email.
-	Body string
-	// HTML is the text/html alternative of an email ("" for none).
-	HTML string
-	// Code is the one-time code the message carries, if any. Only the dev
-	// outbox shows it; a real sender sends Body and forgets it.
-	Code string
-	// Kind names the template that wrote the message ("" for one written
-	// by hand), and Data is what the template was given, so that a Router
-	// can write it again with the operator's templates.
-	Kind Kind
-	Data *Data
-}
+// Message is one email or text message (sspr.Message).
+type Message = sspr.Message
+
+// Kind names a message, and so its templates (sspr.Kind).
+type Kind = sspr.Kind
+
+// The messages the portal sends.
+const (
+	KindCode                = sspr.KindCode                // a one-time code (email or SMS)
+	KindReset               = sspr.KindReset               // the password was reset
+	KindUnlock              = sspr.KindUnlock              // the account was unlocked
+	KindRegistrationChanged = sspr.KindRegistrationChanged // a verification method changed
+	KindPasswordChanged     = sspr.KindPasswordChanged     // the password was changed while signed in
+	KindUnlockNotLocked     = sspr.KindUnlockNotLocked     // an unlock found the account not locked
+	KindBlocked             = sspr.KindBlocked             // self-service was paused or closed
+	KindTest                = sspr.KindTest                // sspr send-test
+)
+
+// HelpDesk is the help-desk contact block of a message (sspr.HelpDesk).
+// Line is the one-line form (Org.HelpDesk), used when Name is empty.
+type HelpDesk = sspr.HelpDesk
+
+// Data is what a template is given (sspr.MessageData).
+type Data = sspr.MessageData
+
+// Sender delivers a message (sspr.Sender): SMTP, the SMS gateway, the dev
+// outbox, or a Queue in front of one of them. Errors must not carry the
+// message's body or code, because they are logged. A sender marks the
+// failures that retrying won't fix with Permanent or Refused; any other
+// error is retried.
+type Sender = sspr.Sender

@@ -11,14 +11,6 @@ import (
 	"time"
 )
 
-// Sender delivers a message: SMTP, the SMS gateway, the dev outbox, or a
-// Queue in front of one of them. Errors must not carry the message's body or
-// code, because they are logged. A sender marks the failures that retrying
-// won't fix with Permanent or Refused; any other error is retried.
-type Sender interface {
-	Send(ctx context.Context, m Message) error
-}
-
 // Errors of Queue.Send. Either way the message was dropped and logged.
 var (
 	ErrQueueFull = errors.New("notify: queue full, message dropped")

@@ -1,30 +1,31 @@
 // Package outbox is the dev outbox: a Sender that delivers nothing and keeps
-// the last messages "sent", codes included, for GET /dev/outbox. It is the
-// embedded default, so that a fresh checkout shows every path without a mail
-// server; it is wired only in dev mode, because it shows codes to anyone who
-// can reach the page.
+// the last messages "sent", codes included, for GET /dev/outbox (which
+// server/httpapi serves from Messages). It is the embedded default, so that
+// a fresh checkout shows every path without a mail server; it is wired only
+// in dev mode, because it shows codes to anyone who can reach the page.
 package outbox
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
-	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // DefaultMax is how many messages New keeps when given max <= 0.
 const DefaultMax = 100
 
-var (
-	_ flow.Sender  = (*Outbox)(nil)
-	_ http.Handler = (*Outbox)(nil)
-)
+var _ sspr.Sender = (*Outbox)(nil)
+
+// Sent is one message the outbox kept: the message as it was written, and
+// when it was sent.
+type Sent struct {
+	sspr.Message
+	SentAt time.Time
+}
 
 // Outbox keeps the last messages sent. It is safe for concurrent use.
 type Outbox struct {
@@ -32,7 +33,7 @@ type Outbox struct {
 	log *slog.Logger
 
 	mu    sync.Mutex
-	ring  []api.OutboxMessage // len is the bound; the oldest is at start
+	ring  []Sent // len is the bound; the oldest is at start
 	start int
 	n     int
 }
@@ -50,7 +51,7 @@ func New(max int, now func() time.Time, log *slog.Logger) *Outbox {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Outbox{now: now, log: log, ring: make([]api.OutboxMessage, max)}
+	return &Outbox{now: now, log: log, ring: make([]Sent, max)}
 }
 
 // Send keeps m, dropping the oldest message when the outbox is full, and
@@ -60,14 +61,10 @@ func (o *Outbox) Send(ctx context.Context, m notify.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	msg := api.OutboxMessage{
-		Channel: string(m.Channel),
-		To:      m.To,
-		Subject: m.Subject,
-		Body:    m.Body,
-		Code:    m.Code,
-		SentAt:  o.now().UTC(),
-	}
+	// What the template was given is not kept: the outbox shows what was
+	// written, and a kept Data would be shared with the sender's caller.
+	m.Data = nil
+	msg := Sent{Message: m, SentAt: o.now().UTC()}
 	o.mu.Lock()
 	if o.n < len(o.ring) {
 		o.ring[(o.start+o.n)%len(o.ring)] = msg
@@ -85,32 +82,12 @@ func (o *Outbox) Send(ctx context.Context, m notify.Message) error {
 }
 
 // Messages returns a copy of the messages kept, oldest first; never nil.
-func (o *Outbox) Messages() []api.OutboxMessage {
+func (o *Outbox) Messages() []Sent {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make([]api.OutboxMessage, o.n)
+	out := make([]Sent, o.n)
 	for i := range out {
 		out[i] = o.ring[(o.start+i)%len(o.ring)]
 	}
 	return out
-}
-
-// ServeHTTP answers GET (and HEAD) with the messages as api.Outbox JSON,
-// newest last, never cached. Whether the page exists at all (dev mode only)
-// is for the router to decide.
-func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		h.Set("Allow", "GET, HEAD")
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		_ = json.NewEncoder(w).Encode(api.ErrorBody{Error: &api.Error{
-			Code: api.CodeMethodNotAllowed, Message: "Only GET is allowed here.",
-		}})
-		return
-	}
-	// For HEAD the server discards the body itself.
-	_ = json.NewEncoder(w).Encode(api.Outbox{Messages: o.Messages()})
 }

@@ -3,18 +3,14 @@ package outbox_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/outbox"
 )
@@ -62,7 +58,7 @@ func TestSend(t *testing.T) {
 		m := notify.Message{Channel: notify.SMS, To: "+447700900123", Subject: "s", Body: "b", Code: "12345678"}
 		mustSend(t, o, m)
 		got := o.Messages()
-		want := api.OutboxMessage{Channel: "sms", To: m.To, Subject: "s", Body: "b", Code: "12345678", SentAt: t0}
+		want := outbox.Sent{Message: m, SentAt: t0}
 		if len(got) != 1 || got[0] != want {
 			t.Fatalf("got %+v, want [%+v]", got, want)
 		}
@@ -98,6 +94,15 @@ func TestSend(t *testing.T) {
 			}
 		})
 	}
+	t.Run("what the template was given is not kept", func(t *testing.T) {
+		o := outbox.New(3, nil, nil)
+		m := msg(1)
+		m.Data = &notify.Data{Code: m.Code}
+		mustSend(t, o, m)
+		if got := o.Messages()[0]; got.Data != nil || got.Code != m.Code {
+			t.Fatalf("kept %+v", got)
+		}
+	})
 	t.Run("Messages is a copy", func(t *testing.T) {
 		o := outbox.New(3, nil, nil)
 		mustSend(t, o, msg(1))
@@ -151,76 +156,8 @@ func TestLogNeverHasTheCode(t *testing.T) {
 	}
 }
 
-func TestServeHTTP(t *testing.T) {
-	o := outbox.New(5, func() time.Time { return t0 }, nil)
-	srv := httptest.NewServer(o)
-	t.Cleanup(srv.Close)
-
-	get := func(t *testing.T) (*http.Response, []byte) {
-		t.Helper()
-		res, err := http.Get(srv.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, err := io.ReadAll(res.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res, body
-	}
-	t.Run("empty is [] not null", func(t *testing.T) {
-		res, body := get(t)
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("status %d", res.StatusCode)
-		}
-		if got := strings.TrimSpace(string(body)); got != `{"messages":[]}` {
-			t.Fatalf("body %s", got)
-		}
-	})
-	t.Run("OK", func(t *testing.T) {
-		mustSend(t, o, msg(1))
-		mustSend(t, o, msg(2))
-		res, body := get(t)
-		for h, want := range map[string]string{
-			"Cache-Control": "no-store",
-			"Content-Type":  "application/json; charset=utf-8",
-		} {
-			if got := res.Header.Get(h); got != want {
-				t.Errorf("%s: %q, want %q", h, got, want)
-			}
-		}
-		var ob api.Outbox
-		if err := json.Unmarshal(body, &ob); err != nil {
-			t.Fatal(err)
-		}
-		if len(ob.Messages) != 2 || ob.Messages[0].Code != msg(1).Code || ob.Messages[1].To != msg(2).To ||
-			!ob.Messages[1].SentAt.Equal(t0) {
-			t.Fatalf("got %+v", ob.Messages)
-		}
-	})
-	t.Run("ErrMethodNotAllowed", func(t *testing.T) {
-		res, err := http.Post(srv.URL, "application/json", strings.NewReader("{}"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var eb api.ErrorBody
-		if err := json.NewDecoder(res.Body).Decode(&eb); err != nil {
-			t.Fatal(err)
-		}
-		if res.StatusCode != http.StatusMethodNotAllowed || eb.Error == nil || eb.Error.Code != api.CodeMethodNotAllowed {
-			t.Fatalf("status %d, body %+v", res.StatusCode, eb.Error)
-		}
-		if res.Header.Get("Allow") == "" {
-			t.Error("no Allow header")
-		}
-	})
-}
-
 func TestConcurrent(t *testing.T) {
 	o := outbox.New(50, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	h := http.Handler(o)
 	var wg sync.WaitGroup
 	for g := range 16 {
 		wg.Go(func() {
@@ -228,7 +165,6 @@ func TestConcurrent(t *testing.T) {
 				mustSend(t, o, msg(g*1000+i))
 				if i%10 == 0 {
 					_ = o.Messages()
-					h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, api.PathDevOutbox, nil))
 				}
 			}
 		})

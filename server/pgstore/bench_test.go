@@ -12,9 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/internal/storetest"
 	"github.com/sspr-portal/sspr/server/pgstore/pgtest"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // latencies collects each operation's time from the parallel workers and
@@ -48,12 +48,12 @@ func (l *latencies) report(b *testing.B, unit string, elapsed time.Duration) {
 func BenchmarkRegistration(b *testing.B) {
 	s, _, _ := MustOpen(b)
 	const users = 1000
-	answers := []account.Answer{}
+	answers := []sspr.Answer{}
 	for i := range 5 {
-		answers = append(answers, account.Answer{QuestionID: fmt.Sprintf("q%d", i), Hash: hash(b, fmt.Sprint(i))})
+		answers = append(answers, sspr.Answer{QuestionID: fmt.Sprintf("q%d", i), Hash: hash(b, fmt.Sprint(i))})
 	}
 	for i := range users {
-		r := account.Registration{UserID: fmt.Sprintf("user%d@example.edu", i), Email: "alt@example.net", EmailConfirmed: time.Now(),
+		r := sspr.Registration{UserID: fmt.Sprintf("user%d@example.edu", i), Email: "alt@example.net", EmailConfirmed: time.Now(),
 			Phone: "+447700900123", PhoneConfirmed: time.Now(), Answers: answers, AnswersConfirmed: time.Now()}
 		if err := s.PutRegistration(ctx, r); err != nil {
 			b.Fatal(err)
@@ -92,7 +92,7 @@ func BenchmarkRecord(b *testing.B) {
 		var mine []time.Duration
 		for pb.Next() {
 			start := time.Now()
-			err := s.Record(ctx, account.Event{Kind: account.EventPasswordReset, UserID: "alice@example.edu",
+			err := s.Record(ctx, sspr.Event{Kind: sspr.EventPasswordReset, UserID: "alice@example.edu",
 				ClientAddr: "192.0.2.1", UserAgent: "Mozilla/5.0", Detail: "methods=email,sms"})
 			mine = append(mine, time.Since(start))
 			if err != nil {
@@ -115,12 +115,12 @@ func BenchmarkRecord(b *testing.B) {
 func BenchmarkRegistrationKinds(b *testing.B) {
 	s, _, _ := MustOpen(b)
 	const users = 100
-	answers := []account.Answer{}
+	answers := []sspr.Answer{}
 	for i := range 5 {
-		answers = append(answers, account.Answer{QuestionID: fmt.Sprintf("q%d", i), Hash: hash(b, fmt.Sprint(i))})
+		answers = append(answers, sspr.Answer{QuestionID: fmt.Sprintf("q%d", i), Hash: hash(b, fmt.Sprint(i))})
 	}
 	for i := range users {
-		for _, r := range []account.Registration{
+		for _, r := range []sspr.Registration{
 			{UserID: fmt.Sprintf("answers%d@example.edu", i), Email: "alt@example.net", EmailConfirmed: time.Now(),
 				Phone: "+447700900123", PhoneConfirmed: time.Now(), Answers: answers, AnswersConfirmed: time.Now()},
 			{UserID: fmt.Sprintf("email%d@example.edu", i), Email: "alt@example.net", EmailConfirmed: time.Now()},
@@ -191,7 +191,7 @@ var million = flag.Bool("population-1m", false, "also benchmark Population on 1,
 // copyRegistrations writes rs into db's tables with COPY, as the
 // superuser, then vacuums and analyses them. rs is read twice: once for
 // the registrations, once for their answers.
-func copyRegistrations(tb testing.TB, srv *pgtest.Server, db string, rs iter.Seq[account.Registration]) {
+func copyRegistrations(tb testing.TB, srv *pgtest.Server, db string, rs iter.Seq[sspr.Registration]) {
 	tb.Helper()
 	c, err := pgx.Connect(ctx, srv.URL(db))
 	if err != nil {
@@ -222,7 +222,7 @@ func copyRegistrations(tb testing.TB, srv *pgtest.Server, db string, rs iter.Seq
 	next, stop = iter.Pull(rs)
 	defer stop()
 	var (
-		r   account.Registration
+		r   sspr.Registration
 		pos int // r.Answers[pos] is the next answer to copy
 	)
 	_, err = c.CopyFrom(ctx, pgx.Identifier{"registration_answers"},

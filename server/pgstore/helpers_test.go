@@ -10,9 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/pgstore"
 	"github.com/sspr-portal/sspr/server/pgstore/pgtest"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -71,9 +71,9 @@ func query[T any](tb testing.TB, srv *pgtest.Server, db, sql string, args ...any
 	return out
 }
 
-// code is the API error code of err, "" for a plain error.
-func code(err error) api.Code {
-	var ae *api.Error
+// code is the error code of err, "" for a plain error.
+func code(err error) sspr.Code {
+	var ae *sspr.Error
 	if errors.As(err, &ae) {
 		return ae.Code
 	}

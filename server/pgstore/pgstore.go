@@ -8,9 +8,9 @@
 // nanosecond.
 //
 // Errors: a database that can't be reached, times out, is shutting down or
-// refuses the service's role is an *api.Error with code
-// directory_unavailable (503: try again later) that wraps the driver's
-// error, for the log (docs/SECURITY.md#backend-down: fail closed). An error
+// refuses the service's role is unavailable (sspr.Unavailable: an
+// *sspr.Error with code service_unavailable, 503: try again later) that
+// wraps the driver's error, for the log (docs/SECURITY.md#backend-down: fail closed). An error
 // that can only be a bug (a malformed query, a broken constraint) and a
 // registration refused before it reaches the database are plain errors,
 // which callers treat as internal.
@@ -36,7 +36,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // The TLS modes.
@@ -73,8 +73,7 @@ type Config struct {
 	Log *slog.Logger
 }
 
-// Store keeps registrations and audit events in PostgreSQL. It implements
-// flow.Registrations, flow.Auditor and enrol.Store.
+// Store keeps registrations and audit events in PostgreSQL: an sspr.Store.
 type Store struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
@@ -86,7 +85,7 @@ type Store struct {
 
 // Open builds the pool and migrates the schema. PostgreSQL being
 // unreachable is not an error: the store migrates on first use, and until
-// then every call is directory_unavailable. Anything else that stops the
+// then every call is service_unavailable. Anything else that stops the
 // migration (a schema newer than this program, a role that may not create
 // the tables, a wrong password) is, so that the server does not start with
 // a database it can never use.
@@ -304,26 +303,21 @@ func (s *Store) ready(ctx context.Context) error {
 	return nil
 }
 
-// errUnavailable is the answer users see when PostgreSQL is down: it names
-// nothing internal.
-var errUnavailable = &api.Error{Code: api.CodeDirectoryUnavailable,
-	Message: "The account service is not available right now. Try again in a few minutes."}
-
 // wrap adds what was being done to a database error. Everything but a bug
-// becomes directory_unavailable, with the driver's error in the chain for
-// the log: an outage must fail closed with 503, never 500.
+// is unavailable (service_unavailable), with the driver's error in the
+// chain for the log: an outage must fail closed with 503, never 500.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var ae *api.Error
-	if errors.As(err, &ae) {
+	if _, ok := errors.AsType[*sspr.Error](err); ok {
 		return err
 	}
+	err = fmt.Errorf("pgstore: %s: %w", op, err)
 	if bug(err) {
-		return fmt.Errorf("pgstore: %s: %w", op, err)
+		return err
 	}
-	return fmt.Errorf("%w (pgstore: %s: %w)", errUnavailable, op, err)
+	return sspr.Unavailable(sspr.BackendStore, err)
 }
 
 // bug reports whether PostgreSQL refused a statement for what it is rather

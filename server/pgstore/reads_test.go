@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/pgstore"
 	"github.com/sspr-portal/sspr/server/pgstore/pgtest"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // planNode is a node of EXPLAIN (FORMAT JSON)'s plan.
@@ -56,7 +56,7 @@ func executed(t *testing.T, srv *pgtest.Server, db, userID string) []string {
 func TestRegistrationSameWork(t *testing.T) {
 	s, srv, db := MustOpen(t)
 	at := time.Now()
-	for _, r := range []account.Registration{
+	for _, r := range []sspr.Registration{
 		registration(t, "zoe@example.edu"),
 		{UserID: "yan@example.edu", Email: "yan@example.net", EmailConfirmed: at},
 	} {

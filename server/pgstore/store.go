@@ -8,17 +8,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
-	"github.com/sspr-portal/sspr/server/enrol"
-	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-var (
-	_ flow.Registrations = (*Store)(nil)
-	_ flow.Auditor       = (*Store)(nil)
-	_ enrol.Store        = (*Store)(nil)
-)
+var _ sspr.Store = (*Store)(nil)
 
 // op bounds one operation, waiting for a connection included, and makes
 // sure the schema is in place.
@@ -54,7 +48,7 @@ ORDER BY a.position`
 // registered nothing. One statement, so one snapshot: never half of a
 // registration being replaced; and the same work whether or not the user
 // has registered.
-func (s *Store) Registration(ctx context.Context, userID string) (*account.Registration, error) {
+func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registration, error) {
 	ctx, cancel, err := s.op(ctx)
 	if err != nil {
 		return nil, err
@@ -65,11 +59,11 @@ func (s *Store) Registration(ctx context.Context, userID string) (*account.Regis
 		return nil, wrap("read registration", err)
 	}
 	defer rows.Close()
-	var r *account.Registration
+	var r *sspr.Registration
 	for rows.Next() {
 		var (
 			found                   bool
-			got                     account.Registration
+			got                     sspr.Registration
 			emailAt, phoneAt, ansAt *time.Time
 			questionID, hash        *string
 		)
@@ -87,7 +81,7 @@ func (s *Store) Registration(ctx context.Context, userID string) (*account.Regis
 			r = &got
 		}
 		if questionID != nil && hash != nil {
-			r.Answers = append(r.Answers, account.Answer{QuestionID: *questionID, Hash: *hash})
+			r.Answers = append(r.Answers, sspr.Answer{QuestionID: *questionID, Hash: *hash})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -136,17 +130,17 @@ GROUP BY has_email, has_phone, answers, hint`
 // database that does not answer, would only make it fail.
 const populationTimeout = time.Minute
 
-// Population counts the registrations of each shape (see account.Shape),
+// Population counts the registrations of each shape (see sspr.Shape),
 // for the flows of unknown user ids to copy in their proportions. One
 // statement, so one snapshot, however many registrations there are.
-func (s *Store) Population(ctx context.Context) (account.Population, error) {
+func (s *Store) Population(ctx context.Context) (sspr.Population, error) {
 	timeout := max(s.timeout, populationTimeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
-	p := account.Population{}
+	p := sspr.Population{}
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		// The connection's statement_timeout is the per-query timeout;
 		// SET LOCAL lifts it for this transaction alone.
@@ -160,7 +154,7 @@ func (s *Store) Population(ctx context.Context) (account.Population, error) {
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				shape account.Shape
+				shape sspr.Shape
 				hint  string
 				n     int
 			)
@@ -189,7 +183,7 @@ func (s *Store) Population(ctx context.Context) (account.Population, error) {
 // Two servers replacing the same user's registration at once are
 // serialised by the registration row's lock (the upsert takes it): the
 // last to commit wins whole, and neither fails.
-func (s *Store) PutRegistration(ctx context.Context, r account.Registration) error {
+func (s *Store) PutRegistration(ctx context.Context, r sspr.Registration) error {
 	if err := r.Check(); err != nil {
 		return fmt.Errorf("pgstore: put registration: %w", err)
 	}
@@ -235,7 +229,7 @@ SELECT $1, a.n, a.question_id, a.hash FROM unnest($2::text[], $3::text[]) WITH O
 
 // Record appends an audit event. An event without a time is stamped with
 // the current time; an event without a kind is refused.
-func (s *Store) Record(ctx context.Context, e account.Event) error {
+func (s *Store) Record(ctx context.Context, e sspr.Event) error {
 	if e.Kind == "" {
 		return errors.New("pgstore: record audit event: no kind")
 	}
@@ -261,7 +255,7 @@ const DefaultEventsLimit = 100
 // time, the later recorded first), at most limit of them
 // (DefaultEventsLimit when limit <= 0). An empty userID returns every
 // user's events.
-func (s *Store) Events(ctx context.Context, userID string, limit int) ([]account.Event, error) {
+func (s *Store) Events(ctx context.Context, userID string, limit int) ([]sspr.Event, error) {
 	if limit <= 0 {
 		limit = DefaultEventsLimit
 	}
@@ -281,9 +275,9 @@ func (s *Store) Events(ctx context.Context, userID string, limit int) ([]account
 		return nil, wrap("list audit events", err)
 	}
 	defer rows.Close()
-	var events []account.Event
+	var events []sspr.Event
 	for rows.Next() {
-		var e account.Event
+		var e sspr.Event
 		if err := rows.Scan(&e.At, &e.Kind, &e.UserID, &e.ClientAddr, &e.UserAgent, &e.Detail); err != nil {
 			return nil, wrap("list audit events", err)
 		}

@@ -9,12 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/internal/storetest"
 	"github.com/sspr-portal/sspr/server/pgstore"
 	"github.com/sspr-portal/sspr/server/pgstore/pgtest"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // The behaviour every Store backend shares (the SQLite store runs the same
@@ -37,9 +36,9 @@ func hash(t testing.TB, plain string) string {
 	return h
 }
 
-func registration(t testing.TB, user string) account.Registration {
-	return account.Registration{UserID: user, Email: "alt@example.net", EmailConfirmed: time.Now(),
-		Answers:          []account.Answer{{QuestionID: "first_pet", Hash: hash(t, "rex")}, {QuestionID: "first_car", Hash: hash(t, "mini")}},
+func registration(t testing.TB, user string) sspr.Registration {
+	return sspr.Registration{UserID: user, Email: "alt@example.net", EmailConfirmed: time.Now(),
+		Answers:          []sspr.Answer{{QuestionID: "first_pet", Hash: hash(t, "rex")}, {QuestionID: "first_car", Hash: hash(t, "mini")}},
 		AnswersConfirmed: time.Now()}
 }
 
@@ -69,7 +68,7 @@ func TestMigrate(t *testing.T) {
 					return
 				}
 				defer s.Close()
-				errs <- s.Record(ctx, account.Event{Kind: account.EventSignIn, UserID: "alice@example.edu"})
+				errs <- s.Record(ctx, sspr.Event{Kind: sspr.EventSignIn, UserID: "alice@example.edu"})
 			})
 		}
 		wg.Wait()
@@ -117,7 +116,7 @@ GRANT SELECT ON sspr_schema_migrations TO `+role)
 		if err := app.PutRegistration(ctx, registration(t, "alice@example.edu")); err != nil {
 			t.Fatal(err)
 		}
-		if err := app.Record(ctx, account.Event{Kind: account.EventSignIn, UserID: "alice@example.edu"}); err != nil {
+		if err := app.Record(ctx, sspr.Event{Kind: sspr.EventSignIn, UserID: "alice@example.edu"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := app.Events(ctx, "", 0); err != nil {
@@ -159,7 +158,7 @@ END $$ LANGUAGE plpgsql;
 CREATE TRIGGER refuse_boom BEFORE INSERT ON registration_answers FOR EACH ROW EXECUTE FUNCTION refuse_boom();`)
 	r := registration(t, "alice@example.edu")
 	r.Email = "new@example.net"
-	r.Answers = append(r.Answers, account.Answer{QuestionID: "boom", Hash: hash(t, "x")})
+	r.Answers = append(r.Answers, sspr.Answer{QuestionID: "boom", Hash: hash(t, "x")})
 	err := s.PutRegistration(ctx, r)
 	if err == nil || code(err) != "" {
 		t.Fatalf("PutRegistration with a refused answer: %v (code %q); want an internal error", err, code(err))
@@ -183,13 +182,13 @@ func TestHashesStoredAsTheyCome(t *testing.T) {
 	}
 }
 
-// unavailable fails the test unless err is directory_unavailable wrapping
+// unavailable fails the test unless err is service_unavailable wrapping
 // a driver error.
 func unavailable(t *testing.T, what string, err error) {
 	t.Helper()
-	var ae *api.Error
-	if !errors.As(err, &ae) || ae.Code != api.CodeDirectoryUnavailable {
-		t.Fatalf("%s: %v; want directory_unavailable", what, err)
+	var ae *sspr.Error
+	if !errors.As(err, &ae) || ae.Code != sspr.CodeServiceUnavailable {
+		t.Fatalf("%s: %v; want service_unavailable", what, err)
 	}
 	if err.Error() == ae.Error() || !strings.Contains(err.Error(), "pgstore") {
 		t.Fatalf("%s: %v does not carry the cause for the log", what, err)
@@ -200,19 +199,19 @@ func unavailable(t *testing.T, what string, err error) {
 }
 
 // every calls each method of the store once and returns its errors.
-func every(s *pgstore.Store, r account.Registration) map[string]error {
+func every(s *pgstore.Store, r sspr.Registration) map[string]error {
 	_, errGet := s.Registration(ctx, r.UserID)
 	_, errEvents := s.Events(ctx, "", 0)
 	return map[string]error{
 		"Registration":    errGet,
 		"PutRegistration": s.PutRegistration(ctx, r),
-		"Record":          s.Record(ctx, account.Event{Kind: account.EventSignIn, UserID: r.UserID}),
+		"Record":          s.Record(ctx, sspr.Event{Kind: sspr.EventSignIn, UserID: r.UserID}),
 		"Events":          errEvents,
 		"Ping":            s.Ping(ctx),
 	}
 }
 
-// PostgreSQL stopped: every call fails closed with directory_unavailable,
+// PostgreSQL stopped: every call fails closed with service_unavailable,
 // quickly; started again on the same port: the same store works again,
 // without being reopened (docs/SECURITY.md#backend-down).
 func TestPostgresDown(t *testing.T) {
@@ -329,7 +328,7 @@ func TestTLS(t *testing.T) {
 
 	t.Run("the connection really is encrypted", func(t *testing.T) {
 		s := MustOpenConfig(t, config(srv, db))
-		if err := s.Record(ctx, account.Event{Kind: account.EventSignIn, UserID: "tls-check"}); err != nil {
+		if err := s.Record(ctx, sspr.Event{Kind: sspr.EventSignIn, UserID: "tls-check"}); err != nil {
 			t.Fatal(err)
 		}
 		got := query[bool](t, srv, db, `SELECT bool_or(ssl) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE application_name = 'sspr'`)

@@ -24,7 +24,7 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/pwrule"
-	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Defaults of Config (docs/SECURITY.md#passwords).
@@ -115,8 +115,8 @@ type Policy struct {
 	// points.
 	banned []pwrule.Needle
 	// rules are the rules in checklist order; byCode indexes them.
-	rules  []api.Rule
-	byCode map[string]api.Rule
+	rules  []sspr.Rule
+	byCode map[string]sspr.Rule
 }
 
 // New returns a Policy for cfg (zero lengths mean the defaults) that refuses
@@ -129,54 +129,55 @@ func New(cfg Config, bl *Blocklist) *Policy {
 	}
 	cfg = cfg.withDefaults()
 	cfg.BannedWords = append([]string(nil), cfg.BannedWords...)
-	p := &Policy{cfg: cfg, bl: bl, byCode: make(map[string]api.Rule)}
+	p := &Policy{cfg: cfg, bl: bl, byCode: make(map[string]sspr.Rule)}
 	p.banned = pwrule.Needles(fold, cfg.BannedWords...)
 
 	add := func(code, msg string) {
-		r := api.Rule{Code: code, Message: msg}
+		r := sspr.Rule{Code: code, Message: msg}
 		p.rules = append(p.rules, r)
 		p.byCode[code] = r
 	}
-	add(api.RuleMinLength, fmt.Sprintf("Use at least %d characters.", cfg.MinLength))
-	add(api.RuleMaxLength, fmt.Sprintf("Use at most %d characters.", cfg.MaxLength))
-	add(api.RuleCharacters, "Don't use invisible or control characters, such as zero-width spaces or tabs (ordinary spaces are fine).")
+	add(sspr.RuleMinLength, fmt.Sprintf("Use at least %d characters.", cfg.MinLength))
+	add(sspr.RuleMaxLength, fmt.Sprintf("Use at most %d characters.", cfg.MaxLength))
+	add(sspr.RuleCharacters, "Don't use invisible or control characters, such as zero-width spaces or tabs (ordinary spaces are fine).")
 	if cfg.RequireLower {
-		add(api.RuleLower, "Include a lower-case letter.")
+		add(sspr.RuleLower, "Include a lower-case letter.")
 	}
 	if cfg.RequireUpper {
-		add(api.RuleUpper, "Include a capital letter.")
+		add(sspr.RuleUpper, "Include a capital letter.")
 	}
 	if cfg.RequireDigit {
-		add(api.RuleDigit, "Include a digit.")
+		add(sspr.RuleDigit, "Include a digit.")
 	}
 	if cfg.RequireSymbol {
-		add(api.RuleSymbol, "Include a symbol or punctuation mark, such as ! or #.")
+		add(sspr.RuleSymbol, "Include a symbol or punctuation mark, such as ! or #.")
 	}
 	if cfg.MinClasses > 0 {
-		add(api.RuleClasses, fmt.Sprintf("Use at least %d of these kinds of character: lower-case letters, "+
+		add(sspr.RuleClasses, fmt.Sprintf("Use at least %d of these kinds of character: lower-case letters, "+
 			"capital letters, digits, symbols, and letters that have no case (such as 中).", cfg.MinClasses))
 	}
 	if bl != nil {
-		add(api.RuleCommon, "Don't use a common password, even with numbers or symbols added.")
+		add(sspr.RuleCommon, "Don't use a common password, even with numbers or symbols added.")
 	}
-	add(api.RulePattern, "Don't build it from a pattern, such as repeated letters or words (aaaa, abcabc), "+
+	add(sspr.RulePattern, "Don't build it from a pattern, such as repeated letters or words (aaaa, abcabc), "+
 		"sequences (1234, abcd) or rows of the keyboard (qwerty).")
-	add(api.RuleUserID, "Don't use your user ID or your name.")
+	add(sspr.RuleUserID, "Don't use your user ID or your name.")
 	if len(p.banned) > 0 {
-		add(api.RuleOrgName, "Don't use the name of the organisation.")
+		add(sspr.RuleOrgName, "Don't use the name of the organisation.")
 	}
 	return p
 }
 
-// Describe returns the policy for the live checklist: the length bounds and
+// Describe returns the policy for the live checklist, in the wire's terms
+// (the browser runs the same rules: app/pwrule): the length bounds and
 // every rule Check applies, in the order the checklist shows them, with the
 // same messages Check returns.
 func (p *Policy) Describe() api.Policy {
-	return api.Policy{
-		MinLength: p.cfg.MinLength,
-		MaxLength: p.cfg.MaxLength,
-		Rules:     append([]api.Rule(nil), p.rules...),
+	rules := make([]api.Rule, len(p.rules))
+	for i, r := range p.rules {
+		rules[i] = api.Rule{Code: r.Code, Message: r.Message}
 	}
+	return api.Policy{MinLength: p.cfg.MinLength, MaxLength: p.cfg.MaxLength, Rules: rules}
 }
 
 // Check returns every rule that password breaks, in checklist order, or nil
@@ -187,59 +188,59 @@ func (p *Policy) Describe() api.Policy {
 // bytes that will reach the directory). A password over the maximum is
 // refused with max_length alone, before anything else reads it, so a
 // 100 KB input costs next to nothing.
-func (p *Policy) Check(password string, acct *account.Account) []api.Rule {
+func (p *Policy) Check(password string, acct *sspr.Account) []sspr.Rule {
 	// More bytes than MaxLength four-byte code points is too long whatever
 	// it holds: no need to count.
 	if len(password) > p.cfg.MaxLength*utf8.UTFMax {
-		return []api.Rule{p.byCode[api.RuleMaxLength]}
+		return []sspr.Rule{p.byCode[sspr.RuleMaxLength]}
 	}
 	n := utf8.RuneCountInString(password)
 	if n > p.cfg.MaxLength {
-		return []api.Rule{p.byCode[api.RuleMaxLength]}
+		return []sspr.Rule{p.byCode[sspr.RuleMaxLength]}
 	}
 
-	var broken []api.Rule
+	var broken []sspr.Rule
 	fail := func(code string) { broken = append(broken, p.byCode[code]) }
 
 	if n < p.cfg.MinLength {
-		fail(api.RuleMinLength)
+		fail(sspr.RuleMinLength)
 	}
 	if !pwrule.AllowedChars(password) {
-		fail(api.RuleCharacters)
+		fail(sspr.RuleCharacters)
 	}
 
 	cl := pwrule.Classify(password)
 	if p.cfg.RequireLower && !cl.Lower {
-		fail(api.RuleLower)
+		fail(sspr.RuleLower)
 	}
 	if p.cfg.RequireUpper && !cl.Upper {
-		fail(api.RuleUpper)
+		fail(sspr.RuleUpper)
 	}
 	if p.cfg.RequireDigit && !cl.Digit {
-		fail(api.RuleDigit)
+		fail(sspr.RuleDigit)
 	}
 	if p.cfg.RequireSymbol && !cl.Symbol {
-		fail(api.RuleSymbol)
+		fail(sspr.RuleSymbol)
 	}
 	if p.cfg.MinClasses > 0 && cl.Count() < p.cfg.MinClasses {
-		fail(api.RuleClasses)
+		fail(sspr.RuleClasses)
 	}
 
 	if p.bl != nil && p.bl.Contains(password) {
-		fail(api.RuleCommon)
+		fail(sspr.RuleCommon)
 	}
 	// The browser's checklist runs the same function (app/ui's
 	// checkPassword), on the password as typed: no folding here either.
 	if pwrule.Patterned(password) {
-		fail(api.RulePattern)
+		fail(sspr.RulePattern)
 	}
 	if acct != nil || len(p.banned) > 0 {
 		forms := pwrule.NewForms(fold, password)
 		if acct != nil && forms.ContainsAny(pwrule.UserNeedles(fold, acct.ID, acct.DisplayName)) {
-			fail(api.RuleUserID)
+			fail(sspr.RuleUserID)
 		}
 		if forms.ContainsAny(p.banned) {
-			fail(api.RuleOrgName)
+			fail(sspr.RuleOrgName)
 		}
 	}
 	return broken

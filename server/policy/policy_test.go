@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/policy"
+	"github.com/sspr-portal/sspr/server/sspr"
 	"github.com/sspr-portal/sspr/static"
 )
 
@@ -27,7 +27,7 @@ func MustLoadBlocklist(tb testing.TB) *policy.Blocklist {
 }
 
 // alice is the account most tests set a password for.
-var alice = &account.Account{ID: "alice.smith@example.edu", DisplayName: "Alice Smith-Jones"}
+var alice = &sspr.Account{ID: "alice.smith@example.edu", DisplayName: "Alice Smith-Jones"}
 
 // org is a configuration with the organisation's names banned.
 var org = policy.Config{BannedWords: []string{"Example University", "ExU", "ex"}}
@@ -53,11 +53,12 @@ func emoji(n int) string {
 	return b.String()
 }
 
-// codes returns the codes of rules, in order.
-func codes(rules []api.Rule) []string {
+// codes returns the codes of rules, in order: Check's (sspr.Rule) or
+// Describe's (api.Rule).
+func codes[R sspr.Rule | api.Rule](rules []R) []string {
 	var cs []string
 	for _, r := range rules {
-		cs = append(cs, r.Code)
+		cs = append(cs, struct{ Code, Message string }(r).Code)
 	}
 	return cs
 }
@@ -174,7 +175,7 @@ func TestCheck(t *testing.T) {
 		name string
 		p    *policy.Policy
 		pw   string
-		acct *account.Account
+		acct *sspr.Account
 		want []string
 	}{
 		// Length, in code points.
@@ -254,10 +255,10 @@ func TestCheck(t *testing.T) {
 		{"ErrUserID full-width", def, "ＡＬＩＣＥ ate the cake", alice, []string{api.RuleUserID}},
 		{"ErrUserID l33t", def, "@l1ce ate the whole cake", alice, []string{api.RuleUserID}},
 		{"ErrUserID and common", def, "alice1234567", alice, []string{api.RuleCommon, api.RulePattern, api.RuleUserID}},
-		{"OK short name parts ignored", def, "jo and li went up the hill", &account.Account{ID: "jo@example.edu", DisplayName: "Jo Li"}, nil},
+		{"OK short name parts ignored", def, "jo and li went up the hill", &sspr.Account{ID: "jo@example.edu", DisplayName: "Jo Li"}, nil},
 		{"OK no account, no user check", def, "alice.smith likes tea", nil, nil},
-		{"OK account with empty fields", def, "alice.smith likes tea", &account.Account{}, nil},
-		{"ErrUserID name with ß folds", def, "strauss waltzes all night", &account.Account{ID: "js@example.de", DisplayName: "Johann Strauß"}, []string{api.RuleUserID}},
+		{"OK account with empty fields", def, "alice.smith likes tea", &sspr.Account{}, nil},
+		{"ErrUserID name with ß folds", def, "strauss waltzes all night", &sspr.Account{ID: "js@example.de", DisplayName: "Johann Strauß"}, []string{api.RuleUserID}},
 
 		// The organisation's name.
 		{"ErrOrgName phrase", withOrg, "I study at Example University", alice, []string{api.RuleOrgName}},
@@ -311,7 +312,7 @@ func TestCheckHugeInput(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			const runs = 100
 			start := time.Now()
-			var got []api.Rule
+			var got []sspr.Rule
 			for range runs {
 				got = p.Check(pw, alice)
 			}

@@ -6,26 +6,22 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/config"
-	"github.com/sspr-portal/sspr/server/enrol"
-	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/ldapdir"
 	"github.com/sspr-portal/sspr/server/secret"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-// directory is what the flow and registration engines need of a directory,
-// and what the portal needs to run it.
+// directory is the Directory backend, and what the portal needs to run it.
 type directory interface {
-	flow.Directory
-	enrol.Directory
+	sspr.Directory
 	// Ping is the readiness check.
 	Ping(ctx context.Context) error
 	// Registrations is what the flow engine reads registrations from:
 	// the store, with what the directory adds.
-	Registrations(store flow.Registrations) flow.Registrations
+	Registrations(store sspr.Registrations) sspr.Registrations
 }
 
 // newDirectory builds the directory that directory.kind names. The LDAP
@@ -72,7 +68,7 @@ type embedded struct {
 
 func (e embedded) Ping(ctx context.Context) error { return e.db.Ping(ctx) }
 
-func (e embedded) Registrations(store flow.Registrations) flow.Registrations { return store }
+func (e embedded) Registrations(store sspr.Registrations) sspr.Registrations { return store }
 
 // ldapDirectory is OpenLDAP or Active Directory.
 type ldapDirectory struct {
@@ -83,7 +79,7 @@ type ldapDirectory struct {
 
 // Registrations merges the directory's alternate mail and mobile, when
 // configured, with what users registered (see ldapdir.Registrations).
-func (l ldapDirectory) Registrations(store flow.Registrations) flow.Registrations {
+func (l ldapDirectory) Registrations(store sspr.Registrations) sspr.Registrations {
 	c := l.Config()
 	if c.AltMailAttribute == "" && c.MobileAttribute == "" {
 		return store
@@ -97,7 +93,7 @@ func (l ldapDirectory) Registrations(store flow.Registrations) flow.Registration
 // live. It returns nil and no error when there is no such user. Errors
 // say what failed but, as for users, not why: log gets the why, as the
 // server's log does.
-func CheckDirectory(ctx context.Context, cfg *config.Config, user string, log *slog.Logger) (*account.Account, error) {
+func CheckDirectory(ctx context.Context, cfg *config.Config, user string, log *slog.Logger) (*sspr.Account, error) {
 	c := cfg.Directory
 	if c.Kind == config.DirectoryEmbedded {
 		return nil, fmt.Errorf("directory.kind is %q: there is no LDAP directory to check", c.Kind)

@@ -175,9 +175,11 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		return nil, fmt.Errorf("web (%s): %w", filepath.Clean(wo.WebDir), err)
 	}
 
-	var outboxHandler http.Handler
+	// A nil *outbox.Outbox must stay a nil interface: httpapi serves the
+	// page only when there is an outbox.
+	var devOutbox httpapi.DevOutbox
 	if p.Outbox != nil {
-		outboxHandler = p.Outbox
+		devOutbox = p.Outbox
 	}
 	t := cfg.Throttle
 	p.handler = httpapi.New(httpapi.Options{
@@ -191,7 +193,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		FlowLifetime: cfg.Flow.Lifetime.D(),
 		SessionIdle:  cfg.Registration.SessionIdle.D(),
 		PublicURL:    cfg.PublicURL(),
-		Dev:          o.Dev, Outbox: outboxHandler,
+		Dev:          o.Dev, Outbox: devOutbox,
 		TrustedProxies: cfg.TrustedProxies(),
 		Monitoring:     cfg.Monitoring(),
 		IPv6Prefix:     t.IPv6Prefix,

@@ -11,16 +11,14 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/server/config"
-	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/redisstate"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-// state is what the portal needs of the State backend: the engines' State,
-// the CAPTCHA answers' one-time Take, and a readiness check.
+// state is the State backend, and its readiness check.
 type state interface {
-	flow.State
-	Take(ctx context.Context, key string) ([]byte, error)
+	sspr.State
 	Ping(ctx context.Context) error
 }
 

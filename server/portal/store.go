@@ -5,20 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/pgstore"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-// store is what the portal needs of the Store backend: registrations and
-// audit events, and a readiness check.
+// store is the Store backend (registrations and audit events), and its
+// readiness check.
 type store interface {
-	Registration(ctx context.Context, userID string) (*account.Registration, error)
-	PutRegistration(ctx context.Context, r account.Registration) error
-	Record(ctx context.Context, e account.Event) error
-	// Population counts the registrations' shapes, for decoys to copy.
-	Population(ctx context.Context) (account.Population, error)
+	sspr.Store
 	Ping(ctx context.Context) error
 }
 
@@ -37,7 +33,7 @@ func (p *Portal) newStore(ctx context.Context, cfg *config.Config, db *sqlite.DB
 	if err != nil {
 		return nil, err
 	}
-	pc := cfg.PostgresConfig(pw)
+	pc := PostgresConfig(cfg, pw)
 	pc.Log = log
 	s, err := pgstore.Open(ctx, pc)
 	if err != nil {
@@ -45,6 +41,16 @@ func (p *Portal) newStore(ctx context.Context, cfg *config.Config, db *sqlite.DB
 	}
 	p.closers = append(p.closers, func(context.Context) error { s.Close(); return nil })
 	return s, nil
+}
+
+// PostgresConfig is the pgstore configuration for cfg's [database], with
+// the role's password already read.
+func PostgresConfig(cfg *config.Config, password string) pgstore.Config {
+	d := cfg.Database
+	return pgstore.Config{
+		URL: d.URL, Password: password, TLS: d.TLS, CAFile: d.CAFile, PoolSize: d.PoolSize,
+		ConnectTimeout: d.ConnectTimeout.D(), Timeout: d.Timeout.D(),
+	}
 }
 
 // sqliteStore is the embedded store: its readiness is the database's.

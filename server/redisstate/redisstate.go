@@ -19,10 +19,11 @@
 //     counter can never be left without an expiry.
 //
 // Fail closed: any failure to reach Redis, a timeout, or a refusal such as
-// READONLY, LOADING or OOM is an *api.Error with code directory_unavailable
-// (503, with a message safe to show) that wraps the cause for the log. It
-// is never taken for a missing key, which would skip a throttle
-// (backend-down).
+// READONLY, LOADING or OOM is service_unavailable (sspr.Unavailable: 503,
+// with a message safe to show) and wraps the cause for the log. Errors from
+// go-redis never carry keys, which hold flow ids (bearer secrets), nor
+// values. A failure is never taken for a missing key, which would skip a
+// throttle (docs/SECURITY.md#backend-down).
 package redisstate
 
 import (
@@ -41,8 +42,7 @@ import (
 	"github.com/redis/go-redis/v9/logging"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
-	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Defaults of Config.
@@ -58,12 +58,6 @@ const (
 
 // Errors of the store.
 var (
-	// ErrUnavailable is what a caller sees when Redis can't serve: an
-	// *api.Error (503) whose message names nothing internal. Errors
-	// returned wrap it together with the cause: errors.Is(err,
-	// ErrUnavailable) holds, and errors.As finds the *api.Error.
-	ErrUnavailable error = &api.Error{Code: api.CodeDirectoryUnavailable,
-		Message: "The service is not available right now. Try again in a few minutes."}
 	// ErrTTL is returned for a ttl or window that is not positive: every
 	// entry here is short-lived, so an entry that never expires is a bug.
 	ErrTTL = errors.New("redisstate: ttl must be positive")
@@ -73,11 +67,11 @@ var (
 	// ErrContention is returned by Update when other servers changed the
 	// key every time it was tried. Only many parallel requests on one flow
 	// or one account do that; it is a 429 with a short Retry-After.
-	ErrContention error = &api.Error{Code: api.CodeThrottled,
+	ErrContention error = &sspr.Error{Code: sspr.CodeThrottled,
 		Message: "Too many requests at once. Try again in a moment.", RetryAfterSeconds: 1}
 )
 
-var _ flow.State = (*Store)(nil)
+var _ sspr.State = (*Store)(nil)
 
 // Config configures a Store. Zero values take the defaults.
 type Config struct {
@@ -104,7 +98,7 @@ type Config struct {
 // NoPrefix as Config.KeyPrefix means keys are used as they are.
 const NoPrefix = "\x00none"
 
-// Store is a flow.State (and captcha.Store) in Redis. It is safe for
+// Store is an sspr.State in Redis. It is safe for
 // concurrent use.
 type Store struct {
 	c      *redis.Client
@@ -181,16 +175,6 @@ func (s *Store) Close() error { return s.c.Close() }
 
 func (s *Store) key(k string) string { return s.prefix + k }
 
-// unavailable wraps err as ErrUnavailable, err staying in the chain for the
-// log. Errors from go-redis never carry keys, which hold flow ids (bearer
-// secrets), nor values.
-func unavailable(err error) error {
-	if errors.Is(err, ErrUnavailable) {
-		return err
-	}
-	return fmt.Errorf("%w (redis: %w)", ErrUnavailable, err)
-}
-
 // ms is d in whole milliseconds, rounded up: Redis's precision, and never
 // zero for a positive d (PX 0 is an error).
 func ms(d time.Duration) time.Duration {
@@ -208,7 +192,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, sspr.Unavailable(sspr.BackendState, fmt.Errorf("redis: %w", err))
 	}
 	return []byte(v), nil // a copy, and non-nil when empty
 }
@@ -223,7 +207,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 		return ErrTTL
 	}
 	if err := s.c.Set(ctx, s.key(key), value, ms(ttl)).Err(); err != nil {
-		return unavailable(err)
+		return sspr.Unavailable(sspr.BackendState, fmt.Errorf("redis: %w", err))
 	}
 	return nil
 }
@@ -234,7 +218,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	if err := s.c.Del(ctx, s.key(key)).Err(); err != nil {
-		return unavailable(err)
+		return sspr.Unavailable(sspr.BackendState, fmt.Errorf("redis: %w", err))
 	}
 	return nil
 }
@@ -251,7 +235,7 @@ func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, sspr.Unavailable(sspr.BackendState, fmt.Errorf("redis: %w", err))
 	}
 	return []byte(v), nil
 }
@@ -281,7 +265,7 @@ func (s *Store) Update(ctx context.Context, key string, fn func(cur []byte) (nex
 	k := s.key(key)
 	release, err := s.lock(ctx, k)
 	if err != nil {
-		return unavailable(err)
+		return sspr.Unavailable(sspr.BackendState, fmt.Errorf("redis: %w", err))
 	}
 	defer release()
 	txf := func(tx *redis.Tx) error {
@@ -322,7 +306,7 @@ func (s *Store) Update(ctx context.Context, key string, fn func(cur []byte) (nex
 		case errors.As(err, &fe):
 			return fe.err
 		case !errors.Is(err, redis.TxFailedErr):
-			return unavailable(err)
+			return sspr.Unavailable(sspr.BackendState, fmt.Errorf("redis: %w", err))
 		}
 		// Another server wrote the key between WATCH and EXEC: wait a
 		// little, more after each conflict, with jitter so that two
@@ -330,7 +314,7 @@ func (s *Store) Update(ctx context.Context, key string, fn func(cur []byte) (nex
 		wait := time.Duration(rand.Int64N(int64(time.Millisecond) << min(try, 4)))
 		select {
 		case <-ctx.Done():
-			return unavailable(ctx.Err())
+			return sspr.Unavailable(sspr.BackendState, fmt.Errorf("redis: %w", ctx.Err()))
 		case <-time.After(wait):
 		}
 	}
@@ -373,7 +357,7 @@ func (s *Store) Incr(ctx context.Context, key string, window time.Duration) (int
 		return 0, ErrNotInteger
 	}
 	if err != nil {
-		return 0, unavailable(err)
+		return 0, sspr.Unavailable(sspr.BackendState, fmt.Errorf("redis: %w", err))
 	}
 	return incr.Val(), nil
 }
@@ -394,7 +378,7 @@ func (s *Store) Ping(ctx context.Context) error {
 		return err
 	}
 	if err := s.c.Ping(ctx).Err(); err != nil {
-		return unavailable(err)
+		return sspr.Unavailable(sspr.BackendState, fmt.Errorf("redis: %w", err))
 	}
 	return nil
 }
@@ -430,7 +414,7 @@ func (s *Store) CheckServer(ctx context.Context) (Server, error) {
 	var sv Server
 	info, err := s.c.Info(ctx, "server").Result()
 	if err != nil {
-		return sv, unavailable(err)
+		return sv, sspr.Unavailable(sspr.BackendState, fmt.Errorf("redis: %w", err))
 	}
 	for line := range strings.SplitSeq(info, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {

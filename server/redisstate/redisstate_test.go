@@ -13,9 +13,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/redisstate"
 	"github.com/sspr-portal/sspr/server/redisstate/redistest"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 var ctx = context.Background()
@@ -57,14 +57,12 @@ func raw(tb testing.TB, addr string) *redis.Client {
 // errors.As finds, with a safe message, and the cause kept for the log.
 func wantUnavailable(t *testing.T, op string, err error) {
 	t.Helper()
-	var ae *api.Error
+	var ae *sspr.Error
 	switch {
 	case err == nil:
 		t.Errorf("%s: no error while Redis is down", op)
-	case !errors.As(err, &ae) || ae.Code != api.CodeDirectoryUnavailable:
-		t.Errorf("%s: err %v, want an *api.Error directory_unavailable", op, err)
-	case !errors.Is(err, redisstate.ErrUnavailable):
-		t.Errorf("%s: err %v is not ErrUnavailable", op, err)
+	case !errors.As(err, &ae) || ae.Code != sspr.CodeServiceUnavailable:
+		t.Errorf("%s: err %v, want an *sspr.Error service_unavailable", op, err)
 	case !strings.Contains(err.Error(), "redis: "):
 		t.Errorf("%s: err %q does not keep the cause", op, err)
 	case strings.Contains(ae.Message, "redis") || strings.Contains(ae.Message, "127.0.0.1"):
@@ -340,8 +338,8 @@ func TestContention(t *testing.T) {
 		}
 		return []byte("mine"), time.Minute, nil
 	})
-	var ae *api.Error
-	if !errors.Is(err, redisstate.ErrContention) || !errors.As(err, &ae) || ae.Code != api.CodeThrottled {
+	var ae *sspr.Error
+	if !errors.Is(err, redisstate.ErrContention) || !errors.As(err, &ae) || ae.Code != sspr.CodeThrottled {
 		t.Fatalf("err %v, want ErrContention (throttled)", err)
 	}
 	if calls != 3 {

@@ -19,14 +19,9 @@ import (
 	"maps"
 	"slices"
 	"time"
-)
 
-// State is the part of the State backend the index needs.
-type State interface {
-	Get(ctx context.Context, key string) ([]byte, error)
-	Delete(ctx context.Context, key string) error
-	Update(ctx context.Context, key string, fn func(cur []byte) (next []byte, ttl time.Duration, err error)) error
-}
+	"github.com/sspr-portal/sspr/server/sspr"
+)
 
 // MaxKeys is the most keys one account's index holds. An account has a few
 // flows (starts are limited per account) and a session or two at a time;
@@ -40,7 +35,7 @@ var ErrEnded = errors.New("revoke: ended after this proof of identity began")
 
 // Index is the per-account index.
 type Index struct {
-	state State
+	state sspr.State
 	now   func() time.Time
 	// horizon is the longest any indexed key lives: the end's time is
 	// kept that long, since only something older than it can need it.
@@ -49,7 +44,7 @@ type Index struct {
 
 // New returns the index over state. horizon is the longest life of
 // anything indexed (a flow's lifetime, a session's absolute limit).
-func New(state State, now func() time.Time, horizon time.Duration) *Index {
+func New(state sspr.State, now func() time.Time, horizon time.Duration) *Index {
 	return &Index{state: state, now: now, horizon: horizon}
 }
 

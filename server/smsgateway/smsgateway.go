@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Formats of the request body.
@@ -81,7 +82,7 @@ func Preset(name string) (Config, error) {
 	return Config{}, fmt.Errorf("smsgateway: no preset %q: use \"twilio\", \"json\" or \"custom\"", name)
 }
 
-var _ notify.Sender = (*Gateway)(nil)
+var _ sspr.Sender = (*Gateway)(nil)
 
 // Gateway sends texts through one HTTP gateway. It is safe for concurrent
 // use.

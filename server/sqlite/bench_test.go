@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/internal/storetest"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // BenchmarkRegistration: a reset's start reads the registration of the
@@ -29,13 +29,13 @@ func BenchmarkRegistration(b *testing.B) {
 	const users = 1000
 	answers := hashedAnswers(b, "q1", "q2", "q3", "q4", "q5")
 	at := time.Now()
-	regs := func(yield func(account.Registration) bool) {
+	regs := func(yield func(sspr.Registration) bool) {
 		for i := range users {
-			if !yield(account.Registration{UserID: fmt.Sprintf("answers%d@example.edu", i), Email: "alt@example.net", EmailConfirmed: at,
+			if !yield(sspr.Registration{UserID: fmt.Sprintf("answers%d@example.edu", i), Email: "alt@example.net", EmailConfirmed: at,
 				Phone: "+447700900123", PhoneConfirmed: at, Answers: answers, AnswersConfirmed: at}) {
 				return
 			}
-			if !yield(account.Registration{UserID: fmt.Sprintf("email%d@example.edu", i), Email: "alt@example.net", EmailConfirmed: at}) {
+			if !yield(sspr.Registration{UserID: fmt.Sprintf("email%d@example.edu", i), Email: "alt@example.net", EmailConfirmed: at}) {
 				return
 			}
 		}

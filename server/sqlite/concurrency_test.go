@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // Many users at once must never see "database is locked": 32 goroutines
@@ -45,7 +45,7 @@ func TestConcurrentUse(t *testing.T) {
 				if err := d.SetPassword(ctx, id, pw); err != nil {
 					fail(fmt.Errorf("SetPassword(%s): %w", id, err))
 				}
-				if err := s.Record(ctx, account.Event{Kind: account.EventPasswordReset, UserID: id, Detail: pw[:9]}); err != nil {
+				if err := s.Record(ctx, sspr.Event{Kind: sspr.EventPasswordReset, UserID: id, Detail: pw[:9]}); err != nil {
 					fail(fmt.Errorf("Record: %w", err))
 				}
 				if a, err := d.Lookup(ctx, id); err != nil || a == nil {
@@ -58,7 +58,7 @@ func TestConcurrentUse(t *testing.T) {
 					fail(fmt.Errorf("CheckPassword(%s): %w", id, err))
 				}
 				// The other "process": short writes and reads.
-				if err := otherStore.Record(ctx, account.Event{Kind: account.EventBlocked, UserID: id}); err != nil {
+				if err := otherStore.Record(ctx, sspr.Event{Kind: sspr.EventBlocked, UserID: id}); err != nil {
 					fail(fmt.Errorf("other Record: %w", err))
 				}
 				if err := otherDir.Unlock(ctx, "bob@example.edu"); err != nil {

@@ -18,9 +18,10 @@
 // Both pools set a busy timeout, so another process holding the lock
 // briefly (a backup, the sqlite3 shell) is waited for rather than failed.
 //
-// Errors: a refusal by the password policy is an *api.Error with code
-// password_policy; a database still busy after the busy timeout is an
-// *api.Error with code directory_unavailable (that wraps the driver's error,
+// Errors: a refusal by the password policy is an *sspr.Error with code
+// password_policy; a database still busy after the busy timeout is
+// unavailable (sspr.Unavailable: directory_unavailable for the directory's
+// calls, service_unavailable for the store's, wrapping the driver's error
 // for the log); every other failure is a plain error wrapped with what was
 // being done, which callers treat as internal. The database is a local file:
 // failing to use it is a fault of this server, not an unreachable service.
@@ -38,7 +39,7 @@ import (
 
 	moderncsqlite "modernc.org/sqlite"
 
-	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // BusyTimeout is how long a connection waits for a lock held by another
@@ -150,10 +151,10 @@ func (db *DB) Close() error {
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := db.write.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return wrap("ping writer", err)
+		return wrap(sspr.BackendStore, "ping writer", err)
 	}
 	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return wrap("ping reader", err)
+		return wrap(sspr.BackendStore, "ping reader", err)
 	}
 	return nil
 }
@@ -194,24 +195,22 @@ const (
 )
 
 // wrap adds what was being done to a database error. A database still busy
-// after the busy timeout becomes directory_unavailable (503: try again
-// later) rather than internal; the driver's error stays in the chain for
-// the log.
-func wrap(op string, err error) error {
+// after the busy timeout is unavailable (503: try again later) rather than
+// internal: backend is what the caller serves (sspr.BackendDirectory for
+// the accounts, sspr.BackendStore for registrations and events), so that
+// the code names it. The driver's error stays in the chain for the log.
+func wrap(backend, op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	err = fmt.Errorf("sqlite: %s: %w", op, err)
 	var se *moderncsqlite.Error
 	if errors.As(err, &se) {
 		if c := se.Code() & 0xff; c == sqliteBusy || c == sqliteLocked {
-			unavailable := &api.Error{
-				Code:    api.CodeDirectoryUnavailable,
-				Message: "The account service is busy. Try again in a minute.",
-			}
-			return fmt.Errorf("%w (sqlite: %s: %w)", unavailable, op, err)
+			return sspr.Unavailable(backend, err)
 		}
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
+	return err
 }
 
 // timeLayout is how times are stored: UTC, RFC 3339 with a fixed nine-digit

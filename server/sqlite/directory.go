@@ -9,13 +9,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
-	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-var _ flow.Directory = (*Directory)(nil)
+var _ sspr.Directory = (*Directory)(nil)
 
 // DefaultHistoryLen is how many previous passwords are refused, besides the
 // current one, when NewDirectory is given 0.
@@ -29,7 +27,7 @@ var ErrNotFound = fmt.Errorf("sqlite: no such account: %w", sql.ErrNoRows)
 var errChanged = errors.New("sqlite: the password changed meanwhile")
 
 // Directory is the embedded directory: accounts in the SQLite file, with
-// argon2id password hashes. It implements flow.Directory.
+// argon2id password hashes: an sspr.Directory.
 type Directory struct {
 	db         *DB
 	h          *secret.Argon2
@@ -62,8 +60,8 @@ func NewDirectory(db *DB, h *secret.Argon2, historyLen int) *Directory {
 
 // Lookup returns the account whose canonical id is exactly id, or nil and
 // no error when there is none.
-func (d *Directory) Lookup(ctx context.Context, id string) (*account.Account, error) {
-	a := account.Account{ID: id}
+func (d *Directory) Lookup(ctx context.Context, id string) (*sspr.Account, error) {
+	a := sspr.Account{ID: id}
 	err := d.db.read.QueryRowContext(ctx,
 		`SELECT display_name, mail, locked, disabled FROM accounts WHERE id = ?`, id,
 	).Scan(&a.DisplayName, &a.Mail, &a.Locked, &a.Disabled)
@@ -71,7 +69,7 @@ func (d *Directory) Lookup(ctx context.Context, id string) (*account.Account, er
 		return nil, nil
 	}
 	if err != nil {
-		return nil, wrap("look up account", err)
+		return nil, wrap(sspr.BackendDirectory, "look up account", err)
 	}
 	return &a, nil
 }
@@ -94,7 +92,7 @@ func (d *Directory) CheckPassword(ctx context.Context, id, password string) (boo
 		_, err = d.h.Verify(ctx, dummy, password)
 		return false, err
 	case err != nil:
-		return false, wrap("read password hash", err)
+		return false, wrap(sspr.BackendDirectory, "read password hash", err)
 	case hash == "":
 		// No password set: nothing can match.
 		return false, nil
@@ -120,11 +118,11 @@ func (d *Directory) dummyHash(ctx context.Context) (string, error) {
 }
 
 // historyRule is the rule SetPassword reports for a reused password.
-var historyRule = api.Rule{Code: api.RuleHistory, Message: "You have used this password recently. Choose a new one."}
+var historyRule = sspr.Rule{Code: sspr.RuleHistory, Message: "You have used this password recently. Choose a new one."}
 
 // SetPassword replaces the account's password with an argon2id hash of
 // password. A password equal to the current one or to any of the last
-// historyLen ones is refused with an *api.Error, code password_policy, rule
+// historyLen ones is refused with an *sspr.Error, code password_policy, rule
 // history, and nothing changes. Otherwise the old hash joins the history,
 // which is trimmed to historyLen, in the same transaction as the new hash.
 // SetPassword does not change whether the account is locked. An unknown id
@@ -165,7 +163,7 @@ func (d *Directory) setPassword(ctx context.Context, id, password string) error 
 		return ErrNotFound
 	}
 	if err != nil {
-		return wrap("read password history", err)
+		return wrap(sspr.BackendDirectory, "read password history", err)
 	}
 
 	used, err := d.usedBefore(ctx, password, append([]string{current}, old...))
@@ -173,10 +171,10 @@ func (d *Directory) setPassword(ctx context.Context, id, password string) error 
 		return fmt.Errorf("sqlite: check password history: %w", err)
 	}
 	if used {
-		return &api.Error{
-			Code:    api.CodePasswordPolicy,
+		return &sspr.Error{
+			Code:    sspr.CodePasswordPolicy,
 			Message: "Choose a password you have not used recently.",
-			Rules:   []api.Rule{historyRule},
+			Rules:   []sspr.Rule{historyRule},
 		}
 	}
 	hash, err := d.h.Hash(ctx, password)
@@ -218,7 +216,7 @@ DELETE FROM password_history WHERE account_id = ? AND id NOT IN (
 	case errors.Is(err, sql.ErrNoRows):
 		return ErrNotFound
 	case err != nil:
-		return wrap("set password", err)
+		return wrap(sspr.BackendDirectory, "set password", err)
 	}
 	return nil
 }
@@ -301,11 +299,11 @@ func (d *Directory) setLocked(ctx context.Context, id string, locked bool) error
 	res, err := d.db.write.ExecContext(ctx,
 		`UPDATE accounts SET locked = ?, updated_at = ? WHERE id = ?`, locked, formatTime(time.Now()), id)
 	if err != nil {
-		return wrap(op, err)
+		return wrap(sspr.BackendDirectory, op, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return wrap(op, err)
+		return wrap(sspr.BackendDirectory, op, err)
 	}
 	if n == 0 {
 		return ErrNotFound

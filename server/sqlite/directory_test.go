@@ -6,9 +6,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 func TestDirectory_Lookup(t *testing.T) {
@@ -21,7 +20,7 @@ func TestDirectory_Lookup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := account.Account{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Locked: true}
+		want := sspr.Account{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Locked: true}
 		if got == nil || *got != want {
 			t.Fatalf("Lookup = %+v, want %+v", got, want)
 		}
@@ -222,14 +221,14 @@ func checkLocked(t *testing.T, d *sqlite.Directory, id string, want bool) {
 
 func checkHistoryRefusal(t *testing.T, err error) {
 	t.Helper()
-	var ae *api.Error
+	var ae *sspr.Error
 	if !errors.As(err, &ae) {
-		t.Fatalf("error = %v, want an *api.Error", err)
+		t.Fatalf("error = %v, want an *sspr.Error", err)
 	}
-	if ae.Code != api.CodePasswordPolicy {
-		t.Fatalf("code = %q, want %q", ae.Code, api.CodePasswordPolicy)
+	if ae.Code != sspr.CodePasswordPolicy {
+		t.Fatalf("code = %q, want %q", ae.Code, sspr.CodePasswordPolicy)
 	}
-	if len(ae.Rules) != 1 || ae.Rules[0].Code != api.RuleHistory || ae.Rules[0].Message == "" {
-		t.Fatalf("rules = %+v, want one %q rule", ae.Rules, api.RuleHistory)
+	if len(ae.Rules) != 1 || ae.Rules[0].Code != sspr.RuleHistory || ae.Rules[0].Message == "" {
+		t.Fatalf("rules = %+v, want one %q rule", ae.Rules, sspr.RuleHistory)
 	}
 }

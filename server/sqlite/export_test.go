@@ -6,7 +6,7 @@ import (
 	"errors"
 	"iter"
 
-	"github.com/sspr-portal/sspr/server/account"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // PutRegistrations adds many registrations to a store that has none of
@@ -14,8 +14,8 @@ import (
 // for benchmarks that need a large store quickly: PutRegistration's one
 // commit (and its statements compiled afresh) per registration would take
 // minutes for a million. The rows are those putRegistration writes.
-func PutRegistrations(ctx context.Context, db *DB, rs iter.Seq[account.Registration]) error {
-	return wrap("put registrations", db.writeTx(ctx, func(tx *sql.Tx) error {
+func PutRegistrations(ctx context.Context, db *DB, rs iter.Seq[sspr.Registration]) error {
+	return wrap(sspr.BackendStore, "put registrations", db.writeTx(ctx, func(tx *sql.Tx) error {
 		reg, err := tx.PrepareContext(ctx, `
 INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at)
 VALUES (?, ?, ?, ?, ?, ?)`)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // migrations are the schema's steps, in order: migrations[i] takes the
@@ -94,7 +96,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return wrap("migrate "+db.path, err)
+			return wrap(sspr.BackendStore, "migrate "+db.path, err)
 		}
 		if done {
 			return nil
@@ -107,7 +109,7 @@ func (db *DB) migrate(ctx context.Context) error {
 func (db *DB) Version(ctx context.Context) (int, error) {
 	var v int
 	if err := db.read.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return 0, wrap("schema version", err)
+		return 0, wrap(sspr.BackendStore, "schema version", err)
 	}
 	return v, nil
 }

@@ -12,8 +12,8 @@ import (
 
 	moderncsqlite "modernc.org/sqlite"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // compiled records what SQLite's authorizer is shown as the statements of
@@ -104,7 +104,7 @@ func TestRegistrationSameStatements(t *testing.T) {
 	ctx := context.Background()
 	db, take := watchCompiled(t)
 	s := sqlite.NewStore(db)
-	for _, r := range []account.Registration{
+	for _, r := range []sspr.Registration{
 		{UserID: "zoe@example.edu", Email: "zoe@example.net", EmailConfirmed: seedTime, Phone: "+447700900999", PhoneConfirmed: seedTime,
 			Answers: hashedAnswers(t, "first_pet", "first_car", "birth_town"), AnswersConfirmed: seedTime},
 		{UserID: "yan@example.edu", Email: "yan@example.net", EmailConfirmed: seedTime},
@@ -148,16 +148,16 @@ func TestRegistrationSameStatements(t *testing.T) {
 }
 
 // hashedAnswers answers each question, hashed.
-func hashedAnswers(t testing.TB, questions ...string) []account.Answer {
+func hashedAnswers(t testing.TB, questions ...string) []sspr.Answer {
 	t.Helper()
 	h := newHasher()
-	var out []account.Answer
+	var out []sspr.Answer
 	for _, q := range questions {
 		hash, err := h.Hash(context.Background(), "answer to "+q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, account.Answer{QuestionID: q, Hash: hash})
+		out = append(out, sspr.Answer{QuestionID: q, Hash: hash})
 	}
 	return out
 }

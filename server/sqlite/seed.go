@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // DevAccount is one demo account of the dev seed, with its secrets in plain
@@ -62,7 +62,7 @@ var DevAccounts = []DevAccount{
 func Seed(ctx context.Context, db *DB, h *secret.Argon2, now time.Time) error {
 	empty, err := accountsEmpty(ctx, db.read)
 	if err != nil {
-		return wrap("seed", err)
+		return wrap(sspr.BackendDirectory, "seed", err)
 	}
 	if !empty {
 		return nil
@@ -71,7 +71,7 @@ func Seed(ctx context.Context, db *DB, h *secret.Argon2, now time.Time) error {
 	type seeded struct {
 		acct     DevAccount
 		password string // hash
-		reg      *account.Registration
+		reg      *sspr.Registration
 	}
 	var (
 		all  = make([]seeded, len(DevAccounts))
@@ -100,7 +100,7 @@ func Seed(ctx context.Context, db *DB, h *secret.Argon2, now time.Time) error {
 		if !a.Registered() {
 			continue
 		}
-		r := &account.Registration{UserID: a.ID}
+		r := &sspr.Registration{UserID: a.ID}
 		if a.Email != "" {
 			r.Email, r.EmailConfirmed = a.Email, now
 		}
@@ -113,7 +113,7 @@ func Seed(ctx context.Context, db *DB, h *secret.Argon2, now time.Time) error {
 			r.Phone, r.PhoneConfirmed = p, now
 		}
 		if a.Answer != "" {
-			r.Answers = make([]account.Answer, len(DevQuestions))
+			r.Answers = make([]sspr.Answer, len(DevQuestions))
 			for j, q := range DevQuestions {
 				r.Answers[j].QuestionID = q
 				hash(&r.Answers[j].Hash, canon.Answer(a.Answer))
@@ -128,7 +128,7 @@ func Seed(ctx context.Context, db *DB, h *secret.Argon2, now time.Time) error {
 	}
 
 	stamp := formatTime(now)
-	return wrap("seed", db.writeTx(ctx, func(tx *sql.Tx) error {
+	return wrap(sspr.BackendDirectory, "seed", db.writeTx(ctx, func(tx *sql.Tx) error {
 		// Checked again under the write lock: another process may have
 		// seeded while we hashed.
 		if empty, err := accountsEmpty(ctx, tx); err != nil || !empty {

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/secret"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 func TestSeed(t *testing.T) {
@@ -21,34 +21,34 @@ func TestSeed(t *testing.T) {
 	s := sqlite.NewStore(db)
 
 	want := map[string]struct {
-		acct account.Account
-		reg  *account.Registration // answers checked separately
+		acct sspr.Account
+		reg  *sspr.Registration // answers checked separately
 		ans  string
 	}{
 		"alice@example.edu": {
-			account.Account{ID: "alice@example.edu", DisplayName: "Alice Archer", Mail: "alice@example.edu"},
-			&account.Registration{UserID: "alice@example.edu", Email: "alice.alt@example.net", EmailConfirmed: seedTime,
+			sspr.Account{ID: "alice@example.edu", DisplayName: "Alice Archer", Mail: "alice@example.edu"},
+			&sspr.Registration{UserID: "alice@example.edu", Email: "alice.alt@example.net", EmailConfirmed: seedTime,
 				Phone: "+447700900123", PhoneConfirmed: seedTime, AnswersConfirmed: seedTime},
 			"blue fox",
 		},
 		"bob@example.edu": {
-			account.Account{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Locked: true},
-			&account.Registration{UserID: "bob@example.edu", Email: "bob.alt@example.net", EmailConfirmed: seedTime,
+			sspr.Account{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Locked: true},
+			&sspr.Registration{UserID: "bob@example.edu", Email: "bob.alt@example.net", EmailConfirmed: seedTime,
 				Phone: "+447700900456", PhoneConfirmed: seedTime},
 			"",
 		},
 		"carol@example.edu": {
-			account.Account{ID: "carol@example.edu", DisplayName: "Carol Clark", Mail: "carol@example.edu"},
+			sspr.Account{ID: "carol@example.edu", DisplayName: "Carol Clark", Mail: "carol@example.edu"},
 			nil, "",
 		},
 		"dave@example.edu": {
-			account.Account{ID: "dave@example.edu", DisplayName: "Dave Dunn", Mail: "dave@example.edu"},
-			&account.Registration{UserID: "dave@example.edu", Email: "dave.alt@example.net", EmailConfirmed: seedTime},
+			sspr.Account{ID: "dave@example.edu", DisplayName: "Dave Dunn", Mail: "dave@example.edu"},
+			&sspr.Registration{UserID: "dave@example.edu", Email: "dave.alt@example.net", EmailConfirmed: seedTime},
 			"",
 		},
 		"erin@example.edu": {
-			account.Account{ID: "erin@example.edu", DisplayName: "Erin Evans", Mail: "erin@example.edu"},
-			&account.Registration{UserID: "erin@example.edu", Email: "erin.alt@example.net", EmailConfirmed: seedTime,
+			sspr.Account{ID: "erin@example.edu", DisplayName: "Erin Evans", Mail: "erin@example.edu"},
+			&sspr.Registration{UserID: "erin@example.edu", Email: "erin.alt@example.net", EmailConfirmed: seedTime,
 				Phone: "+447700900789", PhoneConfirmed: seedTime, AnswersConfirmed: seedTime},
 			"green owl",
 		},

@@ -7,18 +7,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
-	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-var (
-	_ flow.Registrations = (*Store)(nil)
-	_ flow.Auditor       = (*Store)(nil)
-)
+var _ sspr.Store = (*Store)(nil)
 
-// Store keeps registrations and audit events in the SQLite file. It
-// implements flow.Registrations and flow.Auditor.
+// Store keeps registrations and audit events in the SQLite file: an
+// sspr.Store.
 type Store struct {
 	db *DB
 }
@@ -47,22 +43,22 @@ ORDER BY a.rowid`
 // in the order they were registered, or nil and no error when the user has
 // registered nothing. It runs the same statement, and searches the same
 // indexes, whether or not the user has registered.
-func (s *Store) Registration(ctx context.Context, userID string) (*account.Registration, error) {
+func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registration, error) {
 	rows, err := s.db.read.QueryContext(ctx, registrationQuery, userID)
 	if err != nil {
-		return nil, wrap("read registration", err)
+		return nil, wrap(sspr.BackendStore, "read registration", err)
 	}
 	defer rows.Close()
-	var r *account.Registration
+	var r *sspr.Registration
 	for rows.Next() {
 		var (
 			found                       bool
-			got                         account.Registration
+			got                         sspr.Registration
 			emailAt, phoneAt, answersAt sql.NullString
 			questionID, hash            sql.NullString
 		)
 		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &questionID, &hash); err != nil {
-			return nil, wrap("read registration", err)
+			return nil, wrap(sspr.BackendStore, "read registration", err)
 		}
 		if !found {
 			// Not registered: the id's one row, all NULLs, read to the
@@ -72,22 +68,22 @@ func (s *Store) Registration(ctx context.Context, userID string) (*account.Regis
 		if r == nil {
 			got.UserID = userID
 			if got.EmailConfirmed, err = parseTime(emailAt); err != nil {
-				return nil, wrap("read registration", err)
+				return nil, wrap(sspr.BackendStore, "read registration", err)
 			}
 			if got.PhoneConfirmed, err = parseTime(phoneAt); err != nil {
-				return nil, wrap("read registration", err)
+				return nil, wrap(sspr.BackendStore, "read registration", err)
 			}
 			if got.AnswersConfirmed, err = parseTime(answersAt); err != nil {
-				return nil, wrap("read registration", err)
+				return nil, wrap(sspr.BackendStore, "read registration", err)
 			}
 			r = &got
 		}
 		if questionID.Valid && hash.Valid {
-			r.Answers = append(r.Answers, account.Answer{QuestionID: questionID.String, Hash: hash.String})
+			r.Answers = append(r.Answers, sspr.Answer{QuestionID: questionID.String, Hash: hash.String})
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrap("read registration", err)
+		return nil, wrap(sspr.BackendStore, "read registration", err)
 	}
 	return r, nil
 }
@@ -97,17 +93,17 @@ func (s *Store) Registration(ctx context.Context, userID string) (*account.Regis
 // the user's registration, so that Registration then returns nil. Answer
 // hashes must be argon2id encodings (see package secret): a plain answer
 // is refused rather than stored.
-func (s *Store) PutRegistration(ctx context.Context, r account.Registration) error {
+func (s *Store) PutRegistration(ctx context.Context, r sspr.Registration) error {
 	if err := r.Check(); err != nil {
 		return fmt.Errorf("sqlite: put registration: %w", err)
 	}
-	return wrap("put registration", s.db.writeTx(ctx, func(tx *sql.Tx) error {
+	return wrap(sspr.BackendStore, "put registration", s.db.writeTx(ctx, func(tx *sql.Tx) error {
 		return putRegistration(ctx, tx, r)
 	}))
 }
 
 // putRegistration writes r inside tx; r has been checked.
-func putRegistration(ctx context.Context, tx *sql.Tx, r account.Registration) error {
+func putRegistration(ctx context.Context, tx *sql.Tx, r sspr.Registration) error {
 	// Deleting the row deletes its answers too (ON DELETE CASCADE).
 	if _, err := tx.ExecContext(ctx, `DELETE FROM registrations WHERE user_id = ?`, r.UserID); err != nil {
 		return err
@@ -165,24 +161,24 @@ FROM (
 )
 GROUP BY has_email, has_phone, answers, hint`
 
-// Population counts the registrations of each shape (see account.Shape),
+// Population counts the registrations of each shape (see sspr.Shape),
 // for the flows of unknown user ids to copy in their proportions. One
 // statement, so one snapshot, however many registrations there are.
-func (s *Store) Population(ctx context.Context) (account.Population, error) {
+func (s *Store) Population(ctx context.Context) (sspr.Population, error) {
 	rows, err := s.db.read.QueryContext(ctx, populationQuery)
 	if err != nil {
-		return nil, wrap("count registrations by shape", err)
+		return nil, wrap(sspr.BackendStore, "count registrations by shape", err)
 	}
 	defer rows.Close()
-	p := account.Population{}
+	p := sspr.Population{}
 	for rows.Next() {
 		var (
-			shape account.Shape
+			shape sspr.Shape
 			hint  string
 			n     int
 		)
 		if err := rows.Scan(&shape.Email, &shape.Phone, &shape.Answers, &hint, &n); err != nil {
-			return nil, wrap("count registrations by shape", err)
+			return nil, wrap(sspr.BackendStore, "count registrations by shape", err)
 		}
 		// Groups that differ only in case (or, for an address with
 		// several '@', in what lies between them) merge here.
@@ -190,14 +186,14 @@ func (s *Store) Population(ctx context.Context) (account.Population, error) {
 		p[shape] += n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrap("count registrations by shape", err)
+		return nil, wrap(sspr.BackendStore, "count registrations by shape", err)
 	}
 	return p, nil
 }
 
 // Record appends an audit event. An event without a time is stamped with
 // the current time; an event without a kind is refused.
-func (s *Store) Record(ctx context.Context, e account.Event) error {
+func (s *Store) Record(ctx context.Context, e sspr.Event) error {
 	if e.Kind == "" {
 		return errors.New("sqlite: record audit event: no kind")
 	}
@@ -207,7 +203,7 @@ func (s *Store) Record(ctx context.Context, e account.Event) error {
 	_, err := s.db.write.ExecContext(ctx, `
 INSERT INTO audit_events (at, kind, user_id, client_addr, user_agent, detail) VALUES (?, ?, ?, ?, ?, ?)`,
 		formatTime(e.At), e.Kind, e.UserID, e.ClientAddr, e.UserAgent, e.Detail)
-	return wrap("record audit event", err)
+	return wrap(sspr.BackendStore, "record audit event", err)
 }
 
 // DefaultEventsLimit is how many events Events returns when asked for 0 or
@@ -217,7 +213,7 @@ const DefaultEventsLimit = 100
 // Events returns userID's audit events, newest first, at most limit of them
 // (DefaultEventsLimit when limit <= 0). An empty userID returns every
 // user's events.
-func (s *Store) Events(ctx context.Context, userID string, limit int) ([]account.Event, error) {
+func (s *Store) Events(ctx context.Context, userID string, limit int) ([]sspr.Event, error) {
 	if limit <= 0 {
 		limit = DefaultEventsLimit
 	}
@@ -233,23 +229,23 @@ func (s *Store) Events(ctx context.Context, userID string, limit int) ([]account
 			cols+` WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT ?`, userID, limit)
 	}
 	if err != nil {
-		return nil, wrap("list audit events", err)
+		return nil, wrap(sspr.BackendStore, "list audit events", err)
 	}
 	defer rows.Close()
-	var events []account.Event
+	var events []sspr.Event
 	for rows.Next() {
-		var e account.Event
+		var e sspr.Event
 		var at sql.NullString
 		if err := rows.Scan(&at, &e.Kind, &e.UserID, &e.ClientAddr, &e.UserAgent, &e.Detail); err != nil {
-			return nil, wrap("list audit events", err)
+			return nil, wrap(sspr.BackendStore, "list audit events", err)
 		}
 		if e.At, err = parseTime(at); err != nil {
-			return nil, wrap("list audit events", err)
+			return nil, wrap(sspr.BackendStore, "list audit events", err)
 		}
 		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrap("list audit events", err)
+		return nil, wrap(sspr.BackendStore, "list audit events", err)
 	}
 	return events, nil
 }

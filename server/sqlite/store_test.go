@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // What the store does is the shared table's (TestStoreBehaviour, from
@@ -19,7 +19,7 @@ func TestStoreTimes(t *testing.T) {
 	ctx := context.Background()
 	s := sqlite.NewStore(MustOpen(t))
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("CET", 3600))
-	want := account.Registration{UserID: "zoe@example.edu", Email: "zoe@example.net", EmailConfirmed: at,
+	want := sspr.Registration{UserID: "zoe@example.edu", Email: "zoe@example.net", EmailConfirmed: at,
 		Phone: "+447700900999", PhoneConfirmed: at.Add(time.Second)}
 	if err := s.PutRegistration(ctx, want); err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestStoreTimes(t *testing.T) {
 	if !reflect.DeepEqual(*got, want) {
 		t.Fatalf("Registration =\n%+v\nwant\n%+v", *got, want)
 	}
-	e := account.Event{At: at, Kind: account.EventSignIn, UserID: "zoe@example.edu"}
+	e := sspr.Event{At: at, Kind: sspr.EventSignIn, UserID: "zoe@example.edu"}
 	if err := s.Record(ctx, e); err != nil {
 		t.Fatal(err)
 	}

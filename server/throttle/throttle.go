@@ -14,17 +14,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
-
-// State is the part of the State backend a throttle needs.
-type State interface {
-	Get(ctx context.Context, key string) ([]byte, error)
-	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
-	Delete(ctx context.Context, key string) error
-	Update(ctx context.Context, key string, fn func(cur []byte) (next []byte, ttl time.Duration, err error)) error
-	Incr(ctx context.Context, key string, window time.Duration) (int64, error)
-}
 
 // Limit is a count allowed in any Window (a sliding window: see Incr). A
 // zero Max counts nothing.
@@ -35,20 +26,20 @@ type Limit struct {
 
 // Throttle counts and blocks.
 type Throttle struct {
-	state State
+	state sspr.State
 	now   func() time.Time
 }
 
 // New returns a throttle over state, judging time by now.
-func New(state State, now func() time.Time) *Throttle {
+func New(state sspr.State, now func() time.Time) *Throttle {
 	return &Throttle{state: state, now: now}
 }
 
 // Throttled is the error of a refusal: the throttled code, a message that
 // says when to try again, and Retry-After in whole seconds.
-func Throttled(retry time.Duration, msg string) *api.Error {
+func Throttled(retry time.Duration, msg string) *sspr.Error {
 	secs := max(int(math.Ceil(retry.Seconds())), 1)
-	return &api.Error{Code: api.CodeThrottled, Message: msg + " " + tryAgainIn(retry), RetryAfterSeconds: secs}
+	return &sspr.Error{Code: sspr.CodeThrottled, Message: msg + " " + tryAgainIn(retry), RetryAfterSeconds: secs}
 }
 
 func tryAgainIn(d time.Duration) string {
@@ -193,7 +184,7 @@ func (t *Throttle) Lock(ctx context.Context, key string) (release func(), err er
 		return []byte("1"), 30 * time.Second, nil
 	})
 	if errors.Is(err, errBusy) {
-		return nil, &api.Error{Code: api.CodeThrottled, Message: "Another check is in progress. Try again in a moment.", RetryAfterSeconds: 1}
+		return nil, &sspr.Error{Code: sspr.CodeThrottled, Message: "Another check is in progress. Try again in a moment.", RetryAfterSeconds: 1}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
@@ -233,8 +224,8 @@ func streakKey(user string) string { return "streak:user:" + user }
 func closedKey(user string) string { return "closed:user:" + user }
 
 // ClosedError is the refusal of an account whose self-service is closed.
-func ClosedError(left time.Duration) *api.Error {
-	return &api.Error{Code: api.CodeThrottled, Message: closedMsg, RetryAfterSeconds: max(int(math.Ceil(left.Seconds())), 1)}
+func ClosedError(left time.Duration) *sspr.Error {
+	return &sspr.Error{Code: sspr.CodeThrottled, Message: closedMsg, RetryAfterSeconds: max(int(math.Ceil(left.Seconds())), 1)}
 }
 
 // Closed refuses user if their self-service is closed.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/memstate"
+	"github.com/sspr-portal/sspr/server/sspr"
 	"github.com/sspr-portal/sspr/server/throttle"
 )
 
@@ -24,8 +24,8 @@ func setup() (*throttle.Throttle, *clock) {
 
 func retry(t *testing.T, err error) int {
 	t.Helper()
-	var ae *api.Error
-	if !errors.As(err, &ae) || ae.Code != api.CodeThrottled {
+	var ae *sspr.Error
+	if !errors.As(err, &ae) || ae.Code != sspr.CodeThrottled {
 		t.Fatalf("want throttled, got %v", err)
 	}
 	return ae.RetryAfterSeconds

@@ -1,8 +1,7 @@
 // Package statetest is the behaviour every State backend shares, as one
 // table of cases that runs against each: memstate with a fake clock,
 // redisstate against a real redis-server with the real clock. A backend
-// passes only if it behaves as flow.State, captcha.Store and the readiness
-// check document.
+// passes only if it behaves as sspr.State and the readiness check document.
 package statetest
 
 import (
@@ -15,14 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-// State is what the portal needs of a backend: the engines' State,
-// CAPTCHA's one-time Take, and readiness.
+// State is what the portal needs of a backend: the domain's State, and
+// readiness.
 type State interface {
-	flow.State
-	Take(ctx context.Context, key string) ([]byte, error)
+	sspr.State
 	Ping(ctx context.Context) error
 }
 

@@ -19,18 +19,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/account"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-// Store is a Store backend as the engines and the audit tools use it.
+// Store is a Store backend as the engines (sspr.Store) and the audit tools
+// (Events) use it.
 type Store interface {
-	Registration(ctx context.Context, userID string) (*account.Registration, error)
-	PutRegistration(ctx context.Context, r account.Registration) error
-	Record(ctx context.Context, e account.Event) error
-	Events(ctx context.Context, userID string, limit int) ([]account.Event, error)
-	Population(ctx context.Context) (account.Population, error)
+	sspr.Store
+	Events(ctx context.Context, userID string, limit int) ([]sspr.Event, error)
 }
 
 // fastParams make argon2id cheap: these tests are about storage, not cost.
@@ -70,16 +68,16 @@ var ctx = context.Background()
 // base is a time with nanoseconds: a store keeps at least microseconds.
 var base = time.Date(2026, 1, 2, 3, 4, 5, 6_007_008, time.FixedZone("CET", 3600))
 
-func hashes(t *testing.T, ids ...string) []account.Answer {
+func hashes(t *testing.T, ids ...string) []sspr.Answer {
 	t.Helper()
 	h := secret.NewArgon2(fastParams, 0)
-	var out []account.Answer
+	var out []sspr.Answer
 	for _, q := range ids {
 		hash, err := h.Hash(ctx, canon.Answer("Answer to "+q))
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, account.Answer{QuestionID: q, Hash: hash})
+		out = append(out, sspr.Answer{QuestionID: q, Hash: hash})
 	}
 	return out
 }
@@ -94,7 +92,7 @@ func sameTime(got, want time.Time) bool {
 }
 
 // sameRegistration compares two registrations, times by sameTime.
-func sameRegistration(got *account.Registration, want account.Registration) bool {
+func sameRegistration(got *sspr.Registration, want sspr.Registration) bool {
 	if got == nil {
 		return false
 	}
@@ -108,14 +106,14 @@ func sameRegistration(got *account.Registration, want account.Registration) bool
 	return reflect.DeepEqual(g, w)
 }
 
-func mustPut(t *testing.T, s Store, r account.Registration) {
+func mustPut(t *testing.T, s Store, r sspr.Registration) {
 	t.Helper()
 	if err := s.PutRegistration(ctx, r); err != nil {
 		t.Fatalf("PutRegistration(%s): %v", r.UserID, err)
 	}
 }
 
-func mustGet(t *testing.T, s Store, id string) *account.Registration {
+func mustGet(t *testing.T, s Store, id string) *sspr.Registration {
 	t.Helper()
 	r, err := s.Registration(ctx, id)
 	if err != nil {
@@ -124,8 +122,8 @@ func mustGet(t *testing.T, s Store, id string) *account.Registration {
 	return r
 }
 
-func zoe(t *testing.T) account.Registration {
-	return account.Registration{
+func zoe(t *testing.T) sspr.Registration {
+	return sspr.Registration{
 		UserID: "zoe@example.edu", Email: "zoe@example.net", EmailConfirmed: base,
 		Phone: "+447700900999", PhoneConfirmed: base.Add(time.Second),
 		// Not in catalogue order: they come back in the order given.
@@ -157,14 +155,14 @@ func registrationAbsent(t *testing.T, s Store) {
 }
 
 func registrationOnlyEmail(t *testing.T, s Store) {
-	want := account.Registration{UserID: "yan@example.edu", Email: "yan@example.net", EmailConfirmed: base}
+	want := sspr.Registration{UserID: "yan@example.edu", Email: "yan@example.net", EmailConfirmed: base}
 	mustPut(t, s, want)
 	got := mustGet(t, s, want.UserID)
 	if !sameRegistration(got, want) || got.Answers != nil || !got.PhoneConfirmed.IsZero() || got.HasPhone() || !got.HasEmail() {
 		t.Fatalf("Registration = %+v; want %+v", got, want)
 	}
 	// An unconfirmed address is kept as such.
-	want = account.Registration{UserID: "yan@example.edu", Email: "yan@example.net"}
+	want = sspr.Registration{UserID: "yan@example.edu", Email: "yan@example.net"}
 	mustPut(t, s, want)
 	if got := mustGet(t, s, want.UserID); !sameRegistration(got, want) || got.HasEmail() {
 		t.Fatalf("Registration = %+v; want %+v", got, want)
@@ -173,10 +171,10 @@ func registrationOnlyEmail(t *testing.T, s Store) {
 
 func registrationReplace(t *testing.T, s Store) {
 	mustPut(t, s, zoe(t))
-	other := account.Registration{UserID: "erin@example.edu", Email: "erin@example.net", EmailConfirmed: base,
+	other := sspr.Registration{UserID: "erin@example.edu", Email: "erin@example.net", EmailConfirmed: base,
 		Answers: hashes(t, "a", "b", "c", "d", "e"), AnswersConfirmed: base}
 	mustPut(t, s, other)
-	want := account.Registration{
+	want := sspr.Registration{
 		UserID: "zoe@example.edu", Email: "zoe.new@example.net", EmailConfirmed: base.Add(time.Hour),
 		Answers: hashes(t, "first_car"), AnswersConfirmed: base.Add(time.Hour),
 	}
@@ -192,7 +190,7 @@ func registrationReplace(t *testing.T, s Store) {
 
 func registrationEmpty(t *testing.T, s Store) {
 	mustPut(t, s, zoe(t))
-	mustPut(t, s, account.Registration{UserID: "zoe@example.edu"})
+	mustPut(t, s, sspr.Registration{UserID: "zoe@example.edu"})
 	if got := mustGet(t, s, "zoe@example.edu"); got != nil {
 		t.Fatalf("Registration after emptying = %+v; want nil", got)
 	}
@@ -203,18 +201,18 @@ func registrationEmpty(t *testing.T, s Store) {
 		t.Fatalf("Registration after registering again = %+v", got)
 	}
 	// Emptying someone who registered nothing is no error.
-	mustPut(t, s, account.Registration{UserID: "nobody@example.edu"})
+	mustPut(t, s, sspr.Registration{UserID: "nobody@example.edu"})
 }
 
 func registrationRefusals(t *testing.T, s Store) {
 	want := zoe(t)
 	mustPut(t, s, want)
 	hash := want.Answers[0].Hash
-	bad := map[string]account.Registration{
+	bad := map[string]sspr.Registration{
 		"no user id":     {Email: "x@example.net"},
-		"plain answer":   {UserID: want.UserID, Answers: []account.Answer{{QuestionID: "first_pet", Hash: "blue fox"}}},
-		"no question id": {UserID: want.UserID, Answers: []account.Answer{{Hash: hash}}},
-		"question twice": {UserID: want.UserID, Answers: []account.Answer{{QuestionID: "first_pet", Hash: hash}, {QuestionID: "first_pet", Hash: hash}}},
+		"plain answer":   {UserID: want.UserID, Answers: []sspr.Answer{{QuestionID: "first_pet", Hash: "blue fox"}}},
+		"no question id": {UserID: want.UserID, Answers: []sspr.Answer{{Hash: hash}}},
+		"question twice": {UserID: want.UserID, Answers: []sspr.Answer{{QuestionID: "first_pet", Hash: hash}, {QuestionID: "first_pet", Hash: hash}}},
 	}
 	for name, r := range bad {
 		err := s.PutRegistration(ctx, r)
@@ -238,13 +236,13 @@ func registrationRefusals(t *testing.T, s Store) {
 // never a mix.
 func registrationConcurrent(t *testing.T, s Store) {
 	const n = 8
-	regs := make([]account.Registration, n)
+	regs := make([]sspr.Registration, n)
 	for i := range regs {
 		var ids []string
 		for j := range 3 + i%3 {
 			ids = append(ids, fmt.Sprintf("q%d_%d", i, j))
 		}
-		regs[i] = account.Registration{UserID: "zoe@example.edu", Email: fmt.Sprintf("zoe%d@example.net", i), EmailConfirmed: base,
+		regs[i] = sspr.Registration{UserID: "zoe@example.edu", Email: fmt.Sprintf("zoe%d@example.net", i), EmailConfirmed: base,
 			Answers: hashes(t, ids...), AnswersConfirmed: base}
 	}
 	mustPut(t, s, regs[0])
@@ -277,7 +275,7 @@ func registrationConcurrent(t *testing.T, s Store) {
 }
 
 func registrationText(t *testing.T, s Store) {
-	want := account.Registration{UserID: "zoë.o'brien@例え.jp", Email: "zoë+tag@例え.jp", EmailConfirmed: base,
+	want := sspr.Registration{UserID: "zoë.o'brien@例え.jp", Email: "zoë+tag@例え.jp", EmailConfirmed: base,
 		Answers: hashes(t, strings.Repeat("q", 200)), AnswersConfirmed: base}
 	mustPut(t, s, want)
 	if got := mustGet(t, s, want.UserID); !sameRegistration(got, want) {
@@ -291,24 +289,24 @@ func registrationText(t *testing.T, s Store) {
 
 func eventsOK(t *testing.T, s Store) {
 	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	var alice []account.Event
+	var alice []sspr.Event
 	for i := range 5 {
-		e := account.Event{
-			At: at.Add(time.Duration(i) * time.Minute), Kind: account.EventPasswordReset, UserID: "alice@example.edu",
+		e := sspr.Event{
+			At: at.Add(time.Duration(i) * time.Minute), Kind: sspr.EventPasswordReset, UserID: "alice@example.edu",
 			ClientAddr: "192.0.2.1", UserAgent: "Firefox ☃", Detail: fmt.Sprintf("methods=email,sms n=%d", i),
 		}
 		if err := s.Record(ctx, e); err != nil {
 			t.Fatalf("Record: %v", err)
 		}
-		alice = append([]account.Event{e}, alice...) // newest first
+		alice = append([]sspr.Event{e}, alice...) // newest first
 	}
-	bob := account.Event{At: at.Add(90 * time.Second), Kind: account.EventAccountUnlocked, UserID: "bob@example.edu"}
+	bob := sspr.Event{At: at.Add(90 * time.Second), Kind: sspr.EventAccountUnlocked, UserID: "bob@example.edu"}
 	if err := s.Record(ctx, bob); err != nil {
 		t.Fatal(err)
 	}
 	// Two events at the same time: the later recorded comes first.
 	for _, d := range []string{"first", "second"} {
-		if err := s.Record(ctx, account.Event{At: at.Add(time.Hour), Kind: account.EventBlocked, UserID: "carol@example.edu", Detail: d}); err != nil {
+		if err := s.Record(ctx, sspr.Event{At: at.Add(time.Hour), Kind: sspr.EventBlocked, UserID: "carol@example.edu", Detail: d}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -340,7 +338,7 @@ func eventsOK(t *testing.T, s Store) {
 
 func eventsStamped(t *testing.T, s Store) {
 	before := time.Now()
-	if err := s.Record(ctx, account.Event{Kind: account.EventBlocked, UserID: "dave@example.edu"}); err != nil {
+	if err := s.Record(ctx, sspr.Event{Kind: sspr.EventBlocked, UserID: "dave@example.edu"}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Events(ctx, "dave@example.edu", 1)
@@ -350,7 +348,7 @@ func eventsStamped(t *testing.T, s Store) {
 }
 
 func eventsNoKind(t *testing.T, s Store) {
-	if err := s.Record(ctx, account.Event{UserID: "alice@example.edu"}); err == nil {
+	if err := s.Record(ctx, sspr.Event{UserID: "alice@example.edu"}); err == nil {
 		t.Fatal("Record without a kind succeeded")
 	}
 	if got, err := s.Events(ctx, "alice@example.edu", 0); err != nil || len(got) != 0 {
@@ -359,7 +357,7 @@ func eventsNoKind(t *testing.T, s Store) {
 }
 
 func eventsMicroseconds(t *testing.T, s Store) {
-	e := account.Event{At: base, Kind: account.EventSignIn, UserID: "erin@example.edu"}
+	e := sspr.Event{At: base, Kind: sspr.EventSignIn, UserID: "erin@example.edu"}
 	if err := s.Record(ctx, e); err != nil {
 		t.Fatal(err)
 	}
@@ -375,8 +373,8 @@ func eventsMicroseconds(t *testing.T, s Store) {
 // addresses are made: what follows the last '@', and the first character
 // (not byte) of the local part, in lower case by Go's rules rather than
 // the database's.
-func ShapeOf(r account.Registration) account.Shape {
-	s := account.Shape{Email: r.HasEmail(), Phone: r.HasPhone()}
+func ShapeOf(r sspr.Registration) sspr.Shape {
+	s := sspr.Shape{Email: r.HasEmail(), Phone: r.HasPhone()}
 	if !r.AnswersConfirmed.IsZero() {
 		s.Answers = len(r.Answers)
 	}
@@ -388,8 +386,8 @@ func ShapeOf(r account.Registration) account.Shape {
 
 // PopulationOf counts the shapes of rs (by ShapeOf), as a store holding
 // exactly rs must.
-func PopulationOf(rs iter.Seq[account.Registration]) account.Population {
-	p := account.Population{}
+func PopulationOf(rs iter.Seq[sspr.Registration]) sspr.Population {
+	p := sspr.Population{}
 	for r := range rs {
 		p[ShapeOf(r)]++
 	}
@@ -402,8 +400,8 @@ func PopulationOf(rs iter.Seq[account.Registration]) account.Population {
 // The answer "hashes" only look like argon2id encodings (of a realistic
 // length): hashing millions of answers would take hours and prove nothing
 // about counting them.
-func Synthetic(n int) iter.Seq[account.Registration] {
-	return func(yield func(account.Registration) bool) {
+func Synthetic(n int) iter.Seq[sspr.Registration] {
+	return func(yield func(sspr.Registration) bool) {
 		at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 		for i := range n {
 			// splitmix64: cheap, deterministic, well spread.
@@ -413,7 +411,7 @@ func Synthetic(n int) iter.Seq[account.Registration] {
 			x ^= x >> 31
 			pick := func(n uint64) uint64 { v := x % n; x /= n; return v }
 
-			r := account.Registration{UserID: fmt.Sprintf("user%d@example.edu", i)}
+			r := sspr.Registration{UserID: fmt.Sprintf("user%d@example.edu", i)}
 			if pick(10) < 8 {
 				r.Email = syntheticInitials[pick(uint64(len(syntheticInitials)))] + fmt.Sprint(i) + "@" +
 					syntheticDomains[pick(uint64(len(syntheticDomains)))]
@@ -448,19 +446,19 @@ var (
 	syntheticDomains  = []string{"gmail.com", "Gmail.com", "outlook.com", "hotmail.co.uk", "yahoo.co.uk",
 		"icloud.com", "example.net", "ÉCOLE.fr", "例え.jp"}
 	// syntheticAnswers[n] is n answers sharing one look-alike hash.
-	syntheticAnswers = func() [6][]account.Answer {
+	syntheticAnswers = func() [6][]sspr.Answer {
 		hash := "$argon2id$v=19$m=65536,t=3,p=4$" + strings.Repeat("c2FsdA", 4) + "$" + strings.Repeat("aGFzaA", 7)
-		var out [6][]account.Answer
+		var out [6][]sspr.Answer
 		for n := range out {
 			for q := range n {
-				out[n] = append(out[n], account.Answer{QuestionID: fmt.Sprintf("q%d", q), Hash: hash})
+				out[n] = append(out[n], sspr.Answer{QuestionID: fmt.Sprintf("q%d", q), Hash: hash})
 			}
 		}
 		return out
 	}()
 )
 
-func mustPopulation(t *testing.T, s Store) account.Population {
+func mustPopulation(t *testing.T, s Store) sspr.Population {
 	t.Helper()
 	p, err := s.Population(ctx)
 	if err != nil {
@@ -471,7 +469,7 @@ func mustPopulation(t *testing.T, s Store) account.Population {
 
 // samePopulation fails the test unless got is want, listing the
 // differences.
-func samePopulation(t *testing.T, got, want account.Population) {
+func samePopulation(t *testing.T, got, want sspr.Population) {
 	t.Helper()
 	if got == nil {
 		t.Fatalf("Population = nil; want %v", want)
@@ -489,12 +487,12 @@ func samePopulation(t *testing.T, got, want account.Population) {
 }
 
 func populationEmpty(t *testing.T, s Store) {
-	samePopulation(t, mustPopulation(t, s), account.Population{})
+	samePopulation(t, mustPopulation(t, s), sspr.Population{})
 }
 
 func populationShapes(t *testing.T, s Store) {
 	three, five := hashes(t, "a", "b", "c"), hashes(t, "a", "b", "c", "d", "e")
-	regs := []account.Registration{
+	regs := []sspr.Registration{
 		// Everything confirmed, the domain in upper case.
 		{UserID: "u1", Email: "alice.alt@Example.NET", EmailConfirmed: base, Phone: "+447700900001", PhoneConfirmed: base,
 			Answers: three, AnswersConfirmed: base},
@@ -531,7 +529,7 @@ func populationShapes(t *testing.T, s Store) {
 	for _, r := range regs {
 		mustPut(t, s, r)
 	}
-	want := account.Population{
+	want := sspr.Population{
 		{Email: true, Phone: true, Answers: 3, Domain: "example.net", Initial: "a"}: 1,
 		{Email: true, Domain: "example.net", Initial: "b"}:                          3,
 		{Phone: true}: 3, // u5, u6, u13
@@ -553,17 +551,17 @@ func populationShapes(t *testing.T, s Store) {
 
 func populationChanges(t *testing.T, s Store) {
 	mustPut(t, s, zoe(t))
-	mustPut(t, s, account.Registration{UserID: "yan@example.edu", Email: "yan@example.net", EmailConfirmed: base})
-	zoeShape := account.Shape{Email: true, Phone: true, Answers: 3, Domain: "example.net", Initial: "z"}
-	samePopulation(t, mustPopulation(t, s), account.Population{
+	mustPut(t, s, sspr.Registration{UserID: "yan@example.edu", Email: "yan@example.net", EmailConfirmed: base})
+	zoeShape := sspr.Shape{Email: true, Phone: true, Answers: 3, Domain: "example.net", Initial: "z"}
+	samePopulation(t, mustPopulation(t, s), sspr.Population{
 		zoeShape: 1,
 		{Email: true, Domain: "example.net", Initial: "y"}: 1,
 	})
 	// A replaced registration counts by its new shape only; a removed one
 	// no more.
-	mustPut(t, s, account.Registration{UserID: "yan@example.edu", Phone: "+447700900999", PhoneConfirmed: base})
-	mustPut(t, s, account.Registration{UserID: "zoe@example.edu"})
-	samePopulation(t, mustPopulation(t, s), account.Population{{Phone: true}: 1})
-	mustPut(t, s, account.Registration{UserID: "yan@example.edu"})
-	samePopulation(t, mustPopulation(t, s), account.Population{})
+	mustPut(t, s, sspr.Registration{UserID: "yan@example.edu", Phone: "+447700900999", PhoneConfirmed: base})
+	mustPut(t, s, sspr.Registration{UserID: "zoe@example.edu"})
+	samePopulation(t, mustPopulation(t, s), sspr.Population{{Phone: true}: 1})
+	mustPut(t, s, sspr.Registration{UserID: "yan@example.edu"})
+	samePopulation(t, mustPopulation(t, s), sspr.Population{})
 }

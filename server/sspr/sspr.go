@@ -1,8 +1,18 @@
-// Package account holds the domain types that the directory, the store and
-// the flow engine share: an account as the directory sees it, what a user
-// has registered for self-service, and the audit events. It has no
-// dependencies, so every backend can import it.
-package account
+// Package sspr is the domain of the portal, and its one home: the types
+// every part shares (an account, a registration, an audit event, a message),
+// the error type and its codes, and the interfaces of the services the
+// engines work through (Directory, Store, State, Sender, ...). It imports
+// the standard library only, so that every backend can implement its
+// interfaces and return its errors without knowing the engines, the HTTP
+// layer or the browser's wire types (app/api), and none of those has to
+// know a backend.
+//
+// The engines (server/flow, server/enrol) take these interfaces; the
+// backends (server/sqlite, server/pgstore, server/ldapdir,
+// server/memstate, server/redisstate, server/mailer, server/smsgateway,
+// server/outbox, server/notify) implement them; server/httpapi, the edge,
+// turns an *Error into the wire's error; server/portal wires them together.
+package sspr
 
 import (
 	"errors"

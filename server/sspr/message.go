@@ -1,0 +1,89 @@
+package sspr
+
+import "time"
+
+// Channel is how a message travels.
+type Channel string
+
+// The channels.
+const (
+	Email Channel = "email"
+	SMS   Channel = "sms"
+)
+
+// Message is one email or text message, as the engines hand it to a Sender.
+// server/notify writes them (its templates) and delivers them (its queue).
+type Message struct {
+	Channel Channel
+	To      string
+	Subject string
+	// Body is the plain text: the whole message for SMS, the text/plain
+	// part of an email.
+	Body string
+	// HTML is the text/html alternative of an email ("" for none).
+	HTML string
+	// Code is the one-time code the message carries, if any. Only the dev
+	// outbox shows it; a real sender sends Body and forgets it.
+	Code string
+	// Kind names the template that wrote the message ("" for one written
+	// by hand), and Data is what the template was given, so that a Router
+	// can write it again with the operator's templates.
+	Kind Kind
+	Data *MessageData
+}
+
+// Kind names a message, and so its templates.
+type Kind string
+
+// The messages the portal sends.
+const (
+	KindCode                Kind = "code"                 // a one-time code (email or SMS)
+	KindReset               Kind = "reset"                // the password was reset
+	KindUnlock              Kind = "unlock"               // the account was unlocked
+	KindRegistrationChanged Kind = "registration_changed" // a verification method changed
+	KindPasswordChanged     Kind = "password_changed"     // the password was changed while signed in
+	KindUnlockNotLocked     Kind = "unlock_not_locked"    // an unlock found the account not locked
+	KindBlocked             Kind = "blocked"              // self-service was paused or closed
+	KindTest                Kind = "test"                 // sspr send-test
+)
+
+// HelpDesk is the help-desk contact block of a message. Line is the one-line
+// form, used when Name is empty.
+type HelpDesk struct {
+	Line         string
+	Name         string
+	Phone        string
+	Email        string
+	InPerson     string
+	TicketPortal string
+	Hours        []string
+}
+
+// MessageData is what a message's template is given. Which fields are set
+// depends on the Kind; the templates in static/templates/en show them all
+// in use. Its field and method names are the templates' own: renaming one
+// breaks every operator's copy of them.
+type MessageData struct {
+	Org        string    // the organisation's name
+	HelpDesk   HelpDesk  // where to get help
+	To         string    // the recipient's address or number
+	Code       string    // KindCode: the one-time code
+	Minutes    int       // KindCode: how long the code works
+	Time       time.Time // notifications: when it happened
+	ClientAddr string    // notifications: the client address it came from
+	What       string    // KindRegistrationChanged: what changed, in a few words
+	Until      time.Time // KindBlocked: when the pause ends
+	Closed     bool      // KindBlocked: closed until the service desk opens it
+	SignIn     bool      // KindBlocked: what is paused is signing in to register
+}
+
+// UntilAt is Until in UTC, written as At writes Time.
+func (d *MessageData) UntilAt() string {
+	return d.Until.UTC().Format("15:04 MST on Monday 2 January 2006")
+}
+
+// At is Time in UTC as "15:04 UTC on Monday 2 January 2006". A translated
+// template can format Time itself: {{.Time.UTC.Format "02/01/2006 15:04"}}.
+func (d *MessageData) At() string {
+	return d.Time.UTC().Format("15:04 MST on Monday 2 January 2006")
+}
