@@ -1,27 +1,10 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/sspr"
 )
-
-// Enrol is sign-in and registration, as the handlers use it.
-type Enrol interface {
-	SignIn(ctx context.Context, rawUser, password string, c sspr.Client) (string, api.Session, error)
-	Current(ctx context.Context, id string) (api.Session, error)
-	SignOut(ctx context.Context, id string) error
-	Registration(ctx context.Context, id string) (api.Registration, error)
-	StartEmail(ctx context.Context, id, email string, c sspr.Client) (api.Registration, error)
-	StartSMS(ctx context.Context, id, phone string, c sspr.Client) (api.Registration, error)
-	Confirm(ctx context.Context, id string, k api.Kind, code string, c sspr.Client) (api.Registration, error)
-	SetAnswers(ctx context.Context, id string, answers []api.AnswerInput, c sspr.Client) (api.Registration, error)
-	Remove(ctx context.Context, id string, k api.Kind, c sspr.Client) (api.Registration, error)
-	ChangePassword(ctx context.Context, id, current, next string, c sspr.Client) error
-	Reauth(ctx context.Context, id, password string, c sspr.Client) (api.Session, error)
-}
 
 func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 	var req api.SignInRequest
@@ -35,12 +18,12 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return errCaptcha
 	}
-	id, sess, err := s.Enrol.SignIn(r.Context(), req.User, req.Password, s.client(r))
+	id, sess, err := s.Engine.SignIn(r.Context(), req.User, req.Password, s.client(r))
 	if err != nil {
 		return err
 	}
 	if old := s.sessionID(r); old != "" {
-		_ = s.Enrol.SignOut(r.Context(), old)
+		_ = s.Engine.SignOut(r.Context(), old)
 	}
 	if err := s.saveSessionID(w, r, id); err != nil {
 		return err
@@ -51,7 +34,7 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) error {
 
 func (s *server) currentSession(w http.ResponseWriter, r *http.Request) error {
 	id := s.sessionID(r)
-	sess, err := s.Enrol.Current(r.Context(), id)
+	sess, err := s.Engine.Session(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -69,7 +52,7 @@ func (s *server) reauth(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := s.sessionID(r)
-	sess, err := s.Enrol.Reauth(r.Context(), id, req.Password, s.client(r))
+	sess, err := s.Engine.Reauth(r.Context(), id, req.Password, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -81,7 +64,7 @@ func (s *server) reauth(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) signOut(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Enrol.SignOut(r.Context(), s.sessionID(r)); err != nil {
+	if err := s.Engine.SignOut(r.Context(), s.sessionID(r)); err != nil {
 		return err
 	}
 	if err := s.saveSessionID(w, r, ""); err != nil {
@@ -105,7 +88,7 @@ func (s *server) replyRegistration(w http.ResponseWriter, r *http.Request, reg a
 }
 
 func (s *server) getRegistration(w http.ResponseWriter, r *http.Request) error {
-	reg, err := s.Enrol.Registration(r.Context(), s.sessionID(r))
+	reg, err := s.Engine.Registration(r.Context(), s.sessionID(r))
 	return s.replyRegistration(w, r, reg, err)
 }
 
@@ -114,7 +97,7 @@ func (s *server) registerEmail(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	reg, err := s.Enrol.StartEmail(r.Context(), s.sessionID(r), req.Email, s.client(r))
+	reg, err := s.Engine.Register(r.Context(), s.sessionID(r), api.KindEmail, req.Email, s.client(r))
 	return s.replyRegistration(w, r, reg, err)
 }
 
@@ -123,7 +106,7 @@ func (s *server) registerSMS(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	reg, err := s.Enrol.StartSMS(r.Context(), s.sessionID(r), req.Phone, s.client(r))
+	reg, err := s.Engine.Register(r.Context(), s.sessionID(r), api.KindSMS, req.Phone, s.client(r))
 	return s.replyRegistration(w, r, reg, err)
 }
 
@@ -133,7 +116,7 @@ func (s *server) confirm(k api.Kind) func(http.ResponseWriter, *http.Request) er
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
-		reg, err := s.Enrol.Confirm(r.Context(), s.sessionID(r), k, req.Code, s.client(r))
+		reg, err := s.Engine.Confirm(r.Context(), s.sessionID(r), k, req.Code, s.client(r))
 		return s.replyRegistration(w, r, reg, err)
 	}
 }
@@ -143,19 +126,19 @@ func (s *server) putQuestions(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	reg, err := s.Enrol.SetAnswers(r.Context(), s.sessionID(r), req.Answers, s.client(r))
+	reg, err := s.Engine.SetAnswers(r.Context(), s.sessionID(r), req.Answers, s.client(r))
 	return s.replyRegistration(w, r, reg, err)
 }
 
 func (s *server) removeMethod(w http.ResponseWriter, r *http.Request) error {
 	k := api.Kind(r.PathValue("kind"))
-	reg, err := s.Enrol.Remove(r.Context(), s.sessionID(r), k, s.client(r))
+	reg, err := s.Engine.Remove(r.Context(), s.sessionID(r), k, s.client(r))
 	return s.replyRegistration(w, r, reg, err)
 }
 
 // questionsCatalog needs a signed-in session: it is part of registering.
 func (s *server) questionsCatalog(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.Enrol.Current(r.Context(), s.sessionID(r)); err != nil {
+	if _, err := s.Engine.Session(r.Context(), s.sessionID(r)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, s.Catalog)
@@ -167,7 +150,7 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := s.Enrol.ChangePassword(r.Context(), s.sessionID(r), req.Current, req.New, s.client(r)); err != nil {
+	if err := s.Engine.ChangePassword(r.Context(), s.sessionID(r), req.Current, req.New, s.client(r)); err != nil {
 		return err
 	}
 	// The session ends with the change: sign in again with the new password.

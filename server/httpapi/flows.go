@@ -56,7 +56,7 @@ func (s *server) startFlow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) currentFlow(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.Engine.Current(r.Context(), s.flowID(r))
+	f, err := s.Engine.Flow(r.Context(), s.flowID(r))
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/httpapi"
+	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -22,7 +22,7 @@ import (
 // audit and the logs still get the full address.
 
 // recordingEngine is an engine that only records who called: the client a
-// flow starts for, and the names counted.
+// flow starts for, and the clients' keys CAPTCHAs were counted under.
 type recordingEngine struct {
 	httpapi.Engine // nil: any other call is a bug of the test
 	mu             sync.Mutex
@@ -37,10 +37,10 @@ func (e *recordingEngine) Start(_ context.Context, _ string, c sspr.Client) (api
 	return api.Flow{ID: "f", State: api.StateChooseIntent}, nil
 }
 
-func (e *recordingEngine) Count(_ context.Context, name string, _ flow.Limit) error {
+func (e *recordingEngine) CountCaptcha(_ context.Context, c sspr.Client, _ selfservice.Limit) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.counted = append(e.counted, name)
+	e.counted = append(e.counted, c.Key())
 	return nil
 }
 
@@ -104,7 +104,7 @@ func TestClientNetwork(t *testing.T) {
 			}
 			post(api.PathCaptcha, "")
 			post(api.PathFlows, `{"user":"alice","captcha":{"id":"c","answer":"1"}}`)
-			if want := []string{"captcha:addr:" + tc.net}; len(eng.counted) != 1 || eng.counted[0] != want[0] {
+			if want := []string{tc.net}; len(eng.counted) != 1 || eng.counted[0] != want[0] {
 				t.Errorf("CAPTCHA counted as %q, want %q", eng.counted, want)
 			}
 			if eng.client.Addr != tc.addr || eng.client.Net != tc.net || eng.client.Key() != tc.net {
@@ -164,7 +164,7 @@ func TestCaptchaLimitPerNetwork(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, rigConfig{options: func(o *httpapi.Options) {
-				o.CaptchaLimit = flow.Limit{Max: limit, Window: 10 * time.Minute}
+				o.CaptchaLimit = selfservice.Limit{Max: limit, Window: 10 * time.Minute}
 				o.IPv6Prefix = tc.prefix
 				o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 			}})

@@ -140,7 +140,7 @@ func (s *server) startPage(w http.ResponseWriter, r *http.Request) {
 // startWith answers the start page p with a new CAPTCHA, counted per
 // address like the API's (a page that can't have one says why).
 func (s *server) startWith(w http.ResponseWriter, r *http.Request, p api.Page, status int) {
-	err := s.Engine.Count(r.Context(), "captcha:addr:"+s.clientNet(r), s.CaptchaLimit)
+	err := s.Engine.CountCaptcha(r.Context(), s.client(r), s.CaptchaLimit)
 	if err == nil {
 		var c api.Captcha
 		if c, p.CaptchaExpires, err = s.Captcha.Picture(r.Context()); err == nil {
@@ -217,7 +217,7 @@ func (s *server) flowPage(path string) http.HandlerFunc {
 // be read.
 func (s *server) flowState(w http.ResponseWriter, r *http.Request, path string) (api.Page, bool) {
 	p := api.Page{Path: path}
-	f, err := s.Engine.Current(r.Context(), s.flowID(r))
+	f, err := s.Engine.Flow(r.Context(), s.flowID(r))
 	if sspr.CodeOf(err) == sspr.CodeFlowMissing {
 		p.FlowMissing = true
 		return p, true
@@ -316,7 +316,7 @@ func (s *server) postVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := s.flowID(r)
-	f, err := s.Engine.Current(r.Context(), id)
+	f, err := s.Engine.Flow(r.Context(), id)
 	if err != nil {
 		s.again(w, r, api.PageVerify, err, "", nil)
 		return
@@ -439,7 +439,7 @@ func (s *server) postPassword(w http.ResponseWriter, r *http.Request) {
 // the CAPTCHAs, as drawing it costs as much.
 func (s *server) captchaSound(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if err := s.Engine.Count(r.Context(), "captcha:addr:"+s.clientNet(r), s.CaptchaLimit); err != nil {
+	if err := s.Engine.CountCaptcha(r.Context(), s.client(r), s.CaptchaLimit); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -28,7 +28,7 @@ func (s *server) createCaptcha(w http.ResponseWriter, r *http.Request) error {
 	// campus NAT. A flood from many addresses is the State backend's to
 	// bear: memstate evicts these answers and counters first
 	// (docs/STATE.md).
-	if err := s.Engine.Count(r.Context(), "captcha:addr:"+s.clientNet(r), s.CaptchaLimit); err != nil {
+	if err := s.Engine.CountCaptcha(r.Context(), s.client(r), s.CaptchaLimit); err != nil {
 		return err
 	}
 	c, err := s.Captcha.Create(r.Context())

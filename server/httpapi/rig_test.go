@@ -15,7 +15,6 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/captcha"
-	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/httpapi"
 	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/notify"
@@ -24,6 +23,7 @@ import (
 	"github.com/sspr-portal/sspr/server/questions"
 	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sqlite"
 	"github.com/sspr-portal/sspr/static"
 )
@@ -88,8 +88,8 @@ func newRig(t *testing.T, rc rigConfig) *rig {
 	state := &spyState{Store: memstate.New(now, rc.maxKeys, opts...), live: map[string]bool{}}
 	sent := &sentMessages{}
 	store := sqlite.NewStore(db)
-	engine, err := flow.New(flow.DefaultConfig(), flow.Deps{
-		Directory: sqlite.NewDirectory(db, hasher, 0), Registrations: store, Auditor: store, Sender: sent,
+	engine, err := selfservice.New(selfservice.DefaultConfig(), selfservice.Deps{
+		Directory: sqlite.NewDirectory(db, hasher, 0), Registrations: store, Store: store, Sender: sent,
 		Hasher: hasher, Policy: policy.New(policy.Config{}, nil), Catalog: catalog, State: state,
 		Sessions: revoke.New(state, now, 15*time.Minute), Now: now, Rand: rand.Reader, CodeKey: bytes.Repeat([]byte{7}, 32), DummyHash: dummy,
 	})
@@ -99,7 +99,7 @@ func newRig(t *testing.T, rc rigConfig) *rig {
 	o := httpapi.Options{
 		Engine:       engine,
 		Captcha:      captcha.New(state, captcha.Config{DevAnswer: devAnswer}),
-		CaptchaLimit: flow.Limit{Max: 600, Window: 10 * time.Minute},
+		CaptchaLimit: selfservice.Limit{Max: 600, Window: 10 * time.Minute},
 		// The keys' values don't matter here, only their lengths.
 		SessionAuthKey: bytes.Repeat([]byte{1}, 64), SessionEncKey: bytes.Repeat([]byte{2}, 32),
 		FlowLifetime: 15 * time.Minute,

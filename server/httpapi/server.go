@@ -16,23 +16,38 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/flow"
+	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-// Engine is the flow engine, as the handlers use it.
+// Engine is the self-service engine (server/selfservice), as the handlers
+// use it.
 type Engine interface {
+	// The reset and unlock flow.
 	Start(ctx context.Context, rawUser string, c sspr.Client) (api.Flow, error)
-	Current(ctx context.Context, id string) (api.Flow, error)
+	Flow(ctx context.Context, id string) (api.Flow, error)
 	ChooseIntent(ctx context.Context, id string, in api.Intent, c sspr.Client) (api.Flow, error)
-	SendCode(ctx context.Context, id string, k api.Kind, phone string, c sspr.Client) (api.Flow, error)
+	SendCode(ctx context.Context, id string, k api.Kind, typed string, c sspr.Client) (api.Flow, error)
 	VerifyCode(ctx context.Context, id string, k api.Kind, code string, c sspr.Client) (api.Flow, error)
 	Questions(ctx context.Context, id string) ([]api.Question, error)
 	VerifyAnswers(ctx context.Context, id string, answers map[string]string, c sspr.Client) (api.Flow, error)
 	SetPassword(ctx context.Context, id, password string, c sspr.Client) (api.Flow, error)
 	Cancel(ctx context.Context, id string) error
-	// Count counts an event against a limit, e.g. CAPTCHAs per address.
-	Count(ctx context.Context, name string, l flow.Limit) error
+
+	// Signing in, registering the methods, changing the password.
+	SignIn(ctx context.Context, rawUser, password string, c sspr.Client) (string, api.Session, error)
+	Session(ctx context.Context, id string) (api.Session, error)
+	Reauth(ctx context.Context, id, password string, c sspr.Client) (api.Session, error)
+	SignOut(ctx context.Context, id string) error
+	Registration(ctx context.Context, id string) (api.Registration, error)
+	Register(ctx context.Context, id string, k api.Kind, raw string, c sspr.Client) (api.Registration, error)
+	Confirm(ctx context.Context, id string, k api.Kind, code string, c sspr.Client) (api.Registration, error)
+	SetAnswers(ctx context.Context, id string, answers []api.AnswerInput, c sspr.Client) (api.Registration, error)
+	Remove(ctx context.Context, id string, k api.Kind, c sspr.Client) (api.Registration, error)
+	ChangePassword(ctx context.Context, id, current, next string, c sspr.Client) error
+
+	// CountCaptcha counts a CAPTCHA made for the client against l.
+	CountCaptcha(ctx context.Context, c sspr.Client, l selfservice.Limit) error
 }
 
 // Captcha makes and checks CAPTCHAs.
@@ -60,13 +75,12 @@ type Check struct {
 // Options configure the handler.
 type Options struct {
 	Engine  Engine
-	Enrol   Enrol
 	Captcha Captcha
 	// Catalog is the security-question catalogue offered at registration.
 	Catalog api.CatalogResponse
 	// CaptchaLimit limits CAPTCHAs made per client address
 	// (docs/SECURITY.md#address-throttles).
-	CaptchaLimit flow.Limit
+	CaptchaLimit selfservice.Limit
 	Config       api.Config
 	Policy       api.Policy
 	// SessionKeys are the 64-byte authentication and 32-byte encryption
@@ -148,21 +162,19 @@ func (s *server) routes() http.Handler {
 	route("GET "+api.PathFlowQuestions, s.questions)
 	route("POST "+api.PathFlowQuestionsOK, s.verifyAnswers)
 	route("POST "+api.PathFlowPassword, s.setPassword)
-	if s.Enrol != nil {
-		route("POST "+api.PathSession, s.signIn)
-		route("GET "+api.PathSession, s.currentSession)
-		route("DELETE "+api.PathSession, s.signOut)
-		route("POST "+api.PathSessionPassword, s.changePassword)
-		route("POST "+api.PathSessionReauth, s.reauth)
-		route("GET "+api.PathRegistration, s.getRegistration)
-		route("POST "+api.PathRegEmail, s.registerEmail)
-		route("POST "+api.PathRegEmailConfirm, s.confirm(api.KindEmail))
-		route("POST "+api.PathRegSMS, s.registerSMS)
-		route("POST "+api.PathRegSMSConfirm, s.confirm(api.KindSMS))
-		route("GET "+api.PathRegQuestionsCatalog, s.questionsCatalog)
-		route("PUT "+api.PathRegQuestions, s.putQuestions)
-		route("DELETE "+api.PathRegistration+"/{kind}", s.removeMethod)
-	}
+	route("POST "+api.PathSession, s.signIn)
+	route("GET "+api.PathSession, s.currentSession)
+	route("DELETE "+api.PathSession, s.signOut)
+	route("POST "+api.PathSessionPassword, s.changePassword)
+	route("POST "+api.PathSessionReauth, s.reauth)
+	route("GET "+api.PathRegistration, s.getRegistration)
+	route("POST "+api.PathRegEmail, s.registerEmail)
+	route("POST "+api.PathRegEmailConfirm, s.confirm(api.KindEmail))
+	route("POST "+api.PathRegSMS, s.registerSMS)
+	route("POST "+api.PathRegSMSConfirm, s.confirm(api.KindSMS))
+	route("GET "+api.PathRegQuestionsCatalog, s.questionsCatalog)
+	route("PUT "+api.PathRegQuestions, s.putQuestions)
+	route("DELETE "+api.PathRegistration+"/{kind}", s.removeMethod)
 	route("/api/", s.notFound)
 	mux.HandleFunc("GET "+api.PathHealthz, s.healthz)
 	mux.HandleFunc("GET "+api.PathReadyz, s.readyz)

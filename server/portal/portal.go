@@ -17,8 +17,6 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/captcha"
 	"github.com/sspr-portal/sspr/server/config"
-	"github.com/sspr-portal/sspr/server/enrol"
-	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/httpapi"
 	"github.com/sspr-portal/sspr/server/keys"
 	"github.com/sspr-portal/sspr/server/notify"
@@ -27,6 +25,7 @@ import (
 	"github.com/sspr-portal/sspr/server/questions"
 	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sqlite"
 	"github.com/sspr-portal/sspr/server/web"
 	"github.com/sspr-portal/sspr/static"
@@ -54,7 +53,7 @@ type Portal struct {
 	// Outbox is the dev outbox (nil outside dev mode).
 	Outbox *outbox.Outbox
 	// Engine is the flow engine.
-	Engine *flow.Engine
+	Engine *selfservice.Engine
 	// Delivery is the senders' queues (senders.go).
 	Delivery *Delivery
 }
@@ -137,12 +136,12 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// One index of each account's sessions and flows, shared by both
-	// engines, so that a reset ends the sessions and a password change
-	// the flows. It keeps an end for as long as anything it ends lives.
+	// One index of each account's sessions and flows, so that a reset
+	// ends the sessions and a password change the flows. It keeps an end
+	// for as long as anything it ends lives.
 	sessions := revoke.New(state, now, max(cfg.Flow.Lifetime.D(), cfg.Registration.SessionMax.D()))
-	engine, err := flow.New(flowConfig(cfg), flow.Deps{
-		Directory: dir, Registrations: dir.Registrations(store), Auditor: store, Sender: queue, Hasher: hasher,
+	engine, err := selfservice.New(engineConfig(cfg), selfservice.Deps{
+		Directory: dir, Registrations: dir.Registrations(store), Store: store, Sender: queue, Hasher: hasher,
 		Policy: pol, Catalog: catalog, State: state, Sessions: sessions, Now: now, Rand: rand.Reader,
 		CodeKey: o.Keys.Code, DummyHash: dummy, Log: log,
 	})
@@ -151,14 +150,6 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 	p.Engine = engine
 	p.refreshDecoys(engine, cfg.Flow.DecoyRefresh.D(), log)
-
-	enrolEngine, err := enrol.New(enrolConfig(cfg), enrol.Deps{
-		Directory: dir, Store: store, Sender: queue, Hasher: hasher, Policy: pol, Catalog: catalog,
-		State: state, Sessions: sessions, Now: now, Rand: rand.Reader, CodeKey: o.Keys.Code, Log: log,
-	})
-	if err != nil {
-		return nil, err
-	}
 	var catalogQuestions []api.Question
 	for _, q := range catalog.All() {
 		catalogQuestions = append(catalogQuestions, api.Question{ID: q.ID, Text: q.Text})
@@ -183,9 +174,9 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 	t := cfg.Throttle
 	p.handler = httpapi.New(httpapi.Options{
-		Engine: engine, Enrol: enrolEngine, Captcha: cap,
+		Engine: engine, Captcha: cap,
 		Catalog:        api.CatalogResponse{Questions: catalogQuestions, Count: cfg.Registration.QuestionsCount},
-		CaptchaLimit:   flow.Limit{Max: t.AddressCaptchas, Window: t.AddressCaptchasWindow.D()},
+		CaptchaLimit:   selfservice.Limit{Max: t.AddressCaptchas, Window: t.AddressCaptchasWindow.D()},
 		Config:         wo.Public,
 		Policy:         pol.Describe(),
 		SessionAuthKey: o.Keys.SessionAuth, SessionEncKey: o.Keys.SessionEnc,
@@ -216,7 +207,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 // every interval until the portal closes, off the start's path: with a
 // million registrations a read takes seconds. A failure is logged and the
 // last proportions kept (at first, the fallback): decoys never stop flows.
-func (p *Portal) refreshDecoys(e *flow.Engine, every time.Duration, log *slog.Logger) {
+func (p *Portal) refreshDecoys(e *selfservice.Engine, every time.Duration, log *slog.Logger) {
 	ctx, cancel := context.WithCancel(context.Background())
 	refresh := func() {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -270,8 +261,34 @@ func kinds(methods []string) []api.Kind {
 	return k
 }
 
-func flowConfig(c *config.Config) flow.Config {
+// engineConfig is the self-service engine's configuration.
+func engineConfig(c *config.Config) selfservice.Config {
 	t := c.Throttle
+	limit := func(n int, w config.Duration) selfservice.Limit { return selfservice.Limit{Max: n, Window: w.D()} }
+	return selfservice.Config{
+		Lifetime: c.Flow.Lifetime.D(), SessionIdle: c.Registration.SessionIdle.D(), SessionMax: c.Registration.SessionMax.D(),
+		ReauthAfter: c.Registration.ReauthAfter.D(), Methods: kinds(c.Flow.Methods), Required: c.Flow.RequiredMethods,
+		QuestionsAsked: c.Flow.QuestionsAsked, QuestionsCount: c.Registration.QuestionsCount,
+		QuestionsRedraw: c.Flow.QuestionsRedraw.D(), ReconfirmAfter: c.Registration.ReconfirmAfter.D(),
+		RevealUnregistered: c.Flow.RevealUnregistered,
+		DefaultDomain:      c.Users.DefaultDomain, PhoneRegion: c.Users.PhoneRegion, PhoneCountries: c.Users.PhoneCountries,
+		SMSPerCountry: t.SMSPerCountry,
+		CodeDigits:    c.Codes.Digits, CodeLifetime: c.Codes.Lifetime.D(), CodeMaxTries: c.Codes.MaxTries,
+		EmailCooldown: c.Codes.EmailCooldown.D(), SMSCooldown: c.Codes.SMSCooldown.D(), MaxSendsPerHour: c.Codes.MaxSendsPerHour,
+		AccountFailures:         limit(t.AccountFailures, t.AccountFailuresWindow),
+		AccountIdentityFailures: limit(t.AccountIdentityFailures, t.AccountIdentityWindow),
+		SignInFailures:          limit(t.SignInFailures, t.SignInFailuresWindow),
+		AccountBlock:            t.AccountBlock.D(),
+		ConsecutiveFailures:     t.AccountConsecutiveFailures,
+		AccountStarts:           limit(t.AccountStarts, t.AccountStartsWindow),
+		AddressStarts:           limit(t.AddressStarts, t.AddressStartsWindow),
+		AddressFailures:         limit(t.AddressFailures, t.AddressFailuresWindow),
+		Org:                     org(c),
+	}
+}
+
+// org is who the messages say they are from, and whom to call.
+func org(c *config.Config) notify.Org {
 	helpDesk := c.HelpDesk.Name
 	if c.HelpDesk.Phone != "" {
 		helpDesk += ": " + c.HelpDesk.Phone
@@ -279,40 +296,7 @@ func flowConfig(c *config.Config) flow.Config {
 	if c.HelpDesk.Email != "" {
 		helpDesk += ", " + c.HelpDesk.Email
 	}
-	return flow.Config{
-		Lifetime: c.Flow.Lifetime.D(), Methods: kinds(c.Flow.Methods), Required: c.Flow.RequiredMethods,
-		QuestionsAsked: c.Flow.QuestionsAsked, QuestionsRedraw: c.Flow.QuestionsRedraw.D(),
-		RevealUnregistered: c.Flow.RevealUnregistered,
-		DefaultDomain:      c.Users.DefaultDomain, PhoneRegion: c.Users.PhoneRegion, PhoneCountries: c.Users.PhoneCountries,
-		CodeDigits: c.Codes.Digits, CodeLifetime: c.Codes.Lifetime.D(), CodeMaxTries: c.Codes.MaxTries,
-		EmailCooldown: c.Codes.EmailCooldown.D(), SMSCooldown: c.Codes.SMSCooldown.D(), MaxSendsPerHour: c.Codes.MaxSendsPerHour,
-		AccountFailures:         flow.Limit{Max: t.AccountFailures, Window: t.AccountFailuresWindow.D()},
-		AccountIdentityFailures: flow.Limit{Max: t.AccountIdentityFailures, Window: t.AccountIdentityWindow.D()},
-		AccountBlock:            t.AccountBlock.D(),
-		ConsecutiveFailures:     t.AccountConsecutiveFailures,
-		SMSPerCountry:           t.SMSPerCountry,
-		AccountStarts:           flow.Limit{Max: t.AccountStarts, Window: t.AccountStartsWindow.D()},
-		AddressStarts:           flow.Limit{Max: t.AddressStarts, Window: t.AddressStartsWindow.D()},
-		AddressFailures:         flow.Limit{Max: t.AddressFailures, Window: t.AddressFailuresWindow.D()},
-		Org:                     notify.Org{Name: c.Organisation.Name, HelpDesk: "Contact the " + helpDesk + "."},
-	}
-}
-
-func enrolConfig(c *config.Config) enrol.Config {
-	f := flowConfig(c)
-	t := c.Throttle
-	return enrol.Config{
-		IdleTimeout: c.Registration.SessionIdle.D(), MaxLife: c.Registration.SessionMax.D(),
-		ReauthAfter: c.Registration.ReauthAfter.D(), Methods: f.Methods, Required: f.Required,
-		QuestionsCount: c.Registration.QuestionsCount, ReconfirmAfter: c.Registration.ReconfirmAfter.D(),
-		DefaultDomain: f.DefaultDomain, PhoneRegion: f.PhoneRegion, PhoneCountries: f.PhoneCountries,
-		SMSPerCountry: f.SMSPerCountry, ConsecutiveFailures: f.ConsecutiveFailures,
-		CodeDigits: f.CodeDigits, CodeLifetime: f.CodeLifetime, CodeMaxTries: f.CodeMaxTries,
-		EmailCooldown: f.EmailCooldown, SMSCooldown: f.SMSCooldown, MaxSendsPerHour: f.MaxSendsPerHour,
-		SignInFailures: enrol.Limit{Max: t.SignInFailures, Window: t.SignInFailuresWindow.D()},
-		AccountBlock:   f.AccountBlock, AddressFailures: f.AddressFailures, CodeFailures: f.AccountFailures,
-		Org: f.Org,
-	}
+	return notify.Org{Name: c.Organisation.Name, HelpDesk: "Contact the " + helpDesk + "."}
 }
 
 func policyConfig(c *config.Config) policy.Config {

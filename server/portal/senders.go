@@ -176,7 +176,7 @@ func SendTest(ctx context.Context, cfg *config.Config, ch notify.Channel, to str
 	if err != nil {
 		return err
 	}
-	org := flowConfig(cfg).Org
+	org := org(cfg)
 	m := notify.TestMessage(ch, to, org)
 	r := notify.Router{Templates: tpl, HelpDesk: helpDesk(cfg), Email: s, SMS: s}
 	return r.Send(ctx, m)

@@ -31,8 +31,8 @@ type state interface {
 var EvictablePrefixes = []string{
 	"captcha:",        // unsolved CAPTCHA answers (server/captcha)
 	"n:captcha:addr:", // CAPTCHAs per address (httpapi; throttle's "n:" counters)
-	"n:starts:addr:",  // flow starts per address (server/flow)
-	"n:fail:addr:",    // failures per address (server/flow, server/enrol)
+	"n:starts:addr:",  // flow starts per address (server/selfservice)
+	"n:fail:addr:",    // failures per address (server/selfservice)
 }
 
 // newState builds the State backend that state.kind names: in memory (one

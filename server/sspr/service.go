@@ -48,7 +48,7 @@ type Registrations interface {
 	// or not the user has registered (docs/SECURITY.md#same-answer).
 	Registration(ctx context.Context, userID string) (*Registration, error)
 	// Population counts the registrations of each shape, for the flows of
-	// unknown user ids to copy (server/flow's decoys).
+	// unknown user ids to copy (server/selfservice's decoys).
 	Population(ctx context.Context) (Population, error)
 }
 

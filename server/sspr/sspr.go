@@ -7,7 +7,7 @@
 // layer or the browser's wire types (app/api), and none of those has to
 // know a backend.
 //
-// The engines (server/flow, server/enrol) take these interfaces; the
+// The engine (server/selfservice) takes these interfaces; the
 // backends (server/sqlite, server/pgstore, server/ldapdir,
 // server/memstate, server/redisstate, server/mailer, server/smsgateway,
 // server/outbox, server/notify) implement them; server/httpapi, the edge,

@@ -1,4 +1,4 @@
-package flow_test
+package selfservice_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -51,7 +51,7 @@ func TestReset(t *testing.T) {
 			if f.ID == first {
 				t.Fatal("the flow id was not renewed when identity was proven")
 			}
-			if _, err := h.e.Current(ctx, first); code(err) != sspr.CodeFlowMissing {
+			if _, err := h.e.Flow(ctx, first); code(err) != sspr.CodeFlowMissing {
 				t.Fatalf("old id still works: %v", err)
 			}
 			f = ok(t)(h.e.SetPassword(ctx, f.ID, "A-Brand-New-Password-9", client))
@@ -86,7 +86,7 @@ func TestReset(t *testing.T) {
 			if _, pw := h.dir.get(alice); pw != "A-Brand-New-Password-9" {
 				t.Fatal("a second submit changed the password")
 			}
-			if f := ok(t)(h.e.Current(ctx, f.ID)); f.State != api.StateDone {
+			if f := ok(t)(h.e.Flow(ctx, f.ID)); f.State != api.StateDone {
 				t.Fatalf("after done, current = %s", f.State)
 			}
 		})
@@ -136,7 +136,7 @@ func TestUnlockOfAnAccountThatIsNotLocked(t *testing.T) {
 	if h.dir.unlocks != 0 {
 		t.Fatalf("the directory was asked to unlock %d times", h.dir.unlocks)
 	}
-	if got := ok(t)(h.e.Current(ctx, f.ID)); got.Outcome != api.OutcomeNotLocked {
+	if got := ok(t)(h.e.Flow(ctx, f.ID)); got.Outcome != api.OutcomeNotLocked {
 		t.Fatalf("the finished flow's outcome = %q", got.Outcome)
 	}
 	if got := h.audit.kinds(); !slices.Equal(got, []string{sspr.EventUnlockNotNeeded + ":" + alice}) {
@@ -201,7 +201,7 @@ func TestStatesAndActions(t *testing.T) {
 			_, err := h.e.SetPassword(ctx, id, "A-Brand-New-Password-9", client)
 			return err
 		}},
-		{"current", func(h *harness, id string) error { _, err := h.e.Current(ctx, id); return err }},
+		{"current", func(h *harness, id string) error { _, err := h.e.Flow(ctx, id); return err }},
 		{"cancel", func(h *harness, id string) error { return h.e.Cancel(ctx, id) }},
 	}
 	// Each state, reached for alice, and the code each action must give
@@ -341,7 +341,7 @@ func TestDecoyQuestionsComeFromAStableFive(t *testing.T) {
 }
 
 func TestRevealUnregistered(t *testing.T) {
-	h := newHarness(t, func(c *flow.Config) { c.RevealUnregistered = true })
+	h := newHarness(t, func(c *selfservice.Config) { c.RevealUnregistered = true })
 	_, err := h.e.Start(ctx, carol, client)
 	wantCode(t, err, sspr.CodeNotRegistered)
 	_, err = h.e.Start(ctx, "nobody", client)
@@ -398,7 +398,7 @@ func TestCodes(t *testing.T) {
 		wantCode(t, err, sspr.CodeCodeExpired)
 	})
 	t.Run("FiveTries", func(t *testing.T) {
-		h := newHarness(t, func(c *flow.Config) { c.AccountFailures.Max = 100 })
+		h := newHarness(t, func(c *selfservice.Config) { c.AccountFailures.Max = 100 })
 		f := h.start(t, alice, api.IntentReset)
 		ok(t)(h.e.SendCode(ctx, f.ID, api.KindEmail, "", client))
 		good := h.out.lastCode(t, "alice.alt@example.net")
@@ -561,7 +561,7 @@ func TestStartLimits(t *testing.T) {
 		ok(t)(h.e.Start(ctx, bob, client))
 	})
 	t.Run("PerAddress", func(t *testing.T) {
-		h := newHarness(t, func(c *flow.Config) { c.AddressStarts = flow.Limit{Max: 3, Window: 10 * time.Minute} })
+		h := newHarness(t, func(c *selfservice.Config) { c.AddressStarts = selfservice.Limit{Max: 3, Window: 10 * time.Minute} })
 		for _, u := range []string{alice, bob, carol} {
 			ok(t)(h.e.Start(ctx, u, client))
 		}
@@ -621,14 +621,14 @@ func TestPasswordRefusals(t *testing.T) {
 	if r := err.(*sspr.Error).Rules; len(r) != 1 || r[0].Code != sspr.RuleHistory {
 		t.Fatalf("rules = %v", r)
 	}
-	if got := ok(t)(h.e.Current(ctx, f.ID)); got.State != api.StateNewPassword {
+	if got := ok(t)(h.e.Flow(ctx, f.ID)); got.State != api.StateNewPassword {
 		t.Fatalf("state after refusals = %s", got.State)
 	}
 	h.dir.down = true
 	_, err = h.e.SetPassword(ctx, f.ID, "A-Brand-New-Password-9", client)
 	wantCode(t, err, sspr.CodeDirectoryUnavailable)
 	h.dir.down = false
-	if got := ok(t)(h.e.Current(ctx, f.ID)); got.State != api.StateNewPassword {
+	if got := ok(t)(h.e.Flow(ctx, f.ID)); got.State != api.StateNewPassword {
 		t.Fatalf("state after the directory failed = %s", got.State)
 	}
 	ok(t)(h.e.SetPassword(ctx, f.ID, "A-Brand-New-Password-9", client))
@@ -670,7 +670,7 @@ func TestCancel(t *testing.T) {
 	if err := h.e.Cancel(ctx, f.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err := h.e.Current(ctx, f.ID)
+	_, err := h.e.Flow(ctx, f.ID)
 	wantCode(t, err, sspr.CodeFlowMissing)
 }
 
@@ -689,7 +689,7 @@ func TestUnlockRetriedAfterTheDirectoryFailed(t *testing.T) {
 	h.dir.down = true
 	_, err := h.e.VerifyCode(ctx, f.ID, api.KindSMS, h.out.lastCode(t, "+447700900456"), client)
 	wantCode(t, err, sspr.CodeDirectoryUnavailable)
-	f = ok(t)(h.e.Current(ctx, f.ID))
+	f = ok(t)(h.e.Flow(ctx, f.ID))
 	if f.State != api.StateVerify || !f.Methods[0].Verified || !f.Methods[1].Verified {
 		t.Fatalf("after the directory failed: %+v", f)
 	}

@@ -1,19 +1,17 @@
-package flow
+package selfservice
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/notify"
-	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -123,8 +121,8 @@ func usable(r *record, k api.Kind) (*method, error) {
 	return m, nil
 }
 
-// Current returns the flow.
-func (e *Engine) Current(ctx context.Context, id string) (api.Flow, error) {
+// Flow returns the flow.
+func (e *Engine) Flow(ctx context.Context, id string) (api.Flow, error) {
 	r, err := e.load(ctx, id)
 	if err != nil {
 		return api.Flow{}, err
@@ -168,59 +166,79 @@ func (e *Engine) Cancel(ctx context.Context, id string) error {
 	return nil
 }
 
-// SendCode sends a one-time code by email or text. For a text, the user
-// must first type the full registered number (docs/SECURITY.md#sms). A
-// decoy flow does everything a real one does, with its throttles, but sends
-// nothing.
-func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone string, c sspr.Client) (api.Flow, error) {
-	if k != api.KindEmail && k != api.KindSMS {
-		return api.Flow{}, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
+// codeMethod returns the flow's method of kind k if it passes by a code.
+func (e *Engine) codeMethod(k api.Kind) (codeMethod, error) {
+	m, ok := e.method(k)
+	cm, isCode := m.(codeMethod)
+	if !ok || !isCode {
+		return nil, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
 	}
-	r, err := e.load(ctx, id)
+	return cm, nil
+}
+
+// cooldown is the least time between two codes of method k.
+func (e *Engine) cooldown(k api.Kind) time.Duration {
+	if m, err := e.codeMethod(k); err == nil {
+		return m.cooldown(&e.cfg)
+	}
+	return 0
+}
+
+// flowCode binds a flow's code to the flow, the user and the method, so a
+// code is good for nothing else (docs/SECURITY.md#codes, #cross-user-code).
+func flowCode(r *record, k api.Kind) []string {
+	return []string{"code", r.ID, r.User, string(k)}
+}
+
+// attempt starts an attempt at method k of flow id: the flow must offer
+// k, not yet passed, and the account must not be blocked. It holds the
+// account's lock until release is called: one check of an account at a
+// time, with the block read under it, so parallel wrong answers (or
+// numbers) are not all judged before the first is counted
+// (docs/SECURITY.md#one-check-at-a-time).
+func (e *Engine) attempt(ctx context.Context, id string, k api.Kind, c sspr.Client) (r *record, release func(), err error) {
+	if r, err = e.load(ctx, id); err != nil {
+		return nil, nil, err
+	}
+	if _, err := usable(r, k); err != nil {
+		return nil, nil, err
+	}
+	if release, err = e.th.Lock(ctx, flowLock(r.User)); err != nil {
+		return nil, nil, err
+	}
+	if err := e.checkBlocks(ctx, r.User, c); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return r, release, nil
+}
+
+// SendCode sends a one-time code by a method that uses codes; typed is what
+// the method needs typed first (a text: the full number). A decoy flow
+// does everything a real one does, with its throttles, but sends nothing.
+func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, typed string, c sspr.Client) (api.Flow, error) {
+	m, err := e.codeMethod(k)
 	if err != nil {
 		return api.Flow{}, err
 	}
-	if _, err := usable(r, k); err != nil {
-		return api.Flow{}, err
-	}
-	// One send at a time per account, and the block read under it: a
-	// typed number that doesn't match is a failure, and parallel wrong
-	// numbers must not all be judged before the first is counted.
-	release, err := e.th.Lock(ctx, "lock:"+r.User)
+	// A typed number that doesn't match is a failure: one send at a time.
+	r, release, err := e.attempt(ctx, id, k, c)
 	if err != nil {
 		return api.Flow{}, err
 	}
 	defer release()
-	if err := e.checkBlocks(ctx, r.User, c); err != nil {
-		return api.Flow{}, err
-	}
-	region := ""
-	if k == api.KindSMS {
-		if err := e.matchPhone(ctx, r, phone, c); err != nil {
-			return api.Flow{}, err
-		}
-		// A number registered before the portal refused premium-rate and
-		// foreign numbers, or read from the directory, is checked again:
-		// nothing is texted to a number that can't receive a text or that
-		// the portal doesn't text (SMS pumping). Only its owner gets here:
-		// they have typed it in full.
-		var err error
-		if _, region, err = canon.Mobile(r.Phone, e.cfg.PhoneRegion, e.cfg.PhoneCountries); err != nil {
-			return api.Flow{}, &sspr.Error{Code: sspr.CodeMethodUnavailable,
-				Message: "We can't send texts to that number. Choose another method."}
-		}
-	}
-	if err := e.th.Send(ctx, string(k)+":"+r.User, e.cooldown(k), e.cfg.MaxSendsPerHour); err != nil {
-		return api.Flow{}, err
-	}
-	if k == api.KindSMS {
-		if err := e.th.Texts(ctx, region, e.cfg.SMSPerCountry); err != nil {
-			return api.Flow{}, err
-		}
-	}
-	sent, err := secret.NewCode(e.d.Rand, e.cfg.CodeDigits)
+	to, country, err := m.prepare(ctx, e, r, typed, c)
 	if err != nil {
 		return api.Flow{}, err
+	}
+	plain, cd, err := e.issue(ctx, sendKey(k, r.User), m.cooldown(&e.cfg), flowCode(r, k)...)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	if country != "" {
+		if err := e.th.Texts(ctx, country, e.cfg.SMSPerCountry); err != nil {
+			return api.Flow{}, err
+		}
 	}
 	now := e.now()
 	r, err = e.update(ctx, id, func(r *record) error {
@@ -232,92 +250,37 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, phone stri
 			r.LastSent = map[api.Kind]time.Time{}
 		}
 		// A new code replaces the old one (docs/SECURITY.md#codes).
-		r.Codes[k] = &code{MAC: e.codeMAC(r, k, sent), Expires: now.Add(e.cfg.CodeLifetime)}
+		r.Codes[k] = cd
 		r.LastSent[k] = now
-		if k == api.KindSMS {
-			r.PhoneMatched = true
-		}
 		return nil
 	})
 	if err != nil {
 		return api.Flow{}, err
 	}
 	if !r.Decoy {
-		ch, to := notify.Email, r.Email
-		if k == api.KindSMS {
-			ch, to = notify.SMS, r.Phone
-		}
-		// Delivery is queued: its time and its failures are no signal
-		// (docs/SECURITY.md#same-answer); a failure is for operators, and
-		// the user can resend or use another method.
-		if err := e.d.Sender.Send(ctx, notify.CodeMessage(ch, to, sent, e.cfg.CodeLifetime, e.cfg.Org)); err != nil {
-			e.d.Log.Error("queue code", "channel", ch, "user", r.User, "err", err)
-		}
+		e.sendCode(ctx, m, to, plain, r.User)
 	}
 	return r.view(e.cooldown), nil
-}
-
-func (e *Engine) matchPhone(ctx context.Context, r *record, typed string, c sspr.Client) error {
-	n, err := canon.Phone(typed, e.cfg.PhoneRegion)
-	if err != nil {
-		return &sspr.Error{Code: sspr.CodeBadRequest, Message: "Enter your full mobile number, for example +44 7700 900123."}
-	}
-	if r.Decoy || subtle.ConstantTimeCompare([]byte(n), []byte(r.Phone)) != 1 {
-		if err := e.fail(ctx, r, c, true); err != nil {
-			return err
-		}
-		return &sspr.Error{Code: sspr.CodePhoneMismatch, Message: "That number doesn't match the one you registered. Enter the full number."}
-	}
-	return nil
-}
-
-// codeMAC is the keyed hash of a code, bound to the flow, the user and the
-// channel, so a code is good for nothing else (docs/SECURITY.md#codes and
-// #cross-user-code).
-func (e *Engine) codeMAC(r *record, k api.Kind, typed string) []byte {
-	return secret.MAC(e.d.CodeKey, "code", r.ID, r.User, string(k), typed)
 }
 
 // VerifyCode checks a code. Of parallel submissions of one code exactly one
 // succeeds: the check and the consumption are one atomic update
 // (docs/SECURITY.md#constant-time).
-func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, typed string, c sspr.Client) (api.Flow, error) {
-	if k != api.KindEmail && k != api.KindSMS {
-		return api.Flow{}, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "That verification method doesn't use codes."}
+func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, raw string, c sspr.Client) (api.Flow, error) {
+	if _, err := e.codeMethod(k); err != nil {
+		return api.Flow{}, err
 	}
-	typed = strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || r == '-' {
-			return -1
-		}
-		return r
-	}, typed)
-	if len(typed) != e.cfg.CodeDigits || strings.IndexFunc(typed, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
-		return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Enter the %d-digit code we sent you.", e.cfg.CodeDigits)}
-	}
-	r, err := e.load(ctx, id)
+	typed, err := e.typedCode(raw)
 	if err != nil {
 		return api.Flow{}, err
 	}
-	if _, err := usable(r, k); err != nil {
-		return api.Flow{}, err
-	}
-	release, err := e.th.Lock(ctx, "lock:"+r.User)
+	r, release, err := e.attempt(ctx, id, k, c)
 	if err != nil {
 		return api.Flow{}, err
 	}
 	defer release()
-	if err := e.checkBlocks(ctx, r.User, c); err != nil {
-		return api.Flow{}, err
-	}
-	type outcome int
-	const (
-		ok outcome = iota
-		wrong
-		usedUp
-		expired
-	)
 	var res outcome
-	triesLeft := 0
+	left := 0
 	r, err = e.update(ctx, id, func(r *record) error {
 		m, err := usable(r, k)
 		if err != nil {
@@ -325,45 +288,27 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, typed st
 		}
 		cd := r.Codes[k]
 		if cd == nil {
-			return &sspr.Error{Code: sspr.CodeCodeExpired, Message: "There's no code waiting. Send a new code."}
+			return errNoCode
 		}
-		switch {
-		case !e.now().Before(cd.Expires):
-			res = expired
-			delete(r.Codes, k)
-		case !r.Decoy && hmac.Equal(cd.MAC, e.codeMAC(r, k, typed)):
-			res = ok
-			delete(r.Codes, k) // one use
+		if res, left = e.check(cd, typed, r.Decoy, flowCode(r, k)...); res != codeWrong {
+			delete(r.Codes, k) // used up: right, expired, or no tries left
+		}
+		if res == codeRight {
 			m.Verified = true
 			e.reached(r)
-		default:
-			cd.Tries++
-			res, triesLeft = wrong, e.cfg.CodeMaxTries-cd.Tries
-			if triesLeft <= 0 {
-				res = usedUp
-				delete(r.Codes, k)
-			}
 		}
 		return nil
 	})
 	if err != nil {
 		return api.Flow{}, err
 	}
-	switch res {
-	case expired:
-		return api.Flow{}, &sspr.Error{Code: sspr.CodeCodeExpired, Message: "That code has expired. Send a new code."}
-	case wrong, usedUp:
-		if err := e.fail(ctx, r, c, false); err != nil {
+	if res == codeWrong || res == codeUsedUp {
+		if err := e.fail(ctx, failVerify, r.User, r.addr(api.KindEmail), c); err != nil {
 			return api.Flow{}, err
 		}
-		if res == usedUp {
-			return api.Flow{}, &sspr.Error{Code: sspr.CodeCodeExpired, Message: "That code was entered wrongly too many times. Send a new code."}
-		}
-		msg := "That code didn't match. Check it and try again."
-		if triesLeft == 1 {
-			msg = "That code didn't match. You have one more try."
-		}
-		return api.Flow{}, &sspr.Error{Code: sspr.CodeCodeInvalid, Message: msg, TriesLeft: &triesLeft}
+	}
+	if res != codeRight {
+		return api.Flow{}, codeError(res, left)
 	}
 	return e.advance(ctx, r, c)
 }
@@ -437,100 +382,6 @@ func (e *Engine) revert(ctx context.Context, id string, to api.State) {
 	if err != nil {
 		e.d.Log.Error("revert flow", "err", err)
 	}
-}
-
-// Questions returns the questions drawn for this flow.
-func (e *Engine) Questions(ctx context.Context, id string) ([]api.Question, error) {
-	r, err := e.load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := usable(r, api.KindQuestions); err != nil {
-		return nil, err
-	}
-	qs := make([]api.Question, 0, len(r.Questions))
-	for _, qid := range r.Questions {
-		text, _ := e.d.Catalog.Text(qid)
-		qs = append(qs, api.Question{ID: qid, Text: text})
-	}
-	return qs, nil
-}
-
-// VerifyAnswers checks the answers to this flow's questions. Every answer
-// is hashed whatever the others gave, and a decoy's against a dummy hash,
-// so the time taken says nothing.
-func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[string]string, c sspr.Client) (api.Flow, error) {
-	r, err := e.load(ctx, id)
-	if err != nil {
-		return api.Flow{}, err
-	}
-	if _, err := usable(r, api.KindQuestions); err != nil {
-		return api.Flow{}, err
-	}
-	if len(answers) != len(r.Questions) {
-		return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Answer all %d questions.", len(r.Questions))}
-	}
-	for _, qid := range r.Questions {
-		a, ok := answers[qid]
-		if !ok || strings.TrimSpace(a) == "" {
-			return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Answer all %d questions.", len(r.Questions))}
-		}
-		if len(a) > 1024 {
-			return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "That answer is too long."}
-		}
-	}
-	release, err := e.th.Lock(ctx, "lock:"+r.User)
-	if err != nil {
-		return api.Flow{}, err
-	}
-	defer release()
-	if err := e.checkBlocks(ctx, r.User, c); err != nil {
-		return api.Flow{}, err
-	}
-	hashes := map[string]string{}
-	if !r.Decoy {
-		reg, err := e.d.Registrations.Registration(ctx, r.User)
-		if err != nil {
-			return api.Flow{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read registration: %w", err))
-		}
-		if reg != nil {
-			for _, a := range reg.Answers {
-				hashes[a.QuestionID] = a.Hash
-			}
-		}
-	}
-	all := !r.Decoy
-	for _, qid := range r.Questions {
-		h, ok := hashes[qid]
-		if !ok {
-			h, all = e.d.DummyHash, false
-		}
-		match, err := e.d.Hasher.Verify(ctx, h, canon.Answer(answers[qid]))
-		if err != nil {
-			return api.Flow{}, fmt.Errorf("check answer: %w", err)
-		}
-		all = all && match
-	}
-	if !all {
-		if err := e.fail(ctx, r, c, false); err != nil {
-			return api.Flow{}, err
-		}
-		return api.Flow{}, &sspr.Error{Code: sspr.CodeAnswersInvalid, Message: "One or more answers didn't match. Check them and try again."}
-	}
-	r, err = e.update(ctx, id, func(r *record) error {
-		m, err := usable(r, api.KindQuestions)
-		if err != nil {
-			return err
-		}
-		m.Verified = true
-		e.reached(r)
-		return nil
-	})
-	if err != nil {
-		return api.Flow{}, err
-	}
-	e.redraw(ctx, r.User)
-	return e.advance(ctx, r, c)
 }
 
 // SetPassword sets the new password once the flow has reached new_password.
@@ -620,7 +471,7 @@ func (e *Engine) finish(ctx context.Context, r *record, c sspr.Client) (api.Flow
 	if err != nil {
 		e.d.Log.Error("look up account to notify", "user", r.User, "err", err)
 	}
-	for _, addr := range e.recipients(acct, r.Email) {
+	for _, addr := range recipients(acct, r.addr(api.KindEmail)) {
 		if err := e.d.Sender.Send(ctx, notify.Notification(addr, ev, e.cfg.Org)); err != nil {
 			e.d.Log.Error("queue notification", "user", r.User, "err", err)
 		}
@@ -628,10 +479,95 @@ func (e *Engine) finish(ctx context.Context, r *record, c sspr.Client) (api.Flow
 	return t.view(e.cooldown), nil
 }
 
-func (e *Engine) audit(ctx context.Context, kind, user string, c sspr.Client, detail string) {
-	ev := sspr.Event{At: e.now(), Kind: kind, UserID: user, ClientAddr: c.Addr, UserAgent: c.UserAgent, Detail: detail}
-	e.d.Log.Info("audit", "event", kind, "user", user, "client", c.Addr, "detail", detail)
-	if err := e.d.Auditor.Record(context.WithoutCancel(ctx), ev); err != nil {
-		e.d.Log.Error("record audit event", "event", kind, "user", user, "err", err)
+// Start begins a flow for the user id as typed. The CAPTCHA is checked by
+// the caller first. Unknown and unregistered users get a decoy flow that
+// looks the same (docs/SECURITY.md#same-answer), unless RevealUnregistered
+// is set.
+func (e *Engine) Start(ctx context.Context, rawUser string, c sspr.Client) (api.Flow, error) {
+	user, err := canon.UserID(rawUser, e.cfg.DefaultDomain)
+	if err != nil {
+		return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
 	}
+	if err := e.checkBlocks(ctx, user, c); err != nil {
+		return api.Flow{}, err
+	}
+	if err := e.th.Count(ctx, startsAddr(c), e.cfg.AddressStarts); err != nil {
+		return api.Flow{}, err
+	}
+	if err := e.th.Count(ctx, startsUser(user), e.cfg.AccountStarts); err != nil {
+		return api.Flow{}, err
+	}
+	acct, err := e.d.Directory.Lookup(ctx, user)
+	if err != nil {
+		return api.Flow{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
+	}
+	// Every user, known or not, costs the same reads and the same work, and
+	// what isn't needed is thrown away: otherwise a backend that is down
+	// would answer 503 for real accounts only, and the time taken would
+	// tell them apart too (docs/SECURITY.md#same-answer). So the
+	// registration is read, the question draw's count is read and a decoy
+	// is drawn for everyone.
+	regID := user
+	if acct != nil {
+		regID = acct.ID
+	}
+	reg, err := e.d.Registrations.Registration(ctx, regID)
+	if err != nil {
+		return api.Flow{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read registration: %w", err))
+	}
+	if acct == nil || acct.Disabled {
+		reg = nil
+	}
+	gen, err := e.drawGeneration(ctx, user)
+	if err != nil {
+		return api.Flow{}, err
+	}
+	decoy := e.decoyProfile(user)
+	id, err := e.randomID()
+	if err != nil {
+		return api.Flow{}, err
+	}
+	now := e.now()
+	r := &record{ID: id, User: user, State: api.StateChooseIntent, Required: e.cfg.Required,
+		Created: now, Expires: now.Add(e.cfg.Lifetime)}
+	if reg != nil {
+		for _, m := range e.methods {
+			if m.Registered(e, reg) {
+				m.Offer(e, r, reg, gen)
+			}
+		}
+	}
+	if len(r.Methods) == 0 {
+		if e.cfg.RevealUnregistered {
+			return api.Flow{}, &sspr.Error{Code: sspr.CodeNotRegistered,
+				Message: "You haven't registered for self-service password reset, so you can't reset or unlock your password here. Contact the service desk."}
+		}
+		// A decoy: nothing is ever sent and no method can pass, but it
+		// shows what a real account shows (decoy.go).
+		r.Decoy = true
+		for _, m := range e.methods {
+			if slices.Contains(decoy.methods, m.Kind()) {
+				m.Decoy(e, r, decoy, gen)
+			}
+		}
+	}
+	if err := e.save(ctx, r); err != nil {
+		return api.Flow{}, err
+	}
+	if err := e.index(ctx, r); err != nil {
+		return api.Flow{}, err
+	}
+	return r.view(e.cooldown), nil
+}
+
+// index records the flow among its account's sessions and flows, so that
+// a reset or an unlock elsewhere ends it. Decoys are indexed too, under the
+// id as typed: the same work for every user.
+func (e *Engine) index(ctx context.Context, r *record, replaces ...string) error {
+	err := e.d.Sessions.Add(ctx, r.User, flowKey(r.ID), r.Created, r.Expires, replaces...)
+	if errors.Is(err, revoke.ErrEnded) {
+		_ = e.d.State.Delete(ctx, flowKey(r.ID))
+		return errFlowMissing
+	}
+	return err
 }

@@ -1,4 +1,4 @@
-package flow_test
+package selfservice_test
 
 import (
 	"context"
@@ -7,16 +7,17 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/canon"
-	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/revoke"
 	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -40,7 +41,27 @@ type directory struct {
 	password map[string]string
 	refuse   string // a password the directory's own policy refuses
 	down     bool
-	unlocks  int // Unlock calls
+	unlocks  int           // Unlock calls
+	checks   atomic.Int64  // CheckPassword calls
+	delay    time.Duration // how long a CheckPassword takes, as a bind does
+}
+
+func (d *directory) CheckPassword(_ context.Context, id, pw string) (bool, error) {
+	d.checks.Add(1)
+	time.Sleep(d.delay)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.down {
+		return false, errors.New("directory down")
+	}
+	return d.password[id] == pw && d.password[id] != "", nil
+}
+
+// set changes an account as the directory's administrators would.
+func (d *directory) set(id string, f func(a *sspr.Account)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f(d.accounts[id])
 }
 
 func (d *directory) Lookup(ctx context.Context, id string) (*sspr.Account, error) {
@@ -68,17 +89,6 @@ func (d *directory) SetPassword(ctx context.Context, id, pw string) error {
 	}
 	d.password[id] = pw
 	return nil
-}
-
-// CheckPassword is sspr.Directory's; the flow engine never calls it (a
-// reset never binds as the user: docs/SECURITY.md#account-throttles).
-func (d *directory) CheckPassword(ctx context.Context, id, pw string) (bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.down {
-		return false, errors.New("directory down")
-	}
-	return d.password[id] == pw && pw != "", nil
 }
 
 func (d *directory) Unlock(ctx context.Context, id string) error {
@@ -150,19 +160,49 @@ func (o *outbox) lastCode(t *testing.T, to string) string {
 	return ""
 }
 
-type auditor struct {
+// store is the Store backend in memory: the registrations map, and the
+// audit kept in order.
+type store struct {
+	regs   registrations
 	mu     sync.Mutex
 	events []sspr.Event
 }
 
-func (a *auditor) Record(ctx context.Context, e sspr.Event) error {
+func (s *store) Registration(ctx context.Context, id string) (*sspr.Registration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.regs[id]
+	if r == nil {
+		return nil, nil
+	}
+	cp := *r
+	return &cp, nil
+}
+
+func (s *store) PutRegistration(ctx context.Context, r sspr.Registration) error {
+	if err := r.Check(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.regs[r.UserID] = &r
+	return nil
+}
+
+func (s *store) Population(ctx context.Context) (sspr.Population, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.regs.Population(ctx)
+}
+
+func (a *store) Record(ctx context.Context, e sspr.Event) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.events = append(a.events, e)
 	return nil
 }
 
-func (a *auditor) kinds() []string {
+func (a *store) kinds() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var k []string
@@ -196,15 +236,15 @@ func (catalog) Text(id string) (string, bool) {
 func (catalog) IDs() []string { return slices.Clone(questionIDs) }
 
 type harness struct {
-	e     *flow.Engine
+	e     *selfservice.Engine
 	clock *clock
 	state *memstate.Store
 	dir   *directory
 	regs  registrations
 	out   *outbox
-	audit *auditor
-	cfg   flow.Config
-	deps  flow.Deps
+	audit *store
+	cfg   selfservice.Config
+	deps  selfservice.Deps
 }
 
 var cheap = secret.Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
@@ -218,10 +258,10 @@ const (
 
 var client = sspr.Client{Addr: "192.0.2.1", UserAgent: "test"}
 
-func newHarness(t *testing.T, tweak ...func(*flow.Config)) *harness {
+func newHarness(t *testing.T, tweak ...func(*selfservice.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
-	h := &harness{clock: &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}, out: &outbox{}, audit: &auditor{}}
+	h := &harness{clock: &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}, out: &outbox{}}
 	h.state = memstate.New(h.clock.Now, 0)
 	hasher := secret.NewArgon2(cheap, 0)
 	hash := func(s string) string {
@@ -247,19 +287,20 @@ func newHarness(t *testing.T, tweak ...func(*flow.Config)) *harness {
 		bob:   {UserID: bob, Email: "bob.alt@example.net", EmailConfirmed: confirmed, Phone: "+447700900456", PhoneConfirmed: confirmed},
 		dave:  {UserID: dave, Email: "dave.alt@example.net", EmailConfirmed: confirmed},
 	}
-	h.cfg = flow.DefaultConfig()
+	h.audit = &store{regs: h.regs}
+	h.cfg = selfservice.DefaultConfig()
 	for _, f := range tweak {
 		f(&h.cfg)
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	h.deps = flow.Deps{
-		Directory: h.dir, Registrations: h.regs, Auditor: h.audit, Sender: h.out, Hasher: hasher,
+	h.deps = selfservice.Deps{
+		Directory: h.dir, Registrations: h.audit, Store: h.audit, Sender: h.out, Hasher: hasher,
 		Policy: policy{}, Catalog: catalog{}, State: h.state, Sessions: revoke.New(h.state, h.clock.Now, time.Hour),
 		Now: h.clock.Now, Rand: rand.Reader,
 		CodeKey: key, DummyHash: hash("dummy"),
 	}
-	e, err := flow.New(h.cfg, h.deps)
+	e, err := selfservice.New(h.cfg, h.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +336,7 @@ func (h *harness) slow(t *testing.T, d time.Duration) {
 	t.Helper()
 	deps := h.deps
 	deps.State = slowState{h.state, d}
-	e, err := flow.New(h.cfg, deps)
+	e, err := selfservice.New(h.cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

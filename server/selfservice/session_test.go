@@ -1,4 +1,4 @@
-package enrol_test
+package selfservice_test
 
 import (
 	"fmt"
@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/enrol"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 func TestSignInAndOut(t *testing.T) {
-	h := newHarness(t)
+	h := newSessionHarness(t)
 	_, _, err := h.e.SignIn(ctx, "alice", "wrong-password", client)
 	wantCode(t, err, sspr.CodeUnauthenticated)
 	_, _, err = h.e.SignIn(ctx, "nobody", "wrong-password", client)
@@ -22,7 +22,7 @@ func TestSignInAndOut(t *testing.T) {
 	_, _, err = h.e.SignIn(ctx, "alice", "", client)
 	wantCode(t, err, sspr.CodeUnauthenticated)
 	sid := h.signIn(t, "Alice", "Alice-Old-Password-1")
-	s, err := h.e.Current(ctx, sid)
+	s, err := h.e.Session(ctx, sid)
 	if err != nil || s.User != alice || s.DisplayName != "Alice Archer" {
 		t.Fatalf("session %+v, %v", s, err)
 	}
@@ -32,7 +32,7 @@ func TestSignInAndOut(t *testing.T) {
 	if err := h.e.SignOut(ctx, sid); err != nil {
 		t.Fatal(err)
 	}
-	_, err = h.e.Current(ctx, sid)
+	_, err = h.e.Session(ctx, sid)
 	wantCode(t, err, sspr.CodeUnauthenticated)
 }
 
@@ -42,7 +42,7 @@ func TestSignInAndOut(t *testing.T) {
 // block read under it: whatever the concurrency, at most the limit is
 // checked (also bounding the binds that feed a directory's own lockout).
 func TestParallelWrongPasswordsAreCheckedAtMostTheLimit(t *testing.T) {
-	h := newHarness(t)
+	h := newSessionHarness(t)
 	h.dir.delay = 5 * time.Millisecond // a bind takes a moment
 	for round := range 6 {
 		var wg sync.WaitGroup
@@ -69,7 +69,7 @@ func TestParallelWrongPasswordsAreCheckedAtMostTheLimit(t *testing.T) {
 // the directory ends at its next call.
 func TestSessionsEnd(t *testing.T) {
 	t.Run("AResetEndsThem", func(t *testing.T) {
-		h := newHarness(t)
+		h := newSessionHarness(t)
 		attacker, other := h.signIn(t, "alice", "Alice-Old-Password-1"), h.signIn(t, "bob", "Bob-Old-Password-1")
 		if _, err := h.sessions.End(ctx, alice); err != nil { // what a finished reset does
 			t.Fatal(err)
@@ -86,14 +86,14 @@ func TestSessionsEnd(t *testing.T) {
 		}
 	})
 	t.Run("APasswordChangeEndsEveryOne", func(t *testing.T) {
-		h := newHarness(t)
+		h := newSessionHarness(t)
 		attacker := h.signIn(t, "alice", "Alice-Old-Password-1")
 		mine := h.signIn(t, "alice", "Alice-Old-Password-1")
 		if err := h.e.ChangePassword(ctx, mine, "Alice-Old-Password-1", "Alice-New-Password-22", client); err != nil {
 			t.Fatal(err)
 		}
 		for _, sid := range []string{attacker, mine} {
-			_, err := h.e.Current(ctx, sid)
+			_, err := h.e.Session(ctx, sid)
 			wantCode(t, err, sspr.CodeUnauthenticated)
 		}
 		if h.state.Len() == 0 {
@@ -101,32 +101,32 @@ func TestSessionsEnd(t *testing.T) {
 		}
 	})
 	t.Run("AbsoluteLife", func(t *testing.T) {
-		h := newHarness(t)
+		h := newSessionHarness(t)
 		sid := h.signIn(t, "alice", "Alice-Old-Password-1")
 		for range 5 { // busy all along: 50 minutes
 			h.clock.Advance(10 * time.Minute)
-			if _, err := h.e.Current(ctx, sid); err != nil {
+			if _, err := h.e.Session(ctx, sid); err != nil {
 				t.Fatalf("a busy session ended early: %v", err)
 			}
 		}
-		s, _ := h.e.Current(ctx, sid)
+		s, _ := h.e.Session(ctx, sid)
 		if want := h.clock.Now().Add(10 * time.Minute); !s.ExpiresAt.Equal(want) {
 			t.Fatalf("expires %v, want the absolute end %v", s.ExpiresAt, want)
 		}
 		h.clock.Advance(10 * time.Minute)
-		_, err := h.e.Current(ctx, sid)
+		_, err := h.e.Session(ctx, sid)
 		wantCode(t, err, sspr.CodeUnauthenticated)
 	})
 	for _, c := range []struct {
 		name   string
-		change func(h *harness)
+		change func(h *sessionHarness)
 	}{
-		{"Locked", func(h *harness) { h.dir.set(alice, func(a *sspr.Account) { a.Locked = true }) }},
-		{"Disabled", func(h *harness) { h.dir.set(alice, func(a *sspr.Account) { a.Disabled = true }) }},
-		{"Gone", func(h *harness) { h.dir.mu.Lock(); delete(h.dir.accounts, alice); h.dir.mu.Unlock() }},
+		{"Locked", func(h *sessionHarness) { h.dir.set(alice, func(a *sspr.Account) { a.Locked = true }) }},
+		{"Disabled", func(h *sessionHarness) { h.dir.set(alice, func(a *sspr.Account) { a.Disabled = true }) }},
+		{"Gone", func(h *sessionHarness) { h.dir.mu.Lock(); delete(h.dir.accounts, alice); h.dir.mu.Unlock() }},
 	} {
 		t.Run("AccountBecomes"+c.name, func(t *testing.T) {
-			h := newHarness(t)
+			h := newSessionHarness(t)
 			sid := h.signIn(t, "alice", "Alice-Old-Password-1")
 			c.change(h)
 			_, err := h.e.Registration(ctx, sid)
@@ -142,13 +142,13 @@ func TestSessionsEnd(t *testing.T) {
 // password was typed, adding, changing or removing a method asks for it
 // again; a wrong one counts as a failed sign-in.
 func TestChangingMethodsNeedsARecentPassword(t *testing.T) {
-	h := newHarness(t)
+	h := newSessionHarness(t)
 	sid := h.signIn(t, "alice", "Alice-Old-Password-1")
 	h.registerEmail(t, sid, "alice.alt@example.net")
 	h.clock.Advance(5 * time.Minute)
-	_, err := h.e.StartEmail(ctx, sid, "attacker@example.org", client)
+	_, err := h.e.Register(ctx, sid, api.KindEmail, "attacker@example.org", client)
 	wantCode(t, err, sspr.CodeReauthRequired)
-	_, err = h.e.StartSMS(ctx, sid, "07700 900123", client)
+	_, err = h.e.Register(ctx, sid, api.KindSMS, "07700 900123", client)
 	wantCode(t, err, sspr.CodeReauthRequired)
 	_, err = h.e.Remove(ctx, sid, api.KindEmail, client)
 	wantCode(t, err, sspr.CodeReauthRequired)
@@ -183,7 +183,7 @@ func TestChangingMethodsNeedsARecentPassword(t *testing.T) {
 // TestSignInBlocksAreTold: the owner hears that signing in is paused, and
 // until when.
 func TestSignInBlocksAreTold(t *testing.T) {
-	h := newHarness(t)
+	h := newSessionHarness(t)
 	for range 5 {
 		h.e.SignIn(ctx, "alice", "wrong-password", client)
 	}
@@ -203,30 +203,30 @@ func TestSignInBlocksAreTold(t *testing.T) {
 // domain normalised; only numbers that can receive a text, of the
 // countries served, are texted, at most so many an hour per country.
 func TestLookAlikeAddressesAndPumpedNumbers(t *testing.T) {
-	h := newHarness(t, func(c *enrol.Config) { c.SMSPerCountry = 1 })
+	h := newSessionHarness(t, func(c *selfservice.Config) { c.SMSPerCountry = 1 })
 	sid := h.signIn(t, "alice", "Alice-Old-Password-1")
 	for _, addr := range []string{"alice\u202e@evil.com", "ali\u200bce@example.net", "alice@exa\u200dmple.net"} {
-		_, err := h.e.StartEmail(ctx, sid, addr, client)
+		_, err := h.e.Register(ctx, sid, api.KindEmail, addr, client)
 		wantCode(t, err, sspr.CodeBadRequest)
 	}
-	if _, err := h.e.StartEmail(ctx, sid, "alice@BÜCHER.de", client); err != nil {
+	if _, err := h.e.Register(ctx, sid, api.KindEmail, "alice@BÜCHER.de", client); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.e.Confirm(ctx, sid, api.KindEmail, h.out.lastCode(t, "alice@xn--bcher-kva.de"), client); err != nil {
 		t.Fatal(err)
 	}
-	reg, _ := h.store.Registration(ctx, alice)
+	reg, _ := h.audit.Registration(ctx, alice)
 	if reg.Email != "alice@xn--bcher-kva.de" {
 		t.Fatalf("stored %q", reg.Email)
 	}
 	for _, n := range []string{"+44 909 8790000", "+44 20 7946 0000", "+1 201 555 0123"} {
-		_, err := h.e.StartSMS(ctx, sid, n, client)
+		_, err := h.e.Register(ctx, sid, api.KindSMS, n, client)
 		wantCode(t, err, sspr.CodeBadRequest)
 	}
-	if _, err := h.e.StartSMS(ctx, sid, "07700 900123", client); err != nil {
+	if _, err := h.e.Register(ctx, sid, api.KindSMS, "07700 900123", client); err != nil {
 		t.Fatal(err)
 	}
 	bobs := h.signIn(t, "bob", "Bob-Old-Password-1")
-	_, err := h.e.StartSMS(ctx, bobs, "07700 900456", client)
+	_, err := h.e.Register(ctx, bobs, api.KindSMS, "07700 900456", client)
 	wantCode(t, err, sspr.CodeThrottled)
 }

@@ -1,4 +1,4 @@
-package flow
+package selfservice
 
 import (
 	"encoding/json"
@@ -28,11 +28,9 @@ type record struct {
 	Intent   api.Intent `json:"intent,omitempty"`
 	Required int        `json:"required"`
 	Methods  []method   `json:"methods"`
-	// Email and Phone are the registered addresses (E.164 for Phone).
-	Email string `json:"email,omitempty"`
-	Phone string `json:"phone,omitempty"`
-	// PhoneMatched is set once the user has typed the full number.
-	PhoneMatched bool `json:"phone_matched,omitempty"`
+	// Addrs are the registered addresses of the methods that send codes
+	// (E.164 for a number), by method.
+	Addrs map[api.Kind]string `json:"addrs,omitempty"`
 	// Questions are the ids drawn for this flow, fixed for its life.
 	Questions []string               `json:"questions,omitempty"`
 	Codes     map[api.Kind]*code     `json:"codes,omitempty"`
@@ -51,12 +49,14 @@ type method struct {
 	Verified bool     `json:"verified,omitempty"`
 }
 
-// code is a one-time code: only its keyed hash is kept
-// (docs/SECURITY.md#codes).
-type code struct {
-	MAC     []byte    `json:"mac"`
-	Expires time.Time `json:"expires"`
-	Tries   int       `json:"tries"`
+// addr is the registered address of method k ("" for none).
+func (r *record) addr(k api.Kind) string { return r.Addrs[k] }
+
+func (r *record) setAddr(k api.Kind, v string) {
+	if r.Addrs == nil {
+		r.Addrs = map[api.Kind]string{}
+	}
+	r.Addrs[k] = v
 }
 
 func (r *record) method(k api.Kind) *method {

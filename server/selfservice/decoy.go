@@ -1,4 +1,4 @@
-package flow
+package selfservice
 
 import (
 	"context"
@@ -108,7 +108,7 @@ func (e *Engine) newDecoys(p sspr.Population) *decoys {
 	}
 	d := &decoys{initials: map[string][]choice[string]{}}
 	if total < minPopulation {
-		all := e.bit(api.KindEmail) | e.bit(api.KindSMS) | e.bit(api.KindQuestions)
+		all := uint8(1)<<len(e.methods) - 1
 		d.sets = []choice[uint8]{newChoice(all, "all", 1)}
 		letters := make([]choice[string], 26)
 		for i := range letters {
@@ -168,7 +168,7 @@ func rareDomain(dom string) string {
 
 // bit is method k's bit in a set, or 0 if k is not enabled.
 func (e *Engine) bit(k api.Kind) uint8 {
-	i := slices.Index(e.cfg.Methods, k)
+	i := slices.IndexFunc(e.methods, func(m Method) bool { return m.Kind() == k })
 	if i < 0 {
 		return 0
 	}
@@ -178,14 +178,10 @@ func (e *Engine) bit(k api.Kind) uint8 {
 // offered is the set of methods a flow offers to a registration of shape s.
 func (e *Engine) offered(s sspr.Shape) uint8 {
 	var set uint8
-	if s.Email {
-		set |= e.bit(api.KindEmail)
-	}
-	if s.Phone {
-		set |= e.bit(api.KindSMS)
-	}
-	if s.Answers >= e.cfg.QuestionsAsked {
-		set |= e.bit(api.KindQuestions)
+	for i, m := range e.methods {
+		if m.InShape(e, s) {
+			set |= 1 << i
+		}
 	}
 	return set
 }
@@ -223,9 +219,9 @@ func (e *Engine) decoyProfile(user string) profile {
 	seed := binary.BigEndian.Uint64(mac[:8])
 	var p profile
 	set := pick(seed, 1, d.sets)
-	for _, k := range e.cfg.Methods {
-		if set&e.bit(k) != 0 {
-			p.methods = append(p.methods, k)
+	for i, m := range e.methods {
+		if set&(1<<i) != 0 {
+			p.methods = append(p.methods, m.Kind())
 		}
 	}
 	dom := pick(seed, 2, d.domains)
@@ -293,8 +289,6 @@ func (e *Engine) redraw(ctx context.Context, user string) {
 		e.d.Log.Error("redraw questions", "user", user, "err", err)
 	}
 }
-
-func drawKey(user string) string { return "draw:user:" + user }
 
 // drawQuestions draws QuestionsAsked of ids for user, the same for the
 // whole period. Each account's periods start at a time of its own, so that

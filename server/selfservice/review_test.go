@@ -1,4 +1,4 @@
-package flow_test
+package selfservice_test
 
 // The holes an outside review found in the reset flow, each proved closed.
 
@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/flow"
 	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -31,30 +31,30 @@ func TestAResetEndsTheAccountsOtherFlows(t *testing.T) {
 	if f.State != api.StateDone {
 		t.Fatalf("state = %s", f.State)
 	}
-	_, err := h.e.Current(ctx, other.ID)
+	_, err := h.e.Flow(ctx, other.ID)
 	wantCode(t, err, sspr.CodeFlowMissing)
 	_, err = h.e.Questions(ctx, other.ID)
 	wantCode(t, err, sspr.CodeFlowMissing)
 	// The finished flow still answers "already done", and bob's flows are
 	// nobody's business but bob's.
-	if got := ok(t)(h.e.Current(ctx, f.ID)); got.State != api.StateDone {
+	if got := ok(t)(h.e.Flow(ctx, f.ID)); got.State != api.StateDone {
 		t.Fatalf("finished flow = %s", got.State)
 	}
 	bobs := h.start(t, bob, api.IntentReset)
 	h.clock.Advance(time.Minute)
 	f2 := h.passEmail(t, h.start(t, alice, api.IntentUnlock), "alice.alt@example.net")
-	ok(t)(h.e.Current(ctx, bobs.ID))
+	ok(t)(h.e.Flow(ctx, bobs.ID))
 	h.passQuestions(t, f2, "blue fox") // an unlock ends them too
-	_, err = h.e.Current(ctx, f.ID)
+	_, err = h.e.Flow(ctx, f.ID)
 	wantCode(t, err, sspr.CodeFlowMissing)
-	ok(t)(h.e.Current(ctx, bobs.ID))
+	ok(t)(h.e.Flow(ctx, bobs.ID))
 }
 
 // TestQuestionsStayTheSameUntilAnswered: restarting doesn't bring other
 // questions (question shopping), for a real account or a decoy; passing
 // them, or the redraw period, does.
 func TestQuestionsStayTheSameUntilAnswered(t *testing.T) {
-	h := newHarness(t, func(c *flow.Config) { c.AccountStarts.Max = 1000 })
+	h := newHarness(t, func(c *selfservice.Config) { c.AccountStarts.Max = 1000 })
 	draw := func(user string) string {
 		t.Helper()
 		f := h.start(t, user, api.IntentReset)
@@ -160,7 +160,7 @@ func tvd(a, b map[string]int) float64 {
 // accounts are shown, so no test on it beats a coin toss; rare domains are
 // hidden for everyone alike; and the masks say nothing of length.
 func TestDecoysCopyTheRealProportions(t *testing.T) {
-	h := newHarness(t, func(c *flow.Config) { c.AccountStarts.Max = 1000; c.AddressStarts.Max = 100000 })
+	h := newHarness(t, func(c *selfservice.Config) { c.AccountStarts.Max = 1000; c.AddressStarts.Max = 100000 })
 	population(t, h, 400)
 	realSets, realDomains, realInitials := map[string]int{}, map[string]int{}, map[string]int{}
 	fakeSets, fakeDomains, fakeInitials := map[string]int{}, map[string]int{}, map[string]int{}
@@ -277,7 +277,7 @@ func TestBlocksAreTold(t *testing.T) {
 // ever blocks still close self-service after the cap, until the service
 // desk opens it; a success ends the run.
 func TestSlowGuessingClosesSelfService(t *testing.T) {
-	h := newHarness(t, func(c *flow.Config) { c.ConsecutiveFailures = 12 })
+	h := newHarness(t, func(c *selfservice.Config) { c.ConsecutiveFailures = 12 })
 	guess := func(n int) error {
 		t.Helper()
 		var err error
@@ -325,7 +325,7 @@ func TestSlowGuessingClosesSelfService(t *testing.T) {
 // number that can't receive a text (premium rate) or isn't of a country
 // served gets no text, and each country's texts are capped per hour.
 func TestTextsGoOnlyToMobilesOfTheCountriesServed(t *testing.T) {
-	h := newHarness(t, func(c *flow.Config) { c.SMSPerCountry = 2 })
+	h := newHarness(t, func(c *selfservice.Config) { c.SMSPerCountry = 2 })
 	h.regs[alice].Phone = "+449098790000" // premium rate, registered before the rule
 	f := h.start(t, alice, api.IntentReset)
 	_, err := h.e.SendCode(ctx, f.ID, api.KindSMS, "09098 790000", client)

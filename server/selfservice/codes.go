@@ -1,0 +1,117 @@
+package selfservice
+
+import (
+	"context"
+	"crypto/hmac"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/sspr-portal/sspr/server/secret"
+	"github.com/sspr-portal/sspr/server/sspr"
+)
+
+// One-time codes, for a flow's methods and for registering an address:
+// random digits from crypto/rand, sent at most once a cool-down and so many
+// times an hour, of which only a keyed hash is kept, bound to what the code
+// is for (the flow or session, the user, the method, the address), good
+// for CodeLifetime and CodeMaxTries wrong tries, and used up by the right
+// one (docs/SECURITY.md#codes).
+
+// code is a one-time code as the State backend keeps it.
+type code struct {
+	MAC     []byte    `json:"mac"`
+	Expires time.Time `json:"expires"`
+	Tries   int       `json:"tries"`
+}
+
+// issue makes a new code bound to bind, once the sends under key allow one
+// more (throttle.Send: the cool-down and the hourly cap), and returns it
+// and what to keep of it.
+func (e *Engine) issue(ctx context.Context, key string, cooldown time.Duration, bind ...string) (string, *code, error) {
+	if err := e.th.Send(ctx, key, cooldown, e.cfg.MaxSendsPerHour); err != nil {
+		return "", nil, err
+	}
+	plain, err := secret.NewCode(e.d.Rand, e.cfg.CodeDigits)
+	if err != nil {
+		return "", nil, err
+	}
+	return plain, &code{MAC: e.codeMAC(plain, bind), Expires: e.now().Add(e.cfg.CodeLifetime)}, nil
+}
+
+func (e *Engine) codeMAC(plain string, bind []string) []byte {
+	return secret.MAC(e.d.CodeKey, append(append([]string(nil), bind...), plain)...)
+}
+
+// typedCode is a code as typed, spaces and dashes dropped, or a bad
+// request when it can't be one.
+func (e *Engine) typedCode(raw string) (string, error) {
+	typed := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '-' {
+			return -1
+		}
+		return r
+	}, raw)
+	if len(typed) != e.cfg.CodeDigits || strings.Trim(typed, "0123456789") != "" {
+		return "", &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Enter the %d-digit code we sent you.", e.cfg.CodeDigits)}
+	}
+	return typed, nil
+}
+
+// outcome is what a check of a code found.
+type outcome int
+
+const (
+	codeRight outcome = iota
+	codeWrong
+	codeUsedUp // wrong, and the last try
+	codeExpired
+)
+
+// check compares typed with c, bound to bind, and counts a wrong try in c.
+// never makes every code wrong, after the same work (a decoy's). The
+// caller holds c in an atomic update and drops c unless the answer is
+// codeWrong: a code is used up by the right answer, its last try or its
+// expiry.
+func (e *Engine) check(c *code, typed string, never bool, bind ...string) (outcome, int) {
+	if !e.now().Before(c.Expires) {
+		return codeExpired, 0
+	}
+	if hmac.Equal(c.MAC, e.codeMAC(typed, bind)) && !never {
+		return codeRight, 0
+	}
+	c.Tries++
+	left := e.cfg.CodeMaxTries - c.Tries
+	if left <= 0 {
+		return codeUsedUp, 0
+	}
+	return codeWrong, left
+}
+
+var errNoCode = &sspr.Error{Code: sspr.CodeCodeExpired, Message: "There's no code waiting. Send a new code."}
+
+// codeError is the answer to a code that wasn't right.
+func codeError(o outcome, left int) error {
+	switch o {
+	case codeExpired:
+		return &sspr.Error{Code: sspr.CodeCodeExpired, Message: "That code has expired. Send a new code."}
+	case codeUsedUp:
+		return &sspr.Error{Code: sspr.CodeCodeExpired, Message: "That code was entered wrongly too many times. Send a new code."}
+	}
+	msg := "That code didn't match. Check it and try again."
+	if left == 1 {
+		msg = "That code didn't match. You have one more try."
+	}
+	return &sspr.Error{Code: sspr.CodeCodeInvalid, Message: msg, TriesLeft: &left}
+}
+
+// sendCode queues a message carrying a code. Delivery is off the request
+// path: its time and its failures are no signal
+// (docs/SECURITY.md#same-answer); a failure is for operators, and the user
+// can send again or use another method.
+func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user string) {
+	if err := e.d.Sender.Send(ctx, codeMessage(m.channel(), to, plain, e.cfg)); err != nil {
+		e.d.Log.Error("queue code", "channel", m.channel(), "user", user, "err", err)
+	}
+}
