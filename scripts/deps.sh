@@ -23,8 +23,8 @@ set -euo pipefail
 # (server/e2e) drive a headless Chromium, which needs a font to render
 # pages and screenshots; the LDAP tests (server/ldapdir) start a real
 # slapd with the ppolicy overlay (slapd is in /usr/sbin, often not on PATH);
-# the Redis state tests (server/redisstate, server/httpapi) start a real
-# redis-server; the PostgreSQL store tests (server/pgstore, server/httpapi)
+# the Redis state tests (server/redisstate, server/portal) start a real
+# redis-server; the PostgreSQL store tests (server/pgstore, server/portal)
 # start a real postgres (Debian keeps initdb and postgres in
 # /usr/lib/postgresql/15/bin, off PATH; the package starts no cluster in a
 # container without systemd, and the tests run their own).

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"log/slog"
 	"maps"
 	"net/http"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/httpapi"
+	"github.com/sspr-portal/sspr/server/outbox"
 )
 
 // apiDir is app/api's source, from this package's folder.
@@ -119,25 +121,27 @@ func TestRoutesAreThePathConstants(t *testing.T) {
 		t.Fatal("no routes() in server.go")
 	}
 
-	// And the whole portal serves them: every API path answers a method
-	// it doesn't serve with 405 and the methods it does; every other path
+	// And the handler serves them: every API path answers a method it
+	// doesn't serve with 405 and the methods it does; every other path
 	// constant (health checks, the dev outbox) answers.
-	e := newEnv(t)
-	c := e.client(t)
+	r := newRig(t, rigConfig{options: func(o *httpapi.Options) {
+		o.Outbox = outbox.New(10, nil, slog.New(slog.DiscardHandler))
+	}})
+	c := r.from("127.0.0.1:5555")
 	for _, name := range slices.Sorted(maps.Keys(consts)) {
 		v := consts[name]
 		if !strings.HasPrefix(v, "/api/") {
-			if r := c.call("GET", v, nil); r.status == http.StatusNotFound || r.status == http.StatusMethodNotAllowed {
-				t.Errorf("GET api.%s (%s): %d", name, v, r.status)
+			if res := c.do("GET", v, nil); res.status == http.StatusNotFound || res.status == http.StatusMethodNotAllowed {
+				t.Errorf("GET api.%s (%s): %d", name, v, res.status)
 			}
 			continue
 		}
-		r := c.call("PATCH", v, nil)
-		if r.status != http.StatusMethodNotAllowed {
-			t.Errorf("PATCH api.%s (%s): %d, want 405", name, v, r.status)
+		res := c.do("PATCH", v, nil)
+		if res.status != http.StatusMethodNotAllowed {
+			t.Errorf("PATCH api.%s (%s): %d, want 405", name, v, res.status)
 			continue
 		}
-		if got, want := r.header.Get("Allow"), strings.Join(routes[v], ", "); got != want {
+		if got, want := res.header.Get("Allow"), strings.Join(routes[v], ", "); got != want {
 			t.Errorf("PATCH api.%s (%s): Allow %q, want %q", name, v, got, want)
 		}
 	}

@@ -1,4 +1,4 @@
-package httpapi_test
+package portal_test
 
 // End to end over real delivery: a reset whose codes and notifications go
 // through a real SMTP listener (STARTTLS on a test certificate, AUTH), and

@@ -1,4 +1,4 @@
-package httpapi_test
+package portal_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package httpapi_test
+package portal_test
 
 // The Redis State backend through the whole API: a flow started on one
 // server continues on another and survives a server's restart
