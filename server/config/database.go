@@ -1,13 +1,12 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/sspr-portal/sspr/server/pgstore/pgspec"
 )
 
 // Database is [database]: where registrations and audit events are kept.
@@ -90,11 +89,11 @@ func (c *Config) validateDatabase(v *validator) {
 		v.add("database.url", "must be set when database.kind is %q, such as \"postgres://sspr@db.example.edu:5432/sspr\"", d.Kind)
 		return
 	}
-	if _, err := checkDatabaseURL(d.URL); err != nil {
+	if _, err := pgspec.CheckURL(d.URL); err != nil {
 		v.add("database.url", "%v", err)
 		return
 	}
-	if local, _ := databaseIsLocal(d.URL); d.TLS == DatabaseTLSOff && !local {
+	if local, _ := pgspec.IsLocal(d.URL); d.TLS == DatabaseTLSOff && !local {
 		v.add("database.tls", "may only be %q when every host of database.url is a loopback address or a Unix socket: registrations and the password cross this connection", DatabaseTLSOff)
 	}
 	if d.CAFile != "" {
@@ -129,77 +128,4 @@ func (d Database) Password() (string, error) {
 		return pw, nil
 	}
 	return "", nil
-}
-
-// checkDatabaseURL checks database.url: postgres:// or postgresql://, a
-// user and a database named, and no password, sslmode or sslrootcert in it
-// (they have keys of their own: the password must never sit in the
-// configuration file). It returns the hosts, which may be Unix socket
-// folders. It is pgstore.CheckURL's rule, which pgstore applies again
-// when it opens; a test in server/portal keeps the two in step.
-func checkDatabaseURL(s string) ([]string, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		// url's error quotes the string, which might hold a password.
-		return nil, errors.New("is not a URL such as \"postgres://sspr@db.example.edu:5432/sspr\"")
-	}
-	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return nil, errors.New("must start with postgres:// (a URL such as \"postgres://sspr@db.example.edu:5432/sspr\")")
-	}
-	if _, ok := u.User.Password(); ok {
-		return nil, errors.New("must not hold a password: put it in a file named by database.password_file, or an environment variable named by database.password_env")
-	}
-	q := u.Query()
-	if q.Has("password") {
-		return nil, errors.New("must not hold a password (password=): put it in a file named by database.password_file, or an environment variable named by database.password_env")
-	}
-	for _, k := range []string{"sslmode", "sslrootcert", "sslnegotiation"} {
-		if q.Has(k) {
-			return nil, fmt.Errorf("must not set %s: database.tls and database.ca_file say how the connection is encrypted", k)
-		}
-	}
-	if u.User.Username() == "" && q.Get("user") == "" {
-		return nil, errors.New("must name the role, as in \"postgres://sspr@db.example.edu/sspr\"")
-	}
-	if strings.Trim(u.Path, "/") == "" && q.Get("dbname") == "" {
-		return nil, errors.New("must name the database, as in \"postgres://sspr@db.example.edu/sspr\"")
-	}
-	hosts := u.Host
-	if h := q.Get("host"); h != "" {
-		hosts = h
-	}
-	if hosts == "" {
-		return nil, errors.New("must name the host, as in \"postgres://sspr@db.example.edu/sspr\" (or a Unix socket folder with ?host=/var/run/postgresql)")
-	}
-	var out []string
-	for _, hp := range strings.Split(hosts, ",") {
-		h := hp
-		if !strings.HasPrefix(hp, "/") {
-			if host, _, err := net.SplitHostPort(hp); err == nil {
-				h = host
-			}
-			h = strings.Trim(h, "[]")
-		}
-		if h == "" {
-			return nil, errors.New("has an empty host")
-		}
-		out = append(out, h)
-	}
-	return out, nil
-}
-
-// databaseIsLocal reports whether every host of the database URL s is a
-// loopback address or a Unix socket, where TLS may be off (pgstore.IsLocal's
-// rule).
-func databaseIsLocal(s string) (bool, error) {
-	hosts, err := checkDatabaseURL(s)
-	if err != nil {
-		return false, err
-	}
-	for _, h := range hosts {
-		if !strings.HasPrefix(h, "/") && !isLoopback(h) {
-			return false, nil
-		}
-	}
-	return true, nil
 }

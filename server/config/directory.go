@@ -1,16 +1,13 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/go-ldap/ldap/v3"
+	"github.com/sspr-portal/sspr/server/ldapdir/ldapspec"
 )
 
 // Directory is [directory]: where the accounts live and how the portal
@@ -110,12 +107,12 @@ func (c *Config) validateDirectory(v *validator) {
 		}
 	}
 	if d.UserFilter != "" {
-		if err := checkFilterTemplate(d.UserFilter); err != nil {
+		if err := ldapspec.CheckFilterTemplate(d.UserFilter); err != nil {
 			v.add("directory.user_filter", "%v", err)
 		}
 	}
 	if d.PasswordPolicyDN != "" {
-		if err := checkDN(d.PasswordPolicyDN); err != nil {
+		if err := ldapspec.CheckDN(d.PasswordPolicyDN); err != nil {
 			v.add("directory.password_policy_dn", "%v", err)
 		}
 	}
@@ -131,7 +128,7 @@ func (c *Config) validateDirectory(v *validator) {
 		v.add("directory.urls", "must list at least one URL such as \"ldaps://ldap.example.edu\" when directory.kind is %q", d.Kind)
 	}
 	for i, s := range d.URLs {
-		u, err := parseLDAPURL(s, d.StartTLS)
+		u, err := ldapspec.ParseURL(s, d.StartTLS)
 		if err != nil {
 			v.add(fmt.Sprintf("directory.urls[%d]", i), "%v", err)
 			continue
@@ -145,7 +142,7 @@ func (c *Config) validateDirectory(v *validator) {
 			v.add("directory.ca_file", "cannot read %q: %v", d.CAFile, err)
 		}
 	}
-	if err := checkDN(d.BindDN); err != nil {
+	if err := ldapspec.CheckDN(d.BindDN); err != nil {
 		v.add("directory.bind_dn", "%v", err)
 	}
 	switch {
@@ -154,114 +151,25 @@ func (c *Config) validateDirectory(v *validator) {
 	case d.BindPasswordFile != "" && d.BindPasswordEnv != "":
 		v.add("directory.bind_password_env", "set only one of directory.bind_password_file and directory.bind_password_env")
 	}
-	if err := checkDN(d.BaseDN); err != nil {
+	if err := ldapspec.CheckDN(d.BaseDN); err != nil {
 		v.add("directory.base_dn", "%v", err)
 	}
 	filter := d.UserFilter
 	if filter == "" {
 		filter = DefaultUserFilter(d.Kind)
 	}
-	if strings.Contains(filter, PlaceholderLocal) && c.Users.DefaultDomain == "" {
-		v.add("users.default_domain", "must be set when directory.user_filter uses %s: only ids in that domain are looked up by their local part", PlaceholderLocal)
+	if strings.Contains(filter, ldapspec.PlaceholderLocal) && c.Users.DefaultDomain == "" {
+		v.add("users.default_domain", "must be set when directory.user_filter uses %s: only ids in that domain are looked up by their local part", ldapspec.PlaceholderLocal)
 	}
 }
 
-// The directory's rules that validation applies to [directory] are
-// ldapdir's (the filter's placeholders and default, a DN, a URL), copied
-// here so that the configuration needs no backend: ldapdir applies them
-// again when the portal builds it, and a test in server/portal keeps each
-// copy in step with its original.
-
-// The placeholders of directory.user_filter (ldapdir.PlaceholderID and
-// ldapdir.PlaceholderLocal).
-const (
-	// PlaceholderID stands for the canonical user id, alice@example.edu.
-	PlaceholderID = "{id}"
-	// PlaceholderLocal stands for its local part, alice.
-	PlaceholderLocal = "{local}"
-)
-
-// DefaultUserFilter is the user filter of a directory kind when none is set
-// (ldapdir.DefaultUserFilter).
+// DefaultUserFilter is the user filter of a directory kind when none is
+// set.
 func DefaultUserFilter(kind string) string {
 	if kind == DirectoryAD {
-		return "(&(objectCategory=person)(objectClass=user)(sAMAccountName={local}))"
+		return ldapspec.ADUserFilter
 	}
-	return "(&(objectClass=inetOrgPerson)(uid={local}))"
-}
-
-// checkFilterTemplate reports whether template is a usable user filter: it
-// names {id} or {local}, and it parses as an LDAP filter with a value
-// substituted, including one full of metacharacters
-// (ldapdir.CheckFilterTemplate).
-func checkFilterTemplate(template string) error {
-	if !strings.Contains(template, PlaceholderID) && !strings.Contains(template, PlaceholderLocal) {
-		return fmt.Errorf("%q names neither %s nor %s, so it would match the same entries for every user", template, PlaceholderID, PlaceholderLocal)
-	}
-	for _, sample := range []string{"alice", `*)(uid=*))(|(a=\`} {
-		f := strings.NewReplacer(
-			PlaceholderID, ldap.EscapeFilter(sample+"@example.edu"),
-			PlaceholderLocal, ldap.EscapeFilter(sample),
-		).Replace(template)
-		if _, err := ldap.CompileFilter(f); err != nil {
-			return fmt.Errorf("%q is not an LDAP filter such as \"(&(objectClass=inetOrgPerson)(uid={local}))\": %v", template, err)
-		}
-	}
-	if strings.Contains(template, "}*") || strings.Contains(template, "*{") {
-		return fmt.Errorf("%q must use a placeholder as a whole value, such as (uid={local}), not as part of a substring match", template)
-	}
-	return nil
-}
-
-// checkDN reports whether s is a DN that go-ldap and the server can parse,
-// and is not empty (ldapdir.CheckDN).
-func checkDN(s string) error {
-	if strings.TrimSpace(s) == "" {
-		return errors.New("must not be empty")
-	}
-	dn, err := ldap.ParseDN(s)
-	if err != nil {
-		return fmt.Errorf("%q is not a DN such as \"cn=sspr,ou=services,dc=example,dc=org\": %v", s, err)
-	}
-	if len(dn.RDNs) == 0 {
-		return fmt.Errorf("%q is not a DN", s)
-	}
-	return nil
-}
-
-// parseLDAPURL checks one directory URL: ldap:// or ldaps://, a host,
-// nothing else. startTLS says whether StartTLS will protect an ldap:// URL
-// (ldapdir.ParseURL).
-func parseLDAPURL(s string, startTLS bool) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a URL such as \"ldaps://ldap.example.edu\"", s)
-	}
-	switch {
-	case u.Scheme != "ldap" && u.Scheme != "ldaps":
-		return nil, fmt.Errorf("%q must start with ldaps:// or ldap://", s)
-	case u.Hostname() == "":
-		return nil, fmt.Errorf("%q has no host", s)
-	case u.User != nil:
-		return nil, fmt.Errorf("%q must not hold a user name or password", s)
-	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-		return nil, fmt.Errorf("%q must be only a scheme, a host and a port", s)
-	case u.Scheme == "ldaps" && startTLS:
-		return nil, fmt.Errorf("%q is already TLS: StartTLS is for ldap:// URLs (set start_tls = false)", s)
-	case u.Scheme == "ldap" && !startTLS && !isLoopback(u.Hostname()):
-		// Passwords must never cross a network in clear text.
-		return nil, fmt.Errorf("%q is not encrypted: use ldaps:// or set start_tls = true (plain ldap:// is only allowed to a loopback address)", s)
-	}
-	return u, nil
-}
-
-// isLoopback reports whether host is localhost or a loopback address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return ldapspec.OpenLDAPUserFilter
 }
 
 // BindPassword reads the service account's password from

@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -34,6 +33,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/sspr-portal/sspr/server/ldapdir/ldapspec"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -92,9 +92,9 @@ type Config struct {
 // DefaultUserFilter is the user filter of a flavour when none is set.
 func DefaultUserFilter(f Flavour) string {
 	if f == ActiveDirectory {
-		return "(&(objectCategory=person)(objectClass=user)(sAMAccountName={local}))"
+		return ldapspec.ADUserFilter
 	}
-	return "(&(objectClass=inetOrgPerson)(uid={local}))"
+	return ldapspec.OpenLDAPUserFilter
 }
 
 // DefaultIDAttribute is the user-id attribute of a flavour when none is set.
@@ -157,39 +157,6 @@ type cachedDuration struct {
 	at      time.Time
 }
 
-// ParseURL checks one directory URL: ldap:// or ldaps://, a host, nothing
-// else. startTLS says whether StartTLS will protect an ldap:// URL.
-func ParseURL(s string, startTLS bool) (*url.URL, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a URL such as \"ldaps://ldap.example.edu\"", s)
-	}
-	switch {
-	case u.Scheme != "ldap" && u.Scheme != "ldaps":
-		return nil, fmt.Errorf("%q must start with ldaps:// or ldap://", s)
-	case u.Hostname() == "":
-		return nil, fmt.Errorf("%q has no host", s)
-	case u.User != nil:
-		return nil, fmt.Errorf("%q must not hold a user name or password", s)
-	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-		return nil, fmt.Errorf("%q must be only a scheme, a host and a port", s)
-	case u.Scheme == "ldaps" && startTLS:
-		return nil, fmt.Errorf("%q is already TLS: StartTLS is for ldap:// URLs (set start_tls = false)", s)
-	case u.Scheme == "ldap" && !startTLS && !isLoopback(u.Hostname()):
-		// Passwords must never cross a network in clear text.
-		return nil, fmt.Errorf("%q is not encrypted: use ldaps:// or set start_tls = true (plain ldap:// is only allowed to a loopback address)", s)
-	}
-	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // New returns the directory described by cfg. It does not connect: the
 // first operation does, so the portal starts while the directory is down
 // and recovers by itself when it returns.
@@ -203,19 +170,19 @@ func New(cfg Config) (*Directory, error) {
 	}
 	d := &Directory{cfg: cfg, filter: cfg.UserFilter, durations: map[string]cachedDuration{}}
 	for _, s := range cfg.URLs {
-		u, err := ParseURL(s, cfg.StartTLS)
+		u, err := ldapspec.ParseURL(s, cfg.StartTLS)
 		if err != nil {
 			return nil, fmt.Errorf("ldapdir: %w", err)
 		}
 		d.urls = append(d.urls, u)
 	}
-	if err := CheckFilterTemplate(cfg.UserFilter); err != nil {
+	if err := ldapspec.CheckFilterTemplate(cfg.UserFilter); err != nil {
 		return nil, fmt.Errorf("ldapdir: user filter: %w", err)
 	}
-	if err := CheckDN(cfg.BaseDN); err != nil {
+	if err := ldapspec.CheckDN(cfg.BaseDN); err != nil {
 		return nil, fmt.Errorf("ldapdir: base DN: %w", err)
 	}
-	if err := CheckDN(cfg.BindDN); err != nil {
+	if err := ldapspec.CheckDN(cfg.BindDN); err != nil {
 		return nil, fmt.Errorf("ldapdir: bind DN: %w", err)
 	}
 	if cfg.BindPassword == "" {
@@ -273,11 +240,11 @@ func (d *Directory) entry(ctx context.Context, id string, attrs []string) (*ldap
 	if !ok || local == "" {
 		return nil, nil
 	}
-	if strings.Contains(d.filter, PlaceholderLocal) && d.cfg.Domain != "" && !strings.EqualFold(domain, d.cfg.Domain) {
+	if strings.Contains(d.filter, ldapspec.PlaceholderLocal) && d.cfg.Domain != "" && !strings.EqualFold(domain, d.cfg.Domain) {
 		return nil, nil
 	}
 	req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-		2, int(d.cfg.Timeout/time.Second), false, Filter(d.filter, id, local), attrs, nil)
+		2, int(d.cfg.Timeout/time.Second), false, ldapspec.Filter(d.filter, id, local), attrs, nil)
 	var res *ldap.SearchResult
 	err := d.pool.do(ctx, true, func(c *ldap.Conn) error {
 		var err error

@@ -36,6 +36,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sspr-portal/sspr/server/pgstore/pgspec"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -52,7 +53,7 @@ const (
 // Config is how to reach PostgreSQL.
 type Config struct {
 	// URL is a connection URL without a password, such as
-	// "postgres://sspr@db.example.edu:5432/sspr" (CheckURL).
+	// "postgres://sspr@db.example.edu:5432/sspr" (pgspec.CheckURL).
 	URL string
 	// Password is the role's password; empty means none (peer or
 	// certificate authentication, or a ~/.pgpass file).
@@ -127,7 +128,7 @@ const (
 // as libpq would, and the password is set after parsing, so that it never
 // sits in a string that could be logged.
 func poolConfig(cfg Config) (*pgxpool.Config, error) {
-	if _, err := CheckURL(cfg.URL); err != nil {
+	if _, err := pgspec.CheckURL(cfg.URL); err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	u, _ := url.Parse(cfg.URL)
@@ -139,7 +140,7 @@ func poolConfig(cfg Config) (*pgxpool.Config, error) {
 			q.Set("sslrootcert", cfg.CAFile)
 		}
 	case TLSOff:
-		local, _ := IsLocal(cfg.URL)
+		local, _ := pgspec.IsLocal(cfg.URL)
 		if !local {
 			return nil, errors.New("pgstore: TLS may only be off for a loopback address or a Unix socket")
 		}
@@ -196,80 +197,6 @@ func poolConfig(cfg Config) (*pgxpool.Config, error) {
 	pc.MaxConnIdleTime = 5 * time.Minute
 	pc.MaxConnLifetime = time.Hour
 	return pc, nil
-}
-
-// CheckURL checks a database URL: postgres:// or postgresql://, a user and
-// a database named, and no password, sslmode or sslrootcert in it (they
-// have keys of their own: the password must never sit in the
-// configuration file). It returns the hosts, which may be Unix socket
-// folders.
-func CheckURL(s string) ([]string, error) {
-	u, err := url.Parse(s)
-	if err != nil {
-		// url's error quotes the string, which might hold a password.
-		return nil, errors.New("is not a URL such as \"postgres://sspr@db.example.edu:5432/sspr\"")
-	}
-	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return nil, errors.New("must start with postgres:// (a URL such as \"postgres://sspr@db.example.edu:5432/sspr\")")
-	}
-	if _, ok := u.User.Password(); ok {
-		return nil, errors.New("must not hold a password: put it in a file named by database.password_file, or an environment variable named by database.password_env")
-	}
-	q := u.Query()
-	if q.Has("password") {
-		return nil, errors.New("must not hold a password (password=): put it in a file named by database.password_file, or an environment variable named by database.password_env")
-	}
-	for _, k := range []string{"sslmode", "sslrootcert", "sslnegotiation"} {
-		if q.Has(k) {
-			return nil, fmt.Errorf("must not set %s: database.tls and database.ca_file say how the connection is encrypted", k)
-		}
-	}
-	if u.User.Username() == "" && q.Get("user") == "" {
-		return nil, errors.New("must name the role, as in \"postgres://sspr@db.example.edu/sspr\"")
-	}
-	if strings.Trim(u.Path, "/") == "" && q.Get("dbname") == "" {
-		return nil, errors.New("must name the database, as in \"postgres://sspr@db.example.edu/sspr\"")
-	}
-	hosts := u.Host
-	if h := q.Get("host"); h != "" {
-		hosts = h
-	}
-	if hosts == "" {
-		return nil, errors.New("must name the host, as in \"postgres://sspr@db.example.edu/sspr\" (or a Unix socket folder with ?host=/var/run/postgresql)")
-	}
-	var out []string
-	for _, hp := range strings.Split(hosts, ",") {
-		h := hp
-		if !strings.HasPrefix(hp, "/") {
-			if host, _, err := net.SplitHostPort(hp); err == nil {
-				h = host
-			}
-			h = strings.Trim(h, "[]")
-		}
-		if h == "" {
-			return nil, errors.New("has an empty host")
-		}
-		out = append(out, h)
-	}
-	return out, nil
-}
-
-// IsLocal reports whether every host of the database URL s is a loopback
-// address or a Unix socket, where TLS may be off.
-func IsLocal(s string) (bool, error) {
-	hosts, err := CheckURL(s)
-	if err != nil {
-		return false, err
-	}
-	for _, h := range hosts {
-		if strings.HasPrefix(h, "/") || strings.EqualFold(h, "localhost") {
-			continue
-		}
-		if ip := net.ParseIP(h); ip == nil || !ip.IsLoopback() {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // Close closes the pool.

@@ -1,8 +1,17 @@
-package ldapdir
+// Package ldapspec holds what an LDAP directory's settings must be: the
+// user filter's placeholders and its escaping, the checks of a filter
+// template, a DN and a directory URL, and the default filters. Both the
+// configuration, which checks them when it loads and names the key at
+// fault, and server/ldapdir, which applies them again when built, use
+// these; the package imports go-ldap and the standard library only, so the
+// configuration needs no backend.
+package ldapspec
 
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
@@ -16,6 +25,12 @@ const (
 	// configured domain are looked up this way: alice@elsewhere.org must
 	// not reach alice@example.edu's account under another throttle key.
 	PlaceholderLocal = "{local}"
+)
+
+// The default user filters, when directory.user_filter is not set.
+const (
+	OpenLDAPUserFilter = "(&(objectClass=inetOrgPerson)(uid={local}))"
+	ADUserFilter       = "(&(objectCategory=person)(objectClass=user)(sAMAccountName={local}))"
 )
 
 // Filter builds the search filter for a user id from a template, escaping
@@ -62,4 +77,38 @@ func CheckDN(s string) error {
 		return fmt.Errorf("%q is not a DN", s)
 	}
 	return nil
+}
+
+// ParseURL checks one directory URL: ldap:// or ldaps://, a host, nothing
+// else. startTLS says whether StartTLS will protect an ldap:// URL.
+func ParseURL(s string, startTLS bool) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a URL such as \"ldaps://ldap.example.edu\"", s)
+	}
+	switch {
+	case u.Scheme != "ldap" && u.Scheme != "ldaps":
+		return nil, fmt.Errorf("%q must start with ldaps:// or ldap://", s)
+	case u.Hostname() == "":
+		return nil, fmt.Errorf("%q has no host", s)
+	case u.User != nil:
+		return nil, fmt.Errorf("%q must not hold a user name or password", s)
+	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("%q must be only a scheme, a host and a port", s)
+	case u.Scheme == "ldaps" && startTLS:
+		return nil, fmt.Errorf("%q is already TLS: StartTLS is for ldap:// URLs (set start_tls = false)", s)
+	case u.Scheme == "ldap" && !startTLS && !IsLoopback(u.Hostname()):
+		// Passwords must never cross a network in clear text.
+		return nil, fmt.Errorf("%q is not encrypted: use ldaps:// or set start_tls = true (plain ldap:// is only allowed to a loopback address)", s)
+	}
+	return u, nil
+}
+
+// IsLoopback reports whether host is localhost or a loopback address.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

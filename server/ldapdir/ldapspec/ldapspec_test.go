@@ -1,4 +1,4 @@
-package ldapdir_test
+package ldapspec_test
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/sspr-portal/sspr/server/ldapdir"
+	"github.com/sspr-portal/sspr/server/ldapdir/ldapspec"
 )
 
 const template = "(&(objectClass=inetOrgPerson)(uid={local}))"
@@ -24,7 +24,7 @@ func TestFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ldapdir.Filter(template, tt.id, tt.local); got != tt.want {
+			if got := ldapspec.Filter(template, tt.id, tt.local); got != tt.want {
 				t.Fatalf("Filter = %s, want %s", got, tt.want)
 			}
 		})
@@ -32,13 +32,13 @@ func TestFilter(t *testing.T) {
 }
 
 func TestCheckFilterTemplate(t *testing.T) {
-	for _, ok := range []string{template, "(userPrincipalName={id})", ldapdir.DefaultUserFilter(ldapdir.ActiveDirectory)} {
-		if err := ldapdir.CheckFilterTemplate(ok); err != nil {
+	for _, ok := range []string{template, "(userPrincipalName={id})", ldapspec.ADUserFilter} {
+		if err := ldapspec.CheckFilterTemplate(ok); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"(uid=alice)", "(uid={local}", "uid={local}", "(uid={local}*)", "(cn=*{local})", "(&(uid={local})(|(x=1))"} {
-		if err := ldapdir.CheckFilterTemplate(bad); err == nil {
+		if err := ldapspec.CheckFilterTemplate(bad); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
 	}
@@ -67,7 +67,7 @@ func FuzzFilter(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, local string) {
-		p, err := ldap.CompileFilter(ldapdir.Filter(template, local+"@example.edu", local))
+		p, err := ldap.CompileFilter(ldapspec.Filter(template, local+"@example.edu", local))
 		if err != nil {
 			t.Fatalf("%q: %v", local, err)
 		}
