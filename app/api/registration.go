@@ -61,6 +61,26 @@ type Registration struct {
 	Pending Kind `json:"pending,omitempty"`
 }
 
+// Kinds are the verification methods the portal knows, in the order the
+// pages show them.
+var Kinds = []Kind{KindEmail, KindSMS, KindQuestions}
+
+// Method is the registration's method of kind k (nil: no such method).
+// The wire has a field for each method, so that a client written against
+// docs/API.md reads them by name; this is the one place that maps a kind
+// to its field.
+func (r *Registration) Method(k Kind) *RegisteredMethod {
+	switch k {
+	case KindEmail:
+		return &r.Email
+	case KindSMS:
+		return &r.SMS
+	case KindQuestions:
+		return &r.Questions
+	}
+	return nil
+}
+
 // RegisteredMethod is one method of a registration.
 type RegisteredMethod struct {
 	Registered  bool       `json:"registered"`

@@ -73,44 +73,11 @@ func (p *SummaryPage) signOut(_ app.Context, e app.Event) {
 	})
 }
 
-// kindTitle names a method as the summary does.
-func kindTitle(k api.Kind) string {
-	switch k {
-	case api.KindEmail:
-		return "Alternate email address"
-	case api.KindSMS:
-		return "Mobile phone number"
-	}
-	return "Security questions"
-}
-
-// kindPath is the page that adds or changes the method k.
-func kindPath(k api.Kind) string {
-	switch k {
-	case api.KindEmail:
-		return PathRegEmail
-	case api.KindSMS:
-		return PathRegSMS
-	}
-	return PathRegQuestions
-}
-
-// methodOf returns the registration's method of kind k.
-func methodOf(r api.Registration, k api.Kind) api.RegisteredMethod {
-	switch k {
-	case api.KindEmail:
-		return r.Email
-	case api.KindSMS:
-		return r.SMS
-	}
-	return r.Questions
-}
-
 // registeredCount is how many methods are registered.
 func registeredCount(r api.Registration) int {
 	n := 0
-	for _, m := range [...]api.RegisteredMethod{r.Email, r.SMS, r.Questions} {
-		if m.Registered {
+	for _, k := range api.Kinds {
+		if r.Method(k).Registered {
 			n++
 		}
 	}
@@ -167,12 +134,12 @@ func confirmedText(m api.RegisteredMethod) string {
 
 // methodRow is one method: its name, value, date, and what can be done.
 func (p *SummaryPage) methodRow(k api.Kind) app.UI {
-	m := methodOf(p.reg, k)
-	if !m.Enabled {
+	m := p.reg.Method(k)
+	if m == nil || !m.Enabled {
 		return nil
 	}
 	id, title := string(k), kindTitle(k)
-	value := app.P().Class("summary-row__value").Text(methodValue(k, m))
+	value := app.P().Class("summary-row__value").Text(methodValue(k, *m))
 	action, verb := "add-", "Add"
 	var due, confirmed, remove app.UI
 	if m.Registered {
@@ -186,7 +153,7 @@ func (p *SummaryPage) methodRow(k api.Kind) app.UI {
 	if m.Due {
 		due = app.Strong().Class("tag tag--due").Text("Confirm again")
 	}
-	if t := confirmedText(m); t != "" {
+	if t := confirmedText(*m); t != "" {
 		confirmed = app.P().Class("hint").Text(t)
 	}
 	return app.Div().ID("method-"+id).Class("summary-row").Body(
@@ -198,6 +165,15 @@ func (p *SummaryPage) methodRow(k api.Kind) app.UI {
 			remove,
 		),
 	)
+}
+
+// methodRows are the rows of every method, in the order of api.Kinds.
+func (p *SummaryPage) methodRows() []app.UI {
+	rows := make([]app.UI, 0, len(api.Kinds))
+	for _, k := range api.Kinds {
+		rows = append(rows, p.methodRow(k))
+	}
+	return rows
 }
 
 // reconfirmText asks for the details to be confirmed again.
@@ -224,11 +200,7 @@ func (p *SummaryPage) Render() app.UI {
 			para("To reset your password or unlock your account, you'll prove it's you with "+
 				countWord(max(r.Required, 1))+" of these. Register all of them if you can, in case "+
 				"one isn't to hand."),
-			div("summary-list",
-				p.methodRow(api.KindEmail),
-				p.methodRow(api.KindSMS),
-				p.methodRow(api.KindQuestions),
-			),
+			div("summary-list", p.methodRows()...),
 		)
 	}
 	return p.view(

@@ -11,13 +11,6 @@ import (
 
 const verifyHeading = "Choose a verification method"
 
-// The methods' labels, worded as in the guides' "Verification Methods".
-const (
-	labelEmail     = "Email my alternate email"
-	labelSMS       = "Send a text to my mobile phone number"
-	labelQuestions = "Answer my security questions"
-)
-
 // VerifyPage lists the flow's verification methods (step 4 of the guides):
 // the user picks one, passes it on its own page and comes back here for the
 // next, until the flow needs no more.
@@ -98,20 +91,16 @@ func methodPath(k api.Kind) string { return api.MethodPage(k) }
 func methodRadio(m api.Method, checked, off bool) radio {
 	r := radio{id: "method-" + string(m.Kind), value: string(m.Kind), hint: m.Hint,
 		checked: checked && !m.Verified, disabled: off || m.Verified, done: m.Verified}
-	switch m.Kind {
-	case api.KindEmail:
-		r.label = labelEmail
-	case api.KindSMS:
-		r.label = labelSMS
-	case api.KindQuestions:
-		r.label = labelQuestions
+	r.label = string(m.Kind)
+	if t, ok := methodTexts[m.Kind]; ok {
+		r.label = t.choice
+	}
+	if m.Kind == api.KindQuestions {
 		n := m.Count
 		if n == 0 {
 			n = 3
 		}
 		r.hint = "Answer " + strconv.Itoa(n) + " of the questions you chose when you registered."
-	default:
-		r.label = string(m.Kind)
 	}
 	return r
 }

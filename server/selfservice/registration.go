@@ -56,13 +56,8 @@ func (e *Engine) describe(reg *sspr.Registration) api.Registration {
 		if _, ok := e.method(m.Kind()); ok {
 			d = m.Describe(e, reg)
 		}
-		switch m.Kind() {
-		case api.KindEmail:
-			v.Email = d
-		case api.KindSMS:
-			v.SMS = d
-		case api.KindQuestions:
-			v.Questions = d
+		if f := v.Method(m.Kind()); f != nil {
+			*f = d
 		}
 		v.ReconfirmDue = v.ReconfirmDue || d.Due
 	}
