@@ -13,26 +13,9 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/server/captcha"
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/memstate"
 )
-
-// clock is a fake clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // spy is a real memstate store that remembers the answers it was given, so
 // tests can answer random captchas, and counts how often it was asked.
@@ -61,9 +44,9 @@ func (s *spy) answer(id string) string {
 	return s.answers[id]
 }
 
-func mustService(tb testing.TB, cfg captcha.Config) (*captcha.Service, *spy, *clock) {
+func mustService(tb testing.TB, cfg captcha.Config) (*captcha.Service, *spy, *testkit.Clock) {
 	tb.Helper()
-	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Time{}) // testkit.Epoch
 	st := &spy{Store: memstate.New(c.Now, 1000), answers: map[string]string{}}
 	return captcha.New(st, cfg), st, c
 }

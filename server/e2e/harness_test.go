@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,6 +30,7 @@ import (
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/internal/headless"
 	"github.com/sspr-portal/sspr/server/internal/needs"
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/keys"
 	"github.com/sspr-portal/sspr/server/portal"
 	"github.com/sspr-portal/sspr/server/secret"
@@ -223,24 +223,6 @@ func requireBrowser(t *testing.T) {
 // The portal
 // ---------------------------------------------------------------------------
 
-// logBuffer collects the server's log, shown when a test fails.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // env is one portal, in dev mode on its own data folder, served by a real
 // http.Server on a loopback port.
 type env struct {
@@ -248,7 +230,7 @@ type env struct {
 	url  string // http://127.0.0.1:PORT
 	host string // 127.0.0.1:PORT
 	cfg  *config.Config
-	log  *logBuffer
+	log  *testkit.LogBuffer // the server's log, shown when a test fails
 	hc   *http.Client
 	// stop shuts the server down: the portal is unreachable from then on,
 	// as for a browser gone offline.
@@ -302,8 +284,7 @@ func newPortalWith(t *testing.T, tweak func(*config.Config)) *env {
 		ln.Close()
 		t.Fatal(err)
 	}
-	lb := &logBuffer{}
-	log := slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log, lb := testkit.NewLog()
 	p, err := portal.New(context.Background(), portal.Options{
 		Config: cfg, Keys: k, Dev: true, DevCaptchaAnswer: devAnswer, Log: log,
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/server/internal/statetest"
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/memstate"
 )
 
@@ -16,9 +17,9 @@ import (
 // everything else is kept.
 const cheap = "cheap:"
 
-func newEvicting(tb testing.TB, maxKeys int, opts ...memstate.Option) (*memstate.Store, *clock) {
+func newEvicting(tb testing.TB, maxKeys int, opts ...memstate.Option) (*memstate.Store, *testkit.Clock) {
 	tb.Helper()
-	c := newClock()
+	c := testkit.NewClock(time.Time{})
 	return memstate.New(c.Now, maxKeys, append([]memstate.Option{memstate.Evictable(cheap)}, opts...)...), c
 }
 
@@ -198,7 +199,7 @@ func TestOnlyNamedPrefixesAreEvicted(t *testing.T) {
 	if mustGet(t, s, "x:"+cheap+"1") == nil || mustGet(t, s, cheap+"1") != nil {
 		t.Fatal("evicted the wrong key")
 	}
-	plain := memstate.New(newClock().Now, 1)
+	plain := memstate.New(testkit.NewClock(time.Time{}).Now, 1)
 	mustSet(t, plain, cheap+"1", "v", time.Minute)
 	if err := plain.Set(context.Background(), cheap+"2", []byte("v"), time.Minute); !errors.Is(err, memstate.ErrFull) {
 		t.Fatalf("a store without Evictable evicted: %v", err)
@@ -221,7 +222,7 @@ func TestEvictableShareRefusesNonsense(t *testing.T) {
 // Every key evictable, and no pressure: the shared behaviour is unchanged.
 func TestContractEvicting(t *testing.T) {
 	statetest.Run(t, func(t *testing.T) statetest.Backend {
-		c := newClock()
+		c := testkit.NewClock(time.Time{})
 		s := memstate.New(c.Now, 0, memstate.Evictable(""))
 		return statetest.Backend{State: s, Tick: time.Minute, Advance: c.Advance,
 			ErrTTL: memstate.ErrTTL, ErrNotInteger: memstate.ErrNotInteger}

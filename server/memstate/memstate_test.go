@@ -6,37 +6,17 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sspr-portal/sspr/server/internal/statetest"
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/memstate"
 )
 
-// clock is a fake clock that only moves when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func mustNew(tb testing.TB, maxKeys int) (*memstate.Store, *clock) {
+func mustNew(tb testing.TB, maxKeys int) (*memstate.Store, *testkit.Clock) {
 	tb.Helper()
-	c := newClock()
+	c := testkit.NewClock(time.Time{}) // testkit.Epoch
 	return memstate.New(c.Now, maxKeys), c
 }
 
@@ -224,7 +204,7 @@ func TestTakeParallel(t *testing.T) {
 
 func TestErrFull(t *testing.T) {
 	ctx := context.Background()
-	newFull := func(t *testing.T) (*memstate.Store, *clock) {
+	newFull := func(t *testing.T) (*memstate.Store, *testkit.Clock) {
 		s, c := mustNew(t, 3)
 		mustSet(t, s, "a", "1", time.Minute)
 		mustSet(t, s, "b", "1", time.Minute)

@@ -3,44 +3,21 @@ package notify
 // An internal test: it reaches the queue's internals (classification, back-off).
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 )
 
 // senderFunc adapts a function to Sender.
 type senderFunc func(ctx context.Context, m Message) error
 
 func (f senderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m) }
-
-// logBuffer is a log destination that is safe for concurrent writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func newLog() (*slog.Logger, *logBuffer) {
-	var b logBuffer
-	return slog.New(slog.NewTextHandler(&b, nil)), &b
-}
 
 var secretMsg = Message{Channel: SMS, To: "+447700900123", Subject: "Code", Body: "Your code is 31415926.", Code: "31415926"}
 
@@ -131,7 +108,7 @@ func TestSendDoesNotWait(t *testing.T) {
 
 func TestQueueFull(t *testing.T) {
 	noLeak(t)
-	log, buf := newLog()
+	log, buf := testkit.NewLog()
 	b := newBlocking()
 	q := NewQueue(b, 2, 1, log)
 	ctx := context.Background()
@@ -244,7 +221,7 @@ func TestDeliveryFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			noLeak(t)
-			log, buf := newLog()
+			log, buf := testkit.NewLog()
 			q := NewQueueWith(tt.send, QueueOptions{Size: 10, Workers: 2, Timeout: tt.timeout, Log: log})
 			for range 3 {
 				if err := q.Send(context.Background(), secretMsg); err != nil {

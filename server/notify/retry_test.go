@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 )
 
 // flaky fails the first n attempts per recipient with err, then delivers.
@@ -58,7 +60,7 @@ func fastOpts(bool) QueueOptions {
 // A temporary failure is retried after a back-off, and then delivered.
 func TestRetryThenDeliver(t *testing.T) {
 	noLeak(t)
-	log, buf := newLog()
+	log, buf := testkit.NewLog()
 	f := newFlaky(2, errors.New("451 4.3.0 try again later"))
 	o := fastOpts(true)
 	o.Log = log
@@ -96,7 +98,7 @@ func TestRetryThenDeliver(t *testing.T) {
 // at once; and neither holds up the other messages.
 func TestGiveUp(t *testing.T) {
 	noLeak(t)
-	log, buf := newLog()
+	log, buf := testkit.NewLog()
 	var attempts sync.Map
 	s := senderFunc(func(_ context.Context, m Message) error {
 		n, _ := attempts.LoadOrStore(m.To, new(atomic.Int32))

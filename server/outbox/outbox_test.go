@@ -1,7 +1,6 @@
 package outbox_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,29 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/outbox"
 )
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-
-// syncBuffer is a log destination that is safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func msg(i int) notify.Message {
 	return notify.Message{
@@ -133,7 +115,7 @@ func TestLogNeverHasTheCode(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var buf syncBuffer
+			var buf testkit.LogBuffer
 			o := outbox.New(3, nil, slog.New(newHandler(&buf)))
 			m := notify.Message{Channel: notify.Email, To: "alice@example.net", Subject: "Your reset code",
 				Body: "Enter 48151623 to continue.", Code: "48151623"}

@@ -5,46 +5,26 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/keys"
 	"github.com/sspr-portal/sspr/server/portal"
 )
 
 const devAnswer = "424242"
 
-// logBuffer collects the server's log lines, so tests can prove no secret
-// reaches them.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type env struct {
 	srv    *httptest.Server
 	portal *portal.Portal
-	log    *logBuffer
+	log    *testkit.LogBuffer
 	cfg    *config.Config
 }
 
@@ -79,8 +59,7 @@ func newEnvKeys(t *testing.T, k *keys.Keys, now func() time.Time, tweak ...func(
 			t.Fatal(err)
 		}
 	}
-	lb := &logBuffer{}
-	log := slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log, lb := testkit.NewLog()
 	p, err := portal.New(context.Background(), portal.Options{Config: cfg, Keys: k, Dev: true, DevCaptchaAnswer: devAnswer, Log: log, Now: now})
 	if err != nil {
 		t.Fatal(err)

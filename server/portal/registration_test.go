@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 )
 
 func (c *client) signIn(user, password string) response {
@@ -93,15 +94,15 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestIdleSessionEnds(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
+	clock := testkit.NewClock(time.Now())
 	e := newEnvClock(t, clock)
 	c := e.client(t)
 	c.ok(201, c.signIn("alice", "Alice-Old-Password-1"))
-	clock.advance(14 * time.Minute)
+	clock.Advance(14 * time.Minute)
 	c.registration() // use restarts the idle clock
-	clock.advance(14 * time.Minute)
+	clock.Advance(14 * time.Minute)
 	c.registration()
-	clock.advance(15 * time.Minute)
+	clock.Advance(15 * time.Minute)
 	c.wantError(c.call("GET", api.PathRegistration, nil), 401, api.CodeUnauthenticated)
 }
 
@@ -137,7 +138,7 @@ func TestCarolRegistersThenResets(t *testing.T) {
 }
 
 func TestRegistrationRefusals(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
+	clock := testkit.NewClock(time.Now())
 	e := newEnvClock(t, clock)
 	c := e.client(t)
 	c.wantError(c.call("GET", api.PathRegistration, nil), 401, api.CodeUnauthenticated)
@@ -254,14 +255,14 @@ func TestChangePassword(t *testing.T) {
 // After reconfirm_after (180 days) a method is shown as due for
 // confirmation again, and confirming it clears that.
 func TestReconfirmationDue(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
+	clock := testkit.NewClock(time.Now())
 	e := newEnvClock(t, clock)
 	c := e.client(t)
 	c.ok(201, c.signIn("dave", "Dave-Old-Password-1"))
 	if reg := c.registration(); reg.ReconfirmDue || reg.Email.Due || reg.Complete {
 		t.Fatalf("fresh: %+v", reg)
 	}
-	clock.advance(181 * 24 * time.Hour)
+	clock.Advance(181 * 24 * time.Hour)
 	c.ok(201, c.signIn("dave", "Dave-Old-Password-1"))
 	reg := c.registration()
 	if !reg.ReconfirmDue || !reg.Email.Due {

@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/keys"
 	"github.com/sspr-portal/sspr/server/portal"
 )
@@ -107,11 +107,11 @@ func TestUserIDs(t *testing.T) {
 // Passwords (docs/SECURITY.md#unicode-password, #huge-password and
 // #blocklisted-password).
 func TestPasswords(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
+	clock := testkit.NewClock(time.Now())
 	e := newEnvClock(t, clock)
 	c := e.client(t)
 	reach := func() {
-		clock.advance(2 * time.Minute) // past the e-mail cool-down
+		clock.Advance(2 * time.Minute) // past the e-mail cool-down
 		c.startWith("erin", api.IntentReset)
 		c.passEmail("erin.alt@example.net")
 		c.passQuestions("green owl")
@@ -159,7 +159,7 @@ func TestPasswords(t *testing.T) {
 // Codes and their throttles (docs/SECURITY.md#replayed-code,
 // #spread-guesses, #cross-user-code and #bombing).
 func TestCodeAbuse(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
+	clock := testkit.NewClock(time.Now())
 	e := newEnvClock(t, clock)
 	t.Run("ReplayInANewFlow", func(t *testing.T) {
 		c := e.client(t)
@@ -169,7 +169,7 @@ func TestCodeAbuse(t *testing.T) {
 		c.ok(200, c.call("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: code}))
 		c.startWith("erin", api.IntentReset)
 		c.wantError(c.call("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: code}), 400, api.CodeCodeExpired)
-		clock.advance(time.Minute)
+		clock.Advance(time.Minute)
 		c.ok(200, c.call("POST", api.PathFlowEmailSend, nil))
 		c.wantError(c.call("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: code}), 400, api.CodeCodeInvalid)
 	})
@@ -179,12 +179,12 @@ func TestCodeAbuse(t *testing.T) {
 		n := len(c.outbox())
 		c.ok(200, c.call("POST", api.PathFlowEmailSend, nil))
 		code, _ := c.waitCode("alice.alt@example.net", n)
-		clock.advance(10 * time.Minute)
+		clock.Advance(10 * time.Minute)
 		c.wantError(c.call("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: code}), 400, api.CodeCodeExpired)
 	})
 	t.Run("AnotherUsersCode", func(t *testing.T) {
 		a, b := e.client(t), e.client(t)
-		clock.advance(time.Hour)
+		clock.Advance(time.Hour)
 		a.startWith("alice", api.IntentReset)
 		b.startWith("bob", api.IntentReset)
 		n := len(a.outbox())
@@ -195,13 +195,13 @@ func TestCodeAbuse(t *testing.T) {
 	})
 	t.Run("MailBombing", func(t *testing.T) {
 		// To the start of an hour: sends are counted in fixed hours.
-		clock.advance(2*time.Hour + time.Hour - clock.now().Sub(clock.now().Truncate(time.Hour)))
+		clock.Advance(2*time.Hour + time.Hour - clock.Now().Sub(clock.Now().Truncate(time.Hour)))
 		c := e.client(t)
 		c.startWith("dave", api.IntentReset)
 		before := len(c.outbox())
 		for range 5 {
 			c.ok(200, c.call("POST", api.PathFlowEmailSend, nil))
-			clock.advance(time.Minute)
+			clock.Advance(time.Minute)
 		}
 		c.wantError(c.call("POST", api.PathFlowEmailSend, nil), 429, api.CodeThrottled)
 		// A new flow doesn't reset the cap.
@@ -230,36 +230,24 @@ func TestCodeAbuse(t *testing.T) {
 	t.Run("GuessesSpreadOverFlows", func(t *testing.T) {
 		// To the start of an hour: the failure count is a fixed one-hour
 		// window, and these guesses must fall in one.
-		clock.advance(2*time.Hour + time.Hour - clock.now().Sub(clock.now().Truncate(time.Hour)))
+		clock.Advance(2*time.Hour + time.Hour - clock.Now().Sub(clock.Now().Truncate(time.Hour)))
 		c := e.client(t)
 		var last response
 		for i := range 5 {
 			c.startWith("alice", api.IntentReset)
 			c.ok(200, c.call("POST", api.PathFlowEmailSend, nil))
-			clock.advance(time.Minute)
+			clock.Advance(time.Minute)
 			last = c.call("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: fmt.Sprintf("%08d", i)})
 		}
 		c.wantError(last, 429, api.CodeThrottled)
 		c.wantError(c.call("POST", api.PathFlows, api.StartRequest{User: "alice", Captcha: api.CaptchaRef{ID: c.captcha(), Answer: devAnswer}}), 429, api.CodeThrottled)
-		clock.advance(24 * time.Hour)
+		clock.Advance(24 * time.Hour)
 		c.startWith("alice", api.IntentReset)
 	})
 }
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newEnvClock(t *testing.T, clock *fakeClock, tweak ...func(*config.Config)) *env {
-	return newEnvWith(t, clock.now, tweak...)
+func newEnvClock(t *testing.T, clock *testkit.Clock, tweak ...func(*config.Config)) *env {
+	return newEnvWith(t, clock.Now, tweak...)
 }
 
 // Steps out of order, or with no flow (docs/SECURITY.md#out-of-order).
@@ -319,11 +307,11 @@ func TestCaptchas(t *testing.T) {
 		t.Fatalf("captcha image %.30q audio %.30q", cp.Image, cp.Audio)
 	}
 	t.Run("Expired", func(t *testing.T) {
-		clock := &fakeClock{t: time.Now()}
+		clock := testkit.NewClock(time.Now())
 		e := newEnvClock(t, clock)
 		c := e.client(t)
 		id := c.captcha()
-		clock.advance(5 * time.Minute)
+		clock.Advance(5 * time.Minute)
 		c.wantError(c.call("POST", api.PathFlows, api.StartRequest{User: "alice", Captcha: api.CaptchaRef{ID: id, Answer: devAnswer}}), 400, api.CodeCaptchaInvalid)
 	})
 	t.Run("Flood", func(t *testing.T) {
@@ -468,7 +456,7 @@ func TestProductionMode(t *testing.T) {
 	defer p.Close(context.Background())
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
-	e := &env{srv: srv, portal: p, log: &logBuffer{}, cfg: cfg}
+	e := &env{srv: srv, portal: p, log: &testkit.LogBuffer{}, cfg: cfg}
 	c := e.client(t)
 	public := map[string]string{"Host": "reset.example.edu"}
 	if r := c.raw("GET", api.PathDevOutbox, nil, public); r.status != 404 {

@@ -8,31 +8,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/revoke"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func setup(t *testing.T) (*revoke.Index, *memstate.Store, *clock) {
+func setup(t *testing.T) (*revoke.Index, *memstate.Store, *testkit.Clock) {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
 	st := memstate.New(c.Now, 0)
 	return revoke.New(st, c.Now, time.Hour), st, c
 }
 
 // save stores a key as a session or flow would be stored, then indexes it.
-func save(t *testing.T, x *revoke.Index, st *memstate.Store, c *clock, user, key string, begun time.Time) error {
+func save(t *testing.T, x *revoke.Index, st *memstate.Store, c *testkit.Clock, user, key string, begun time.Time) error {
 	t.Helper()
 	ctx := context.Background()
 	if err := st.Set(ctx, key, []byte("x"), 15*time.Minute); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/canon"
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/revoke"
@@ -20,19 +21,6 @@ import (
 	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
-
-// clock is a hand-set clock: the honest fake the engine is designed for.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // directory is an in-memory Directory that records what was done to it.
 type directory struct {
@@ -237,7 +225,7 @@ func (catalog) IDs() []string { return slices.Clone(questionIDs) }
 
 type harness struct {
 	e     *selfservice.Engine
-	clock *clock
+	clock *testkit.Clock // hand-set: the honest fake the engine is designed for
 	state *memstate.Store
 	dir   *directory
 	regs  registrations
@@ -261,7 +249,7 @@ var client = sspr.Client{Addr: "192.0.2.1", UserAgent: "test"}
 func newHarness(t *testing.T, tweak ...func(*selfservice.Config)) *harness {
 	t.Helper()
 	ctx := context.Background()
-	h := &harness{clock: &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}, out: &outbox{}}
+	h := &harness{clock: testkit.NewClock(time.Time{}), out: &outbox{}} // testkit.Epoch
 	h.state = memstate.New(h.clock.Now, 0)
 	hasher := secret.NewArgon2(cheap, 0)
 	hash := func(s string) string {

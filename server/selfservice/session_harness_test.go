@@ -25,7 +25,7 @@ func newSessionHarness(t *testing.T, tweak ...func(*selfservice.Config)) *sessio
 	for id := range h.regs {
 		delete(h.regs, id)
 	}
-	h.clock.t = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	h.clock.Set(time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC))
 	return &sessionHarness{harness: h, sessions: h.deps.Sessions}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/sspr"
 	"github.com/sspr-portal/sspr/server/throttle"
@@ -13,13 +14,9 @@ import (
 
 var ctx = context.Background()
 
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
-
-func setup() (*throttle.Throttle, *clock) {
-	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 30, 0, time.UTC)}
-	return throttle.New(memstate.New(c.now, 0), c.now), c
+func setup() (*throttle.Throttle, *testkit.Clock) {
+	c := testkit.NewClock(time.Date(2026, 11, 23, 12, 0, 30, 0, time.UTC))
+	return throttle.New(memstate.New(c.Now, 0), c.Now), c
 }
 
 func retry(t *testing.T, err error) int {
@@ -47,9 +44,9 @@ func TestCount(t *testing.T) {
 	if err := th.Count(ctx, "y", l); err != nil {
 		t.Fatal("one name's count spilled into another's")
 	}
-	c.t = c.t.Add(30 * time.Second) // the next minute starts: 4 still weigh 4
+	c.Advance(30 * time.Second) // the next minute starts: 4 still weigh 4
 	retry(t, th.Count(ctx, "x", l))
-	c.t = c.t.Add(59 * time.Second) // 5 from the last minute weigh 5/60 of themselves
+	c.Advance(59 * time.Second) // 5 from the last minute weigh 5/60 of themselves
 	if err := th.Count(ctx, "x", l); err != nil {
 		t.Fatal("refused after a whole window without attempts:", err)
 	}
@@ -63,20 +60,20 @@ func TestCount(t *testing.T) {
 func TestCountSlides(t *testing.T) {
 	th, c := setup()
 	l := throttle.Limit{Max: 5, Window: time.Hour}
-	c.t = time.Date(2026, 11, 23, 12, 59, 50, 0, time.UTC)
+	c.Set(time.Date(2026, 11, 23, 12, 59, 50, 0, time.UTC))
 	for range 5 {
 		if err := th.Count(ctx, "x", l); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c.t = c.t.Add(20 * time.Second) // 13:00:10, a new fixed window
+	c.Advance(20 * time.Second) // 13:00:10, a new fixed window
 	s := retry(t, th.Count(ctx, "x", l))
 	// 5 from the last hour, 1 from this one: one more is allowed once the
 	// last hour's 5 weigh at most 3, at 13:24, 23 m 50 s from now.
 	if want := int((23*time.Minute + 50*time.Second).Seconds()); s != want {
 		t.Fatalf("retry after %d s, want %d", s, want)
 	}
-	c.t = c.t.Add(time.Duration(s) * time.Second)
+	c.Advance(time.Duration(s) * time.Second)
 	if err := th.Count(ctx, "x", l); err != nil {
 		t.Fatal("still refused when Retry-After said to come back:", err)
 	}
@@ -88,13 +85,13 @@ func TestBlock(t *testing.T) {
 	if err := th.Blocked(ctx, "paused.", "a", "b"); err != nil {
 		t.Fatal(err)
 	}
-	if err := th.Block(ctx, "b", c.t.Add(time.Hour)); err != nil {
+	if err := th.Block(ctx, "b", c.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if s := retry(t, th.Blocked(ctx, "paused.", "a", "b")); s != 3600 {
 		t.Fatalf("retry after %d s", s)
 	}
-	c.t = c.t.Add(time.Hour)
+	c.Advance(time.Hour)
 	if err := th.Blocked(ctx, "paused.", "a", "b"); err != nil {
 		t.Fatal("still blocked after the block ended")
 	}
@@ -125,11 +122,11 @@ func TestSend(t *testing.T) {
 	if s := retry(t, th.Send(ctx, "sms:a", 2*time.Minute, 2)); s != 120 {
 		t.Fatalf("cool-down retry after %d s", s)
 	}
-	c.t = c.t.Add(2 * time.Minute)
+	c.Advance(2 * time.Minute)
 	if err := th.Send(ctx, "sms:a", 2*time.Minute, 2); err != nil {
 		t.Fatal(err)
 	}
-	c.t = c.t.Add(2 * time.Minute)
+	c.Advance(2 * time.Minute)
 	retry(t, th.Send(ctx, "sms:a", 2*time.Minute, 2)) // the hour's two are used
 	if err := th.Send(ctx, "sms:b", 2*time.Minute, 2); err != nil {
 		t.Fatal("one key's sends spilled into another's")

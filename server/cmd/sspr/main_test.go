@@ -11,34 +11,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 )
-
-// syncBuffer is a bytes.Buffer that the server's goroutines and the test
-// can use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // runOnce runs the program to its end with args.
 func runOnce(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb syncBuffer
+	var out, errb testkit.LogBuffer // stdout and stderr; safe to share with the program's goroutines
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	code = run(ctx, args, &out, &errb)
@@ -137,10 +119,10 @@ var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // start runs serve with args until the test cancels it, and returns the
 // address it listens on, its stderr and a function that stops it and
 // returns its exit code.
-func start(t *testing.T, args ...string) (addr string, stderr *syncBuffer, stop func() int) {
+func start(t *testing.T, args ...string) (addr string, stderr *testkit.LogBuffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr = &syncBuffer{}
+	stderr = &testkit.LogBuffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, append([]string{"serve"}, args...), io.Discard, stderr) }()
 	stop = func() int {
