@@ -274,14 +274,14 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, raw stri
 	if err != nil {
 		return api.Flow{}, err
 	}
-	r, release, err := e.attempt(ctx, id, k, c)
+	_, release, err := e.attempt(ctx, id, k, c)
 	if err != nil {
 		return api.Flow{}, err
 	}
 	defer release()
 	var res outcome
 	left := 0
-	r, err = e.update(ctx, id, func(r *record) error {
+	r, err := e.update(ctx, id, func(r *record) error {
 		m, err := usable(r, k)
 		if err != nil {
 			return err
