@@ -12,11 +12,17 @@
 #      fresh server: first contentful paint and the time until the wasm has
 #      taken over, cold and warm (service worker), median and max of
 #      PAGEBENCH_RUNS runs; and app.wasm as the browser received it.
-#   4. The size of app.wasm: raw, and the .gz and .br files that
+#   4. The start page in Lighthouse 12 (scripts/lighthouse.sh), against a
+#      fresh server, as an outside review measures it: performance score,
+#      FCP, LCP, TBT, TTI, Speed Index and the LCP element, for a phone on
+#      slow 4G with the CPU 4x slower (simulated, as PageSpeed Insights
+#      does, and applied) and for a desktop; medians of LIGHTHOUSE_RUNS
+#      runs, the reports and traces in bin/lighthouse/.
+#   5. The size of app.wasm: raw, and the .gz and .br files that
 #      server/cmd/precompress wrote at build time, which the server sends.
 #
 #   scripts/bench.sh [go test flags...]      e.g. scripts/bench.sh -benchtime 2s
-#   BENCH_DURATION=30s PAGEBENCH_RUNS=10 scripts/bench.sh
+#   BENCH_DURATION=30s PAGEBENCH_RUNS=10 LIGHTHOUSE_RUNS=5 scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +30,9 @@ duration=${BENCH_DURATION:-20s}
 runs=${PAGEBENCH_RUNS:-5}
 chromium=${CHROMIUM:-/usr/bin/chromium}
 
-# Fail now, not after ten minutes of benchmarks, if the browser is missing.
-scripts/deps.sh "$chromium:chromium,fonts-dejavu-core"
+# Fail now, not after ten minutes of benchmarks, if the browser is missing,
+# or node and npm for Lighthouse (Debian's nodejs is new enough).
+scripts/deps.sh "$chromium:chromium,fonts-dejavu-core" node:nodejs npm:npm
 
 make -s build
 go build -o bin/loadgen ./server/cmd/loadgen
@@ -119,6 +126,14 @@ echo "== Start page in headless Chromium (budgets, docs/PERFORMANCE.md: FCP cold
 # A fresh server: nothing left over from the load test.
 start_server page
 ./bin/pagebench -url "http://127.0.0.1:$port" -runs "$runs" -chromium "$chromium"
+stop_server
+
+echo
+echo "== Start page in Lighthouse (mobile: slow 4G, CPU 4x slower, simulated and applied; desktop)"
+# A fresh server again: its CAPTCHA throttles know nothing of pagebench's
+# visits. Each run is a cold visit in a fresh profile (no service worker).
+start_server lighthouse
+CHROME_PATH=$chromium scripts/lighthouse.sh -n "${LIGHTHOUSE_RUNS:-3}" "http://127.0.0.1:$port/"
 stop_server
 
 echo

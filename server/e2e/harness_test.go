@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
@@ -626,12 +627,24 @@ func (b *browser) describe() string {
 // pollEvery, so it survives a page being replaced meanwhile.
 func (b *browser) waitJS(what, expr string) {
 	b.t.Helper()
+	b.waitJSTouching(what, expr, false)
+}
+
+// waitJSTouching is waitJS that, while the expression is false, also
+// presses Shift in the page each time it asks, as a person would touch
+// it: on a cold visit app.js holds the wasm back until then (server/web's
+// untilNeeded). Shift types nothing into a focused field.
+func (b *browser) waitJSTouching(what, expr string, touch bool) {
+	b.t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	var lastErr error
 	for {
 		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 		var ok bool
 		lastErr = chromedp.Run(ctx, chromedp.Evaluate("!!("+expr+")", &ok))
+		if lastErr == nil && !ok && touch {
+			_ = chromedp.Run(ctx, chromedp.KeyEvent(kb.Shift)) // a page being replaced may miss it: asked again
+		}
 		cancel()
 		if lastErr == nil && ok {
 			return
@@ -706,13 +719,13 @@ func (b *browser) reload() {
 
 func (b *browser) waitReady() {
 	b.t.Helper()
-	b.waitJS("the wasm to take over the page", readyJS)
+	b.waitJSTouching("the wasm to take over the page", readyJS, true)
 }
 
 // waitPage waits for the wizard to show path, running.
 func (b *browser) waitPage(path string) {
 	b.t.Helper()
-	b.waitJS("page "+path, `location.pathname === `+js(path)+` && `+readyJS)
+	b.waitJSTouching("page "+path, `location.pathname === `+js(path)+` && `+readyJS, true)
 }
 
 // path is the page's path.

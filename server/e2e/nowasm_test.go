@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
@@ -164,4 +165,44 @@ func TestAFormSentBeforeTheWasm(t *testing.T) {
 	b.click("button#next")
 	b.waitPage("/verify")
 	b.waitText("#method-hint", "unlocked")
+}
+
+// TestTheWasmWaitsForThePerson: on a cold visit to a page whose forms work
+// without the wasm, app.js downloads and compiles app.wasm at once but
+// runs it, seconds of the main thread on a slow phone, only when the
+// person first does something with the page (server/web's untilNeeded);
+// no loading bar shows until then. A warm visit, which the service worker
+// serves, and a page that needs the wasm run it at once.
+func TestTheWasmWaitsForThePerson(t *testing.T) {
+	t.Parallel()
+	e := newPortal(t)
+	b := e.newBrowser(t)
+	b.run("opening /", chromedp.Navigate(e.url+"/"))
+	b.waitJS("app.wasm compiled", `performance.getEntriesByName("sspr:wasm-compiled").length > 0`)
+	time.Sleep(500 * time.Millisecond) // time enough to have run, were it going to
+	if b.exists("main#main[data-ready]") {
+		t.Fatal("the wasm took over a cold start page nobody touched")
+	}
+	var loading bool
+	b.eval(`document.documentElement.classList.contains("sspr-loading")`, &loading)
+	if loading {
+		t.Error("the loading bar shows while nothing is loading")
+	}
+	b.run("focusing the user id", chromedp.Focus("input#user", chromedp.ByQuery))
+	b.key("a")
+	b.waitJS("the wasm to take over once touched", readyJS)
+	if got := b.value("input#user"); got != "a" {
+		t.Errorf("the key that started the wasm: the user id is %q, want %q", got, "a")
+	}
+
+	// Warm: the service worker controls the page, and a reload runs the
+	// wasm untouched.
+	b.waitJS("the service worker to control the page", `navigator.serviceWorker.controller`)
+	b.run("reloading", chromedp.Reload())
+	b.waitJS("the wasm to take over a warm visit untouched", readyJS)
+
+	// The registration's sign-in has no form that works without the wasm.
+	r := e.newBrowser(t)
+	r.run("opening /register", chromedp.Navigate(e.url+"/register"))
+	r.waitJS("the wasm to take over the sign-in untouched", readyJS)
 }

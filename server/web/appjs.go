@@ -134,6 +134,33 @@ function ssprRestore() {
   }
 }
 
+// untilNeeded resolves when the wasm should take the page over: at once
+// when the page needs it (a form with no action, such as the registration
+// pages') or when a service worker controls the page (a warm visit: the
+// wasm is in its cache and takes the page over in a few hundred ms);
+// otherwise when the person first does something with the page. Every
+// form of the reset posts to the server without the wasm (docs/PAGES.md),
+// so until then the page lacks nothing; the wasm's start-up, seconds of
+// the main thread on a slow phone, then runs when it is of use instead of
+// while the phone is still drawing the page (docs/PERFORMANCE.md). The
+// download and compilation start at once all the same: they don't hold
+// the main thread, and the wasm is ready when the person is.
+//
+// The run starts in a task of its own after the event, so that the key
+// pressed lands in the prerendered page first and ssprSnapshot keeps it.
+function untilNeeded() {
+  const warm = navigator.serviceWorker && navigator.serviceWorker.controller;
+  if (warm || document.querySelector("form:not([action])")) return Promise.resolve();
+  const kinds = ["pointerdown", "keydown", "touchstart", "input", "wheel"];
+  return new Promise((resolve) => {
+    const now = () => {
+      for (const k of kinds) removeEventListener(k, now, true);
+      setTimeout(resolve, 0);
+    };
+    for (const k of kinds) addEventListener(k, now, {capture: true, passive: true});
+  });
+}
+
 // wasmResponse is app.wasm from the service worker's cache when the worker
 // controls this page and has it, else from the network.
 async function wasmResponse(url) {
@@ -158,17 +185,17 @@ async function wasmResponse(url) {
     registerWhenIdle();
     return; // the prerendered page stays, as it is
   }
-  document.documentElement.classList.add("sspr-loading"); // shows the loader
   try {
     const go = new Go();
     const response = wasmResponse({{.Wasm}});
-    let result;
-    if (WebAssembly.instantiateStreaming) {
-      result = await WebAssembly.instantiateStreaming(response, go.importObject);
-    } else {
-      result = await WebAssembly.instantiate(await (await response).arrayBuffer(), go.importObject);
-    }
-    performance.mark("sspr:wasm-compiled"); // for the page benchmark
+    const compiled = WebAssembly.instantiateStreaming
+      ? WebAssembly.instantiateStreaming(response, go.importObject)
+      : response.then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b, go.importObject));
+    // For the page benchmark; a failure is reported below, once awaited.
+    compiled.then(() => performance.mark("sspr:wasm-compiled"), () => {});
+    await untilNeeded();
+    document.documentElement.classList.add("sspr-loading"); // shows the loader
+    const result = await compiled;
     go.run(result.instance);
     if (loader) loader.remove();
   } catch (err) {

@@ -35,7 +35,10 @@
 //   - FCP: the first-contentful-paint entry of the Paint Timing API; for
 //     the cold visit also how far it is over the floor with the portal's
 //     headers of the same run.
-//   - interactive: the wasm has taken over: the component is mounted
+//   - interactive: the person touches the page (a key pressed) at its
+//     first paint, once app.js has run: on a cold visit app.js holds the
+//     wasm back until then (server/web's untilNeeded). Then the wasm has
+//     taken over: the component is mounted
 //     (main#main carries data-ready, which the start page sets from
 //     OnMount) and go-app has removed its loading screen
 //     (#app-wasm-loader), which covers the whole page until then. If no
@@ -92,7 +95,7 @@ const (
 // when main#main[data-ready] appears and when #app-wasm-loader, once seen,
 // is removed or hidden.
 const probeJS = `(() => {
-  const pb = window.__pagebench = {ready: null, loaderGone: null, sawLoader: false};
+  const pb = window.__pagebench = {ready: null, loaderGone: null, sawLoader: false, touched: null};
   const check = () => {
     const now = performance.now();
     if (pb.ready === null && document.querySelector("main#main[data-ready]")) pb.ready = now;
@@ -102,6 +105,16 @@ const probeJS = `(() => {
   };
   new MutationObserver(check).observe(document, {childList: true, subtree: true, attributes: true,
     attributeFilter: ["data-ready", "hidden", "style"]});
+  // The person touches the page as soon as it shows: app.js holds the
+  // wasm back on a cold visit until then (server/web's untilNeeded). Not
+  // before app.js has run (deferred, it has by DOMContentLoaded).
+  const touch = () => { pb.touched = performance.now(); dispatchEvent(new KeyboardEvent("keydown", {key: "Shift"})); };
+  new PerformanceObserver((list, obs) => {
+    if (!list.getEntriesByName("first-contentful-paint").length) return;
+    obs.disconnect();
+    if (document.readyState === "loading") addEventListener("DOMContentLoaded", touch, {once: true});
+    else touch();
+  }).observe({type: "paint", buffered: true});
 })();`
 
 // waitJS waits, in the page, for the signals and returns what was
@@ -131,7 +144,7 @@ const waitJS = `(async (timeout, mode) => {
   const css = performance.getEntriesByType("resource").filter((e) => new URL(e.name).pathname.endsWith(".css")).map((e) => e.responseEnd);
   const nav = {requestStart: n.requestStart, responseStart: n.responseStart, responseEnd: n.responseEnd,
     cssEnd: css.length ? Math.max(...css) : null, domInteractive: n.domInteractive,
-    domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd,
+    domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd, touched: pb.touched,
     wasmCompiled: (performance.getEntriesByName("sspr:wasm-compiled")[0] || {}).startTime,
     goMain: (performance.getEntriesByName("sspr:main")[0] || {}).startTime};
   const resources = performance.getEntriesByType("resource").map((e) =>
@@ -633,7 +646,7 @@ func load(bctx context.Context, target string, timeout time.Duration, signal *st
 // timeline is the visit's milestones in ms since the navigation started.
 func (v visit) timeline() string {
 	var b strings.Builder
-	for _, k := range []string{"requestStart", "responseStart", "responseEnd", "cssEnd", "domInteractive", "domContentLoaded", "load", "wasmCompiled", "goMain"} {
+	for _, k := range []string{"requestStart", "responseStart", "responseEnd", "cssEnd", "domInteractive", "domContentLoaded", "load", "touched", "wasmCompiled", "goMain"} {
 		if f := v.nav[k]; f != nil {
 			fmt.Fprintf(&b, "%s %.0f, ", k, *f)
 		}
