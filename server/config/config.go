@@ -347,6 +347,12 @@ func Default() *Config {
 	}
 }
 
+// retired are keys of earlier versions that no longer set anything:
+// accepted and ignored. [delivery] queue_size and max_tries bounded the
+// in-memory queue, before messages were stored (server/dispatch) and
+// retried until they expire.
+var retired = map[string]bool{"delivery.queue_size": true, "delivery.max_tries": true}
+
 // Load returns Default with the file at path laid over it, validated. An
 // empty path means no file: the defaults alone. Every error names the key
 // at fault.
@@ -396,12 +402,16 @@ func (c *Config) decode(b []byte, name string) error {
 		return fmt.Errorf("config: %s: %s", name, strings.TrimPrefix(err.Error(), "toml: "))
 	}
 	// A misspelt key would otherwise leave its default in force without a
-	// word: for a security setting that is the worst outcome.
+	// word: for a security setting that is the worst outcome. A retired
+	// key is no setting at all: skipped, so that older files still load.
 	if und := md.Undecoded(); len(und) > 0 {
 		var errs []error
 		reported := map[string]bool{}
 	keys:
 		for _, k := range und {
+			if retired[k.String()] {
+				continue
+			}
 			// An unknown [section] is reported once, not once per key.
 			for i := 1; i < len(k); i++ {
 				if reported[k[:i].String()] {

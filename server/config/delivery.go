@@ -85,13 +85,12 @@ type SMS struct {
 // Delivery is [delivery]: the queues in front of the senders, and the
 // message templates.
 type Delivery struct {
-	// QueueSize bounds the messages held per channel (queued or waiting
-	// for a retry); past it messages are dropped, never waited for.
-	QueueSize int `toml:"queue_size"`
-	// Workers deliver in parallel, per channel.
+	// Workers deliver in parallel, per channel, on each server.
 	Workers int `toml:"workers"`
-	// MaxTries is how many attempts a message gets in all.
-	MaxTries int `toml:"max_tries"`
+	// NoticeLifetime is how long a message without a code in it (a
+	// notification) is worth trying to deliver; a code is tried until it
+	// expires.
+	NoticeLifetime Duration `toml:"notice_lifetime"`
 	// Backoff is the wait before the first retry; each next one waits
 	// twice as long, at most MaxBackoff, with jitter.
 	Backoff    Duration `toml:"backoff"`
@@ -125,7 +124,7 @@ func defaultSMS() SMS {
 }
 
 func defaultDelivery() Delivery {
-	return Delivery{QueueSize: 1000, Workers: 4, MaxTries: 5, Backoff: seconds(5), MaxBackoff: minutes(5),
+	return Delivery{Workers: 4, Backoff: seconds(5), MaxBackoff: minutes(5), NoticeLifetime: Duration{24 * time.Hour},
 		AttemptTimeout: seconds(30), Language: "en"}
 }
 
@@ -241,9 +240,8 @@ func (c *Config) validateDelivery(v *validator) {
 	}
 
 	d := c.Delivery
-	v.between("delivery.queue_size", d.QueueSize, 1, 1_000_000)
 	v.between("delivery.workers", d.Workers, 1, 256)
-	v.between("delivery.max_tries", d.MaxTries, 1, 20)
+	v.duration("delivery.notice_lifetime", d.NoticeLifetime, time.Minute, 7*24*time.Hour)
 	v.duration("delivery.backoff", d.Backoff, 100*time.Millisecond, time.Hour)
 	v.duration("delivery.max_backoff", d.MaxBackoff, d.Backoff.Duration, 24*time.Hour)
 	v.duration("delivery.attempt_timeout", d.AttemptTimeout, time.Second, 5*time.Minute)

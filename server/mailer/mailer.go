@@ -214,9 +214,13 @@ func (m *Mailer) build(msg notify.Message) (*gomail.Msg, error) {
 	}
 	gm.Subject(msg.Subject)
 	gm.SetDateWithValue(m.now())
-	var id [16]byte
-	_, _ = rand.Read(id[:])
-	gm.SetMessageIDWithValue(hex.EncodeToString(id[:]) + "@" + m.domain)
+	id := msg.ID // the same on every attempt (server/dispatch)
+	if id == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	gm.SetMessageIDWithValue(id + "@" + m.domain)
 	// RFC 3834: no out-of-office replies to a machine.
 	gm.SetGenHeader("Auto-Submitted", "auto-generated")
 	gm.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")

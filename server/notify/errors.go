@@ -38,7 +38,7 @@ func (e *classified) Error() string { return e.err.Error() }
 func (e *classified) Unwrap() error { return e.err }
 
 // Permanent marks err as a failure that retrying won't fix and that is the
-// sender's (authentication refused, a broken configuration): the queue
+// sender's (authentication refused, a broken configuration): the outbox
 // gives up at once, and the failure counts against the sender's health.
 // A nil err stays nil.
 func Permanent(err error) error {
@@ -49,7 +49,7 @@ func Permanent(err error) error {
 }
 
 // Refused marks err as a refusal of this one message or recipient (an
-// SMTP 5xx reply to RCPT TO, a number the gateway won't text): the queue
+// SMTP 5xx reply to RCPT TO, a number the gateway won't text): the outbox
 // gives up at once, and the sender still counts as healthy, because it
 // answered. A nil err stays nil.
 func Refused(err error) error {
@@ -73,4 +73,16 @@ func classify(err error) errClass {
 		return c.class
 	}
 	return temporary
+}
+
+// Clip cuts s to at most n bytes, on a rune boundary, marking the cut: for
+// a server's answer quoted in an error or a log line.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && (s[n]&0xC0) == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -1,6 +1,8 @@
 // Package notify holds the messages the portal sends (codes and
-// notifications), how they are worded (operator-editable templates), and the
-// queue that delivers them off the request path, with retries.
+// notifications), how they are worded (operator-editable templates), the
+// router that writes each one and hands it to its channel's sender, and how
+// a sender says a failure is worth retrying. server/dispatch stores and
+// delivers them.
 //
 // The message types themselves are the domain's (package sspr); the names
 // here are aliases of them, so that the senders and the templates read

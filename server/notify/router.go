@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-var _ Sender = (*Router)(nil)
+var (
+	_ Sender           = (*Router)(nil)
+	_ sspr.DecoySender = (*Router)(nil)
+)
 
 // Router writes each message with the operator's templates and hands it to
 // the sender of its channel, usually a Queue each, so that a dead SMS
@@ -56,4 +61,18 @@ func (r *Router) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("notify: no sender for channel %q", m.Channel)
 	}
 	return next.Send(ctx, m)
+}
+
+// SendDecoy hands a decoy flow's stand-in to the channel's sender, if it
+// stores messages (server/dispatch); a sender that doesn't costs a decoy
+// nothing to imitate.
+func (r *Router) SendDecoy(ctx context.Context, ch Channel) error {
+	next := r.Email
+	if ch == SMS {
+		next = r.SMS
+	}
+	if d, ok := next.(interface{ SendDecoy(context.Context) error }); ok {
+		return d.SendDecoy(ctx)
+	}
+	return nil
 }

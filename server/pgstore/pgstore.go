@@ -202,6 +202,10 @@ func poolConfig(cfg Config) (*pgxpool.Config, error) {
 // Close closes the pool.
 func (s *Store) Close() { s.pool.Close() }
 
+// Pool is the store's connection pool, for the durable outbox
+// (server/dispatch), which keeps its tables in the same database.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
 // Ping reports whether PostgreSQL answers (and the schema is in place), for
 // the readiness check.
 func (s *Store) Ping(ctx context.Context) error {

@@ -54,7 +54,7 @@ type Portal struct {
 	Outbox *outbox.Outbox
 	// Engine is the flow engine.
 	Engine *selfservice.Engine
-	// Delivery is the senders' queues (senders.go).
+	// Delivery is the durable outbox and its router (senders.go).
 	Delivery *Delivery
 }
 
@@ -122,15 +122,14 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 	pol := policy.New(pc, bl)
 
-	// Messages leave through a queue per channel, off the request path
-	// (docs/SECURITY.md#same-answer), to the senders [email] and [sms]
-	// name: senders.go.
-	delivery, err := p.newDelivery(cfg, o.Dev, now, log)
+	// Messages are stored in the durable outbox and leave from there,
+	// off the request path (docs/SECURITY.md#same-answer), through the
+	// senders [email] and [sms] name: senders.go.
+	delivery, err := p.newDelivery(ctx, cfg, store, db, o.Keys.SessionEnc, o.Dev, now, log)
 	if err != nil {
 		return nil, err
 	}
 	p.Delivery = delivery
-	queue := delivery.Router
 
 	dummy, err := hasher.Hash(ctx, "no answer matches this")
 	if err != nil {
@@ -141,7 +140,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	// for as long as anything it ends lives.
 	sessions := revoke.New(state, now, max(cfg.Flow.Lifetime.D(), cfg.Registration.SessionMax.D()))
 	engine, err := selfservice.New(engineConfig(cfg), selfservice.Deps{
-		Directory: dir, Registrations: dir.Registrations(store), Store: store, Sender: queue, Hasher: hasher,
+		Directory: dir, Registrations: dir.Registrations(store), Store: store, Sender: delivery.Router, Hasher: hasher,
 		Policy: pol, Catalog: catalog, State: state, Sessions: sessions, Now: now, Rand: rand.Reader,
 		CodeKey: o.Keys.Code, DummyHash: dummy, Log: log,
 	})

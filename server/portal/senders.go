@@ -10,26 +10,34 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/dispatch"
 	"github.com/sspr-portal/sspr/server/mailer"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/outbox"
+	"github.com/sspr-portal/sspr/server/pgstore"
 	"github.com/sspr-portal/sspr/server/smsgateway"
+	"github.com/sspr-portal/sspr/server/sqlite"
 )
 
-// Delivery is how messages leave: a queue per channel, so that a dead SMS
-// gateway never delays an email, and a router in front that writes each
-// message with the operator's templates.
+// Delivery is how messages leave: the durable outbox (server/dispatch),
+// a queue per channel in the store's database, so that a dead SMS gateway
+// never delays an email and nothing waiting is lost, and a router in
+// front that writes each message with the operator's templates.
 type Delivery struct {
 	Router *notify.Router
-	Email  *notify.Queue
-	SMS    *notify.Queue
+	Queue  *dispatch.Queue
+	Email  dispatch.ChannelSender
+	SMS    dispatch.ChannelSender
 }
 
-// newDelivery builds the senders [email] and [sms] name, each behind its
-// queue. In dev mode, "outbox" is the dev outbox (p.Outbox); outside it,
-// "outbox" delivers nothing and every message fails, loudly (`sspr serve`
-// refuses that configuration before it gets here).
-func (p *Portal) newDelivery(cfg *config.Config, dev bool, now func() time.Time, log *slog.Logger) (*Delivery, error) {
+// newDelivery builds the senders [email] and [sms] name, behind the
+// durable outbox in the store's database (PostgreSQL when the store is,
+// else the SQLite file), and starts its workers. In dev mode, "outbox" is
+// the dev outbox (p.Outbox); outside it, "outbox" delivers nothing and
+// every message fails, loudly (`sspr serve` refuses that configuration
+// before it gets here).
+func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, db *sqlite.DB, key []byte, dev bool,
+	now func() time.Time, log *slog.Logger) (*Delivery, error) {
 	tpl, err := loadTemplates(cfg)
 	if err != nil {
 		return nil, err
@@ -55,12 +63,29 @@ func (p *Portal) newDelivery(cfg *config.Config, dev bool, now func() time.Time,
 		return nil, err
 	}
 	d := cfg.Delivery
-	opts := func(name string) notify.QueueOptions {
-		return notify.QueueOptions{Name: name, Size: d.QueueSize, Workers: d.Workers, MaxTries: d.MaxTries,
-			Backoff: d.Backoff.D(), MaxBackoff: d.MaxBackoff.D(), Timeout: d.AttemptTimeout.D(), Log: log}
+	o := dispatch.Options{
+		Senders: map[notify.Channel]notify.Sender{notify.Email: email, notify.SMS: sms},
+		Key:     key, Workers: d.Workers, Backoff: d.Backoff.D(), MaxBackoff: d.MaxBackoff.D(),
+		Timeout: d.AttemptTimeout.D(), NoticeLifetime: d.NoticeLifetime.D(), Log: log, Now: now,
+		Poll: 200 * time.Millisecond,
 	}
-	dl := &Delivery{Email: notify.NewQueueWith(email, opts("email")), SMS: notify.NewQueueWith(sms, opts("sms"))}
-	p.closers = append(p.closers, dl.Email.Close, dl.SMS.Close)
+	var q *dispatch.Queue
+	if pg, ok := st.(*pgstore.Store); ok {
+		q, err = dispatch.NewPostgres(pg.Pool(), o)
+	} else {
+		pool, perr := db.OpenPool(2)
+		if perr != nil {
+			return nil, perr
+		}
+		p.closers = append(p.closers, func(context.Context) error { return pool.Close() })
+		q, err = dispatch.NewSQLite(pool, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	q.Start(ctx)
+	p.closers = append(p.closers, q.Close)
+	dl := &Delivery{Queue: q, Email: q.Channel(notify.Email), SMS: q.Channel(notify.SMS)}
 	dl.Router = &notify.Router{Templates: tpl, HelpDesk: helpDesk(cfg), Email: dl.Email, SMS: dl.SMS, Log: log}
 	return dl, nil
 }

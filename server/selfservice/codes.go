@@ -106,12 +106,26 @@ func codeError(o outcome, left int) error {
 	return &sspr.Error{Code: sspr.CodeCodeInvalid, Message: msg, TriesLeft: &left}
 }
 
-// sendCode queues a message carrying a code. Delivery is off the request
-// path: its time and its failures are no signal
-// (docs/SECURITY.md#same-answer); a failure is for operators, and the user
-// can send again or use another method.
-func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user string) {
-	if err := e.d.Sender.Send(ctx, codeMessage(m.channel(), to, plain, e.cfg)); err != nil {
-		e.d.Log.Error("queue code", "channel", m.channel(), "user", user, "err", err)
+// sendCode stores a message carrying a code in the outbox, which
+// delivers it off the request path: its delivery time and failures are no
+// signal (docs/SECURITY.md#same-answer). The error is the outbox's (the
+// store is down): then nothing will be sent, and the caller says so
+// rather than "sent". A decoy flow stores a stand-in that is sent to
+// nobody, so that it costs the request the same.
+func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user string, decoy bool) error {
+	if decoy {
+		if ds, ok := e.d.Sender.(sspr.DecoySender); ok {
+			if err := ds.SendDecoy(ctx, m.channel()); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
+	msg := codeMessage(m.channel(), to, plain, e.cfg)
+	msg.Expires = e.now().Add(e.cfg.CodeLifetime)
+	if err := e.d.Sender.Send(ctx, msg); err != nil {
+		e.d.Log.ErrorContext(ctx, "queue code", "channel", m.channel(), "user", user, "err", err)
+		return err
+	}
+	return nil
 }

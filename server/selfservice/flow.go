@@ -257,8 +257,18 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, typed stri
 	if err != nil {
 		return api.Flow{}, err
 	}
-	if !r.Decoy {
-		e.sendCode(ctx, m, to, plain, r.User)
+	if err := e.sendCode(ctx, m, to, plain, r.User, r.Decoy); err != nil {
+		// Not stored, so never sent: the code goes, and with it the
+		// cool-down, so that trying again works (best effort: the
+		// store being down is the likely cause, not the State).
+		_, _ = e.update(ctx, id, func(r *record) error {
+			if r.Codes[k] == cd {
+				delete(r.Codes, k)
+				delete(r.LastSent, k)
+			}
+			return nil
+		})
+		return api.Flow{}, err
 	}
 	return r.view(e.cooldown), nil
 }

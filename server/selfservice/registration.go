@@ -106,7 +106,16 @@ func (e *Engine) Register(ctx context.Context, id string, k api.Kind, raw string
 	}); err != nil {
 		return api.Registration{}, err
 	}
-	e.sendCode(ctx, m, value, plain, s.User)
+	if err := e.sendCode(ctx, m, value, plain, s.User, false); err != nil {
+		// Not stored, so never sent: nothing waits for its code.
+		_, _ = e.updateSession(ctx, id, func(s *session) error {
+			if s.Pending != nil && s.Pending.Kind == k && s.Pending.Value == value {
+				s.Pending = nil
+			}
+			return nil
+		})
+		return api.Registration{}, err
+	}
 	return e.Registration(ctx, id)
 }
 

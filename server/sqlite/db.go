@@ -121,6 +121,24 @@ func dsn(abs string, q url.Values) string {
 	return u.String()
 }
 
+// OpenPool opens another pool of n read-write connections to the file,
+// with the same settings as the writer's (WAL, a busy timeout, BEGIN
+// IMMEDIATE): for a library that runs its own transactions, such as the
+// durable outbox's queue, so that the store's single writer never waits
+// behind it. The caller closes it, before the DB.
+func (db *DB) OpenPool(n int) (*sql.DB, error) {
+	p, err := sql.Open("sqlite", dsn(db.path, url.Values{
+		"_pragma": {fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()), "foreign_keys(1)"},
+		"_txlock": {"immediate"},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	}
+	p.SetMaxOpenConns(n)
+	p.SetMaxIdleConns(n)
+	return p, nil
+}
+
 // checkWAL makes sure the journal mode really is WAL: on a file system that
 // can't do it SQLite quietly keeps the old mode, and readers would then wait
 // for the writer.

@@ -12,8 +12,15 @@ const (
 )
 
 // Message is one email or text message, as the engines hand it to a Sender.
-// server/notify writes them (its templates) and delivers them (its queue).
+// server/notify writes them (its templates); server/dispatch stores and
+// delivers them.
 type Message struct {
+	// ID names the message for as long as it is being delivered: the
+	// durable outbox gives each message one when it is stored, and every
+	// attempt sends it (an email's Message-ID), so that a message
+	// delivered twice, after a server died mid-send, is recognisable as
+	// one. "" lets the sender make one up.
+	ID      string
 	Channel Channel
 	To      string
 	Subject string
@@ -25,6 +32,10 @@ type Message struct {
 	// Code is the one-time code the message carries, if any. Only the dev
 	// outbox shows it; a real sender sends Body and forgets it.
 	Code string
+	// Expires is when the message is no longer worth delivering: the
+	// expiry of the code it carries. Zero: the outbox's lifetime for
+	// notifications (hours).
+	Expires time.Time
 	// Kind names the template that wrote the message ("" for one written
 	// by hand), and Data is what the template was given, so that a Router
 	// can write it again with the operator's templates.

@@ -138,18 +138,27 @@ type State interface {
 }
 
 // Sender delivers a message: SMTP (server/mailer), the SMS gateway
-// (server/smsgateway), the dev outbox (server/outbox), or one of
-// server/notify's queue and router in front of them. The engines are given
-// a queue: Send returns at once and delivery happens off the request path
+// (server/smsgateway), the dev outbox (server/outbox), or the durable
+// outbox (server/dispatch) and server/notify's router in front of them.
+// The engines are given the router: Send returns once the message is
+// stored, and delivery happens off the request path
 // (docs/SECURITY.md#same-answer: delivery time and failure are no signal).
+// An error from it means the message was not stored, and nothing will be
+// sent.
 //
 // Errors must not carry the message's body or code, because they are
 // logged. A sender that delivers marks the failures that retrying won't
 // fix with notify.Permanent or notify.Refused; any other error is retried
-// by the queue. The queue's own errors (full, closed) mean the message was
-// dropped and logged.
+// by the outbox.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
+}
+
+// DecoySender is a Sender that can also do for a decoy flow what storing
+// a message costs the request, sending nothing (server/dispatch): a decoy
+// must take as long as a real flow (docs/SECURITY.md#same-answer).
+type DecoySender interface {
+	SendDecoy(ctx context.Context, ch Channel) error
 }
 
 // Hasher hashes secrets (security-question answers) with argon2id and

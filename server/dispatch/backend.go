@@ -1,0 +1,188 @@
+package dispatch
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// rescueMargin is how long after an attempt's timeout a message still
+// "running" is taken to belong to a server that died, and handed to
+// another worker (River's rescuer, which looks every 30 s).
+const rescueMargin = 30 * time.Second
+
+// NewSQLite returns the outbox in the SQLite database db is a pool of:
+// the store's file, through a pool of its own (the store's single writer
+// must not wait for the workers). River's tables are created in it if
+// need be. Start starts the workers.
+func NewSQLite(db *sql.DB, o Options) (*Queue, error) {
+	q, err := newQueue(o)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newRiverBackend(q, riversqlite.New(db), sqliteStats(db))
+	if err != nil {
+		return nil, err
+	}
+	q.db = b
+	return q, nil
+}
+
+// NewPostgres returns the outbox in the PostgreSQL database of pool, the
+// store's. River's tables are created in it if need be (under an
+// advisory lock, so that servers starting together don't race). Start
+// starts the workers.
+func NewPostgres(pool *pgxpool.Pool, o Options) (*Queue, error) {
+	q, err := newQueue(o)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newRiverBackend(q, riverpgxv5.New(pool), pgStats(pool))
+	if err != nil {
+		return nil, err
+	}
+	b.lock = func(ctx context.Context, migrate func(context.Context) error) error {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Release()
+		const key = 0x5350_5244_6973_7031 // "SPRDisp1"
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(key)); err != nil {
+			return err
+		}
+		defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(key)) }()
+		return migrate(ctx)
+	}
+	q.db = b
+	return q, nil
+}
+
+// riverBackend is River on one driver.
+type riverBackend[TTx any] struct {
+	client  *river.Client[TTx]
+	migr    *rivermigrate.Migrator[TTx]
+	statsOf func(ctx context.Context, queue string, recent time.Time) (stats, error)
+	// lock runs the migration under the database's lock, if it has one.
+	lock func(ctx context.Context, migrate func(context.Context) error) error
+
+	mu       sync.Mutex
+	migrated bool
+}
+
+func newRiverBackend[TTx any](q *Queue, d riverdriver.Driver[TTx], st func(context.Context, string, time.Time) (stats, error)) (*riverBackend[TTx], error) {
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &worker{q: q}); err != nil {
+		return nil, fmt.Errorf("dispatch: %w", err)
+	}
+	cooldown := min(q.o.Poll, 20*time.Millisecond)
+	qc := river.QueueConfig{MaxWorkers: q.o.Workers, FetchPollInterval: q.o.Poll, FetchCooldown: cooldown}
+	queues := map[string]river.QueueConfig{decoyQueue: {MaxWorkers: 1, FetchPollInterval: q.o.Poll, FetchCooldown: cooldown}}
+	for ch := range q.o.Senders {
+		queues[string(ch)] = qc
+	}
+	client, err := river.NewClient(d, &river.Config{
+		Queues: queues, Workers: workers,
+		JobTimeout:           q.o.Timeout,
+		RescueStuckJobsAfter: q.o.Timeout + rescueMargin,
+		MaxAttempts:          10_000,
+		FetchPollInterval:    q.o.Poll, FetchCooldown: cooldown,
+		// River's own lines below a warning (each job, each poll) would
+		// drown the portal's; its warnings and errors stay.
+		Logger: slog.New(atLeast{q.o.Log.Handler(), slog.LevelWarn}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: %w", err)
+	}
+	m, err := rivermigrate.New(d, &rivermigrate.Config{Logger: q.o.Log})
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: %w", err)
+	}
+	return &riverBackend[TTx]{client: client, migr: m, statsOf: st}, nil
+}
+
+// ensureMigrated brings River's tables up to date, once.
+func (b *riverBackend[TTx]) ensureMigrated(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.migrated {
+		return nil
+	}
+	migrate := func(ctx context.Context) error {
+		_, err := b.migr.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		return err
+	}
+	var err error
+	if b.lock != nil {
+		err = b.lock(ctx, migrate)
+	} else {
+		err = migrate(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("dispatch: migrate the outbox's tables: %w", err)
+	}
+	b.migrated = true
+	return nil
+}
+
+func (b *riverBackend[TTx]) insert(ctx context.Context, j job, opts *river.InsertOpts) error {
+	if err := b.ensureMigrated(ctx); err != nil {
+		return err
+	}
+	_, err := b.client.Insert(ctx, j, opts)
+	return err
+}
+
+func (b *riverBackend[TTx]) start(ctx context.Context) error {
+	if err := b.ensureMigrated(ctx); err != nil {
+		return err
+	}
+	// The workers' context is not the caller's: Close stops them, with a
+	// grace period, not a cancelled request.
+	return b.client.Start(context.WithoutCancel(ctx))
+}
+
+// stop lets the attempts under way finish until ctx is done, then
+// cancels them; River puts a cancelled one back for the next worker.
+func (b *riverBackend[TTx]) stop(ctx context.Context) error {
+	err := b.client.Stop(ctx)
+	if err == nil || !errors.Is(err, ctx.Err()) {
+		return err
+	}
+	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return b.client.StopAndCancel(hard)
+}
+
+func (b *riverBackend[TTx]) stats(ctx context.Context, queue string, recent time.Time) (stats, error) {
+	if err := b.ensureMigrated(ctx); err != nil {
+		return stats{}, err
+	}
+	return b.statsOf(ctx, queue, recent)
+}
+
+// atLeast passes on the records of level min and above.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(as []slog.Attr) slog.Handler {
+	return atLeast{h.Handler.WithAttrs(as), h.min}
+}
+func (h atLeast) WithGroup(g string) slog.Handler { return atLeast{h.Handler.WithGroup(g), h.min} }

@@ -1,0 +1,96 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sspr-portal/sspr/server/notify"
+	"github.com/sspr-portal/sspr/server/sspr"
+)
+
+// worker delivers one stored message per attempt.
+type worker struct {
+	river.WorkerDefaults[job]
+	q *Queue
+}
+
+// Timeout bounds one attempt (River cancels its context).
+func (w *worker) Timeout(*river.Job[job]) time.Duration { return w.q.o.Timeout }
+
+// NextRetry is when a failed attempt is tried again: the back-off, but
+// never later than the message's deadline, so that the last try comes
+// while it is still worth sending.
+func (w *worker) NextRetry(j *river.Job[job]) time.Time {
+	next := w.q.o.Now().Add(w.q.backoff(j.Attempt))
+	if next.After(j.Args.Until) {
+		next = j.Args.Until
+	}
+	return next
+}
+
+// Work makes one attempt. It returns nil when the message is delivered
+// (or was a decoy's stand-in); a sender's temporary failure, returned as
+// it is, makes River try again at NextRetry; a message that can't be
+// delivered at all, or no longer in time, is cancelled (River keeps the
+// row, in state "cancelled", with the reason) and told to GaveUp.
+func (w *worker) Work(ctx context.Context, j *river.Job[job]) error {
+	q := w.q
+	a := j.Args
+	v, err := q.seal.open(a.ID, a.Channel, a.Sealed)
+	if err != nil {
+		q.o.Log.ErrorContext(ctx, "dispatch: delivery failed, giving up", "id", a.ID, "channel", string(a.Channel),
+			"template", string(a.Template), "attempt", j.Attempt, "reason", "unopenable", "err", err)
+		return river.JobCancel(err)
+	}
+	if v.Decoy {
+		return nil
+	}
+	m := v.Message
+	if !q.o.Now().Before(a.Until) {
+		return w.giveUp(ctx, j, m, "expired", ErrExpired)
+	}
+	s := q.o.Senders[a.Channel]
+	if s == nil {
+		return w.giveUp(ctx, j, m, "permanent", fmt.Errorf("dispatch: no sender for channel %q", a.Channel))
+	}
+	err = s.Send(ctx, m)
+	if err == nil {
+		if j.Attempt > 1 {
+			q.o.Log.InfoContext(ctx, "dispatch: delivered after retries", "id", a.ID, "channel", string(a.Channel),
+				"template", string(a.Template), "attempt", j.Attempt)
+		}
+		return nil
+	}
+	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
+		// The server is stopping: River puts the message back, this
+		// attempt uncounted, for the next worker.
+		return err
+	}
+	c := class(err)
+	if c != "temporary" {
+		return w.giveUp(ctx, j, m, c, err)
+	}
+	if !w.NextRetry(j).Before(a.Until) {
+		// The next try would come too late: better to say so now.
+		return w.giveUp(ctx, j, m, "expired", fmt.Errorf("%w: %w", ErrExpired, err))
+	}
+	q.o.Log.WarnContext(ctx, "dispatch: delivery failed, will retry", "id", a.ID, "channel", string(a.Channel),
+		"template", string(a.Template), "attempt", j.Attempt, "err", notify.Clip(err.Error(), 300))
+	return err
+}
+
+// giveUp logs the end of a message, tells GaveUp, and cancels the job.
+func (w *worker) giveUp(ctx context.Context, j *river.Job[job], m sspr.Message, reason string, err error) error {
+	q := w.q
+	// Channel and id only: never the body, the code or the address.
+	q.o.Log.ErrorContext(ctx, "dispatch: delivery failed, giving up", "id", j.Args.ID, "channel", string(j.Args.Channel),
+		"template", string(j.Args.Template), "attempt", j.Attempt, "reason", reason, "err", notify.Clip(err.Error(), 300))
+	if q.o.GaveUp != nil {
+		q.o.GaveUp(context.WithoutCancel(ctx), m, err)
+	}
+	return river.JobCancel(fmt.Errorf("%s: %s", reason, notify.Clip(err.Error(), 300)))
+}
