@@ -90,6 +90,9 @@ type Method struct {
 	CodeSent bool `json:"code_sent,omitempty"`
 	// ResendAt is the earliest time another code may be sent.
 	ResendAt *time.Time `json:"resend_at,omitempty"`
+	// DeliveryFailed says the code sent could not be delivered: send a
+	// new one, or choose another method.
+	DeliveryFailed bool `json:"delivery_failed,omitempty"`
 }
 
 // FlowResponse wraps a flow.

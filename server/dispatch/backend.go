@@ -20,7 +20,7 @@ import (
 // rescueMargin is how long after an attempt's timeout a message still
 // "running" is taken to belong to a server that died, and handed to
 // another worker (River's rescuer, which looks every 30 s).
-const rescueMargin = 30 * time.Second
+const rescueMargin = 10 * time.Second
 
 // NewSQLite returns the outbox in the SQLite database db is a pool of:
 // the store's file, through a pool of its own (the store's single writer

@@ -247,6 +247,22 @@ func TestFailingAddressGivesUp(t *testing.T) {
 	if _, h := b.readyz(); h.Checks["email"] == "unavailable" {
 		t.Errorf("readyz %+v", h)
 	}
+	// Erin's flow says her code will never arrive, instead of leaving her
+	// waiting, and a code typed is told so.
+	for {
+		f := r.ok(http.StatusOK, r.call("GET", api.PathFlow, nil)).flow(t)
+		if len(f.Methods) > 0 && f.Methods[0].DeliveryFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("erin's flow never said the code failed: %+v", f.Methods)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ae := r.wantError(r.call("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: "12345678"}), http.StatusBadRequest, api.CodeCodeExpired)
+	if !strings.Contains(ae.Message, "couldn't send") {
+		t.Errorf("a code typed for an undelivered one: %q", ae.Message)
+	}
 	assertNoSecrets(t, log, smtpPass)
 }
 

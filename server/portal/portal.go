@@ -148,6 +148,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		return nil, err
 	}
 	p.Engine = engine
+	delivery.Queue.Start(ctx)
 	p.refreshDecoys(engine, cfg.Flow.DecoyRefresh.D(), log)
 	var catalogQuestions []api.Question
 	for _, q := range catalog.All() {

@@ -32,10 +32,10 @@ type Delivery struct {
 
 // newDelivery builds the senders [email] and [sms] name, behind the
 // durable outbox in the store's database (PostgreSQL when the store is,
-// else the SQLite file), and starts its workers. In dev mode, "outbox" is
+// else the SQLite file). In dev mode, "outbox" is
 // the dev outbox (p.Outbox); outside it, "outbox" delivers nothing and
 // every message fails, loudly (`sspr serve` refuses that configuration
-// before it gets here).
+// before it gets here). The caller starts the workers (Queue.Start).
 func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, db *sqlite.DB, key []byte, dev bool,
 	now func() time.Time, log *slog.Logger) (*Delivery, error) {
 	tpl, err := loadTemplates(cfg)
@@ -68,6 +68,9 @@ func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, 
 		Key:     key, Workers: d.Workers, Backoff: d.Backoff.D(), MaxBackoff: d.MaxBackoff.D(),
 		Timeout: d.AttemptTimeout.D(), NoticeLifetime: d.NoticeLifetime.D(), Log: log, Now: now,
 		Poll: 200 * time.Millisecond,
+		// A code that can't arrive in time: its flow says so. The
+		// workers start once the engine is there (New).
+		GaveUp: func(ctx context.Context, m notify.Message, _ error) { p.Engine.DeliveryFailed(ctx, m) },
 	}
 	var q *dispatch.Queue
 	if pg, ok := st.(*pgstore.Store); ok {
@@ -83,7 +86,6 @@ func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, 
 	if err != nil {
 		return nil, err
 	}
-	q.Start(ctx)
 	p.closers = append(p.closers, q.Close)
 	dl := &Delivery{Queue: q, Email: q.Channel(notify.Email), SMS: q.Channel(notify.SMS)}
 	dl.Router = &notify.Router{Templates: tpl, HelpDesk: helpDesk(cfg), Email: dl.Email, SMS: dl.SMS, Log: log}

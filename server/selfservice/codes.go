@@ -3,11 +3,13 @@ package selfservice
 import (
 	"context"
 	"crypto/hmac"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/secret"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -24,6 +26,11 @@ type code struct {
 	MAC     []byte    `json:"mac"`
 	Expires time.Time `json:"expires"`
 	Tries   int       `json:"tries"`
+	// Msg is the id of the message that carries the code, and
+	// Undelivered says the outbox gave that message up: the code will
+	// never arrive (DeliveryFailed).
+	Msg         string `json:"msg,omitempty"`
+	Undelivered bool   `json:"undelivered,omitempty"`
 }
 
 // issue makes a new code bound to bind, once the sends under key allow one
@@ -33,11 +40,15 @@ func (e *Engine) issue(ctx context.Context, key string, cooldown time.Duration, 
 	if err := e.th.Send(ctx, key, cooldown, e.cfg.MaxSendsPerHour); err != nil {
 		return "", nil, err
 	}
+	msg, err := e.randomID()
+	if err != nil {
+		return "", nil, err
+	}
 	plain, err := secret.NewCode(e.d.Rand, e.cfg.CodeDigits)
 	if err != nil {
 		return "", nil, err
 	}
-	return plain, &code{MAC: e.codeMAC(plain, bind), Expires: e.now().Add(e.cfg.CodeLifetime)}, nil
+	return plain, &code{MAC: e.codeMAC(plain, bind), Expires: e.now().Add(e.cfg.CodeLifetime), Msg: msg}, nil
 }
 
 func (e *Engine) codeMAC(plain string, bind []string) []byte {
@@ -91,6 +102,9 @@ func (e *Engine) check(c *code, typed string, never bool, bind ...string) (outco
 
 var errNoCode = &sspr.Error{Code: sspr.CodeCodeExpired, Message: "There's no code waiting. Send a new code."}
 
+// errUndelivered answers a code whose message the outbox gave up on.
+var errUndelivered = &sspr.Error{Code: sspr.CodeCodeExpired, Message: "We couldn't send you that code. Send a new code, or choose another method."}
+
 // codeError is the answer to a code that wasn't right.
 func codeError(o outcome, left int) error {
 	switch o {
@@ -112,7 +126,7 @@ func codeError(o outcome, left int) error {
 // store is down): then nothing will be sent, and the caller says so
 // rather than "sent". A decoy flow stores a stand-in that is sent to
 // nobody, so that it costs the request the same.
-func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user string, decoy bool) error {
+func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user string, decoy bool, cd *code, ref string) error {
 	if decoy {
 		if ds, ok := e.d.Sender.(sspr.DecoySender); ok {
 			if err := ds.SendDecoy(ctx, m.channel()); err != nil {
@@ -122,10 +136,71 @@ func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user str
 		return nil
 	}
 	msg := codeMessage(m.channel(), to, plain, e.cfg)
-	msg.Expires = e.now().Add(e.cfg.CodeLifetime)
+	msg.ID, msg.Ref, msg.Expires = cd.Msg, ref, cd.Expires
 	if err := e.d.Sender.Send(ctx, msg); err != nil {
 		e.d.Log.ErrorContext(ctx, "queue code", "channel", m.channel(), "user", user, "err", err)
 		return err
 	}
 	return nil
+}
+
+// What a code message is for, in its Ref: "flow:KIND:ID" or
+// "registration:KIND:ID", so that DeliveryFailed finds the code it
+// carries.
+const (
+	refFlow         = "flow"
+	refRegistration = "registration"
+)
+
+func codeRef(scope string, k api.Kind, id string) string { return scope + ":" + string(k) + ":" + id }
+
+// errNotThatCode: the code a failed message carried was replaced or used.
+var errNotThatCode = errors.New("selfservice: not the code the message carried")
+
+// DeliveryFailed is told by the outbox of a code message it gave up on
+// (its code expired while the sender was down, or the sender refused it).
+// The code it carries will never arrive: the flow or registration says
+// so (the method's delivery_failed, and code_expired with "We couldn't
+// send you that code" to a code typed) instead of leaving the person
+// waiting. A code sent since, or already used, is left alone.
+func (e *Engine) DeliveryFailed(ctx context.Context, m sspr.Message) {
+	scope, rest, ok := strings.Cut(m.Ref, ":")
+	if !ok || m.ID == "" {
+		return // not a code message
+	}
+	kind, id, ok := strings.Cut(rest, ":")
+	if !ok {
+		return
+	}
+	k := api.Kind(kind)
+	var err error
+	switch scope {
+	case refFlow:
+		_, err = e.update(ctx, id, func(r *record) error {
+			cd := r.Codes[k]
+			if cd == nil || cd.Msg != m.ID {
+				return errNotThatCode
+			}
+			cd.Undelivered = true
+			return nil
+		})
+	case refRegistration:
+		_, err = e.updateSession(ctx, id, func(s *session) error {
+			if s.Pending == nil || s.Pending.Kind != k || s.Pending.Msg != m.ID {
+				return errNotThatCode
+			}
+			s.Pending.Undelivered = true
+			return nil
+		})
+	default:
+		return
+	}
+	switch {
+	case err == nil:
+		e.d.Log.InfoContext(ctx, "code not delivered: the flow says so", "scope", scope, "method", kind)
+	case errors.Is(err, errNotThatCode), sspr.CodeOf(err) == sspr.CodeFlowMissing, sspr.CodeOf(err) == sspr.CodeUnauthenticated:
+		// Replaced, used, or the flow is over: nothing waits for it.
+	default:
+		e.d.Log.ErrorContext(ctx, "mark a code undelivered", "scope", scope, "method", kind, "err", err)
+	}
 }

@@ -257,7 +257,7 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, typed stri
 	if err != nil {
 		return api.Flow{}, err
 	}
-	if err := e.sendCode(ctx, m, to, plain, r.User, r.Decoy); err != nil {
+	if err := e.sendCode(ctx, m, to, plain, r.User, r.Decoy, cd, codeRef(refFlow, k, id)); err != nil {
 		// Not stored, so never sent: the code goes, and with it the
 		// cool-down, so that trying again works (best effort: the
 		// store being down is the likely cause, not the State).
@@ -299,6 +299,9 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, raw stri
 		cd := r.Codes[k]
 		if cd == nil {
 			return errNoCode
+		}
+		if cd.Undelivered {
+			return errUndelivered
 		}
 		if res, left = e.check(cd, typed, r.Decoy, flowCode(r, k)...); res != codeWrong {
 			delete(r.Codes, k) // used up: right, expired, or no tries left

@@ -86,7 +86,9 @@ func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
 	for _, m := range r.Methods {
 		am := api.Method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified}
 		if m.Kind != api.KindQuestions && !m.Verified {
-			am.CodeSent = r.Codes[m.Kind] != nil
+			cd := r.Codes[m.Kind]
+			am.CodeSent = cd != nil
+			am.DeliveryFailed = cd != nil && cd.Undelivered
 			if t, ok := r.LastSent[m.Kind]; ok {
 				at := t.Add(cooldown(m.Kind))
 				am.ResendAt = &at

@@ -106,7 +106,7 @@ func (e *Engine) Register(ctx context.Context, id string, k api.Kind, raw string
 	}); err != nil {
 		return api.Registration{}, err
 	}
-	if err := e.sendCode(ctx, m, value, plain, s.User, false); err != nil {
+	if err := e.sendCode(ctx, m, value, plain, s.User, false, cd, codeRef(refRegistration, k, id)); err != nil {
 		// Not stored, so never sent: nothing waits for its code.
 		_, _ = e.updateSession(ctx, id, func(s *session) error {
 			if s.Pending != nil && s.Pending.Kind == k && s.Pending.Value == value {
@@ -142,6 +142,9 @@ func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, raw string,
 		p := s.Pending
 		if p == nil || p.Kind != k {
 			return errNoCode
+		}
+		if p.Undelivered {
+			return errUndelivered
 		}
 		if res, left = e.check(&p.code, typed, false, registerCode(s, k, p.Value)...); res != codeWrong {
 			value, s.Pending = p.Value, nil // used up

@@ -32,6 +32,10 @@ type Message struct {
 	// Code is the one-time code the message carries, if any. Only the dev
 	// outbox shows it; a real sender sends Body and forgets it.
 	Code string
+	// Ref says what the message is for, to whoever sent it, so that it
+	// can be told if the message is given up (the engine's flow or
+	// registration and method). Senders don't read it.
+	Ref string
 	// Expires is when the message is no longer worth delivering: the
 	// expiry of the code it carries. Zero: the outbox's lifetime for
 	// notifications (hours).
