@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -46,6 +47,7 @@ type Config struct {
 	Delivery     Delivery     `toml:"delivery"`
 	Hashing      Hashing      `toml:"hashing"`
 	Log          Log          `toml:"log"`
+	Audit        Audit        `toml:"audit"`
 }
 
 // Server is [server]: where the portal listens and where it keeps its files.
@@ -225,6 +227,13 @@ type Hashing struct {
 	Concurrency int `toml:"concurrency"`
 }
 
+// Audit is [audit].
+type Audit struct {
+	// Retention is how long audit events are kept: older ones are
+	// deleted, every hour, by every server.
+	Retention Duration `toml:"retention"`
+}
+
 // Log is [log].
 type Log struct {
 	Level  string `toml:"level"`  // debug, info, warn or error
@@ -344,6 +353,7 @@ func Default() *Config {
 			Level:  "info",
 			Format: "text",
 		},
+		Audit: Audit{Retention: Duration{400 * 24 * time.Hour}},
 	}
 }
 

@@ -85,6 +85,7 @@ func (c *Config) Validate() error {
 
 	// [flow]
 	v.duration("flow.lifetime", c.Flow.Lifetime, time.Minute, 24*time.Hour)
+	v.duration("audit.retention", c.Audit.Retention, 24*time.Hour, 10*366*24*time.Hour)
 	v.methods(c.Flow.Methods, c.Flow.RequiredMethods)
 	v.between("flow.questions_asked", c.Flow.QuestionsAsked, 1, 10)
 	v.duration("flow.questions_redraw", c.Flow.QuestionsRedraw, time.Hour, 365*24*time.Hour)

@@ -89,8 +89,11 @@ type Options struct {
 	// GaveUp is told of each message that will not be delivered, with the
 	// reason; nil: only logged. It runs in the worker.
 	GaveUp func(ctx context.Context, m sspr.Message, reason error)
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Delivered is told of each message delivered; nil: nobody. It runs
+	// in the worker.
+	Delivered func(ctx context.Context, m sspr.Message)
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 func (o Options) withDefaults() Options {

@@ -59,6 +59,9 @@ func (w *worker) Work(ctx context.Context, j *river.Job[job]) error {
 	}
 	err = s.Send(ctx, m)
 	if err == nil {
+		if q.o.Delivered != nil {
+			q.o.Delivered(context.WithoutCancel(ctx), m)
+		}
 		if j.Attempt > 1 {
 			q.o.Log.InfoContext(ctx, "dispatch: delivered after retries", "id", a.ID, "channel", string(a.Channel),
 				"template", string(a.Template), "attempt", j.Attempt)

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"net"
 	"net/http"
 	"net/netip"
@@ -50,6 +52,21 @@ func (s *server) recover(next http.Handler) http.Handler {
 			}
 		}()
 		next.ServeHTTP(w, r)
+	})
+}
+
+// requestID gives each request an id of its own, answered in X-Request-Id
+// and carried by its context (sspr.WithRequest) into the audit events
+// made on its behalf, so that one answer a proxy's log or a browser shows
+// leads to what the portal did. An id a client sends is not used: anyone
+// could send one.
+func (s *server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id := base64.RawURLEncoding.EncodeToString(b[:])
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(sspr.WithRequest(r.Context(), id)))
 	})
 }
 

@@ -136,7 +136,7 @@ func New(o Options) http.Handler {
 		s.CookieName = "sspr_session"
 	}
 	s.sessions = newCookieStore(o.SessionAuthKey, o.SessionEncKey, o.FlowLifetime)
-	return s.recover(s.headers(s.checkHost(s.routes())))
+	return s.requestID(s.recover(s.headers(s.checkHost(s.routes()))))
 }
 
 func (s *server) routes() http.Handler {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -242,8 +243,9 @@ func (s *Store) Record(ctx context.Context, e sspr.Event) error {
 	}
 	defer cancel()
 	_, err = s.pool.Exec(ctx, `
-INSERT INTO audit_events (at, kind, user_id, client_addr, user_agent, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
-		pgTime(e.At), e.Kind, e.UserID, e.ClientAddr, e.UserAgent, e.Detail)
+INSERT INTO audit_events (at, kind, user_id, flow, request_id, outcome, client_addr, user_agent, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		pgTime(e.At), e.Kind, e.UserID, e.Flow, e.Request, e.Outcome, e.ClientAddr, e.UserAgent, e.Detail)
 	return wrap("record audit event", err)
 }
 
@@ -251,26 +253,47 @@ INSERT INTO audit_events (at, kind, user_id, client_addr, user_agent, detail) VA
 // fewer.
 const DefaultEventsLimit = 100
 
-// Events returns userID's audit events, newest first (of two at the same
-// time, the later recorded first), at most limit of them
-// (DefaultEventsLimit when limit <= 0). An empty userID returns every
-// user's events.
-func (s *Store) Events(ctx context.Context, userID string, limit int) ([]sspr.Event, error) {
-	if limit <= 0 {
-		limit = DefaultEventsLimit
+// Events returns the audit events q selects, newest first (of two at the
+// same time, the later recorded first), at most q.Limit of them
+// (DefaultEventsLimit when 0 or less).
+func (s *Store) Events(ctx context.Context, q sspr.EventQuery) ([]sspr.Event, error) {
+	if q.Limit <= 0 {
+		q.Limit = DefaultEventsLimit
 	}
 	ctx, cancel, err := s.op(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer cancel()
-	const cols = `SELECT at, kind, user_id, client_addr, user_agent, detail FROM audit_events`
-	var rows pgx.Rows
-	if userID == "" {
-		rows, err = s.pool.Query(ctx, cols+` ORDER BY at DESC, id DESC LIMIT $1`, limit)
-	} else {
-		rows, err = s.pool.Query(ctx, cols+` WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2`, userID, limit)
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
+	if q.User != "" {
+		arg("user_id = $%d", q.User)
+	}
+	if q.Flow != "" {
+		arg("flow = $%d", q.Flow)
+	}
+	if len(q.Kinds) > 0 {
+		arg("kind = ANY($%d)", q.Kinds)
+	}
+	if !q.Since.IsZero() {
+		arg("at >= $%d", pgTime(q.Since))
+	}
+	if !q.Until.IsZero() {
+		arg("at < $%d", pgTime(q.Until))
+	}
+	query := `SELECT at, kind, user_id, flow, request_id, outcome, client_addr, user_agent, detail FROM audit_events`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, q.Limit)
+	rows, err := s.pool.Query(ctx, query+fmt.Sprintf(` ORDER BY at DESC, id DESC LIMIT $%d`, len(args)), args...)
 	if err != nil {
 		return nil, wrap("list audit events", err)
 	}
@@ -278,7 +301,7 @@ func (s *Store) Events(ctx context.Context, userID string, limit int) ([]sspr.Ev
 	var events []sspr.Event
 	for rows.Next() {
 		var e sspr.Event
-		if err := rows.Scan(&e.At, &e.Kind, &e.UserID, &e.ClientAddr, &e.UserAgent, &e.Detail); err != nil {
+		if err := rows.Scan(&e.At, &e.Kind, &e.UserID, &e.Flow, &e.Request, &e.Outcome, &e.ClientAddr, &e.UserAgent, &e.Detail); err != nil {
 			return nil, wrap("list audit events", err)
 		}
 		e.At = e.At.UTC()
@@ -288,6 +311,20 @@ func (s *Store) Events(ctx context.Context, userID string, limit int) ([]sspr.Ev
 		return nil, wrap("list audit events", err)
 	}
 	return events, nil
+}
+
+// PurgeEvents deletes the audit events older than before.
+func (s *Store) PurgeEvents(ctx context.Context, before time.Time) (int64, error) {
+	ctx, cancel, err := s.op(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events WHERE at < $1`, pgTime(before))
+	if err != nil {
+		return 0, wrap("purge audit events", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // pgTime is t as stored: NULL for the zero time, else to the microsecond

@@ -119,7 +119,7 @@ GRANT SELECT ON sspr_schema_migrations TO `+role)
 		if err := app.Record(ctx, sspr.Event{Kind: sspr.EventSignIn, UserID: "alice@example.edu"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := app.Events(ctx, "", 0); err != nil {
+		if _, err := app.Events(ctx, sspr.EventQuery{}); err != nil {
 			t.Fatal(err)
 		}
 		if p, err := app.Population(ctx); err != nil || len(p) != 1 {
@@ -201,7 +201,7 @@ func unavailable(t *testing.T, what string, err error) {
 // every calls each method of the store once and returns its errors.
 func every(s *pgstore.Store, r sspr.Registration) map[string]error {
 	_, errGet := s.Registration(ctx, r.UserID)
-	_, errEvents := s.Events(ctx, "", 0)
+	_, errEvents := s.Events(ctx, sspr.EventQuery{})
 	return map[string]error{
 		"Registration":    errGet,
 		"PutRegistration": s.PutRegistration(ctx, r),

@@ -10,11 +10,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/secret"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 func mustURL(s string) *url.URL {
@@ -157,9 +159,70 @@ func TestUnlockThroughTheAPI(t *testing.T) {
 	if err != nil || acct.Locked {
 		t.Fatalf("bob after unlock: %+v %v", acct, err)
 	}
-	events, err := sqlite.NewStore(db).Events(context.Background(), "bob@example.edu", 10)
-	if err != nil || len(events) != 1 || events[0].Kind != "account_unlocked" || events[0].ClientAddr != "127.0.0.1" {
+	events, err := sqlite.NewStore(db).Events(context.Background(), sspr.EventQuery{User: "bob@example.edu", Kinds: []string{sspr.EventAccountUnlocked}})
+	if err != nil || len(events) != 2 || events[0].Outcome != sspr.OutcomeOK || events[1].Outcome != sspr.OutcomeStarted || events[0].ClientAddr != "127.0.0.1" {
 		t.Fatalf("audit events %+v %v", events, err)
+	}
+}
+
+// TestAuditTimelineThroughTheAPI: the audit of a whole reset lists every
+// step, in order, under one flow reference, each with the id of the
+// request that made it (the X-Request-Id it was answered with); the
+// outbox adds each message's delivery.
+func TestAuditTimelineThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	c.startWith("alice", api.IntentReset)
+	c.passEmail("alice.alt@example.net")
+	c.passSMS("07700 900123", "+447700900123")
+	done := c.ok(http.StatusOK, c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: newPassword}))
+	if done.flow(t).State != api.StateDone {
+		t.Fatalf("flow %+v", done.flow(t))
+	}
+	reqID := done.header.Get("X-Request-Id")
+	if reqID == "" {
+		t.Fatal("no X-Request-Id")
+	}
+	db, err := sqlite.Open(context.Background(), e.cfg.DatabasePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := sqlite.NewStore(db)
+	var steps []string
+	var delivered int
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		events, err := st.Events(context.Background(), sspr.EventQuery{User: "alice@example.edu"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Reverse(events)
+		steps, delivered = nil, 0
+		ref := events[0].Flow
+		for _, ev := range events {
+			if ev.Flow != ref {
+				t.Errorf("an event of another flow: %+v", ev)
+			}
+			if ev.Kind == sspr.EventMessageDelivered {
+				delivered++ // by the outbox's workers, in their own time
+				continue
+			}
+			steps = append(steps, ev.Kind+"/"+ev.Outcome)
+			if ev.Kind == sspr.EventPasswordReset && ev.Outcome == sspr.OutcomeOK && ev.Request != reqID {
+				t.Errorf("the reset's request id %q, answered %q", ev.Request, reqID)
+			}
+		}
+		// Two codes, and the notices to both addresses.
+		if delivered == 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	want := []string{"flow_started/ok", "intent_chosen/ok", "code_sent/ok", "method_passed/ok", "code_sent/ok",
+		"method_passed/ok", "password_reset/started", "password_reset/ok"}
+	if !slices.Equal(steps, want) || delivered != 4 {
+		t.Fatalf("timeline %v, %d delivered\nwant %v, 4 delivered", steps, delivered, want)
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/sspr-portal/sspr/server/secret"
 	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sqlite"
+	"github.com/sspr-portal/sspr/server/sspr"
 	"github.com/sspr-portal/sspr/server/web"
 	"github.com/sspr-portal/sspr/static"
 )
@@ -149,6 +150,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 	p.Engine = engine
 	delivery.Queue.Start(ctx)
+	p.purgeAudit(store, cfg.Audit.Retention.D(), now, log)
 	p.refreshDecoys(engine, cfg.Flow.DecoyRefresh.D(), log)
 	var catalogQuestions []api.Question
 	for _, q := range catalog.All() {
@@ -233,6 +235,42 @@ func (p *Portal) refreshDecoys(e *selfservice.Engine, every time.Duration, log *
 	stop := cancel
 	p.closers = append(p.closers, func(context.Context) error {
 		stop()
+		<-done
+		return nil
+	})
+}
+
+// auditPurgeEvery is how often each server deletes the audit events older
+// than [audit] retention (a delete of nothing is cheap; several servers
+// doing it is harmless).
+const auditPurgeEvery = time.Hour
+
+// purgeAudit deletes the audit events older than retention now and every
+// auditPurgeEvery until the portal closes.
+func (p *Portal) purgeAudit(st sspr.Auditor, retention time.Duration, now func() time.Time, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(auditPurgeEvery)
+		defer t.Stop()
+		for {
+			pctx, pcancel := context.WithTimeout(ctx, time.Minute)
+			if n, err := st.PurgeEvents(pctx, now().Add(-retention)); err != nil && ctx.Err() == nil {
+				log.Error("purge audit events", "err", err)
+			} else if n > 0 {
+				log.Info("audit events purged", "count", n, "older_than", now().Add(-retention).Format(time.RFC3339))
+			}
+			pcancel()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	p.closers = append(p.closers, func(context.Context) error {
+		cancel()
 		<-done
 		return nil
 	})

@@ -70,7 +70,8 @@ func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, 
 		Poll: 200 * time.Millisecond,
 		// A code that can't arrive in time: its flow says so. The
 		// workers start once the engine is there (New).
-		GaveUp: func(ctx context.Context, m notify.Message, _ error) { p.Engine.DeliveryFailed(ctx, m) },
+		GaveUp:    func(ctx context.Context, m notify.Message, _ error) { p.Engine.DeliveryFailed(ctx, m) },
+		Delivered: func(ctx context.Context, m notify.Message) { p.Engine.Delivered(ctx, m) },
 	}
 	var q *dispatch.Queue
 	if pg, ok := st.(*pgstore.Store); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/pgstore"
@@ -60,3 +61,32 @@ type sqliteStore struct {
 }
 
 func (s sqliteStore) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
+
+// OpenAuditor opens the store cfg's [database] names, for reading and
+// purging the audit (`sspr audit`), without starting a portal. Close
+// closes it. The SQLite file must exist: an audit of nothing is a
+// mistake in --data or the configuration, said so.
+func OpenAuditor(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ sspr.Auditor, closeFn func(), err error) {
+	if cfg.Database.Kind == config.DatabasePostgres {
+		pw, err := cfg.Database.Password()
+		if err != nil {
+			return nil, nil, err
+		}
+		pc := PostgresConfig(cfg, pw)
+		pc.Log = log
+		s, err := pgstore.Open(ctx, pc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("database: %w", err)
+		}
+		return s, s.Close, nil
+	}
+	path := cfg.DatabasePath()
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("database: %w (set --data, server.data_dir or database.path)", err)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sqlite.NewStore(db), func() { db.Close() }, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/pgstore/pgtest"
+	"github.com/sspr-portal/sspr/server/secret"
 	"github.com/sspr-portal/sspr/server/sqlite"
 )
 
@@ -85,7 +87,7 @@ func TestPostgresStore(t *testing.T) {
 			t.Fatalf("an answer is stored as %q", h)
 		}
 	}
-	if got := pgRows[int64](t, e, srv, `SELECT count(*) FROM audit_events WHERE user_id = 'carol@example.edu' AND kind = 'registration_changed'`); got[0] != 3 {
+	if got := pgRows[int64](t, e, srv, `SELECT count(*) FROM audit_events WHERE user_id = 'carol@example.edu' AND kind = 'registration_changed' AND outcome = 'ok'`); got[0] != 3 {
 		t.Fatalf("%d registration_changed events in PostgreSQL, want 3", got[0])
 	}
 	// The SQLite file has none of it.
@@ -100,7 +102,7 @@ func TestPostgresStore(t *testing.T) {
 
 	// A reset reads the registration back from PostgreSQL.
 	e.client(t).resetCarol(e, "Brand-New-Passphrase-For-C")
-	if got := pgRows[int64](t, e, srv, `SELECT count(*) FROM audit_events WHERE user_id = 'carol@example.edu' AND kind = 'password_reset'`); got[0] != 1 {
+	if got := pgRows[int64](t, e, srv, `SELECT count(*) FROM audit_events WHERE user_id = 'carol@example.edu' AND kind = 'password_reset' AND outcome = 'ok'`); got[0] != 1 {
 		t.Fatalf("%d password_reset events in PostgreSQL, want 1", got[0])
 	}
 
@@ -151,5 +153,62 @@ func TestPostgresStore(t *testing.T) {
 		if strings.Contains(e.log.String(), h) {
 			t.Fatal("an answer hash reached the log")
 		}
+	}
+}
+
+// TestPostgresDownAtThePasswordStep: PostgreSQL stops after the methods
+// passed. Setting the password is refused with 503 (a reset that can't be
+// audited doesn't happen): the password is unchanged and the flow kept.
+// Once PostgreSQL is back, the same request goes through, and the audit
+// has the reset.
+func TestPostgresDownAtThePasswordStep(t *testing.T) {
+	srv := pgtest.Start(t)
+	e := newEnv(t, withPostgres(t, srv))
+	r := e.client(t) // the registrations live in PostgreSQL: carol makes hers
+	r.ok(201, r.signIn("carol", "Carol-Old-Password-1"))
+	r.registerAll("carol.alt@example.net", "07700 900321", "+447700900321")
+	c := e.client(t)
+	c.startWith("carol", api.IntentReset)
+	c.passEmail("carol.alt@example.net")
+	f := c.passSMS("07700 900321", "+447700900321")
+	if f.State != api.StateNewPassword {
+		t.Fatalf("flow %+v", f)
+	}
+	srv.Stop()
+	c.wantError(c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: newPassword}),
+		http.StatusServiceUnavailable, api.CodeServiceUnavailable)
+	db, err := sqlite.Open(context.Background(), e.cfg.DatabasePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dir := sqlite.NewDirectory(db, secret.NewArgon2(secret.DefaultParams, 0), 0)
+	if ok, err := dir.CheckPassword(context.Background(), "carol@example.edu", newPassword); err != nil || ok {
+		t.Fatalf("the password changed while the audit was down: %v %v", ok, err)
+	}
+	if got := c.ok(http.StatusOK, c.call("GET", api.PathFlow, nil)).flow(t); got.State != api.StateNewPassword {
+		t.Fatalf("the flow after the refusal: %s", got.State)
+	}
+
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r := c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: newPassword})
+		if r.status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the retry once PostgreSQL is back: %d %s", r.status, r.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ok, err := dir.CheckPassword(context.Background(), "carol@example.edu", newPassword); err != nil || !ok {
+		t.Fatalf("the retry did not set the password: %v %v", ok, err)
+	}
+	got := pgRows[string](t, e, srv, `SELECT outcome FROM audit_events WHERE user_id = 'carol@example.edu' AND kind = 'password_reset' ORDER BY id`)
+	if !slices.Equal(got, []string{"started", "ok"}) {
+		t.Fatalf("the reset's events in PostgreSQL: %q", got)
 	}
 }

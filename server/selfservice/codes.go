@@ -73,6 +73,18 @@ func (e *Engine) typedCode(raw string) (string, error) {
 // outcome is what a check of a code found.
 type outcome int
 
+func (o outcome) String() string {
+	switch o {
+	case codeRight:
+		return "right"
+	case codeWrong:
+		return "wrong"
+	case codeUsedUp:
+		return "used_up"
+	}
+	return "expired"
+}
+
 const (
 	codeRight outcome = iota
 	codeWrong
@@ -126,7 +138,7 @@ func codeError(o outcome, left int) error {
 // store is down): then nothing will be sent, and the caller says so
 // rather than "sent". A decoy flow stores a stand-in that is sent to
 // nobody, so that it costs the request the same.
-func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user string, decoy bool, cd *code, ref string) error {
+func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user, flowRef string, decoy bool, cd *code, ref string) error {
 	if decoy {
 		if ds, ok := e.d.Sender.(sspr.DecoySender); ok {
 			if err := ds.SendDecoy(ctx, m.channel()); err != nil {
@@ -137,6 +149,7 @@ func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user str
 	}
 	msg := codeMessage(m.channel(), to, plain, e.cfg)
 	msg.ID, msg.Ref, msg.Expires = cd.Msg, ref, cd.Expires
+	msg.Account, msg.Flow = user, flowRef
 	if err := e.d.Sender.Send(ctx, msg); err != nil {
 		e.d.Log.ErrorContext(ctx, "queue code", "channel", m.channel(), "user", user, "err", err)
 		return err
@@ -157,13 +170,28 @@ func codeRef(scope string, k api.Kind, id string) string { return scope + ":" + 
 // errNotThatCode: the code a failed message carried was replaced or used.
 var errNotThatCode = errors.New("selfservice: not the code the message carried")
 
-// DeliveryFailed is told by the outbox of a code message it gave up on
-// (its code expired while the sender was down, or the sender refused it).
-// The code it carries will never arrive: the flow or registration says
-// so (the method's delivery_failed, and code_expired with "We couldn't
-// send you that code" to a code typed) instead of leaving the person
-// waiting. A code sent since, or already used, is left alone.
+// Delivered is told by the outbox of each message it delivered: an audit
+// event of the account and flow that sent it.
+func (e *Engine) Delivered(ctx context.Context, m sspr.Message) {
+	if m.Account == "" {
+		return
+	}
+	e.note(ctx, sspr.Event{Kind: sspr.EventMessageDelivered, UserID: m.Account, Flow: m.Flow,
+		Detail: fmt.Sprintf("kind=%s channel=%s id=%s", m.Kind, m.Channel, m.ID)}, sspr.Client{})
+}
+
+// DeliveryFailed is told by the outbox of a message it gave up on (a code
+// that expired while the sender was down, an address the sender refused):
+// an audit event (the reason is in the outbox's log). The code a code
+// message carries will never arrive: the flow or registration says so
+// (the method's delivery_failed, and code_expired with "We couldn't send
+// you that code" to a code typed) instead of leaving the person waiting.
+// A code sent since, or already used, is left alone.
 func (e *Engine) DeliveryFailed(ctx context.Context, m sspr.Message) {
+	if m.Account != "" {
+		e.note(ctx, sspr.Event{Kind: sspr.EventMessageFailed, UserID: m.Account, Flow: m.Flow, Outcome: sspr.OutcomeFailed,
+			Detail: fmt.Sprintf("kind=%s channel=%s id=%s", m.Kind, m.Channel, m.ID)}, sspr.Client{})
+	}
 	scope, rest, ok := strings.Cut(m.Ref, ":")
 	if !ok || m.ID == "" {
 		return // not a code message

@@ -152,6 +152,7 @@ func (e *Engine) ChooseIntent(ctx context.Context, id string, in api.Intent, c s
 	if err != nil {
 		return api.Flow{}, err
 	}
+	e.note(ctx, sspr.Event{Kind: sspr.EventIntentChosen, UserID: r.User, Flow: r.Ref, Detail: "intent=" + string(in)}, c)
 	return e.advance(ctx, r, c)
 }
 
@@ -257,7 +258,7 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, typed stri
 	if err != nil {
 		return api.Flow{}, err
 	}
-	if err := e.sendCode(ctx, m, to, plain, r.User, r.Decoy, cd, codeRef(refFlow, k, id)); err != nil {
+	if err := e.sendCode(ctx, m, to, plain, r.User, r.Ref, r.Decoy, cd, codeRef(refFlow, k, id)); err != nil {
 		// Not stored, so never sent: the code goes, and with it the
 		// cool-down, so that trying again works (best effort: the
 		// store being down is the likely cause, not the State).
@@ -270,6 +271,7 @@ func (e *Engine) SendCode(ctx context.Context, id string, k api.Kind, typed stri
 		})
 		return api.Flow{}, err
 	}
+	e.note(ctx, sspr.Event{Kind: sspr.EventCodeSent, UserID: r.User, Flow: r.Ref, Detail: "channel=" + string(m.channel())}, c)
 	return r.view(e.cooldown), nil
 }
 
@@ -314,6 +316,12 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, raw stri
 	})
 	if err != nil {
 		return api.Flow{}, err
+	}
+	if res != codeRight {
+		e.note(ctx, sspr.Event{Kind: sspr.EventCodeWrong, UserID: r.User, Flow: r.Ref, Outcome: sspr.OutcomeRefused,
+			Detail: fmt.Sprintf("method=%s result=%s tries_left=%d", k, res, left)}, c)
+	} else {
+		e.note(ctx, sspr.Event{Kind: sspr.EventMethodPassed, UserID: r.User, Flow: r.Ref, Detail: "method=" + string(k)}, c)
 	}
 	if res == codeWrong || res == codeUsedUp {
 		if err := e.fail(ctx, failVerify, r.User, r.addr(api.KindEmail), c); err != nil {
@@ -370,7 +378,14 @@ func (e *Engine) advance(ctx context.Context, r *record, c sspr.Client) (api.Flo
 		if err == nil && acct != nil && !acct.Locked {
 			r.Outcome = api.OutcomeNotLocked
 		} else if err == nil {
-			err = e.d.Directory.Unlock(ctx, r.User)
+			// An unlock that can't be audited doesn't happen.
+			if err := e.mustRecord(ctx, sspr.Event{Kind: sspr.EventAccountUnlocked, UserID: r.User, Flow: r.Ref}, c); err != nil {
+				e.revert(ctx, r.ID, api.StateVerify)
+				return api.Flow{}, err
+			}
+			if err = e.d.Directory.Unlock(ctx, r.User); err != nil {
+				e.note(ctx, sspr.Event{Kind: sspr.EventAccountUnlocked, UserID: r.User, Flow: r.Ref, Outcome: sspr.OutcomeFailed, Detail: "directory"}, c)
+			}
 		}
 		if err != nil {
 			e.revert(ctx, r.ID, api.StateVerify)
@@ -416,6 +431,7 @@ func (e *Engine) SetPassword(ctx context.Context, id, password string, c sspr.Cl
 		return api.Flow{}, errFlowMissing
 	}
 	if broken := e.d.Policy.Check(password, acct); len(broken) > 0 {
+		e.note(ctx, sspr.Event{Kind: sspr.EventPasswordRefused, UserID: r.User, Flow: r.Ref, Outcome: sspr.OutcomeRefused, Detail: rules(broken)}, c)
 		return api.Flow{}, &sspr.Error{Code: sspr.CodePasswordPolicy, Message: "Your new password doesn't meet the password rules.", Rules: broken}
 	}
 	// Claim the flow so a double submit can't change the account twice.
@@ -428,12 +444,20 @@ func (e *Engine) SetPassword(ctx context.Context, id, password string, c sspr.Cl
 	}); err != nil {
 		return api.Flow{}, err
 	}
+	// A reset that can't be audited doesn't happen (docs/AUDIT.md).
+	if err := e.mustRecord(ctx, sspr.Event{Kind: sspr.EventPasswordReset, UserID: r.User, Flow: r.Ref}, c); err != nil {
+		e.revert(ctx, id, api.StateNewPassword)
+		return api.Flow{}, err
+	}
 	if err := e.d.Directory.SetPassword(ctx, acct.ID, password); err != nil {
 		e.revert(ctx, id, api.StateNewPassword)
 		var ae *sspr.Error
 		if errors.As(err, &ae) && ae.Code == sspr.CodePasswordPolicy {
+			e.note(ctx, sspr.Event{Kind: sspr.EventPasswordRefused, UserID: r.User, Flow: r.Ref, Outcome: sspr.OutcomeRefused,
+				Detail: "directory " + rules(ae.Rules)}, c)
 			return api.Flow{}, ae
 		}
+		e.note(ctx, sspr.Event{Kind: sspr.EventPasswordReset, UserID: r.User, Flow: r.Ref, Outcome: sspr.OutcomeFailed, Detail: "directory"}, c)
 		return api.Flow{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("set password: %w", err))
 	}
 	if acct.Locked {
@@ -462,7 +486,7 @@ func (e *Engine) finish(ctx context.Context, r *record, c sspr.Client) (api.Flow
 	if n, err := e.d.Sessions.End(ctx, r.User, flowKey(r.ID)); err != nil {
 		e.d.Log.Error("end other sessions", "user", r.User, "err", err)
 	} else if n > 0 {
-		e.audit(ctx, sspr.EventSessionsEnded, r.User, c, fmt.Sprintf("count=%d", n))
+		e.note(ctx, sspr.Event{Kind: sspr.EventSessionsEnded, UserID: r.User, Flow: r.Ref, Detail: fmt.Sprintf("count=%d", n)}, c)
 	}
 	e.succeeded(ctx, r.User)
 	what, kind := "reset", sspr.EventPasswordReset
@@ -478,14 +502,16 @@ func (e *Engine) finish(ctx context.Context, r *record, c sspr.Client) (api.Flow
 			passed = append(passed, string(m.Kind))
 		}
 	}
-	e.audit(ctx, kind, r.User, c, "methods="+strings.Join(passed, ","))
+	e.note(ctx, sspr.Event{Kind: kind, UserID: r.User, Flow: r.Ref, Detail: "methods=" + strings.Join(passed, ",")}, c)
 	ev := notify.Event{What: what, At: e.now(), ClientAddr: c.Addr}
 	acct, err := e.d.Directory.Lookup(ctx, r.User)
 	if err != nil {
 		e.d.Log.Error("look up account to notify", "user", r.User, "err", err)
 	}
 	for _, addr := range recipients(acct, r.addr(api.KindEmail)) {
-		if err := e.d.Sender.Send(ctx, notify.Notification(addr, ev, e.cfg.Org)); err != nil {
+		m := notify.Notification(addr, ev, e.cfg.Org)
+		m.Account, m.Flow = r.User, r.Ref
+		if err := e.d.Sender.Send(ctx, m); err != nil {
 			e.d.Log.Error("queue notification", "user", r.User, "err", err)
 		}
 	}
@@ -540,8 +566,12 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c sspr.Client) (api.
 	if err != nil {
 		return api.Flow{}, err
 	}
+	ref, err := e.newRef()
+	if err != nil {
+		return api.Flow{}, err
+	}
 	now := e.now()
-	r := &record{ID: id, User: user, State: api.StateChooseIntent, Required: e.cfg.Required,
+	r := &record{ID: id, Ref: ref, User: user, State: api.StateChooseIntent, Required: e.cfg.Required,
 		Created: now, Expires: now.Add(e.cfg.Lifetime)}
 	if reg != nil {
 		for _, m := range e.methods {
@@ -570,6 +600,9 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c sspr.Client) (api.
 	if err := e.index(ctx, r); err != nil {
 		return api.Flow{}, err
 	}
+	// Decoys too: the same work, and the audit says who tried what.
+	e.note(ctx, sspr.Event{Kind: sspr.EventFlowStarted, UserID: user, Flow: ref,
+		Detail: fmt.Sprintf("self_service=%t", !r.Decoy)}, c)
 	return r.view(e.cooldown), nil
 }
 

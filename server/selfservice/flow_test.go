@@ -77,7 +77,7 @@ func TestReset(t *testing.T) {
 			if got := h.audit.kinds(); !slices.Equal(got, []string{sspr.EventPasswordReset + ":" + alice}) {
 				t.Fatalf("audit = %v", got)
 			}
-			if ev := h.audit.events[0]; ev.Detail != "methods="+tt.kinds || ev.ClientAddr != client.Addr || ev.UserAgent != client.UserAgent {
+			if ev := h.audit.last(sspr.EventPasswordReset); ev.Detail != "methods="+tt.kinds || ev.ClientAddr != client.Addr || ev.UserAgent != client.UserAgent {
 				t.Fatalf("audit event = %+v", ev)
 			}
 			// Double submit or Back after success: already done, no change.

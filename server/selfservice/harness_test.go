@@ -154,6 +154,7 @@ type store struct {
 	regs   registrations
 	mu     sync.Mutex
 	events []sspr.Event
+	down   bool // Record fails
 }
 
 func (s *store) Registration(ctx context.Context, id string) (*sspr.Registration, error) {
@@ -186,18 +187,72 @@ func (s *store) Population(ctx context.Context) (sspr.Population, error) {
 func (a *store) Record(ctx context.Context, e sspr.Event) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.down {
+		return sspr.Unavailable(sspr.BackendStore, errors.New("store down"))
+	}
 	a.events = append(a.events, e)
 	return nil
 }
 
+// Events returns every event, newest first: the engine doesn't query.
+func (a *store) Events(ctx context.Context, q sspr.EventQuery) ([]sspr.Event, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := slices.Clone(a.events)
+	slices.Reverse(out)
+	return out, nil
+}
+
+func (a *store) PurgeEvents(ctx context.Context, before time.Time) (int64, error) { return 0, nil }
+
+// setDown makes Record fail (the store can't be reached) or work again.
+func (a *store) setDown(down bool) {
+	a.mu.Lock()
+	a.down = down
+	a.mu.Unlock()
+}
+
+// kinds is the events that say what became of an account (KIND:USER):
+// the results, not the steps on the way (timeline has those).
 func (a *store) kinds() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var k []string
 	for _, e := range a.events {
-		k = append(k, e.Kind+":"+e.UserID)
+		if e.Outcome == sspr.OutcomeOK && !stepKinds[e.Kind] {
+			k = append(k, e.Kind+":"+e.UserID)
+		}
 	}
 	return k
+}
+
+var stepKinds = map[string]bool{sspr.EventFlowStarted: true, sspr.EventIntentChosen: true, sspr.EventCodeSent: true,
+	sspr.EventMethodPassed: true, sspr.EventMessageDelivered: true}
+
+// timeline is every event of the flow or session ref, in order, as
+// KIND/OUTCOME.
+func (a *store) timeline(ref string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var k []string
+	for _, e := range a.events {
+		if e.Flow == ref {
+			k = append(k, e.Kind+"/"+e.Outcome)
+		}
+	}
+	return k
+}
+
+// last is the last event of kind.
+func (a *store) last(kind string) sspr.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.events) - 1; i >= 0; i-- {
+		if a.events[i].Kind == kind {
+			return a.events[i]
+		}
+	}
+	return sspr.Event{}
 }
 
 // policy refuses passwords shorter than 12 bytes: enough to prove the

@@ -122,6 +122,7 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 		all = all && match
 	}
 	if !all {
+		e.note(ctx, sspr.Event{Kind: sspr.EventAnswersWrong, UserID: r.User, Flow: r.Ref, Outcome: sspr.OutcomeRefused}, c)
 		if err := e.fail(ctx, failVerify, r.User, r.addr(api.KindEmail), c); err != nil {
 			return api.Flow{}, err
 		}
@@ -139,6 +140,7 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 	if err != nil {
 		return api.Flow{}, err
 	}
+	e.note(ctx, sspr.Event{Kind: sspr.EventMethodPassed, UserID: r.User, Flow: r.Ref, Detail: "method=questions"}, c)
 	e.redraw(ctx, r.User)
 	return e.advance(ctx, r, c)
 }
@@ -169,7 +171,7 @@ func (e *Engine) SetAnswers(ctx context.Context, id string, in []api.AnswerInput
 		}
 		answers = append(answers, sspr.Answer{QuestionID: a.ID, Hash: h})
 	}
-	err = e.changeRegistration(ctx, s.User, c, "your security questions were set", string(m.Kind()), func(reg *sspr.Registration) error {
+	err = e.changeRegistration(ctx, s.User, s.Ref, c, "your security questions were set", string(m.Kind()), func(reg *sspr.Registration) error {
 		reg.Answers, reg.AnswersConfirmed = answers, e.now()
 		return nil
 	})

@@ -18,6 +18,9 @@ const stateFinishing api.State = "finishing"
 // id (docs/SECURITY.md#cookies).
 type record struct {
 	ID string `json:"id"`
+	// Ref names the flow in the audit and the logs, the same for its
+	// whole life (the id changes once identity is proven).
+	Ref string `json:"ref,omitempty"`
 	// User is the canonical user id as typed: the throttle key, whether or
 	// not an account has it.
 	User string `json:"user"`
@@ -103,7 +106,7 @@ func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
 // "already done" to a double submit or the Back button
 // (docs/SECURITY.md#double-submit), and no secret.
 func (r *record) tombstone() *record {
-	t := &record{ID: r.ID, User: r.User, State: api.StateDone, Intent: r.Intent, Required: r.Required,
+	t := &record{ID: r.ID, Ref: r.Ref, User: r.User, State: api.StateDone, Intent: r.Intent, Required: r.Required,
 		Created: r.Created, Expires: r.Expires, Outcome: r.Outcome}
 	for _, m := range r.Methods {
 		t.Methods = append(t.Methods, method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified})

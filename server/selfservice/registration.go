@@ -106,7 +106,7 @@ func (e *Engine) Register(ctx context.Context, id string, k api.Kind, raw string
 	}); err != nil {
 		return api.Registration{}, err
 	}
-	if err := e.sendCode(ctx, m, value, plain, s.User, false, cd, codeRef(refRegistration, k, id)); err != nil {
+	if err := e.sendCode(ctx, m, value, plain, s.User, s.Ref, false, cd, codeRef(refRegistration, k, id)); err != nil {
 		// Not stored, so never sent: nothing waits for its code.
 		_, _ = e.updateSession(ctx, id, func(s *session) error {
 			if s.Pending != nil && s.Pending.Kind == k && s.Pending.Value == value {
@@ -162,7 +162,7 @@ func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, raw string,
 	if res != codeRight {
 		return api.Registration{}, codeError(res, left)
 	}
-	err = e.changeRegistration(ctx, s.User, c, "your "+m.what()+" was registered or confirmed", string(k), func(reg *sspr.Registration) error {
+	err = e.changeRegistration(ctx, s.User, s.Ref, c, "your "+m.what()+" was registered or confirmed", string(k), func(reg *sspr.Registration) error {
 		m.put(reg, value, e.now())
 		return nil
 	})
@@ -186,7 +186,7 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c sspr.Clien
 	if err := e.recent(s); err != nil {
 		return api.Registration{}, err
 	}
-	err = e.changeRegistration(ctx, s.User, c, "a verification method was removed", "removed="+string(k), func(reg *sspr.Registration) error {
+	err = e.changeRegistration(ctx, s.User, s.Ref, c, "a verification method was removed", "removed="+string(k), func(reg *sspr.Registration) error {
 		if !m.Registered(e, reg) {
 			return &sspr.Error{Code: sspr.CodeWrongState, Message: "That method isn't registered."}
 		}
@@ -207,7 +207,7 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c sspr.Clien
 // audits it (detail) and tells the user what changed at their primary
 // address and at the alternate address as it was before, so that someone
 // who got in can't silently redirect recovery.
-func (e *Engine) changeRegistration(ctx context.Context, user string, c sspr.Client, what, detail string, change func(reg *sspr.Registration) error) error {
+func (e *Engine) changeRegistration(ctx context.Context, user, ref string, c sspr.Client, what, detail string, change func(reg *sspr.Registration) error) error {
 	reg, err := e.registration(ctx, user)
 	if err != nil {
 		return err
@@ -216,10 +216,18 @@ func (e *Engine) changeRegistration(ctx context.Context, user string, c sspr.Cli
 	if err := change(reg); err != nil {
 		return err
 	}
+	// A change that can't be audited doesn't happen (docs/AUDIT.md).
+	ev := sspr.Event{Kind: sspr.EventRegistrationChanged, UserID: user, Flow: ref, Detail: detail}
+	if err := e.mustRecord(ctx, ev, c); err != nil {
+		return err
+	}
 	if err := e.d.Store.PutRegistration(ctx, *reg); err != nil {
+		ev.Outcome = sspr.OutcomeFailed
+		e.note(ctx, ev, c)
 		return sspr.Unavailable(sspr.BackendStore, fmt.Errorf("save registration: %w", err))
 	}
-	e.audit(ctx, sspr.EventRegistrationChanged, user, c, detail)
+	ev.Outcome = sspr.OutcomeOK
+	e.note(ctx, ev, c)
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil || acct == nil {
 		e.d.Log.Error("notify registration change", "user", user, "err", err)
@@ -243,13 +251,23 @@ func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c
 	}
 	e.succeeded(ctx, s.User)
 	if broken := e.d.Policy.Check(next, acct); len(broken) > 0 {
+		e.note(ctx, sspr.Event{Kind: sspr.EventPasswordRefused, UserID: s.User, Flow: s.Ref, Outcome: sspr.OutcomeRefused, Detail: rules(broken)}, c)
 		return &sspr.Error{Code: sspr.CodePasswordPolicy, Message: "Your new password doesn't meet the password rules.", Rules: broken}
+	}
+	// A change that can't be audited doesn't happen (docs/AUDIT.md).
+	ev := sspr.Event{Kind: sspr.EventPasswordChanged, UserID: s.User, Flow: s.Ref, Detail: "signed in"}
+	if err := e.mustRecord(ctx, ev, c); err != nil {
+		return err
 	}
 	if err := e.d.Directory.SetPassword(ctx, s.User, next); err != nil {
 		var ae *sspr.Error
 		if errors.As(err, &ae) && ae.Code == sspr.CodePasswordPolicy {
+			e.note(ctx, sspr.Event{Kind: sspr.EventPasswordRefused, UserID: s.User, Flow: s.Ref, Outcome: sspr.OutcomeRefused,
+				Detail: "directory " + rules(ae.Rules)}, c)
 			return ae
 		}
+		ev.Outcome, ev.Detail = sspr.OutcomeFailed, "directory"
+		e.note(ctx, ev, c)
 		return sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("set password: %w", err))
 	}
 	// Whoever else was signed in with the old password is out, on every
@@ -257,10 +275,11 @@ func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c
 	if n, err := e.d.Sessions.End(ctx, s.User); err != nil {
 		e.d.Log.Error("end sessions", "user", s.User, "err", err)
 	} else if n > 1 { // more than this one
-		e.audit(ctx, sspr.EventSessionsEnded, s.User, c, fmt.Sprintf("count=%d", n-1))
+		e.note(ctx, sspr.Event{Kind: sspr.EventSessionsEnded, UserID: s.User, Flow: s.Ref, Detail: fmt.Sprintf("count=%d", n-1)}, c)
 	}
 	_ = e.d.State.Delete(ctx, sessionKey(id))
-	e.audit(ctx, sspr.EventPasswordChanged, s.User, c, "signed in")
+	ev.Outcome = sspr.OutcomeOK
+	e.note(ctx, ev, c)
 	alt := ""
 	if reg, err := e.registration(ctx, s.User); err == nil {
 		alt = reg.Email
@@ -274,6 +293,7 @@ func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c
 func (e *Engine) tell(ctx context.Context, acct *sspr.Account, kind notify.Kind, what string, c sspr.Client, alt string) {
 	for _, addr := range recipients(acct, alt) {
 		m := notify.Change(addr, kind, what, e.now(), c.Addr, e.cfg.Org)
+		m.Account = acct.ID
 		if err := e.d.Sender.Send(ctx, m); err != nil {
 			e.d.Log.Error("queue notification", "user", acct.ID, "err", err)
 		}
@@ -296,15 +316,6 @@ func recipients(acct *sspr.Account, alts ...string) []string {
 		add(a)
 	}
 	return to
-}
-
-// audit records an audit event; a failure to record it is for operators.
-func (e *Engine) audit(ctx context.Context, kind, user string, c sspr.Client, detail string) {
-	ev := sspr.Event{At: e.now(), Kind: kind, UserID: user, ClientAddr: c.Addr, UserAgent: c.UserAgent, Detail: detail}
-	e.d.Log.Info("audit", "event", kind, "user", user, "client", c.Addr, "detail", detail)
-	if err := e.d.Store.Record(context.WithoutCancel(ctx), ev); err != nil {
-		e.d.Log.Error("record audit event", "event", kind, "user", user, "err", err)
-	}
 }
 
 // codeMessage is the message that carries a code.

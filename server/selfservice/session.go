@@ -15,7 +15,9 @@ import (
 
 // session is a signed-in session as the State backend keeps it.
 type session struct {
-	ID   string `json:"id"`
+	ID string `json:"id"`
+	// Ref names the session in the audit and the logs.
+	Ref  string `json:"ref,omitempty"`
 	User string `json:"user"`
 	// Created is when the sign-in began: the session ends MaxLife after
 	// it, and a reset or password change after it ends the session.
@@ -112,8 +114,12 @@ func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c sspr.Cl
 	if err != nil {
 		return "", api.Session{}, err
 	}
+	ref, err := e.newRef()
+	if err != nil {
+		return "", api.Session{}, err
+	}
 	now := e.now()
-	s := &session{ID: id, User: acct.ID, Created: begun, LastSeen: now, AuthAt: now}
+	s := &session{ID: id, Ref: ref, User: acct.ID, Created: begun, LastSeen: now, AuthAt: now}
 	if err := e.saveSession(ctx, s); err != nil {
 		return "", api.Session{}, err
 	}
@@ -126,7 +132,7 @@ func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c sspr.Cl
 		}
 		return "", api.Session{}, err
 	}
-	e.audit(ctx, sspr.EventSignIn, acct.ID, c, "")
+	e.note(ctx, sspr.Event{Kind: sspr.EventSignIn, UserID: acct.ID, Flow: ref}, c)
 	return id, e.view(s, acct), nil
 }
 

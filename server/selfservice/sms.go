@@ -54,6 +54,7 @@ func (m smsMethod) prepare(ctx context.Context, e *Engine, r *record, typed stri
 	}
 	to := r.addr(m.Kind())
 	if r.Decoy || subtle.ConstantTimeCompare([]byte(n), []byte(to)) != 1 {
+		e.note(ctx, sspr.Event{Kind: sspr.EventPhoneMismatch, UserID: r.User, Flow: r.Ref, Outcome: sspr.OutcomeRefused}, c)
 		if err := e.fail(ctx, failIdentity, r.User, r.addr(api.KindEmail), c); err != nil {
 			return "", "", err
 		}

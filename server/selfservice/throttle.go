@@ -136,7 +136,9 @@ func (e *Engine) blockedNotice(ctx context.Context, user, alt string, c sspr.Cli
 		}
 	}
 	for _, to := range recipients(acct, alt) {
-		if err := e.d.Sender.Send(ctx, notify.Blocked(to, b, e.cfg.Org)); err != nil {
+		m := notify.Blocked(to, b, e.cfg.Org)
+		m.Account = acct.ID
+		if err := e.d.Sender.Send(ctx, m); err != nil {
 			e.d.Log.Error("queue notification", "user", user, "err", err)
 		}
 	}

@@ -64,7 +64,7 @@ func TestConcurrentUse(t *testing.T) {
 				if err := otherDir.Unlock(ctx, "bob@example.edu"); err != nil {
 					fail(fmt.Errorf("other Unlock: %w", err))
 				}
-				if _, err := otherStore.Events(ctx, id, 5); err != nil {
+				if _, err := otherStore.Events(ctx, sspr.EventQuery{User: id, Limit: 5}); err != nil {
 					fail(fmt.Errorf("other Events: %w", err))
 				}
 			}
@@ -79,7 +79,7 @@ func TestConcurrentUse(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	all, err := s.Events(ctx, "", 10_000)
+	all, err := s.Events(ctx, sspr.EventQuery{Limit: 10_000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,13 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_events_user_at ON audit_events(user_id, at);
 CREATE INDEX audit_events_at ON audit_events(at);
 `,
+	// 2: each audit event names its flow, its request and its outcome.
+	`
+ALTER TABLE audit_events ADD COLUMN flow TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_events_flow ON audit_events(flow) WHERE flow != '';
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sspr-portal/sspr/server/canon"
@@ -201,8 +202,9 @@ func (s *Store) Record(ctx context.Context, e sspr.Event) error {
 		e.At = time.Now()
 	}
 	_, err := s.db.write.ExecContext(ctx, `
-INSERT INTO audit_events (at, kind, user_id, client_addr, user_agent, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		formatTime(e.At), e.Kind, e.UserID, e.ClientAddr, e.UserAgent, e.Detail)
+INSERT INTO audit_events (at, kind, user_id, flow, request_id, outcome, client_addr, user_agent, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		formatTime(e.At), e.Kind, e.UserID, e.Flow, e.Request, e.Outcome, e.ClientAddr, e.UserAgent, e.Detail)
 	return wrap(sspr.BackendStore, "record audit event", err)
 }
 
@@ -210,24 +212,42 @@ INSERT INTO audit_events (at, kind, user_id, client_addr, user_agent, detail) VA
 // fewer.
 const DefaultEventsLimit = 100
 
-// Events returns userID's audit events, newest first, at most limit of them
-// (DefaultEventsLimit when limit <= 0). An empty userID returns every
-// user's events.
-func (s *Store) Events(ctx context.Context, userID string, limit int) ([]sspr.Event, error) {
-	if limit <= 0 {
-		limit = DefaultEventsLimit
+// Events returns the audit events q selects, newest first (of two at the
+// same time, the later recorded first), at most q.Limit of them
+// (DefaultEventsLimit when 0 or less).
+func (s *Store) Events(ctx context.Context, q sspr.EventQuery) ([]sspr.Event, error) {
+	if q.Limit <= 0 {
+		q.Limit = DefaultEventsLimit
 	}
-	const cols = `SELECT at, kind, user_id, client_addr, user_agent, detail FROM audit_events`
 	var (
-		rows *sql.Rows
-		err  error
+		where []string
+		args  []any
 	)
-	if userID == "" {
-		rows, err = s.db.read.QueryContext(ctx, cols+` ORDER BY at DESC, id DESC LIMIT ?`, limit)
-	} else {
-		rows, err = s.db.read.QueryContext(ctx,
-			cols+` WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT ?`, userID, limit)
+	if q.User != "" {
+		where, args = append(where, "user_id = ?"), append(args, q.User)
 	}
+	if q.Flow != "" {
+		where, args = append(where, "flow = ?"), append(args, q.Flow)
+	}
+	if len(q.Kinds) > 0 {
+		where = append(where, "kind IN (?"+strings.Repeat(", ?", len(q.Kinds)-1)+")")
+		for _, k := range q.Kinds {
+			args = append(args, k)
+		}
+	}
+	// The times are stored as fixed-width UTC text (formatTime), which
+	// sorts as the times do.
+	if !q.Since.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, formatTime(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where, args = append(where, "at < ?"), append(args, formatTime(q.Until))
+	}
+	query := `SELECT at, kind, user_id, flow, request_id, outcome, client_addr, user_agent, detail FROM audit_events`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.read.QueryContext(ctx, query+` ORDER BY at DESC, id DESC LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {
 		return nil, wrap(sspr.BackendStore, "list audit events", err)
 	}
@@ -236,7 +256,7 @@ func (s *Store) Events(ctx context.Context, userID string, limit int) ([]sspr.Ev
 	for rows.Next() {
 		var e sspr.Event
 		var at sql.NullString
-		if err := rows.Scan(&at, &e.Kind, &e.UserID, &e.ClientAddr, &e.UserAgent, &e.Detail); err != nil {
+		if err := rows.Scan(&at, &e.Kind, &e.UserID, &e.Flow, &e.Request, &e.Outcome, &e.ClientAddr, &e.UserAgent, &e.Detail); err != nil {
 			return nil, wrap(sspr.BackendStore, "list audit events", err)
 		}
 		if e.At, err = parseTime(at); err != nil {
@@ -248,4 +268,14 @@ func (s *Store) Events(ctx context.Context, userID string, limit int) ([]sspr.Ev
 		return nil, wrap(sspr.BackendStore, "list audit events", err)
 	}
 	return events, nil
+}
+
+// PurgeEvents deletes the audit events older than before.
+func (s *Store) PurgeEvents(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.write.ExecContext(ctx, `DELETE FROM audit_events WHERE at < ?`, formatTime(before))
+	if err != nil {
+		return 0, wrap(sspr.BackendStore, "purge audit events", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap(sspr.BackendStore, "purge audit events", err)
 }

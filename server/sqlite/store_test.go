@@ -36,7 +36,7 @@ func TestStoreTimes(t *testing.T) {
 	if err := s.Record(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	events, err := s.Events(ctx, "zoe@example.edu", 0)
+	events, err := s.Events(ctx, sspr.EventQuery{User: "zoe@example.edu"})
 	if err != nil || len(events) != 1 || !events[0].At.Equal(at) || events[0].At.Location() != time.UTC || events[0].At.Nanosecond() != 6 {
 		t.Fatalf("Events = %+v, %v", events, err)
 	}

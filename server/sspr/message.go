@@ -36,6 +36,10 @@ type Message struct {
 	// can be told if the message is given up (the engine's flow or
 	// registration and method). Senders don't read it.
 	Ref string
+	// Account and Flow are whose message it is and the reference of the
+	// flow or session that sent it, for the audit's "delivered" and
+	// "failed" events. Senders don't read them.
+	Account, Flow string
 	// Expires is when the message is no longer worth delivering: the
 	// expiry of the code it carries. Zero: the outbox's lifetime for
 	// notifications (hours).

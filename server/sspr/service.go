@@ -59,6 +59,11 @@ type Auditor interface {
 	// internal error). It returns service_unavailable when the store
 	// can't serve.
 	Record(ctx context.Context, e Event) error
+	// Events returns the events q selects, newest first.
+	Events(ctx context.Context, q EventQuery) ([]Event, error)
+	// PurgeEvents deletes the events older than before, and says how
+	// many it deleted.
+	PurgeEvents(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Store keeps registrations and audit events: SQLite (one server) or

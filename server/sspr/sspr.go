@@ -91,13 +91,47 @@ type Answer struct {
 
 // Event is an audit event. It never holds a secret.
 type Event struct {
-	At         time.Time
-	Kind       string
-	UserID     string
+	At     time.Time
+	Kind   string
+	UserID string
+	// Flow names the reset flow or the registration session the event
+	// belongs to: a reference of its own, not its id (which is a bearer
+	// secret), the same on every event of the flow.
+	Flow string
+	// Request is the id of the HTTP request that made the event (the
+	// X-Request-Id the portal answers with), "" for none.
+	Request string
+	// Outcome is OutcomeOK, OutcomeRefused, OutcomeFailed or
+	// OutcomeStarted.
+	Outcome    string
 	ClientAddr string
 	UserAgent  string
 	// Detail is a short, secret-free description, e.g. "methods=email,sms".
 	Detail string
+}
+
+// The outcomes of an event.
+const (
+	OutcomeOK      = "ok"      // done
+	OutcomeRefused = "refused" // the person's input was refused: a wrong code, a throttle
+	OutcomeFailed  = "failed"  // the portal or a backend failed
+	// OutcomeStarted is recorded before a change to the account (a
+	// password set, an unlock, a registration changed): a change that
+	// can't be audited doesn't happen. Its OK or failed follows.
+	OutcomeStarted = "started"
+)
+
+// EventQuery selects audit events. Zero fields select everything.
+type EventQuery struct {
+	User string
+	Flow string
+	// Kinds: any of these.
+	Kinds []string
+	// Since and Until bound the time: Since <= At < Until.
+	Since, Until time.Time
+	// Limit is the most events returned, newest first (the store's
+	// default when 0).
+	Limit int
 }
 
 // Audit event kinds.
@@ -141,6 +175,24 @@ const (
 	// EventSessionsEnded: a reset, an unlock or a password change ended
 	// the account's other sessions and flows.
 	EventSessionsEnded = "sessions_ended"
+)
+
+// The steps of a flow, each an event (docs/AUDIT.md).
+const (
+	EventFlowStarted   = "flow_started"   // a user id and its CAPTCHA taken; Detail says whether the account can use self-service
+	EventIntentChosen  = "intent_chosen"  // reset or unlock
+	EventCodeSent      = "code_sent"      // a code stored for delivery (Detail: the channel)
+	EventCodeWrong     = "code_wrong"     // a code typed that didn't match, had expired, or was used up
+	EventMethodPassed  = "method_passed"  // a verification method passed (Detail: which)
+	EventAnswersWrong  = "answers_wrong"  // security answers that didn't match
+	EventPhoneMismatch = "phone_mismatch" // a number typed that isn't the registered one
+	// EventPasswordRefused: a new password the policy or the directory
+	// refused (Detail: the rules).
+	EventPasswordRefused = "password_refused"
+	// EventMessageDelivered and EventMessageFailed: the outbox delivered
+	// a message, or gave it up (Detail: its kind and channel).
+	EventMessageDelivered = "message_delivered"
+	EventMessageFailed    = "message_failed"
 )
 
 // Shape is what a reset shows of a registration before anyone has proven

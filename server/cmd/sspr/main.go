@@ -4,6 +4,7 @@
 //	sspr keygen [--config FILE] [--data DIR] [--out FILE]
 //	sspr send-test [--config FILE] --to ADDRESS|NUMBER [--channel email|sms]
 //	sspr check-directory [--config FILE] --user ID
+//	sspr audit [--config FILE] [--data DIR] [--user ID] [--flow REF] [--kind KINDS] [--since T] [--until T] [--limit N] [--json]
 //	sspr version
 //	sspr help
 //
@@ -73,6 +74,8 @@ Usage:
                         send a test email or text now, to check [email] or [sms]
   sspr check-directory --user ID [flags]
                         look a user up in the directory, to check [directory]
+  sspr audit [--user ID] [--since 24h] [--json] [flags]
+                        print the audit timeline: every step of every flow
   sspr version          print the version
   sspr help             print this help
 
@@ -98,6 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return sendTest(ctx, args[1:], stdout, stderr)
 	case "check-directory":
 		return checkDirectory(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return audit(ctx, args[1:], stdout, stderr, time.Now)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "sspr %s\n", buildVersion())
 		return exitOK

@@ -24,11 +24,9 @@ import (
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-// Store is a Store backend as the engines (sspr.Store) and the audit tools
-// (Events) use it.
+// Store is a Store backend as the engines and the audit tools use it.
 type Store interface {
 	sspr.Store
-	Events(ctx context.Context, userID string, limit int) ([]sspr.Event, error)
 }
 
 // fastParams make argon2id cheap: these tests are about storage, not cost.
@@ -61,6 +59,8 @@ var tests = []struct {
 	{"Events/an event without a time is stamped now", eventsStamped},
 	{"Events/ErrKindRequired", eventsNoKind},
 	{"Events/times keep the microsecond", eventsMicroseconds},
+	{"Events/by flow, kind and time; every field kept", eventsQuery},
+	{"Events/PurgeEvents deletes the older ones", eventsPurge},
 }
 
 var ctx = context.Background()
@@ -311,16 +311,16 @@ func eventsOK(t *testing.T, s Store) {
 		}
 	}
 
-	if got, err := s.Events(ctx, "alice@example.edu", 10); err != nil || !reflect.DeepEqual(got, alice) {
+	if got, err := s.Events(ctx, sspr.EventQuery{User: "alice@example.edu", Limit: 10}); err != nil || !reflect.DeepEqual(got, alice) {
 		t.Fatalf("Events = %+v, %v;\nwant %+v", got, err, alice)
 	}
-	if got, err := s.Events(ctx, "alice@example.edu", 2); err != nil || !reflect.DeepEqual(got, alice[:2]) {
+	if got, err := s.Events(ctx, sspr.EventQuery{User: "alice@example.edu", Limit: 2}); err != nil || !reflect.DeepEqual(got, alice[:2]) {
 		t.Fatalf("Events(limit 2) = %+v, %v", got, err)
 	}
-	if got, err := s.Events(ctx, "carol@example.edu", 0); err != nil || len(got) != 2 || got[0].Detail != "second" || got[1].Detail != "first" {
+	if got, err := s.Events(ctx, sspr.EventQuery{User: "carol@example.edu"}); err != nil || len(got) != 2 || got[0].Detail != "second" || got[1].Detail != "first" {
 		t.Fatalf("Events(same time) = %+v, %v", got, err)
 	}
-	got, err := s.Events(ctx, "", 0)
+	got, err := s.Events(ctx, sspr.EventQuery{})
 	if err != nil || len(got) != 8 {
 		t.Fatalf("Events(all) = %d events, %v; want 8", len(got), err)
 	}
@@ -328,10 +328,10 @@ func eventsOK(t *testing.T, s Store) {
 	if got[0].UserID != "carol@example.edu" || got[5] != bob || got[7] != alice[4] {
 		t.Fatalf("Events(all) not newest first: %+v", got)
 	}
-	if got, err := s.Events(ctx, "", 3); err != nil || len(got) != 3 {
+	if got, err := s.Events(ctx, sspr.EventQuery{Limit: 3}); err != nil || len(got) != 3 {
 		t.Fatalf("Events(all, limit 3) = %d events, %v", len(got), err)
 	}
-	if got, err := s.Events(ctx, "nobody@example.edu", 10); err != nil || len(got) != 0 {
+	if got, err := s.Events(ctx, sspr.EventQuery{User: "nobody@example.edu", Limit: 10}); err != nil || len(got) != 0 {
 		t.Fatalf("Events(unknown) = %+v, %v", got, err)
 	}
 }
@@ -341,7 +341,7 @@ func eventsStamped(t *testing.T, s Store) {
 	if err := s.Record(ctx, sspr.Event{Kind: sspr.EventBlocked, UserID: "dave@example.edu"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Events(ctx, "dave@example.edu", 1)
+	got, err := s.Events(ctx, sspr.EventQuery{User: "dave@example.edu", Limit: 1})
 	if err != nil || len(got) != 1 || got[0].At.Before(before.Add(-time.Second)) || got[0].At.After(time.Now()) || got[0].At.Location() != time.UTC {
 		t.Fatalf("Events = %+v, %v", got, err)
 	}
@@ -351,7 +351,7 @@ func eventsNoKind(t *testing.T, s Store) {
 	if err := s.Record(ctx, sspr.Event{UserID: "alice@example.edu"}); err == nil {
 		t.Fatal("Record without a kind succeeded")
 	}
-	if got, err := s.Events(ctx, "alice@example.edu", 0); err != nil || len(got) != 0 {
+	if got, err := s.Events(ctx, sspr.EventQuery{User: "alice@example.edu"}); err != nil || len(got) != 0 {
 		t.Fatalf("Events after a refused event = %+v, %v", got, err)
 	}
 }
@@ -361,7 +361,7 @@ func eventsMicroseconds(t *testing.T, s Store) {
 	if err := s.Record(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Events(ctx, "erin@example.edu", 0)
+	got, err := s.Events(ctx, sspr.EventQuery{User: "erin@example.edu"})
 	if err != nil || len(got) != 1 || !sameTime(got[0].At, base) {
 		t.Fatalf("Events = %+v, %v; want the time %s", got, err, base.UTC())
 	}
@@ -564,4 +564,62 @@ func populationChanges(t *testing.T, s Store) {
 	samePopulation(t, mustPopulation(t, s), sspr.Population{{Phone: true}: 1})
 	mustPut(t, s, sspr.Registration{UserID: "yan@example.edu"})
 	samePopulation(t, mustPopulation(t, s), sspr.Population{})
+}
+
+func eventsQuery(t *testing.T, s Store) {
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	full := sspr.Event{At: at, Kind: sspr.EventFlowStarted, UserID: "alice@example.edu", Flow: "f-one",
+		Request: "r-1", Outcome: sspr.OutcomeOK, ClientAddr: "192.0.2.7", UserAgent: "Safari", Detail: "registered=true"}
+	events := []sspr.Event{
+		full,
+		{At: at.Add(time.Minute), Kind: sspr.EventCodeSent, UserID: "alice@example.edu", Flow: "f-one", Outcome: sspr.OutcomeOK},
+		{At: at.Add(2 * time.Minute), Kind: sspr.EventCodeWrong, UserID: "alice@example.edu", Flow: "f-one", Outcome: sspr.OutcomeRefused},
+		{At: at.Add(3 * time.Minute), Kind: sspr.EventFlowStarted, UserID: "alice@example.edu", Flow: "f-two", Outcome: sspr.OutcomeOK},
+		{At: at.Add(4 * time.Minute), Kind: sspr.EventCodeSent, UserID: "bob@example.edu", Flow: "f-three", Outcome: sspr.OutcomeOK},
+	}
+	for _, e := range events {
+		if err := s.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		q    sspr.EventQuery
+		want []int // indexes into events, newest first
+	}{
+		{"flow", sspr.EventQuery{Flow: "f-one"}, []int{2, 1, 0}},
+		{"kinds", sspr.EventQuery{Kinds: []string{sspr.EventCodeSent, sspr.EventCodeWrong}}, []int{4, 2, 1}},
+		{"user and kind", sspr.EventQuery{User: "alice@example.edu", Kinds: []string{sspr.EventFlowStarted}}, []int{3, 0}},
+		{"since, until", sspr.EventQuery{Since: at.Add(time.Minute), Until: at.Add(3 * time.Minute)}, []int{2, 1}},
+		{"user, since, limit", sspr.EventQuery{User: "alice@example.edu", Since: at.Add(time.Minute), Limit: 2}, []int{3, 2}},
+	} {
+		got, err := s.Events(ctx, tc.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var want []sspr.Event
+		for _, i := range tc.want {
+			want = append(want, events[i])
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: Events = %+v\nwant %+v", tc.name, got, want)
+		}
+	}
+}
+
+func eventsPurge(t *testing.T, s Store) {
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 4 {
+		if err := s.Record(ctx, sspr.Event{At: at.Add(time.Duration(i) * time.Hour), Kind: sspr.EventSignIn, UserID: "carol@example.edu"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.PurgeEvents(ctx, at.Add(2*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("PurgeEvents = %d, %v; want 2", n, err)
+	}
+	got, err := s.Events(ctx, sspr.EventQuery{User: "carol@example.edu"})
+	if err != nil || len(got) != 2 || !got[1].At.Equal(at.Add(2*time.Hour)) {
+		t.Fatalf("after the purge: %+v, %v", got, err)
+	}
 }
