@@ -33,6 +33,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -78,9 +79,10 @@ type Options struct {
 	// NoticeLifetime is how long a message without an Expires, such as a
 	// "your password was reset" notice, is worth trying to deliver.
 	NoticeLifetime time.Duration
-	// UnhealthyAfter is how many failed attempts of a message waiting
-	// for a retry, with no delivery since, make Check call the channel
-	// degraded. StaleAfter: a message waiting longer than that does too.
+	// UnhealthyAfter is how many messages waiting for a retry, or failed
+	// attempts of one, with no delivery since, make Check call the
+	// channel degraded. StaleAfter: a message waiting longer than that
+	// does too.
 	UnhealthyAfter int
 	StaleAfter     time.Duration
 	// Poll is how often an idle worker looks for work in a database that
@@ -164,6 +166,7 @@ type Queue struct {
 	stopped bool
 	cancel  context.CancelFunc
 	done    chan struct{}
+	running atomic.Bool // the workers did start
 }
 
 func newQueue(o Options) (*Queue, error) {
@@ -198,6 +201,7 @@ func (q *Queue) Start(ctx context.Context) {
 			}
 			err := q.db.start(ctx)
 			if err == nil {
+				q.running.Store(true)
 				return
 			}
 			q.o.Log.Error("dispatch: the outbox's workers can't start; trying again", "err", err)
@@ -223,6 +227,9 @@ func (q *Queue) Close(ctx context.Context) error {
 	}
 	q.cancel()
 	<-q.done
+	if !q.running.Load() {
+		return nil // the database never answered: no worker ran
+	}
 	return q.db.stop(ctx)
 }
 

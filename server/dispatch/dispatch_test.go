@@ -66,11 +66,11 @@ var key = bytes.Repeat([]byte{7}, 32)
 
 // rig is a SQLite file and the pools of the "servers" that share it.
 type rig struct {
-	t  *testing.T
+	t  testing.TB
 	db *sqlite.DB
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "sspr.db"))
 	if err != nil {

@@ -91,8 +91,9 @@ const recentWindow = 5 * time.Minute
 // check reports whether the channel's messages are getting through, for
 // /readyz: an error says why not. It reads the shared table, so every
 // server says the same. Degraded when a message has waited longer than
-// StaleAfter; when a message waits for a retry after UnhealthyAfter
-// failed attempts and nothing was delivered since the latest failure; or when a message was given up for
+// StaleAfter; when UnhealthyAfter messages wait for a retry, or one
+// after UnhealthyAfter failed attempts, and nothing was delivered since
+// the latest failure; or when a message was given up for
 // the sender's sake in the last minutes and nothing was delivered since.
 func (q *Queue) check(ctx context.Context, ch string) error {
 	s, err := q.db.stats(ctx, ch, q.o.Now().Add(-recentWindow))
@@ -116,8 +117,8 @@ func (s stats) verdict(ch string, o Options) error {
 	case s.Waiting > 0 && s.OldestAge != nil && *s.OldestAge > o.StaleAfter.Seconds():
 		return fmt.Errorf("%s: %d messages waiting, the oldest for %s (last delivery: %s)", ch, s.Waiting,
 			time.Duration(*s.OldestAge*float64(time.Second)).Round(time.Second), age(s.SinceDelivery))
-	case s.MostTries != nil && *s.MostTries >= o.UnhealthyAfter && !deliveredAfter(s.SinceFailure):
-		return fmt.Errorf("%s: %d messages waiting for a retry, one after %d failed attempts (last delivery: %s)", ch, s.Retrying, *s.MostTries, age(s.SinceDelivery))
+	case (s.Retrying >= o.UnhealthyAfter || s.MostTries != nil && *s.MostTries >= o.UnhealthyAfter) && !deliveredAfter(s.SinceFailure):
+		return fmt.Errorf("%s: %d messages waiting for a retry, after up to %d failed attempts (last delivery: %s)", ch, s.Retrying, *s.MostTries, age(s.SinceDelivery))
 	case s.GaveUp > 0 && !deliveredAfter(s.SinceGaveUp):
 		return fmt.Errorf("%s: %d messages given up in the last %s, the sender at fault (last delivery: %s)", ch, s.GaveUp, recentWindow, age(s.SinceDelivery))
 	}
