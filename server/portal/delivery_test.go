@@ -153,7 +153,9 @@ func TestResetOverSMTP(t *testing.T) {
 }
 
 // SMTP down, then back: the API answers exactly as when it works, the
-// code is retried and arrives; /readyz says "degraded" meanwhile.
+// codes are retried and arrive, each once, after an outage longer than
+// the in-memory queue of old gave up after (max_tries 8 at these back-offs:
+// under 2 s); /readyz says "degraded" meanwhile.
 func TestSMTPDownThenBack(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{Username: smtpUser, Password: smtpPass})
 	e := newEnv(t, viaSMTP(t, s))
@@ -186,6 +188,13 @@ func TestSMTPDownThenBack(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Two more while it is down, then longer than the old give-up.
+	for _, u := range []string{"bob", "dave"} {
+		o := e.client(t)
+		o.startWith(u, api.IntentReset)
+		o.ok(http.StatusOK, o.call("POST", api.PathFlowEmailSend, nil))
+	}
+	time.Sleep(3 * time.Second)
 	before := len(s.Messages())
 	s.Restart(t)
 	code, _, _ := mailCode(t, s, "erin.alt@example.net", before)
@@ -203,6 +212,16 @@ func TestSMTPDownThenBack(t *testing.T) {
 			t.Fatalf("readyz after recovery %d %+v; log:\n%s", st, h, log)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // a duplicate would come now
+	got := map[string]int{}
+	for _, m := range s.Messages()[before:] {
+		got[m.To[0]]++
+	}
+	for _, to := range []string{"erin.alt@example.net", "bob.alt@example.net", "dave.alt@example.net"} {
+		if got[to] != 1 {
+			t.Errorf("%s got %d messages after the outage, want 1 (all: %v)", to, got[to], got)
+		}
 	}
 	log := e.log.String()
 	assertNoSecrets(t, log, code, smtpPass)
