@@ -398,6 +398,10 @@ func (s *codeStep) codeForm() app.UI {
 			app.Text("."),
 		)
 	}
+	if s.m.DeliveryFailed {
+		// The outbox gave the message up: say so instead of "sent".
+		sent = app.P().Class("error-message").Text("We couldn't send you that code. Send a new code, or choose another verification method.")
+	}
 	wait := s.wait()
 	return app.Div().Body(
 		div("notice-slot",

@@ -278,6 +278,9 @@ func TestFailingAddressGivesUp(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if page := r.page(api.PageVerifyEmail); !strings.Contains(page, "We couldn&#39;t send you that code") && !strings.Contains(page, "We couldn't send you that code") {
+		t.Errorf("the email page doesn't say the code couldn't be sent:\n%s", page)
+	}
 	ae := r.wantError(r.call("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: "12345678"}), http.StatusBadRequest, api.CodeCodeExpired)
 	if !strings.Contains(ae.Message, "couldn't send") {
 		t.Errorf("a code typed for an undelivered one: %q", ae.Message)
