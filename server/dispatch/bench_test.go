@@ -10,7 +10,7 @@ import (
 
 	"github.com/sspr-portal/sspr/server/dispatch"
 	"github.com/sspr-portal/sspr/server/mailer"
-	"github.com/sspr-portal/sspr/server/mailer/smtptest"
+	"github.com/sspr-portal/sspr/server/internal/smtptest"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/pgstore/pgtest"
 	"github.com/sspr-portal/sspr/server/sspr"

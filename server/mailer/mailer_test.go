@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/server/mailer"
-	"github.com/sspr-portal/sspr/server/mailer/smtptest"
+	"github.com/sspr-portal/sspr/server/internal/smtptest"
 	"github.com/sspr-portal/sspr/server/notify"
 )
 

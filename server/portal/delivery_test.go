@@ -23,7 +23,7 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
-	"github.com/sspr-portal/sspr/server/mailer/smtptest"
+	"github.com/sspr-portal/sspr/server/internal/smtptest"
 )
 
 const (

@@ -34,7 +34,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
-	"github.com/sspr-portal/sspr/server/mailer/smtptest"
+	"github.com/sspr-portal/sspr/server/internal/smtptest"
 )
 
 type sample struct {

@@ -17,7 +17,7 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/internal/freeport"
 	"github.com/sspr-portal/sspr/server/internal/testkit"
-	"github.com/sspr-portal/sspr/server/mailer/smtptest"
+	"github.com/sspr-portal/sspr/server/internal/smtptest"
 )
 
 // buildProgram builds sspr into a folder of the test's: a test that kills

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/mailer/smtptest"
+	"github.com/sspr-portal/sspr/server/internal/smtptest"
 )
 
 const smtpPass = "Send-Test-Pass-7"

@@ -2,6 +2,7 @@ package repotest
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,6 +44,40 @@ func TestShippedProgramsLinkNoTestTool(t *testing.T) {
 			for _, bad := range testOnly {
 				if strings.HasPrefix(d, bad) {
 					t.Errorf("%s depends on %s, a test-only module", tc.pkg, d)
+				}
+			}
+		}
+	}
+}
+
+// benchCommands are the programs that drive a browser or run an SMTP
+// server on purpose, for `make bench`; they are not shipped.
+var benchCommands = []string{
+	"github.com/sspr-portal/sspr/server/cmd/pagebench",
+	"github.com/sspr-portal/sspr/server/cmd/loadgen",
+}
+
+// TestTestToolsStayInternal: the packages that use a test-only module are
+// internal (server/internal/headless, server/internal/smtptest), so that
+// nothing outside the project can build on them, or one of the benchmark
+// commands; tests may use them freely.
+func TestTestToolsStayInternal(t *testing.T) {
+	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...")
+	cmd.Dir = root(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		pkg, imports := f[0], f[1:]
+		if strings.Contains(pkg, "/internal/") || slices.Contains(benchCommands, pkg) {
+			continue
+		}
+		for _, imp := range imports {
+			for _, bad := range testOnly {
+				if strings.HasPrefix(imp, bad) {
+					t.Errorf("%s imports %s, a test-only module: move it under an internal/ folder", pkg, imp)
 				}
 			}
 		}
