@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sspr-portal/sspr/server/dispatch"
-	"github.com/sspr-portal/sspr/server/mailer"
 	"github.com/sspr-portal/sspr/server/internal/smtptest"
+	"github.com/sspr-portal/sspr/server/mailer"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/pgstore/pgtest"
 	"github.com/sspr-portal/sspr/server/sspr"

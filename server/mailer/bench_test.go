@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-portal/sspr/server/mailer"
 	"github.com/sspr-portal/sspr/server/internal/smtptest"
+	"github.com/sspr-portal/sspr/server/mailer"
 	"github.com/sspr-portal/sspr/server/notify"
 )
 

@@ -16,8 +16,8 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/internal/freeport"
-	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/internal/smtptest"
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 )
 
 // buildProgram builds sspr into a folder of the test's: a test that kills
