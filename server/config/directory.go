@@ -33,6 +33,9 @@ type Directory struct {
 	BindPasswordEnv  string `toml:"bind_password_env"`
 	// BaseDN is searched (whole subtree) for users.
 	BaseDN string `toml:"base_dn"`
+	// GroupBaseDN is searched (whole subtree) for groups, such as the
+	// service desk's; empty means BaseDN.
+	GroupBaseDN string `toml:"group_base_dn"`
 	// UserFilter finds a user: {id} is the canonical id, {local} its part
 	// before "@". Empty means the kind's default.
 	UserFilter string `toml:"user_filter"`
@@ -153,6 +156,11 @@ func (c *Config) validateDirectory(v *validator) {
 	}
 	if err := ldapspec.CheckDN(d.BaseDN); err != nil {
 		v.add("directory.base_dn", "%v", err)
+	}
+	if d.GroupBaseDN != "" {
+		if err := ldapspec.CheckDN(d.GroupBaseDN); err != nil {
+			v.add("directory.group_base_dn", "%v", err)
+		}
 	}
 	filter := d.UserFilter
 	if filter == "" {

@@ -33,6 +33,7 @@ base_dn = "ou=people,dc=example,dc=edu"
 		{"ErrBadBindDN", strings.Replace(ok, `bind_dn = "cn=sspr,ou=services,dc=example,dc=edu"`, `bind_dn = "sspr"`, 1), "directory.bind_dn"},
 		{"ErrNoPassword", strings.Replace(ok, `bind_password_env = "SSPR_LDAP_PASSWORD"`, "", 1), "directory.bind_password_file"},
 		{"ErrTwoPasswords", ok + "bind_password_file = \"/etc/sspr/pw\"\n", "directory.bind_password_env"},
+		{"ErrGroupBaseDN", strings.Replace(ok, `base_dn = "ou=people,dc=example,dc=edu"`, `base_dn = "ou=people,dc=example,dc=edu"`+"\ngroup_base_dn = \"not a dn\"", 1), "directory.group_base_dn"},
 		{"ErrNoBaseDN", strings.Replace(ok, `base_dn = "ou=people,dc=example,dc=edu"`, "", 1), "directory.base_dn"},
 		{"ErrMissingCA", strings.Replace(ok, ca, "/nonexistent/ca.pem", 1), "directory.ca_file"},
 		{"ErrTimeout", ok + "timeout = \"2m\"\n", "directory.timeout"},

@@ -63,6 +63,9 @@ type Config struct {
 	BindDN, BindPassword string
 	// BaseDN is where users are searched for (the whole subtree).
 	BaseDN string
+	// GroupBaseDN is where MemberOf looks for groups (the whole
+	// subtree); empty means BaseDN.
+	GroupBaseDN string
 	// UserFilter is a filter template with {id} or {local}; empty means
 	// the flavour's default (see DefaultUserFilter).
 	UserFilter string
@@ -415,3 +418,67 @@ func (d *Directory) bindAs(ctx context.Context, dn, password string) (bool, erro
 // Config returns the configuration in force, defaults filled in (the
 // service account's password included: never log it).
 func (d *Directory) Config() Config { return d.cfg }
+
+// maxGroupDepth bounds how many levels of groups within groups MemberOf
+// follows: a loop of groups ends, and so does a tree too deep to be meant.
+const maxGroupDepth = 8
+
+// MemberOf reports whether the account is a member of the group whose DN
+// is group, directly or through groups that are members of it (nested,
+// as Active Directory and OpenLDAP's groupOfNames both allow). It asks the
+// directory, level by level, which groups have the account (then those
+// groups) as a member: searches on the indexed member attribute, which
+// work the same on OpenLDAP and Active Directory whatever the size of
+// the groups. An unknown account is no member.
+func (d *Directory) MemberOf(ctx context.Context, id, group string) (bool, error) {
+	want, err := ldap.ParseDN(group)
+	if err != nil {
+		return false, fmt.Errorf("ldap: group %q is not a DN: %w", group, err)
+	}
+	e, err := d.entry(ctx, id, []string{d.cfg.IDAttribute}) // entry checks it
+	if err != nil || e == nil {
+		return false, err
+	}
+	frontier, seen := []string{e.DN}, map[string]bool{}
+	for range maxGroupDepth {
+		var f strings.Builder
+		f.WriteString("(|")
+		for _, dn := range frontier {
+			f.WriteString("(member=" + ldap.EscapeFilter(dn) + ")")
+		}
+		f.WriteString(")")
+		base := d.cfg.GroupBaseDN
+		if base == "" {
+			base = d.cfg.BaseDN
+		}
+		req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+			0, int(d.cfg.Timeout/time.Second), false, f.String(), []string{"1.1"}, nil)
+		var res *ldap.SearchResult
+		err := d.pool.do(ctx, true, func(c *ldap.Conn) error {
+			var err error
+			res, err = c.SearchWithPaging(req, 500)
+			return err
+		})
+		if err != nil {
+			return false, mapped(err)
+		}
+		frontier = frontier[:0]
+		for _, g := range res.Entries {
+			dn, err := ldap.ParseDN(g.DN)
+			if err != nil {
+				continue
+			}
+			if dn.EqualFold(want) {
+				return true, nil
+			}
+			if k := strings.ToLower(g.DN); !seen[k] {
+				seen[k] = true
+				frontier = append(frontier, g.DN)
+			}
+		}
+		if len(frontier) == 0 {
+			return false, nil
+		}
+	}
+	return false, nil
+}

@@ -50,7 +50,7 @@ func LDAPConfig(cfg *config.Config, bindPassword string, now func() time.Time, l
 	c := cfg.Directory
 	return ldapdir.Config{
 		Flavour: ldapdir.Flavour(c.Kind), URLs: c.URLs, StartTLS: c.StartTLS, CAFile: c.CAFile,
-		BindDN: c.BindDN, BindPassword: bindPassword, BaseDN: c.BaseDN,
+		BindDN: c.BindDN, BindPassword: bindPassword, BaseDN: c.BaseDN, GroupBaseDN: c.GroupBaseDN,
 		UserFilter: c.UserFilter, Domain: cfg.Users.DefaultDomain,
 		IDAttribute: c.IDAttribute, DisplayNameAttribute: c.DisplayNameAttribute, MailAttribute: c.MailAttribute,
 		AltMailAttribute: c.AltMailAttribute, MobileAttribute: c.MobileAttribute,

@@ -1,0 +1,77 @@
+package ldapdir_test
+
+import (
+	"testing"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/sspr-portal/sspr/server/ldapdir"
+	"github.com/sspr-portal/sspr/server/ldapdir/slapdtest"
+)
+
+// addGroup adds a groupOfNames under tree with these member DNs.
+func addGroup(t *testing.T, s *slapdtest.Server, tree, cn string, members ...string) string {
+	t.Helper()
+	dn := "cn=" + ldap.EscapeDN(cn) + "," + tree
+	req := ldap.NewAddRequest(dn, nil)
+	req.Attribute("objectClass", []string{"groupOfNames"})
+	req.Attribute("cn", []string{cn})
+	req.Attribute("member", members)
+	if err := s.Admin(t).Add(req); err != nil {
+		t.Fatalf("add %s: %v", dn, err)
+	}
+	return dn
+}
+
+// TestMemberOf: direct and nested membership, loops of groups, and groups
+// kept outside the users' base DN (group_base_dn), against a real slapd.
+func TestMemberOf(t *testing.T) {
+	s := slapdtest.Shared(t)
+	groups := s.NewTree(t) // groups apart from the users, as is common
+	d, tree := newDir(t, s, func(c *ldapdir.Config) { c.GroupBaseDN = groups })
+	alice := addAlice(t, s, tree)
+	bob := s.AddUser(t, tree, slapdtest.User{UID: "bob", Password: "Bob-Old-1"})
+	carol := s.AddUser(t, tree, slapdtest.User{UID: "carol", Password: "Carol-Old-1"})
+
+	desk := addGroup(t, s, groups, "service-desk", alice)
+	staff := addGroup(t, s, groups, "it-staff", desk) // the desk is part of IT staff
+	other := addGroup(t, s, groups, "students", bob)
+	// Groups that name each other: the walk ends.
+	loopA := addGroup(t, s, groups, "loop-a", bob)
+	loopB := addGroup(t, s, groups, "loop-b", loopA, carol)
+	modify := ldap.NewModifyRequest(loopA, nil)
+	modify.Add("member", []string{loopB})
+	if err := s.Admin(t).Modify(modify); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tt := range []struct {
+		name, user, group string
+		want              bool
+	}{
+		{"Direct", "alice@example.edu", desk, true},
+		{"Nested", "alice@example.edu", staff, true},
+		{"CaseOfTheDN", "alice@example.edu", "CN=Service-Desk," + groups, true},
+		{"NotAMember", "bob@example.edu", staff, false},
+		{"AnotherGroup", "alice@example.edu", other, false},
+		{"ThroughALoop", "bob@example.edu", loopB, true},
+		{"LoopWithoutTheUser", "carol@example.edu", loopA, true},
+		{"UnknownUser", "nobody@example.edu", desk, false},
+		{"UnknownGroup", "alice@example.edu", "cn=nobody," + groups, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := d.MemberOf(ctx, tt.user, tt.group)
+			if err != nil || got != tt.want {
+				t.Fatalf("MemberOf(%s, %s) = %v, %v; want %v", tt.user, tt.group, got, err, tt.want)
+			}
+		})
+	}
+	if _, err := d.MemberOf(ctx, "alice@example.edu", "not a dn"); err == nil {
+		t.Error("a group that isn't a DN: no error")
+	}
+	// Without group_base_dn, groups outside the users' base are not seen.
+	plain, _ := newDir(t, s)
+	if got, err := plain.MemberOf(ctx, "alice@example.edu", desk); err != nil || got {
+		t.Errorf("a group outside base_dn: %v, %v", got, err)
+	}
+}
