@@ -48,6 +48,7 @@ type Config struct {
 	Hashing      Hashing      `toml:"hashing"`
 	Log          Log          `toml:"log"`
 	Audit        Audit        `toml:"audit"`
+	Staff        Staff        `toml:"staff"`
 }
 
 // Server is [server]: where the portal listens and where it keeps its files.
@@ -225,6 +226,16 @@ type Hashing struct {
 	// Concurrency bounds the hashes computed at once; 0 means the number
 	// of CPUs.
 	Concurrency int `toml:"concurrency"`
+}
+
+// Staff is [staff]: who the service desk's staff are, by directory group.
+type Staff struct {
+	// ServiceDeskGroup and AuditorGroup are directory groups: a DN with
+	// LDAP (nested groups count), a name in the embedded directory.
+	// Empty: nobody has that role, except that the embedded directory's
+	// demo staff are in "service-desk" and "auditors" (StaffGroups).
+	ServiceDeskGroup string `toml:"service_desk_group"`
+	AuditorGroup     string `toml:"auditor_group"`
 }
 
 // Audit is [audit].
@@ -513,4 +524,15 @@ func checkHostPort(addr string) error {
 		return fmt.Errorf("port %q must be a number from 0 to 65535", port)
 	}
 	return nil
+}
+
+// StaffGroups are the groups of the service desk and the auditors: [staff]
+// as set, or, with the embedded directory and nothing set, the groups its
+// demo staff are in.
+func (c *Config) StaffGroups() (serviceDesk, auditor string) {
+	serviceDesk, auditor = c.Staff.ServiceDeskGroup, c.Staff.AuditorGroup
+	if c.Directory.Kind == DirectoryEmbedded && serviceDesk == "" && auditor == "" {
+		return "service-desk", "auditors"
+	}
+	return serviceDesk, auditor
 }

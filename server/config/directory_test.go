@@ -34,6 +34,8 @@ base_dn = "ou=people,dc=example,dc=edu"
 		{"ErrNoPassword", strings.Replace(ok, `bind_password_env = "SSPR_LDAP_PASSWORD"`, "", 1), "directory.bind_password_file"},
 		{"ErrTwoPasswords", ok + "bind_password_file = \"/etc/sspr/pw\"\n", "directory.bind_password_env"},
 		{"ErrGroupBaseDN", strings.Replace(ok, `base_dn = "ou=people,dc=example,dc=edu"`, `base_dn = "ou=people,dc=example,dc=edu"`+"\ngroup_base_dn = \"not a dn\"", 1), "directory.group_base_dn"},
+		{"StaffGroupDNs", ok + "[staff]\nservice_desk_group = \"cn=desk,ou=groups,dc=example,dc=edu\"\nauditor_group = \"cn=audit,ou=groups,dc=example,dc=edu\"\n", ""},
+		{"ErrStaffGroupNotADN", ok + "[staff]\nservice_desk_group = \"service-desk\"\n", "staff.service_desk_group"},
 		{"ErrNoBaseDN", strings.Replace(ok, `base_dn = "ou=people,dc=example,dc=edu"`, "", 1), "directory.base_dn"},
 		{"ErrMissingCA", strings.Replace(ok, ca, "/nonexistent/ca.pem", 1), "directory.ca_file"},
 		{"ErrTimeout", ok + "timeout = \"2m\"\n", "directory.timeout"},

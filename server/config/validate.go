@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
+	"github.com/sspr-portal/sspr/server/ldapdir/ldapspec"
 )
 
 // Validate checks every value and returns one error per bad value, each
@@ -86,6 +87,18 @@ func (c *Config) Validate() error {
 	// [flow]
 	v.duration("flow.lifetime", c.Flow.Lifetime, time.Minute, 24*time.Hour)
 	v.duration("audit.retention", c.Audit.Retention, 24*time.Hour, 10*366*24*time.Hour)
+	if c.Directory.Kind != DirectoryEmbedded {
+		for _, g := range [...]struct{ key, dn string }{
+			{"staff.service_desk_group", c.Staff.ServiceDeskGroup}, {"staff.auditor_group", c.Staff.AuditorGroup},
+		} {
+			if g.dn == "" {
+				continue
+			}
+			if err := ldapspec.CheckDN(g.dn); err != nil {
+				v.add(g.key, "with an LDAP directory, a group's DN such as \"cn=service-desk,ou=groups,dc=example,dc=edu\": %v", err)
+			}
+		}
+	}
 	v.methods(c.Flow.Methods, c.Flow.RequiredMethods)
 	v.between("flow.questions_asked", c.Flow.QuestionsAsked, 1, 10)
 	v.duration("flow.questions_redraw", c.Flow.QuestionsRedraw, time.Hour, 365*24*time.Hour)

@@ -90,29 +90,53 @@ func (l ldapDirectory) Registrations(store sspr.Registrations) sspr.Registration
 // CheckDirectory connects to the LDAP directory cfg names, as the portal
 // would (the service account's bind included), and looks up user: for
 // `sspr check-directory`, so an operator can try the settings before going
-// live. It returns nil and no error when there is no such user. Errors
-// say what failed but, as for users, not why: log gets the why, as the
-// server's log does.
-func CheckDirectory(ctx context.Context, cfg *config.Config, user string, log *slog.Logger) (*sspr.Account, error) {
+// live. It returns no account and no error when there is no such user.
+// Errors say what failed but, as for users, not why: log gets the why, as
+// the server's log does.
+func CheckDirectory(ctx context.Context, cfg *config.Config, user string, log *slog.Logger) (DirectoryCheck, error) {
 	c := cfg.Directory
 	if c.Kind == config.DirectoryEmbedded {
-		return nil, fmt.Errorf("directory.kind is %q: there is no LDAP directory to check", c.Kind)
+		return DirectoryCheck{}, fmt.Errorf("directory.kind is %q: there is no LDAP directory to check", c.Kind)
 	}
 	id, err := canon.UserID(user, cfg.Users.DefaultDomain)
 	if err != nil {
-		return nil, fmt.Errorf("user %q: %w", user, err)
+		return DirectoryCheck{}, fmt.Errorf("user %q: %w", user, err)
 	}
 	pw, err := c.BindPassword()
 	if err != nil {
-		return nil, err
+		return DirectoryCheck{}, err
 	}
 	d, err := ldapdir.New(LDAPConfig(cfg, pw, nil, log))
 	if err != nil {
-		return nil, fmt.Errorf("directory: %w", err)
+		return DirectoryCheck{}, fmt.Errorf("directory: %w", err)
 	}
 	defer d.Close()
 	if err := d.Ping(ctx); err != nil {
-		return nil, fmt.Errorf("the service account's bind: %w", err)
+		return DirectoryCheck{}, fmt.Errorf("the service account's bind: %w", err)
 	}
-	return d.Lookup(ctx, id)
+	a, err := d.Lookup(ctx, id)
+	if err != nil || a == nil {
+		return DirectoryCheck{}, err
+	}
+	check := DirectoryCheck{Account: a}
+	desk, auditor := cfg.StaffGroups()
+	for _, g := range []struct {
+		dn string
+		in *bool
+	}{{desk, &check.ServiceDesk}, {auditor, &check.Auditor}} {
+		if g.dn == "" {
+			continue
+		}
+		if *g.in, err = d.MemberOf(ctx, id, g.dn); err != nil {
+			return DirectoryCheck{}, fmt.Errorf("group %s: %w", g.dn, err)
+		}
+	}
+	return check, nil
+}
+
+// DirectoryCheck is what CheckDirectory found: the account, and whether it
+// is in the staff groups [staff] names.
+type DirectoryCheck struct {
+	Account              *sspr.Account
+	ServiceDesk, Auditor bool
 }

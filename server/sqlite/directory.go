@@ -310,3 +310,16 @@ func (d *Directory) setLocked(ctx context.Context, id string, locked bool) error
 	}
 	return nil
 }
+
+// MemberOf reports whether the account is in the embedded directory's
+// group of that name (account_groups; the dev seed puts its staff there).
+// Its groups don't nest. An unknown account is no member.
+func (d *Directory) MemberOf(ctx context.Context, id, group string) (bool, error) {
+	var in bool
+	err := d.db.read.QueryRowContext(ctx,
+		`SELECT EXISTS (SELECT 1 FROM account_groups WHERE account_id = ? AND group_name = ?)`, id, group).Scan(&in)
+	if err != nil {
+		return false, wrap(sspr.BackendDirectory, "group membership", err)
+	}
+	return in, nil
+}

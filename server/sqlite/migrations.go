@@ -70,6 +70,14 @@ ALTER TABLE audit_events ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_events ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
 CREATE INDEX audit_events_flow ON audit_events(flow) WHERE flow != '';
 `,
+	// 3: the embedded directory's groups (the service desk's staff).
+	`
+CREATE TABLE account_groups (
+	account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	group_name TEXT NOT NULL,
+	PRIMARY KEY (account_id, group_name)
+) STRICT;
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

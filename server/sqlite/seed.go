@@ -28,6 +28,8 @@ type DevAccount struct {
 	Phone string
 	// Answer is the answer to every one of DevQuestions; "" for none.
 	Answer string
+	// Groups are the embedded directory's groups the account is in.
+	Groups []string
 }
 
 // Registered reports whether the account has a registration row.
@@ -40,9 +42,16 @@ var DevQuestions = []string{"first_pet", "childhood_friend", "first_school", "bi
 // DevPhoneRegion is the region the demo phone numbers are read in.
 const DevPhoneRegion = "GB"
 
+// The groups of the demo staff: the defaults of [staff].
+const (
+	DevServiceDeskGroup = "service-desk"
+	DevAuditorGroup     = "auditors"
+)
+
 // DevAccounts are the demo accounts, one for every path through the
 // portal: registered with all three methods (alice, erin), locked out
-// (bob), not registered (carol), registered with an email only (dave).
+// (bob), not registered (carol), registered with an email only (dave);
+// and the staff: a service desk member (helpdesk) and an auditor.
 var DevAccounts = []DevAccount{
 	{ID: "alice@example.edu", DisplayName: "Alice Archer", Mail: "alice@example.edu", Password: "Alice-Old-Password-1",
 		Email: "alice.alt@example.net", Phone: "+44 7700 900123", Answer: "blue fox"},
@@ -53,6 +62,11 @@ var DevAccounts = []DevAccount{
 		Email: "dave.alt@example.net"},
 	{ID: "erin@example.edu", DisplayName: "Erin Evans", Mail: "erin@example.edu", Password: "Erin-Old-Password-1",
 		Email: "erin.alt@example.net", Phone: "+44 7700 900789", Answer: "green owl"},
+	{ID: "helpdesk@example.edu", DisplayName: "Hana Hughes (Service Desk)", Mail: "helpdesk@example.edu",
+		Password: "Helpdesk-Old-Password-1", Email: "helpdesk.alt@example.net", Phone: "+44 7700 900321",
+		Groups: []string{DevServiceDeskGroup}},
+	{ID: "auditor@example.edu", DisplayName: "Ari Adams (Audit)", Mail: "auditor@example.edu",
+		Password: "Auditor-Old-Password-1", Email: "auditor.alt@example.net", Groups: []string{DevAuditorGroup}},
 }
 
 // Seed fills an empty database with DevAccounts and their registrations,
@@ -140,6 +154,11 @@ INSERT INTO accounts (id, display_name, mail, password_hash, locked, disabled, u
 VALUES (?, ?, ?, ?, ?, 0, ?)`,
 				s.acct.ID, s.acct.DisplayName, s.acct.Mail, s.password, s.acct.Locked, stamp); err != nil {
 				return err
+			}
+			for _, g := range s.acct.Groups {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO account_groups (account_id, group_name) VALUES (?, ?)`, s.acct.ID, g); err != nil {
+					return err
+				}
 			}
 			if s.reg != nil {
 				if err := s.reg.Check(); err != nil {

@@ -52,6 +52,17 @@ func TestSeed(t *testing.T) {
 				Phone: "+447700900789", PhoneConfirmed: seedTime, AnswersConfirmed: seedTime},
 			"green owl",
 		},
+		"helpdesk@example.edu": {
+			sspr.Account{ID: "helpdesk@example.edu", DisplayName: "Hana Hughes (Service Desk)", Mail: "helpdesk@example.edu"},
+			&sspr.Registration{UserID: "helpdesk@example.edu", Email: "helpdesk.alt@example.net", EmailConfirmed: seedTime,
+				Phone: "+447700900321", PhoneConfirmed: seedTime},
+			"",
+		},
+		"auditor@example.edu": {
+			sspr.Account{ID: "auditor@example.edu", DisplayName: "Ari Adams (Audit)", Mail: "auditor@example.edu"},
+			&sspr.Registration{UserID: "auditor@example.edu", Email: "auditor.alt@example.net", EmailConfirmed: seedTime},
+			"",
+		},
 	}
 	if len(sqlite.DevAccounts) != len(want) {
 		t.Fatalf("%d dev accounts, want %d", len(sqlite.DevAccounts), len(want))
@@ -174,6 +185,30 @@ func BenchmarkSeed(b *testing.B) {
 		b.StartTimer()
 		if err := sqlite.Seed(ctx, db, h, seedTime); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestMemberOf: the embedded directory's groups hold the demo staff, and
+// no one else.
+func TestMemberOf(t *testing.T) {
+	ctx := context.Background()
+	db, h := MustSeed(t)
+	d := sqlite.NewDirectory(db, h, 0)
+	for _, tt := range []struct {
+		user, group string
+		want        bool
+	}{
+		{"helpdesk@example.edu", sqlite.DevServiceDeskGroup, true},
+		{"helpdesk@example.edu", sqlite.DevAuditorGroup, false},
+		{"auditor@example.edu", sqlite.DevAuditorGroup, true},
+		{"auditor@example.edu", sqlite.DevServiceDeskGroup, false},
+		{"alice@example.edu", sqlite.DevServiceDeskGroup, false},
+		{"nobody@example.edu", sqlite.DevServiceDeskGroup, false},
+		{"helpdesk@example.edu", "Service-Desk", false}, // names are exact
+	} {
+		if got, err := d.MemberOf(ctx, tt.user, tt.group); err != nil || got != tt.want {
+			t.Errorf("MemberOf(%s, %s) = %v, %v; want %v", tt.user, tt.group, got, err, tt.want)
 		}
 	}
 }

@@ -34,6 +34,11 @@ type Directory interface {
 	// Unlock clears the account's lockout. Unlocking an account that is
 	// not locked is not an error.
 	Unlock(ctx context.Context, id string) error
+	// MemberOf reports whether the account is a member of group,
+	// directly or through groups in it where the directory nests them:
+	// a group's DN in LDAP, its name in the embedded directory. An
+	// unknown account is no member. It tells who is staff.
+	MemberOf(ctx context.Context, id, group string) (bool, error)
 }
 
 // Registrations tells what users have registered for self-service: the

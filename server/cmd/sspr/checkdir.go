@@ -48,7 +48,8 @@ func checkDirectory(ctx context.Context, args []string, stdout, stderr io.Writer
 	ctx, cancel := context.WithTimeout(ctx, 2*(d.ConnectTimeout.D()+d.Timeout.D())+5*time.Second)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := portal.CheckDirectory(ctx, cfg, *user, log)
+	check, err := portal.CheckDirectory(ctx, cfg, *user, log)
+	a := check.Account
 	if err != nil {
 		fmt.Fprintf(stderr, "sspr check-directory: %v\n", err)
 		return exitError
@@ -59,5 +60,19 @@ func checkDirectory(ctx context.Context, args []string, stdout, stderr io.Writer
 		return exitError
 	}
 	fmt.Fprintf(stdout, "found %s: display name %q, mail %q, locked %v, disabled %v\n", a.ID, a.DisplayName, a.Mail, a.Locked, a.Disabled)
+	desk, auditor := cfg.StaffGroups()
+	for _, g := range []struct {
+		key, dn string
+		in      bool
+	}{{"staff.service_desk_group", desk, check.ServiceDesk}, {"staff.auditor_group", auditor, check.Auditor}} {
+		switch {
+		case g.dn == "":
+			fmt.Fprintf(stdout, "%s: not set\n", g.key)
+		case g.in:
+			fmt.Fprintf(stdout, "%s: a member of %s\n", g.key, g.dn)
+		default:
+			fmt.Fprintf(stdout, "%s: not a member of %s\n", g.key, g.dn)
+		}
+	}
 	return exitOK
 }

@@ -5,13 +5,29 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/sspr-portal/sspr/server/ldapdir/slapdtest"
 )
 
 func TestCheckDirectory(t *testing.T) {
 	s := slapdtest.Start(t)
 	tree := s.NewTree(t)
-	s.AddUser(t, tree, slapdtest.User{UID: "alice", Password: "Alice-Old-Password-1", DisplayName: "Alice Archer", Mail: "alice@example.edu"})
+	alice := s.AddUser(t, tree, slapdtest.User{UID: "alice", Password: "Alice-Old-Password-1", DisplayName: "Alice Archer", Mail: "alice@example.edu"})
+	// alice is on the service desk through a group in the group.
+	group := func(cn string, members ...string) string {
+		dn := "cn=" + cn + "," + tree
+		req := ldap.NewAddRequest(dn, nil)
+		req.Attribute("objectClass", []string{"groupOfNames"})
+		req.Attribute("cn", []string{cn})
+		req.Attribute("member", members)
+		if err := s.Admin(t).Add(req); err != nil {
+			t.Fatal(err)
+		}
+		return dn
+	}
+	desk := group("service-desk", group("first-line", alice))
+	audit := group("auditors", "cn=nobody,"+tree)
 	config := func(password string) string {
 		pw := writeFile(t, "bind-password", password+"\n")
 		return writeFile(t, "sspr.toml", `
@@ -23,6 +39,9 @@ ca_file = "`+filepath.ToSlash(s.CAFile)+`"
 bind_dn = "`+slapdtest.ServiceDN+`"
 bind_password_file = "`+filepath.ToSlash(pw)+`"
 base_dn = "`+tree+`"
+[staff]
+service_desk_group = "`+desk+`"
+auditor_group = "`+audit+`"
 `)
 	}
 	good := config(slapdtest.ServicePassword)
@@ -32,6 +51,7 @@ base_dn = "`+tree+`"
 		out, errOut     string
 	}{
 		{"found", good, "alice", exitOK, `found alice@example.edu: display name "Alice Archer", mail "alice@example.edu", locked false`, ""},
+		{"staff", good, "alice", exitOK, "staff.service_desk_group: a member of " + desk + "\nstaff.auditor_group: not a member of " + audit, ""},
 		{"not found", good, "nobody", exitError, `no user "nobody"`, ""},
 		{"bad service password", config("not-the-password"), "alice", exitError, "", "the service account's bind"},
 		{"embedded", writeFile(t, "embedded.toml", ""), "alice", exitError, "", "no LDAP directory to check"},
