@@ -107,7 +107,8 @@ func (p *ChangePasswordPage) Render() app.UI {
 	}
 	c := Config()
 	off := !p.ready || p.busy
-	in := app.Input().Type("password").Name("current").Value(p.current).
+	// No Value: see newPassword.fields.
+	in := app.Input().Type("password").Name("current").
 		Attr("autocomplete", "current-password").Attr("autocapitalize", "none").Spellcheck(false).
 		OnInput(p.typedCurrent)
 	if off {

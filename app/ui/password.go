@@ -241,10 +241,16 @@ func (n *newPassword) fields(id, label string, errs problems, user string, off b
 	if n.show {
 		typ = "text"
 	}
-	pwIn := app.Input().Type(typ).Name(id).Value(n.password).
+	// The boxes have no Value: what the person typed is in the box, and
+	// the component only reads it (typedPassword). Were the value set from
+	// the component's state, go-app would write it to the box whenever it
+	// changed, and a render between two keys, on a slow phone, would put
+	// back the value of the first and lose the second (seen in the browser
+	// tests under load). A password is never shown again anyway.
+	pwIn := app.Input().Type(typ).Name(id).
 		Attr("autocomplete", "new-password").Attr("autocapitalize", "none").Spellcheck(false).
 		OnInput(n.typedPassword)
-	confirmIn := app.Input().Type(typ).Name("confirm").Value(n.confirm).
+	confirmIn := app.Input().Type(typ).Name("confirm").
 		Attr("autocomplete", "new-password").Attr("autocapitalize", "none").Spellcheck(false).
 		OnInput(n.typedConfirm)
 	showIn := app.Input().ID("show-password").Class("checkboxes__input").Type("checkbox").

@@ -92,7 +92,9 @@ func (p *RegisterPage) submit(_ app.Context, e app.Event) {
 func (p *RegisterPage) Render() app.UI {
 	c := Config()
 	off := !p.ready || p.busy
-	pwIn := app.Input().Type("password").Name("password").Value(p.password).
+	// No Value: a password is never shown again, and a field whose value
+	// follows the component's state loses keys (see newPassword.fields).
+	pwIn := app.Input().Type("password").Name("password").
 		Attr("autocomplete", "current-password").Attr("autocapitalize", "none").Spellcheck(false).
 		OnInput(p.typedPassword)
 	if off {
