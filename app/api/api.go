@@ -256,3 +256,26 @@ type Health struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks,omitempty"`
 }
+
+// StaffRole is what a member of staff may do in the service desk's
+// console.
+type StaffRole string
+
+// The staff's roles.
+const (
+	RoleServiceDesk StaffRole = "service_desk" // look people up, and act
+	RoleAuditor     StaffRole = "auditor"      // look up and report, read-only
+)
+
+// StaffSession is a staff member's session in the console: signed in with
+// the password, then Verified by a code to one of their own methods.
+type StaffSession struct {
+	User        string    `json:"user"`
+	DisplayName string    `json:"display_name,omitempty"`
+	Role        StaffRole `json:"role"`
+	Verified    bool      `json:"verified"`
+	// Methods are the staff member's own methods a code can go to, until
+	// Verified.
+	Methods   []Method  `json:"methods,omitempty"`
+	ExpiresAt time.Time `json:"expires_at"`
+}

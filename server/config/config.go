@@ -236,6 +236,10 @@ type Staff struct {
 	// demo staff are in "service-desk" and "auditors" (StaffGroups).
 	ServiceDeskGroup string `toml:"service_desk_group"`
 	AuditorGroup     string `toml:"auditor_group"`
+	// SessionIdle ends a staff session nobody used for this long, and
+	// SessionMax one this long after its sign-in.
+	SessionIdle Duration `toml:"session_idle"`
+	SessionMax  Duration `toml:"session_max"`
 }
 
 // Audit is [audit].
@@ -365,6 +369,7 @@ func Default() *Config {
 			Format: "text",
 		},
 		Audit: Audit{Retention: Duration{400 * 24 * time.Hour}},
+		Staff: Staff{SessionIdle: Duration{10 * time.Minute}, SessionMax: Duration{8 * time.Hour}},
 	}
 }
 

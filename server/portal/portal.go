@@ -303,7 +303,7 @@ func kinds(methods []string) []api.Kind {
 func engineConfig(c *config.Config) selfservice.Config {
 	t := c.Throttle
 	limit := func(n int, w config.Duration) selfservice.Limit { return selfservice.Limit{Max: n, Window: w.D()} }
-	return selfservice.Config{
+	cfg := selfservice.Config{
 		Lifetime: c.Flow.Lifetime.D(), SessionIdle: c.Registration.SessionIdle.D(), SessionMax: c.Registration.SessionMax.D(),
 		ReauthAfter: c.Registration.ReauthAfter.D(), Methods: kinds(c.Flow.Methods), Required: c.Flow.RequiredMethods,
 		QuestionsAsked: c.Flow.QuestionsAsked, QuestionsCount: c.Registration.QuestionsCount,
@@ -322,7 +322,10 @@ func engineConfig(c *config.Config) selfservice.Config {
 		AddressStarts:           limit(t.AddressStarts, t.AddressStartsWindow),
 		AddressFailures:         limit(t.AddressFailures, t.AddressFailuresWindow),
 		Org:                     org(c),
+		StaffIdle:               c.Staff.SessionIdle.D(), StaffMax: c.Staff.SessionMax.D(),
 	}
+	cfg.StaffServiceDeskGroup, cfg.StaffAuditorGroup = c.StaffGroups()
+	return cfg
 }
 
 // org is who the messages say they are from, and whom to call.

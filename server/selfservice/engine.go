@@ -93,6 +93,12 @@ type Config struct {
 	AddressFailures     Limit
 
 	Org notify.Org
+
+	// StaffServiceDeskGroup and StaffAuditorGroup are the directory groups
+	// of the staff's two roles ("" for none: nobody has it); StaffIdle and
+	// StaffMax end a staff session (staff.go).
+	StaffServiceDeskGroup, StaffAuditorGroup string
+	StaffIdle, StaffMax                      time.Duration
 }
 
 // DefaultConfig is the configuration with docs/SECURITY.md's defaults.
@@ -108,11 +114,12 @@ func DefaultConfig() Config {
 		AccountIdentityFailures: Limit{Max: 5, Window: 24 * time.Hour},
 		SignInFailures:          Limit{Max: 5, Window: 24 * time.Hour},
 		AccountBlock:            24 * time.Hour,
-		ConsecutiveFailures:     100,
-		AccountStarts:           Limit{Max: 20, Window: time.Hour},
-		AddressStarts:           Limit{Max: 300, Window: 10 * time.Minute},
-		AddressFailures:         Limit{Max: 1000, Window: time.Hour},
-		Org:                     notify.Org{Name: "Example University"},
+		StaffIdle:               10 * time.Minute, StaffMax: 8 * time.Hour,
+		ConsecutiveFailures: 100,
+		AccountStarts:       Limit{Max: 20, Window: time.Hour},
+		AddressStarts:       Limit{Max: 300, Window: 10 * time.Minute},
+		AddressFailures:     Limit{Max: 1000, Window: time.Hour},
+		Org:                 notify.Org{Name: "Example University"},
 	}
 }
 
@@ -177,6 +184,8 @@ func New(cfg Config, d Deps) (*Engine, error) {
 		return nil, errors.New("selfservice: questions asked must be 1 to the questions registered")
 	case cfg.SessionIdle <= 0 || cfg.SessionMax < cfg.SessionIdle:
 		return nil, errors.New("selfservice: a session's idle timeout must be positive, and its life at least that")
+	case cfg.StaffIdle <= 0 || cfg.StaffMax < cfg.StaffIdle:
+		return nil, errors.New("selfservice: a staff session's idle timeout must be positive, and its life at least that")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)

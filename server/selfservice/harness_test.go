@@ -29,9 +29,10 @@ type directory struct {
 	password map[string]string
 	refuse   string // a password the directory's own policy refuses
 	down     bool
-	unlocks  int           // Unlock calls
-	checks   atomic.Int64  // CheckPassword calls
-	delay    time.Duration // how long a CheckPassword takes, as a bind does
+	unlocks  int                 // Unlock calls
+	checks   atomic.Int64        // CheckPassword calls
+	delay    time.Duration       // how long a CheckPassword takes, as a bind does
+	groups   map[string][]string // group → members
 }
 
 func (d *directory) CheckPassword(_ context.Context, id, pw string) (bool, error) {
@@ -90,8 +91,14 @@ func (d *directory) Unlock(ctx context.Context, id string) error {
 	return nil
 }
 
-// MemberOf: the engine's tests have no staff yet.
-func (d *directory) MemberOf(ctx context.Context, id, group string) (bool, error) { return false, nil }
+func (d *directory) MemberOf(ctx context.Context, id, group string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.down {
+		return false, errors.New("directory down")
+	}
+	return slices.Contains(d.groups[group], id), nil
+}
 
 func (d *directory) get(id string) (sspr.Account, string) {
 	d.mu.Lock()

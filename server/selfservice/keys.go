@@ -19,6 +19,7 @@ import (
 
 func flowKey(id string) string    { return "flow:" + id }
 func sessionKey(id string) string { return "session:" + id }
+func staffKey(id string) string   { return "staff:" + id }
 
 // drawKey holds how many times an account passed its questions.
 func drawKey(user string) string { return "draw:user:" + user }
@@ -38,5 +39,6 @@ func captchasAddr(c sspr.Client) string { return "captcha:addr:" + c.Key() }
 
 // sendKey names the sends of codes of method k to user: in a flow, and,
 // apart, at registration, each with its own cool-down and hourly cap.
-func sendKey(k api.Kind, user string) string     { return string(k) + ":" + user }
-func registerKey(k api.Kind, user string) string { return "register:" + string(k) + ":" + user }
+func sendKey(k api.Kind, user string) string      { return string(k) + ":" + user }
+func registerKey(k api.Kind, user string) string  { return "register:" + string(k) + ":" + user }
+func staffSendKey(k api.Kind, user string) string { return "staff:" + string(k) + ":" + user }

@@ -193,6 +193,12 @@ const (
 	// a message, or gave it up (Detail: its kind and channel).
 	EventMessageDelivered = "message_delivered"
 	EventMessageFailed    = "message_failed"
+	// EventStaffSignIn: a member of staff signed in to the service desk's
+	// console: started with the password, ok with the code too.
+	// EventStaffSignInFailed: a wrong code, or someone not staff (or not
+	// active) with the right password.
+	EventStaffSignIn       = "staff_sign_in"
+	EventStaffSignInFailed = "staff_sign_in_failed"
 )
 
 // Shape is what a reset shows of a registration before anyone has proven
