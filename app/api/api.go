@@ -257,6 +257,26 @@ type Health struct {
 	Checks map[string]string `json:"checks,omitempty"`
 }
 
+// Paths of the service desk's console API: staff only (docs/API.md).
+const (
+	PathDeskSession            = "/api/v1/desk/session"
+	PathDeskSessionEmailSend   = "/api/v1/desk/session/email/send"
+	PathDeskSessionEmailVerify = "/api/v1/desk/session/email/verify"
+	PathDeskSessionSMSSend     = "/api/v1/desk/session/sms/send"
+	PathDeskSessionSMSVerify   = "/api/v1/desk/session/sms/verify"
+)
+
+// StaffSignInRequest is the body of POST /api/v1/desk/session.
+type StaffSignInRequest struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+// StaffSessionResponse wraps a staff session.
+type StaffSessionResponse struct {
+	Session StaffSession `json:"session"`
+}
+
 // StaffRole is what a member of staff may do in the service desk's
 // console.
 type StaffRole string

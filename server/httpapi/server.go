@@ -46,6 +46,14 @@ type Engine interface {
 	Remove(ctx context.Context, id string, k api.Kind, c sspr.Client) (api.Registration, error)
 	ChangePassword(ctx context.Context, id, current, next string, c sspr.Client) error
 
+	// The service desk's staff: signing in with the password and a code
+	// to one of their own methods.
+	StaffSignIn(ctx context.Context, rawUser, password string, c sspr.Client) (string, api.StaffSession, error)
+	StaffSendCode(ctx context.Context, id string, k api.Kind, c sspr.Client) (api.StaffSession, error)
+	StaffVerify(ctx context.Context, id string, k api.Kind, code string, c sspr.Client) (string, api.StaffSession, error)
+	Staff(ctx context.Context, id string) (api.StaffSession, error)
+	StaffSignOut(ctx context.Context, id string) error
+
 	// CountCaptcha counts a CAPTCHA made for the client against l.
 	CountCaptcha(ctx context.Context, c sspr.Client, l selfservice.Limit) error
 }
@@ -91,6 +99,8 @@ type Options struct {
 	// signed-in session cookie's (0: FlowLifetime): each call that renews
 	// one restarts its clock.
 	FlowLifetime, SessionIdle time.Duration
+	// StaffIdle is the staff session cookie's MaxAge (0: SessionIdle).
+	StaffIdle time.Duration
 	// PublicURL is the portal's address: the only Host served, and the only
 	// Origin accepted (docs/SECURITY.md#public-url and #csrf).
 	PublicURL *url.URL
@@ -175,6 +185,13 @@ func (s *server) routes() http.Handler {
 	route("GET "+api.PathRegQuestionsCatalog, s.questionsCatalog)
 	route("PUT "+api.PathRegQuestions, s.putQuestions)
 	route("DELETE "+api.PathRegistration+"/{kind}", s.removeMethod)
+	route("POST "+api.PathDeskSession, s.staffSignIn)
+	route("GET "+api.PathDeskSession, s.staffSession)
+	route("DELETE "+api.PathDeskSession, s.staffSignOut)
+	route("POST "+api.PathDeskSessionEmailSend, s.staffSend(api.KindEmail))
+	route("POST "+api.PathDeskSessionEmailVerify, s.staffVerify(api.KindEmail))
+	route("POST "+api.PathDeskSessionSMSSend, s.staffSend(api.KindSMS))
+	route("POST "+api.PathDeskSessionSMSVerify, s.staffVerify(api.KindSMS))
 	route("/api/", s.notFound)
 	mux.HandleFunc("GET "+api.PathHealthz, s.healthz)
 	mux.HandleFunc("GET "+api.PathReadyz, s.readyz)

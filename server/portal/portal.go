@@ -185,6 +185,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		CookieName:   cfg.Session.CookieName,
 		FlowLifetime: cfg.Flow.Lifetime.D(),
 		SessionIdle:  cfg.Registration.SessionIdle.D(),
+		StaffIdle:    cfg.Staff.SessionIdle.D(),
 		PublicURL:    cfg.PublicURL(),
 		Dev:          o.Dev, Outbox: devOutbox,
 		TrustedProxies: cfg.TrustedProxies(),

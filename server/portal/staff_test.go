@@ -2,6 +2,8 @@ package portal_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 
 	"github.com/sspr-portal/sspr/app/api"
@@ -44,4 +46,47 @@ func TestDemoStaff(t *testing.T) {
 	if _, _, err := eng.StaffSignIn(ctx, "alice", "Alice-Old-Password-1", client); sspr.CodeOf(err) != sspr.CodeUnauthenticated {
 		t.Fatalf("alice, not staff: %v", err)
 	}
+}
+
+// TestDeskSignInThroughTheAPI: the helpdesk signs in to the console's API
+// with the password and a code to their own address; someone who isn't
+// staff, with the right password, gets what a wrong password gets; a
+// student's signed-in session opens nothing in the console; sign-out ends
+// it.
+func TestDeskSignInThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	c.wantError(c.call("GET", api.PathDeskSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+
+	wrong := c.wantError(c.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: "helpdesk", Password: "Not-The-Password-1"}),
+		http.StatusUnauthorized, api.CodeUnauthenticated)
+	s := e.client(t) // a student, signed in to the registration pages
+	s.ok(201, s.signIn("alice", "Alice-Old-Password-1"))
+	notStaff := s.wantError(s.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: "alice", Password: "Alice-Old-Password-1"}),
+		http.StatusUnauthorized, api.CodeUnauthenticated)
+	if wrong.Message != notStaff.Message {
+		t.Errorf("not staff %q, wrong password %q: they tell who is staff", notStaff.Message, wrong.Message)
+	}
+	s.wantError(s.call("GET", api.PathDeskSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+
+	var r api.StaffSessionResponse
+	json.Unmarshal(c.ok(http.StatusCreated, c.call("POST", api.PathDeskSession,
+		api.StaffSignInRequest{User: "helpdesk", Password: "Helpdesk-Old-Password-1"})).body, &r)
+	if r.Session.Verified || r.Session.Role != api.RoleServiceDesk || len(r.Session.Methods) != 2 {
+		t.Fatalf("after the password: %+v", r.Session)
+	}
+	c.wantError(c.call("GET", api.PathDeskSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+	n := len(c.outbox())
+	c.ok(http.StatusOK, c.call("POST", api.PathDeskSessionEmailSend, nil))
+	code, _ := c.waitCode("helpdesk.alt@example.net", n)
+	json.Unmarshal(c.ok(http.StatusOK, c.call("POST", api.PathDeskSessionEmailVerify, api.CodeRequest{Code: code})).body, &r)
+	if !r.Session.Verified {
+		t.Fatalf("after the code: %+v", r.Session)
+	}
+	json.Unmarshal(c.ok(http.StatusOK, c.call("GET", api.PathDeskSession, nil)).body, &r)
+	if r.Session.User != "helpdesk@example.edu" || r.Session.Role != api.RoleServiceDesk {
+		t.Fatalf("session %+v", r.Session)
+	}
+	c.ok(http.StatusNoContent, c.call("DELETE", api.PathDeskSession, nil))
+	c.wantError(c.call("GET", api.PathDeskSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
 }

@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/sspr-portal/sspr/app/api"
+)
+
+// The service desk's console API. Staff have a cookie of their own, so
+// that neither a flow's nor a student's session can ever stand for a
+// staff session (docs/API.md#the-service-desks-console).
+
+const staffIDKey = "stid"
+
+func (s *server) staffCookie() string { return s.CookieName + "_desk" }
+
+func (s *server) staffID(r *http.Request) string { return s.readID(r, s.staffCookie(), staffIDKey) }
+
+// saveStaffID sets the staff session's cookie (an empty id deletes it);
+// saved again on every call, so it ends after the idle timeout.
+func (s *server) saveStaffID(w http.ResponseWriter, r *http.Request, id string) error {
+	life := s.StaffIdle
+	if life == 0 {
+		life = s.SessionIdle
+	}
+	return s.saveID(w, r, s.staffCookie(), staffIDKey, id, life)
+}
+
+func (s *server) staffSignIn(w http.ResponseWriter, r *http.Request) error {
+	var req api.StaffSignInRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id, sess, err := s.Engine.StaffSignIn(r.Context(), req.User, req.Password, s.client(r))
+	if err != nil {
+		return err
+	}
+	if old := s.staffID(r); old != "" {
+		_ = s.Engine.StaffSignOut(r.Context(), old)
+	}
+	if err := s.saveStaffID(w, r, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, api.StaffSessionResponse{Session: sess})
+	return nil
+}
+
+func (s *server) staffSend(k api.Kind) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := decodeNone(w, r); err != nil {
+			return err
+		}
+		id := s.staffID(r)
+		sess, err := s.Engine.StaffSendCode(r.Context(), id, k, s.client(r))
+		if err != nil {
+			return err
+		}
+		if err := s.saveStaffID(w, r, id); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, api.StaffSessionResponse{Session: sess})
+		return nil
+	}
+}
+
+func (s *server) staffVerify(k api.Kind) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var req api.CodeRequest
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+		id, sess, err := s.Engine.StaffVerify(r.Context(), s.staffID(r), k, req.Code, s.client(r))
+		if err != nil {
+			return err
+		}
+		if err := s.saveStaffID(w, r, id); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, api.StaffSessionResponse{Session: sess})
+		return nil
+	}
+}
+
+func (s *server) staffSession(w http.ResponseWriter, r *http.Request) error {
+	id := s.staffID(r)
+	sess, err := s.Engine.Staff(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := s.saveStaffID(w, r, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.StaffSessionResponse{Session: sess})
+	return nil
+}
+
+func (s *server) staffSignOut(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Engine.StaffSignOut(r.Context(), s.staffID(r)); err != nil {
+		return err
+	}
+	if err := s.saveStaffID(w, r, ""); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
