@@ -264,7 +264,47 @@ const (
 	PathDeskSessionEmailVerify = "/api/v1/desk/session/email/verify"
 	PathDeskSessionSMSSend     = "/api/v1/desk/session/sms/send"
 	PathDeskSessionSMSVerify   = "/api/v1/desk/session/sms/verify"
+	// PathDeskPeople looks a person up: /api/v1/desk/people?user=alice.
+	PathDeskPeople = "/api/v1/desk/people"
 )
+
+// Person is what the console shows of a person: the account as the
+// directory has it, the registration (masked, as its owner sees it),
+// whatever pauses their self-service, and their recent audit events.
+type Person struct {
+	User         string       `json:"user"`
+	Exists       bool         `json:"exists"`
+	DisplayName  string       `json:"display_name,omitempty"`
+	Locked       bool         `json:"locked"`
+	Disabled     bool         `json:"disabled"`
+	Registration Registration `json:"registration"`
+	Blocks       []Block      `json:"blocks"`
+	Events       []Event      `json:"events"`
+}
+
+// Block is one thing that pauses a person's self-service, until when.
+type Block struct {
+	// Kind is "self_service" (too many failed verifications), "sign_in"
+	// (too many wrong passwords) or "closed" (failures in a row: closed
+	// until the service desk opens it).
+	Kind  string    `json:"kind"`
+	Until time.Time `json:"until"`
+}
+
+// Event is an audit event as the console shows it (docs/AUDIT.md).
+type Event struct {
+	Time       time.Time `json:"time"`
+	Event      string    `json:"event"`
+	Outcome    string    `json:"outcome,omitempty"`
+	Flow       string    `json:"flow,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	ClientAddr string    `json:"client_addr,omitempty"`
+}
+
+// PersonResponse wraps a person.
+type PersonResponse struct {
+	Person Person `json:"person"`
+}
 
 // StaffSignInRequest is the body of POST /api/v1/desk/session.
 type StaffSignInRequest struct {

@@ -104,3 +104,18 @@ func (s *server) staffSignOut(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// person looks a person up for the staff member signed in:
+// GET /api/v1/desk/people?user=alice.
+func (s *server) person(w http.ResponseWriter, r *http.Request) error {
+	id := s.staffID(r)
+	p, err := s.Engine.Person(r.Context(), id, r.URL.Query().Get("user"), s.client(r))
+	if err != nil {
+		return err
+	}
+	if err := s.saveStaffID(w, r, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.PersonResponse{Person: p})
+	return nil
+}

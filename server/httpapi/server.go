@@ -53,6 +53,7 @@ type Engine interface {
 	StaffVerify(ctx context.Context, id string, k api.Kind, code string, c sspr.Client) (string, api.StaffSession, error)
 	Staff(ctx context.Context, id string) (api.StaffSession, error)
 	StaffSignOut(ctx context.Context, id string) error
+	Person(ctx context.Context, staffID, rawUser string, c sspr.Client) (api.Person, error)
 
 	// CountCaptcha counts a CAPTCHA made for the client against l.
 	CountCaptcha(ctx context.Context, c sspr.Client, l selfservice.Limit) error
@@ -192,6 +193,7 @@ func (s *server) routes() http.Handler {
 	route("POST "+api.PathDeskSessionEmailVerify, s.staffVerify(api.KindEmail))
 	route("POST "+api.PathDeskSessionSMSSend, s.staffSend(api.KindSMS))
 	route("POST "+api.PathDeskSessionSMSVerify, s.staffVerify(api.KindSMS))
+	route("GET "+api.PathDeskPeople, s.person)
 	route("/api/", s.notFound)
 	mux.HandleFunc("GET "+api.PathHealthz, s.healthz)
 	mux.HandleFunc("GET "+api.PathReadyz, s.readyz)

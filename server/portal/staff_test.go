@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sqlite"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -89,4 +93,86 @@ func TestDeskSignInThroughTheAPI(t *testing.T) {
 	}
 	c.ok(http.StatusNoContent, c.call("DELETE", api.PathDeskSession, nil))
 	c.wantError(c.call("GET", api.PathDeskSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+}
+
+// deskSignIn signs a member of staff in to the console through the API,
+// the code going to their alternate address.
+func (c *client) deskSignIn(user, password, alt string) {
+	c.t.Helper()
+	c.ok(http.StatusCreated, c.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: user, Password: password}))
+	n := len(c.outbox())
+	c.ok(http.StatusOK, c.call("POST", api.PathDeskSessionEmailSend, nil))
+	code, _ := c.waitCode(alt, n)
+	c.ok(http.StatusOK, c.call("POST", api.PathDeskSessionEmailVerify, api.CodeRequest{Code: code}))
+}
+
+// person looks user up in the console.
+func (c *client) person(user string) api.Person {
+	c.t.Helper()
+	var r api.PersonResponse
+	if err := json.Unmarshal(c.ok(http.StatusOK, c.call("GET", api.PathDeskPeople+"?user="+url.QueryEscape(user), nil)).body, &r); err != nil {
+		c.t.Fatal(err)
+	}
+	return r.Person
+}
+
+// TestDeskLooksUpAPerson: staff see a person's account, registration
+// (masked), blocks and recent events: bob locked; alice blocked after
+// wrong phone numbers, until when, and the mismatches in her events;
+// someone unknown. Auditors may look too; a student may not. Each
+// look-up is audited with the staff member's id.
+func TestDeskLooksUpAPerson(t *testing.T) {
+	e := newEnv(t)
+	// alice types wrong numbers until her self-service pauses.
+	a := e.client(t)
+	a.startWith("alice", api.IntentReset)
+	for range 10 {
+		r := a.call("POST", api.PathFlowSMSSend, api.PhoneRequest{Phone: "07700 900999"})
+		if r.status == http.StatusTooManyRequests {
+			break
+		}
+	}
+
+	d := e.client(t)
+	d.deskSignIn("helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net")
+	bob := d.person("bob")
+	if !bob.Exists || !bob.Locked || bob.DisplayName != "Bob Baker" || !bob.Registration.Email.Registered ||
+		!bob.Registration.SMS.Registered || strings.Contains(bob.Registration.Email.Hint, "bob.alt@example.net") {
+		t.Fatalf("bob: %+v", bob)
+	}
+	alice := d.person("alice@example.edu")
+	if len(alice.Blocks) != 1 || alice.Blocks[0].Kind != "self_service" || !alice.Blocks[0].Until.After(time.Now().Add(time.Hour)) {
+		t.Fatalf("alice's blocks: %+v", alice.Blocks)
+	}
+	mismatches := 0
+	for _, ev := range alice.Events {
+		if ev.Event == sspr.EventPhoneMismatch {
+			mismatches++
+		}
+	}
+	if mismatches == 0 || alice.Locked {
+		t.Fatalf("alice: %d mismatches in %+v", mismatches, alice.Events)
+	}
+	if nobody := d.person("nobody"); nobody.Exists || len(nobody.Blocks) != 0 {
+		t.Fatalf("nobody: %+v", nobody)
+	}
+
+	au := e.client(t)
+	au.deskSignIn("auditor", "Auditor-Old-Password-1", "auditor.alt@example.net")
+	if p := au.person("bob"); !p.Locked {
+		t.Fatalf("the auditor sees bob as %+v", p)
+	}
+	s := e.client(t)
+	s.ok(201, s.signIn("alice", "Alice-Old-Password-1"))
+	s.wantError(s.call("GET", api.PathDeskPeople+"?user=bob", nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+
+	db, err := sqlite.Open(context.Background(), e.cfg.DatabasePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	looked, err := sqlite.NewStore(db).Events(context.Background(), sspr.EventQuery{User: "bob@example.edu", Kinds: []string{sspr.EventPersonLookedUp}})
+	if err != nil || len(looked) != 2 || !strings.Contains(looked[1].Detail, "by=helpdesk@example.edu") || !strings.Contains(looked[0].Detail, "by=auditor@example.edu") {
+		t.Fatalf("look-ups audited: %+v %v", looked, err)
+	}
 }

@@ -199,6 +199,9 @@ const (
 	// active) with the right password.
 	EventStaffSignIn       = "staff_sign_in"
 	EventStaffSignInFailed = "staff_sign_in_failed"
+	// EventPersonLookedUp: a member of staff looked the person up in the
+	// console (Detail: by whom).
+	EventPersonLookedUp = "person_looked_up"
 )
 
 // Shape is what a reset shows of a registration before anyone has proven

@@ -240,6 +240,11 @@ func (t *Throttle) Closed(ctx context.Context, user string) error {
 	return nil
 }
 
+// ClosedLeft is how long user's self-service stays closed, or zero.
+func (t *Throttle) ClosedLeft(ctx context.Context, user string) (time.Duration, error) {
+	return t.Until(ctx, closedKey(user))
+}
+
 // Streak adds one failure to user's run and, when the run reaches limit,
 // closes self-service for user. It reports whether this failure closed it,
 // so that the closure is announced once. A zero limit closes nothing.
