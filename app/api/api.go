@@ -266,6 +266,10 @@ const (
 	PathDeskSessionSMSVerify   = "/api/v1/desk/session/sms/verify"
 	// PathDeskPeople looks a person up: /api/v1/desk/people?user=alice.
 	PathDeskPeople = "/api/v1/desk/people"
+	// The service desk's actions on a person's account (DeskActionRequest).
+	PathDeskUnlock            = "/api/v1/desk/actions/unlock"
+	PathDeskLiftBlock         = "/api/v1/desk/actions/lift-block"
+	PathDeskClearRegistration = "/api/v1/desk/actions/clear-registration"
 )
 
 // Person is what the console shows of a person: the account as the
@@ -299,6 +303,14 @@ type Event struct {
 	Flow       string    `json:"flow,omitempty"`
 	Detail     string    `json:"detail,omitempty"`
 	ClientAddr string    `json:"client_addr,omitempty"`
+}
+
+// DeskActionRequest is the body of the service desk's actions: whose
+// account, the ticket it is done under and why, for the audit.
+type DeskActionRequest struct {
+	User   string `json:"user"`
+	Ticket string `json:"ticket"`
+	Reason string `json:"reason"`
 }
 
 // PersonResponse wraps a person.

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // The service desk's console API. Staff have a cookie of their own, so
@@ -118,4 +120,25 @@ func (s *server) person(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, api.PersonResponse{Person: p})
 	return nil
+}
+
+// deskAction is a handler for one of the service desk's actions (a
+// method expression of Engine).
+func (s *server) deskAction(act func(Engine, context.Context, string, api.DeskActionRequest, sspr.Client) (api.Person, error)) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var req api.DeskActionRequest
+		if err := decode(w, r, &req); err != nil {
+			return err
+		}
+		id := s.staffID(r)
+		p, err := act(s.Engine, r.Context(), id, req, s.client(r))
+		if err != nil {
+			return err
+		}
+		if err := s.saveStaffID(w, r, id); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, api.PersonResponse{Person: p})
+		return nil
+	}
 }

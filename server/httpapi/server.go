@@ -54,6 +54,9 @@ type Engine interface {
 	Staff(ctx context.Context, id string) (api.StaffSession, error)
 	StaffSignOut(ctx context.Context, id string) error
 	Person(ctx context.Context, staffID, rawUser string, c sspr.Client) (api.Person, error)
+	DeskUnlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
+	DeskLiftBlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
+	DeskClearRegistration(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
 
 	// CountCaptcha counts a CAPTCHA made for the client against l.
 	CountCaptcha(ctx context.Context, c sspr.Client, l selfservice.Limit) error
@@ -194,6 +197,9 @@ func (s *server) routes() http.Handler {
 	route("POST "+api.PathDeskSessionSMSSend, s.staffSend(api.KindSMS))
 	route("POST "+api.PathDeskSessionSMSVerify, s.staffVerify(api.KindSMS))
 	route("GET "+api.PathDeskPeople, s.person)
+	route("POST "+api.PathDeskUnlock, s.deskAction(Engine.DeskUnlock))
+	route("POST "+api.PathDeskLiftBlock, s.deskAction(Engine.DeskLiftBlock))
+	route("POST "+api.PathDeskClearRegistration, s.deskAction(Engine.DeskClearRegistration))
 	route("/api/", s.notFound)
 	mux.HandleFunc("GET "+api.PathHealthz, s.healthz)
 	mux.HandleFunc("GET "+api.PathReadyz, s.readyz)

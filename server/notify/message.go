@@ -35,6 +35,7 @@ const (
 	KindPasswordChanged     = sspr.KindPasswordChanged     // the password was changed while signed in
 	KindUnlockNotLocked     = sspr.KindUnlockNotLocked     // an unlock found the account not locked
 	KindBlocked             = sspr.KindBlocked             // self-service was paused or closed
+	KindDeskAction          = sspr.KindDeskAction          // the service desk acted on the account
 	KindTest                = sspr.KindTest                // sspr send-test
 )
 

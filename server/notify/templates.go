@@ -126,6 +126,7 @@ var (
 		KindCode: "code_email", KindReset: "reset", KindUnlock: "unlock",
 		KindRegistrationChanged: "registration_changed", KindPasswordChanged: "password_changed",
 		KindUnlockNotLocked: "unlock_not_locked", KindBlocked: "blocked", KindTest: "test_email",
+		KindDeskAction: "desk_action",
 	}
 	smsFiles = map[Kind]string{KindCode: "code_sms", KindTest: "test_sms"}
 )

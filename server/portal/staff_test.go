@@ -176,3 +176,90 @@ func TestDeskLooksUpAPerson(t *testing.T) {
 		t.Fatalf("look-ups audited: %+v %v", looked, err)
 	}
 }
+
+// TestDeskActions: the service desk unlocks bob under a ticket, and bob
+// signs in; lifts alice's pause after wrong phone numbers, and she starts
+// again at once; clears dave's registration. Each is audited with the
+// staff id, the ticket and the reason, and told to the person. An auditor
+// may not act; a bad ticket or no reason is refused.
+func TestDeskActions(t *testing.T) {
+	e := newEnv(t)
+	a := e.client(t)
+	a.startWith("alice", api.IntentReset)
+	for range 10 {
+		if r := a.call("POST", api.PathFlowSMSSend, api.PhoneRequest{Phone: "07700 900999"}); r.status == http.StatusTooManyRequests {
+			break
+		}
+	}
+	d := e.client(t)
+	d.deskSignIn("helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net")
+	act := func(path, user string) api.Person {
+		t.Helper()
+		var r api.PersonResponse
+		json.Unmarshal(d.ok(http.StatusOK, d.call("POST", path, api.DeskActionRequest{User: user, Ticket: "INC0012345",
+			Reason: "Called from their desk phone; identity checked with their staff card."})).body, &r)
+		return r.Person
+	}
+
+	n := len(d.outbox())
+	if p := act(api.PathDeskUnlock, "bob"); p.Locked {
+		t.Fatalf("bob after the unlock: %+v", p)
+	}
+	b := e.client(t)
+	b.ok(201, b.signIn("bob", "Bob-Old-Password-1"))
+	told := map[string]bool{}
+	for deadline := time.Now().Add(5 * time.Second); !told["bob@example.edu"] || !told["bob.alt@example.net"]; time.Sleep(20 * time.Millisecond) {
+		for _, m := range d.outbox()[n:] {
+			if strings.Contains(m.Body, "the service desk unlocked your account (ticket INC0012345)") {
+				told[m.To] = true
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob told at %v; the outbox: %+v", told, d.outbox()[n:])
+		}
+	}
+
+	if p := act(api.PathDeskLiftBlock, "alice"); len(p.Blocks) != 0 {
+		t.Fatalf("alice after the lift: %+v", p.Blocks)
+	}
+	a2 := e.client(t)
+	a2.startWith("alice", api.IntentReset)
+	a2.ok(http.StatusBadRequest, a2.call("POST", api.PathFlowSMSSend, api.PhoneRequest{Phone: "07700 900999"})) // one more mismatch: not paused again
+
+	if p := act(api.PathDeskClearRegistration, "dave"); p.Registration.Email.Registered {
+		t.Fatalf("dave after the clear: %+v", p.Registration)
+	}
+
+	for _, bad := range []api.DeskActionRequest{
+		{User: "bob", Ticket: "", Reason: "why"},
+		{User: "bob", Ticket: "INC1", Reason: " "},
+		{User: "bob", Ticket: "INC1\nX", Reason: "why"},
+		{User: "nobody", Ticket: "INC1", Reason: "why"},
+	} {
+		d.wantError(d.call("POST", api.PathDeskUnlock, bad), http.StatusBadRequest, api.CodeBadRequest)
+	}
+	au := e.client(t)
+	au.deskSignIn("auditor", "Auditor-Old-Password-1", "auditor.alt@example.net")
+	au.wantError(au.call("POST", api.PathDeskUnlock, api.DeskActionRequest{User: "bob", Ticket: "INC1", Reason: "why"}),
+		http.StatusForbidden, api.CodeForbidden)
+	s := e.client(t)
+	s.wantError(s.call("POST", api.PathDeskUnlock, api.DeskActionRequest{User: "bob", Ticket: "INC1", Reason: "why"}),
+		http.StatusUnauthorized, api.CodeUnauthenticated)
+
+	db, err := sqlite.Open(context.Background(), e.cfg.DatabasePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	events, err := sqlite.NewStore(db).Events(context.Background(), sspr.EventQuery{
+		Kinds: []string{sspr.EventDeskUnlock, sspr.EventDeskLiftBlock, sspr.EventDeskClearRegistration}})
+	if err != nil || len(events) != 6 {
+		t.Fatalf("desk events: %+v %v", events, err)
+	}
+	for _, ev := range events {
+		if !strings.Contains(ev.Detail, "by=helpdesk@example.edu") || !strings.Contains(ev.Detail, `ticket="INC0012345"`) ||
+			!strings.Contains(ev.Detail, "staff card") {
+			t.Errorf("event %+v", ev)
+		}
+	}
+}

@@ -3,10 +3,14 @@ package selfservice
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/canon"
+	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -74,4 +78,109 @@ func (e *Engine) Person(ctx context.Context, staffID, rawUser string, c sspr.Cli
 	}
 	e.note(ctx, sspr.Event{Kind: sspr.EventPersonLookedUp, UserID: user, Detail: "by=" + staff.User + " role=" + string(staff.Role)}, c)
 	return p, nil
+}
+
+var (
+	errStaffRole = &sspr.Error{Code: sspr.CodeForbidden, Message: "Your role can look people up, not change their accounts."}
+	errNoAccount = &sspr.Error{Code: sspr.CodeBadRequest, Message: "There's no account with that user ID."}
+	// A ticket reference as service desks write them: INC0012345, #4521,
+	// SD-2026/118.
+	ticketRef = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._#/:-]{0,63}$`)
+)
+
+// deskAct is every action of the service desk on a person's account: by a
+// verified staff session of the service desk's role, under a ticket and
+// with a reason; recorded as started before it is done (an action that
+// can't be audited doesn't happen), then ok or failed; and told to the
+// person at their addresses ("the service desk <what>").
+func (e *Engine) deskAct(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client, kind, what string,
+	act func(user string) error) (api.Person, error) {
+	staff, err := e.Staff(ctx, staffID)
+	if err != nil {
+		return api.Person{}, err
+	}
+	if staff.Role != api.RoleServiceDesk {
+		return api.Person{}, errStaffRole
+	}
+	ticket, reason := strings.TrimSpace(in.Ticket), strings.Join(strings.Fields(in.Reason), " ")
+	switch {
+	case !ticketRef.MatchString(ticket):
+		return api.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Enter the ticket's reference, such as INC0012345."}
+	case reason == "" || len(reason) > 300 || strings.ContainsFunc(reason, unicode.IsControl):
+		return api.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Say why, in at most 300 characters."}
+	}
+	user, err := canon.UserID(in.User, e.cfg.DefaultDomain)
+	if err != nil {
+		return api.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
+	}
+	acct, err := e.d.Directory.Lookup(ctx, user)
+	if err != nil {
+		return api.Person{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
+	}
+	if acct == nil {
+		return api.Person{}, errNoAccount
+	}
+	// The alternate address as it is before the action: a cleared
+	// registration's owner hears of it there too.
+	alt := ""
+	if reg, err := e.registration(ctx, user); err == nil {
+		alt = reg.Email
+	}
+	ev := sspr.Event{Kind: kind, UserID: user, Detail: fmt.Sprintf("by=%s ticket=%q reason=%q", staff.User, ticket, reason)}
+	if err := e.mustRecord(ctx, ev, c); err != nil {
+		return api.Person{}, err
+	}
+	if err := act(user); err != nil {
+		ev.Outcome = sspr.OutcomeFailed
+		e.note(ctx, ev, c)
+		return api.Person{}, err
+	}
+	ev.Outcome = sspr.OutcomeOK
+	e.note(ctx, ev, c)
+	e.tell(ctx, acct, notify.KindDeskAction, what+" (ticket "+ticket+")", c, alt)
+	return e.Person(ctx, staffID, user, c)
+}
+
+// DeskUnlock unlocks the person's account in the directory.
+func (e *Engine) DeskUnlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error) {
+	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskUnlock, "unlocked your account", func(user string) error {
+		if err := e.d.Directory.Unlock(ctx, user); err != nil {
+			return sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("unlock: %w", err))
+		}
+		return nil
+	})
+}
+
+// DeskLiftBlock ends whatever pauses the person's self-service: the pause
+// after failed verifications, the pause of signing in, a closure after
+// failures in a row; and forgets the failures counted, so that the next
+// one doesn't pause it again at once.
+func (e *Engine) DeskLiftBlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error) {
+	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskLiftBlock, "let you use self-service again", func(user string) error {
+		if err := e.th.Lift(ctx, blockFlow(user), blockSignIn(user)); err != nil {
+			return sspr.Unavailable(sspr.BackendState, err)
+		}
+		if err := e.th.Reopen(ctx, user); err != nil {
+			return sspr.Unavailable(sspr.BackendState, err)
+		}
+		for _, f := range []failure{failVerify, failIdentity, failPassword, failRegisterCode} {
+			counter, l, _ := e.failing(f)
+			if err := e.th.Forget(ctx, counter+user, l); err != nil {
+				return sspr.Unavailable(sspr.BackendState, err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeskClearRegistration removes everything the person registered, so that
+// they register again (their old methods may be someone else's now).
+func (e *Engine) DeskClearRegistration(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error) {
+	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskClearRegistration, "removed your verification methods, so that you register them again",
+		func(user string) error {
+			if err := e.d.Store.PutRegistration(ctx, sspr.Registration{UserID: user}); err != nil {
+				return sspr.Unavailable(sspr.BackendStore, fmt.Errorf("clear registration: %w", err))
+			}
+			return nil
+		})
 }

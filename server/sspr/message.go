@@ -63,6 +63,7 @@ const (
 	KindPasswordChanged     Kind = "password_changed"     // the password was changed while signed in
 	KindUnlockNotLocked     Kind = "unlock_not_locked"    // an unlock found the account not locked
 	KindBlocked             Kind = "blocked"              // self-service was paused or closed
+	KindDeskAction          Kind = "desk_action"          // the service desk acted on the account
 	KindTest                Kind = "test"                 // sspr send-test
 )
 

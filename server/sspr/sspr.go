@@ -202,6 +202,11 @@ const (
 	// EventPersonLookedUp: a member of staff looked the person up in the
 	// console (Detail: by whom).
 	EventPersonLookedUp = "person_looked_up"
+	// The service desk's actions, each with the staff member's id, the
+	// ticket and the reason in Detail: started, then ok or failed.
+	EventDeskUnlock            = "desk_unlock"
+	EventDeskLiftBlock         = "desk_lift_block"
+	EventDeskClearRegistration = "desk_clear_registration"
 )
 
 // Shape is what a reset shows of a registration before anyone has proven

@@ -240,6 +240,36 @@ func (t *Throttle) Closed(ctx context.Context, user string) error {
 	return nil
 }
 
+// Lift ends the blocks of these keys now (the service desk's decision).
+func (t *Throttle) Lift(ctx context.Context, keys ...string) error {
+	for _, k := range keys {
+		if err := t.state.Delete(ctx, k); err != nil {
+			return fmt.Errorf("lift block: %w", err)
+		}
+	}
+	return nil
+}
+
+// Reopen opens user's closed self-service and ends their run of failures.
+func (t *Throttle) Reopen(ctx context.Context, user string) error {
+	return t.Lift(ctx, closedKey(user), streakKey(user))
+}
+
+// Forget sets the count of name back to zero (both of its windows), so
+// that a block lifted isn't set again by the next failure.
+func (t *Throttle) Forget(ctx context.Context, name string, l Limit) error {
+	if l.Window <= 0 {
+		return nil
+	}
+	b := t.now().UnixNano() / int64(l.Window)
+	for _, k := range []int64{b, b - 1} {
+		if err := t.state.Delete(ctx, "n:"+name+":"+strconv.FormatInt(k, 10)); err != nil {
+			return fmt.Errorf("forget %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
 // ClosedLeft is how long user's self-service stays closed, or zero.
 func (t *Throttle) ClosedLeft(ctx context.Context, user string) (time.Duration, error) {
 	return t.Until(ctx, closedKey(user))

@@ -144,3 +144,53 @@ func TestSendWithoutCooldown(t *testing.T) {
 	}
 	retry(t, th.Send(ctx, "email:a", 0, 2))
 }
+
+// TestLiftReopenForget: what the service desk's "lift the block" does: a
+// block ends now, a closure and its run of failures end, and a counter
+// starts again from zero (both of its windows).
+func TestLiftReopenForget(t *testing.T) {
+	th, c := setup()
+	l := throttle.Limit{Max: 3, Window: time.Hour}
+	for range 3 {
+		if _, _, err := th.Incr(ctx, "fail:user:alice", l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Advance(time.Hour) // one count in each window
+	if _, _, err := th.Incr(ctx, "fail:user:alice", l); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.Block(ctx, "block:user:alice", c.Now().Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := th.Streak(ctx, "alice", 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if left, _ := th.ClosedLeft(ctx, "alice"); left <= 0 {
+		t.Fatal("not closed after the streak")
+	}
+
+	if err := th.Lift(ctx, "block:user:alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.Reopen(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := th.Forget(ctx, "fail:user:alice", l); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := th.Until(ctx, "block:user:alice"); err != nil || left != 0 {
+		t.Errorf("block after Lift: %v %v", left, err)
+	}
+	if left, err := th.ClosedLeft(ctx, "alice"); err != nil || left != 0 {
+		t.Errorf("closure after Reopen: %v %v", left, err)
+	}
+	if n, _, err := th.Incr(ctx, "fail:user:alice", l); err != nil || n != 1 {
+		t.Errorf("count after Forget: %d %v, want 1", n, err)
+	}
+	if closed, err := th.Streak(ctx, "alice", 2); err != nil || closed {
+		t.Errorf("one failure after Reopen closed it again: %v %v", closed, err)
+	}
+}
