@@ -22,6 +22,7 @@ const (
 	PathFlowQuestions   = "/api/v1/flows/current/questions"
 	PathFlowQuestionsOK = "/api/v1/flows/current/questions/verify"
 	PathFlowPassword    = "/api/v1/flows/current/password"
+	PathFlowPass        = "/api/v1/flows/current/pass"
 	PathDevOutbox       = "/dev/outbox"
 	PathHealthz         = "/healthz"
 	PathReadyz          = "/readyz"
@@ -77,6 +78,11 @@ type Flow struct {
 // OutcomeNotLocked: an unlock whose methods passed found the account was
 // not locked, so nothing was changed.
 const OutcomeNotLocked = "not_locked"
+
+// OutcomeRegisterAgain: the flow was passed with a recovery pass from the
+// service desk; the person has no methods they can use, and should
+// register new ones now.
+const OutcomeRegisterAgain = "register_again"
 
 // Method is one verification method offered in a flow.
 type Method struct {
@@ -270,6 +276,7 @@ const (
 	PathDeskUnlock            = "/api/v1/desk/actions/unlock"
 	PathDeskLiftBlock         = "/api/v1/desk/actions/lift-block"
 	PathDeskClearRegistration = "/api/v1/desk/actions/clear-registration"
+	PathDeskRecoveryPass      = "/api/v1/desk/actions/recovery-pass"
 )
 
 // Person is what the console shows of a person: the account as the
@@ -311,6 +318,19 @@ type DeskActionRequest struct {
 	User   string `json:"user"`
 	Ticket string `json:"ticket"`
 	Reason string `json:"reason"`
+}
+
+// RecoveryPassResponse is a recovery pass, shown once: the person types it
+// in the reset wizard instead of their methods.
+type RecoveryPassResponse struct {
+	Pass      string    `json:"pass"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Person    Person    `json:"person"`
+}
+
+// PassRequest is the body of POST /api/v1/flows/current/pass.
+type PassRequest struct {
+	Pass string `json:"pass"`
 }
 
 // PersonResponse wraps a person.

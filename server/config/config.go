@@ -240,6 +240,9 @@ type Staff struct {
 	// SessionMax one this long after its sign-in.
 	SessionIdle Duration `toml:"session_idle"`
 	SessionMax  Duration `toml:"session_max"`
+	// RecoveryPassLifetime is how long a recovery pass the service desk
+	// issues lasts.
+	RecoveryPassLifetime Duration `toml:"recovery_pass_lifetime"`
 }
 
 // Audit is [audit].
@@ -369,7 +372,8 @@ func Default() *Config {
 			Format: "text",
 		},
 		Audit: Audit{Retention: Duration{400 * 24 * time.Hour}},
-		Staff: Staff{SessionIdle: Duration{10 * time.Minute}, SessionMax: Duration{8 * time.Hour}},
+		Staff: Staff{SessionIdle: Duration{10 * time.Minute}, SessionMax: Duration{8 * time.Hour},
+			RecoveryPassLifetime: Duration{time.Hour}},
 	}
 }
 

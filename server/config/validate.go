@@ -89,6 +89,7 @@ func (c *Config) Validate() error {
 	v.duration("audit.retention", c.Audit.Retention, 24*time.Hour, 10*366*24*time.Hour)
 	v.duration("staff.session_idle", c.Staff.SessionIdle, time.Minute, time.Hour)
 	v.duration("staff.session_max", c.Staff.SessionMax, c.Staff.SessionIdle.Duration, 24*time.Hour)
+	v.duration("staff.recovery_pass_lifetime", c.Staff.RecoveryPassLifetime, 5*time.Minute, 72*time.Hour)
 	if c.Directory.Kind != DirectoryEmbedded {
 		for _, g := range [...]struct{ key, dn string }{
 			{"staff.service_desk_group", c.Staff.ServiceDeskGroup}, {"staff.auditor_group", c.Staff.AuditorGroup},

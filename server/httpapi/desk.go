@@ -142,3 +142,22 @@ func (s *server) deskAction(act func(Engine, context.Context, string, api.DeskAc
 		return nil
 	}
 }
+
+// recoveryPass issues a recovery pass, shown in this answer and never
+// again.
+func (s *server) recoveryPass(w http.ResponseWriter, r *http.Request) error {
+	var req api.DeskActionRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := s.staffID(r)
+	p, err := s.Engine.DeskRecoveryPass(r.Context(), id, req, s.client(r))
+	if err != nil {
+		return err
+	}
+	if err := s.saveStaffID(w, r, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}

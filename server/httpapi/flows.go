@@ -168,3 +168,17 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.replyFlow(w, r, id, f, http.StatusOK)
 }
+
+// usePass takes a recovery pass in place of the methods.
+func (s *server) usePass(w http.ResponseWriter, r *http.Request) error {
+	var req api.PassRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := s.flowID(r)
+	f, err := s.Engine.UsePass(r.Context(), id, req.Pass, s.client(r))
+	if err != nil {
+		return err
+	}
+	return s.replyFlow(w, r, id, f, http.StatusOK)
+}

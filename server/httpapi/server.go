@@ -57,6 +57,8 @@ type Engine interface {
 	DeskUnlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
 	DeskLiftBlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
 	DeskClearRegistration(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
+	DeskRecoveryPass(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.RecoveryPassResponse, error)
+	UsePass(ctx context.Context, id, pass string, c sspr.Client) (api.Flow, error)
 
 	// CountCaptcha counts a CAPTCHA made for the client against l.
 	CountCaptcha(ctx context.Context, c sspr.Client, l selfservice.Limit) error
@@ -200,6 +202,8 @@ func (s *server) routes() http.Handler {
 	route("POST "+api.PathDeskUnlock, s.deskAction(Engine.DeskUnlock))
 	route("POST "+api.PathDeskLiftBlock, s.deskAction(Engine.DeskLiftBlock))
 	route("POST "+api.PathDeskClearRegistration, s.deskAction(Engine.DeskClearRegistration))
+	route("POST "+api.PathDeskRecoveryPass, s.recoveryPass)
+	route("POST "+api.PathFlowPass, s.usePass)
 	route("/api/", s.notFound)
 	mux.HandleFunc("GET "+api.PathHealthz, s.healthz)
 	mux.HandleFunc("GET "+api.PathReadyz, s.readyz)

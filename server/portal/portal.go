@@ -324,6 +324,7 @@ func engineConfig(c *config.Config) selfservice.Config {
 		AddressFailures:         limit(t.AddressFailures, t.AddressFailuresWindow),
 		Org:                     org(c),
 		StaffIdle:               c.Staff.SessionIdle.D(), StaffMax: c.Staff.SessionMax.D(),
+		PassLifetime: c.Staff.RecoveryPassLifetime.D(),
 	}
 	cfg.StaffServiceDeskGroup, cfg.StaffAuditorGroup = c.StaffGroups()
 	return cfg

@@ -263,3 +263,61 @@ func TestDeskActions(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryPass: carol registered nothing; the service desk issues her
+// a pass, shown once; she starts an ordinary reset, types it instead of
+// methods, sets a new password, is told to register, and signs in with
+// it. A wrong pass counts as a wrong code; the pass is single-use; she
+// hears of the pass at her address; an auditor can't issue one.
+func TestRecoveryPass(t *testing.T) {
+	e := newEnv(t)
+	d := e.client(t)
+	d.deskSignIn("helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net")
+	var rp api.RecoveryPassResponse
+	json.Unmarshal(d.ok(http.StatusOK, d.call("POST", api.PathDeskRecoveryPass, api.DeskActionRequest{User: "carol",
+		Ticket: "INC0099", Reason: "Lost her phone and her personal mailbox; seen in person with her card."})).body, &rp)
+	if len(rp.Pass) != 14 || !rp.ExpiresAt.After(time.Now().Add(50*time.Minute)) {
+		t.Fatalf("pass %+v", rp)
+	}
+
+	c := e.client(t)
+	f := c.startWith("carol", api.IntentReset)
+	if f.State != api.StateVerify {
+		t.Fatalf("carol's flow: %+v", f)
+	}
+	c.wantError(c.call("POST", api.PathFlowPass, api.PassRequest{Pass: "AAAA-BBBB-CCCC"}), http.StatusBadRequest, api.CodeCodeInvalid)
+	f = c.ok(http.StatusOK, c.call("POST", api.PathFlowPass, api.PassRequest{Pass: strings.ToLower(rp.Pass)})).flow(t)
+	if f.State != api.StateNewPassword {
+		t.Fatalf("after the pass: %+v", f)
+	}
+	f = c.ok(http.StatusOK, c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: newPassword})).flow(t)
+	if f.State != api.StateDone || f.Outcome != api.OutcomeRegisterAgain {
+		t.Fatalf("done: %+v", f)
+	}
+	s := e.client(t)
+	s.ok(201, s.signIn("carol", newPassword))
+
+	again := e.client(t)
+	again.startWith("carol", api.IntentReset)
+	again.wantError(again.call("POST", api.PathFlowPass, api.PassRequest{Pass: rp.Pass}), http.StatusBadRequest, api.CodeCodeInvalid)
+
+	found := false
+	for deadline := time.Now().Add(5 * time.Second); !found; time.Sleep(20 * time.Millisecond) {
+		for _, m := range d.outbox() {
+			if m.To == "carol@example.edu" && strings.Contains(m.Body, "one-time recovery pass") && !strings.Contains(m.Body, rp.Pass) {
+				found = true
+			}
+		}
+		if !found && time.Now().After(deadline) {
+			t.Fatal("carol was not told of the pass")
+		}
+	}
+
+	au := e.client(t)
+	au.deskSignIn("auditor", "Auditor-Old-Password-1", "auditor.alt@example.net")
+	au.wantError(au.call("POST", api.PathDeskRecoveryPass, api.DeskActionRequest{User: "carol", Ticket: "INC1", Reason: "why"}),
+		http.StatusForbidden, api.CodeForbidden)
+	if strings.Contains(e.log.String(), rp.Pass) {
+		t.Fatal("the pass is in the log")
+	}
+}

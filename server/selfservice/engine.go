@@ -99,6 +99,9 @@ type Config struct {
 	// StaffMax end a staff session (staff.go).
 	StaffServiceDeskGroup, StaffAuditorGroup string
 	StaffIdle, StaffMax                      time.Duration
+	// PassLifetime is how long a recovery pass from the service desk
+	// lasts (pass.go).
+	PassLifetime time.Duration
 }
 
 // DefaultConfig is the configuration with docs/SECURITY.md's defaults.
@@ -114,7 +117,7 @@ func DefaultConfig() Config {
 		AccountIdentityFailures: Limit{Max: 5, Window: 24 * time.Hour},
 		SignInFailures:          Limit{Max: 5, Window: 24 * time.Hour},
 		AccountBlock:            24 * time.Hour,
-		StaffIdle:               10 * time.Minute, StaffMax: 8 * time.Hour,
+		StaffIdle:               10 * time.Minute, StaffMax: 8 * time.Hour, PassLifetime: time.Hour,
 		ConsecutiveFailures: 100,
 		AccountStarts:       Limit{Max: 20, Window: time.Hour},
 		AddressStarts:       Limit{Max: 300, Window: 10 * time.Minute},
@@ -184,6 +187,8 @@ func New(cfg Config, d Deps) (*Engine, error) {
 		return nil, errors.New("selfservice: questions asked must be 1 to the questions registered")
 	case cfg.SessionIdle <= 0 || cfg.SessionMax < cfg.SessionIdle:
 		return nil, errors.New("selfservice: a session's idle timeout must be positive, and its life at least that")
+	case cfg.PassLifetime <= 0:
+		return nil, errors.New("selfservice: a recovery pass's lifetime must be positive")
 	case cfg.StaffIdle <= 0 || cfg.StaffMax < cfg.StaffIdle:
 		return nil, errors.New("selfservice: a staff session's idle timeout must be positive, and its life at least that")
 	}

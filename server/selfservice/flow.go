@@ -338,7 +338,7 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, raw stri
 // state: new_password for a reset; for an unlock, finishing while the
 // directory is asked (advance does that).
 func (e *Engine) reached(r *record) {
-	if r.verifiedCount() < r.Required {
+	if !r.Pass && r.verifiedCount() < r.Required {
 		return
 	}
 	if r.Intent == api.IntentUnlock {

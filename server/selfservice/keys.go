@@ -21,6 +21,9 @@ func flowKey(id string) string    { return "flow:" + id }
 func sessionKey(id string) string { return "session:" + id }
 func staffKey(id string) string   { return "staff:" + id }
 
+// passKey holds the recovery pass the service desk issued to user.
+func passKey(user string) string { return "pass:user:" + user }
+
 // drawKey holds how many times an account passed its questions.
 func drawKey(user string) string { return "draw:user:" + user }
 

@@ -43,6 +43,9 @@ type record struct {
 	// Outcome says how a finished flow ended when that is not what was
 	// asked: api.OutcomeNotLocked.
 	Outcome string `json:"outcome,omitempty"`
+	// Pass: a recovery pass from the service desk stood for the methods
+	// (pass.go).
+	Pass bool `json:"pass,omitempty"`
 }
 
 type method struct {
@@ -83,6 +86,9 @@ func (r *record) verifiedCount() int {
 // view is the flow as the API shows it.
 func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
 	f := api.Flow{ID: r.ID, State: r.State, Intent: r.Intent, Required: r.Required, ExpiresAt: r.Expires, Outcome: r.Outcome, Methods: []api.Method{}}
+	if r.Pass && r.State == api.StateDone && f.Outcome == "" {
+		f.Outcome = api.OutcomeRegisterAgain
+	}
 	if f.State == stateFinishing {
 		f.State = api.StateNewPassword
 	}
@@ -107,7 +113,7 @@ func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
 // (docs/SECURITY.md#double-submit), and no secret.
 func (r *record) tombstone() *record {
 	t := &record{ID: r.ID, Ref: r.Ref, User: r.User, State: api.StateDone, Intent: r.Intent, Required: r.Required,
-		Created: r.Created, Expires: r.Expires, Outcome: r.Outcome}
+		Created: r.Created, Expires: r.Expires, Outcome: r.Outcome, Pass: r.Pass}
 	for _, m := range r.Methods {
 		t.Methods = append(t.Methods, method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified})
 	}

@@ -207,6 +207,10 @@ const (
 	EventDeskUnlock            = "desk_unlock"
 	EventDeskLiftBlock         = "desk_lift_block"
 	EventDeskClearRegistration = "desk_clear_registration"
+	EventDeskRecoveryPass      = "desk_recovery_pass"
+	// EventPassUsed and EventPassWrong: a recovery pass typed in a flow.
+	EventPassUsed  = "recovery_pass_used"
+	EventPassWrong = "recovery_pass_wrong"
 )
 
 // Shape is what a reset shows of a registration before anyone has proven
