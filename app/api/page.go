@@ -58,6 +58,9 @@ const (
 	PageVerifyQuestions = "/verify/questions"
 	PageNewPassword     = "/new-password"
 	PageDone            = "/done"
+	// PageVerifyPass takes a recovery pass from the service desk: a page
+	// the server draws, without the wasm.
+	PageVerifyPass = "/verify/pass"
 )
 
 // PageFor is the page of a flow's state.
@@ -82,7 +85,7 @@ func PageFits(path string, f Flow) bool {
 	switch path {
 	case PageChoose:
 		return f.State == StateChooseIntent || f.State == StateVerify
-	case PageVerify, PageVerifyEmail, PageVerifySMS, PageVerifyQuestions:
+	case PageVerify, PageVerifyEmail, PageVerifySMS, PageVerifyQuestions, PageVerifyPass:
 		return f.State == StateVerify
 	case PageNewPassword:
 		return f.State == StateNewPassword

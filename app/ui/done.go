@@ -81,7 +81,14 @@ func doneContent(f api.Flow, c api.Config) app.UI {
 				"tablets and email apps, so they don't lock you out again."),
 		)
 	}
-	return confirmation(doneHeading(f), signIn, c, advice, app.P().Body(link("", PathHelpFAQ, "Questions and answers")))
+	more := app.P().Body(link("", PathHelpFAQ, "Questions and answers"))
+	if f.Outcome == api.OutcomeRegisterAgain {
+		// In with a recovery pass: without methods, the next time would
+		// need the service desk again.
+		more = app.P().Body(app.Strong().Text("Now "), link("register-again", PathRegister, "register new verification methods"),
+			app.Text(", so that you can help yourself next time."))
+	}
+	return confirmation(doneHeading(f), signIn, c, advice, more)
 }
 
 // confirmation is the end of a change: the heading in a green panel, the

@@ -17,6 +17,7 @@ func registerHelp() {
 	app.Route(PathHelpBefore, app.NewZeroComponentFactory(&BeforeYouBeginPage{}))
 	app.Route(PathHelpFAQ, app.NewZeroComponentFactory(&FAQPage{}))
 	app.Route(PathHelpContact, app.NewZeroComponentFactory(&ContactPage{}))
+	app.Route(PathVerifyPass, app.NewZeroComponentFactory(&PassPage{}))
 }
 
 // staticPage marks a page the wasm must not take over.

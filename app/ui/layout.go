@@ -216,11 +216,12 @@ func li(text string) app.UI { return app.Li().Text(text) }
 // div is a div of that class.
 func div(class string, body ...app.UI) app.UI { return app.Div().Class(class).Body(body...) }
 
-// link is a link inside the app; id may be "". A link to a help page is
-// followed by the browser: those pages are not in the wasm (help.go).
+// link is a link inside the app; id may be "". A link to a help page or
+// the recovery pass's is followed by the browser: those pages are not in
+// the wasm (help.go, pass.go).
 func link(id, href, text string) app.HTMLA {
 	a := app.A().Href(href).Text(text)
-	if strings.HasPrefix(href, "/help/") {
+	if strings.HasPrefix(href, "/help/") || href == PathVerifyPass {
 		a = a.OnClick(stopPropagation)
 	}
 	if id != "" {

@@ -42,6 +42,7 @@ const (
 	PathVerifyEmail     = api.PageVerifyEmail
 	PathVerifySMS       = api.PageVerifySMS
 	PathVerifyQuestions = api.PageVerifyQuestions
+	PathVerifyPass      = api.PageVerifyPass
 	PathNewPassword     = api.PageNewPassword
 	PathDone            = api.PageDone
 	PathHelpBefore      = "/help/before-you-begin"

@@ -230,6 +230,7 @@ func (p *VerifyPage) Render() app.UI {
 			radios("method", app.H1().Text(verifyHeading), hint, p.errs, items, p.pick),
 			button("next", "Next", true, false, off),
 		),
+		app.P().Body(link("no-methods", PathVerifyPass, "I can't use any of these")),
 	)
 }
 

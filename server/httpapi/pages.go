@@ -35,7 +35,7 @@ func (s *server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.startPage)
 	mux.HandleFunc("POST /{$}", s.postStart)
 	for _, p := range []string{api.PageChoose, api.PageVerify, api.PageVerifyEmail, api.PageVerifySMS,
-		api.PageVerifyQuestions, api.PageNewPassword, api.PageDone} {
+		api.PageVerifyQuestions, api.PageVerifyPass, api.PageNewPassword, api.PageDone} {
 		mux.HandleFunc("GET "+p, s.flowPage(p))
 	}
 	mux.HandleFunc("POST "+api.PageChoose, s.postChoose)
@@ -44,6 +44,7 @@ func (s *server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+api.PageVerifySMS, s.postCode(api.KindSMS))
 	mux.HandleFunc("POST "+api.PageVerifyQuestions, s.postQuestions)
 	mux.HandleFunc("POST "+api.PageNewPassword, s.postPassword)
+	mux.HandleFunc("POST "+api.PageVerifyPass, s.postPass)
 	mux.HandleFunc("GET "+api.CaptchaAudioPath, s.captchaSound)
 }
 
@@ -455,4 +456,20 @@ func (s *server) captchaSound(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Content-Disposition", `inline; filename="captcha.wav"`)
 	_, _ = w.Write(wav)
+}
+
+// postPass takes a recovery pass, in place of the methods.
+func (s *server) postPass(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.form(w, r)
+	if !ok {
+		return
+	}
+	id := s.flowID(r)
+	f, err := s.Engine.UsePass(r.Context(), id, v.Get("pass"), s.client(r))
+	if err != nil {
+		// The pass is never shown again.
+		s.again(w, r, api.PageVerifyPass, err, "pass", nil)
+		return
+	}
+	s.next(w, r, id, f)
 }

@@ -282,3 +282,38 @@ func TestFormsAreOurs(t *testing.T) {
 		t.Fatalf("echoed %q", p.Values["user"])
 	}
 }
+
+// TestRecoveryPassWithoutTheWasm: the verify page links to the recovery
+// pass page, which the server draws and takes the form of: carol, who
+// registered nothing, types a wrong pass (refused on the page, not shown
+// again), then the one the service desk gave her, and sets a new password
+// with plain forms.
+func TestRecoveryPassWithoutTheWasm(t *testing.T) {
+	e := newEnv(t)
+	d := e.client(t)
+	d.deskSignIn("helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net")
+	var rp api.RecoveryPassResponse
+	json.Unmarshal(d.ok(http.StatusOK, d.call("POST", api.PathDeskRecoveryPass, api.DeskActionRequest{User: "carol",
+		Ticket: "INC0100", Reason: "Never registered; seen in person with her card."})).body, &rp)
+
+	c := e.client(t)
+	cid := state(t, c.page("/")).Captcha.ID
+	c.follow(c.post("/", url.Values{"user": {"carol"}, "captcha-id": {cid}, "captcha-answer": {devAnswer}}), api.PageChoose)
+	html := c.follow(c.post(api.PageChoose, url.Values{"intent": {"reset"}}), api.PageVerify)
+	if !strings.Contains(html, `href="/verify/pass"`) {
+		t.Fatalf("the verify page doesn't link to the pass page:\n%.3000s", html)
+	}
+	page := c.page(api.PageVerifyPass)
+	if !strings.Contains(page, `id="pass-form"`) || !strings.Contains(page, `id="static-page"`) || strings.Contains(page, "page-state") {
+		t.Fatalf("the pass page:\n%.3000s", page)
+	}
+	r := c.post(api.PageVerifyPass, url.Values{"pass": {"AAAA-BBBB-CCCC"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "recovery pass isn") || strings.Contains(string(r.body), "AAAA-BBBB-CCCC") {
+		t.Fatalf("a wrong pass: %d\n%.3000s", r.status, r.body)
+	}
+	c.follow(c.post(api.PageVerifyPass, url.Values{"pass": {rp.Pass}}), api.PageNewPassword)
+	html = c.follow(c.post(api.PageNewPassword, url.Values{"password": {"Velvet-Canyon-Compass-10"}, "confirm": {"Velvet-Canyon-Compass-10"}}), api.PageDone)
+	if !e.checkPassword(t, "carol@example.edu", "Velvet-Canyon-Compass-10") || !strings.Contains(html, `id="register-again"`) {
+		t.Fatalf("not reset, or not sent to register:\n%.2000s", html)
+	}
+}
