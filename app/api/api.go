@@ -272,6 +272,8 @@ const (
 	PathDeskSessionSMSVerify   = "/api/v1/desk/session/sms/verify"
 	// PathDeskPeople looks a person up: /api/v1/desk/people?user=alice.
 	PathDeskPeople = "/api/v1/desk/people"
+	// PathDeskSearch finds people by name or id: /api/v1/desk/search?q=archer.
+	PathDeskSearch = "/api/v1/desk/search"
 	// The service desk's actions on a person's account (DeskActionRequest).
 	PathDeskUnlock            = "/api/v1/desk/actions/unlock"
 	PathDeskLiftBlock         = "/api/v1/desk/actions/lift-block"
@@ -331,6 +333,17 @@ type RecoveryPassResponse struct {
 // PassRequest is the body of POST /api/v1/flows/current/pass.
 type PassRequest struct {
 	Pass string `json:"pass"`
+}
+
+// PersonHit is one person a search found.
+type PersonHit struct {
+	User        string `json:"user"`
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+// SearchResponse is what GET /api/v1/desk/search answers.
+type SearchResponse struct {
+	People []PersonHit `json:"people"`
 }
 
 // PersonResponse wraps a person.

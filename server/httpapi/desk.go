@@ -161,3 +161,17 @@ func (s *server) recoveryPass(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, p)
 	return nil
 }
+
+// searchPeople finds people by name or id: GET /api/v1/desk/search?q=.
+func (s *server) searchPeople(w http.ResponseWriter, r *http.Request) error {
+	id := s.staffID(r)
+	hits, err := s.Engine.FindPeople(r.Context(), id, r.URL.Query().Get("q"), s.client(r))
+	if err != nil {
+		return err
+	}
+	if err := s.saveStaffID(w, r, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.SearchResponse{People: hits})
+	return nil
+}

@@ -54,6 +54,7 @@ type Engine interface {
 	Staff(ctx context.Context, id string) (api.StaffSession, error)
 	StaffSignOut(ctx context.Context, id string) error
 	Person(ctx context.Context, staffID, rawUser string, c sspr.Client) (api.Person, error)
+	FindPeople(ctx context.Context, staffID, term string, c sspr.Client) ([]api.PersonHit, error)
 	DeskUnlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
 	DeskLiftBlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
 	DeskClearRegistration(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
@@ -199,6 +200,7 @@ func (s *server) routes() http.Handler {
 	route("POST "+api.PathDeskSessionSMSSend, s.staffSend(api.KindSMS))
 	route("POST "+api.PathDeskSessionSMSVerify, s.staffVerify(api.KindSMS))
 	route("GET "+api.PathDeskPeople, s.person)
+	route("GET "+api.PathDeskSearch, s.searchPeople)
 	route("POST "+api.PathDeskUnlock, s.deskAction(Engine.DeskUnlock))
 	route("POST "+api.PathDeskLiftBlock, s.deskAction(Engine.DeskLiftBlock))
 	route("POST "+api.PathDeskClearRegistration, s.deskAction(Engine.DeskClearRegistration))

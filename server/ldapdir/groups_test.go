@@ -1,6 +1,7 @@
 package ldapdir_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -73,5 +74,37 @@ func TestMemberOf(t *testing.T) {
 	plain, _ := newDir(t, s)
 	if got, err := plain.MemberOf(ctx, "alice@example.edu", desk); err != nil || got {
 		t.Errorf("a group outside base_dn: %v, %v", got, err)
+	}
+}
+
+// TestFind: people by a part of their id or display name, among the
+// entries the user filter finds, on a real slapd; a term can't change the
+// filter.
+func TestFind(t *testing.T) {
+	s := slapdtest.Shared(t)
+	d, tree := newDir(t, s)
+	addAlice(t, s, tree)
+	s.AddUser(t, tree, slapdtest.User{UID: "bob", Password: "Bob-Old-1", DisplayName: "Bob Baker"})
+	for _, tt := range []struct {
+		term string
+		want []string
+	}{
+		{"archer", []string{"alice@example.edu"}},
+		{"BAK", []string{"bob@example.edu"}},
+		{"b", []string{"bob@example.edu"}},
+		{"*", nil},
+		{")(uid=*", nil},
+	} {
+		got, err := d.Find(ctx, tt.term, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, a := range got {
+			ids = append(ids, a.ID)
+		}
+		if strings.Join(ids, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("Find(%q) = %v, want %v", tt.term, ids, tt.want)
+		}
 	}
 }

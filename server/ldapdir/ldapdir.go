@@ -33,6 +33,7 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/ldapdir/ldapspec"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -481,4 +482,52 @@ func (d *Directory) MemberOf(ctx context.Context, id, group string) (bool, error
 		}
 	}
 	return false, nil
+}
+
+// Find returns at most limit accounts whose id attribute or display name
+// contains term (the directory's matching rules, case aside as they have
+// it), among the entries the user filter would find: for the service
+// desk's look-up by name. An entry whose id can't be made canonical is
+// left out.
+func (d *Directory) Find(ctx context.Context, term string, limit int) ([]sspr.Account, error) {
+	// The user filter with any id: the placeholders become a wildcard
+	// (the filter template was checked when the directory was made).
+	anyUser := strings.NewReplacer(ldapspec.PlaceholderID, "*", ldapspec.PlaceholderLocal, "*").Replace(d.filter)
+	t := ldap.EscapeFilter(term)
+	filter := "(&" + anyUser + "(|(" + d.cfg.IDAttribute + "=*" + t + "*)(" + d.cfg.DisplayNameAttribute + "=*" + t + "*)))"
+	req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		limit, int(d.cfg.Timeout/time.Second), false, filter, d.attrs, nil)
+	var res *ldap.SearchResult
+	err := d.pool.do(ctx, true, func(c *ldap.Conn) error {
+		var err error
+		res, err = c.Search(req)
+		return err
+	})
+	if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
+		return nil, mapped(err)
+	}
+	var out []sspr.Account
+	if res == nil {
+		return out, nil
+	}
+	for _, e := range res.Entries {
+		v := e.GetEqualFoldAttributeValue(d.cfg.IDAttribute)
+		if v == "" {
+			continue
+		}
+		id := v
+		if !strings.Contains(v, "@") {
+			if d.cfg.Domain == "" {
+				continue
+			}
+			id = v + "@" + d.cfg.Domain
+		}
+		id, err := canon.UserID(id, "")
+		if err != nil {
+			continue
+		}
+		out = append(out, sspr.Account{ID: id, DisplayName: e.GetEqualFoldAttributeValue(d.cfg.DisplayNameAttribute),
+			Mail: e.GetEqualFoldAttributeValue(d.cfg.MailAttribute)})
+	}
+	return out, nil
 }

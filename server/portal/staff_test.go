@@ -321,3 +321,19 @@ func TestRecoveryPass(t *testing.T) {
 		t.Fatal("the pass is in the log")
 	}
 }
+
+// TestDeskSearch: staff find people by a part of their name; a term too
+// short is refused; a student gets nothing.
+func TestDeskSearch(t *testing.T) {
+	e := newEnv(t)
+	d := e.client(t)
+	d.deskSignIn("auditor", "Auditor-Old-Password-1", "auditor.alt@example.net")
+	var r api.SearchResponse
+	json.Unmarshal(d.ok(http.StatusOK, d.call("GET", api.PathDeskSearch+"?q=archer", nil)).body, &r)
+	if len(r.People) != 1 || r.People[0].User != "alice@example.edu" || r.People[0].DisplayName != "Alice Archer" {
+		t.Fatalf("search: %+v", r)
+	}
+	d.wantError(d.call("GET", api.PathDeskSearch+"?q=a", nil), http.StatusBadRequest, api.CodeBadRequest)
+	s := e.client(t)
+	s.wantError(s.call("GET", api.PathDeskSearch+"?q=archer", nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/canon"
@@ -183,4 +184,31 @@ func (e *Engine) DeskClearRegistration(ctx context.Context, staffID string, in a
 			}
 			return nil
 		})
+}
+
+// searchHits is the most people a search by name shows.
+const searchHits = 20
+
+// FindPeople finds people by a part of their name or user id, for staff
+// who don't know the id: any role; the search is audited under the staff
+// member.
+func (e *Engine) FindPeople(ctx context.Context, staffID, term string, c sspr.Client) ([]api.PersonHit, error) {
+	staff, err := e.Staff(ctx, staffID)
+	if err != nil {
+		return nil, err
+	}
+	term = strings.Join(strings.Fields(term), " ")
+	if n := utf8.RuneCountInString(term); n < 2 || n > 64 || strings.ContainsFunc(term, unicode.IsControl) {
+		return nil, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Enter 2 to 64 characters of a name or user ID."}
+	}
+	found, err := e.d.Directory.Find(ctx, term, searchHits)
+	if err != nil {
+		return nil, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("find people: %w", err))
+	}
+	hits := make([]api.PersonHit, 0, len(found))
+	for _, a := range found {
+		hits = append(hits, api.PersonHit{User: a.ID, DisplayName: a.DisplayName})
+	}
+	e.note(ctx, sspr.Event{Kind: sspr.EventPeopleSearched, UserID: staff.User, Detail: fmt.Sprintf("term=%q hits=%d", term, len(hits))}, c)
+	return hits, nil
 }

@@ -91,6 +91,18 @@ func (d *directory) Unlock(ctx context.Context, id string) error {
 	return nil
 }
 
+func (d *directory) Find(ctx context.Context, term string, limit int) ([]sspr.Account, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []sspr.Account
+	for _, a := range d.accounts {
+		if strings.Contains(strings.ToLower(a.ID+" "+a.DisplayName), strings.ToLower(term)) && len(out) < limit {
+			out = append(out, *a)
+		}
+	}
+	return out, nil
+}
+
 func (d *directory) MemberOf(ctx context.Context, id, group string) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"time"
 
@@ -322,4 +323,27 @@ func (d *Directory) MemberOf(ctx context.Context, id, group string) (bool, error
 		return false, wrap(sspr.BackendDirectory, "group membership", err)
 	}
 	return in, nil
+}
+
+// Find returns at most limit accounts whose id or display name contains
+// term, case aside, ordered by id.
+func (d *Directory) Find(ctx context.Context, term string, limit int) ([]sspr.Account, error) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(term)) + "%"
+	rows, err := d.db.read.QueryContext(ctx, `
+SELECT id, display_name, mail, locked, disabled FROM accounts
+WHERE lower(id) LIKE ? ESCAPE '\' OR lower(display_name) LIKE ? ESCAPE '\'
+ORDER BY id LIMIT ?`, like, like, limit)
+	if err != nil {
+		return nil, wrap(sspr.BackendDirectory, "find accounts", err)
+	}
+	defer rows.Close()
+	var out []sspr.Account
+	for rows.Next() {
+		var a sspr.Account
+		if err := rows.Scan(&a.ID, &a.DisplayName, &a.Mail, &a.Locked, &a.Disabled); err != nil {
+			return nil, wrap(sspr.BackendDirectory, "find accounts", err)
+		}
+		out = append(out, a)
+	}
+	return out, wrap(sspr.BackendDirectory, "find accounts", rows.Err())
 }

@@ -212,3 +212,35 @@ func TestMemberOf(t *testing.T) {
 		}
 	}
 }
+
+// TestFind: accounts by a part of the id or the display name, case aside;
+// LIKE's wildcards in the term are plain characters.
+func TestFind(t *testing.T) {
+	ctx := context.Background()
+	db, h := MustSeed(t)
+	d := sqlite.NewDirectory(db, h, 0)
+	for _, tt := range []struct {
+		term string
+		want []string
+	}{
+		{"archer", []string{"alice@example.edu"}},
+		{"ALI", []string{"alice@example.edu"}},
+		{"service desk", []string{"helpdesk@example.edu"}},
+		{"example.edu", []string{"alice@example.edu", "auditor@example.edu", "bob@example.edu"}}, // limit 3
+		{"%", nil},
+		{"_", nil},
+		{"nobody", nil},
+	} {
+		got, err := d.Find(ctx, tt.term, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, a := range got {
+			ids = append(ids, a.ID)
+		}
+		if !reflect.DeepEqual(ids, tt.want) {
+			t.Errorf("Find(%q) = %v, want %v", tt.term, ids, tt.want)
+		}
+	}
+}

@@ -39,6 +39,9 @@ type Directory interface {
 	// a group's DN in LDAP, its name in the embedded directory. An
 	// unknown account is no member. It tells who is staff.
 	MemberOf(ctx context.Context, id, group string) (bool, error)
+	// Find returns at most limit accounts whose id or display name
+	// contains term (case aside), for the service desk's look-up by name.
+	Find(ctx context.Context, term string, limit int) ([]Account, error)
 }
 
 // Registrations tells what users have registered for self-service: the

@@ -202,6 +202,9 @@ const (
 	// EventPersonLookedUp: a member of staff looked the person up in the
 	// console (Detail: by whom).
 	EventPersonLookedUp = "person_looked_up"
+	// EventPeopleSearched: a member of staff searched by name (UserID: the
+	// staff member; Detail: the term).
+	EventPeopleSearched = "people_searched"
 	// The service desk's actions, each with the staff member's id, the
 	// ticket and the reason in Detail: started, then ok or failed.
 	EventDeskUnlock            = "desk_unlock"
