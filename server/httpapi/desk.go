@@ -28,6 +28,16 @@ func (s *server) saveStaffID(w http.ResponseWriter, r *http.Request, id string) 
 	return s.saveID(w, r, s.staffCookie(), staffIDKey, id, life)
 }
 
+// staffReply answers a call of the staff session: the cookie renewed
+// (the idle timeout starts again), then v.
+func (s *server) staffReply(w http.ResponseWriter, r *http.Request, id string, status int, v any) error {
+	if err := s.saveStaffID(w, r, id); err != nil {
+		return err
+	}
+	writeJSON(w, status, v)
+	return nil
+}
+
 func (s *server) staffSignIn(w http.ResponseWriter, r *http.Request) error {
 	var req api.StaffSignInRequest
 	if err := decode(w, r, &req); err != nil {
@@ -40,11 +50,7 @@ func (s *server) staffSignIn(w http.ResponseWriter, r *http.Request) error {
 	if old := s.staffID(r); old != "" {
 		_ = s.Engine.StaffSignOut(r.Context(), old)
 	}
-	if err := s.saveStaffID(w, r, id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, api.StaffSessionResponse{Session: sess})
-	return nil
+	return s.staffReply(w, r, id, http.StatusCreated, api.StaffSessionResponse{Session: sess})
 }
 
 func (s *server) staffSend(k api.Kind) func(http.ResponseWriter, *http.Request) error {
@@ -57,11 +63,7 @@ func (s *server) staffSend(k api.Kind) func(http.ResponseWriter, *http.Request) 
 		if err != nil {
 			return err
 		}
-		if err := s.saveStaffID(w, r, id); err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, api.StaffSessionResponse{Session: sess})
-		return nil
+		return s.staffReply(w, r, id, http.StatusOK, api.StaffSessionResponse{Session: sess})
 	}
 }
 
@@ -75,11 +77,7 @@ func (s *server) staffVerify(k api.Kind) func(http.ResponseWriter, *http.Request
 		if err != nil {
 			return err
 		}
-		if err := s.saveStaffID(w, r, id); err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, api.StaffSessionResponse{Session: sess})
-		return nil
+		return s.staffReply(w, r, id, http.StatusOK, api.StaffSessionResponse{Session: sess})
 	}
 }
 
@@ -89,11 +87,7 @@ func (s *server) staffSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.saveStaffID(w, r, id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, api.StaffSessionResponse{Session: sess})
-	return nil
+	return s.staffReply(w, r, id, http.StatusOK, api.StaffSessionResponse{Session: sess})
 }
 
 func (s *server) staffSignOut(w http.ResponseWriter, r *http.Request) error {
@@ -115,11 +109,7 @@ func (s *server) person(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.saveStaffID(w, r, id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, api.PersonResponse{Person: p})
-	return nil
+	return s.staffReply(w, r, id, http.StatusOK, api.PersonResponse{Person: p})
 }
 
 // deskAction is a handler for one of the service desk's actions (a
@@ -135,11 +125,7 @@ func (s *server) deskAction(act func(Engine, context.Context, string, api.DeskAc
 		if err != nil {
 			return err
 		}
-		if err := s.saveStaffID(w, r, id); err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, api.PersonResponse{Person: p})
-		return nil
+		return s.staffReply(w, r, id, http.StatusOK, api.PersonResponse{Person: p})
 	}
 }
 
@@ -155,11 +141,7 @@ func (s *server) recoveryPass(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.saveStaffID(w, r, id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
+	return s.staffReply(w, r, id, http.StatusOK, p)
 }
 
 // searchPeople finds people by name or id: GET /api/v1/desk/search?q=.
@@ -169,9 +151,5 @@ func (s *server) searchPeople(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.saveStaffID(w, r, id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, api.SearchResponse{People: hits})
-	return nil
+	return s.staffReply(w, r, id, http.StatusOK, api.SearchResponse{People: hits})
 }

@@ -144,54 +144,75 @@ func (e *Engine) view(s *session, acct *sspr.Account) api.Session {
 	return v
 }
 
-// expires is when s ends if it is not used again: after the idle timeout,
-// and never past its absolute life.
+// expires is when s ends if it is not used again.
 func (e *Engine) expires(s *session) time.Time {
-	idle, hard := s.LastSeen.Add(e.cfg.SessionIdle), s.Created.Add(e.cfg.SessionMax)
-	if hard.Before(idle) {
+	return ends(s.Created, s.LastSeen, e.cfg.SessionIdle, e.cfg.SessionMax)
+}
+
+// ends is when a record made at created and last used at last ends: idle
+// after its last use, and never past max after it was made.
+func ends(created, last time.Time, idle, max time.Duration) time.Time {
+	soft, hard := last.Add(idle), created.Add(max)
+	if hard.Before(soft) {
 		return hard
 	}
-	return idle
+	return soft
 }
 
 func (e *Engine) saveSession(ctx context.Context, s *session) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("encode session: %w", err)
-	}
-	if err := e.d.State.Set(ctx, sessionKey(s.ID), b, e.expires(s).Sub(e.now())); err != nil {
-		return fmt.Errorf("save session: %w", err)
-	}
-	return nil
+	return saveLive(ctx, e, "session", sessionKey(s.ID), s, e.expires(s))
 }
 
-// update loads a live session, applies fn and stores it, refreshing its
-// idle timer, all atomically. fn's error leaves the session unchanged. A
-// session past its idle timeout or its absolute life is gone.
+// updateSession loads a live session, applies fn and stores it, refreshing
+// its idle timer, all atomically. fn's error leaves the session unchanged.
+// A session past its idle timeout or its absolute life is gone.
 func (e *Engine) updateSession(ctx context.Context, id string, fn func(s *session) error) (*session, error) {
 	if id == "" {
 		return nil, errUnauthenticated
 	}
-	var out *session
-	err := e.d.State.Update(ctx, sessionKey(id), func(cur []byte) ([]byte, time.Duration, error) {
+	return updateLive(ctx, e, sessionKey(id), errUnauthenticated, e.expires,
+		func(s *session, now time.Time) { s.LastSeen = now }, fn)
+}
+
+// saveLive stores v, a record with an end (what: "session", "staff
+// session"), at key until that end. Errors name what, never the key: it
+// holds the id, a bearer secret.
+func saveLive[T any](ctx context.Context, e *Engine, what, key string, v *T, end time.Time) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	if err := e.d.State.Set(ctx, key, b, end.Sub(e.now())); err != nil {
+		return fmt.Errorf("save %s: %w", what, err)
+	}
+	return nil
+}
+
+// updateLive loads the record at key (missing when there is none, or it
+// is past its end), applies fn, marks it used now and stores it until its
+// new end, all atomically; fn's error leaves it unchanged.
+func updateLive[T any](ctx context.Context, e *Engine, key string, missing error, end func(*T) time.Time,
+	used func(*T, time.Time), fn func(*T) error) (*T, error) {
+	var out *T
+	err := e.d.State.Update(ctx, key, func(cur []byte) ([]byte, time.Duration, error) {
 		if cur == nil {
-			return nil, 0, errUnauthenticated
+			return nil, 0, missing
 		}
-		var s session
+		v := new(T)
 		now := e.now()
-		if err := json.Unmarshal(cur, &s); err != nil || !now.Before(e.expires(&s)) {
-			return nil, 0, errUnauthenticated
+		if err := json.Unmarshal(cur, v); err != nil || !now.Before(end(v)) {
+			return nil, 0, missing
 		}
-		if err := fn(&s); err != nil {
+		if err := fn(v); err != nil {
 			return nil, 0, err
 		}
-		s.LastSeen = now
-		b, err := json.Marshal(&s)
+		used(v, now)
+		b, err := json.Marshal(v)
 		if err != nil {
 			return nil, 0, err
 		}
-		out = &s
-		return b, e.expires(&s).Sub(now), nil
+		out = v
+		return b, end(v).Sub(now), nil
 	})
 	if err != nil {
 		return nil, err

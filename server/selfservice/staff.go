@@ -2,7 +2,6 @@ package selfservice
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -250,22 +249,11 @@ func staffCode(s *staffSession, k api.Kind) []string {
 
 // staffExpires is when s ends if it is not used again.
 func (e *Engine) staffExpires(s *staffSession) time.Time {
-	idle, hard := s.LastSeen.Add(e.cfg.StaffIdle), s.Created.Add(e.cfg.StaffMax)
-	if hard.Before(idle) {
-		return hard
-	}
-	return idle
+	return ends(s.Created, s.LastSeen, e.cfg.StaffIdle, e.cfg.StaffMax)
 }
 
 func (e *Engine) saveStaff(ctx context.Context, s *staffSession) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("encode staff session: %w", err)
-	}
-	if err := e.d.State.Set(ctx, staffKey(s.ID), b, e.staffExpires(s).Sub(e.now())); err != nil {
-		return fmt.Errorf("save staff session: %w", err)
-	}
-	return nil
+	return saveLive(ctx, e, "staff session", staffKey(s.ID), s, e.staffExpires(s))
 }
 
 // updateStaff loads a live staff session, applies fn and stores it with
@@ -274,31 +262,8 @@ func (e *Engine) updateStaff(ctx context.Context, id string, fn func(s *staffSes
 	if id == "" {
 		return nil, errStaffUnauthenticated
 	}
-	var out *staffSession
-	err := e.d.State.Update(ctx, staffKey(id), func(cur []byte) ([]byte, time.Duration, error) {
-		if cur == nil {
-			return nil, 0, errStaffUnauthenticated
-		}
-		var s staffSession
-		now := e.now()
-		if err := json.Unmarshal(cur, &s); err != nil || !now.Before(e.staffExpires(&s)) {
-			return nil, 0, errStaffUnauthenticated
-		}
-		if err := fn(&s); err != nil {
-			return nil, 0, err
-		}
-		s.LastSeen = now
-		b, err := json.Marshal(&s)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = &s
-		return b, e.staffExpires(&s).Sub(now), nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return updateLive(ctx, e, staffKey(id), errStaffUnauthenticated, e.staffExpires,
+		func(s *staffSession, now time.Time) { s.LastSeen = now }, fn)
 }
 
 // staffView is what the console is told of a staff session: never the
