@@ -3,6 +3,7 @@ package dispatch_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,4 +68,36 @@ func TestPostgres(t *testing.T) {
 	eventually(t, "both servers healthy", func() bool {
 		return a.Channel(sspr.Email).Check(t.Context()) == nil && b.Channel(sspr.Email).Check(t.Context()) == nil
 	})
+}
+
+// TestPostgresDataRightsOnly: once the owner has created River's tables,
+// a running role with only the rights docs/DATABASE.md grants stores,
+// delivers and reports health.
+func TestPostgresDataRightsOnly(t *testing.T) {
+	t.Parallel()
+	srv := pgtest.Shared(t)
+	db := srv.NewDatabase(t)
+	s := newSender()
+	owner := pgServer(t, srv.URL(db), s, dispatch.Options{})
+	if err := owner.Channel(sspr.Email).Send(t.Context(), codeMessage("alice@example.net", "111111")); err != nil {
+		t.Fatal(err) // the owner migrates on first use
+	}
+	if err := owner.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	role := "app_" + db
+	// As docs/DATABASE.md, "The role and its rights".
+	srv.Exec(t, db, `CREATE ROLE `+role+` LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON river_job, river_leader, river_queue, river_notification TO `+role+`;
+GRANT SELECT ON river_migration TO `+role+`;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO `+role)
+	app := pgServer(t, strings.Replace(srv.URL(db), pgtest.User+"@", role+"@", 1), s, dispatch.Options{})
+	app.Start(t.Context())
+	if err := app.Channel(sspr.Email).Send(t.Context(), codeMessage("bob@example.net", "222222")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "both messages delivered by the data-rights role", func() bool { n, _ := s.delivered(); return n == 2 })
+	if err := app.Channel(sspr.Email).Check(t.Context()); err != nil {
+		t.Errorf("health as the data-rights role: %v", err)
+	}
 }
