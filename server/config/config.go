@@ -233,7 +233,7 @@ type Staff struct {
 	// ServiceDeskGroup and AuditorGroup are directory groups: a DN with
 	// LDAP (nested groups count), a name in the embedded directory.
 	// Empty: nobody has that role, except that the embedded directory's
-	// demo staff are in "service-desk" and "auditors" (StaffGroups).
+	// demo staff count (portal.StaffGroups).
 	ServiceDeskGroup string `toml:"service_desk_group"`
 	AuditorGroup     string `toml:"auditor_group"`
 	// SessionIdle ends a staff session nobody used for this long, and
@@ -533,15 +533,4 @@ func checkHostPort(addr string) error {
 		return fmt.Errorf("port %q must be a number from 0 to 65535", port)
 	}
 	return nil
-}
-
-// StaffGroups are the groups of the service desk and the auditors: [staff]
-// as set, or, with the embedded directory and nothing set, the groups its
-// demo staff are in.
-func (c *Config) StaffGroups() (serviceDesk, auditor string) {
-	serviceDesk, auditor = c.Staff.ServiceDeskGroup, c.Staff.AuditorGroup
-	if c.Directory.Kind == DirectoryEmbedded && serviceDesk == "" && auditor == "" {
-		return "service-desk", "auditors"
-	}
-	return serviceDesk, auditor
 }

@@ -119,7 +119,7 @@ func CheckDirectory(ctx context.Context, cfg *config.Config, user string, log *s
 		return DirectoryCheck{}, err
 	}
 	check := DirectoryCheck{Account: a}
-	desk, auditor := cfg.StaffGroups()
+	desk, auditor := StaffGroups(cfg)
 	for _, g := range []struct {
 		dn string
 		in *bool
@@ -139,4 +139,15 @@ func CheckDirectory(ctx context.Context, cfg *config.Config, user string, log *s
 type DirectoryCheck struct {
 	Account              *sspr.Account
 	ServiceDesk, Auditor bool
+}
+
+// StaffGroups are the groups of the service desk and the auditors: [staff]
+// as set, or, with the embedded directory and neither set, the groups its
+// demo staff are seeded in.
+func StaffGroups(cfg *config.Config) (serviceDesk, auditor string) {
+	serviceDesk, auditor = cfg.Staff.ServiceDeskGroup, cfg.Staff.AuditorGroup
+	if cfg.Directory.Kind == config.DirectoryEmbedded && serviceDesk == "" && auditor == "" {
+		return sqlite.DevServiceDeskGroup, sqlite.DevAuditorGroup
+	}
+	return serviceDesk, auditor
 }

@@ -326,7 +326,7 @@ func engineConfig(c *config.Config) selfservice.Config {
 		StaffIdle:               c.Staff.SessionIdle.D(), StaffMax: c.Staff.SessionMax.D(),
 		PassLifetime: c.Staff.RecoveryPassLifetime.D(),
 	}
-	cfg.StaffServiceDeskGroup, cfg.StaffAuditorGroup = c.StaffGroups()
+	cfg.StaffServiceDeskGroup, cfg.StaffAuditorGroup = StaffGroups(c)
 	return cfg
 }
 

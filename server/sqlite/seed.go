@@ -42,7 +42,8 @@ var DevQuestions = []string{"first_pet", "childhood_friend", "first_school", "bi
 // DevPhoneRegion is the region the demo phone numbers are read in.
 const DevPhoneRegion = "GB"
 
-// The groups of the demo staff: the defaults of [staff].
+// The groups of the demo staff: what [staff] means when it names none
+// (portal.StaffGroups).
 const (
 	DevServiceDeskGroup = "service-desk"
 	DevAuditorGroup     = "auditors"

@@ -60,7 +60,7 @@ func checkDirectory(ctx context.Context, args []string, stdout, stderr io.Writer
 		return exitError
 	}
 	fmt.Fprintf(stdout, "found %s: display name %q, mail %q, locked %v, disabled %v\n", a.ID, a.DisplayName, a.Mail, a.Locked, a.Disabled)
-	desk, auditor := cfg.StaffGroups()
+	desk, auditor := portal.StaffGroups(cfg)
 	for _, g := range []struct {
 		key, dn string
 		in      bool
