@@ -36,6 +36,16 @@ func (e *Engine) Person(ctx context.Context, staffID, rawUser string, c sspr.Cli
 	if err != nil {
 		return api.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
 	}
+	p, err := e.person(ctx, user)
+	if err != nil {
+		return api.Person{}, err
+	}
+	e.note(ctx, sspr.Event{Kind: sspr.EventPersonLookedUp, UserID: user, Detail: "by=" + staff.User + " role=" + string(staff.Role)}, c)
+	return p, nil
+}
+
+// person is what the console shows of user (Person).
+func (e *Engine) person(ctx context.Context, user string) (api.Person, error) {
 	p := api.Person{User: user, Blocks: []api.Block{}, Events: []api.Event{}}
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil {
@@ -77,7 +87,6 @@ func (e *Engine) Person(ctx context.Context, staffID, rawUser string, c sspr.Cli
 		p.Events = append(p.Events, api.Event{Time: ev.At, Event: ev.Kind, Outcome: ev.Outcome, Flow: ev.Flow,
 			Detail: ev.Detail, ClientAddr: ev.ClientAddr})
 	}
-	e.note(ctx, sspr.Event{Kind: sspr.EventPersonLookedUp, UserID: user, Detail: "by=" + staff.User + " role=" + string(staff.Role)}, c)
 	return p, nil
 }
 
@@ -139,7 +148,8 @@ func (e *Engine) deskAct(ctx context.Context, staffID string, in api.DeskActionR
 	ev.Outcome = sspr.OutcomeOK
 	e.note(ctx, ev, c)
 	e.tell(ctx, acct, notify.KindDeskAction, what+" (ticket "+ticket+")", c, alt)
-	return e.Person(ctx, staffID, user, c)
+	// The person as they are now; the staff session was checked above.
+	return e.person(ctx, user)
 }
 
 // DeskUnlock unlocks the person's account in the directory.
