@@ -108,9 +108,6 @@ func (p *process) sendCode(t *testing.T, user string) {
 // killed (SIGKILL); a server started again on the same data delivers
 // each, once, under the id it was stored with.
 func TestNoMessageLostToAStop(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the program")
-	}
 	bin := buildProgram(t)
 	s := smtptest.Start(t, smtptest.Options{NoTLS: true})
 	s.Stop() // down: the messages wait
