@@ -3,7 +3,8 @@
 #   make run     build, then start a development server on 127.0.0.1:8080
 #   make test    everything CI checks (.ci/run)
 #   make lint    staticcheck, on the server's build and on the wasm's
-#   make build   bin/sspr and bin/web/app.wasm
+#   make build   bin/sspr, bin/web/app.wasm (the student's) and
+#                bin/web/desk.wasm (the service desk's console)
 #   make bench   the benchmarks (scripts/bench.sh): Go, API load, page loads
 #                in Chromium, app.wasm sizes
 #   make fuzz    every fuzz target for FUZZTIME each (default 30s)
@@ -35,6 +36,7 @@ server:
 # bytes changed: precompress leaves siblings that still match alone.
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/web/app.wasm ./app/cmd/wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/web/desk.wasm ./app/cmd/desk
 	$(GO) run ./server/cmd/precompress \
 	  $$(find $(BIN)/web -maxdepth 1 -type f ! -name '.*' ! -name '*.br' ! -name '*.gz' | sort)
 

@@ -152,39 +152,44 @@ func findRepoRoot() (string, error) {
 	}
 }
 
-// resolveWebDir returns the repository's bin/web when `make build` left an
-// app.wasm there that is at least as new as the sources it is built from;
-// otherwise it builds app.wasm into tmp, so that `go test ./server/e2e`
-// works alone and never tests a stale wizard.
+// resolveWebDir returns the repository's bin/web when `make build` left
+// both bundles there (app.wasm, the student's, and desk.wasm, the
+// console's), at least as new as the sources they are built from;
+// otherwise it builds them into tmp, so that `go test ./server/e2e` works
+// alone and never tests a stale wizard.
 func resolveWebDir(tmp string) (string, error) {
 	dir := filepath.Join(repoRoot, "bin", "web")
-	if fi, err := os.Stat(filepath.Join(dir, "app.wasm")); err == nil {
-		newest, err := newestWasmSource()
-		if err != nil {
-			return "", err
-		}
-		if !fi.ModTime().Before(newest) {
-			return dir, nil
-		}
+	newest, err := newestWasmSource()
+	if err != nil {
+		return "", err
+	}
+	fresh := true
+	for _, name := range []string{"app.wasm", "desk.wasm"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		fresh = fresh && err == nil && !fi.ModTime().Before(newest)
+	}
+	if fresh {
+		return dir, nil
 	}
 	out := filepath.Join(tmp, "web")
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("building app.wasm: %w", err)
+		return "", fmt.Errorf("building the wasm: %w", err)
 	}
-	cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags", "-s -w",
-		"-o", filepath.Join(out, "app.wasm"), "./app/cmd/wasm")
-	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building app.wasm: %v\n%s", err, b)
+	for name, pkg := range map[string]string{"app.wasm": "./app/cmd/wasm", "desk.wasm": "./app/cmd/desk"} {
+		cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(out, name), pkg)
+		cmd.Dir = repoRoot
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("building %s: %v\n%s", name, err, b)
+		}
 	}
-	// Sent as a server sends it, brotli: 8 MB raw would take the
+	// Sent as a server sends them, brotli: 8 MB raw would take the
 	// throttled tests' slow link a minute.
-	cmd = exec.Command(goTool, "run", "./server/cmd/precompress", filepath.Join(out, "app.wasm"))
+	cmd := exec.Command(goTool, "run", "./server/cmd/precompress", filepath.Join(out, "app.wasm"), filepath.Join(out, "desk.wasm"))
 	cmd.Dir = repoRoot
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("compressing app.wasm: %v\n%s", err, b)
+		return "", fmt.Errorf("compressing the wasm: %v\n%s", err, b)
 	}
 	return out, nil
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/sspr-portal/sspr/app/desk"
 )
 
 // appJSTemplate replaces go-app's /app.js: it registers the service worker,
@@ -34,7 +36,13 @@ import (
 // goes through the worker, the slow way, and reads the 8 MB a second time;
 // on a cold one it gained nothing measurable.
 //
-// {{.Env}}, {{.Wasm}} and {{.Worker}} are replaced with JSON values.
+// The pages under desk.Prefix, the service desk's console, start desk.wasm,
+// a bundle of their own, at once (staff need the wasm: the console has no
+// pages without it); every other page starts app.wasm, the student's,
+// which never carries the console.
+//
+// {{.Env}}, {{.Wasm}}, {{.Desk}}, {{.DeskPath}} and {{.Worker}} are
+// replaced with JSON values.
 const appJSTemplate = `// sspr: start the service worker and app.wasm.
 var goappNav = function () {};
 var goappUpdatedBeforeWasmLoaded = false;
@@ -150,7 +158,7 @@ function ssprRestore() {
 // pressed lands in the prerendered page first and ssprSnapshot keeps it.
 function untilNeeded() {
   const warm = navigator.serviceWorker && navigator.serviceWorker.controller;
-  if (warm || document.querySelector("form:not([action])")) return Promise.resolve();
+  if (warm || inDesk || document.querySelector("form:not([action])")) return Promise.resolve();
   const kinds = ["pointerdown", "keydown", "touchstart", "input", "wheel"];
   return new Promise((resolve) => {
     const now = () => {
@@ -175,6 +183,9 @@ async function wasmResponse(url) {
   return fetch(url);
 }
 
+// inDesk is true on the service desk's console, whose pages run desk.wasm.
+const inDesk = location.pathname === {{.DeskPath}} || location.pathname.startsWith({{.DeskPath}} + "/");
+
 (async () => {
   const loader = document.getElementById("app-wasm-loader");
   // A help page is text the server draws, and the wasm doesn't have it:
@@ -187,7 +198,7 @@ async function wasmResponse(url) {
   }
   try {
     const go = new Go();
-    const response = wasmResponse({{.Wasm}});
+    const response = wasmResponse(inDesk ? {{.Desk}} : {{.Wasm}});
     const compiled = WebAssembly.instantiateStreaming
       ? WebAssembly.instantiateStreaming(response, go.importObject)
       : response.then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b, go.importObject));
@@ -208,11 +219,13 @@ async function wasmResponse(url) {
 `
 
 // makeAppJS fills appJSTemplate. env is what go-app's own app.js would
-// hold: the handler's Env and the GOAPP_ keys go-app's wasm side reads.
-func makeAppJS(env map[string]string, wasm, worker string) []byte {
+// hold: the handler's Env and the GOAPP_ keys go-app's wasm side reads;
+// wasm and deskWasm are the addresses of the two bundles.
+func makeAppJS(env map[string]string, wasm, deskWasm, worker string) []byte {
 	js := func(v any) string {
 		b, _ := json.Marshal(v) // strings and a map of strings: can't fail
 		return string(b)
 	}
-	return []byte(strings.NewReplacer("{{.Env}}", js(env), "{{.Wasm}}", js(wasm), "{{.Worker}}", js(worker)).Replace(appJSTemplate))
+	return []byte(strings.NewReplacer("{{.Env}}", js(env), "{{.Wasm}}", js(wasm), "{{.Desk}}", js(deskWasm),
+		"{{.DeskPath}}", js(desk.Prefix), "{{.Worker}}", js(worker)).Replace(appJSTemplate))
 }

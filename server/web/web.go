@@ -44,6 +44,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/desk"
 	"github.com/sspr-portal/sspr/app/ui"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/static"
@@ -63,7 +64,8 @@ type Options struct {
 	// browser's and the installed app's frame; empty means the defaults.
 	ThemeColour      string
 	BackgroundColour string
-	// WebDir is the folder served at /web/: app.wasm, and optionally
+	// WebDir is the folder served at /web/: app.wasm, desk.wasm (the service
+	// desk's console), and optionally
 	// icon.svg, icon-192.png and icon-512.png to replace the drawn icon.
 	WebDir string
 	// Version is the build's version. The service worker's cache is keyed
@@ -166,9 +168,11 @@ type Site interface {
 }
 
 // New returns the handler for the pages. It declares the routes of app/ui
-// (ui.Register) so that go-app can prerender them.
+// (ui.Register, and the console's: desk.Register) so that go-app can
+// prerender them.
 func New(o Options) (Site, error) {
 	ui.Register()
+	desk.Register()
 
 	if o.Name == "" {
 		return nil, errors.New("web: Options.Name is empty")
@@ -273,7 +277,7 @@ func New(o Options) (Site, error) {
 	env["GOAPP_VERSION"] = h.version
 	env["GOAPP_STATIC_RESOURCES_URL"] = res.Resolve("/web")
 	env["GOAPP_ROOT_PREFIX"] = res.Resolve("/")
-	h.appJS = makeAppJS(env, res.Resolve("/web/app.wasm"), res.Resolve("/app-worker.js"))
+	h.appJS = makeAppJS(env, res.Resolve("/web/app.wasm"), res.Resolve("/web/desk.wasm"), res.Resolve("/app-worker.js"))
 	return h, nil
 }
 
@@ -311,7 +315,7 @@ func (h *handler) computeVersion(o Options, public []byte) string {
 	}
 	// Every file of WebDir served under the version's address, which
 	// browsers keep for good.
-	for _, name := range []string{"app.wasm", "icon.svg", "icon-192.png", "icon-512.png"} {
+	for _, name := range []string{"app.wasm", "desk.wasm", "icon.svg", "icon-192.png", "icon-512.png"} {
 		if f, err := os.OpenInRoot(h.webDir, name); err == nil {
 			fmt.Fprintf(sum, "%q\n", name)
 			_, _ = io.Copy(sum, f)

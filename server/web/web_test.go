@@ -366,7 +366,8 @@ func TestIcons(t *testing.T) {
 	}
 }
 
-// The version is stable across restarts and changes with app.wasm, so
+// The version is stable across restarts and changes with app.wasm (or
+// desk.wasm), so
 // browsers update exactly when there is something new.
 func TestVersion(t *testing.T) {
 	dir := t.TempDir()
@@ -395,8 +396,13 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version %q", v1)
 	}
 	os.WriteFile(wasm, []byte("two"), 0o644)
-	if v3 := version(); v3 == v1 {
+	v3 := version()
+	if v3 == v1 {
 		t.Fatal("version unchanged after app.wasm changed")
+	}
+	os.WriteFile(filepath.Join(dir, "desk.wasm"), []byte("the console"), 0o644)
+	if v4 := version(); v4 == v3 {
+		t.Fatal("version unchanged after desk.wasm changed")
 	}
 }
 
@@ -457,7 +463,9 @@ func TestWasmLoading(t *testing.T) {
 	w := get(h, "GET", "/app.js", nil)
 	js := w.Body.String()
 	for _, want := range []string{
-		`wasmResponse("` + m[1] + `")`, // the address the worker caches, exactly
+		// the address the worker caches, exactly; the console's bundle
+		// on its pages alone
+		`wasmResponse(inDesk ? "` + strings.TrimSuffix(m[1], "app.wasm") + `desk.wasm" : "` + m[1] + `")`,
 		"caches.match(url)",
 		"return fetch(url)",
 		"instantiateStreaming(response, go.importObject)",
@@ -500,5 +508,34 @@ func TestRenderWithTheServersState(t *testing.T) {
 	defer ui.DropPage("guessed")
 	if body := get(h, "GET", "/choose?"+ui.PageParam+"=guessed", nil).Body.String(); strings.Contains(body, "0900") {
 		t.Fatal("a client named the page's state")
+	}
+}
+
+// TestDeskIsASecondBundle: the service desk's console is drawn by the same
+// server under /desk, but app.js runs desk.wasm there (at once: the console
+// needs it), and the service worker neither caches desk.wasm nor serves
+// any of the console's pages. TestVersion: desk.wasm's bytes count in the
+// version.
+func TestDeskIsASecondBundle(t *testing.T) {
+	h, _ := mustNew(t, nil)
+	w := get(h, "GET", "/desk", nil)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Sign in to the service desk console") {
+		t.Fatalf("GET /desk = %d\n%s", w.Code, w.Body.String())
+	}
+	worker := get(h, "GET", "/app-worker.js", nil).Body.String()
+	if strings.Contains(worker, "desk.wasm") {
+		t.Error("the service worker caches the console's bundle for every student")
+	}
+	if !strings.Contains(worker, `url.pathname === "/desk" || url.pathname.startsWith("/desk/")`) {
+		t.Error("the service worker may serve the console's pages")
+	}
+	js := get(h, "GET", "/app.js", nil).Body.String()
+	for _, want := range []string{
+		`const inDesk = location.pathname === "/desk" || location.pathname.startsWith("/desk" + "/");`,
+		"if (warm || inDesk ||",
+	} {
+		if !strings.Contains(js, want) {
+			t.Errorf("app.js lacks %s", want)
+		}
 	}
 }

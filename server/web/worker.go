@@ -1,6 +1,9 @@
 package web
 
-import "github.com/sspr-portal/sspr/app/api"
+import (
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/desk"
+)
 
 // appWorkerJS replaces go-app's service worker (app.Handler's
 // ServiceWorkerTemplate; {{.Version}} and {{.ResourcesToCache}} are filled
@@ -10,9 +13,10 @@ import "github.com/sspr-portal/sspr/app/api"
 //     cache is filled and old caches are gone: go-app's returns at once, so
 //     the new worker takes over with an empty cache, and one failed
 //     download leaves it active with no cache at all.
-//   - it never touches /api/, /dev/ or anything but GET: the browser sends
-//     those itself, so no API answer can ever come from a cache, and a
-//     failed call fails in the page, which says that it needs a connection.
+//   - it never touches /api/, /dev/, the service desk's console (/desk) or
+//     anything but GET: the browser sends those itself, so no API answer
+//     and no page of the console can ever come from a cache, and a failed
+//     call fails in the page, which says that it needs a connection.
 //   - a page that is not cached and can't be fetched (offline, or the
 //     portal unreachable) gets a small page saying so, instead of the
 //     browser's error page.
@@ -59,7 +63,8 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin ||
-      url.pathname.startsWith("/api/") || url.pathname.startsWith("/dev/")) {
+      url.pathname.startsWith("/api/") || url.pathname.startsWith("/dev/") ||
+      url.pathname === "` + desk.Prefix + `" || url.pathname.startsWith("` + desk.Prefix + `/")) {
     return; // the browser fetches it, never from our cache
   }
   event.respondWith((async () => {

@@ -28,6 +28,7 @@ func TestShippedProgramsLinkNoTestTool(t *testing.T) {
 	}{
 		{"./server/cmd/sspr", nil},
 		{"./app/cmd/wasm", []string{"GOOS=js", "GOARCH=wasm"}},
+		{"./app/cmd/desk", []string{"GOOS=js", "GOARCH=wasm"}},
 	} {
 		cmd := exec.Command("go", "list", "-deps", tc.pkg)
 		cmd.Dir = top
@@ -78,6 +79,36 @@ func TestTestToolsStayInternal(t *testing.T) {
 			for _, bad := range testOnly {
 				if strings.HasPrefix(imp, bad) {
 					t.Errorf("%s imports %s, a test-only module: move it under an internal/ folder", pkg, imp)
+				}
+			}
+		}
+	}
+}
+
+// TestStudentBundleCarriesNoConsole: the student's app.wasm links nothing
+// of the service desk's console (app/desk), which is a bundle of its own,
+// and neither bundle links the server.
+func TestStudentBundleCarriesNoConsole(t *testing.T) {
+	const module = "github.com/sspr-portal/sspr"
+	top := root(t)
+	for _, tc := range []struct {
+		pkg string
+		bad []string
+	}{
+		{"./app/cmd/wasm", []string{module + "/app/desk", module + "/server/"}},
+		{"./app/cmd/desk", []string{module + "/server/"}},
+	} {
+		cmd := exec.Command("go", "list", "-deps", tc.pkg)
+		cmd.Dir = top
+		cmd.Env = append(cmd.Environ(), "GOOS=js", "GOARCH=wasm")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", tc.pkg, err)
+		}
+		for _, d := range strings.Fields(string(out)) {
+			for _, bad := range tc.bad {
+				if d == bad || strings.HasPrefix(d, bad+"/") || strings.HasSuffix(bad, "/") && strings.HasPrefix(d, bad) {
+					t.Errorf("%s links %s", tc.pkg, d)
 				}
 			}
 		}

@@ -1,0 +1,17 @@
+// Command desk is the service desk's console, built with GOOS=js
+// GOARCH=wasm into desk.wasm: a bundle of its own, loaded only by the
+// pages under /desk, so that the student's app.wasm never carries the
+// console (docs/PAGES.md#the-service-desks-console). Like app/cmd/wasm, it
+// imports nothing from server/.
+package main
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/sspr-portal/sspr/app/desk"
+)
+
+func main() {
+	desk.Register()
+	app.RunWhenOnBrowser()
+}
