@@ -1,0 +1,86 @@
+package portal_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/ldapdir/slapdtest"
+)
+
+// TestDeskAgainstSlapd: with a real slapd, staff are the members of the
+// configured group, nested membership counting (as in Active Directory:
+// the desk's group is itself a member of the staff group). The desk
+// member signs in with a password and a code, finds bob locked in the
+// directory and unlocks him there; an account outside the group, with its
+// right password, gets what a wrong password gets; an auditor looks but
+// can't act.
+func TestDeskAgainstSlapd(t *testing.T) {
+	s := slapdtest.Start(t)
+	tweak, check := withSlapd(t, s)
+	groups := s.NewTree(t)
+	itStaff, audit := "cn=it-staff,"+groups, "cn=auditors,"+groups
+	var users string
+	e := newEnv(t, tweak, func(c *config.Config) {
+		users = c.Directory.BaseDN
+		c.Directory.GroupBaseDN = groups
+		c.Staff.ServiceDeskGroup, c.Staff.AuditorGroup = itStaff, audit
+	})
+	helpdesk := s.AddUser(t, users, slapdtest.User{UID: "helpdesk", Password: "Helpdesk-Old-Password-1",
+		DisplayName: "Hal Desk", Mail: "helpdesk@example.edu"})
+	auditor := s.AddUser(t, users, slapdtest.User{UID: "auditor", Password: "Auditor-Old-Password-1",
+		DisplayName: "Ann Auditor", Mail: "auditor@example.edu"})
+	group := func(cn string, members ...string) string {
+		t.Helper()
+		dn := "cn=" + ldap.EscapeDN(cn) + "," + groups
+		req := ldap.NewAddRequest(dn, nil)
+		req.Attribute("objectClass", []string{"groupOfNames"})
+		req.Attribute("cn", []string{cn})
+		req.Attribute("member", members)
+		if err := s.Admin(t).Add(req); err != nil {
+			t.Fatalf("add %s: %v", dn, err)
+		}
+		return dn
+	}
+	group("it-staff", group("service-desk", helpdesk)) // the desk, nested in IT staff
+	group("auditors", auditor)
+	d := check(e)
+	if !d.locked("bob@example.edu") {
+		t.Fatal("bob is not locked in slapd before the test")
+	}
+
+	c := e.client(t)
+	c.deskSignIn("helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net")
+	if p := c.person("bob"); !p.Exists || !p.Locked || p.DisplayName != "Bob Baker" {
+		t.Fatalf("bob as the desk sees him: %+v", p)
+	}
+	c.ok(http.StatusOK, c.call("POST", api.PathDeskUnlock, api.DeskActionRequest{User: "bob", Ticket: "INC0042", Reason: "Seen in person."}))
+	if d.locked("bob@example.edu") {
+		t.Fatal("slapd still shows bob locked after the desk unlocked him")
+	}
+	if p := c.person("bob"); p.Locked {
+		t.Fatalf("the console still shows bob locked: %+v", p)
+	}
+
+	// alice is in the directory, with the right password, but in no group.
+	a := e.client(t)
+	aeWrong := a.wantError(a.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: "alice", Password: "not it"}),
+		http.StatusUnauthorized, api.CodeUnauthenticated)
+	aeRight := a.wantError(a.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: "alice", Password: "Alice-Old-Password-1"}),
+		http.StatusUnauthorized, api.CodeUnauthenticated)
+	if aeWrong.Message != aeRight.Message {
+		t.Errorf("not staff: %q; a wrong password: %q", aeRight.Message, aeWrong.Message)
+	}
+	a.wantError(a.call("GET", api.PathDeskPeople+"?user=bob", nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+
+	au := e.client(t)
+	au.deskSignIn("auditor", "Auditor-Old-Password-1", "auditor.alt@example.net")
+	if p := au.person("alice"); !p.Exists {
+		t.Fatalf("the auditor can't see alice: %+v", p)
+	}
+	au.wantError(au.call("POST", api.PathDeskUnlock, api.DeskActionRequest{User: "bob", Ticket: "INC0043", Reason: "why"}),
+		http.StatusForbidden, api.CodeForbidden)
+}
