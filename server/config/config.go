@@ -49,6 +49,7 @@ type Config struct {
 	Log          Log          `toml:"log"`
 	Audit        Audit        `toml:"audit"`
 	Staff        Staff        `toml:"staff"`
+	Remind       Remind       `toml:"remind"`
 }
 
 // Server is [server]: where the portal listens and where it keeps its files.
@@ -245,6 +246,13 @@ type Staff struct {
 	RecoveryPassLifetime Duration `toml:"recovery_pass_lifetime"`
 }
 
+// Remind is [remind]: `sspr remind unregistered` (docs/COVERAGE.md).
+type Remind struct {
+	// UnregisteredEvery is the least time between two reminders to the
+	// same person, however often the command runs.
+	UnregisteredEvery Duration `toml:"unregistered_every"`
+}
+
 // Audit is [audit].
 type Audit struct {
 	// Retention is how long audit events are kept: older ones are
@@ -374,6 +382,7 @@ func Default() *Config {
 		Audit: Audit{Retention: Duration{400 * 24 * time.Hour}},
 		Staff: Staff{SessionIdle: Duration{10 * time.Minute}, SessionMax: Duration{8 * time.Hour},
 			RecoveryPassLifetime: Duration{time.Hour}},
+		Remind: Remind{UnregisteredEvery: Duration{30 * 24 * time.Hour}},
 	}
 }
 

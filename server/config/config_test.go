@@ -253,6 +253,17 @@ func TestLoad(t *testing.T) {
 		{name: "ErrConcurrency", body: "[hashing]\nconcurrency = -1\n", err: "config: hashing.concurrency:"},
 		{name: "ErrLogLevel", body: "[log]\nlevel = \"verbose\"\n", err: "config: log.level:"},
 		{name: "ErrLogFormat", body: "[log]\nformat = \"xml\"\n", err: "config: log.format:"},
+		{name: "ErrRemindTooOften", body: "[remind]\nunregistered_every = \"1h\"\n", err: "config: remind.unregistered_every:"},
+		{name: "ErrRemindNotADuration", body: "[remind]\nunregistered_every = \"monthly\"\n", err: "config: remind.unregistered_every: invalid duration"},
+		{
+			name: "OK remind.unregistered_every",
+			body: "[remind]\nunregistered_every = \"168h\"\n",
+			check: func(t *testing.T, c *config.Config) {
+				if c.Remind.UnregisteredEvery.D() != 7*24*time.Hour {
+					t.Errorf("got %v", c.Remind.UnregisteredEvery)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -90,6 +90,9 @@ func (c *Config) Validate() error {
 	v.duration("staff.session_idle", c.Staff.SessionIdle, time.Minute, time.Hour)
 	v.duration("staff.session_max", c.Staff.SessionMax, c.Staff.SessionIdle.Duration, 24*time.Hour)
 	v.duration("staff.recovery_pass_lifetime", c.Staff.RecoveryPassLifetime, 5*time.Minute, 72*time.Hour)
+	// At least a day: a reminder is a nudge, and one a day is already a
+	// lot of email; at most a year.
+	v.duration("remind.unregistered_every", c.Remind.UnregisteredEvery, 24*time.Hour, 366*24*time.Hour)
 	if c.Directory.Kind != DirectoryEmbedded {
 		for _, g := range [...]struct{ key, dn string }{
 			{"staff.service_desk_group", c.Staff.ServiceDeskGroup}, {"staff.auditor_group", c.Staff.AuditorGroup},

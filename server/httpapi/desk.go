@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -152,4 +153,14 @@ func (s *server) searchPeople(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.staffReply(w, r, id, http.StatusOK, api.SearchResponse{People: hits})
+}
+
+// coverage answers the coverage report: GET /api/v1/desk/coverage.
+func (s *server) coverage(w http.ResponseWriter, r *http.Request) error {
+	id := s.staffID(r)
+	c, err := s.Engine.Coverage(r.Context(), id, s.client(r))
+	if err != nil {
+		return err
+	}
+	return s.staffReply(w, r, id, http.StatusOK, deskapi.CoverageResponse{Coverage: c})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -55,6 +56,7 @@ type Engine interface {
 	StaffSignOut(ctx context.Context, id string) error
 	Person(ctx context.Context, staffID, rawUser string, c sspr.Client) (api.Person, error)
 	FindPeople(ctx context.Context, staffID, term string, c sspr.Client) ([]api.PersonHit, error)
+	Coverage(ctx context.Context, staffID string, c sspr.Client) (deskapi.Coverage, error)
 	DeskUnlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
 	DeskLiftBlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
 	DeskClearRegistration(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error)
@@ -201,6 +203,7 @@ func (s *server) routes() http.Handler {
 	route("POST "+api.PathDeskSessionSMSVerify, s.staffVerify(api.KindSMS))
 	route("GET "+api.PathDeskPeople, s.person)
 	route("GET "+api.PathDeskSearch, s.searchPeople)
+	route("GET "+deskapi.PathCoverage, s.coverage)
 	route("POST "+api.PathDeskUnlock, s.deskAction(Engine.DeskUnlock))
 	route("POST "+api.PathDeskLiftBlock, s.deskAction(Engine.DeskLiftBlock))
 	route("POST "+api.PathDeskClearRegistration, s.deskAction(Engine.DeskClearRegistration))

@@ -33,7 +33,6 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/ldapdir/ldapspec"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -88,6 +87,9 @@ type Config struct {
 	ConnectTimeout, Timeout time.Duration
 	// PoolSize is how many service connections are kept open at most.
 	PoolSize int
+	// PageSize is how many entries Each reads a page (0:
+	// DefaultPageSize).
+	PageSize int
 	// Now is the clock for lockout expiry; nil means time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -131,6 +133,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PoolSize <= 0 {
 		c.PoolSize = 4
+	}
+	if c.PageSize <= 0 {
+		c.PageSize = DefaultPageSize
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -290,17 +295,8 @@ func (d *Directory) Lookup(ctx context.Context, id string) (*sspr.Account, error
 	if err != nil || e == nil {
 		return nil, err
 	}
-	a := &sspr.Account{
-		ID:          id,
-		DisplayName: e.GetEqualFoldAttributeValue(d.cfg.DisplayNameAttribute),
-		Mail:        e.GetEqualFoldAttributeValue(d.cfg.MailAttribute),
-	}
-	if d.cfg.Flavour == OpenLDAP {
-		d.openldapLockState(ctx, e, a)
-	} else {
-		d.adLockState(ctx, e, a)
-	}
-	return a, nil
+	a := d.account(ctx, e, id)
+	return &a, nil
 }
 
 // Contacts returns the alternate mail and mobile number the directory
@@ -490,11 +486,8 @@ func (d *Directory) MemberOf(ctx context.Context, id, group string) (bool, error
 // desk's look-up by name. An entry whose id can't be made canonical is
 // left out.
 func (d *Directory) Find(ctx context.Context, term string, limit int) ([]sspr.Account, error) {
-	// The user filter with any id: the placeholders become a wildcard
-	// (the filter template was checked when the directory was made).
-	anyUser := strings.NewReplacer(ldapspec.PlaceholderID, "*", ldapspec.PlaceholderLocal, "*").Replace(d.filter)
 	t := ldap.EscapeFilter(term)
-	filter := "(&" + anyUser + "(|(" + d.cfg.IDAttribute + "=*" + t + "*)(" + d.cfg.DisplayNameAttribute + "=*" + t + "*)))"
+	filter := "(&" + d.anyUser() + "(|(" + d.cfg.IDAttribute + "=*" + t + "*)(" + d.cfg.DisplayNameAttribute + "=*" + t + "*)))"
 	req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		limit, int(d.cfg.Timeout/time.Second), false, filter, d.attrs, nil)
 	var res *ldap.SearchResult
@@ -511,23 +504,12 @@ func (d *Directory) Find(ctx context.Context, term string, limit int) ([]sspr.Ac
 		return out, nil
 	}
 	for _, e := range res.Entries {
-		v := e.GetEqualFoldAttributeValue(d.cfg.IDAttribute)
-		if v == "" {
-			continue
-		}
-		id := v
-		if !strings.Contains(v, "@") {
-			if d.cfg.Domain == "" {
-				continue
-			}
-			id = v + "@" + d.cfg.Domain
-		}
-		id, err := canon.UserID(id, "")
-		if err != nil {
+		id, ok := d.entryID(e)
+		if !ok {
 			continue
 		}
 		out = append(out, sspr.Account{ID: id, DisplayName: e.GetEqualFoldAttributeValue(d.cfg.DisplayNameAttribute),
-			Mail: e.GetEqualFoldAttributeValue(d.cfg.MailAttribute)})
+			Mail: e.GetEqualFoldAttributeValue(d.cfg.MailAttribute), OU: OUPath(e.DN, d.cfg.BaseDN)})
 	}
 	return out, nil
 }

@@ -79,7 +79,8 @@ func TestLookup(t *testing.T) {
 		id   string
 		want *sspr.Account
 	}{
-		{"OK", "alice@example.edu", &sspr.Account{ID: "alice@example.edu", DisplayName: "Alice Archer", Mail: "alice@example.edu"}},
+		{"OK", "alice@example.edu", &sspr.Account{ID: "alice@example.edu", DisplayName: "Alice Archer", Mail: "alice@example.edu",
+			AltMail: "alice.alt@example.net", Mobile: "07700 900123"}},
 		{"Locked", "bob@example.edu", &sspr.Account{ID: "bob@example.edu", Locked: true}},
 		{"AdministratorsLockIsDisabled", "carol@example.edu", &sspr.Account{ID: "carol@example.edu", Locked: true, Disabled: true}},
 		{"Unknown", "nobody@example.edu", nil},

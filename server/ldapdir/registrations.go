@@ -43,6 +43,24 @@ func (r *Registrations) Registration(ctx context.Context, userID string) (*sspr.
 	if err != nil || !found {
 		return reg, err
 	}
+	return r.merge(userID, reg, alt, mobile), nil
+}
+
+var _ sspr.DirectoryMethods = (*Registrations)(nil)
+
+// Merge is reg with what acct's own alternate mail and mobile add, by
+// Registration's rule: for the coverage report and the reminders, which
+// walk the directory (Directory.Each reads both attributes) rather than
+// ask it once per person.
+func (r *Registrations) Merge(acct sspr.Account, reg *sspr.Registration) *sspr.Registration {
+	return r.merge(acct.ID, reg, acct.AltMail, acct.Mobile)
+}
+
+// merge is the rule: a method registered and confirmed in the portal
+// wins; otherwise a well-formed value from the directory counts as
+// registered and confirmed now. It returns reg itself when the directory
+// adds nothing.
+func (r *Registrations) merge(userID string, reg *sspr.Registration, alt, mobile string) *sspr.Registration {
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
@@ -63,9 +81,9 @@ func (r *Registrations) Registration(ctx context.Context, userID string) (*sspr.
 		}
 	}
 	if !changed {
-		return reg, nil
+		return reg
 	}
-	return &out, nil
+	return &out
 }
 
 // Population counts the shapes of the registrations in the store. The

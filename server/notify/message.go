@@ -37,6 +37,7 @@ const (
 	KindBlocked             = sspr.KindBlocked             // self-service was paused or closed
 	KindDeskAction          = sspr.KindDeskAction          // the service desk acted on the account
 	KindTest                = sspr.KindTest                // sspr send-test
+	KindRemindRegister      = sspr.KindRemindRegister      // sspr remind unregistered
 )
 
 // HelpDesk is the help-desk contact block of a message (sspr.HelpDesk).

@@ -84,6 +84,16 @@ func Blocked(to string, b Block, org Org) Message {
 	}})
 }
 
+// Reminder asks someone to register the methods a reset needs, or to
+// confirm them again (reconfirm), at the registration page link: `sspr
+// remind unregistered`.
+func Reminder(to, link string, required int, reconfirm bool, at time.Time, org Org) Message {
+	return defaultRender(Message{Channel: Email, To: to, Kind: KindRemindRegister, Data: &Data{
+		Org: org.Name, HelpDesk: HelpDesk{Line: org.HelpDesk}, To: to, Time: at, Link: link, Required: required,
+		Reconfirm: reconfirm,
+	}})
+}
+
 // TestMessage is the message of `sspr send-test`.
 func TestMessage(ch Channel, to string, org Org) Message {
 	return defaultRender(Message{Channel: ch, To: to, Kind: KindTest, Data: &Data{
@@ -126,7 +136,7 @@ var (
 		KindCode: "code_email", KindReset: "reset", KindUnlock: "unlock",
 		KindRegistrationChanged: "registration_changed", KindPasswordChanged: "password_changed",
 		KindUnlockNotLocked: "unlock_not_locked", KindBlocked: "blocked", KindTest: "test_email",
-		KindDeskAction: "desk_action",
+		KindDeskAction: "desk_action", KindRemindRegister: "remind_register",
 	}
 	smsFiles = map[Kind]string{KindCode: "code_sms", KindTest: "test_sms"}
 )

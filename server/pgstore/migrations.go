@@ -54,6 +54,15 @@ ALTER TABLE audit_events ADD COLUMN request_id text NOT NULL DEFAULT '';
 ALTER TABLE audit_events ADD COLUMN outcome text NOT NULL DEFAULT '';
 CREATE INDEX audit_events_flow ON audit_events (flow) WHERE flow <> '';
 `,
+	// 3: when each person was last reminded to register (sspr remind
+	// unregistered). The role that runs the servers needs SELECT,
+	// INSERT, UPDATE and DELETE on it.
+	`
+CREATE TABLE reminders (
+	user_id     text PRIMARY KEY,
+	reminded_at timestamptz NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

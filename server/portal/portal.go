@@ -42,6 +42,11 @@ type Options struct {
 	DevCaptchaAnswer string
 	// Version names the build, for the service worker's cache.
 	Version string
+	// Tool builds the portal for a command that reads or sends and ends
+	// (`sspr report`, `sspr remind`), not a server: no delivery workers
+	// (messages are stored, and the servers deliver them), no decoy
+	// refresh, no audit purge.
+	Tool bool
 	// Now is the clock; nil means time.Now. Tests set it to move time.
 	Now func() time.Time
 	Log *slog.Logger
@@ -57,6 +62,9 @@ type Portal struct {
 	Engine *selfservice.Engine
 	// Delivery is the durable outbox and its router (senders.go).
 	Delivery *Delivery
+	// Reminders is the store, as `sspr remind unregistered` keeps when
+	// each person was last reminded in it.
+	Reminders sspr.Reminders
 }
 
 // New builds the portal.
@@ -104,6 +112,9 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if r, ok := store.(sspr.Reminders); ok {
+		p.Reminders = r
+	}
 	state, err := p.newState(ctx, cfg, now, log)
 	if err != nil {
 		return nil, err
@@ -149,9 +160,11 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		return nil, err
 	}
 	p.Engine = engine
-	delivery.Queue.Start(ctx)
-	p.purgeAudit(store, cfg.Audit.Retention.D(), now, log)
-	p.refreshDecoys(engine, cfg.Flow.DecoyRefresh.D(), log)
+	if !o.Tool {
+		delivery.Queue.Start(ctx)
+		p.purgeAudit(store, cfg.Audit.Retention.D(), now, log)
+		p.refreshDecoys(engine, cfg.Flow.DecoyRefresh.D(), log)
+	}
 	var catalogQuestions []api.Question
 	for _, q := range catalog.All() {
 		catalogQuestions = append(catalogQuestions, api.Question{ID: q.ID, Text: q.Text})

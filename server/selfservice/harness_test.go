@@ -103,6 +103,21 @@ func (d *directory) Find(ctx context.Context, term string, limit int) ([]sspr.Ac
 	return out, nil
 }
 
+func (d *directory) Each(ctx context.Context, fn func(sspr.Account) error) error {
+	d.mu.Lock()
+	var all []sspr.Account
+	for _, a := range d.accounts {
+		all = append(all, *a)
+	}
+	d.mu.Unlock()
+	for _, a := range all {
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (d *directory) MemberOf(ctx context.Context, id, group string) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -197,6 +212,21 @@ func (s *store) PutRegistration(ctx context.Context, r sspr.Registration) error 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.regs[r.UserID] = &r
+	return nil
+}
+
+func (s *store) EachRegistration(ctx context.Context, fn func(sspr.Registration) error) error {
+	s.mu.Lock()
+	var all []sspr.Registration
+	for _, r := range s.regs {
+		all = append(all, *r)
+	}
+	s.mu.Unlock()
+	for _, r := range all {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -64,8 +64,8 @@ func NewDirectory(db *DB, h *secret.Argon2, historyLen int) *Directory {
 func (d *Directory) Lookup(ctx context.Context, id string) (*sspr.Account, error) {
 	a := sspr.Account{ID: id}
 	err := d.db.read.QueryRowContext(ctx,
-		`SELECT display_name, mail, locked, disabled FROM accounts WHERE id = ?`, id,
-	).Scan(&a.DisplayName, &a.Mail, &a.Locked, &a.Disabled)
+		`SELECT display_name, mail, locked, disabled, ou FROM accounts WHERE id = ?`, id,
+	).Scan(&a.DisplayName, &a.Mail, &a.Locked, &a.Disabled, &a.OU)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

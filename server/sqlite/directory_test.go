@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/sspr-portal/sspr/server/sqlite"
@@ -20,7 +21,7 @@ func TestDirectory_Lookup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := sspr.Account{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Locked: true}
+		want := sspr.Account{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Locked: true, OU: "students/physics"}
 		if got == nil || *got != want {
 			t.Fatalf("Lookup = %+v, want %+v", got, want)
 		}
@@ -230,5 +231,33 @@ func checkHistoryRefusal(t *testing.T, err error) {
 	}
 	if len(ae.Rules) != 1 || ae.Rules[0].Code != sspr.RuleHistory || ae.Rules[0].Message == "" {
 		t.Fatalf("rules = %+v, want one %q rule", ae.Rules, sspr.RuleHistory)
+	}
+}
+
+// TestDirectory_Each: every account, once, ordered by id, as Lookup reads
+// it; fn's error ends the walk.
+func TestDirectory_Each(t *testing.T) {
+	ctx := context.Background()
+	db, h := MustSeed(t)
+	d := sqlite.NewDirectory(db, h, 0)
+	var ids []string
+	err := d.Each(ctx, func(a sspr.Account) error {
+		ids = append(ids, a.ID)
+		want, err := d.Lookup(ctx, a.ID)
+		if err != nil || want == nil || *want != a {
+			t.Errorf("Each gave %+v; Lookup %+v, %v", a, want, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != len(sqlite.DevAccounts) || !slices.IsSorted(ids) {
+		t.Fatalf("Each walked %v", ids)
+	}
+	stop := errors.New("enough")
+	n := 0
+	if err := d.Each(ctx, func(sspr.Account) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("Each = %v after %d; want fn's error after 1", err, n)
 	}
 }

@@ -78,6 +78,16 @@ CREATE TABLE account_groups (
 	PRIMARY KEY (account_id, group_name)
 ) STRICT;
 `,
+	// 4: the embedded directory's organisational units (the coverage
+	// report's groups), and when each person was last reminded to
+	// register (sspr remind unregistered).
+	`
+ALTER TABLE accounts ADD COLUMN ou TEXT NOT NULL DEFAULT '';
+CREATE TABLE reminders (
+	user_id     TEXT PRIMARY KEY NOT NULL,
+	reminded_at TEXT NOT NULL -- timeLayout: the text sorts in time order
+) STRICT;
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

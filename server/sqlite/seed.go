@@ -30,6 +30,8 @@ type DevAccount struct {
 	Answer string
 	// Groups are the embedded directory's groups the account is in.
 	Groups []string
+	// OU is the organisational unit, as a path ("students/physics").
+	OU string
 }
 
 // Registered reports whether the account has a registration row.
@@ -55,19 +57,19 @@ const (
 // and the staff: a service desk member (helpdesk) and an auditor.
 var DevAccounts = []DevAccount{
 	{ID: "alice@example.edu", DisplayName: "Alice Archer", Mail: "alice@example.edu", Password: "Alice-Old-Password-1",
-		Email: "alice.alt@example.net", Phone: "+44 7700 900123", Answer: "blue fox"},
+		Email: "alice.alt@example.net", Phone: "+44 7700 900123", Answer: "blue fox", OU: "students/physics"},
 	{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Password: "Bob-Old-Password-1",
-		Locked: true, Email: "bob.alt@example.net", Phone: "+44 7700 900456"},
-	{ID: "carol@example.edu", DisplayName: "Carol Clark", Mail: "carol@example.edu", Password: "Carol-Old-Password-1"},
+		Locked: true, Email: "bob.alt@example.net", Phone: "+44 7700 900456", OU: "students/physics"},
+	{ID: "carol@example.edu", DisplayName: "Carol Clark", Mail: "carol@example.edu", Password: "Carol-Old-Password-1", OU: "students/history"},
 	{ID: "dave@example.edu", DisplayName: "Dave Dunn", Mail: "dave@example.edu", Password: "Dave-Old-Password-1",
-		Email: "dave.alt@example.net"},
+		Email: "dave.alt@example.net", OU: "students/history"},
 	{ID: "erin@example.edu", DisplayName: "Erin Evans", Mail: "erin@example.edu", Password: "Erin-Old-Password-1",
-		Email: "erin.alt@example.net", Phone: "+44 7700 900789", Answer: "green owl"},
+		Email: "erin.alt@example.net", Phone: "+44 7700 900789", Answer: "green owl", OU: "staff/library"},
 	{ID: "helpdesk@example.edu", DisplayName: "Hana Hughes (Service Desk)", Mail: "helpdesk@example.edu",
 		Password: "Helpdesk-Old-Password-1", Email: "helpdesk.alt@example.net", Phone: "+44 7700 900321",
-		Groups: []string{DevServiceDeskGroup}},
+		Groups: []string{DevServiceDeskGroup}, OU: "staff/it"},
 	{ID: "auditor@example.edu", DisplayName: "Ari Adams (Audit)", Mail: "auditor@example.edu",
-		Password: "Auditor-Old-Password-1", Email: "auditor.alt@example.net", Groups: []string{DevAuditorGroup}},
+		Password: "Auditor-Old-Password-1", Email: "auditor.alt@example.net", Groups: []string{DevAuditorGroup}, OU: "staff/finance"},
 }
 
 // Seed fills an empty database with DevAccounts and their registrations,
@@ -151,9 +153,9 @@ func Seed(ctx context.Context, db *DB, h *secret.Argon2, now time.Time) error {
 		}
 		for _, s := range all {
 			if _, err := tx.ExecContext(ctx, `
-INSERT INTO accounts (id, display_name, mail, password_hash, locked, disabled, updated_at)
-VALUES (?, ?, ?, ?, ?, 0, ?)`,
-				s.acct.ID, s.acct.DisplayName, s.acct.Mail, s.password, s.acct.Locked, stamp); err != nil {
+INSERT INTO accounts (id, display_name, mail, password_hash, locked, disabled, updated_at, ou)
+VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
+				s.acct.ID, s.acct.DisplayName, s.acct.Mail, s.password, s.acct.Locked, stamp, s.acct.OU); err != nil {
 				return err
 			}
 			for _, g := range s.acct.Groups {

@@ -26,40 +26,40 @@ func TestSeed(t *testing.T) {
 		ans  string
 	}{
 		"alice@example.edu": {
-			sspr.Account{ID: "alice@example.edu", DisplayName: "Alice Archer", Mail: "alice@example.edu"},
+			sspr.Account{ID: "alice@example.edu", DisplayName: "Alice Archer", Mail: "alice@example.edu", OU: "students/physics"},
 			&sspr.Registration{UserID: "alice@example.edu", Email: "alice.alt@example.net", EmailConfirmed: seedTime,
 				Phone: "+447700900123", PhoneConfirmed: seedTime, AnswersConfirmed: seedTime},
 			"blue fox",
 		},
 		"bob@example.edu": {
-			sspr.Account{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Locked: true},
+			sspr.Account{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Locked: true, OU: "students/physics"},
 			&sspr.Registration{UserID: "bob@example.edu", Email: "bob.alt@example.net", EmailConfirmed: seedTime,
 				Phone: "+447700900456", PhoneConfirmed: seedTime},
 			"",
 		},
 		"carol@example.edu": {
-			sspr.Account{ID: "carol@example.edu", DisplayName: "Carol Clark", Mail: "carol@example.edu"},
+			sspr.Account{ID: "carol@example.edu", DisplayName: "Carol Clark", Mail: "carol@example.edu", OU: "students/history"},
 			nil, "",
 		},
 		"dave@example.edu": {
-			sspr.Account{ID: "dave@example.edu", DisplayName: "Dave Dunn", Mail: "dave@example.edu"},
+			sspr.Account{ID: "dave@example.edu", DisplayName: "Dave Dunn", Mail: "dave@example.edu", OU: "students/history"},
 			&sspr.Registration{UserID: "dave@example.edu", Email: "dave.alt@example.net", EmailConfirmed: seedTime},
 			"",
 		},
 		"erin@example.edu": {
-			sspr.Account{ID: "erin@example.edu", DisplayName: "Erin Evans", Mail: "erin@example.edu"},
+			sspr.Account{ID: "erin@example.edu", DisplayName: "Erin Evans", Mail: "erin@example.edu", OU: "staff/library"},
 			&sspr.Registration{UserID: "erin@example.edu", Email: "erin.alt@example.net", EmailConfirmed: seedTime,
 				Phone: "+447700900789", PhoneConfirmed: seedTime, AnswersConfirmed: seedTime},
 			"green owl",
 		},
 		"helpdesk@example.edu": {
-			sspr.Account{ID: "helpdesk@example.edu", DisplayName: "Hana Hughes (Service Desk)", Mail: "helpdesk@example.edu"},
+			sspr.Account{ID: "helpdesk@example.edu", DisplayName: "Hana Hughes (Service Desk)", Mail: "helpdesk@example.edu", OU: "staff/it"},
 			&sspr.Registration{UserID: "helpdesk@example.edu", Email: "helpdesk.alt@example.net", EmailConfirmed: seedTime,
 				Phone: "+447700900321", PhoneConfirmed: seedTime},
 			"",
 		},
 		"auditor@example.edu": {
-			sspr.Account{ID: "auditor@example.edu", DisplayName: "Ari Adams (Audit)", Mail: "auditor@example.edu"},
+			sspr.Account{ID: "auditor@example.edu", DisplayName: "Ari Adams (Audit)", Mail: "auditor@example.edu", OU: "staff/finance"},
 			&sspr.Registration{UserID: "auditor@example.edu", Email: "auditor.alt@example.net", EmailConfirmed: seedTime},
 			"",
 		},

@@ -65,6 +65,7 @@ const (
 	KindBlocked             Kind = "blocked"              // self-service was paused or closed
 	KindDeskAction          Kind = "desk_action"          // the service desk acted on the account
 	KindTest                Kind = "test"                 // sspr send-test
+	KindRemindRegister      Kind = "remind_register"      // sspr remind unregistered
 )
 
 // HelpDesk is the help-desk contact block of a message. Line is the one-line
@@ -95,6 +96,9 @@ type MessageData struct {
 	Until      time.Time // KindBlocked: when the pause ends
 	Closed     bool      // KindBlocked: closed until the service desk opens it
 	SignIn     bool      // KindBlocked: what is paused is signing in to register
+	Link       string    // KindRemindRegister: the registration page's address
+	Reconfirm  bool      // KindRemindRegister: registered, but due for confirmation again
+	Required   int       // KindRemindRegister: how many methods a reset needs
 }
 
 // UntilAt is Until in UTC, written as At writes Time.

@@ -42,6 +42,23 @@ type Directory interface {
 	// Find returns at most limit accounts whose id or display name
 	// contains term (case aside), for the service desk's look-up by name.
 	Find(ctx context.Context, term string, limit int) ([]Account, error)
+	// Each calls fn with every account among the directory's users (the
+	// accounts Lookup could return), in no set order, with its OU and, in
+	// LDAP, the alternate address and mobile number the directory holds.
+	// It stops at fn's first error and returns it as it is. It reads the
+	// directory in pages, so that a directory of any size is walked
+	// without holding it all, and it is meant for reports run now and
+	// then (the coverage report, the reminders), never a request's path.
+	Each(ctx context.Context, fn func(Account) error) error
+}
+
+// DirectoryMethods is a Registrations that adds the methods the directory
+// itself holds (ldapdir.Registrations): Merge returns reg with what acct's
+// own attributes add (acct as Directory.Each returned it, with its AltMail
+// and Mobile), by the same rule as Registration, without asking the
+// directory again. reg may be nil (nothing registered); so may the answer.
+type DirectoryMethods interface {
+	Merge(acct Account, reg *Registration) *Registration
 }
 
 // Registrations tells what users have registered for self-service: the
@@ -87,6 +104,28 @@ type Store interface {
 	// registration. One that fails Registration.Check is refused (an
 	// internal error) and nothing is written.
 	PutRegistration(ctx context.Context, r Registration) error
+	// EachRegistration calls fn with every registration stored, in no
+	// set order, in one read rather than one query each, for the
+	// coverage report and the reminders. It stops at fn's first error and
+	// returns it as it is. fn must not call back into the store.
+	EachRegistration(ctx context.Context, fn func(Registration) error) error
+}
+
+// Reminders keeps when each person was last reminded to register, so that
+// `sspr remind unregistered` reminds each person at most once a period,
+// however often it runs and on however many servers at once: the Store
+// backends keep it (SQLite, PostgreSQL). Both methods return
+// service_unavailable when the store can't serve.
+type Reminders interface {
+	// ClaimReminder records that user is reminded at at, unless they were
+	// reminded after since; it reports whether it recorded it. Of several
+	// claims for one user at once, on any servers, at most one is true:
+	// the one that may send.
+	ClaimReminder(ctx context.Context, user string, at, since time.Time) (bool, error)
+	// ReleaseReminder undoes the claim made at at (the reminder could not
+	// be stored for sending), so that the next run tries again; a later
+	// claim is left as it is.
+	ReleaseReminder(ctx context.Context, user string, at time.Time) error
 }
 
 // State keeps short-lived state with expiry: flows, sessions, code hashes,

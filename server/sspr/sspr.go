@@ -30,6 +30,16 @@ type Account struct {
 	Mail     string
 	Locked   bool
 	Disabled bool
+	// OU is the organisational unit the account is filed under, as a
+	// readable path from the top ("people/engineering"), "" for none: for
+	// the coverage report's groups.
+	OU string
+	// AltMail and Mobile are the alternate address and mobile number the
+	// directory itself holds (ldapdir's alt_mail_attribute and
+	// mobile_attribute), as it holds them; "" when it holds none or
+	// isn't asked to. What they count for is the Registrations'
+	// (DirectoryMethods) to say, never the caller's.
+	AltMail, Mobile string
 }
 
 // Registration is what a user has registered for self-service: the
@@ -214,6 +224,12 @@ const (
 	// EventPassUsed and EventPassWrong: a recovery pass typed in a flow.
 	EventPassUsed  = "recovery_pass_used"
 	EventPassWrong = "recovery_pass_wrong"
+	// EventCoverageReported: a member of staff read the coverage report
+	// (UserID: the staff member).
+	EventCoverageReported = "coverage_reported"
+	// EventRemindersSent: a run of `sspr remind unregistered` (Detail:
+	// how many it reached and skipped; never an address).
+	EventRemindersSent = "reminders_sent"
 )
 
 // Shape is what a reset shows of a registration before anyone has proven

@@ -5,6 +5,8 @@
 //	sspr send-test [--config FILE] --to ADDRESS|NUMBER [--channel email|sms]
 //	sspr check-directory [--config FILE] --user ID
 //	sspr audit [--config FILE] [--data DIR] [--user ID] [--flow REF] [--kind KINDS] [--since T] [--until T] [--limit N] [--json]
+//	sspr report coverage [--config FILE] [--data DIR] [--csv]
+//	sspr remind unregistered [--config FILE] [--data DIR] [--dry-run]
 //	sspr version
 //	sspr help
 //
@@ -76,6 +78,10 @@ Usage:
                         look a user up in the directory, to check [directory]
   sspr audit [--user ID] [--since 24h] [--json] [flags]
                         print the audit timeline: every step of every flow
+  sspr report coverage [--csv] [flags]
+                        how many accounts could reset their password today, by OU
+  sspr remind unregistered [--dry-run] [flags]
+                        email a link to register to those who can't reset yet
   sspr version          print the version
   sspr help             print this help
 
@@ -103,6 +109,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return checkDirectory(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return audit(ctx, args[1:], stdout, stderr, time.Now)
+	case "report":
+		return report(ctx, args[1:], stdout, stderr)
+	case "remind":
+		return remind(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "sspr %s\n", buildVersion())
 		return exitOK

@@ -24,9 +24,11 @@ import (
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-// Store is a Store backend as the engines and the audit tools use it.
+// Store is a Store backend as the engines and the audit tools use it,
+// and as `sspr remind unregistered` keeps its reminders in it.
 type Store interface {
 	sspr.Store
+	sspr.Reminders
 }
 
 // fastParams make argon2id cheap: these tests are about storage, not cost.
@@ -55,6 +57,12 @@ var tests = []struct {
 	{"Population/empty", populationEmpty},
 	{"Population/counts each shape", populationShapes},
 	{"Population/follows replacements and removals", populationChanges},
+	{"EachRegistration/empty", eachEmpty},
+	{"EachRegistration/every registration whole, once", eachAll},
+	{"EachRegistration/stops at fn's error", eachStops},
+	{"Reminders/claim once a period", remindersOnce},
+	{"Reminders/release undoes only its own claim", remindersRelease},
+	{"Reminders/concurrent claims: one wins", remindersConcurrent},
 	{"Events/OK", eventsOK},
 	{"Events/an event without a time is stamped now", eventsStamped},
 	{"Events/ErrKindRequired", eventsNoKind},
