@@ -5,6 +5,7 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/client"
+	"github.com/sspr-portal/sspr/app/deskapi"
 )
 
 // The console's calls of the API (docs/API.md#the-service-desks-console),
@@ -85,4 +86,11 @@ func issueRecoveryPass(in api.DeskActionRequest) (api.RecoveryPassResponse, erro
 	var p api.RecoveryPassResponse
 	err := client.Do("POST", api.PathDeskRecoveryPass, in, &p)
 	return p, err
+}
+
+// coverage is the report of who could reset today.
+func coverage() (deskapi.Coverage, error) {
+	var r deskapi.CoverageResponse
+	err := client.Do("GET", deskapi.PathCoverage, nil, &r)
+	return r.Coverage, err
 }

@@ -22,9 +22,10 @@ import (
 // The console's pages.
 const (
 	// Prefix is where the console lives: app.js starts desk.wasm under it.
-	Prefix     = "/desk"
-	PathSignIn = Prefix
-	PathPerson = Prefix + "/person"
+	Prefix       = "/desk"
+	PathSignIn   = Prefix
+	PathPerson   = Prefix + "/person"
+	PathCoverage = Prefix + "/coverage"
 )
 
 var registerOnce sync.Once
@@ -34,6 +35,7 @@ func Register() {
 	registerOnce.Do(func() {
 		app.Route(PathSignIn, app.NewZeroComponentFactory(&SignInPage{}))
 		app.Route(PathPerson, app.NewZeroComponentFactory(&PersonPage{}))
+		app.Route(PathCoverage, app.NewZeroComponentFactory(&CoveragePage{}))
 	})
 }
 
@@ -59,6 +61,7 @@ func view(content ...app.UI) app.UI {
 		nav = app.Nav().Class("desk-nav").Aria("label", "Console").Body(
 			app.Ul().Class("desk-nav__links").Body(
 				app.Li().Body(app.A().ID("nav-person").Href(PathPerson).Text("Find a person")),
+				app.Li().Body(app.A().ID("nav-coverage").Href(PathCoverage).Text("Who could reset")),
 			),
 			app.P().Class("desk-nav__who").Body(
 				app.Text("Signed in as "),

@@ -21,7 +21,8 @@ import (
 //	/desk          input#desk-user, input#desk-password,
 //	               button#desk-continue; then input#desk-method-<kind>,
 //	               button#desk-send, input#desk-code, button#desk-sign-in
-//	every page     strong#staff-user, button#sign-out once signed in
+//	every page     strong#staff-user, a#nav-person, a#nav-coverage,
+//	               button#sign-out once signed in
 //	/desk/person   input#desk-q, button#desk-find, #desk-results;
 //	               ?user=: section#person, dd in div#fact-account,
 //	               #fact-self-service, #fact-registration;
@@ -30,6 +31,7 @@ import (
 //	               (blocked), #desk-clear-registration (registered),
 //	               #desk-recovery-pass, then strong#recovery-pass;
 //	               table#timeline
+//	/desk/coverage p#coverage-summary, table#coverage (a row per unit)
 
 // helpdesk is the demo service-desk member (README.md).
 var helpdesk = user{id: "helpdesk@example.edu", password: "Helpdesk-Old-Password-1", alt: "helpdesk.alt@example.net"}
@@ -229,6 +231,14 @@ func TestServiceDesk(t *testing.T) {
 	if strings.Contains(d.text("main#main"), pass) {
 		t.Error("the pass is shown again")
 	}
+
+	// Who could reset today, over all and by the demo's units.
+	d.click("a#nav-coverage")
+	d.waitPage("/desk/coverage")
+	d.waitText("p#coverage-summary", "could reset their password today")
+	d.waitText("table#coverage", "All accounts")
+	d.waitText("table#coverage", "students/physics")
+	d.shot("coverage")
 
 	d.click("button#sign-out")
 	d.waitPage("/desk")
