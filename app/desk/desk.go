@@ -16,6 +16,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/app/ui"
 )
 
@@ -41,7 +42,7 @@ func Register() {
 
 // staffNow is the staff session the console last saw (zero: not signed in,
 // or not known yet). UI goroutine only.
-var staffNow api.StaffSession
+var staffNow deskapi.StaffSession
 
 // staffEnded is set when a page found the staff session gone: the sign-in
 // page then says why it is shown.
@@ -55,7 +56,7 @@ func view(content ...app.UI) app.UI {
 	var nav app.UI
 	if staffNow.Verified {
 		role := "Service desk"
-		if staffNow.Role == api.RoleAuditor {
+		if staffNow.Role == deskapi.RoleAuditor {
 			role = "Auditor"
 		}
 		nav = app.Nav().Class("desk-nav").Aria("label", "Console").Body(
@@ -96,7 +97,7 @@ func signOut(ctx app.Context, e app.Event) {
 	ctx.Async(func() {
 		_ = staffSignOut()
 		ctx.Dispatch(func(ctx app.Context) {
-			staffNow = api.StaffSession{}
+			staffNow = deskapi.StaffSession{}
 			ctx.Navigate(PathSignIn)
 		})
 	})
@@ -107,7 +108,7 @@ func signOut(ctx app.Context, e app.Event) {
 // back to sign-in instead, and reports true.
 func failed(ctx app.Context, err error, field func(api.Code) string) (problems, bool) {
 	if codeOf(err) == api.CodeUnauthenticated && staffNow.Verified {
-		staffNow, staffEnded = api.StaffSession{}, true
+		staffNow, staffEnded = deskapi.StaffSession{}, true
 		ctx.Navigate(PathSignIn)
 		return nil, true
 	}
@@ -157,7 +158,7 @@ func kindTitle(k api.Kind) string {
 }
 
 // blockText says what a block is, in the desk's words.
-func blockText(b api.Block) string {
+func blockText(b deskapi.Block) string {
 	var what string
 	switch b.Kind {
 	case "self_service":

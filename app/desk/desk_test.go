@@ -7,6 +7,7 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/client"
+	"github.com/sspr-portal/sspr/app/deskapi"
 )
 
 func TestProblemFor(t *testing.T) {
@@ -41,13 +42,13 @@ func TestProblemFor(t *testing.T) {
 func TestBlockText(t *testing.T) {
 	until := time.Date(2026, 12, 3, 9, 5, 0, 0, time.Local)
 	for _, tt := range []struct {
-		b    api.Block
+		b    deskapi.Block
 		want string
 	}{
-		{api.Block{Kind: "self_service", Until: until}, "Self-service paused after failed verifications, until 3 Dec 2026 09:05"},
-		{api.Block{Kind: "sign_in", Until: until}, "Signing in paused after wrong passwords, until 3 Dec 2026 09:05"},
-		{api.Block{Kind: "closed"}, "Self-service closed after failures in a row"},
-		{api.Block{Kind: "something_new"}, "something new"},
+		{deskapi.Block{Kind: "self_service", Until: until}, "Self-service paused after failed verifications, until 3 Dec 2026 09:05"},
+		{deskapi.Block{Kind: "sign_in", Until: until}, "Signing in paused after wrong passwords, until 3 Dec 2026 09:05"},
+		{deskapi.Block{Kind: "closed"}, "Self-service closed after failures in a row"},
+		{deskapi.Block{Kind: "something_new"}, "something new"},
 	} {
 		if got := blockText(tt.b); got != tt.want {
 			t.Errorf("%+v: %q, want %q", tt.b, got, tt.want)

@@ -7,6 +7,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 )
 
 const personHeading = "Find a person"
@@ -24,14 +25,14 @@ type PersonPage struct {
 	notice      string
 
 	term     string // what the search box holds
-	hits     []api.PersonHit
+	hits     []deskapi.PersonHit
 	searched bool // hits are a search's answer (maybe none)
 
-	user   string     // the ?user= looked up
-	person api.Person // zero until loaded
+	user   string         // the ?user= looked up
+	person deskapi.Person // zero until loaded
 	// pass is a recovery pass just issued: shown once, here, and gone on
 	// the next page.
-	pass api.RecoveryPassResponse
+	pass deskapi.RecoveryPassResponse
 
 	ticket, reason string
 	// confirmClear asks "are you sure?" before a registration is cleared:
@@ -45,12 +46,12 @@ func (p *PersonPage) OnNav(ctx app.Context) {
 	setTitle(ctx, personHeading, false)
 	shown(ctx)
 	user := ctx.Page().URL().Query().Get("user")
-	p.pass, p.notice, p.errs = api.RecoveryPassResponse{}, "", nil
+	p.pass, p.notice, p.errs = deskapi.RecoveryPassResponse{}, "", nil
 	requireStaff(ctx, func(ctx app.Context) {
 		p.ready = true
 		p.user = user
 		if user == "" {
-			p.person = api.Person{}
+			p.person = deskapi.Person{}
 			return
 		}
 		p.load(ctx, user)
@@ -74,7 +75,7 @@ func (p *PersonPage) load(ctx app.Context, user string) {
 		ctx.Dispatch(func(ctx app.Context) {
 			p.busy = false
 			if err != nil {
-				p.person = api.Person{}
+				p.person = deskapi.Person{}
 				p.failed(ctx, err, nil)
 				return
 			}
@@ -85,7 +86,7 @@ func (p *PersonPage) load(ctx app.Context, user string) {
 }
 
 // personTitle names the tab after the person shown.
-func personTitle(person api.Person) string {
+func personTitle(person deskapi.Person) string {
 	if person.DisplayName != "" {
 		return person.DisplayName + " (" + person.User + ")"
 	}
@@ -191,11 +192,11 @@ func (p *PersonPage) issuePass(ctx app.Context, e app.Event) {
 
 // actionRequest is the body of an action, after checking that the ticket
 // and the reason are there; a refusal is shown.
-func (p *PersonPage) actionRequest(ctx app.Context) (api.DeskActionRequest, bool) {
+func (p *PersonPage) actionRequest(ctx app.Context) (deskapi.ActionRequest, bool) {
 	if !p.ready || p.busy || !p.person.Exists {
-		return api.DeskActionRequest{}, false
+		return deskapi.ActionRequest{}, false
 	}
-	in := api.DeskActionRequest{User: p.person.User, Ticket: strings.TrimSpace(p.ticket), Reason: strings.TrimSpace(p.reason)}
+	in := deskapi.ActionRequest{User: p.person.User, Ticket: strings.TrimSpace(p.ticket), Reason: strings.TrimSpace(p.reason)}
 	var ps problems
 	if in.Ticket == "" {
 		ps = append(ps, problem{field: "desk-ticket", msg: "Enter the ticket reference"})
@@ -211,7 +212,7 @@ func (p *PersonPage) actionRequest(ctx app.Context) (api.DeskActionRequest, bool
 }
 
 // acted shows the outcome of an action.
-func (p *PersonPage) acted(ctx app.Context, person api.Person, err error, done string) {
+func (p *PersonPage) acted(ctx app.Context, person deskapi.Person, err error, done string) {
 	p.busy = false
 	if err != nil {
 		p.notice = ""
@@ -309,6 +310,7 @@ func (p *PersonPage) personView(off bool) app.UI {
 		fact("fact-user", "User ID", person.User),
 		fact("fact-name", "Name", person.DisplayName),
 		fact("fact-account", "Account", account),
+		fact("fact-password-set", "Password last set", passwordSet(person)),
 		fact("fact-self-service", "Self-service", selfService),
 		fact("fact-registration", "Registration", state),
 	}
@@ -341,6 +343,14 @@ func (p *PersonPage) personView(off bool) app.UI {
 	)
 }
 
+// passwordSet says when the password was last set, as the directory says.
+func passwordSet(person deskapi.Person) string {
+	if person.PasswordSetAt == nil {
+		return "The directory doesn't say"
+	}
+	return timeText(*person.PasswordSetAt)
+}
+
 // fact is one row of the person's facts.
 func fact(id, name, value string) app.UI {
 	return app.Div().ID(id).Class("facts__row").Body(
@@ -369,7 +379,7 @@ func (p *PersonPage) passView() app.UI {
 // role: the ticket and the reason, then a button for each action that
 // fits the person's state.
 func (p *PersonPage) actionsView(off bool) app.UI {
-	if staffNow.Role != api.RoleServiceDesk {
+	if staffNow.Role != deskapi.RoleServiceDesk {
 		return para("Your role can look people up, but not act on their accounts.")
 	}
 	person := p.person
@@ -388,9 +398,9 @@ func (p *PersonPage) actionsView(off bool) app.UI {
 			field("desk-reason", "Reason", "How you checked who they are, and why.", p.errs.of("desk-reason"), "width-30", reason),
 			app.Div().Class("button-group").Body(
 				when(person.Locked, button("desk-unlock", "Unlock the account", false, false, off).
-					OnClick(p.act(api.PathDeskUnlock, "Account unlocked."))),
+					OnClick(p.act(deskapi.PathUnlock, "Account unlocked."))),
 				when(len(person.Blocks) > 0, button("desk-lift-block", "Lift the block", false, false, off).
-					OnClick(p.act(api.PathDeskLiftBlock, "Block lifted: they can use self-service again."))),
+					OnClick(p.act(deskapi.PathLiftBlock, "Block lifted: they can use self-service again."))),
 				when(registered && !p.confirmClear, button("desk-clear-registration", "Clear the registration", false, true, off).
 					OnClick(p.askClear)),
 				button("desk-recovery-pass", "Issue a recovery pass", false, true, off).OnClick(p.issuePass),
@@ -401,7 +411,7 @@ func (p *PersonPage) actionsView(off bool) app.UI {
 				app.Div().Class("button-group").Body(
 					button("desk-clear-confirm", "Yes, clear the registration", false, false, off).
 						Aria("describedby", "confirm-clear-text").
-						OnClick(p.act(api.PathDeskClearRegistration, "Registration cleared: they register again next time they sign in.")),
+						OnClick(p.act(deskapi.PathClearRegistration, "Registration cleared: they register again next time they sign in.")),
 					button("desk-clear-cancel", "Cancel", false, true, off).OnClick(func(ctx app.Context, e app.Event) {
 						p.confirmClear = false
 						focus("desk-clear-registration")

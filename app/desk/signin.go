@@ -6,6 +6,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 )
 
 const signInHeading = "Sign in to the service desk console"
@@ -18,7 +19,7 @@ type SignInPage struct {
 	app.Compo
 	ready, busy bool
 	// pending is the session after the password, until the code passed.
-	pending api.StaffSession
+	pending deskapi.StaffSession
 	kind    api.Kind // the method chosen for the code
 	sent    bool     // a code went to it
 	ended   bool
@@ -43,7 +44,7 @@ func (p *SignInPage) OnNav(ctx app.Context) {
 				ctx.Navigate(PathPerson)
 				return
 			}
-			staffNow = api.StaffSession{}
+			staffNow = deskapi.StaffSession{}
 			p.ready = true
 		})
 	})
@@ -159,11 +160,11 @@ func (p *SignInPage) verify(ctx app.Context, e app.Event) {
 				p.fail(ctx, err)
 				if codeOf(err) == api.CodeUnauthenticated {
 					// The half-open session ended: start again.
-					p.pending, p.sent, p.notice = api.StaffSession{}, false, ""
+					p.pending, p.sent, p.notice = deskapi.StaffSession{}, false, ""
 				}
 				return
 			}
-			staffNow, p.pending, p.busy, p.code = s, api.StaffSession{}, false, ""
+			staffNow, p.pending, p.busy, p.code = s, deskapi.StaffSession{}, false, ""
 			ctx.Navigate(PathPerson)
 		})
 	})

@@ -61,3 +61,123 @@ type CoverageGroup struct {
 type CoverageResponse struct {
 	Coverage Coverage `json:"coverage"`
 }
+
+// Paths of the service desk's console API: staff only (docs/API.md).
+const (
+	PathSession            = "/api/v1/desk/session"
+	PathSessionEmailSend   = "/api/v1/desk/session/email/send"
+	PathSessionEmailVerify = "/api/v1/desk/session/email/verify"
+	PathSessionSMSSend     = "/api/v1/desk/session/sms/send"
+	PathSessionSMSVerify   = "/api/v1/desk/session/sms/verify"
+	// PathPeople looks a person up: /api/v1/desk/people?user=alice.
+	PathPeople = "/api/v1/desk/people"
+	// PathSearch finds people by name or id: /api/v1/desk/search?q=archer.
+	PathSearch = "/api/v1/desk/search"
+	// The service desk's actions on a person's account (ActionRequest).
+	PathUnlock            = "/api/v1/desk/actions/unlock"
+	PathLiftBlock         = "/api/v1/desk/actions/lift-block"
+	PathClearRegistration = "/api/v1/desk/actions/clear-registration"
+	PathRecoveryPass      = "/api/v1/desk/actions/recovery-pass"
+)
+
+// Person is what the console shows of a person: the account as the
+// directory has it, the registration (masked, as its owner sees it),
+// whatever pauses their self-service, and their recent audit events.
+type Person struct {
+	User        string `json:"user"`
+	Exists      bool   `json:"exists"`
+	DisplayName string `json:"display_name,omitempty"`
+	Locked      bool   `json:"locked"`
+	Disabled    bool   `json:"disabled"`
+	// PasswordSetAt is when the password was last set, when the directory
+	// says.
+	PasswordSetAt *time.Time       `json:"password_set_at,omitempty"`
+	Registration  api.Registration `json:"registration"`
+	Blocks        []Block          `json:"blocks"`
+	Events        []Event          `json:"events"`
+}
+
+// Block is one thing that pauses a person's self-service, until when.
+type Block struct {
+	// Kind is "self_service" (too many failed verifications), "sign_in"
+	// (too many wrong passwords) or "closed" (failures in a row: closed
+	// until the service desk opens it).
+	Kind  string    `json:"kind"`
+	Until time.Time `json:"until"`
+}
+
+// Event is an audit event as the console shows it (docs/AUDIT.md).
+type Event struct {
+	Time       time.Time `json:"time"`
+	Event      string    `json:"event"`
+	Outcome    string    `json:"outcome,omitempty"`
+	Flow       string    `json:"flow,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	ClientAddr string    `json:"client_addr,omitempty"`
+}
+
+// ActionRequest is the body of the service desk's actions: whose
+// account, the ticket it is done under and why, for the audit.
+type ActionRequest struct {
+	User   string `json:"user"`
+	Ticket string `json:"ticket"`
+	Reason string `json:"reason"`
+}
+
+// RecoveryPassResponse is a recovery pass, shown once: the person types it
+// in the reset wizard instead of their methods.
+type RecoveryPassResponse struct {
+	Pass      string    `json:"pass"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Person    Person    `json:"person"`
+}
+
+// PersonHit is one person a search found.
+type PersonHit struct {
+	User        string `json:"user"`
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+// SearchResponse is what GET /api/v1/desk/search answers.
+type SearchResponse struct {
+	People []PersonHit `json:"people"`
+}
+
+// PersonResponse wraps a person.
+type PersonResponse struct {
+	Person Person `json:"person"`
+}
+
+// SignInRequest is the body of POST /api/v1/desk/session.
+type SignInRequest struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+// StaffSessionResponse wraps a staff session.
+type StaffSessionResponse struct {
+	Session StaffSession `json:"session"`
+}
+
+// Role is what a member of staff may do in the service desk's
+// console.
+type Role string
+
+// The staff's roles.
+const (
+	RoleServiceDesk Role = "service_desk" // look people up, and act
+	RoleAuditor     Role = "auditor"      // look up and report, read-only
+)
+
+// StaffSession is a staff member's session in the console: signed in with
+// the password, then Verified by a code to one of their own methods.
+type StaffSession struct {
+	User        string `json:"user"`
+	DisplayName string `json:"display_name,omitempty"`
+	Role        Role   `json:"role"`
+	Verified    bool   `json:"verified"`
+	// Methods are the staff member's own methods a code can go to, until
+	// Verified.
+	Methods   []api.Method `json:"methods,omitempty"`
+	ExpiresAt time.Time    `json:"expires_at"`
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 )
 
 // The console's element IDs (the contract with app/desk):
@@ -153,6 +154,7 @@ func TestServiceDesk(t *testing.T) {
 	// bob: locked, unlocked under a ticket.
 	d.find("bob", bob.id)
 	d.waitText("div#fact-account", "Locked")
+	d.waitJS("when bob's password was set", `/\d{4} \d\d:\d\d$/.test(document.querySelector("div#fact-password-set dd").textContent)`)
 	d.shot("bob-locked")
 	d.deskAct("button#desk-unlock", "INC0012345", "Called from his office phone; identity checked with his staff card.")
 	d.waitText("div#notice", "Account unlocked")
@@ -259,7 +261,7 @@ func TestConsoleRefusesOthers(t *testing.T) {
 			func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
 		return status
 	}
-	paths := []string{api.PathDeskSession, api.PathDeskPeople + "?user=bob", api.PathDeskSearch + "?q=bob"}
+	paths := []string{deskapi.PathSession, deskapi.PathPeople + "?user=bob", deskapi.PathSearch + "?q=bob"}
 
 	b.open("/desk/person?user=bob@example.edu")
 	b.waitPage("/desk")
@@ -285,10 +287,10 @@ func TestConsoleRefusesOthers(t *testing.T) {
 	b.click("button#desk-continue")
 	b.waitVisible(errorSumm)
 	right := b.text(errorSumm)
-	asked := e.servedCount(api.PathDeskSession)
+	asked := e.servedCount(deskapi.PathSession)
 	b.typeInto("input#desk-password", "not-her-password")
 	b.click("button#desk-continue")
-	for deadline := time.Now().Add(waitTimeout); e.servedCount(api.PathDeskSession) == asked; time.Sleep(pollEvery) {
+	for deadline := time.Now().Add(waitTimeout); e.servedCount(deskapi.PathSession) == asked; time.Sleep(pollEvery) {
 		if time.Now().After(deadline) {
 			b.fatalf("the wrong password was never sent")
 		}

@@ -40,7 +40,7 @@ func (s *server) staffReply(w http.ResponseWriter, r *http.Request, id string, s
 }
 
 func (s *server) staffSignIn(w http.ResponseWriter, r *http.Request) error {
-	var req api.StaffSignInRequest
+	var req deskapi.SignInRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (s *server) staffSignIn(w http.ResponseWriter, r *http.Request) error {
 	if old := s.staffID(r); old != "" {
 		_ = s.Engine.StaffSignOut(r.Context(), old)
 	}
-	return s.staffReply(w, r, id, http.StatusCreated, api.StaffSessionResponse{Session: sess})
+	return s.staffReply(w, r, id, http.StatusCreated, deskapi.StaffSessionResponse{Session: sess})
 }
 
 func (s *server) staffSend(k api.Kind) func(http.ResponseWriter, *http.Request) error {
@@ -64,7 +64,7 @@ func (s *server) staffSend(k api.Kind) func(http.ResponseWriter, *http.Request) 
 		if err != nil {
 			return err
 		}
-		return s.staffReply(w, r, id, http.StatusOK, api.StaffSessionResponse{Session: sess})
+		return s.staffReply(w, r, id, http.StatusOK, deskapi.StaffSessionResponse{Session: sess})
 	}
 }
 
@@ -78,7 +78,7 @@ func (s *server) staffVerify(k api.Kind) func(http.ResponseWriter, *http.Request
 		if err != nil {
 			return err
 		}
-		return s.staffReply(w, r, id, http.StatusOK, api.StaffSessionResponse{Session: sess})
+		return s.staffReply(w, r, id, http.StatusOK, deskapi.StaffSessionResponse{Session: sess})
 	}
 }
 
@@ -88,7 +88,7 @@ func (s *server) staffSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.staffReply(w, r, id, http.StatusOK, api.StaffSessionResponse{Session: sess})
+	return s.staffReply(w, r, id, http.StatusOK, deskapi.StaffSessionResponse{Session: sess})
 }
 
 func (s *server) staffSignOut(w http.ResponseWriter, r *http.Request) error {
@@ -110,14 +110,14 @@ func (s *server) person(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.staffReply(w, r, id, http.StatusOK, api.PersonResponse{Person: p})
+	return s.staffReply(w, r, id, http.StatusOK, deskapi.PersonResponse{Person: p})
 }
 
 // deskAction is a handler for one of the service desk's actions (a
 // method expression of Engine).
-func (s *server) deskAction(act func(Engine, context.Context, string, api.DeskActionRequest, sspr.Client) (api.Person, error)) func(http.ResponseWriter, *http.Request) error {
+func (s *server) deskAction(act func(Engine, context.Context, string, deskapi.ActionRequest, sspr.Client) (deskapi.Person, error)) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		var req api.DeskActionRequest
+		var req deskapi.ActionRequest
 		if err := decode(w, r, &req); err != nil {
 			return err
 		}
@@ -126,14 +126,14 @@ func (s *server) deskAction(act func(Engine, context.Context, string, api.DeskAc
 		if err != nil {
 			return err
 		}
-		return s.staffReply(w, r, id, http.StatusOK, api.PersonResponse{Person: p})
+		return s.staffReply(w, r, id, http.StatusOK, deskapi.PersonResponse{Person: p})
 	}
 }
 
 // recoveryPass issues a recovery pass, shown in this answer and never
 // again.
 func (s *server) recoveryPass(w http.ResponseWriter, r *http.Request) error {
-	var req api.DeskActionRequest
+	var req deskapi.ActionRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (s *server) searchPeople(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.staffReply(w, r, id, http.StatusOK, api.SearchResponse{People: hits})
+	return s.staffReply(w, r, id, http.StatusOK, deskapi.SearchResponse{People: hits})
 }
 
 // coverage answers the coverage report: GET /api/v1/desk/coverage.

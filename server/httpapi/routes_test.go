@@ -14,22 +14,40 @@ import (
 	"testing"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/httpapi"
 	"github.com/sspr-portal/sspr/server/outbox"
 )
 
-// apiDir is app/api's source, from this package's folder.
-const apiDir = "../../app/api"
+// apiDirs are the sources of the API's wire packages, from this package's
+// folder, by the name their constants are qualified with: app/api, and
+// app/deskapi (the service desk's console).
+var apiDirs = map[string]string{"api": "../../app/api", "deskapi": "../../app/deskapi"}
 
-// pathConstants returns every Path* constant of app/api, by name, read from
-// its source so that a constant added later is checked too.
+// pathConstants returns every Path* constant of app/api and app/deskapi,
+// by qualified name ("api.PathFlows"), read from their source so that a
+// constant added later is checked too.
 func pathConstants(t *testing.T) map[string]string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(apiDir, "*.go"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("app/api's source: %v", err)
-	}
 	consts := map[string]string{}
+	for pkg, dir := range apiDirs {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s's source: %v", dir, err)
+		}
+		readPathConstants(t, pkg, files, consts)
+	}
+	if consts["api.PathFlows"] != api.PathFlows || consts["api.PathSessionReauth"] != api.PathSessionReauth ||
+		consts["deskapi.PathSession"] != deskapi.PathSession {
+		t.Fatalf("read the constants wrong: %v", consts)
+	}
+	return consts
+}
+
+// readPathConstants adds the Path* constants of files, the package pkg,
+// to consts.
+func readPathConstants(t *testing.T, pkg string, files []string, consts map[string]string) {
+	t.Helper()
 	fset := token.NewFileSet()
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
@@ -52,21 +70,17 @@ func pathConstants(t *testing.T) map[string]string {
 					}
 					lit, ok := vs.Values[i].(*ast.BasicLit)
 					if !ok || lit.Kind != token.STRING {
-						t.Fatalf("api.%s is not a string literal", id.Name)
+						t.Fatalf("%s.%s is not a string literal", pkg, id.Name)
 					}
 					v, err := strconv.Unquote(lit.Value)
 					if err != nil {
 						t.Fatal(err)
 					}
-					consts[id.Name] = v
+					consts[pkg+"."+id.Name] = v
 				}
 			}
 		}
 	}
-	if consts["PathFlows"] != api.PathFlows || consts["PathSessionReauth"] != api.PathSessionReauth {
-		t.Fatalf("read the constants wrong: %v", consts)
-	}
-	return consts
 }
 
 // TestRoutesAreThePathConstants: the server routes the API by app/api's
@@ -79,7 +93,7 @@ func TestRoutesAreThePathConstants(t *testing.T) {
 	values := map[string]string{}
 	for name, v := range consts {
 		if other, ok := values[v]; ok {
-			t.Errorf("api.%s and api.%s are both %q", name, other, v)
+			t.Errorf("%s and %s are both %q", name, other, v)
 		}
 		values[v] = name
 	}
@@ -90,12 +104,12 @@ func TestRoutesAreThePathConstants(t *testing.T) {
 			base = p[:i]
 		}
 		if _, ok := values[base]; !ok {
-			t.Errorf("route %v %s is no api.Path* constant", routes[p], p)
+			t.Errorf("route %v %s is no Path* constant of app/api or app/deskapi", routes[p], p)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(consts)) {
 		if v := consts[name]; strings.HasPrefix(v, "/api/") && routes[v] == nil {
-			t.Errorf("api.%s (%s) is not routed", name, v)
+			t.Errorf("%s (%s) is not routed", name, v)
 		}
 	}
 
@@ -111,7 +125,7 @@ func TestRoutesAreThePathConstants(t *testing.T) {
 			found = true
 			ast.Inspect(fd.Body, func(n ast.Node) bool {
 				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && strings.Contains(lit.Value, "/api/v") {
-					t.Errorf("%s: the path %s is a literal: use its api.Path* constant", fset.Position(lit.Pos()), lit.Value)
+					t.Errorf("%s: the path %s is a literal: use its Path* constant", fset.Position(lit.Pos()), lit.Value)
 				}
 				return true
 			})
@@ -132,17 +146,17 @@ func TestRoutesAreThePathConstants(t *testing.T) {
 		v := consts[name]
 		if !strings.HasPrefix(v, "/api/") {
 			if res := c.do("GET", v, nil); res.status == http.StatusNotFound || res.status == http.StatusMethodNotAllowed {
-				t.Errorf("GET api.%s (%s): %d", name, v, res.status)
+				t.Errorf("GET %s (%s): %d", name, v, res.status)
 			}
 			continue
 		}
 		res := c.do("PATCH", v, nil)
 		if res.status != http.StatusMethodNotAllowed {
-			t.Errorf("PATCH api.%s (%s): %d, want 405", name, v, res.status)
+			t.Errorf("PATCH %s (%s): %d, want 405", name, v, res.status)
 			continue
 		}
 		if got, want := res.header.Get("Allow"), strings.Join(routes[v], ", "); got != want {
-			t.Errorf("PATCH api.%s (%s): Allow %q, want %q", name, v, got, want)
+			t.Errorf("PATCH %s (%s): Allow %q, want %q", name, v, got, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package ldapdir
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,8 +109,15 @@ func (d *Directory) account(ctx context.Context, e *ldap.Entry, id string) sspr.
 	}
 	if d.cfg.Flavour == OpenLDAP {
 		d.openldapLockState(ctx, e, &a)
+		// ppolicy's record of the last change; a value it can't read is
+		// as good as none (the console shows nothing).
+		a.PasswordSetAt, _ = parseGeneralizedTime(e.GetEqualFoldAttributeValue(attrChangedTime))
 	} else {
 		d.adLockState(ctx, e, &a)
+		// 0: the password must be changed at the next sign-in.
+		if ft, err := strconv.ParseInt(e.GetEqualFoldAttributeValue(attrPwdLastSet), 10, 64); err == nil && ft > 0 {
+			a.PasswordSetAt = FileTime(ft)
+		}
 	}
 	return a
 }

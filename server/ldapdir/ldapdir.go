@@ -217,9 +217,9 @@ func New(cfg Config) (*Directory, error) {
 		}
 	}
 	if cfg.Flavour == OpenLDAP {
-		d.attrs = append(d.attrs, attrLockedTime, attrPolicySubentry)
+		d.attrs = append(d.attrs, attrLockedTime, attrPolicySubentry, attrChangedTime)
 	} else {
-		d.attrs = append(d.attrs, attrLockoutTime, attrUAC)
+		d.attrs = append(d.attrs, attrLockoutTime, attrUAC, attrPwdLastSet)
 	}
 	d.pool = newPool(d, cfg.PoolSize)
 	return d, nil

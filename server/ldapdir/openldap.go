@@ -17,6 +17,7 @@ import (
 const (
 	attrLockedTime     = "pwdAccountLockedTime"
 	attrPolicySubentry = "pwdPolicySubentry"
+	attrChangedTime    = "pwdChangedTime"
 	attrPwdReset       = "pwdReset"
 	attrLockoutDur     = "pwdLockoutDuration"
 	// permanentLock is the pwdAccountLockedTime an administrator sets to

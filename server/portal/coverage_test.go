@@ -53,7 +53,7 @@ func TestDeskCoverage(t *testing.T) {
 	anon := e.client(t)
 	anon.wantError(anon.call("GET", deskapi.PathCoverage, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
 	half := e.client(t) // the password, not yet the code
-	half.ok(http.StatusCreated, half.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: "helpdesk", Password: "Helpdesk-Old-Password-1"}))
+	half.ok(http.StatusCreated, half.call("POST", deskapi.PathSession, deskapi.SignInRequest{User: "helpdesk", Password: "Helpdesk-Old-Password-1"}))
 	half.wantError(half.call("GET", deskapi.PathCoverage, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
 	s := e.client(t) // a student, signed in to the registration pages
 	s.ok(http.StatusCreated, s.signIn("alice", "Alice-Old-Password-1"))

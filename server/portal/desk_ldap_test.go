@@ -3,10 +3,12 @@ package portal_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/ldapdir/slapdtest"
 )
@@ -54,10 +56,24 @@ func TestDeskAgainstSlapd(t *testing.T) {
 
 	c := e.client(t)
 	c.deskSignIn("helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net")
-	if p := c.person("bob"); !p.Exists || !p.Locked || p.DisplayName != "Bob Baker" {
+	p := c.person("bob")
+	if !p.Exists || !p.Locked || p.DisplayName != "Bob Baker" {
 		t.Fatalf("bob as the desk sees him: %+v", p)
 	}
-	c.ok(http.StatusOK, c.call("POST", api.PathDeskUnlock, api.DeskActionRequest{User: "bob", Ticket: "INC0042", Reason: "Seen in person."}))
+	// When the password was last set: ppolicy's pwdChangedTime, which a
+	// reset writes.
+	if a := c.person("alice"); a.PasswordSetAt != nil {
+		t.Fatalf("alice's password last set before any change: %v", a.PasswordSetAt)
+	}
+	r := e.client(t)
+	r.startWith("alice", api.IntentReset)
+	r.passEmail("alice.alt@example.net")
+	r.passSMS("07700 900123", "+447700900123")
+	r.ok(http.StatusOK, r.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: "Correct-Horse-Battery-42"}))
+	if a := c.person("alice"); a.PasswordSetAt == nil || time.Since(*a.PasswordSetAt) > time.Minute {
+		t.Errorf("alice's password last set, after a reset: %v", a.PasswordSetAt)
+	}
+	c.ok(http.StatusOK, c.call("POST", deskapi.PathUnlock, deskapi.ActionRequest{User: "bob", Ticket: "INC0042", Reason: "Seen in person."}))
 	if d.locked("bob@example.edu") {
 		t.Fatal("slapd still shows bob locked after the desk unlocked him")
 	}
@@ -67,20 +83,20 @@ func TestDeskAgainstSlapd(t *testing.T) {
 
 	// alice is in the directory, with the right password, but in no group.
 	a := e.client(t)
-	aeWrong := a.wantError(a.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: "alice", Password: "not it"}),
+	aeWrong := a.wantError(a.call("POST", deskapi.PathSession, deskapi.SignInRequest{User: "alice", Password: "not it"}),
 		http.StatusUnauthorized, api.CodeUnauthenticated)
-	aeRight := a.wantError(a.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: "alice", Password: "Alice-Old-Password-1"}),
+	aeRight := a.wantError(a.call("POST", deskapi.PathSession, deskapi.SignInRequest{User: "alice", Password: "Alice-Old-Password-1"}),
 		http.StatusUnauthorized, api.CodeUnauthenticated)
 	if aeWrong.Message != aeRight.Message {
 		t.Errorf("not staff: %q; a wrong password: %q", aeRight.Message, aeWrong.Message)
 	}
-	a.wantError(a.call("GET", api.PathDeskPeople+"?user=bob", nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+	a.wantError(a.call("GET", deskapi.PathPeople+"?user=bob", nil), http.StatusUnauthorized, api.CodeUnauthenticated)
 
 	au := e.client(t)
 	au.deskSignIn("auditor", "Auditor-Old-Password-1", "auditor.alt@example.net")
 	if p := au.person("alice"); !p.Exists {
 		t.Fatalf("the auditor can't see alice: %+v", p)
 	}
-	au.wantError(au.call("POST", api.PathDeskUnlock, api.DeskActionRequest{User: "bob", Ticket: "INC0043", Reason: "why"}),
+	au.wantError(au.call("POST", deskapi.PathUnlock, deskapi.ActionRequest{User: "bob", Ticket: "INC0043", Reason: "why"}),
 		http.StatusForbidden, api.CodeForbidden)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 )
 
 // The wizard as plain HTML forms, with no wasm: what a browser does with
@@ -292,8 +293,8 @@ func TestRecoveryPassWithoutTheWasm(t *testing.T) {
 	e := newEnv(t)
 	d := e.client(t)
 	d.deskSignIn("helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net")
-	var rp api.RecoveryPassResponse
-	json.Unmarshal(d.ok(http.StatusOK, d.call("POST", api.PathDeskRecoveryPass, api.DeskActionRequest{User: "carol",
+	var rp deskapi.RecoveryPassResponse
+	json.Unmarshal(d.ok(http.StatusOK, d.call("POST", deskapi.PathRecoveryPass, deskapi.ActionRequest{User: "carol",
 		Ticket: "INC0100", Reason: "Never registered; seen in person with her card."})).body, &rp)
 
 	c := e.client(t)

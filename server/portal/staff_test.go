@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/sqlite"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -25,10 +26,10 @@ func TestDemoStaff(t *testing.T) {
 	client := sspr.Client{Addr: "127.0.0.1"}
 	for _, tt := range []struct {
 		user, password, alt string
-		role                api.StaffRole
+		role                deskapi.Role
 	}{
-		{"helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net", api.RoleServiceDesk},
-		{"auditor", "Auditor-Old-Password-1", "auditor.alt@example.net", api.RoleAuditor},
+		{"helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net", deskapi.RoleServiceDesk},
+		{"auditor", "Auditor-Old-Password-1", "auditor.alt@example.net", deskapi.RoleAuditor},
 	} {
 		id, s, err := eng.StaffSignIn(ctx, tt.user, tt.password, client)
 		if err != nil || s.Role != tt.role {
@@ -60,57 +61,57 @@ func TestDemoStaff(t *testing.T) {
 func TestDeskSignInThroughTheAPI(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
-	c.wantError(c.call("GET", api.PathDeskSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+	c.wantError(c.call("GET", deskapi.PathSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
 
-	wrong := c.wantError(c.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: "helpdesk", Password: "Not-The-Password-1"}),
+	wrong := c.wantError(c.call("POST", deskapi.PathSession, deskapi.SignInRequest{User: "helpdesk", Password: "Not-The-Password-1"}),
 		http.StatusUnauthorized, api.CodeUnauthenticated)
 	s := e.client(t) // a student, signed in to the registration pages
 	s.ok(201, s.signIn("alice", "Alice-Old-Password-1"))
-	notStaff := s.wantError(s.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: "alice", Password: "Alice-Old-Password-1"}),
+	notStaff := s.wantError(s.call("POST", deskapi.PathSession, deskapi.SignInRequest{User: "alice", Password: "Alice-Old-Password-1"}),
 		http.StatusUnauthorized, api.CodeUnauthenticated)
 	if wrong.Message != notStaff.Message {
 		t.Errorf("not staff %q, wrong password %q: they tell who is staff", notStaff.Message, wrong.Message)
 	}
-	s.wantError(s.call("GET", api.PathDeskSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+	s.wantError(s.call("GET", deskapi.PathSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
 
-	var r api.StaffSessionResponse
-	json.Unmarshal(c.ok(http.StatusCreated, c.call("POST", api.PathDeskSession,
-		api.StaffSignInRequest{User: "helpdesk", Password: "Helpdesk-Old-Password-1"})).body, &r)
-	if r.Session.Verified || r.Session.Role != api.RoleServiceDesk || len(r.Session.Methods) != 2 {
+	var r deskapi.StaffSessionResponse
+	json.Unmarshal(c.ok(http.StatusCreated, c.call("POST", deskapi.PathSession,
+		deskapi.SignInRequest{User: "helpdesk", Password: "Helpdesk-Old-Password-1"})).body, &r)
+	if r.Session.Verified || r.Session.Role != deskapi.RoleServiceDesk || len(r.Session.Methods) != 2 {
 		t.Fatalf("after the password: %+v", r.Session)
 	}
-	c.wantError(c.call("GET", api.PathDeskSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+	c.wantError(c.call("GET", deskapi.PathSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
 	n := len(c.outbox())
-	c.ok(http.StatusOK, c.call("POST", api.PathDeskSessionEmailSend, nil))
+	c.ok(http.StatusOK, c.call("POST", deskapi.PathSessionEmailSend, nil))
 	code, _ := c.waitCode("helpdesk.alt@example.net", n)
-	json.Unmarshal(c.ok(http.StatusOK, c.call("POST", api.PathDeskSessionEmailVerify, api.CodeRequest{Code: code})).body, &r)
+	json.Unmarshal(c.ok(http.StatusOK, c.call("POST", deskapi.PathSessionEmailVerify, api.CodeRequest{Code: code})).body, &r)
 	if !r.Session.Verified {
 		t.Fatalf("after the code: %+v", r.Session)
 	}
-	json.Unmarshal(c.ok(http.StatusOK, c.call("GET", api.PathDeskSession, nil)).body, &r)
-	if r.Session.User != "helpdesk@example.edu" || r.Session.Role != api.RoleServiceDesk {
+	json.Unmarshal(c.ok(http.StatusOK, c.call("GET", deskapi.PathSession, nil)).body, &r)
+	if r.Session.User != "helpdesk@example.edu" || r.Session.Role != deskapi.RoleServiceDesk {
 		t.Fatalf("session %+v", r.Session)
 	}
-	c.ok(http.StatusNoContent, c.call("DELETE", api.PathDeskSession, nil))
-	c.wantError(c.call("GET", api.PathDeskSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+	c.ok(http.StatusNoContent, c.call("DELETE", deskapi.PathSession, nil))
+	c.wantError(c.call("GET", deskapi.PathSession, nil), http.StatusUnauthorized, api.CodeUnauthenticated)
 }
 
 // deskSignIn signs a member of staff in to the console through the API,
 // the code going to their alternate address.
 func (c *client) deskSignIn(user, password, alt string) {
 	c.t.Helper()
-	c.ok(http.StatusCreated, c.call("POST", api.PathDeskSession, api.StaffSignInRequest{User: user, Password: password}))
+	c.ok(http.StatusCreated, c.call("POST", deskapi.PathSession, deskapi.SignInRequest{User: user, Password: password}))
 	n := len(c.outbox())
-	c.ok(http.StatusOK, c.call("POST", api.PathDeskSessionEmailSend, nil))
+	c.ok(http.StatusOK, c.call("POST", deskapi.PathSessionEmailSend, nil))
 	code, _ := c.waitCode(alt, n)
-	c.ok(http.StatusOK, c.call("POST", api.PathDeskSessionEmailVerify, api.CodeRequest{Code: code}))
+	c.ok(http.StatusOK, c.call("POST", deskapi.PathSessionEmailVerify, api.CodeRequest{Code: code}))
 }
 
 // person looks user up in the console.
-func (c *client) person(user string) api.Person {
+func (c *client) person(user string) deskapi.Person {
 	c.t.Helper()
-	var r api.PersonResponse
-	if err := json.Unmarshal(c.ok(http.StatusOK, c.call("GET", api.PathDeskPeople+"?user="+url.QueryEscape(user), nil)).body, &r); err != nil {
+	var r deskapi.PersonResponse
+	if err := json.Unmarshal(c.ok(http.StatusOK, c.call("GET", deskapi.PathPeople+"?user="+url.QueryEscape(user), nil)).body, &r); err != nil {
 		c.t.Fatal(err)
 	}
 	return r.Person
@@ -164,7 +165,7 @@ func TestDeskLooksUpAPerson(t *testing.T) {
 	}
 	s := e.client(t)
 	s.ok(201, s.signIn("alice", "Alice-Old-Password-1"))
-	s.wantError(s.call("GET", api.PathDeskPeople+"?user=bob", nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+	s.wantError(s.call("GET", deskapi.PathPeople+"?user=bob", nil), http.StatusUnauthorized, api.CodeUnauthenticated)
 
 	db, err := sqlite.Open(context.Background(), e.cfg.DatabasePath())
 	if err != nil {
@@ -193,16 +194,16 @@ func TestDeskActions(t *testing.T) {
 	}
 	d := e.client(t)
 	d.deskSignIn("helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net")
-	act := func(path, user string) api.Person {
+	act := func(path, user string) deskapi.Person {
 		t.Helper()
-		var r api.PersonResponse
-		json.Unmarshal(d.ok(http.StatusOK, d.call("POST", path, api.DeskActionRequest{User: user, Ticket: "INC0012345",
+		var r deskapi.PersonResponse
+		json.Unmarshal(d.ok(http.StatusOK, d.call("POST", path, deskapi.ActionRequest{User: user, Ticket: "INC0012345",
 			Reason: "Called from their desk phone; identity checked with their staff card."})).body, &r)
 		return r.Person
 	}
 
 	n := len(d.outbox())
-	if p := act(api.PathDeskUnlock, "bob"); p.Locked {
+	if p := act(deskapi.PathUnlock, "bob"); p.Locked {
 		t.Fatalf("bob after the unlock: %+v", p)
 	}
 	b := e.client(t)
@@ -219,31 +220,31 @@ func TestDeskActions(t *testing.T) {
 		}
 	}
 
-	if p := act(api.PathDeskLiftBlock, "alice"); len(p.Blocks) != 0 {
+	if p := act(deskapi.PathLiftBlock, "alice"); len(p.Blocks) != 0 {
 		t.Fatalf("alice after the lift: %+v", p.Blocks)
 	}
 	a2 := e.client(t)
 	a2.startWith("alice", api.IntentReset)
 	a2.ok(http.StatusBadRequest, a2.call("POST", api.PathFlowSMSSend, api.PhoneRequest{Phone: "07700 900999"})) // one more mismatch: not paused again
 
-	if p := act(api.PathDeskClearRegistration, "dave"); p.Registration.Email.Registered {
+	if p := act(deskapi.PathClearRegistration, "dave"); p.Registration.Email.Registered {
 		t.Fatalf("dave after the clear: %+v", p.Registration)
 	}
 
-	for _, bad := range []api.DeskActionRequest{
+	for _, bad := range []deskapi.ActionRequest{
 		{User: "bob", Ticket: "", Reason: "why"},
 		{User: "bob", Ticket: "INC1", Reason: " "},
 		{User: "bob", Ticket: "INC1\nX", Reason: "why"},
 		{User: "nobody", Ticket: "INC1", Reason: "why"},
 	} {
-		d.wantError(d.call("POST", api.PathDeskUnlock, bad), http.StatusBadRequest, api.CodeBadRequest)
+		d.wantError(d.call("POST", deskapi.PathUnlock, bad), http.StatusBadRequest, api.CodeBadRequest)
 	}
 	au := e.client(t)
 	au.deskSignIn("auditor", "Auditor-Old-Password-1", "auditor.alt@example.net")
-	au.wantError(au.call("POST", api.PathDeskUnlock, api.DeskActionRequest{User: "bob", Ticket: "INC1", Reason: "why"}),
+	au.wantError(au.call("POST", deskapi.PathUnlock, deskapi.ActionRequest{User: "bob", Ticket: "INC1", Reason: "why"}),
 		http.StatusForbidden, api.CodeForbidden)
 	s := e.client(t)
-	s.wantError(s.call("POST", api.PathDeskUnlock, api.DeskActionRequest{User: "bob", Ticket: "INC1", Reason: "why"}),
+	s.wantError(s.call("POST", deskapi.PathUnlock, deskapi.ActionRequest{User: "bob", Ticket: "INC1", Reason: "why"}),
 		http.StatusUnauthorized, api.CodeUnauthenticated)
 
 	db, err := sqlite.Open(context.Background(), e.cfg.DatabasePath())
@@ -273,8 +274,8 @@ func TestRecoveryPass(t *testing.T) {
 	e := newEnv(t)
 	d := e.client(t)
 	d.deskSignIn("helpdesk", "Helpdesk-Old-Password-1", "helpdesk.alt@example.net")
-	var rp api.RecoveryPassResponse
-	json.Unmarshal(d.ok(http.StatusOK, d.call("POST", api.PathDeskRecoveryPass, api.DeskActionRequest{User: "carol",
+	var rp deskapi.RecoveryPassResponse
+	json.Unmarshal(d.ok(http.StatusOK, d.call("POST", deskapi.PathRecoveryPass, deskapi.ActionRequest{User: "carol",
 		Ticket: "INC0099", Reason: "Lost her phone and her personal mailbox; seen in person with her card."})).body, &rp)
 	if len(rp.Pass) != 14 || !rp.ExpiresAt.After(time.Now().Add(50*time.Minute)) {
 		t.Fatalf("pass %+v", rp)
@@ -315,7 +316,7 @@ func TestRecoveryPass(t *testing.T) {
 
 	au := e.client(t)
 	au.deskSignIn("auditor", "Auditor-Old-Password-1", "auditor.alt@example.net")
-	au.wantError(au.call("POST", api.PathDeskRecoveryPass, api.DeskActionRequest{User: "carol", Ticket: "INC1", Reason: "why"}),
+	au.wantError(au.call("POST", deskapi.PathRecoveryPass, deskapi.ActionRequest{User: "carol", Ticket: "INC1", Reason: "why"}),
 		http.StatusForbidden, api.CodeForbidden)
 	if strings.Contains(e.log.String(), rp.Pass) {
 		t.Fatal("the pass is in the log")
@@ -328,12 +329,12 @@ func TestDeskSearch(t *testing.T) {
 	e := newEnv(t)
 	d := e.client(t)
 	d.deskSignIn("auditor", "Auditor-Old-Password-1", "auditor.alt@example.net")
-	var r api.SearchResponse
-	json.Unmarshal(d.ok(http.StatusOK, d.call("GET", api.PathDeskSearch+"?q=archer", nil)).body, &r)
+	var r deskapi.SearchResponse
+	json.Unmarshal(d.ok(http.StatusOK, d.call("GET", deskapi.PathSearch+"?q=archer", nil)).body, &r)
 	if len(r.People) != 1 || r.People[0].User != "alice@example.edu" || r.People[0].DisplayName != "Alice Archer" {
 		t.Fatalf("search: %+v", r)
 	}
-	d.wantError(d.call("GET", api.PathDeskSearch+"?q=a", nil), http.StatusBadRequest, api.CodeBadRequest)
+	d.wantError(d.call("GET", deskapi.PathSearch+"?q=a", nil), http.StatusBadRequest, api.CodeBadRequest)
 	s := e.client(t)
-	s.wantError(s.call("GET", api.PathDeskSearch+"?q=archer", nil), http.StatusUnauthorized, api.CodeUnauthenticated)
+	s.wantError(s.call("GET", deskapi.PathSearch+"?q=archer", nil), http.StatusUnauthorized, api.CodeUnauthenticated)
 }

@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/sspr"
@@ -27,36 +27,40 @@ const personEvents = 50
 // the account, the registration as its owner sees it (masked), whatever
 // pauses their self-service and until when, and their recent audit
 // events. Any staff role may look.
-func (e *Engine) Person(ctx context.Context, staffID, rawUser string, c sspr.Client) (api.Person, error) {
+func (e *Engine) Person(ctx context.Context, staffID, rawUser string, c sspr.Client) (deskapi.Person, error) {
 	staff, err := e.Staff(ctx, staffID)
 	if err != nil {
-		return api.Person{}, err
+		return deskapi.Person{}, err
 	}
 	user, err := canon.UserID(rawUser, e.cfg.DefaultDomain)
 	if err != nil {
-		return api.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
+		return deskapi.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
 	}
 	p, err := e.person(ctx, user)
 	if err != nil {
-		return api.Person{}, err
+		return deskapi.Person{}, err
 	}
 	e.note(ctx, sspr.Event{Kind: sspr.EventPersonLookedUp, UserID: user, Detail: "by=" + staff.User + " role=" + string(staff.Role)}, c)
 	return p, nil
 }
 
 // person is what the console shows of user (Person).
-func (e *Engine) person(ctx context.Context, user string) (api.Person, error) {
-	p := api.Person{User: user, Blocks: []api.Block{}, Events: []api.Event{}}
+func (e *Engine) person(ctx context.Context, user string) (deskapi.Person, error) {
+	p := deskapi.Person{User: user, Blocks: []deskapi.Block{}, Events: []deskapi.Event{}}
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil {
-		return api.Person{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
+		return deskapi.Person{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
 	}
 	if acct != nil {
 		p.Exists, p.DisplayName, p.Locked, p.Disabled = true, acct.DisplayName, acct.Locked, acct.Disabled
+		if !acct.PasswordSetAt.IsZero() {
+			at := acct.PasswordSetAt
+			p.PasswordSetAt = &at
+		}
 	}
 	reg, err := e.d.Registrations.Registration(ctx, user)
 	if err != nil {
-		return api.Person{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read registration: %w", err))
+		return deskapi.Person{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read registration: %w", err))
 	}
 	if reg == nil {
 		reg = &sspr.Registration{UserID: user}
@@ -73,18 +77,18 @@ func (e *Engine) person(ctx context.Context, user string) (api.Person, error) {
 	} {
 		left, err := b.left()
 		if err != nil {
-			return api.Person{}, sspr.Unavailable(sspr.BackendState, err)
+			return deskapi.Person{}, sspr.Unavailable(sspr.BackendState, err)
 		}
 		if left > 0 {
-			p.Blocks = append(p.Blocks, api.Block{Kind: b.kind, Until: now.Add(left)})
+			p.Blocks = append(p.Blocks, deskapi.Block{Kind: b.kind, Until: now.Add(left)})
 		}
 	}
 	events, err := e.d.Store.Events(ctx, sspr.EventQuery{User: user, Limit: personEvents})
 	if err != nil {
-		return api.Person{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read audit events: %w", err))
+		return deskapi.Person{}, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read audit events: %w", err))
 	}
 	for _, ev := range events {
-		p.Events = append(p.Events, api.Event{Time: ev.At, Event: ev.Kind, Outcome: ev.Outcome, Flow: ev.Flow,
+		p.Events = append(p.Events, deskapi.Event{Time: ev.At, Event: ev.Kind, Outcome: ev.Outcome, Flow: ev.Flow,
 			Detail: ev.Detail, ClientAddr: ev.ClientAddr})
 	}
 	return p, nil
@@ -103,32 +107,32 @@ var (
 // with a reason; recorded as started before it is done (an action that
 // can't be audited doesn't happen), then ok or failed; and told to the
 // person at their addresses ("the service desk <what>").
-func (e *Engine) deskAct(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client, kind, what string,
-	act func(user string) error) (api.Person, error) {
+func (e *Engine) deskAct(ctx context.Context, staffID string, in deskapi.ActionRequest, c sspr.Client, kind, what string,
+	act func(user string) error) (deskapi.Person, error) {
 	staff, err := e.Staff(ctx, staffID)
 	if err != nil {
-		return api.Person{}, err
+		return deskapi.Person{}, err
 	}
-	if staff.Role != api.RoleServiceDesk {
-		return api.Person{}, errStaffRole
+	if staff.Role != deskapi.RoleServiceDesk {
+		return deskapi.Person{}, errStaffRole
 	}
 	ticket, reason := strings.TrimSpace(in.Ticket), strings.Join(strings.Fields(in.Reason), " ")
 	switch {
 	case !ticketRef.MatchString(ticket):
-		return api.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Enter the ticket's reference, such as INC0012345."}
+		return deskapi.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Enter the ticket's reference, such as INC0012345."}
 	case reason == "" || len(reason) > 300 || strings.ContainsFunc(reason, unicode.IsControl):
-		return api.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Say why, in at most 300 characters."}
+		return deskapi.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Say why, in at most 300 characters."}
 	}
 	user, err := canon.UserID(in.User, e.cfg.DefaultDomain)
 	if err != nil {
-		return api.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
+		return deskapi.Person{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
 	}
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil {
-		return api.Person{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
+		return deskapi.Person{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
 	}
 	if acct == nil {
-		return api.Person{}, errNoAccount
+		return deskapi.Person{}, errNoAccount
 	}
 	// The alternate address as it is before the action: a cleared
 	// registration's owner hears of it there too.
@@ -138,12 +142,12 @@ func (e *Engine) deskAct(ctx context.Context, staffID string, in api.DeskActionR
 	}
 	ev := sspr.Event{Kind: kind, UserID: user, Detail: fmt.Sprintf("by=%s ticket=%q reason=%q", staff.User, ticket, reason)}
 	if err := e.mustRecord(ctx, ev, c); err != nil {
-		return api.Person{}, err
+		return deskapi.Person{}, err
 	}
 	if err := act(user); err != nil {
 		ev.Outcome = sspr.OutcomeFailed
 		e.note(ctx, ev, c)
-		return api.Person{}, err
+		return deskapi.Person{}, err
 	}
 	ev.Outcome = sspr.OutcomeOK
 	e.note(ctx, ev, c)
@@ -153,7 +157,7 @@ func (e *Engine) deskAct(ctx context.Context, staffID string, in api.DeskActionR
 }
 
 // DeskUnlock unlocks the person's account in the directory.
-func (e *Engine) DeskUnlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error) {
+func (e *Engine) DeskUnlock(ctx context.Context, staffID string, in deskapi.ActionRequest, c sspr.Client) (deskapi.Person, error) {
 	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskUnlock, "unlocked your account", func(user string) error {
 		if err := e.d.Directory.Unlock(ctx, user); err != nil {
 			return sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("unlock: %w", err))
@@ -166,7 +170,7 @@ func (e *Engine) DeskUnlock(ctx context.Context, staffID string, in api.DeskActi
 // after failed verifications, the pause of signing in, a closure after
 // failures in a row; and forgets the failures counted, so that the next
 // one doesn't pause it again at once.
-func (e *Engine) DeskLiftBlock(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error) {
+func (e *Engine) DeskLiftBlock(ctx context.Context, staffID string, in deskapi.ActionRequest, c sspr.Client) (deskapi.Person, error) {
 	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskLiftBlock, "let you use self-service again", func(user string) error {
 		if err := e.th.Lift(ctx, blockFlow(user), blockSignIn(user)); err != nil {
 			return sspr.Unavailable(sspr.BackendState, err)
@@ -186,7 +190,7 @@ func (e *Engine) DeskLiftBlock(ctx context.Context, staffID string, in api.DeskA
 
 // DeskClearRegistration removes everything the person registered, so that
 // they register again (their old methods may be someone else's now).
-func (e *Engine) DeskClearRegistration(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.Person, error) {
+func (e *Engine) DeskClearRegistration(ctx context.Context, staffID string, in deskapi.ActionRequest, c sspr.Client) (deskapi.Person, error) {
 	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskClearRegistration, "removed your verification methods, so that you register them again",
 		func(user string) error {
 			if err := e.d.Store.PutRegistration(ctx, sspr.Registration{UserID: user}); err != nil {
@@ -202,7 +206,7 @@ const searchHits = 20
 // FindPeople finds people by a part of their name or user id, for staff
 // who don't know the id: any role; the search is audited under the staff
 // member.
-func (e *Engine) FindPeople(ctx context.Context, staffID, term string, c sspr.Client) ([]api.PersonHit, error) {
+func (e *Engine) FindPeople(ctx context.Context, staffID, term string, c sspr.Client) ([]deskapi.PersonHit, error) {
 	staff, err := e.Staff(ctx, staffID)
 	if err != nil {
 		return nil, err
@@ -215,9 +219,9 @@ func (e *Engine) FindPeople(ctx context.Context, staffID, term string, c sspr.Cl
 	if err != nil {
 		return nil, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("find people: %w", err))
 	}
-	hits := make([]api.PersonHit, 0, len(found))
+	hits := make([]deskapi.PersonHit, 0, len(found))
 	for _, a := range found {
-		hits = append(hits, api.PersonHit{User: a.ID, DisplayName: a.DisplayName})
+		hits = append(hits, deskapi.PersonHit{User: a.ID, DisplayName: a.DisplayName})
 	}
 	e.note(ctx, sspr.Event{Kind: sspr.EventPeopleSearched, UserID: staff.User, Detail: fmt.Sprintf("term=%q hits=%d", term, len(hits))}, c)
 	return hits, nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/secret"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -62,8 +63,8 @@ func normalPass(raw string) string {
 // desk's role, under a ticket and with a reason, audited and told to the
 // person like every action): shown here once, never stored in clear. A
 // new pass replaces the last.
-func (e *Engine) DeskRecoveryPass(ctx context.Context, staffID string, in api.DeskActionRequest, c sspr.Client) (api.RecoveryPassResponse, error) {
-	var out api.RecoveryPassResponse
+func (e *Engine) DeskRecoveryPass(ctx context.Context, staffID string, in deskapi.ActionRequest, c sspr.Client) (deskapi.RecoveryPassResponse, error) {
+	var out deskapi.RecoveryPassResponse
 	p, err := e.deskAct(ctx, staffID, in, c, sspr.EventDeskRecoveryPass,
 		"gave you a one-time recovery pass, to reset your password without your verification methods",
 		func(user string) error {
@@ -93,7 +94,7 @@ func (e *Engine) DeskRecoveryPass(ctx context.Context, staffID string, in api.De
 			return nil
 		})
 	if err != nil {
-		return api.RecoveryPassResponse{}, err
+		return deskapi.RecoveryPassResponse{}, err
 	}
 	out.Person = p
 	return out, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -20,12 +21,12 @@ import (
 
 // staffSession is a staff member's session as the State backend keeps it.
 type staffSession struct {
-	ID       string        `json:"id"`
-	Ref      string        `json:"ref"`
-	User     string        `json:"user"`
-	Role     api.StaffRole `json:"role"`
-	Created  time.Time     `json:"created"`
-	LastSeen time.Time     `json:"last_seen"`
+	ID       string       `json:"id"`
+	Ref      string       `json:"ref"`
+	User     string       `json:"user"`
+	Role     deskapi.Role `json:"role"`
+	Created  time.Time    `json:"created"`
+	LastSeen time.Time    `json:"last_seen"`
 	// Verified: the code passed. Until then the session can only send
 	// and check a code.
 	Verified bool `json:"verified,omitempty"`
@@ -41,11 +42,11 @@ var (
 )
 
 // staffRole is the role the account's groups give it, "" for none.
-func (e *Engine) staffRole(ctx context.Context, user string) (api.StaffRole, error) {
+func (e *Engine) staffRole(ctx context.Context, user string) (deskapi.Role, error) {
 	for _, g := range []struct {
 		group string
-		role  api.StaffRole
-	}{{e.cfg.StaffServiceDeskGroup, api.RoleServiceDesk}, {e.cfg.StaffAuditorGroup, api.RoleAuditor}} {
+		role  deskapi.Role
+	}{{e.cfg.StaffServiceDeskGroup, deskapi.RoleServiceDesk}, {e.cfg.StaffAuditorGroup, deskapi.RoleAuditor}} {
 		if g.group == "" {
 			continue
 		}
@@ -65,31 +66,31 @@ func (e *Engine) staffRole(ctx context.Context, user string) (api.StaffRole, err
 // a wrong password: the console tells nobody who is staff. The session it
 // returns can only send a code to the staff member's own method and check
 // it (StaffSendCode, StaffVerify).
-func (e *Engine) StaffSignIn(ctx context.Context, rawUser, password string, c sspr.Client) (string, api.StaffSession, error) {
+func (e *Engine) StaffSignIn(ctx context.Context, rawUser, password string, c sspr.Client) (string, deskapi.StaffSession, error) {
 	user, err := canon.UserID(rawUser, e.cfg.DefaultDomain)
 	if err != nil {
-		return "", api.StaffSession{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
+		return "", deskapi.StaffSession{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: err.Error()}
 	}
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil {
-		return "", api.StaffSession{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
+		return "", deskapi.StaffSession{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
 	}
 	if err := e.checkPassword(ctx, user, password, errWrongPassword, c); err != nil {
-		return "", api.StaffSession{}, err
+		return "", deskapi.StaffSession{}, err
 	}
 	// The same work whoever it is: the role is read for everyone.
 	role, err := e.staffRole(ctx, user)
 	if err != nil {
-		return "", api.StaffSession{}, err
+		return "", deskapi.StaffSession{}, err
 	}
 	if acct == nil || acct.Disabled || acct.Locked || role == "" {
 		e.note(ctx, sspr.Event{Kind: sspr.EventStaffSignInFailed, UserID: user, Outcome: sspr.OutcomeRefused, Detail: "not staff, or not active"}, c)
-		return "", api.StaffSession{}, errWrongPassword
+		return "", deskapi.StaffSession{}, errWrongPassword
 	}
 	e.succeeded(ctx, user)
 	reg, err := e.registration(ctx, acct.ID)
 	if err != nil {
-		return "", api.StaffSession{}, err
+		return "", deskapi.StaffSession{}, err
 	}
 	addrs := map[api.Kind]string{}
 	if !reg.EmailConfirmed.IsZero() && reg.Email != "" {
@@ -99,20 +100,20 @@ func (e *Engine) StaffSignIn(ctx context.Context, rawUser, password string, c ss
 		addrs[api.KindSMS] = reg.Phone
 	}
 	if len(addrs) == 0 {
-		return "", api.StaffSession{}, errStaffNoMethod
+		return "", deskapi.StaffSession{}, errStaffNoMethod
 	}
 	id, err := e.randomID()
 	if err != nil {
-		return "", api.StaffSession{}, err
+		return "", deskapi.StaffSession{}, err
 	}
 	ref, err := e.newRef()
 	if err != nil {
-		return "", api.StaffSession{}, err
+		return "", deskapi.StaffSession{}, err
 	}
 	now := e.now()
 	s := &staffSession{ID: id, Ref: ref, User: acct.ID, Role: role, Created: now, LastSeen: now, Addrs: addrs}
 	if err := e.saveStaff(ctx, s); err != nil {
-		return "", api.StaffSession{}, err
+		return "", deskapi.StaffSession{}, err
 	}
 	e.note(ctx, sspr.Event{Kind: sspr.EventStaffSignIn, UserID: acct.ID, Flow: ref, Outcome: sspr.OutcomeStarted,
 		Detail: "role=" + string(role)}, c)
@@ -120,22 +121,22 @@ func (e *Engine) StaffSignIn(ctx context.Context, rawUser, password string, c ss
 }
 
 // StaffSendCode sends a code to the staff member's own method k.
-func (e *Engine) StaffSendCode(ctx context.Context, id string, k api.Kind, c sspr.Client) (api.StaffSession, error) {
+func (e *Engine) StaffSendCode(ctx context.Context, id string, k api.Kind, c sspr.Client) (deskapi.StaffSession, error) {
 	m, err := e.codeMethod(k)
 	if err != nil {
-		return api.StaffSession{}, err
+		return deskapi.StaffSession{}, err
 	}
 	s, err := e.updateStaff(ctx, id, func(*staffSession) error { return nil })
 	if err != nil {
-		return api.StaffSession{}, err
+		return deskapi.StaffSession{}, err
 	}
 	to := s.Addrs[k]
 	if s.Verified || to == "" {
-		return api.StaffSession{}, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "Choose one of your own methods."}
+		return deskapi.StaffSession{}, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "Choose one of your own methods."}
 	}
 	plain, cd, err := e.issue(ctx, staffSendKey(k, s.User), m.cooldown(&e.cfg), staffCode(s, k)...)
 	if err != nil {
-		return api.StaffSession{}, err
+		return deskapi.StaffSession{}, err
 	}
 	if s, err = e.updateStaff(ctx, id, func(s *staffSession) error {
 		if s.Codes == nil {
@@ -144,10 +145,10 @@ func (e *Engine) StaffSendCode(ctx context.Context, id string, k api.Kind, c ssp
 		s.Codes[k] = cd
 		return nil
 	}); err != nil {
-		return api.StaffSession{}, err
+		return deskapi.StaffSession{}, err
 	}
 	if err := e.sendCode(ctx, m, to, plain, s.User, s.Ref, false, cd, ""); err != nil {
-		return api.StaffSession{}, err
+		return deskapi.StaffSession{}, err
 	}
 	e.note(ctx, sspr.Event{Kind: sspr.EventCodeSent, UserID: s.User, Flow: s.Ref, Detail: "staff channel=" + string(m.channel())}, c)
 	return e.staffView(s, nil), nil
@@ -156,10 +157,10 @@ func (e *Engine) StaffSendCode(ctx context.Context, id string, k api.Kind, c ssp
 // StaffVerify checks the code sent to the staff member's method k. Right,
 // the session is verified and gets a new id (no fixation): the console is
 // open for the role. A wrong code counts as a failed sign-in.
-func (e *Engine) StaffVerify(ctx context.Context, id string, k api.Kind, raw string, c sspr.Client) (string, api.StaffSession, error) {
+func (e *Engine) StaffVerify(ctx context.Context, id string, k api.Kind, raw string, c sspr.Client) (string, deskapi.StaffSession, error) {
 	typed, err := e.typedCode(raw)
 	if err != nil {
-		return "", api.StaffSession{}, err
+		return "", deskapi.StaffSession{}, err
 	}
 	var (
 		res  outcome
@@ -179,26 +180,26 @@ func (e *Engine) StaffVerify(ctx context.Context, id string, k api.Kind, raw str
 		return nil
 	})
 	if err != nil {
-		return "", api.StaffSession{}, err
+		return "", deskapi.StaffSession{}, err
 	}
 	if res != codeRight {
 		e.note(ctx, sspr.Event{Kind: sspr.EventStaffSignInFailed, UserID: s.User, Flow: s.Ref, Outcome: sspr.OutcomeRefused,
 			Detail: fmt.Sprintf("method=%s result=%s", k, res)}, c)
 		if res == codeWrong || res == codeUsedUp {
 			if err := e.fail(ctx, failPassword, s.User, "", c); err != nil {
-				return "", api.StaffSession{}, err
+				return "", deskapi.StaffSession{}, err
 			}
 		}
-		return "", api.StaffSession{}, codeError(res, left)
+		return "", deskapi.StaffSession{}, codeError(res, left)
 	}
 	newID, err := e.randomID()
 	if err != nil {
-		return "", api.StaffSession{}, err
+		return "", deskapi.StaffSession{}, err
 	}
 	old := s.ID
 	s.ID, s.Verified, s.Codes, s.LastSeen = newID, true, nil, e.now()
 	if err := e.saveStaff(ctx, s); err != nil {
-		return "", api.StaffSession{}, err
+		return "", deskapi.StaffSession{}, err
 	}
 	_ = e.d.State.Delete(ctx, staffKey(old))
 	e.note(ctx, sspr.Event{Kind: sspr.EventStaffSignIn, UserID: s.User, Flow: s.Ref, Detail: "role=" + string(s.Role) + " method=" + string(k)}, c)
@@ -208,7 +209,7 @@ func (e *Engine) StaffVerify(ctx context.Context, id string, k api.Kind, raw str
 // Staff returns the verified staff session id names, refreshing its idle
 // timer. The account must still be active and still in its role's group:
 // otherwise the session ends now.
-func (e *Engine) Staff(ctx context.Context, id string) (api.StaffSession, error) {
+func (e *Engine) Staff(ctx context.Context, id string) (deskapi.StaffSession, error) {
 	s, err := e.updateStaff(ctx, id, func(s *staffSession) error {
 		if !s.Verified {
 			return errStaffUnauthenticated
@@ -216,19 +217,19 @@ func (e *Engine) Staff(ctx context.Context, id string) (api.StaffSession, error)
 		return nil
 	})
 	if err != nil {
-		return api.StaffSession{}, err
+		return deskapi.StaffSession{}, err
 	}
 	acct, err := e.d.Directory.Lookup(ctx, s.User)
 	if err != nil {
-		return api.StaffSession{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
+		return deskapi.StaffSession{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("look up account: %w", err))
 	}
 	role, err := e.staffRole(ctx, s.User)
 	if err != nil {
-		return api.StaffSession{}, err
+		return deskapi.StaffSession{}, err
 	}
 	if acct == nil || acct.Locked || acct.Disabled || role != s.Role {
 		_ = e.d.State.Delete(ctx, staffKey(id))
-		return api.StaffSession{}, errEnded
+		return deskapi.StaffSession{}, errEnded
 	}
 	return e.staffView(s, acct), nil
 }
@@ -268,8 +269,8 @@ func (e *Engine) updateStaff(ctx context.Context, id string, fn func(s *staffSes
 
 // staffView is what the console is told of a staff session: never the
 // addresses, only their masked hints until the code passed.
-func (e *Engine) staffView(s *staffSession, acct *sspr.Account) api.StaffSession {
-	v := api.StaffSession{User: s.User, Role: s.Role, Verified: s.Verified, ExpiresAt: e.staffExpires(s)}
+func (e *Engine) staffView(s *staffSession, acct *sspr.Account) deskapi.StaffSession {
+	v := deskapi.StaffSession{User: s.User, Role: s.Role, Verified: s.Verified, ExpiresAt: e.staffExpires(s)}
 	if acct != nil {
 		v.DisplayName = acct.DisplayName
 	}

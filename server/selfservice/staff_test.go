@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -41,7 +42,7 @@ func TestStaffSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Verified || s.Role != api.RoleServiceDesk || len(s.Methods) != 2 || s.Methods[0].Hint == "alice.alt@example.net" {
+	if s.Verified || s.Role != deskapi.RoleServiceDesk || len(s.Methods) != 2 || s.Methods[0].Hint == "alice.alt@example.net" {
 		t.Fatalf("after the password: %+v", s)
 	}
 	if _, err := h.e.Staff(ctx, id); sspr.CodeOf(err) != sspr.CodeUnauthenticated {
@@ -61,7 +62,7 @@ func TestStaffSignIn(t *testing.T) {
 		t.Fatalf("the id before the code still works: %v", err)
 	}
 	got, err := h.e.Staff(ctx, newID)
-	if err != nil || got.Role != api.RoleServiceDesk || got.User != alice || got.DisplayName != "Alice Archer" || got.Methods != nil {
+	if err != nil || got.Role != deskapi.RoleServiceDesk || got.User != alice || got.DisplayName != "Alice Archer" || got.Methods != nil {
 		t.Fatalf("Staff = %+v, %v", got, err)
 	}
 	ref := h.audit.last(sspr.EventStaffSignIn).Flow
@@ -72,7 +73,7 @@ func TestStaffSignIn(t *testing.T) {
 
 	// The auditor's role.
 	id, s, err = h.e.StaffSignIn(ctx, "dave", "Dave-Old-Password-1", client)
-	if err != nil || s.Role != api.RoleAuditor || len(s.Methods) != 1 {
+	if err != nil || s.Role != deskapi.RoleAuditor || len(s.Methods) != 1 {
 		t.Fatalf("dave: %+v %v", s, err)
 	}
 	if err := h.e.StaffSignOut(ctx, id); err != nil {

@@ -15,14 +15,21 @@ var _ sspr.Reminders = (*Store)(nil)
 // mode holds up no writer.
 func (d *Directory) Each(ctx context.Context, fn func(sspr.Account) error) error {
 	rows, err := d.db.read.QueryContext(ctx,
-		`SELECT id, display_name, mail, locked, disabled, ou FROM accounts ORDER BY id`)
+		`SELECT id, display_name, mail, locked, disabled, ou, password_set_at FROM accounts ORDER BY id`)
 	if err != nil {
 		return wrap(sspr.BackendDirectory, "walk accounts", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var a sspr.Account
-		if err := rows.Scan(&a.ID, &a.DisplayName, &a.Mail, &a.Locked, &a.Disabled, &a.OU); err != nil {
+		var (
+			a     sspr.Account
+			setAt sql.NullString
+		)
+		err := rows.Scan(&a.ID, &a.DisplayName, &a.Mail, &a.Locked, &a.Disabled, &a.OU, &setAt)
+		if err == nil {
+			a.PasswordSetAt, err = parseTime(setAt)
+		}
+		if err != nil {
 			return wrap(sspr.BackendDirectory, "walk accounts", err)
 		}
 		if err := fn(a); err != nil {

@@ -63,11 +63,15 @@ func NewDirectory(db *DB, h *secret.Argon2, historyLen int) *Directory {
 // no error when there is none.
 func (d *Directory) Lookup(ctx context.Context, id string) (*sspr.Account, error) {
 	a := sspr.Account{ID: id}
+	var setAt sql.NullString
 	err := d.db.read.QueryRowContext(ctx,
-		`SELECT display_name, mail, locked, disabled, ou FROM accounts WHERE id = ?`, id,
-	).Scan(&a.DisplayName, &a.Mail, &a.Locked, &a.Disabled, &a.OU)
+		`SELECT display_name, mail, locked, disabled, ou, password_set_at FROM accounts WHERE id = ?`, id,
+	).Scan(&a.DisplayName, &a.Mail, &a.Locked, &a.Disabled, &a.OU, &setAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
+	}
+	if err == nil {
+		a.PasswordSetAt, err = parseTime(setAt)
 	}
 	if err != nil {
 		return nil, wrap(sspr.BackendDirectory, "look up account", err)
@@ -194,7 +198,7 @@ func (d *Directory) setPassword(ctx context.Context, id, password string) error 
 			return errChanged
 		}
 		if _, err := tx.ExecContext(ctx,
-			`UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, now, id); err != nil {
+			`UPDATE accounts SET password_hash = ?, updated_at = ?, password_set_at = ? WHERE id = ?`, hash, now, now, id); err != nil {
 			return err
 		}
 		if d.historyLen > 0 && current != "" {

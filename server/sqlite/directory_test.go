@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sspr-portal/sspr/server/sqlite"
 	"github.com/sspr-portal/sspr/server/sspr"
@@ -21,7 +22,8 @@ func TestDirectory_Lookup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := sspr.Account{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Locked: true, OU: "students/physics"}
+		want := sspr.Account{ID: "bob@example.edu", DisplayName: "Bob Baker", Mail: "bob@example.edu", Locked: true, OU: "students/physics",
+			PasswordSetAt: seedTime}
 		if got == nil || *got != want {
 			t.Fatalf("Lookup = %+v, want %+v", got, want)
 		}
@@ -71,8 +73,13 @@ func TestDirectory_SetPassword(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		db, h := MustSeed(t)
 		d := sqlite.NewDirectory(db, h, 0)
+		before := time.Now()
 		if err := d.SetPassword(ctx, "alice@example.edu", "Alice-New-Password-2"); err != nil {
 			t.Fatalf("SetPassword: %v", err)
+		}
+		// The console shows when: the time of the change.
+		if a, err := d.Lookup(ctx, "alice@example.edu"); err != nil || a.PasswordSetAt.Before(before.Add(-time.Second)) {
+			t.Errorf("PasswordSetAt after the change: %+v, %v", a, err)
 		}
 		checkPassword(t, d, "alice@example.edu", "Alice-Old-Password-1", false)
 		checkPassword(t, d, "alice@example.edu", "Alice-New-Password-2", true)

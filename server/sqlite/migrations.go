@@ -88,6 +88,12 @@ CREATE TABLE reminders (
 	reminded_at TEXT NOT NULL -- timeLayout: the text sorts in time order
 ) STRICT;
 `,
+	// 5: when each embedded account's password was last set, for the
+	// service desk's console (NULL: not known, as for accounts made
+	// before this step).
+	`
+ALTER TABLE accounts ADD COLUMN password_set_at TEXT;
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

@@ -153,9 +153,9 @@ func Seed(ctx context.Context, db *DB, h *secret.Argon2, now time.Time) error {
 		}
 		for _, s := range all {
 			if _, err := tx.ExecContext(ctx, `
-INSERT INTO accounts (id, display_name, mail, password_hash, locked, disabled, updated_at, ou)
-VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
-				s.acct.ID, s.acct.DisplayName, s.acct.Mail, s.password, s.acct.Locked, stamp, s.acct.OU); err != nil {
+INSERT INTO accounts (id, display_name, mail, password_hash, locked, disabled, updated_at, ou, password_set_at)
+VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+				s.acct.ID, s.acct.DisplayName, s.acct.Mail, s.password, s.acct.Locked, stamp, s.acct.OU, stamp); err != nil {
 				return err
 			}
 			for _, g := range s.acct.Groups {

@@ -78,6 +78,7 @@ func TestSeed(t *testing.T) {
 			if c, err := canon.UserID(da.ID, ""); err != nil || c != da.ID {
 				t.Errorf("id %q is not canonical (%q, %v)", da.ID, c, err)
 			}
+			w.acct.PasswordSetAt = seedTime
 			got, err := d.Lookup(ctx, da.ID)
 			if err != nil || got == nil || *got != w.acct {
 				t.Fatalf("Lookup = %+v, %v; want %+v", got, err, w.acct)

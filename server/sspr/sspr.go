@@ -40,6 +40,11 @@ type Account struct {
 	// isn't asked to. What they count for is the Registrations'
 	// (DirectoryMethods) to say, never the caller's.
 	AltMail, Mobile string
+	// PasswordSetAt is when the password was last set, when the directory
+	// says (OpenLDAP's pwdChangedTime, Active Directory's pwdLastSet, the
+	// embedded directory's own record); zero when it doesn't, or when the
+	// password must be changed at the next sign-in (pwdLastSet 0).
+	PasswordSetAt time.Time
 }
 
 // Registration is what a user has registered for self-service: the
