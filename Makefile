@@ -13,8 +13,12 @@
 GO       ?= go
 BIN      := bin
 FUZZTIME ?= 30s
-# -X main.version=... names the build; empty: taken from the module.
-VERSION  ?=
+# -X main.version=... names the build: by default what git says of the
+# checkout (the tag, or the commit, "-dirty" with uncommitted changes), so
+# that `sspr version` and the log say which build runs even where
+# Go's own VCS stamping is off (GOFLAGS=-buildvcs=false). Outside git:
+# empty, and the binary says what the module's build info holds.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS  := $(if $(VERSION),-X main.version=$(VERSION))
 # staticcheck, pinned: `go run` builds it into Go's cache, nothing is
 # installed. v0.8.2 is staticcheck 2026.2.2, the newest, and knows Go 1.26.

@@ -76,6 +76,10 @@ type Server struct {
 	// read /readyz's per-backend details; loopback always may. Anyone else
 	// gets the status alone.
 	Monitoring []string `toml:"monitoring"`
+	// DrainPeriod is how long `sspr serve` keeps serving after SIGTERM,
+	// with /readyz answering 503, so that a load balancer stops sending it
+	// new requests before it stops.
+	DrainPeriod Duration `toml:"drain_period"`
 }
 
 // Organisation is [organisation]: who runs the portal.
@@ -282,6 +286,7 @@ func Default() *Config {
 			DataDir:        "data",
 			TrustedProxies: []string{},
 			Monitoring:     []string{},
+			DrainPeriod:    Duration{Duration: 10 * time.Second},
 		},
 		Organisation: Organisation{
 			Name:         "Example University",

@@ -35,6 +35,7 @@ func (c *Config) Validate() error {
 		v.add("server.public_url", "must be set when server.listen (%q) is not a loopback address: links and Host checks use it", c.Server.Listen)
 	}
 	v.nonEmpty("server.data_dir", c.Server.DataDir)
+	v.duration("server.drain_period", c.Server.DrainPeriod, 0, 5*time.Minute)
 	for i, p := range c.Server.Monitoring {
 		if _, err := ParseNetwork(p); err != nil {
 			v.add(fmt.Sprintf("server.monitoring[%d]", i), "%q is not a network such as \"10.0.0.0/8\" or an address", p)

@@ -231,16 +231,6 @@ func (d *Directory) Close() error {
 	return nil
 }
 
-// Ping checks that the directory answers the service account: for /readyz.
-func (d *Directory) Ping(ctx context.Context) error {
-	req := ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
-		"(objectClass=*)", []string{"1.1"}, nil)
-	return d.pool.do(ctx, true, func(c *ldap.Conn) error {
-		_, err := c.Search(req)
-		return err
-	})
-}
-
 // entry finds the one entry for a canonical user id, or nil when there is
 // none, when the id is outside the domain, or when the filter matches more
 // than one entry (an ambiguous account is never touched).

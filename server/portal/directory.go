@@ -2,6 +2,7 @@ package portal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -24,9 +25,12 @@ type directory interface {
 	Registrations(store sspr.Registrations) sspr.Registrations
 }
 
-// newDirectory builds the directory that directory.kind names. The LDAP
-// directories connect on first use, so the portal starts (and /readyz says
-// why it is not ready) while the directory is down.
+// newDirectory builds the directory that directory.kind names, and checks
+// an LDAP directory at once (ldapdir's Ping): settings that can never work
+// (a bind the directory refuses, a base DN that doesn't exist) stop the
+// portal from starting, with the reason. A directory that can't be
+// reached is no reason not to start: the portal starts, /readyz says it
+// is not ready, and it is as soon as the directory answers.
 func (p *Portal) newDirectory(cfg *config.Config, db *sqlite.DB, hasher *secret.Argon2, now func() time.Time, log *slog.Logger) (directory, error) {
 	c := cfg.Directory
 	if c.Kind == config.DirectoryEmbedded {
@@ -39,6 +43,15 @@ func (p *Portal) newDirectory(cfg *config.Config, db *sqlite.DB, hasher *secret.
 	d, err := ldapdir.New(LDAPConfig(cfg, pw, now, log))
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.ConnectTimeout.D()+c.Timeout.D())
+	defer cancel()
+	switch err := d.Ping(ctx); {
+	case errors.Is(err, ldapdir.ErrMisconfigured):
+		d.Close()
+		return nil, fmt.Errorf("directory: %w", err)
+	case err != nil:
+		log.Warn("the directory can't be reached: starting all the same, not ready until it answers", "err", err)
 	}
 	p.closers = append(p.closers, func(context.Context) error { return d.Close() })
 	return ldapDirectory{d, cfg.Users.PhoneRegion, now}, nil

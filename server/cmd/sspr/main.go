@@ -17,6 +17,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,9 +30,11 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/keys"
 	"github.com/sspr-portal/sspr/server/portal"
@@ -60,8 +63,11 @@ const (
 	exitUsage = 2 // a command-line error
 )
 
+// main runs the command until it ends or is interrupted. `sspr serve`
+// handles SIGTERM and SIGHUP itself (serve); for the other commands
+// SIGTERM ends them as it ends any program.
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -292,7 +298,27 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		return exitError
 	}
 
-	code = serveUntilDone(ctx, ln, p.Handler(), log, shutdownTimeout,
+	// SIGTERM drains, then stops; SIGHUP is only logged: the logs go to
+	// standard error (systemd's journal, a container's log), so there is
+	// nothing to reopen, and the configuration is read at start only.
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	defer signal.Stop(term)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				log.Info("SIGHUP ignored: the logs go to standard error, with nothing to reopen; restart to read the configuration again")
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	stopping := stopSignals{term: term, drain: cfg.Server.DrainPeriod.D()}
+	code = serveUntilDone(ctx, ln, p.Handler(), log, shutdownTimeout, stopping,
 		"addr", ln.Addr().String(), "url", cfg.PublicURL().String(), "version", buildVersion(), "dev", f.dev)
 
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
@@ -321,11 +347,21 @@ func newServer(ctx context.Context, h http.Handler, log *slog.Logger) *http.Serv
 	}
 }
 
-// serveUntilDone serves h on ln, logs "listening" with attrs, and when ctx
-// ends stops accepting, lets the requests in flight finish (for at most
-// grace) and returns. It returns exitError if serving failed.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration, attrs ...any) int {
-	srv := newServer(ctx, h, log)
+// stopSignals say when serveUntilDone drains: a value on term (SIGTERM)
+// makes /readyz answer 503 and keeps serving for drain, then stops.
+type stopSignals struct {
+	term  <-chan os.Signal
+	drain time.Duration
+}
+
+// serveUntilDone serves h on ln, logs "listening" with attrs, and stops
+// when ctx ends (at once) or a signal comes on stop.term (after draining
+// for stop.drain, or until ctx ends): it stops accepting, lets the
+// requests in flight finish (for at most grace) and returns. It returns
+// exitError if serving failed.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, grace time.Duration, stop stopSignals, attrs ...any) int {
+	var draining atomic.Bool
+	srv := newServer(ctx, drainable(h, &draining), log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", attrs...)
@@ -338,6 +374,17 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *s
 		code = exitError
 	case <-ctx.Done():
 		log.Info("shutting down", "grace", grace.String())
+	case sig := <-stop.term:
+		draining.Store(true)
+		log.Info("draining: /readyz answers 503, requests are still served", "signal", sig.String(), "for", stop.drain.String())
+		select {
+		case <-time.After(stop.drain):
+		case <-ctx.Done():
+		case err := <-served:
+			log.Error("serving failed", "err", err)
+			code = exitError
+		}
+		log.Info("shutting down", "grace", grace.String())
 	}
 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
@@ -347,6 +394,28 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *s
 		_ = srv.Close()
 	}
 	return code
+}
+
+// drainable is h, except that once draining is set /readyz answers 503
+// "draining" (a load balancer then stops sending new requests) and every
+// answer closes its connection (so that kept-alive clients open their
+// next one elsewhere).
+func drainable(h http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !draining.Load() {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Connection", "close")
+		if r.URL.Path == api.PathReadyz {
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_ = json.NewEncoder(w).Encode(api.Health{Status: "draining"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // override applies the command line's --listen and --data.

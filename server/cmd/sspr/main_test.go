@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -256,7 +257,9 @@ func TestGracefulShutdown(t *testing.T) {
 	defer cancel()
 	exited := make(chan int, 1)
 	log := slog.New(slog.DiscardHandler)
-	go func() { exited <- serveUntilDone(ctx, ln, h, log, 10*time.Second, "addr", ln.Addr().String()) }()
+	go func() {
+		exited <- serveUntilDone(ctx, ln, h, log, 10*time.Second, stopSignals{}, "addr", ln.Addr().String())
+	}()
 
 	type result struct {
 		body string
@@ -281,6 +284,66 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if code := <-exited; code != exitOK {
 		t.Fatalf("exit code %d", code)
+	}
+}
+
+// TestDrainOnSIGTERM: after SIGTERM, /readyz answers 503 "draining" at
+// once while every other request is still served, each answer closing its
+// connection; after the drain period the server stops by itself.
+func TestDrainOnSIGTERM(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := make(chan os.Signal, 1)
+	exited := make(chan int, 1)
+	const drain = 700 * time.Millisecond
+	go func() {
+		exited <- serveUntilDone(context.Background(), ln, h, slog.New(slog.DiscardHandler), time.Second,
+			stopSignals{term: term, drain: drain})
+	}()
+	base := "http://" + ln.Addr().String()
+	get := func(path string) (int, string, bool) {
+		t.Helper()
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		// Go's client takes "Connection: close" out of the header into Close.
+		return res.StatusCode, string(b), res.Close
+	}
+	if status, _, _ := get("/readyz"); status != http.StatusOK {
+		t.Fatalf("/readyz before SIGTERM: %d", status)
+	}
+	sent := time.Now()
+	term <- syscall.SIGTERM
+	deadline := time.Now().Add(drain / 2)
+	for {
+		status, body, conn := get("/readyz")
+		if status == http.StatusServiceUnavailable {
+			if !strings.Contains(body, `"draining"`) || !conn {
+				t.Fatalf("/readyz while draining: %d %s, connection closed: %v", status, body, conn)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d after SIGTERM", status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if status, body, closed := get("/api/v1/config"); status != http.StatusOK || body != "ok" || !closed {
+		t.Fatalf("a request while draining: %d %q, connection closed: %v", status, body, closed)
+	}
+	select {
+	case code := <-exited:
+		if code != exitOK || time.Since(sent) < drain {
+			t.Fatalf("exit %d after %s, want 0 after %s", code, time.Since(sent), drain)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server did not stop after draining")
 	}
 }
 

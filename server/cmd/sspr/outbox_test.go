@@ -112,7 +112,9 @@ func TestNoMessageLostToAStop(t *testing.T) {
 	s := smtptest.Start(t, smtptest.Options{NoTLS: true})
 	s.Stop() // down: the messages wait
 	data := t.TempDir()
-	cfg := writeFile(t, "sspr.toml", fmt.Sprintf("[email]\nkind = \"smtp\"\nhost = %q\nport = %d\n"+
+	// No draining: the stop is the test's subject, not the load balancer.
+	cfg := writeFile(t, "sspr.toml", fmt.Sprintf("[server]\ndrain_period = \"0s\"\n"+
+		"[email]\nkind = \"smtp\"\nhost = %q\nport = %d\n"+
 		"security = \"plain\"\nauth = \"none\"\nfrom = \"reset@example.edu\"\ntimeout = \"2s\"\n"+
 		"[delivery]\nbackoff = \"200ms\"\nmax_backoff = \"500ms\"\nattempt_timeout = \"2s\"\n", s.Host, s.Port))
 
