@@ -27,7 +27,13 @@ set -euo pipefail
 # redis-server; the PostgreSQL store tests (server/pgstore, server/portal)
 # start a real postgres (Debian keeps initdb and postgres in
 # /usr/lib/postgresql/15/bin, off PATH; the package starts no cluster in a
-# container without systemd, and the tests run their own).
+# container without systemd, and the tests run their own); the Active
+# Directory tests (server/ldapdir/sambatest) provision and start a Samba
+# domain controller: samba, the DC's directory modules
+# (samba-dsdb-modules), the VFS modules provisioning sets the sysvol's
+# ACLs with (samba-vfs-modules) and the provisioning data
+# (samba-ad-provision), all of which --no-install-recommends leaves out
+# (samba-ad-dc would add winbind, which an LDAP-only DC doesn't need).
 DEPS=(
   gcc:gcc,libc6-dev
   /usr/include/stdlib.h:libc6-dev
@@ -36,6 +42,8 @@ DEPS=(
   /usr/bin/ldapadd:ldap-utils
   /usr/bin/redis-server:redis-server
   /usr/lib/postgresql/15/bin/postgres:postgresql-15
+  /usr/sbin/samba:samba,samba-dsdb-modules,samba-vfs-modules,samba-ad-provision
+  /usr/share/samba/setup/provision.ldif:samba-ad-provision
 )
 
 read -r -a env_deps <<<"${SSPR_DEPS:-}"

@@ -494,6 +494,11 @@ func (d *Directory) Find(ctx context.Context, term string, limit int) ([]sspr.Ac
 		return out, nil
 	}
 	for _, e := range res.Entries {
+		// The limit again: Samba's AD (4.17) ignores a search's size
+		// limit and sends every match.
+		if limit > 0 && len(out) == limit {
+			break
+		}
 		id, ok := d.entryID(e)
 		if !ok {
 			continue

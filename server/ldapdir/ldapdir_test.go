@@ -11,12 +11,19 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/sspr-portal/sspr/server/ldapdir"
+	"github.com/sspr-portal/sspr/server/ldapdir/sambatest"
 	"github.com/sspr-portal/sspr/server/ldapdir/slapdtest"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // The slapd of this package starts on first use and stops after the tests.
-func TestMain(m *testing.M) { os.Exit(slapdtest.Main(m)) }
+// TestMain runs the tests with one shared slapd and, once a test asks for
+// one, one shared Samba DC, and stops both at the end.
+func TestMain(m *testing.M) {
+	code := slapdtest.Main(m)
+	sambatest.CloseShared()
+	os.Exit(code)
+}
 
 var ctx = context.Background()
 
