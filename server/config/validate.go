@@ -241,6 +241,12 @@ func checkPublicURL(s string) error {
 		return fmt.Errorf("%q must start with https:// (or http:// on a loopback address)", s)
 	case u.Host == "" || u.Hostname() == "":
 		return fmt.Errorf("%q has no host", s)
+	case u.Scheme == "http" && !IsLoopback(net.JoinHostPort(u.Hostname(), "0")):
+		// Passwords, codes and cookies would cross the network in the
+		// clear, and browsers refuse Secure cookies and service workers
+		// on it. Behind a proxy that ends TLS, the public address is still
+		// the proxy's https:// one.
+		return fmt.Errorf("%q must start with https://: http:// is for a loopback address only", s)
 	case u.User != nil:
 		return fmt.Errorf("%q must not hold a user name or password", s)
 	case u.Path != "" && u.Path != "/":

@@ -26,7 +26,7 @@ func sendTest(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fset.SetOutput(stderr)
 	cfgPath := fset.String("config", "", "the configuration `file` whose [email] or [sms] to test")
 	to := fset.String("to", "", "the email `address` or mobile number to send to")
-	channel := fset.String("channel", "", "\"email\" or \"sms\"; empty: sms when --to starts with +, else email")
+	channel := fset.String("channel", "", "\"email\" or \"sms\"; empty: email when --to has an @, else sms")
 	fset.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sspr send-test --config FILE --to ADDRESS|NUMBER [--channel email|sms]\n\n"+
 			"Sends one test message now, without the queue, and prints what the mail server or SMS\ngateway answered.\n\nFlags:\n")
@@ -48,10 +48,12 @@ func sendTest(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	ch := notify.Channel(*channel)
 	switch {
-	case ch == "" && strings.HasPrefix(strings.TrimSpace(*to), "+"):
-		ch = notify.SMS
-	case ch == "":
+	case ch == "" && strings.Contains(*to, "@"):
 		ch = notify.Email
+	case ch == "":
+		// "07700 900123" as much as "+447700900123": a number as people
+		// write it, which users.phone_region completes.
+		ch = notify.SMS
 	case ch != notify.Email && ch != notify.SMS:
 		fmt.Fprintf(stderr, "sspr send-test: --channel %q: use \"email\" or \"sms\"\n", *channel)
 		return exitUsage

@@ -86,7 +86,9 @@ username = "AC1"
 token_env = "SSPR_TEST_TWILIO_TOKEN"
 from = "+15005550006"
 `)
-		code, stdout, stderr := runOnce(t, "send-test", "--config", cfg, "--to", "07700 900123", "--channel", "sms")
+		// No --channel: a number as people write it is a text
+		// (docs/DELIVERY.md's example).
+		code, stdout, stderr := runOnce(t, "send-test", "--config", cfg, "--to", "07700 900123")
 		if code != exitOK || !strings.Contains(stdout, "+447700900123") {
 			t.Fatalf("code %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 		}
@@ -107,6 +109,7 @@ from = "+15005550006"
 		{"ErrOutboxSMS", []string{"send-test", "--to", "+447700900123"}, exitError, "sms.kind"},
 		{"ErrChannel", []string{"send-test", "--to", "x@example.edu", "--channel", "fax"}, exitUsage, "--channel"},
 		{"ErrNotANumber", []string{"send-test", "--to", "+12", "--channel", "sms"}, exitUsage, "not a mobile number"},
+		{"ErrNeitherAddressNorNumber", []string{"send-test", "--to", "alice"}, exitUsage, "not a mobile number"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runOnce(t, tt.args...)
