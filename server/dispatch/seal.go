@@ -25,10 +25,33 @@ import (
 const keyInfo = "sspr dispatch message seal v1"
 
 // sealer seals and opens messages.
-type sealer struct{ aead cipher.AEAD }
+type sealer struct {
+	aead cipher.AEAD
+	// accepted open what other servers sealed under keys still accepted
+	// during a key rotation (server/keys: rotate.go); they never seal.
+	accepted []cipher.AEAD
+}
 
-// newSealer derives the sealing key from base (at least 32 bytes).
-func newSealer(base []byte) (*sealer, error) {
+// newSealer derives the sealing key from base, and the keys that also
+// open from accepted (each at least 32 bytes).
+func newSealer(base []byte, accepted ...[]byte) (*sealer, error) {
+	s := &sealer{}
+	for i, b := range append([][]byte{base}, accepted...) {
+		aead, err := newAEAD(b)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			s.aead = aead
+		} else {
+			s.accepted = append(s.accepted, aead)
+		}
+	}
+	return s, nil
+}
+
+// newAEAD is AES-256-GCM under the key derived from base.
+func newAEAD(base []byte) (cipher.AEAD, error) {
 	if len(base) < 32 {
 		return nil, errors.New("dispatch: the sealing key must be at least 32 bytes")
 	}
@@ -44,7 +67,7 @@ func newSealer(base []byte) (*sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: %w", err)
 	}
-	return &sealer{aead: aead}, nil
+	return aead, nil
 }
 
 // sealed is what a stored message holds once opened.
@@ -78,6 +101,12 @@ func (s *sealer) open(id string, ch sspr.Channel, b []byte) (sealed, error) {
 		return sealed{}, errUnopenable
 	}
 	plain, err := s.aead.Open(nil, b[:n], b[n:], ad(id, ch))
+	for _, a := range s.accepted {
+		if err == nil {
+			break
+		}
+		plain, err = a.Open(nil, b[:n], b[n:], ad(id, ch))
+	}
 	if err != nil {
 		return sealed{}, errUnopenable
 	}

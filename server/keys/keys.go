@@ -7,8 +7,16 @@
 //	{
 //	  "session_auth": "…128 hex digits…",
 //	  "session_enc": "…64 hex digits…",
-//	  "code": "…64 hex digits…"
+//	  "code": "…64 hex digits…",
+//	  "accepted": [{"session_auth": "…", "session_enc": "…", "code": "…"}]
 //	}
+//
+// The top three are the keys in use: they sign and encrypt cookies, seal
+// stored messages and key the hash of codes. "accepted" (optional) holds
+// key sets that are only ever accepted, never used: the next set while a
+// rotation is staged, or the last one once it is promoted, until it is
+// retired (rotate.go), so that servers on either side of a rolling
+// restart read each other's cookies, codes and messages.
 //
 // A production server only ever loads the file (Load), so that a missing
 // file is an operator's error to fix, not a silent new set of keys that
@@ -36,8 +44,8 @@ const (
 	CodeLen        = 32
 )
 
-// Keys are the portal's secret keys.
-type Keys struct {
+// Set is one set of the portal's secret keys.
+type Set struct {
 	// SessionAuth authenticates the session cookie (HMAC-SHA256), 64 bytes.
 	SessionAuth []byte
 	// SessionEnc encrypts the session cookie (AES-256), 32 bytes.
@@ -46,11 +54,30 @@ type Keys struct {
 	Code []byte
 }
 
+// Keys are the portal's secret keys: the set in use, and the sets it
+// still accepts during a rotation.
+type Keys struct {
+	Set
+	// Accepted are sets that are never used to sign, seal or hash, but
+	// whose cookies, sealed messages and codes are still accepted: at
+	// most one, the next set (staged) or the last one (promoted).
+	Accepted []Set
+}
+
+// All returns the set in use, then every accepted set: the order in
+// which to try them when checking.
+func (k *Keys) All() []Set { return append([]Set{k.Set}, k.Accepted...) }
+
 // ErrMissing is wrapped by Load's error when there is no key file.
 var ErrMissing = errors.New("keys: no key file")
 
 // file is the JSON form.
 type file struct {
+	fileSet
+	Accepted []fileSet `json:"accepted,omitempty"`
+}
+
+type fileSet struct {
 	SessionAuth string `json:"session_auth"`
 	SessionEnc  string `json:"session_enc"`
 	Code        string `json:"code"`
@@ -58,33 +85,48 @@ type file struct {
 
 // Generate returns new keys from crypto/rand.
 func Generate() (*Keys, error) {
-	k := &Keys{
+	s, err := newSet()
+	if err != nil {
+		return nil, err
+	}
+	return &Keys{Set: s}, nil
+}
+
+// newSet returns a new set of keys from crypto/rand.
+func newSet() (Set, error) {
+	s := Set{
 		SessionAuth: make([]byte, SessionAuthLen),
 		SessionEnc:  make([]byte, SessionEncLen),
 		Code:        make([]byte, CodeLen),
 	}
-	for _, b := range [][]byte{k.SessionAuth, k.SessionEnc, k.Code} {
+	for _, b := range [][]byte{s.SessionAuth, s.SessionEnc, s.Code} {
 		if _, err := rand.Read(b); err != nil {
-			return nil, fmt.Errorf("keys: %w", err)
+			return Set{}, fmt.Errorf("keys: %w", err)
 		}
 	}
-	return k, nil
+	return s, nil
 }
 
-// Validate checks the length of every key.
+// Validate checks the length of every key, in use and accepted.
 func (k *Keys) Validate() error {
 	var errs []error
-	for _, c := range []struct {
-		name string
-		b    []byte
-		n    int
-	}{
-		{"session_auth", k.SessionAuth, SessionAuthLen},
-		{"session_enc", k.SessionEnc, SessionEncLen},
-		{"code", k.Code, CodeLen},
-	} {
-		if len(c.b) != c.n {
-			errs = append(errs, fmt.Errorf("%s must be %d bytes, not %d", c.name, c.n, len(c.b)))
+	for i, s := range k.All() {
+		prefix := ""
+		if i > 0 {
+			prefix = fmt.Sprintf("accepted[%d].", i-1)
+		}
+		for _, c := range []struct {
+			name string
+			b    []byte
+			n    int
+		}{
+			{"session_auth", s.SessionAuth, SessionAuthLen},
+			{"session_enc", s.SessionEnc, SessionEncLen},
+			{"code", s.Code, CodeLen},
+		} {
+			if len(c.b) != c.n {
+				errs = append(errs, fmt.Errorf("%s%s must be %d bytes, not %d", prefix, c.name, c.n, len(c.b)))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -122,27 +164,40 @@ func Parse(b []byte) (*Keys, error) {
 	}
 	var k Keys
 	var errs []error
+	k.Set, errs = parseSet(f.fileSet, "")
+	for i, fs := range f.Accepted {
+		s, serrs := parseSet(fs, fmt.Sprintf("accepted[%d].", i))
+		k.Accepted = append(k.Accepted, s)
+		errs = append(errs, serrs...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// parseSet reads one set of keys; prefix names it in errors.
+func parseSet(f fileSet, prefix string) (Set, []error) {
+	var s Set
+	var errs []error
 	for _, c := range []struct {
 		name string
 		s    string
 		n    int
 		dst  *[]byte
 	}{
-		{"session_auth", f.SessionAuth, SessionAuthLen, &k.SessionAuth},
-		{"session_enc", f.SessionEnc, SessionEncLen, &k.SessionEnc},
-		{"code", f.Code, CodeLen, &k.Code},
+		{"session_auth", f.SessionAuth, SessionAuthLen, &s.SessionAuth},
+		{"session_enc", f.SessionEnc, SessionEncLen, &s.SessionEnc},
+		{"code", f.Code, CodeLen, &s.Code},
 	} {
 		v, err := decodeKey(c.s, c.n)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
+			errs = append(errs, fmt.Errorf("%s%s: %w", prefix, c.name, err))
 			continue
 		}
 		*c.dst = v
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return &k, nil
+	return s, errs
 }
 
 // decodeKey reads a key of n bytes written in hex or in base64 (standard
@@ -179,11 +234,15 @@ func (k *Keys) Encode() ([]byte, error) {
 	if err := k.Validate(); err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
-	b, err := json.MarshalIndent(file{
-		SessionAuth: hex.EncodeToString(k.SessionAuth),
-		SessionEnc:  hex.EncodeToString(k.SessionEnc),
-		Code:        hex.EncodeToString(k.Code),
-	}, "", "  ")
+	enc := func(s Set) fileSet {
+		return fileSet{SessionAuth: hex.EncodeToString(s.SessionAuth), SessionEnc: hex.EncodeToString(s.SessionEnc),
+			Code: hex.EncodeToString(s.Code)}
+	}
+	f := file{fileSet: enc(k.Set)}
+	for _, s := range k.Accepted {
+		f.Accepted = append(f.Accepted, enc(s))
+	}
+	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -228,29 +287,14 @@ func Create(path string) (*Keys, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".keys-*.tmp") // mode 0600
+	tmp, err := writeTemp(dir, b)
 	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
+		return nil, err
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("keys: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("keys: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("keys: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
-	}
+	defer os.Remove(tmp)
 	// A hard link puts the whole file in place atomically and, unlike
 	// rename, fails if a file is already there.
-	if err := os.Link(tmp.Name(), path); err != nil {
+	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("keys: %s already exists: %w", path, fs.ErrExist)
 		}
@@ -258,7 +302,7 @@ func Create(path string) (*Keys, error) {
 		if _, serr := os.Lstat(path); serr == nil {
 			return nil, fmt.Errorf("keys: %s already exists: %w", path, fs.ErrExist)
 		}
-		if err := os.Rename(tmp.Name(), path); err != nil {
+		if err := os.Rename(tmp, path); err != nil {
 			return nil, fmt.Errorf("keys: %w", err)
 		}
 	}

@@ -55,6 +55,18 @@ func (e *Engine) codeMAC(plain string, bind []string) []byte {
 	return secret.MAC(e.d.CodeKey, append(append([]string(nil), bind...), plain)...)
 }
 
+// macMatches reports whether want is the MAC of parts under the code key
+// or one of the keys still accepted during a rotation (Deps.
+// AcceptedCodeKeys). Every key is tried, whatever matched first: the
+// same work whatever the answer.
+func (e *Engine) macMatches(want []byte, parts ...string) bool {
+	ok := hmac.Equal(want, secret.MAC(e.d.CodeKey, parts...))
+	for _, k := range e.d.AcceptedCodeKeys {
+		ok = hmac.Equal(want, secret.MAC(k, parts...)) || ok
+	}
+	return ok
+}
+
 // typedCode is a code as typed, spaces and dashes dropped, or a bad
 // request when it can't be one.
 func (e *Engine) typedCode(raw string) (string, error) {
@@ -101,7 +113,7 @@ func (e *Engine) check(c *code, typed string, never bool, bind ...string) (outco
 	if !e.now().Before(c.Expires) {
 		return codeExpired, 0
 	}
-	if hmac.Equal(c.MAC, e.codeMAC(typed, bind)) && !never {
+	if e.macMatches(c.MAC, append(append([]string(nil), bind...), typed)...) && !never {
 		return codeRight, 0
 	}
 	c.Tries++

@@ -152,6 +152,10 @@ type Deps struct {
 	Rand io.Reader
 	// CodeKey keys the hash of one-time codes and the decoys' draws.
 	CodeKey []byte
+	// AcceptedCodeKeys are keys a code or recovery pass may have been
+	// hashed under by another server during a key rotation: accepted
+	// when checking, never used to hash (server/keys: rotate.go).
+	AcceptedCodeKeys [][]byte
 	// DummyHash is an argon2id hash made with the live parameters: decoy
 	// answers are checked against it so a decoy costs the same time.
 	DummyHash string

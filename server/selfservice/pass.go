@@ -2,7 +2,6 @@ package selfservice
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -134,7 +133,7 @@ func (e *Engine) UsePass(ctx context.Context, id, raw string, c sspr.Client) (ap
 			want = p.MAC
 		}
 		// Compared whether or not a pass exists: the same work for all.
-		right = hmac.Equal(want, e.passMAC(r.User, typed)) && cur != nil
+		right = e.macMatches(want, "recovery-pass", r.User, typed) && cur != nil
 		switch {
 		case cur == nil:
 			return nil, 0, nil

@@ -131,6 +131,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// btoi is 1 for true.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // buildVersion is the version set by the linker, or the module's version
 // and VCS revision, or "dev".
 func buildVersion() string {
@@ -456,8 +464,12 @@ func keygen(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fset.String("config", "", "the configuration `file`: the key file goes to session.keys_file (default data_dir/keys.json)")
 	data := fset.String("data", "", "the data `folder`, instead of server.data_dir")
 	out := fset.String("out", "", "write the keys to this `file` instead")
+	stage := fset.Bool("stage", false, "rotation, step 1: add a new set of keys the servers accept but don't use yet")
+	promote := fset.Bool("promote", false, "rotation, step 2: use the staged set; keep accepting the old one")
+	retire := fset.Bool("retire", false, "rotation, step 3: stop accepting the old set")
 	fset.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sspr keygen [flags]\n\nCreates a new key file (mode 0600). It never replaces one: new keys sign\nevery user out and void every code in flight.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: sspr keygen [flags]\n\nCreates a new key file (mode 0600). It never replaces one: new keys sign\nevery user out and void every code in flight.\n\n"+
+			"With --stage, --promote or --retire it takes the existing file one step\nthrough a rotation that signs nobody out: after each step, copy the file to\nevery server and restart them one by one (docs/OPERATIONS.md).\n\nFlags:\n")
 		fset.PrintDefaults()
 	}
 	if err := fset.Parse(args); err != nil {
@@ -482,6 +494,27 @@ func keygen(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 		path = cfg.KeysFile()
+	}
+	var step func(*keys.Keys) error
+	var next string
+	switch {
+	case btoi(*stage)+btoi(*promote)+btoi(*retire) > 1:
+		fmt.Fprintln(stderr, "sspr keygen: one of --stage, --promote and --retire at a time")
+		return exitUsage
+	case *stage:
+		step, next = (*keys.Keys).Stage, "next: copy it to every server, restart them one by one, then run sspr keygen --promote"
+	case *promote:
+		step, next = (*keys.Keys).Promote, "next: copy it to every server, restart them one by one, and a day later run sspr keygen --retire"
+	case *retire:
+		step, next = (*keys.Keys).Retire, "next: copy it to every server and restart them one by one: the rotation is over"
+	}
+	if step != nil {
+		if _, err := keys.Rewrite(path, step); err != nil {
+			fmt.Fprintf(stderr, "sspr keygen: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintf(stdout, "updated %s\n%s\n", strings.TrimSpace(path), next)
+		return exitOK
 	}
 	if _, err := keys.Create(path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
