@@ -207,6 +207,7 @@ func TestLoad(t *testing.T) {
 		{name: "ErrPublicURLScheme", body: "[server]\npublic_url = \"ftp://example.edu\"\n", err: "config: server.public_url:"},
 		{name: "ErrPublicURLPath", body: "[server]\npublic_url = \"https://example.edu/sspr\"\n", err: "config: server.public_url:"},
 		{name: "ErrPublicURLNoHost", body: "[server]\npublic_url = \"https://\"\n", err: "config: server.public_url:"},
+		{name: "ErrPublicURLPlainHTTPOffLoopback", body: "[server]\npublic_url = \"http://password.example.edu\"\n", err: "must start with https://"},
 		{name: "ErrDataDir", body: "[server]\ndata_dir = \"\"\n", err: "config: server.data_dir: must not be empty"},
 		{name: "ErrTrustedProxy", body: "[server]\ntrusted_proxies = [\"10.0.0.0/33\"]\n", err: "config: server.trusted_proxies[0]:"},
 		{name: "ErrOrganisationName", body: "[organisation]\nname = \" \"\n", err: "config: organisation.name:"},

@@ -232,7 +232,7 @@ var (
 	cookieName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
-func checkPublicURL(s string) error {
+func checkPublicURL(s string, remoteDev bool) error {
 	u, err := url.Parse(s)
 	if err != nil {
 		return fmt.Errorf("%q is not a URL such as \"https://password.example.edu\"", s)
@@ -242,7 +242,7 @@ func checkPublicURL(s string) error {
 		return fmt.Errorf("%q must start with https:// (or http:// on a loopback address)", s)
 	case u.Host == "" || u.Hostname() == "":
 		return fmt.Errorf("%q has no host", s)
-	case u.Scheme == "http" && !IsLoopback(net.JoinHostPort(u.Hostname(), "0")):
+	case u.Scheme == "http" && !IsLoopback(net.JoinHostPort(u.Hostname(), "0")) && !remoteDev:
 		// Passwords, codes and cookies would cross the network in the
 		// clear, and browsers refuse Secure cookies and service workers
 		// on it. Behind a proxy that ends TLS, the public address is still
