@@ -27,7 +27,7 @@ func (c *Config) Validate() error {
 		v.add("server.listen", "%v", err)
 	}
 	if c.Server.PublicURL != "" {
-		if err := checkPublicURL(c.Server.PublicURL); err != nil {
+		if err := checkPublicURL(c.Server.PublicURL, c.Server.AllowRemoteDev); err != nil {
 			v.add("server.public_url", "%v", err)
 		}
 	} else if c.Server.Listen != "" && !IsLoopback(c.Server.Listen) {
@@ -246,7 +246,8 @@ func checkPublicURL(s string, remoteDev bool) error {
 		// Passwords, codes and cookies would cross the network in the
 		// clear, and browsers refuse Secure cookies and service workers
 		// on it. Behind a proxy that ends TLS, the public address is still
-		// the proxy's https:// one.
+		// the proxy's https:// one. A development server others may reach
+		// (allow_remote_dev, never in production) may do without.
 		return fmt.Errorf("%q must start with https://: http:// is for a loopback address only", s)
 	case u.User != nil:
 		return fmt.Errorf("%q must not hold a user name or password", s)
