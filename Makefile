@@ -8,6 +8,8 @@
 #   make bench   the benchmarks (scripts/bench.sh): Go, API load, page loads
 #                in Chromium, app.wasm sizes
 #   make fuzz    every fuzz target for FUZZTIME each (default 30s)
+#   make image   bin/sspr-image.tar, the container image (docker load or
+#                podman load it), built without a container engine
 #   make clean
 
 GO       ?= go
@@ -24,7 +26,7 @@ LDFLAGS  := $(if $(VERSION),-X main.version=$(VERSION))
 # installed. v0.8.2 is staticcheck 2026.2.2, the newest, and knows Go 1.26.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build server wasm run deps test fmt-check vet lint unit bench fuzz clean
+.PHONY: all build server wasm run deps test fmt-check vet lint unit bench fuzz image clean
 
 all: build
 
@@ -83,6 +85,18 @@ bench: build
 
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
+
+# The container image, from scratch and without a container engine or a
+# registry (server/cmd/mkimage; docs/OPERATIONS.md): a static sspr
+# (CGO_ENABLED=0, so no C library is needed), the web files, the CA
+# certificates (Debian's ca-certificates, which scripts/deps.sh installs).
+# Every file's time is the last commit's, so the same commit makes the
+# same image.
+image: wasm
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w" -o $(BIN)/image/sspr ./server/cmd/sspr
+	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} \
+	  $(GO) run ./server/cmd/mkimage --binary $(BIN)/image/sspr --web $(BIN)/web \
+	  --ca /etc/ssl/certs/ca-certificates.crt --version "$(VERSION)" --out $(BIN)/sspr-image.tar
 
 clean:
 	rm -rf $(BIN)

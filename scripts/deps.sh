@@ -34,6 +34,9 @@ set -euo pipefail
 # ACLs with (samba-vfs-modules) and the provisioning data
 # (samba-ad-provision), all of which --no-install-recommends leaves out
 # (samba-ad-dc would add winbind, which an LDAP-only DC doesn't need).
+# The deployment kit's test (deploy/) checks the systemd unit with
+# `systemd-analyze verify` (in the systemd package; nothing is started);
+# `make image` copies Debian's CA certificates into the image.
 DEPS=(
   gcc:gcc,libc6-dev
   /usr/include/stdlib.h:libc6-dev
@@ -44,6 +47,8 @@ DEPS=(
   /usr/lib/postgresql/15/bin/postgres:postgresql-15
   /usr/sbin/samba:samba,samba-dsdb-modules,samba-vfs-modules,samba-ad-provision
   /usr/share/samba/setup/provision.ldif:samba-ad-provision
+  systemd-analyze:systemd
+  /etc/ssl/certs/ca-certificates.crt:ca-certificates
 )
 
 read -r -a env_deps <<<"${SSPR_DEPS:-}"
