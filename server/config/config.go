@@ -47,6 +47,7 @@ type Config struct {
 	Delivery     Delivery     `toml:"delivery"`
 	Hashing      Hashing      `toml:"hashing"`
 	Log          Log          `toml:"log"`
+	Metrics      Metrics      `toml:"metrics"`
 	Audit        Audit        `toml:"audit"`
 	Staff        Staff        `toml:"staff"`
 	Remind       Remind       `toml:"remind"`

@@ -191,6 +191,9 @@ func (c *Config) Validate() error {
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "text", "json")
 
+	// [metrics]
+	c.validateMetrics(v)
+
 	return v.err()
 }
 

@@ -94,6 +94,12 @@ type Options struct {
 	// Delivered is told of each message delivered; nil: nobody. It runs
 	// in the worker.
 	Delivered func(ctx context.Context, m sspr.Message)
+	// Attempted is told of each attempt's end, for metrics: the channel,
+	// the result ("delivered", "retry", or why it was given up:
+	// "expired", "permanent", "refused", "unopenable") and how long the
+	// sender took (0 when no sender was asked). Never the message: no
+	// address reaches it. nil: nobody. It runs in the worker.
+	Attempted func(ch sspr.Channel, result string, took time.Duration)
 	Log       *slog.Logger
 	Now       func() time.Time
 }
@@ -231,6 +237,14 @@ func (q *Queue) Close(ctx context.Context) error {
 		return nil // the database never answered: no worker ran
 	}
 	return q.db.stop(ctx)
+}
+
+// OnAttempt sets Options.Attempted (the metrics); it must be called
+// before Start.
+func (q *Queue) OnAttempt(fn func(ch sspr.Channel, result string, took time.Duration)) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.o.Attempted = fn
 }
 
 // Channel is the sender of one channel: Send stores the message for the

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // stats is one channel's queue as the table shows it. Ages are in
@@ -123,4 +125,19 @@ func (s stats) verdict(ch string, o Options) error {
 		return fmt.Errorf("%s: %d messages given up in the last %s, the sender at fault (last delivery: %s)", ch, s.GaveUp, recentWindow, age(s.SinceDelivery))
 	}
 	return nil
+}
+
+// Depth is how many of the channel's messages are not yet delivered
+// (waiting, retrying or being sent), and how long the oldest of them has
+// waited (0: none), read from the shared table: the same on every server.
+// For metrics.
+func (q *Queue) Depth(ctx context.Context, ch sspr.Channel) (waiting int, oldest time.Duration, err error) {
+	s, err := q.db.stats(ctx, string(ch), q.o.Now().Add(-recentWindow))
+	if err != nil {
+		return 0, 0, fmt.Errorf("dispatch: read the %s queue: %w", ch, err)
+	}
+	if s.OldestAge != nil {
+		oldest = time.Duration(*s.OldestAge * float64(time.Second))
+	}
+	return s.Waiting, oldest, nil
 }

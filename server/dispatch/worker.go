@@ -44,6 +44,7 @@ func (w *worker) Work(ctx context.Context, j *river.Job[job]) error {
 	if err != nil {
 		q.o.Log.ErrorContext(ctx, "dispatch: delivery failed, giving up", "id", a.ID, "channel", string(a.Channel),
 			"template", string(a.Template), "attempt", j.Attempt, "reason", "unopenable", "err", err)
+		w.attempted(a.Channel, "unopenable", 0)
 		return river.JobCancel(err)
 	}
 	if v.Decoy {
@@ -51,20 +52,25 @@ func (w *worker) Work(ctx context.Context, j *river.Job[job]) error {
 	}
 	m := v.Message
 	if !q.o.Now().Before(a.Until) {
+		w.attempted(a.Channel, "expired", 0)
 		return w.giveUp(ctx, j, m, "expired", ErrExpired)
 	}
 	s := q.o.Senders[a.Channel]
 	if s == nil {
+		w.attempted(a.Channel, "permanent", 0)
 		return w.giveUp(ctx, j, m, "permanent", fmt.Errorf("dispatch: no sender for channel %q", a.Channel))
 	}
+	began := time.Now()
 	err = s.Send(ctx, m)
+	took := time.Since(began)
 	if err == nil {
+		w.attempted(a.Channel, "delivered", took)
 		if q.o.Delivered != nil {
 			q.o.Delivered(context.WithoutCancel(ctx), m)
 		}
 		if j.Attempt > 1 {
 			q.o.Log.InfoContext(ctx, "dispatch: delivered after retries", "id", a.ID, "channel", string(a.Channel),
-				"template", string(a.Template), "attempt", j.Attempt)
+				"template", string(a.Template), "flow", m.Flow, "attempt", j.Attempt)
 		}
 		return nil
 	}
@@ -75,25 +81,36 @@ func (w *worker) Work(ctx context.Context, j *river.Job[job]) error {
 	}
 	c := class(err)
 	if c != "temporary" {
+		w.attempted(a.Channel, c, took)
 		return w.giveUp(ctx, j, m, c, err)
 	}
 	if !w.NextRetry(j).Before(a.Until) {
 		// The next try would come too late: better to say so now.
+		w.attempted(a.Channel, "expired", took)
 		return w.giveUp(ctx, j, m, "expired", fmt.Errorf("%w: %w", ErrExpired, err))
 	}
+	w.attempted(a.Channel, "retry", took)
 	q.o.Log.WarnContext(ctx, "dispatch: delivery failed, will retry", "id", a.ID, "channel", string(a.Channel),
-		"template", string(a.Template), "attempt", j.Attempt, "err", notify.Clip(err.Error(), 300))
+		"template", string(a.Template), "flow", m.Flow, "attempt", j.Attempt, "err", notify.Clip(err.Error(), 300))
 	return err
 }
 
 // giveUp logs the end of a message, tells GaveUp, and cancels the job.
 func (w *worker) giveUp(ctx context.Context, j *river.Job[job], m sspr.Message, reason string, err error) error {
 	q := w.q
-	// Channel and id only: never the body, the code or the address.
+	// Channel, id and the flow's reference only: never the body, the code
+	// or the address.
 	q.o.Log.ErrorContext(ctx, "dispatch: delivery failed, giving up", "id", j.Args.ID, "channel", string(j.Args.Channel),
-		"template", string(j.Args.Template), "attempt", j.Attempt, "reason", reason, "err", notify.Clip(err.Error(), 300))
+		"template", string(j.Args.Template), "flow", m.Flow, "attempt", j.Attempt, "reason", reason, "err", notify.Clip(err.Error(), 300))
 	if q.o.GaveUp != nil {
 		q.o.GaveUp(context.WithoutCancel(ctx), m, err)
 	}
 	return river.JobCancel(fmt.Errorf("%s: %s", reason, notify.Clip(err.Error(), 300)))
+}
+
+// attempted tells Options.Attempted of an attempt's end.
+func (w *worker) attempted(ch sspr.Channel, result string, took time.Duration) {
+	if w.q.o.Attempted != nil {
+		w.q.o.Attempted(ch, result, took)
+	}
 }

@@ -1,12 +1,15 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/sspr"
@@ -47,7 +50,7 @@ func (s *server) recover(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", v)
 				writeJSON(w, http.StatusInternalServerError, api.ErrorBody{Error: wire(errInternal)})
 			}
 		}()
@@ -55,20 +58,142 @@ func (s *server) recover(next http.Handler) http.Handler {
 	})
 }
 
-// requestID gives each request an id of its own, answered in X-Request-Id
-// and carried by its context (sspr.WithRequest) into the audit events
-// made on its behalf, so that one answer a proxy's log or a browser shows
-// leads to what the portal did. An id a client sends is not used: anyone
-// could send one.
+// requestID gives each request an id, answered in X-Request-Id and
+// carried by its context (sspr.WithRequest) into the audit events made on
+// its behalf and into every log line logged with it (server/logctx), so
+// that one answer a proxy's log or a browser shows leads to what the
+// portal did. The id a trusted proxy sends in X-Request-Id is kept, so
+// that the proxy's log and the portal's share it; from anyone else it is
+// ignored (anyone could send one), as is one that doesn't look like an id
+// (it goes into log lines: no spaces, quotes or line breaks).
 func (s *server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b [12]byte
-		_, _ = rand.Read(b[:])
-		id := base64.RawURLEncoding.EncodeToString(b[:])
-		w.Header().Set("X-Request-Id", id)
+		id := ""
+		if _, trusted := s.fromProxy(r); trusted {
+			id = r.Header.Get(requestIDHeader)
+			if !validRequestID(id) {
+				id = ""
+			}
+		}
+		if id == "" {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = base64.RawURLEncoding.EncodeToString(b[:])
+		}
+		w.Header().Set(requestIDHeader, id)
 		next.ServeHTTP(w, r.WithContext(sspr.WithRequest(r.Context(), id)))
 	})
 }
+
+const requestIDHeader = "X-Request-Id"
+
+// validRequestID accepts what proxies make (a UUID, hex, base64url, a
+// "host-counter" form): 1 to 128 letters, digits and "-_.:+/=".
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("-_.:+/=", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// RequestObserver is told of each request once answered, for metrics
+// (server/metrics): route is the ServeMux pattern that took it ("" for
+// none), never the path, which is unbounded.
+type RequestObserver interface {
+	Request(route string, status int, d time.Duration)
+}
+
+// routeKey carries a request's *exchange from accessLog, outermost, to
+// nameRoute, innermost, which alone sees the pattern the mux chose (the
+// mux sets it on the request it was given, which the middleware between
+// them copied).
+type routeKey struct{}
+
+// exchange is what accessLog learns of a request on its way.
+type exchange struct {
+	route string
+}
+
+// nameRoute records the pattern of the route that took the request, even
+// when its handler panics.
+func nameRoute(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if x, ok := r.Context().Value(routeKey{}).(*exchange); ok {
+			defer func() { x.route = r.Pattern }()
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// accessLog writes one line per request once it is answered: its route,
+// method, status, duration, client address and (from the context) request
+// id; never its path or query, body, code or password, and no cookie. The
+// health checks a load balancer makes every few seconds are logged at
+// DEBUG, the rest at INFO. Requests is told of each, for the metrics.
+func (s *server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		x := &exchange{}
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			took := time.Since(began)
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK // nothing written: net/http answers 200
+			}
+			if s.Requests != nil {
+				s.Requests.Request(x.route, status, took)
+			}
+			level := slog.LevelInfo
+			if r.URL.Path == api.PathHealthz || r.URL.Path == api.PathReadyz {
+				level = slog.LevelDebug
+			}
+			route := x.route
+			if route == "" {
+				route = "none"
+			}
+			s.log.Log(r.Context(), level, "request", "route", route, "method", r.Method, "status", status,
+				"duration", took, "bytes", sw.bytes, "client", s.clientAddr(r))
+		}()
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), routeKey{}, x)))
+	})
+}
+
+// statusWriter keeps the status and the size of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer
+// (flushing, deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 var errHost = &sspr.Error{Code: sspr.CodeForbidden, Message: "This address is not served here."}
 

@@ -135,6 +135,9 @@ type Options struct {
 	// as they are, and their forms need the wasm.
 	Pages Pages
 	Log   *slog.Logger
+	// Requests is told of each request answered (nil: nobody): the
+	// metrics.
+	Requests RequestObserver
 }
 
 type server struct {
@@ -155,7 +158,7 @@ func New(o Options) http.Handler {
 		s.CookieName = "sspr_session"
 	}
 	s.sessions = newCookieStore(o.SessionAuthKey, o.SessionEncKey, o.FlowLifetime)
-	return s.requestID(s.recover(s.headers(s.checkHost(s.routes()))))
+	return s.requestID(s.accessLog(s.recover(s.headers(s.checkHost(nameRoute(s.routes()))))))
 }
 
 func (s *server) routes() http.Handler {

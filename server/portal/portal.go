@@ -19,6 +19,8 @@ import (
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/httpapi"
 	"github.com/sspr-portal/sspr/server/keys"
+	"github.com/sspr-portal/sspr/server/logctx"
+	"github.com/sspr-portal/sspr/server/metrics"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/outbox"
 	"github.com/sspr-portal/sspr/server/policy"
@@ -65,6 +67,12 @@ type Portal struct {
 	// Reminders is the store, as `sspr remind unregistered` keeps when
 	// each person was last reminded in it.
 	Reminders sspr.Reminders
+
+	log *slog.Logger
+	// metrics are the collectors, nil when [metrics] listen is empty
+	// (metrics.go).
+	metrics       *metrics.Metrics
+	metricsListen string
 }
 
 // New builds the portal.
@@ -73,13 +81,19 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Every line logged with a request's context names the request, and
+	// durations read as durations (server/logctx).
+	log = logctx.New(log)
 	if o.Keys == nil {
 		return nil, fmt.Errorf("portal: no keys")
 	}
 	if o.DevCaptchaAnswer != "" && !o.Dev {
 		return nil, fmt.Errorf("portal: a fixed CAPTCHA answer is for dev mode only")
 	}
-	p := &Portal{}
+	p := &Portal{log: log}
+	if cfg.Metrics.Listen != "" && !o.Tool {
+		p.metrics, p.metricsListen = metrics.New(), cfg.Metrics.Listen
+	}
 	defer func() {
 		if err != nil {
 			_ = p.Close(context.WithoutCancel(ctx))
@@ -143,7 +157,19 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 	p.Delivery = delivery
 
-	dummy, err := hasher.Hash(ctx, "no answer matches this")
+	// With metrics on, the backends, the hasher and the CAPTCHAs are timed
+	// and counted (metrics.go): wrapped after the store has been asked
+	// what else it is (Reminders, PostgreSQL's pool for the outbox).
+	var hashing sspr.Hasher = hasher
+	m := p.metrics
+	if m != nil {
+		dir, store, state = timedDirectory{dir, m}, timedStore{store, m}, timedState{state, m}
+		hashing = newSlottedHasher(hasher, h.Concurrency, m)
+		m.WatchOutbox(delivery.Queue.Depth)
+		delivery.Queue.OnAttempt(m.Message)
+	}
+
+	dummy, err := hashing.Hash(ctx, "no answer matches this")
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +177,15 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	// ends the sessions and a password change the flows. It keeps an end
 	// for as long as anything it ends lives.
 	sessions := revoke.New(state, now, max(cfg.Flow.Lifetime.D(), cfg.Registration.SessionMax.D()))
-	engine, err := selfservice.New(engineConfig(cfg), selfservice.Deps{
-		Directory: dir, Registrations: dir.Registrations(store), Store: store, Sender: delivery.Router, Hasher: hasher,
+	deps := selfservice.Deps{
+		Directory: dir, Registrations: dir.Registrations(store), Store: store, Sender: delivery.Router, Hasher: hashing,
 		Policy: pol, Catalog: catalog, State: state, Sessions: sessions, Now: now, Rand: rand.Reader,
 		CodeKey: o.Keys.Code, DummyHash: dummy, Log: log,
-	})
+	}
+	if m != nil {
+		deps.Events = m.Event // the counters and the audit from one place
+	}
+	engine, err := selfservice.New(engineConfig(cfg), deps)
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +200,15 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		catalogQuestions = append(catalogQuestions, api.Question{ID: q.ID, Text: q.Text})
 	}
 
-	cap := captcha.New(state, captcha.Config{Length: cfg.Captcha.Length, TTL: cfg.Captcha.Lifetime.D(),
+	var cap httpapi.Captcha = captcha.New(state, captcha.Config{Length: cfg.Captcha.Length, TTL: cfg.Captcha.Lifetime.D(),
 		Audio: cfg.Captcha.Audio, DevAnswer: o.DevCaptchaAnswer})
+	// A nil *metrics.Metrics must stay a nil interface: httpapi tells
+	// Requests only when there is one.
+	var requests httpapi.RequestObserver
+	if m != nil {
+		cap = countedCaptcha{cap, m}
+		requests = m
+	}
 
 	// The pages and GET /api/v1/config show one and the same public
 	// configuration.
@@ -214,7 +251,8 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 			{Name: "sms", Check: delivery.SMS.Check, Degrades: true},
 		},
 		Web: site, Pages: site,
-		Log: log,
+		Log:      log,
+		Requests: requests,
 	})
 	return p, nil
 }

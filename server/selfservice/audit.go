@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sspr-portal/sspr/server/logctx"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -20,8 +21,13 @@ func (e *Engine) record(ctx context.Context, ev sspr.Event, c sspr.Client) error
 	if ev.Outcome == "" {
 		ev.Outcome = sspr.OutcomeOK
 	}
+	// request_id is the key every other line of the request carries
+	// (server/logctx), so that one search finds them all.
 	e.d.Log.InfoContext(ctx, "audit", "event", ev.Kind, "user", ev.UserID, "flow", ev.Flow, "outcome", ev.Outcome,
-		"request", ev.Request, "client", c.Addr, "detail", ev.Detail)
+		logctx.Key, ev.Request, "client", c.Addr, "detail", ev.Detail)
+	if e.d.Events != nil {
+		e.d.Events(ev)
+	}
 	return e.d.Store.Record(context.WithoutCancel(ctx), ev)
 }
 

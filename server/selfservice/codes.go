@@ -163,7 +163,7 @@ func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user, fl
 	msg.ID, msg.Ref, msg.Expires = cd.Msg, ref, cd.Expires
 	msg.Account, msg.Flow = user, flowRef
 	if err := e.d.Sender.Send(ctx, msg); err != nil {
-		e.d.Log.ErrorContext(ctx, "queue code", "channel", m.channel(), "user", user, "err", err)
+		e.d.Log.ErrorContext(ctx, "queue code", "channel", m.channel(), "user", user, "flow", flowRef, "err", err)
 		return err
 	}
 	return nil
@@ -237,10 +237,10 @@ func (e *Engine) DeliveryFailed(ctx context.Context, m sspr.Message) {
 	}
 	switch {
 	case err == nil:
-		e.d.Log.InfoContext(ctx, "code not delivered: the flow says so", "scope", scope, "method", kind)
+		e.d.Log.InfoContext(ctx, "code not delivered: the flow says so", "scope", scope, "method", kind, "flow", m.Flow)
 	case errors.Is(err, errNotThatCode), sspr.CodeOf(err) == sspr.CodeFlowMissing, sspr.CodeOf(err) == sspr.CodeUnauthenticated:
 		// Replaced, used, or the flow is over: nothing waits for it.
 	default:
-		e.d.Log.ErrorContext(ctx, "mark a code undelivered", "scope", scope, "method", kind, "err", err)
+		e.d.Log.ErrorContext(ctx, "mark a code undelivered", "scope", scope, "method", kind, "flow", m.Flow, "err", err)
 	}
 }

@@ -286,7 +286,7 @@ func (e *Engine) redraw(ctx context.Context, user string) {
 		return strconv.AppendInt(nil, int64(n+1), 10), e.cfg.QuestionsRedraw, nil
 	})
 	if err != nil {
-		e.d.Log.Error("redraw questions", "user", user, "err", err)
+		e.d.Log.ErrorContext(ctx, "redraw questions", "user", user, "err", err)
 	}
 }
 

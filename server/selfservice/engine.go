@@ -160,6 +160,12 @@ type Deps struct {
 	// answers are checked against it so a decoy costs the same time.
 	DummyHash string
 	Log       *slog.Logger
+	// Events is told of each audit event where it is noted (after its
+	// log line, whether or not the store took it), for the metrics
+	// (server/metrics): one hook, so that the counters and the audit
+	// can't disagree. It must be quick, and read no user, flow, request
+	// or address into a label. nil: nobody.
+	Events func(sspr.Event)
 }
 
 // Engine runs flows, sessions and registrations.

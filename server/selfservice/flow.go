@@ -380,7 +380,7 @@ func (e *Engine) advance(ctx context.Context, r *record, c sspr.Client) (api.Flo
 		} else if err == nil {
 			// An unlock that can't be audited doesn't happen.
 			if err := e.mustRecord(ctx, sspr.Event{Kind: sspr.EventAccountUnlocked, UserID: r.User, Flow: r.Ref}, c); err != nil {
-				e.revert(ctx, r.ID, api.StateVerify)
+				e.revert(ctx, r.ID, r.Ref, api.StateVerify)
 				return api.Flow{}, err
 			}
 			if err = e.d.Directory.Unlock(ctx, r.User); err != nil {
@@ -388,7 +388,7 @@ func (e *Engine) advance(ctx context.Context, r *record, c sspr.Client) (api.Flo
 			}
 		}
 		if err != nil {
-			e.revert(ctx, r.ID, api.StateVerify)
+			e.revert(ctx, r.ID, r.Ref, api.StateVerify)
 			return api.Flow{}, sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("unlock: %w", err))
 		}
 		return e.finish(ctx, r, c)
@@ -399,7 +399,7 @@ func (e *Engine) advance(ctx context.Context, r *record, c sspr.Client) (api.Flo
 // revert puts a flow back after the directory failed, keeping the methods
 // passed, so the user can try again (docs/SECURITY.md#directory-policy and
 // #directory-down).
-func (e *Engine) revert(ctx context.Context, id string, to api.State) {
+func (e *Engine) revert(ctx context.Context, id, ref string, to api.State) {
 	_, err := e.update(ctx, id, func(r *record) error {
 		if r.State != stateFinishing {
 			return nil
@@ -408,7 +408,7 @@ func (e *Engine) revert(ctx context.Context, id string, to api.State) {
 		return nil
 	})
 	if err != nil {
-		e.d.Log.Error("revert flow", "err", err)
+		e.d.Log.ErrorContext(ctx, "revert flow", "flow", ref, "err", err)
 	}
 }
 
@@ -446,11 +446,11 @@ func (e *Engine) SetPassword(ctx context.Context, id, password string, c sspr.Cl
 	}
 	// A reset that can't be audited doesn't happen (docs/AUDIT.md).
 	if err := e.mustRecord(ctx, sspr.Event{Kind: sspr.EventPasswordReset, UserID: r.User, Flow: r.Ref}, c); err != nil {
-		e.revert(ctx, id, api.StateNewPassword)
+		e.revert(ctx, id, r.Ref, api.StateNewPassword)
 		return api.Flow{}, err
 	}
 	if err := e.d.Directory.SetPassword(ctx, acct.ID, password); err != nil {
-		e.revert(ctx, id, api.StateNewPassword)
+		e.revert(ctx, id, r.Ref, api.StateNewPassword)
 		var ae *sspr.Error
 		if errors.As(err, &ae) && ae.Code == sspr.CodePasswordPolicy {
 			e.note(ctx, sspr.Event{Kind: sspr.EventPasswordRefused, UserID: r.User, Flow: r.Ref, Outcome: sspr.OutcomeRefused,
@@ -464,7 +464,7 @@ func (e *Engine) SetPassword(ctx context.Context, id, password string, c sspr.Cl
 		// A reset also unlocks, as the hosted services do: the user proved
 		// who they are and chose a new password.
 		if err := e.d.Directory.Unlock(ctx, acct.ID); err != nil {
-			e.d.Log.Error("unlock after reset", "user", acct.ID, "err", err)
+			e.d.Log.ErrorContext(ctx, "unlock after reset", "user", acct.ID, "flow", r.Ref, "err", err)
 		}
 	}
 	return e.finish(ctx, r, c)
@@ -478,13 +478,13 @@ func (e *Engine) finish(ctx context.Context, r *record, c sspr.Client) (api.Flow
 	if err := e.save(ctx, t); err != nil {
 		// The account has changed: losing the tombstone only loses the
 		// "already done" answer.
-		e.d.Log.Error("save finished flow", "err", err)
+		e.d.Log.ErrorContext(ctx, "save finished flow", "flow", r.Ref, "err", err)
 	}
 	// Whoever else holds a session or a flow of this account, on any
 	// server, is out: a phished password's session must not outlive the
 	// reset that was meant to lock it out.
 	if n, err := e.d.Sessions.End(ctx, r.User, flowKey(r.ID)); err != nil {
-		e.d.Log.Error("end other sessions", "user", r.User, "err", err)
+		e.d.Log.ErrorContext(ctx, "end other sessions", "user", r.User, "flow", r.Ref, "err", err)
 	} else if n > 0 {
 		e.note(ctx, sspr.Event{Kind: sspr.EventSessionsEnded, UserID: r.User, Flow: r.Ref, Detail: fmt.Sprintf("count=%d", n)}, c)
 	}
@@ -506,13 +506,13 @@ func (e *Engine) finish(ctx context.Context, r *record, c sspr.Client) (api.Flow
 	ev := notify.Event{What: what, At: e.now(), ClientAddr: c.Addr}
 	acct, err := e.d.Directory.Lookup(ctx, r.User)
 	if err != nil {
-		e.d.Log.Error("look up account to notify", "user", r.User, "err", err)
+		e.d.Log.ErrorContext(ctx, "look up account to notify", "user", r.User, "flow", r.Ref, "err", err)
 	}
 	for _, addr := range recipients(acct, r.addr(api.KindEmail)) {
 		m := notify.Notification(addr, ev, e.cfg.Org)
 		m.Account, m.Flow = r.User, r.Ref
 		if err := e.d.Sender.Send(ctx, m); err != nil {
-			e.d.Log.Error("queue notification", "user", r.User, "err", err)
+			e.d.Log.ErrorContext(ctx, "queue notification", "user", r.User, "flow", r.Ref, "err", err)
 		}
 	}
 	return t.view(e.cooldown), nil

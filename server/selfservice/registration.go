@@ -230,7 +230,7 @@ func (e *Engine) changeRegistration(ctx context.Context, user, ref string, c ssp
 	e.note(ctx, ev, c)
 	acct, err := e.d.Directory.Lookup(ctx, user)
 	if err != nil || acct == nil {
-		e.d.Log.Error("notify registration change", "user", user, "err", err)
+		e.d.Log.ErrorContext(ctx, "notify registration change", "user", user, "flow", ref, "err", err)
 		return nil
 	}
 	e.tell(ctx, acct, notify.KindRegistrationChanged, what, c, old.Email)
@@ -273,7 +273,7 @@ func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c
 	// Whoever else was signed in with the old password is out, on every
 	// server (docs/SECURITY.md#sessions-end).
 	if n, err := e.d.Sessions.End(ctx, s.User); err != nil {
-		e.d.Log.Error("end sessions", "user", s.User, "err", err)
+		e.d.Log.ErrorContext(ctx, "end sessions", "user", s.User, "flow", s.Ref, "err", err)
 	} else if n > 1 { // more than this one
 		e.note(ctx, sspr.Event{Kind: sspr.EventSessionsEnded, UserID: s.User, Flow: s.Ref, Detail: fmt.Sprintf("count=%d", n-1)}, c)
 	}
@@ -295,7 +295,7 @@ func (e *Engine) tell(ctx context.Context, acct *sspr.Account, kind notify.Kind,
 		m := notify.Change(addr, kind, what, e.now(), c.Addr, e.cfg.Org)
 		m.Account = acct.ID
 		if err := e.d.Sender.Send(ctx, m); err != nil {
-			e.d.Log.Error("queue notification", "user", acct.ID, "err", err)
+			e.d.Log.ErrorContext(ctx, "queue notification", "user", acct.ID, "err", err)
 		}
 	}
 }

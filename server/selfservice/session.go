@@ -240,7 +240,7 @@ func (e *Engine) live(ctx context.Context, id string) (*session, *sspr.Account, 
 	}
 	if (!ended.IsZero() && s.Created.Before(ended)) || acct == nil || acct.Locked || acct.Disabled {
 		if err := e.d.State.Delete(ctx, sessionKey(id)); err != nil {
-			e.d.Log.Error("end session", "user", s.User, "err", err)
+			e.d.Log.ErrorContext(ctx, "end session", "user", s.User, "flow", s.Ref, "err", err)
 		}
 		return nil, nil, errEnded
 	}

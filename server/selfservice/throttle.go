@@ -71,7 +71,7 @@ func (e *Engine) fail(ctx context.Context, f failure, user, alt string, c sspr.C
 		return err
 	}
 	if closed {
-		e.d.Log.Warn("self-service closed", "user", user, "client", c.Addr)
+		e.d.Log.WarnContext(ctx, "self-service closed", "user", user, "client", c.Addr)
 		e.blockedNotice(ctx, user, alt, c, notify.Block{Closed: true})
 		return throttle.ClosedError(throttle.ClosedFor)
 	}
@@ -89,7 +89,7 @@ func (e *Engine) fail(ctx context.Context, f failure, user, alt string, c sspr.C
 		if err := e.th.Block(ctx, key, until); err != nil {
 			return err
 		}
-		e.d.Log.Warn("blocked", "user", user, "client", c.Addr, "sign_in", signIn, "until", until)
+		e.d.Log.WarnContext(ctx, "blocked", "user", user, "client", c.Addr, "sign_in", signIn, "until", until)
 		blocked = throttle.Throttled(e.cfg.AccountBlock, msg)
 		e.blockedNotice(ctx, user, alt, c, notify.Block{SignIn: signIn})
 	}
@@ -139,7 +139,7 @@ func (e *Engine) blockedNotice(ctx context.Context, user, alt string, c sspr.Cli
 		m := notify.Blocked(to, b, e.cfg.Org)
 		m.Account = acct.ID
 		if err := e.d.Sender.Send(ctx, m); err != nil {
-			e.d.Log.Error("queue notification", "user", user, "err", err)
+			e.d.Log.ErrorContext(ctx, "queue notification", "user", user, "err", err)
 		}
 	}
 }
@@ -148,7 +148,7 @@ func (e *Engine) blockedNotice(ctx context.Context, user, alt string, c sspr.Cli
 // or the right password.
 func (e *Engine) succeeded(ctx context.Context, user string) {
 	if err := e.th.EndStreak(ctx, user); err != nil {
-		e.d.Log.Error("end failure streak", "user", user, "err", err)
+		e.d.Log.ErrorContext(ctx, "end failure streak", "user", user, "err", err)
 	}
 }
 
