@@ -17,8 +17,9 @@ BIN      := bin
 FUZZTIME ?= 30s
 # -X main.version=... names the build: by default what git says of the
 # checkout (the tag, or the commit, "-dirty" with uncommitted changes), so
-# that `sspr version` and the log say which build runs even where
-# Go's own VCS stamping is off (GOFLAGS=-buildvcs=false). Outside git:
+# that `sspr version`, the log and /healthz (to monitoring) say which build
+# runs even where Go's own VCS stamping is off (GOFLAGS=-buildvcs=false).
+# Outside git:
 # empty, and the binary says what the module's build info holds.
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS  := $(if $(VERSION),-X main.version=$(VERSION))

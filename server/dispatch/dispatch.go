@@ -68,6 +68,9 @@ type Options struct {
 	// Key seals the stored messages: the portal's own (at least 32
 	// bytes), from which a key of the outbox's own is derived.
 	Key []byte
+	// AcceptedKeys open what other servers sealed during a key rotation
+	// (server/keys: rotate.go); they never seal.
+	AcceptedKeys [][]byte
 	// Workers deliver in parallel, per channel and per server.
 	Workers int
 	// Backoff is the wait before the first retry, doubled for each next
@@ -177,7 +180,7 @@ type Queue struct {
 
 func newQueue(o Options) (*Queue, error) {
 	o = o.withDefaults()
-	s, err := newSealer(o.Key)
+	s, err := newSealer(o.Key, o.AcceptedKeys...)
 	if err != nil {
 		return nil, err
 	}

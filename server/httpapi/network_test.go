@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,7 +204,7 @@ func TestReadyzDetailsForMonitoringOnly(t *testing.T) {
 	degraded := []httpapi.Check{failing[0], failing[2]}
 	opts := func(ready []httpapi.Check) httpapi.Options {
 		return httpapi.Options{
-			Dev: true, SessionAuthKey: make([]byte, 64), SessionEncKey: make([]byte, 32), Ready: ready,
+			Dev: true, SessionAuthKey: make([]byte, 64), SessionEncKey: make([]byte, 32), Ready: ready, Version: "v9.8.7",
 			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 			Monitoring:     []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8:ffff::/48")},
 		}
@@ -264,5 +266,19 @@ func TestReadyzDetailsForMonitoringOnly(t *testing.T) {
 				}
 			})
 		}
+		// /healthz: the build's version for monitoring only.
+		t.Run(tc.name+"/healthz", func(t *testing.T) {
+			req := httptest.NewRequest("GET", "http://10.9.9.9/healthz", nil)
+			req.RemoteAddr = tc.remoteAddr
+			if tc.xff != "" {
+				req.Header.Set("X-Forwarded-For", tc.xff)
+			}
+			rec := httptest.NewRecorder()
+			httpapi.New(opts(nil)).ServeHTTP(rec, req)
+			shown := strings.Contains(rec.Body.String(), `"version":"v9.8.7"`)
+			if rec.Code != http.StatusOK || shown != tc.details {
+				t.Errorf("/healthz = %d %s; version shown %v, want %v", rec.Code, rec.Body, shown, tc.details)
+			}
+		})
 	}
 }

@@ -39,9 +39,21 @@ func (s *server) createCaptcha(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// liveness is /healthz's body: the status, and for monitoring (loopback
+// and Options.Monitoring) the build's version, which the rest of the
+// world has no use for.
+type liveness struct {
+	Status  string `json:"status"`
+	Version string `json:"version,omitempty"`
+}
+
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, api.Health{Status: "ok"})
+	body := liveness{Status: "ok"}
+	if s.monitor(r) {
+		body.Version = s.Version
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // readyz checks every backend, each within a second. A failed check makes
@@ -61,13 +73,13 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 		case err == nil:
 			h.Checks[c.Name] = "ok"
 		case c.Degrades:
-			s.log.Warn("readiness check degraded", "check", c.Name, "err", err)
+			s.log.WarnContext(r.Context(), "readiness check degraded", "check", c.Name, "err", err)
 			h.Checks[c.Name] = "degraded"
 			if h.Status == "ok" {
 				h.Status = "degraded"
 			}
 		default:
-			s.log.Error("readiness check failed", "check", c.Name, "err", err)
+			s.log.ErrorContext(r.Context(), "readiness check failed", "check", c.Name, "err", err)
 			h.Checks[c.Name], h.Status, status = "unavailable", "unavailable", http.StatusServiceUnavailable
 		}
 	}

@@ -89,12 +89,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 func (s *server) safeError(r *http.Request, err error) *api.Error {
 	e, ok := errors.AsType[*sspr.Error](err)
 	if !ok {
-		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
 		return wire(errInternal)
 	}
 	switch e.Code {
 	case sspr.CodeDirectoryUnavailable, sspr.CodeServiceUnavailable, sspr.CodeInternal:
-		s.log.Error("backend unavailable", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
+		s.log.ErrorContext(r.Context(), "backend unavailable", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
 	}
 	return wire(e)
 }

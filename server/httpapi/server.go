@@ -103,7 +103,13 @@ type Options struct {
 	// SessionKeys are the 64-byte authentication and 32-byte encryption
 	// keys of the session cookie (docs/SECURITY.md#cookies).
 	SessionAuthKey, SessionEncKey []byte
-	CookieName                    string
+	// SessionKeysAccepted are more pairs of keys (authentication,
+	// encryption, ...) whose cookies are still read, never made: a key
+	// rotation's (server/keys: rotate.go).
+	SessionKeysAccepted [][]byte
+	// Version is the build's version, which /healthz tells monitoring.
+	Version    string
+	CookieName string
 	// FlowLifetime is the flow cookie's MaxAge, and SessionIdle the
 	// signed-in session cookie's (0: FlowLifetime): each call that renews
 	// one restarts its clock.
@@ -157,7 +163,7 @@ func New(o Options) http.Handler {
 	if s.CookieName == "" {
 		s.CookieName = "sspr_session"
 	}
-	s.sessions = newCookieStore(o.SessionAuthKey, o.SessionEncKey, o.FlowLifetime)
+	s.sessions = newCookieStore(o.SessionAuthKey, o.SessionEncKey, o.SessionKeysAccepted, o.FlowLifetime)
 	return s.requestID(s.accessLog(s.recover(s.headers(s.checkHost(nameRoute(s.routes()))))))
 }
 

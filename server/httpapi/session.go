@@ -15,8 +15,11 @@ const (
 	sessionIDKey = "sid"
 )
 
-func newCookieStore(authKey, encKey []byte, life time.Duration) *sessions.CookieStore {
-	cs := sessions.NewCookieStore(authKey, encKey)
+// newCookieStore makes cookies with authKey and encKey, and reads them
+// with those or any pair of accepted (authentication key, encryption key,
+// ...): the keys still accepted during a rotation (server/keys).
+func newCookieStore(authKey, encKey []byte, accepted [][]byte, life time.Duration) *sessions.CookieStore {
+	cs := sessions.NewCookieStore(append([][]byte{authKey, encKey}, accepted...)...)
 	// Gorilla's defaults are a month and no SameSite: the cookie lives as
 	// long as a flow or an idle session, only for same-site requests, out
 	// of script's reach (docs/SECURITY.md#cookies). Secure is set per

@@ -148,10 +148,18 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 	pol := policy.New(pc, bl)
 
+	// During a key rotation the key file also holds sets still accepted:
+	// what other servers made with them is read, never made (server/keys).
+	var acceptedCode, acceptedEnc, acceptedSession [][]byte
+	for _, k := range o.Keys.Accepted {
+		acceptedCode = append(acceptedCode, k.Code)
+		acceptedEnc = append(acceptedEnc, k.SessionEnc)
+		acceptedSession = append(acceptedSession, k.SessionAuth, k.SessionEnc)
+	}
 	// Messages are stored in the durable outbox and leave from there,
 	// off the request path (docs/SECURITY.md#same-answer), through the
 	// senders [email] and [sms] name: senders.go.
-	delivery, err := p.newDelivery(ctx, cfg, store, db, o.Keys.SessionEnc, o.Dev, now, log)
+	delivery, err := p.newDelivery(ctx, cfg, store, db, o.Keys.SessionEnc, acceptedEnc, o.Dev, now, log)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +188,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	deps := selfservice.Deps{
 		Directory: dir, Registrations: dir.Registrations(store), Store: store, Sender: delivery.Router, Hasher: hashing,
 		Policy: pol, Catalog: catalog, State: state, Sessions: sessions, Now: now, Rand: rand.Reader,
-		CodeKey: o.Keys.Code, DummyHash: dummy, Log: log,
+		CodeKey: o.Keys.Code, AcceptedCodeKeys: acceptedCode, DummyHash: dummy, Log: log,
 	}
 	if m != nil {
 		deps.Events = m.Event // the counters and the audit from one place
@@ -231,7 +239,8 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		CaptchaLimit:   selfservice.Limit{Max: t.AddressCaptchas, Window: t.AddressCaptchasWindow.D()},
 		Config:         wo.Public,
 		Policy:         pol.Describe(),
-		SessionAuthKey: o.Keys.SessionAuth, SessionEncKey: o.Keys.SessionEnc,
+		SessionAuthKey: o.Keys.SessionAuth, SessionEncKey: o.Keys.SessionEnc, SessionKeysAccepted: acceptedSession,
+		Version:      o.Version,
 		CookieName:   cfg.Session.CookieName,
 		FlowLifetime: cfg.Flow.Lifetime.D(),
 		SessionIdle:  cfg.Registration.SessionIdle.D(),

@@ -36,7 +36,7 @@ type Delivery struct {
 // the dev outbox (p.Outbox); outside it, "outbox" delivers nothing and
 // every message fails, loudly (`sspr serve` refuses that configuration
 // before it gets here). The caller starts the workers (Queue.Start).
-func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, db *sqlite.DB, key []byte, dev bool,
+func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, db *sqlite.DB, key []byte, accepted [][]byte, dev bool,
 	now func() time.Time, log *slog.Logger) (*Delivery, error) {
 	tpl, err := loadTemplates(cfg)
 	if err != nil {
@@ -65,7 +65,7 @@ func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, 
 	d := cfg.Delivery
 	o := dispatch.Options{
 		Senders: map[notify.Channel]notify.Sender{notify.Email: email, notify.SMS: sms},
-		Key:     key, Workers: d.Workers, Backoff: d.Backoff.D(), MaxBackoff: d.MaxBackoff.D(),
+		Key:     key, AcceptedKeys: accepted, Workers: d.Workers, Backoff: d.Backoff.D(), MaxBackoff: d.MaxBackoff.D(),
 		Timeout: d.AttemptTimeout.D(), NoticeLifetime: d.NoticeLifetime.D(), Log: log, Now: now,
 		Poll: 200 * time.Millisecond,
 		// A code that can't arrive in time: its flow says so. The

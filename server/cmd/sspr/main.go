@@ -37,6 +37,7 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/keys"
+	"github.com/sspr-portal/sspr/server/logctx"
 	"github.com/sspr-portal/sspr/server/portal"
 )
 
@@ -305,6 +306,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sspr serve: %v\n", err)
 		return exitError
 	}
+	// The metrics ([metrics] listen) on a listener of their own, which the
+	// public never reaches; it closes when serve returns.
+	if h := p.MetricsHandler(); h != nil {
+		mln, err := net.Listen("tcp", p.MetricsListen())
+		if err != nil {
+			_ = p.Close(context.WithoutCancel(ctx))
+			fmt.Fprintf(stderr, "sspr serve: metrics.listen: %v\n", err)
+			return exitError
+		}
+		defer mln.Close()
+		go func() { _ = newServer(ctx, h, log).Serve(mln) }()
+		log.Info("metrics listening", "addr", mln.Addr().String(), "path", portal.MetricsPath)
+	}
 
 	// SIGTERM drains, then stops; SIGHUP is only logged: the logs go to
 	// standard error (systemd's journal, a container's log), so there is
@@ -447,7 +461,7 @@ func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		return nil, fmt.Errorf("config: log.level: %w", err)
 	}
-	o := &slog.HandlerOptions{Level: level}
+	o := &slog.HandlerOptions{Level: level, ReplaceAttr: logctx.ReplaceAttr}
 	switch c.Format {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, o)), nil
