@@ -108,14 +108,20 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	hasher := secret.NewArgon2(secret.Params{Time: uint32(h.Argon2Time), Memory: uint32(h.Argon2MemoryKiB),
 		Threads: uint8(h.Argon2Threads), KeyLen: 32, SaltLen: 16}, h.Concurrency)
 
-	db, err := sqlite.Open(ctx, cfg.DatabasePath())
-	if err != nil {
-		return nil, err
-	}
-	p.closers = append(p.closers, func(context.Context) error { return db.Close() })
-	if o.Dev {
-		if err := sqlite.Seed(ctx, db, hasher, now()); err != nil {
-			return nil, fmt.Errorf("dev seed: %w", err)
+	// The SQLite file holds the embedded directory's accounts and, unless
+	// PostgreSQL does, the store and the outbox. A server with neither
+	// (LDAP and PostgreSQL: a replica behind a load balancer) makes no
+	// file at all.
+	var db *sqlite.DB
+	if cfg.Directory.Kind == config.DirectoryEmbedded || cfg.Database.Kind != config.DatabasePostgres {
+		if db, err = sqlite.Open(ctx, cfg.DatabasePath()); err != nil {
+			return nil, err
+		}
+		p.closers = append(p.closers, func(context.Context) error { return db.Close() })
+		if o.Dev {
+			if err := sqlite.Seed(ctx, db, hasher, now()); err != nil {
+				return nil, fmt.Errorf("dev seed: %w", err)
+			}
 		}
 	}
 	dir, err := p.newDirectory(cfg, db, hasher, now, log)

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/keys"
 	"github.com/sspr-portal/sspr/server/ldapdir/slapdtest"
+	"github.com/sspr-portal/sspr/server/pgstore/pgtest"
 	"github.com/sspr-portal/sspr/server/portal"
 )
 
@@ -79,4 +81,27 @@ func TestDirectoryCheckedAtStart(t *testing.T) {
 			t.Fatalf("/readyz = %d %s, want 503", rec.Code, rec.Body)
 		}
 	})
+}
+
+// TestReplicaMakesNoSQLiteFile: a server with an LDAP directory and
+// PostgreSQL (a replica behind a load balancer) keeps nothing in a SQLite
+// file, and makes none: its data folder holds only what it was given.
+func TestReplicaMakesNoSQLiteFile(t *testing.T) {
+	ldapTweak, _ := withSlapd(t, slapdtest.Shared(t))
+	var data string
+	e := newEnv(t, ldapTweak, withPostgres(t, pgtest.Start(t)), func(c *config.Config) { data = c.Server.DataDir })
+	c := e.client(t)
+	c.startWith("alice", api.IntentReset)
+	if st, _ := c.readyz(); st != http.StatusOK {
+		t.Fatalf("/readyz = %d", st)
+	}
+	entries, err := os.ReadDir(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range entries {
+		if strings.HasPrefix(f.Name(), "sspr.db") {
+			t.Errorf("the replica made %s in its data folder", f.Name())
+		}
+	}
 }

@@ -3,10 +3,13 @@ package main
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sspr-portal/sspr/server/internal/freeport"
 )
 
 // TestSignals, on a process of its own: SIGHUP is logged and changes
@@ -62,5 +65,30 @@ func TestSignals(t *testing.T) {
 	}
 	if !strings.Contains(p.log.String(), "msg=stopped") {
 		t.Errorf("no clean stop in the log:\n%s", p.log)
+	}
+}
+
+// TestServeMetrics: with [metrics] listen set, sspr serve answers
+// Prometheus's scrape there, and the portal's own address doesn't.
+func TestServeMetrics(t *testing.T) {
+	bin := buildProgram(t)
+	port, err := freeport.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := "127.0.0.1:" + strconv.Itoa(port)
+	cfg := writeFile(t, "sspr.toml", "[server]\ndrain_period = \"0s\"\n[metrics]\nlisten = \""+metrics+"\"\n")
+	p := startProcess(t, bin, cfg, t.TempDir())
+	res, err := http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v\n%s", err, p.log)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "sspr_") {
+		t.Fatalf("GET /metrics = %d\n%.500s", res.StatusCode, b)
+	}
+	if res, err := http.Get(p.base + "/metrics"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Fatalf("/metrics on the portal's address: %v %v", res, err)
 	}
 }
