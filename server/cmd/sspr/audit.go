@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,13 +43,10 @@ func audit(ctx context.Context, args []string, stdout, stderr io.Writer, now fun
 			"Prints the audit events selected, oldest first: every step of every flow (docs/AUDIT.md).\n\nFlags:\n")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fset, args, stderr); !ok {
+		return code
 	}
-	if fset.NArg() > 0 || *limit < 1 {
+	if *limit < 1 {
 		fset.Usage()
 		return exitUsage
 	}

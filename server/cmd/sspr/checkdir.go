@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,13 +28,10 @@ func checkDirectory(ctx context.Context, args []string, stdout, stderr io.Writer
 			"Connects to the directory as the portal would, binds as the service account and looks the\nuser up.\n\nFlags:\n")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fset, args, stderr); !ok {
+		return code
 	}
-	if fset.NArg() > 0 || *user == "" {
+	if *user == "" {
 		fset.Usage()
 		return exitUsage
 	}

@@ -132,6 +132,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// parseFlags parses a command's flags. When the command should not go on
+// it reports false and the exit code: 0 after -h (the flag package printed
+// the usage), 2 for a flag it doesn't know or an argument none of the
+// commands take.
+func parseFlags(fset *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	if fset.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fset.Name(), fset.Arg(0))
+		return exitUsage, false
+	}
+	return exitOK, true
+}
+
+// subcommand runs a command's one subcommand, name (`sspr report
+// coverage`), with the arguments after it; anything else prints usage:
+// exit 0 when help was asked for, 2 otherwise.
+func subcommand(args []string, name, usage string, stderr io.Writer, run func([]string) int) int {
+	if len(args) > 0 && args[0] == name {
+		return run(args[1:])
+	}
+	fmt.Fprintln(stderr, usage)
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		return exitOK
+	}
+	return exitUsage
+}
+
 // btoi is 1 for true.
 func btoi(b bool) int {
 	if b {
@@ -194,15 +226,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, int, bool) {
 		fmt.Fprintf(stderr, "Usage: sspr serve [flags]\n\nFlags:\n")
 		set.PrintDefaults()
 	}
-	if err := set.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, exitOK, false
-		}
-		return nil, exitUsage, false
-	}
-	if set.NArg() > 0 {
-		fmt.Fprintf(stderr, "sspr serve: unexpected argument %q\n", set.Arg(0))
-		return nil, exitUsage, false
+	if code, ok := parseFlags(set, args, stderr); !ok {
+		return nil, code, false
 	}
 	if f.devCaptcha != "" && !f.dev {
 		fmt.Fprintln(stderr, "sspr serve: --dev-captcha-answer needs --dev: a fixed CAPTCHA answer is for development only")
@@ -486,15 +511,8 @@ func keygen(args []string, stdout, stderr io.Writer) int {
 			"With --stage, --promote or --retire it takes the existing file one step\nthrough a rotation that signs nobody out: after each step, copy the file to\nevery server and restart them one by one (docs/OPERATIONS.md).\n\nFlags:\n")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fset.NArg() > 0 {
-		fmt.Fprintf(stderr, "sspr keygen: unexpected argument %q\n", fset.Arg(0))
-		return exitUsage
+	if code, ok := parseFlags(fset, args, stderr); !ok {
+		return code
 	}
 	path := *out
 	if path == "" {

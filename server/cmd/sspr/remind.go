@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,14 +14,8 @@ import (
 
 // remind runs `sspr remind SUBCOMMAND`.
 func remind(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "unregistered" {
-		fmt.Fprintf(stderr, "Usage: sspr remind unregistered [--config FILE] [--data DIR] [--dry-run]\n")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			return exitOK
-		}
-		return exitUsage
-	}
-	return remindUnregistered(ctx, args[1:], stdout, stderr)
+	return subcommand(args, "unregistered", "Usage: sspr remind unregistered [--config FILE] [--data DIR] [--dry-run]", stderr,
+		func(rest []string) int { return remindUnregistered(ctx, rest, stdout, stderr) })
 }
 
 // remindUnregistered emails each person who could not reset today, or
@@ -43,15 +36,8 @@ func remindUnregistered(ctx context.Context, args []string, stdout, stderr io.Wr
 			"(docs/COVERAGE.md).\n\nFlags:\n")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fset.NArg() > 0 {
-		fmt.Fprintf(stderr, "sspr remind unregistered: unexpected argument %q\n", fset.Arg(0))
-		return exitUsage
+	if code, ok := parseFlags(fset, args, stderr); !ok {
+		return code
 	}
 	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
 	defer cancel()

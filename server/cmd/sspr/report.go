@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -60,14 +59,8 @@ func openTool(ctx context.Context, name, cfgPath, data string, stderr io.Writer)
 
 // report runs `sspr report SUBCOMMAND`.
 func report(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "coverage" {
-		fmt.Fprintf(stderr, "Usage: sspr report coverage [--config FILE] [--data DIR] [--csv]\n")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			return exitOK
-		}
-		return exitUsage
-	}
-	return reportCoverage(ctx, args[1:], stdout, stderr)
+	return subcommand(args, "coverage", "Usage: sspr report coverage [--config FILE] [--data DIR] [--csv]", stderr,
+		func(rest []string) int { return reportCoverage(ctx, rest, stdout, stderr) })
 }
 
 // reportCoverage prints what share of the directory's accounts could
@@ -85,15 +78,8 @@ func reportCoverage(ctx context.Context, args []string, stdout, stderr io.Writer
 			"overall and by organisational unit (docs/COVERAGE.md).\n\nFlags:\n")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fset.NArg() > 0 {
-		fmt.Fprintf(stderr, "sspr report coverage: unexpected argument %q\n", fset.Arg(0))
-		return exitUsage
+	if code, ok := parseFlags(fset, args, stderr); !ok {
+		return code
 	}
 	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
 	defer cancel()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,15 +31,8 @@ func sendTest(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			"Sends one test message now, without the queue, and prints what the mail server or SMS\ngateway answered.\n\nFlags:\n")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fset.NArg() > 0 {
-		fmt.Fprintf(stderr, "sspr send-test: unexpected argument %q\n", fset.Arg(0))
-		return exitUsage
+	if code, ok := parseFlags(fset, args, stderr); !ok {
+		return code
 	}
 	if strings.TrimSpace(*to) == "" {
 		fmt.Fprintln(stderr, "sspr send-test: --to is required: an email address, or a mobile number such as +447700900123")
