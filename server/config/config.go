@@ -48,6 +48,7 @@ type Config struct {
 	Hashing      Hashing      `toml:"hashing"`
 	Log          Log          `toml:"log"`
 	Metrics      Metrics      `toml:"metrics"`
+	Probe        Probe        `toml:"probe"`
 	Audit        Audit        `toml:"audit"`
 	Staff        Staff        `toml:"staff"`
 	Remind       Remind       `toml:"remind"`

@@ -193,6 +193,8 @@ func (c *Config) Validate() error {
 
 	// [metrics]
 	c.validateMetrics(v)
+	// [probe]
+	c.validateProbe(v)
 
 	return v.err()
 }

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -167,6 +168,28 @@ func (b *riverBackend[TTx]) stop(ctx context.Context) error {
 	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	return b.client.StopAndCancel(hard)
+}
+
+// recent returns the n messages stored last, newest first, whatever
+// became of them (River keeps a delivered one for a day).
+func (b *riverBackend[TTx]) recent(ctx context.Context, n int) ([]job, error) {
+	if err := b.ensureMigrated(ctx); err != nil {
+		return nil, err
+	}
+	res, err := b.client.JobList(ctx, river.NewJobListParams().Kinds(jobKind).
+		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(n))
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: list messages: %w", err)
+	}
+	jobs := make([]job, 0, len(res.Jobs))
+	for _, row := range res.Jobs {
+		var j job
+		if err := json.Unmarshal(row.EncodedArgs, &j); err != nil {
+			return nil, fmt.Errorf("dispatch: read message %d: %w", row.ID, err)
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
 }
 
 func (b *riverBackend[TTx]) stats(ctx context.Context, queue string, recent time.Time) (stats, error) {

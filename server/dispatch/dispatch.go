@@ -160,6 +160,29 @@ type backend interface {
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stats(ctx context.Context, queue string, recent time.Time) (stats, error)
+	recent(ctx context.Context, n int) ([]job, error)
+}
+
+// Recent opens the last n messages stored, newest first, decoys left
+// out: for `sspr probe`, which reads the canary's codes where the portal
+// keeps them, with the key file the servers share. What it returns holds
+// codes: it is for that tool alone, never for a log or an answer.
+func (q *Queue) Recent(ctx context.Context, n int) ([]sspr.Message, error) {
+	jobs, err := q.db.recent(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	var out []sspr.Message
+	for _, j := range jobs {
+		v, err := q.seal.open(j.ID, j.Channel, j.Sealed)
+		if err != nil {
+			continue // sealed under a key this file doesn't hold
+		}
+		if !v.Decoy {
+			out = append(out, v.Message)
+		}
+	}
+	return out, nil
 }
 
 // Queue is the durable outbox: an sspr.Sender for each channel (Channel),

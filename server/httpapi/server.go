@@ -26,6 +26,9 @@ import (
 type Engine interface {
 	// The reset and unlock flow.
 	Start(ctx context.Context, rawUser string, c sspr.Client) (api.Flow, error)
+	// StartProbe starts the canary's flow with the probe's token instead
+	// of a CAPTCHA (selfservice: probe.go).
+	StartProbe(ctx context.Context, rawUser, token string, c sspr.Client) (api.Flow, error)
 	Flow(ctx context.Context, id string) (api.Flow, error)
 	ChooseIntent(ctx context.Context, id string, in api.Intent, c sspr.Client) (api.Flow, error)
 	SendCode(ctx context.Context, id string, k api.Kind, typed string, c sspr.Client) (api.Flow, error)

@@ -6,6 +6,7 @@ package portal
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/captcha"
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/httpapi"
@@ -199,7 +201,11 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	if m != nil {
 		deps.Events = m.Event // the counters and the audit from one place
 	}
-	engine, err := selfservice.New(engineConfig(cfg), deps)
+	ecfg := engineConfig(cfg)
+	if ecfg.ProbeAccount, ecfg.ProbeTokenHash, err = probe(cfg); err != nil {
+		return nil, err
+	}
+	engine, err := selfservice.New(ecfg, deps)
 	if err != nil {
 		return nil, err
 	}
@@ -390,10 +396,29 @@ func engineConfig(c *config.Config) selfservice.Config {
 		AddressFailures:         limit(t.AddressFailures, t.AddressFailuresWindow),
 		Org:                     org(c),
 		StaffIdle:               c.Staff.SessionIdle.D(), StaffMax: c.Staff.SessionMax.D(),
-		PassLifetime: c.Staff.RecoveryPassLifetime.D(),
+		PassLifetime:  c.Staff.RecoveryPassLifetime.D(),
+		ProbeRefusals: selfservice.DefaultConfig().ProbeRefusals,
 	}
 	cfg.StaffServiceDeskGroup, cfg.StaffAuditorGroup = StaffGroups(c)
 	return cfg
+}
+
+// probe is the canary account `sspr probe` may reset and the hash of its
+// token ([probe]; none: "" and nil).
+func probe(c *config.Config) (string, []byte, error) {
+	if c.Probe.Account == "" {
+		return "", nil, nil
+	}
+	account, err := canon.UserID(c.Probe.Account, c.Users.DefaultDomain)
+	if err != nil {
+		return "", nil, fmt.Errorf("config: probe.account: %w", err)
+	}
+	token, err := c.Probe.Token()
+	if err != nil {
+		return "", nil, err
+	}
+	sum := sha256.Sum256([]byte(token))
+	return account, sum[:], nil
 }
 
 // org is who the messages say they are from, and whom to call.

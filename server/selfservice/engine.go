@@ -92,6 +92,13 @@ type Config struct {
 	AddressStarts       Limit
 	AddressFailures     Limit
 
+	// ProbeAccount is the canary account `sspr probe` resets, canonical;
+	// ProbeTokenHash the SHA-256 of its token (nil: no probe accepted).
+	// ProbeRefusals pauses an address after this many refused probes.
+	ProbeAccount   string
+	ProbeTokenHash []byte
+	ProbeRefusals  Limit
+
 	Org notify.Org
 
 	// StaffServiceDeskGroup and StaffAuditorGroup are the directory groups
@@ -121,6 +128,7 @@ func DefaultConfig() Config {
 		ConsecutiveFailures: 100,
 		AccountStarts:       Limit{Max: 20, Window: time.Hour},
 		AddressStarts:       Limit{Max: 300, Window: 10 * time.Minute},
+		ProbeRefusals:       Limit{Max: 10, Window: time.Hour},
 		AddressFailures:     Limit{Max: 1000, Window: time.Hour},
 		Org:                 notify.Org{Name: "Example University"},
 	}

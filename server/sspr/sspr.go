@@ -226,6 +226,12 @@ const (
 	EventDeskLiftBlock         = "desk_lift_block"
 	EventDeskClearRegistration = "desk_clear_registration"
 	EventDeskRecoveryPass      = "desk_recovery_pass"
+	// EventProbeStarted and EventProbeRefused: `sspr probe` started a flow
+	// for the canary account with its token instead of a CAPTCHA, or a
+	// request with a probe token was refused (another account, a wrong
+	// token, no probe configured).
+	EventProbeStarted = "probe_started"
+	EventProbeRefused = "probe_refused"
 	// EventPassUsed and EventPassWrong: a recovery pass typed in a flow.
 	EventPassUsed  = "recovery_pass_used"
 	EventPassWrong = "recovery_pass_wrong"

@@ -89,6 +89,8 @@ Usage:
                         how many accounts could reset their password today, by OU
   sspr remind unregistered [--dry-run] [flags]
                         email a link to register to those who can't reset yet
+  sspr probe --phone NUMBER [--json] [flags]
+                        reset the [probe] canary's password end to end: a synthetic check
   sspr version          print the version
   sspr help             print this help
 
@@ -120,6 +122,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return report(ctx, args[1:], stdout, stderr)
 	case "remind":
 		return remind(ctx, args[1:], stdout, stderr)
+	case "probe":
+		return probe(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "sspr %s\n", buildVersion())
 		return exitOK
