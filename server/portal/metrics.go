@@ -2,9 +2,7 @@ package portal
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"runtime"
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
@@ -192,50 +190,4 @@ func (c countedCaptcha) Picture(ctx context.Context) (api.Captcha, time.Time, er
 		c.m.CaptchaMade()
 	}
 	return cp, until, err
-}
-
-// slottedHasher takes a hashing slot before the hasher does, so that the
-// wait for one is measured: it has as many slots as the hasher
-// (hashing.concurrency), so the hasher's own is then free, except while
-// the embedded directory hashes passwords (it holds the hasher itself):
-// with it, the wait measured is a floor.
-type slottedHasher struct {
-	sspr.Hasher
-	slots chan struct{}
-	m     *metrics.Metrics
-}
-
-func newSlottedHasher(h sspr.Hasher, concurrency int, m *metrics.Metrics) slottedHasher {
-	if concurrency <= 0 {
-		concurrency = runtime.NumCPU() // as secret.NewArgon2
-	}
-	return slottedHasher{Hasher: h, slots: make(chan struct{}, concurrency), m: m}
-}
-
-func (h slottedHasher) acquire(ctx context.Context) error {
-	began := time.Now()
-	select {
-	case h.slots <- struct{}{}:
-		h.m.HashWait(time.Since(began))
-		return nil
-	case <-ctx.Done():
-		h.m.HashWait(time.Since(began))
-		return fmt.Errorf("waiting to hash: %w", ctx.Err())
-	}
-}
-
-func (h slottedHasher) Hash(ctx context.Context, plain string) (string, error) {
-	if err := h.acquire(ctx); err != nil {
-		return "", err
-	}
-	defer func() { <-h.slots }()
-	return h.Hasher.Hash(ctx, plain)
-}
-
-func (h slottedHasher) Verify(ctx context.Context, encoded, plain string) (bool, error) {
-	if err := h.acquire(ctx); err != nil {
-		return false, err
-	}
-	defer func() { <-h.slots }()
-	return h.Hasher.Verify(ctx, encoded, plain)
 }

@@ -109,6 +109,10 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	h := cfg.Hashing
 	hasher := secret.NewArgon2(secret.Params{Time: uint32(h.Argon2Time), Memory: uint32(h.Argon2MemoryKiB),
 		Threads: uint8(h.Argon2Threads), KeyLen: 32, SaltLen: 16}, h.Concurrency)
+	if p.metrics != nil {
+		// Every wait for a hashing slot, the embedded directory's too.
+		hasher.OnWait = p.metrics.HashWait
+	}
 
 	// The SQLite file holds the embedded directory's accounts and, unless
 	// PostgreSQL does, the store and the outbox. A server with neither
@@ -176,16 +180,14 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	// With metrics on, the backends, the hasher and the CAPTCHAs are timed
 	// and counted (metrics.go): wrapped after the store has been asked
 	// what else it is (Reminders, PostgreSQL's pool for the outbox).
-	var hashing sspr.Hasher = hasher
 	m := p.metrics
 	if m != nil {
 		dir, store, state = timedDirectory{dir, m}, timedStore{store, m}, timedState{state, m}
-		hashing = newSlottedHasher(hasher, h.Concurrency, m)
 		m.WatchOutbox(delivery.Queue.Depth)
 		delivery.Queue.OnAttempt(m.Message)
 	}
 
-	dummy, err := hashing.Hash(ctx, "no answer matches this")
+	dummy, err := hasher.Hash(ctx, "no answer matches this")
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +196,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	// for as long as anything it ends lives.
 	sessions := revoke.New(state, now, max(cfg.Flow.Lifetime.D(), cfg.Registration.SessionMax.D()))
 	deps := selfservice.Deps{
-		Directory: dir, Registrations: dir.Registrations(store), Store: store, Sender: delivery.Router, Hasher: hashing,
+		Directory: dir, Registrations: dir.Registrations(store), Store: store, Sender: delivery.Router, Hasher: hasher,
 		Policy: pol, Catalog: catalog, State: state, Sessions: sessions, Now: now, Rand: rand.Reader,
 		CodeKey: o.Keys.Code, AcceptedCodeKeys: acceptedCode, DummyHash: dummy, Log: log,
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -34,6 +35,11 @@ var DefaultParams = Params{Time: 2, Memory: 19 * 1024, Threads: 1, KeyLen: 32, S
 type Argon2 struct {
 	params Params
 	sem    chan struct{}
+	// OnWait, when set (before the first hash), is told how long each
+	// hash waited for a slot: the metrics' hashing-slot wait. Every user
+	// of this hasher is counted, the embedded directory's password checks
+	// with the engine's hashes.
+	OnWait func(time.Duration)
 }
 
 // NewArgon2 returns a hasher that computes at most concurrency hashes at
@@ -46,6 +52,10 @@ func NewArgon2(p Params, concurrency int) *Argon2 {
 }
 
 func (a *Argon2) acquire(ctx context.Context) error {
+	if a.OnWait != nil {
+		began := time.Now()
+		defer func() { a.OnWait(time.Since(began)) }()
+	}
 	select {
 	case a.sem <- struct{}{}:
 		return nil

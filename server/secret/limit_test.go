@@ -26,3 +26,22 @@ func TestConcurrencyIsBounded(t *testing.T) {
 		t.Fatalf("after a slot freed: %v %v", ok, err)
 	}
 }
+
+// TestOnWait: each hash tells OnWait how long it waited for a slot,
+// including the time it spent behind the hashes that held them all.
+func TestOnWait(t *testing.T) {
+	a := NewArgon2(Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}, 1)
+	var waits []time.Duration
+	a.OnWait = func(d time.Duration) { waits = append(waits, d) }
+	a.sem <- struct{}{} // the one slot taken
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		a.release()
+	}()
+	if _, err := a.Hash(context.Background(), "x"); err != nil {
+		t.Fatal(err)
+	}
+	if len(waits) != 1 || waits[0] < 40*time.Millisecond {
+		t.Fatalf("waits %v, want one of about 50ms", waits)
+	}
+}
