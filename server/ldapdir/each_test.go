@@ -59,7 +59,7 @@ func TestEach(t *testing.T) {
 	a.Locked, a.Disabled = true, true
 	want["top@example.edu"] = a
 	// Not a user by the filter: left out.
-	addGroup(t, s, tree, "physics-students", "uid=p00,"+physics)
+	s.AddGroup(t, tree, "physics-students", "uid=p00,"+physics)
 	if len(want) <= 3*pageSize {
 		t.Fatalf("the test needs more users than three pages: %d", len(want))
 	}

@@ -10,20 +10,6 @@ import (
 	"github.com/sspr-portal/sspr/server/ldapdir/slapdtest"
 )
 
-// addGroup adds a groupOfNames under tree with these member DNs.
-func addGroup(t *testing.T, s *slapdtest.Server, tree, cn string, members ...string) string {
-	t.Helper()
-	dn := "cn=" + ldap.EscapeDN(cn) + "," + tree
-	req := ldap.NewAddRequest(dn, nil)
-	req.Attribute("objectClass", []string{"groupOfNames"})
-	req.Attribute("cn", []string{cn})
-	req.Attribute("member", members)
-	if err := s.Admin(t).Add(req); err != nil {
-		t.Fatalf("add %s: %v", dn, err)
-	}
-	return dn
-}
-
 // TestMemberOf: direct and nested membership, loops of groups, and groups
 // kept outside the users' base DN (group_base_dn), against a real slapd.
 func TestMemberOf(t *testing.T) {
@@ -34,12 +20,12 @@ func TestMemberOf(t *testing.T) {
 	bob := s.AddUser(t, tree, slapdtest.User{UID: "bob", Password: "Bob-Old-1"})
 	carol := s.AddUser(t, tree, slapdtest.User{UID: "carol", Password: "Carol-Old-1"})
 
-	desk := addGroup(t, s, groups, "service-desk", alice)
-	staff := addGroup(t, s, groups, "it-staff", desk) // the desk is part of IT staff
-	other := addGroup(t, s, groups, "students", bob)
+	desk := s.AddGroup(t, groups, "service-desk", alice)
+	staff := s.AddGroup(t, groups, "it-staff", desk) // the desk is part of IT staff
+	other := s.AddGroup(t, groups, "students", bob)
 	// Groups that name each other: the walk ends.
-	loopA := addGroup(t, s, groups, "loop-a", bob)
-	loopB := addGroup(t, s, groups, "loop-b", loopA, carol)
+	loopA := s.AddGroup(t, groups, "loop-a", bob)
+	loopB := s.AddGroup(t, groups, "loop-b", loopA, carol)
 	modify := ldap.NewModifyRequest(loopA, nil)
 	modify.Add("member", []string{loopB})
 	if err := s.Admin(t).Modify(modify); err != nil {

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-ldap/ldap/v3"
-
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/config"
@@ -35,20 +33,8 @@ func TestDeskAgainstSlapd(t *testing.T) {
 		DisplayName: "Hal Desk", Mail: "helpdesk@example.edu"})
 	auditor := s.AddUser(t, users, slapdtest.User{UID: "auditor", Password: "Auditor-Old-Password-1",
 		DisplayName: "Ann Auditor", Mail: "auditor@example.edu"})
-	group := func(cn string, members ...string) string {
-		t.Helper()
-		dn := "cn=" + ldap.EscapeDN(cn) + "," + groups
-		req := ldap.NewAddRequest(dn, nil)
-		req.Attribute("objectClass", []string{"groupOfNames"})
-		req.Attribute("cn", []string{cn})
-		req.Attribute("member", members)
-		if err := s.Admin(t).Add(req); err != nil {
-			t.Fatalf("add %s: %v", dn, err)
-		}
-		return dn
-	}
-	group("it-staff", group("service-desk", helpdesk)) // the desk, nested in IT staff
-	group("auditors", auditor)
+	s.AddGroup(t, groups, "it-staff", s.AddGroup(t, groups, "service-desk", helpdesk)) // the desk, nested in IT staff
+	s.AddGroup(t, groups, "auditors", auditor)
 	d := check(e)
 	if !d.locked("bob@example.edu") {
 		t.Fatal("bob is not locked in slapd before the test")

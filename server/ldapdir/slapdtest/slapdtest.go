@@ -322,6 +322,21 @@ func (s *Server) AddUser(tb testing.TB, tree string, u User) string {
 	return dn
 }
 
+// AddGroup adds a groupOfNames cn under the tree dn with these member
+// DNs (users or groups: groups nest) and returns its DN.
+func (s *Server) AddGroup(tb testing.TB, tree, cn string, members ...string) string {
+	tb.Helper()
+	dn := "cn=" + ldap.EscapeDN(cn) + "," + tree
+	req := ldap.NewAddRequest(dn, nil)
+	req.Attribute("objectClass", []string{"groupOfNames"})
+	req.Attribute("cn", []string{cn})
+	req.Attribute("member", members)
+	if err := s.Admin(tb).Add(req); err != nil {
+		tb.Fatalf("slapdtest: add %s: %v", dn, err)
+	}
+	return dn
+}
+
 // Bind reports whether dn binds with password right now, on a fresh
 // connection, and the error when it does not.
 func (s *Server) Bind(dn, password string) error {
