@@ -34,8 +34,16 @@ type CA struct {
 	ServerCertPEM, ServerKeyPEM []byte
 }
 
-// New makes a CA named name and a server certificate signed by it.
+// New makes a CA named name and a server certificate signed by it, for
+// 127.0.0.1, ::1 and localhost.
 func New(name string) (*CA, error) {
+	return NewFor(name, "127.0.0.1", []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}, []string{"localhost"})
+}
+
+// NewFor makes a CA named name and a server certificate signed by it,
+// whose common name is cn, for these addresses and host names (a server
+// on another loopback address, or one that checks its own name).
+func NewFor(name, cn string, ips []net.IP, dnsNames []string) (*CA, error) {
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -64,13 +72,13 @@ func New(name string) (*CA, error) {
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		Subject:      pkix.Name{CommonName: cn},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:     []string{"localhost"},
+		IPAddresses:  ips,
+		DNSNames:     dnsNames,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 	if err != nil {

@@ -42,17 +42,10 @@
 package sambatest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"os"
@@ -71,6 +64,8 @@ import (
 
 	"github.com/sspr-portal/sspr/server/internal/child"
 	"github.com/sspr-portal/sspr/server/internal/needs"
+	"github.com/sspr-portal/sspr/server/internal/testca"
+	"github.com/sspr-portal/sspr/server/ldapdir"
 )
 
 // Where Debian puts Samba and its provisioning data (samba-ad-provision).
@@ -368,61 +363,19 @@ func (s *Server) writeTLS() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	caPEM, certPEM, keyPEM, err := makeCerts(net.ParseIP(s.IP), HostName+"."+strings.ToLower(Realm))
+	dnsName := HostName + "." + strings.ToLower(Realm)
+	ca, err := testca.NewFor("sambatest", dnsName, []net.IP{net.ParseIP(s.IP)}, []string{dnsName})
 	if err != nil {
 		return fmt.Errorf("sambatest: certificates: %w", err)
 	}
 	// Samba refuses a key file that others may read.
-	for name, b := range map[string][]byte{"ca.pem": caPEM, "cert.pem": certPEM, "key.pem": keyPEM} {
+	for name, b := range map[string][]byte{"ca.pem": ca.CertPEM, "cert.pem": ca.ServerCertPEM, "key.pem": ca.ServerKeyPEM} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			return err
 		}
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(caPEM)
-	s.tls = &tls.Config{RootCAs: pool, ServerName: s.IP, MinVersion: tls.VersionTLS12}
+	s.tls = &tls.Config{RootCAs: ca.Pool, ServerName: s.IP, MinVersion: tls.VersionTLS12}
 	return nil
-}
-
-// makeCerts makes a CA and a server certificate for ip and dnsName,
-// valid for a day.
-func makeCerts(ip net.IP, dnsName string) (caPEM, certPEM, keyPEM []byte, err error) {
-	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sambatest CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: dnsName},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{ip}, DNSNames: []string{dnsName}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
 }
 
 // runScript runs Samba and, once it has exited, removes its folder: the
@@ -650,7 +603,7 @@ func addUser(c *ldap.Conn, tree string, u User) (string, error) {
 		req.Attribute("mail", []string{u.Mail})
 	}
 	if u.Password != "" {
-		req.Attribute("unicodePwd", []string{encodePwd(u.Password)})
+		req.Attribute("unicodePwd", []string{string(ldapdir.EncodeUnicodePwd(u.Password))})
 	}
 	for k, v := range u.Extra {
 		req.Attribute(k, v)
@@ -660,17 +613,6 @@ func addUser(c *ldap.Conn, tree string, u User) (string, error) {
 		return "", fmt.Errorf("sambatest: add user %s: %w", dn, err)
 	}
 	return dn, nil
-}
-
-// encodePwd is unicodePwd's value: the password in double quotes, UTF-16LE
-// (ASCII test passwords only).
-func encodePwd(pw string) string {
-	q := `"` + pw + `"`
-	b := make([]byte, 0, 2*len(q))
-	for _, r := range q {
-		b = append(b, byte(r), byte(r>>8))
-	}
-	return string(b)
 }
 
 // AddGroup adds a global security group name (its sAMAccountName too:
