@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
-	"github.com/chromedp/chromedp"
-
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/deskapi"
 )
@@ -257,8 +254,7 @@ func TestConsoleRefusesOthers(t *testing.T) {
 	b := e.newBrowser(t)
 	fetchStatus := func(path string) int {
 		var status int
-		b.run("fetching "+path, chromedp.Evaluate(`fetch(`+js(path)+`, {credentials: "same-origin"}).then((r) => r.status)`, &status,
-			func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+		b.await(`fetch(`+js(path)+`, {credentials: "same-origin"}).then((r) => r.status)`, &status)
 		return status
 	}
 	paths := []string{deskapi.PathSession, deskapi.PathPeople + "?user=bob", deskapi.PathSearch + "?q=bob"}

@@ -604,6 +604,14 @@ func (b *browser) eval(expr string, res any) {
 	b.run("evaluating "+expr, chromedp.Evaluate(expr, res))
 }
 
+// await evaluates a JavaScript expression whose value is a promise, and
+// puts what the promise resolves to into res.
+func (b *browser) await(expr string, res any) {
+	b.t.Helper()
+	b.run("evaluating "+expr, chromedp.Evaluate(expr, res,
+		func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+}
+
 // fatalf fails the test, with where the page is and what it shows.
 func (b *browser) fatalf(format string, args ...any) {
 	b.t.Helper()

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -35,8 +34,7 @@ func TestInstalledAndOffline(t *testing.T) {
 
 	var wasm string
 	for deadline := time.Now().Add(waitTimeout); wasm == ""; time.Sleep(pollEvery) {
-		b.run("reading the worker's cache", chromedp.Evaluate(cachedWasmJS, &wasm,
-			func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+		b.await(cachedWasmJS, &wasm)
 		if wasm == "" && time.Now().After(deadline) {
 			b.fatalf("the service worker never cached app.wasm")
 		}
