@@ -479,7 +479,9 @@ func (d *Directory) Find(ctx context.Context, term string, limit int) ([]sspr.Ac
 	t := ldap.EscapeFilter(term)
 	filter := "(&" + d.anyUser() + "(|(" + d.cfg.IDAttribute + "=*" + t + "*)(" + d.cfg.DisplayNameAttribute + "=*" + t + "*)))"
 	req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-		limit, int(d.cfg.Timeout/time.Second), false, filter, d.attrs, nil)
+		limit, int(d.cfg.Timeout/time.Second), false, filter,
+		// What a hit shows, not Lookup's lock state and contacts.
+		[]string{d.cfg.IDAttribute, d.cfg.DisplayNameAttribute, d.cfg.MailAttribute}, nil)
 	var res *ldap.SearchResult
 	err := d.pool.do(ctx, true, func(c *ldap.Conn) error {
 		var err error
