@@ -161,14 +161,14 @@ func kindTitle(k api.Kind) string {
 func blockText(b deskapi.Block) string {
 	var what string
 	switch b.Kind {
-	case "self_service":
+	case deskapi.BlockSelfService:
 		what = "Self-service paused after failed verifications"
-	case "sign_in":
+	case deskapi.BlockSignIn:
 		what = "Signing in paused after wrong passwords"
-	case "closed":
+	case deskapi.BlockClosed:
 		what = "Self-service closed after failures in a row"
 	default:
-		what = strings.ReplaceAll(b.Kind, "_", " ")
+		what = strings.ReplaceAll(string(b.Kind), "_", " ")
 	}
 	if b.Until.IsZero() {
 		return what

@@ -99,10 +99,7 @@ type Person struct {
 
 // Block is one thing that pauses a person's self-service, until when.
 type Block struct {
-	// Kind is "self_service" (too many failed verifications), "sign_in"
-	// (too many wrong passwords) or "closed" (failures in a row: closed
-	// until the service desk opens it).
-	Kind  string    `json:"kind"`
+	Kind  BlockKind `json:"kind"`
 	Until time.Time `json:"until"`
 }
 
@@ -115,6 +112,16 @@ type Event struct {
 	Detail     string    `json:"detail,omitempty"`
 	ClientAddr string    `json:"client_addr,omitempty"`
 }
+
+// BlockKind is what paused a person's self-service.
+type BlockKind string
+
+// The blocks.
+const (
+	BlockSelfService BlockKind = "self_service" // too many failed verifications
+	BlockSignIn      BlockKind = "sign_in"      // too many wrong passwords
+	BlockClosed      BlockKind = "closed"       // failures in a row: closed until the service desk opens it
+)
 
 // ActionRequest is the body of the service desk's actions: whose
 // account, the ticket it is done under and why, for the audit.

@@ -125,9 +125,8 @@ func (c counts) done() deskapi.CoverageCounts {
 // New starts a report by rules r.
 func New(r Rules) *Report { return &Report{rules: r, ous: map[string]*counts{}} }
 
-// Add counts acct, with its registration reg (nil: nothing registered),
-// and returns its status.
-func (p *Report) Add(acct sspr.Account, reg *sspr.Registration) Status {
+// Add counts acct, with its registration reg (nil: nothing registered).
+func (p *Report) Add(acct sspr.Account, reg *sspr.Registration) {
 	s := Classify(p.rules, acct, reg)
 	p.all.add(acct, s, p.rules)
 	c := p.ous[acct.OU]
@@ -136,7 +135,6 @@ func (p *Report) Add(acct sspr.Account, reg *sspr.Registration) Status {
 		p.ous[acct.OU] = c
 	}
 	c.add(acct, s, p.rules)
-	return s
 }
 
 // Result is the report of the accounts added so far.
@@ -151,14 +149,4 @@ func (p *Report) Result() deskapi.Coverage {
 	}
 	slices.SortFunc(out.OUs, func(a, b deskapi.CoverageGroup) int { return strings.Compare(a.OU, b.OU) })
 	return out
-}
-
-// Compute is the report of accounts, each with its registration in regs
-// (by user id; missing: nothing registered).
-func Compute(r Rules, accounts []sspr.Account, regs map[string]*sspr.Registration) deskapi.Coverage {
-	p := New(r)
-	for _, a := range accounts {
-		p.Add(a, regs[a.ID])
-	}
-	return p.Result()
 }

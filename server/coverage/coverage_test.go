@@ -139,7 +139,11 @@ func TestCompute(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := coverage.Compute(rules(), tc.accounts, tc.regs)
+			p := coverage.New(rules())
+			for _, a := range tc.accounts {
+				p.Add(a, tc.regs[a.ID])
+			}
+			got := p.Result()
 			if got.CoverageCounts != tc.want {
 				t.Errorf("overall: got %+v\nwant %+v", got.CoverageCounts, tc.want)
 			}

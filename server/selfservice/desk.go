@@ -68,12 +68,12 @@ func (e *Engine) person(ctx context.Context, user string) (deskapi.Person, error
 	p.Registration = e.describe(reg)
 	now := e.now()
 	for _, b := range []struct {
-		kind string
+		kind deskapi.BlockKind
 		left func() (time.Duration, error)
 	}{
-		{"self_service", func() (time.Duration, error) { return e.th.Until(ctx, blockFlow(user)) }},
-		{"sign_in", func() (time.Duration, error) { return e.th.Until(ctx, blockSignIn(user)) }},
-		{"closed", func() (time.Duration, error) { return e.th.ClosedLeft(ctx, user) }},
+		{deskapi.BlockSelfService, func() (time.Duration, error) { return e.th.Until(ctx, blockFlow(user)) }},
+		{deskapi.BlockSignIn, func() (time.Duration, error) { return e.th.Until(ctx, blockSignIn(user)) }},
+		{deskapi.BlockClosed, func() (time.Duration, error) { return e.th.ClosedLeft(ctx, user) }},
 	} {
 		left, err := b.left()
 		if err != nil {
