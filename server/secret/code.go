@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strings"
 )
 
 // NewCode returns a uniformly random code of the given number of digits,
@@ -18,6 +19,24 @@ func NewCode(src io.Reader, digits int) (string, error) {
 		return "", fmt.Errorf("random code: %w", err)
 	}
 	return fmt.Sprintf("%0*d", digits, n), nil
+}
+
+// NewPass returns n characters of alphabet drawn uniformly from src (no
+// modulo bias), in groups of 4 joined by "-": a recovery pass.
+func NewPass(src io.Reader, alphabet string, n int) (string, error) {
+	var sb strings.Builder
+	max := big.NewInt(int64(len(alphabet)))
+	for i := range n {
+		if i > 0 && i%4 == 0 {
+			sb.WriteByte('-')
+		}
+		x, err := rand.Int(src, max)
+		if err != nil {
+			return "", fmt.Errorf("random pass: %w", err)
+		}
+		sb.WriteByte(alphabet[x.Int64()])
+	}
+	return sb.String(), nil
 }
 
 // MAC is HMAC-SHA256 under key of the parts, each followed by a zero byte

@@ -36,3 +36,28 @@ func TestMAC(t *testing.T) {
 		t.Fatal("the key makes no difference")
 	}
 }
+
+// TestNewPass: the length, the groups of 4, only the alphabet's letters,
+// and every letter drawn (no letter left out by a bias).
+func TestNewPass(t *testing.T) {
+	const alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+	seen := map[rune]bool{}
+	for range 200 {
+		p, err := secret.NewPass(rand.Reader, alphabet, 12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p) != 14 || p[4] != '-' || p[9] != '-' {
+			t.Fatalf("pass %q: want XXXX-XXXX-XXXX", p)
+		}
+		for _, r := range strings.ReplaceAll(p, "-", "") {
+			if !strings.ContainsRune(alphabet, r) {
+				t.Fatalf("pass %q has %q, not of the alphabet", p, r)
+			}
+			seen[r] = true
+		}
+	}
+	if len(seen) != len(alphabet) {
+		t.Errorf("200 passes used %d of the %d letters", len(seen), len(alphabet))
+	}
+}

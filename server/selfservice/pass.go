@@ -2,7 +2,6 @@ package selfservice
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -67,20 +66,10 @@ func (e *Engine) DeskRecoveryPass(ctx context.Context, staffID string, in deskap
 	p, err := e.deskAct(ctx, staffID, in, c, sspr.EventDeskRecoveryPass,
 		"gave you a one-time recovery pass, to reset your password without your verification methods",
 		func(user string) error {
-			b := make([]byte, passLen)
-			if _, err := rand.Read(b); err != nil {
-				return fmt.Errorf("recovery pass: %w", err)
+			pass, err := secret.NewPass(e.d.Rand, passAlphabet, passLen)
+			if err != nil {
+				return err
 			}
-			var sb strings.Builder
-			for i, x := range b {
-				if i > 0 && i%4 == 0 {
-					sb.WriteByte('-')
-				}
-				// 256 % 31 != 0: a bias of under 1% on some letters,
-				// against 59 bits and five tries.
-				sb.WriteByte(passAlphabet[int(x)%len(passAlphabet)])
-			}
-			pass := sb.String()
 			expires := e.now().Add(e.cfg.PassLifetime)
 			v, err := json.Marshal(storedPass{MAC: e.passMAC(user, normalPass(pass)), Expires: expires})
 			if err != nil {
