@@ -315,3 +315,31 @@ func TestSealedAndDecoys(t *testing.T) {
 	s.mu.Unlock()
 	log.NoSecret(t, "987123", "dora@example.net")
 }
+
+// TestErrorsKeepNoAddress: a sender's error that quotes the address and
+// the code (as an SMTP 550 does) reaches neither the job's row, where
+// River keeps each attempt's error, nor the log.
+func TestErrorsKeepNoAddress(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	s := newSender()
+	s.setDown(true, errors.New("450 mailbox busy: <erin@example.net> code 555123"))
+	logger, log := testkit.NewLog()
+	q := r.server(s, dispatch.Options{Log: logger})
+	if err := q.Channel(sspr.Email).Send(t.Context(), codeMessage("erin@example.net", "555123")); err != nil {
+		t.Fatal(err)
+	}
+	q.Start(t.Context())
+	var errs string
+	eventually(t, "two failed attempts recorded", func() bool {
+		var n int
+		_ = r.raw().QueryRowContext(t.Context(), `SELECT attempt, coalesce(json(errors), '') FROM river_job`).Scan(&n, &errs)
+		return n >= 2 && strings.Contains(errs, "mailbox busy")
+	})
+	for _, secret := range []string{"erin@example.net", "555123"} {
+		if strings.Contains(errs, secret) {
+			t.Errorf("the job's errors hold %q: %s", secret, errs)
+		}
+	}
+	log.NoSecret(t, "erin@example.net", "555123")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -90,9 +91,26 @@ func (w *worker) Work(ctx context.Context, j *river.Job[job]) error {
 		return w.giveUp(ctx, j, m, "expired", fmt.Errorf("%w: %w", ErrExpired, err))
 	}
 	w.attempted(a.Channel, "retry", took)
+	why := redacted(err, m)
 	q.o.Log.WarnContext(ctx, "dispatch: delivery failed, will retry", "id", a.ID, "channel", string(a.Channel),
-		"template", string(a.Template), "flow", m.Flow, "attempt", j.Attempt, "err", notify.Clip(err.Error(), 300))
-	return err
+		"template", string(a.Template), "flow", m.Flow, "attempt", j.Attempt, "err", why)
+	// River keeps the error in the job's row, next to the sealed message:
+	// it must say no more than the log does.
+	return errors.New(why)
+}
+
+// redacted is err's text for a log line or the job's row: a sender's
+// error may quote the address, the number, the code or the text (an SMTP
+// 550 echoes the recipient; "…is not an email address"), which the
+// message is sealed to keep from the database and its backups.
+func redacted(err error, m sspr.Message) string {
+	s := err.Error()
+	for _, secret := range []string{m.Code, m.To, m.Body} {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "…")
+		}
+	}
+	return notify.Clip(s, 300)
 }
 
 // giveUp logs the end of a message, tells GaveUp, and cancels the job.
@@ -100,12 +118,13 @@ func (w *worker) giveUp(ctx context.Context, j *river.Job[job], m sspr.Message, 
 	q := w.q
 	// Channel, id and the flow's reference only: never the body, the code
 	// or the address.
+	why := redacted(err, m)
 	q.o.Log.ErrorContext(ctx, "dispatch: delivery failed, giving up", "id", j.Args.ID, "channel", string(j.Args.Channel),
-		"template", string(j.Args.Template), "flow", m.Flow, "attempt", j.Attempt, "reason", reason, "err", notify.Clip(err.Error(), 300))
+		"template", string(j.Args.Template), "flow", m.Flow, "attempt", j.Attempt, "reason", reason, "err", why)
 	if q.o.GaveUp != nil {
 		q.o.GaveUp(context.WithoutCancel(ctx), m, err)
 	}
-	return river.JobCancel(fmt.Errorf("%s: %s", reason, notify.Clip(err.Error(), 300)))
+	return river.JobCancel(fmt.Errorf("%s: %s", reason, why))
 }
 
 // attempted tells Options.Attempted of an attempt's end.
