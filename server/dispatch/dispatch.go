@@ -265,14 +265,6 @@ func (q *Queue) Close(ctx context.Context) error {
 	return q.db.stop(ctx)
 }
 
-// OnAttempt sets Options.Attempted (the metrics); it must be called
-// before Start.
-func (q *Queue) OnAttempt(fn func(ch sspr.Channel, result string, took time.Duration)) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.o.Attempted = fn
-}
-
 // Channel is the sender of one channel: Send stores the message for the
 // workers of that channel, and Check reports the channel's health.
 func (q *Queue) Channel(ch sspr.Channel) ChannelSender { return ChannelSender{q, ch} }

@@ -184,7 +184,6 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	if m != nil {
 		dir, store, state = timedDirectory{dir, m}, timedStore{store, m}, timedState{state, m}
 		m.WatchOutbox(delivery.Queue.Depth)
-		delivery.Queue.OnAttempt(m.Message)
 	}
 
 	dummy, err := hasher.Hash(ctx, "no answer matches this")
@@ -398,8 +397,7 @@ func engineConfig(c *config.Config) selfservice.Config {
 		AddressFailures:         limit(t.AddressFailures, t.AddressFailuresWindow),
 		Org:                     org(c),
 		StaffIdle:               c.Staff.SessionIdle.D(), StaffMax: c.Staff.SessionMax.D(),
-		PassLifetime:  c.Staff.RecoveryPassLifetime.D(),
-		ProbeRefusals: selfservice.DefaultConfig().ProbeRefusals,
+		PassLifetime: c.Staff.RecoveryPassLifetime.D(),
 	}
 	cfg.StaffServiceDeskGroup, cfg.StaffAuditorGroup = StaffGroups(c)
 	return cfg

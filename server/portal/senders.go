@@ -68,6 +68,8 @@ func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, 
 		Key:     key, AcceptedKeys: accepted, Workers: d.Workers, Backoff: d.Backoff.D(), MaxBackoff: d.MaxBackoff.D(),
 		Timeout: d.AttemptTimeout.D(), NoticeLifetime: d.NoticeLifetime.D(), Log: log, Now: now,
 		Poll: 200 * time.Millisecond,
+		// Each attempt's end, for the metrics (nil-safe).
+		Attempted: p.metrics.Message,
 		// A code that can't arrive in time: its flow says so. The
 		// workers start once the engine is there (New).
 		GaveUp:    func(ctx context.Context, m notify.Message, _ error) { p.Engine.DeliveryFailed(ctx, m) },

@@ -213,6 +213,10 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.ProbeRefusals == (Limit{}) {
+		// No setting of its own: the configuration has none to give.
+		cfg.ProbeRefusals = DefaultConfig().ProbeRefusals
+	}
 	e := &Engine{cfg: cfg, d: d, th: throttle.New(d.State, d.Now)}
 	for _, k := range cfg.Methods {
 		i := slices.IndexFunc(allMethods, func(m Method) bool { return m.Kind() == k })

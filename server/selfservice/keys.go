@@ -39,6 +39,7 @@ func startsUser(user string) string     { return "starts:user:" + user }
 func startsAddr(c sspr.Client) string   { return "starts:addr:" + c.Key() }
 func failAddr(c sspr.Client) string     { return "fail:addr:" + c.Key() }
 func captchasAddr(c sspr.Client) string { return "captcha:addr:" + c.Key() }
+func probesAddr(c sspr.Client) string   { return "probe:addr:" + c.Key() }
 
 // sendKey names the sends of codes of method k to user: in a flow, and,
 // apart, at registration, each with its own cool-down and hourly cap.

@@ -34,7 +34,7 @@ func (e *Engine) StartProbe(ctx context.Context, rawUser, token string, c sspr.C
 	ok := right && len(e.cfg.ProbeTokenHash) == len(sum) && e.cfg.ProbeAccount != "" && user == e.cfg.ProbeAccount
 	if !ok {
 		e.note(ctx, sspr.Event{Kind: sspr.EventProbeRefused, UserID: user, Outcome: sspr.OutcomeRefused}, c)
-		if err := e.th.Count(ctx, "probe:addr:"+c.Key(), e.cfg.ProbeRefusals); err != nil {
+		if err := e.th.Count(ctx, probesAddr(c), e.cfg.ProbeRefusals); err != nil {
 			return api.Flow{}, err
 		}
 		return api.Flow{}, errProbeRefused
