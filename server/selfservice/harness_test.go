@@ -246,12 +246,24 @@ func (a *store) Record(ctx context.Context, e sspr.Event) error {
 	return nil
 }
 
-// Events returns every event, newest first: the engine doesn't query.
+// Events returns the events q selects, newest first, as the real stores
+// do (storetest holds them to it): the console's timeline of one person
+// must never show another's.
 func (a *store) Events(ctx context.Context, q sspr.EventQuery) ([]sspr.Event, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := slices.Clone(a.events)
-	slices.Reverse(out)
+	var out []sspr.Event
+	for _, e := range slices.Backward(a.events) {
+		switch {
+		case q.User != "" && e.UserID != q.User, q.Flow != "" && e.Flow != q.Flow,
+			len(q.Kinds) > 0 && !slices.Contains(q.Kinds, e.Kind),
+			!q.Since.IsZero() && e.At.Before(q.Since), !q.Until.IsZero() && !e.At.Before(q.Until):
+			continue
+		}
+		if out = append(out, e); q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
 	return out, nil
 }
 
