@@ -175,6 +175,7 @@ func (e *Engine) sendCode(ctx context.Context, m codeMethod, to, plain, user, fl
 const (
 	refFlow         = "flow"
 	refRegistration = "registration"
+	refStaff        = "staff"
 )
 
 func codeRef(scope string, k api.Kind, id string) string { return scope + ":" + string(k) + ":" + id }
@@ -230,6 +231,15 @@ func (e *Engine) DeliveryFailed(ctx context.Context, m sspr.Message) {
 				return errNotThatCode
 			}
 			s.Pending.Undelivered = true
+			return nil
+		})
+	case refStaff:
+		_, err = e.updateStaff(ctx, id, func(s *staffSession) error {
+			cd := s.Codes[k]
+			if cd == nil || cd.Msg != m.ID {
+				return errNotThatCode
+			}
+			cd.Undelivered = true
 			return nil
 		})
 	default:

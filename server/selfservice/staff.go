@@ -147,7 +147,9 @@ func (e *Engine) StaffSendCode(ctx context.Context, id string, k api.Kind, c ssp
 	}); err != nil {
 		return deskapi.StaffSession{}, err
 	}
-	if err := e.sendCode(ctx, m, to, plain, s.User, s.Ref, false, cd, ""); err != nil {
+	// The ref lets DeliveryFailed mark the code undelivered, which
+	// StaffVerify then says, as a flow's does.
+	if err := e.sendCode(ctx, m, to, plain, s.User, s.Ref, false, cd, codeRef(refStaff, k, id)); err != nil {
 		return deskapi.StaffSession{}, err
 	}
 	e.note(ctx, sspr.Event{Kind: sspr.EventCodeSent, UserID: s.User, Flow: s.Ref, Detail: "staff channel=" + string(m.channel())}, c)

@@ -2,6 +2,7 @@ package selfservice_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +149,25 @@ func TestStaffSessionEnds(t *testing.T) {
 	h.clock.Advance(9 * time.Minute)
 	if _, err := h.e.Staff(ctx, id); sspr.CodeOf(err) != sspr.CodeUnauthenticated {
 		t.Fatalf("past 8 hours: %v", err)
+	}
+}
+
+// TestStaffCodeNotDelivered: when the outbox gives a staff member's code
+// up, the sign-in says so instead of waiting for it.
+func TestStaffCodeNotDelivered(t *testing.T) {
+	h := staffHarness(t)
+	id, _, err := h.e.StaffSignIn(ctx, "alice", "Alice-Old-Password-1", client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.e.StaffSendCode(ctx, id, api.KindEmail, client); err != nil {
+		t.Fatal(err)
+	}
+	msgs := h.out.all()
+	m := msgs[len(msgs)-1]
+	h.e.DeliveryFailed(ctx, m)
+	_, _, err = h.e.StaffVerify(ctx, id, api.KindEmail, m.Code, client)
+	if sspr.CodeOf(err) != sspr.CodeCodeExpired || !strings.Contains(err.Error(), "couldn't send") {
+		t.Fatalf("a code given up, typed: %v", err)
 	}
 }
