@@ -37,7 +37,7 @@ func (s *Store) EachRegistration(ctx context.Context, fn func(sspr.Registration)
 		}
 		rows, err := tx.Query(ctx, `
 SELECT r.user_id, r.email, r.email_confirmed_at, r.phone, r.phone_confirmed_at, r.answers_confirmed_at,
-	a.question_id, a.hash
+	a.question_id
 FROM registrations r
 LEFT JOIN registration_answers a ON a.user_id = r.user_id
 ORDER BY r.user_id, a.position`)
@@ -50,9 +50,9 @@ ORDER BY r.user_id, a.position`)
 			var (
 				got                     sspr.Registration
 				emailAt, phoneAt, ansAt *time.Time
-				questionID, hash        *string
+				questionID              *string
 			)
-			if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &questionID, &hash); err != nil {
+			if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &questionID); err != nil {
 				return err
 			}
 			if cur == nil || cur.UserID != got.UserID {
@@ -64,8 +64,8 @@ ORDER BY r.user_id, a.position`)
 				got.EmailConfirmed, got.PhoneConfirmed, got.AnswersConfirmed = utc(emailAt), utc(phoneAt), utc(ansAt)
 				cur = &got
 			}
-			if questionID != nil && hash != nil {
-				cur.Answers = append(cur.Answers, sspr.Answer{QuestionID: *questionID, Hash: *hash})
+			if questionID != nil {
+				cur.Answers = append(cur.Answers, sspr.Answer{QuestionID: *questionID})
 			}
 		}
 		if err := rows.Err(); err != nil {

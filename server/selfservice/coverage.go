@@ -69,11 +69,6 @@ func (e *Engine) coverageRules() coverage.Rules {
 func (e *Engine) eachPerson(ctx context.Context, fn func(acct sspr.Account, reg *sspr.Registration) error) error {
 	regs := map[string]*sspr.Registration{}
 	err := e.d.Store.EachRegistration(ctx, func(r sspr.Registration) error {
-		// Only whether each question is answered matters here: the
-		// hashes, most of a registration's size, are dropped.
-		for i := range r.Answers {
-			r.Answers[i].Hash = ""
-		}
 		regs[r.UserID] = &r
 		return nil
 	})

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,7 +36,8 @@ func eachEmpty(t *testing.T, s Store) {
 }
 
 // eachAll: every registration comes once, with every field and its
-// answers in order, as Registration reads it; a removed one doesn't.
+// answers' questions in order, as Registration reads it but for the
+// answers' hashes, which it leaves out; a removed one doesn't.
 func eachAll(t *testing.T, s Store) {
 	want := map[string]sspr.Registration{}
 	z := zoe(t)
@@ -61,6 +63,10 @@ func eachAll(t *testing.T, s Store) {
 	}
 	for id, w := range want {
 		g, ok := got[id]
+		w.Answers = slices.Clone(w.Answers)
+		for i := range w.Answers {
+			w.Answers[i].Hash = ""
+		}
 		if !ok || !sameRegistration(&g, w) {
 			t.Errorf("%s: got %+v, want %+v", id, g, w)
 		}
