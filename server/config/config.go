@@ -507,6 +507,14 @@ func (c *Config) DatabasePath() string {
 	return filepath.Join(c.Server.DataDir, "sspr.db")
 }
 
+// KeepsSQLite reports whether the portal keeps a SQLite file (at
+// DatabasePath): for the embedded directory's accounts, or for the store
+// and the outbox unless PostgreSQL holds them. A replica with LDAP and
+// PostgreSQL keeps none.
+func (c *Config) KeepsSQLite() bool {
+	return c.Directory.Kind == DirectoryEmbedded || c.Database.Kind != DatabasePostgres
+}
+
 // WebDir is server.web_dir, or the folder "web" next to the executable
 // (bin/web beside bin/sspr, where `make build` puts app.wasm).
 func (c *Config) WebDir() string {

@@ -119,7 +119,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	// (LDAP and PostgreSQL: a replica behind a load balancer) makes no
 	// file at all.
 	var db *sqlite.DB
-	if cfg.Directory.Kind == config.DirectoryEmbedded || cfg.Database.Kind != config.DatabasePostgres {
+	if cfg.KeepsSQLite() {
 		if db, err = sqlite.Open(ctx, cfg.DatabasePath()); err != nil {
 			return nil, err
 		}

@@ -41,8 +41,7 @@ func openTool(ctx context.Context, name, cfgPath, data string, stderr io.Writer)
 	}
 	// The SQLite file must be there already (a tool never makes one),
 	// unless the portal keeps none (LDAP and PostgreSQL).
-	sqliteKept := cfg.Directory.Kind == config.DirectoryEmbedded || cfg.Database.Kind != config.DatabasePostgres
-	if _, err := os.Stat(cfg.DatabasePath()); err != nil && sqliteKept {
+	if _, err := os.Stat(cfg.DatabasePath()); err != nil && cfg.KeepsSQLite() {
 		fmt.Fprintf(stderr, "%s: database: %v (set --data, server.data_dir or database.path)\n", name, err)
 		return nil, nil, exitError
 	}
