@@ -92,8 +92,7 @@ func (s *server) safeError(r *http.Request, err error) *api.Error {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
 		return wire(errInternal)
 	}
-	switch e.Code {
-	case sspr.CodeDirectoryUnavailable, sspr.CodeServiceUnavailable, sspr.CodeInternal:
+	if e.Code.ServerSide() {
 		s.log.ErrorContext(r.Context(), "backend unavailable", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
 	}
 	return wire(e)

@@ -314,11 +314,7 @@ func Failed(err error) bool {
 	if !errors.As(err, &e) {
 		return !errors.Is(err, context.Canceled)
 	}
-	switch e.Code {
-	case sspr.CodeServiceUnavailable, sspr.CodeDirectoryUnavailable, sspr.CodeInternal:
-		return true
-	}
-	return false
+	return e.Code.ServerSide()
 }
 
 // CaptchaMade counts a CAPTCHA made.

@@ -101,6 +101,13 @@ func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// ServerSide reports whether c says the portal, not the request, failed:
+// a backend that could not serve, or a bug. The API logs those for the
+// operators, and the metrics count them as the backend's errors.
+func (c Code) ServerSide() bool {
+	return c == CodeServiceUnavailable || c == CodeDirectoryUnavailable || c == CodeInternal
+}
+
 // CodeOf returns the code of the first *Error in err's chain: "" for a nil
 // err, and CodeInternal for an error that holds no *Error.
 func CodeOf(err error) Code {
