@@ -322,8 +322,9 @@ func (q *Queue) store(ctx context.Context, ch sspr.Channel, m sspr.Message, deco
 		queue = decoyQueue
 	}
 	j := job{ID: m.ID, Channel: ch, Template: m.Kind, Until: until.UTC(), Sealed: sealed}
-	// The deadline, not a count, ends the retries (worker.go).
-	if err := q.db.insert(ctx, j, &river.InsertOpts{Queue: queue, MaxAttempts: 10_000}); err != nil {
+	// The deadline, not a count, ends the retries (worker.go): the
+	// client's MaxAttempts (backend.go) is set out of the way.
+	if err := q.db.insert(ctx, j, &river.InsertOpts{Queue: queue}); err != nil {
 		return sspr.Unavailable(sspr.BackendStore, fmt.Errorf("dispatch: store a %s message: %w", ch, err))
 	}
 	return nil
