@@ -24,9 +24,10 @@ ARG VERSION=dev
 # CGO_ENABLED=0: a static binary, for an image without a C library.
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/sspr ./server/cmd/sspr
 # The browser's bundles and their precompressed .br and .gz (as `make wasm`).
-RUN GOOS=js GOARCH=wasm go build -trimpath -ldflags "-s -w" -o /out/web/app.wasm ./app/cmd/wasm \
+RUN GOOS=js GOARCH=wasm go build -tags sspr_reset -trimpath -ldflags "-s -w" -o /out/web/app.wasm ./app/cmd/wasm \
+ && GOOS=js GOARCH=wasm go build -trimpath -ldflags "-s -w" -o /out/web/reg.wasm ./app/cmd/wasm \
  && GOOS=js GOARCH=wasm go build -trimpath -ldflags "-s -w" -o /out/web/desk.wasm ./app/cmd/desk \
- && go run ./server/cmd/precompress /out/web/app.wasm /out/web/desk.wasm \
+ && go run ./server/cmd/precompress /out/web/app.wasm /out/web/reg.wasm /out/web/desk.wasm \
  && chmod 0644 /out/web/* \
  && mkdir -p /out/data && chmod 0700 /out/data
 

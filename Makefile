@@ -42,7 +42,8 @@ server:
 # need be installed. Brotli at its best takes ~20 s, but only when app.wasm's
 # bytes changed: precompress leaves siblings that still match alone.
 wasm:
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/web/app.wasm ./app/cmd/wasm
+	GOOS=js GOARCH=wasm $(GO) build -tags sspr_reset -trimpath -ldflags "-s -w" -o $(BIN)/web/app.wasm ./app/cmd/wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/web/reg.wasm ./app/cmd/wasm
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags "-s -w" -o $(BIN)/web/desk.wasm ./app/cmd/desk
 	$(GO) run ./server/cmd/precompress \
 	  $$(find $(BIN)/web -maxdepth 1 -type f ! -name '.*' ! -name '*.br' ! -name '*.gz' | sort)
@@ -68,6 +69,7 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./app/...
+	GOOS=js GOARCH=wasm $(GO) vet -tags sspr_reset ./app/...
 
 # staticcheck with its default checks; a finding fails. The wasm's files
 # (GOOS=js) are checked by a second run: -exec hands GOOS and GOARCH to
@@ -75,6 +77,7 @@ vet:
 lint:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run -exec "env GOOS=js GOARCH=wasm" $(STATICCHECK) ./app/...
+	$(GO) run -exec "env GOOS=js GOARCH=wasm" $(STATICCHECK) -tags sspr_reset ./app/...
 
 unit: build
 	$(GO) test -race -count=1 ./...

@@ -168,5 +168,7 @@ sizes() {
 echo "== app.wasm, the student's (budget: as served, brotli, at most 1,600,000 bytes)"
 sizes app.wasm 1600000
 echo
+echo "== reg.wasm, every page: the registration pages' (loaded only under /register)"
+sizes reg.wasm 0
 echo "== desk.wasm, the service desk's console (loaded only under /desk)"
 sizes desk.wasm 0

@@ -200,6 +200,11 @@ const (
 	RulePattern = "not_pattern"
 )
 
+// LangParam is the query parameter that chooses the language of the pages
+// ("?lang=cy"): the server remembers the choice and draws the page again
+// in it.
+const LangParam = "lang"
+
 // Config is the public configuration the UI needs.
 type Config struct {
 	Organisation Organisation `json:"organisation"`

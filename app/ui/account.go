@@ -1,3 +1,5 @@
+//go:build !sspr_reset
+
 package ui
 
 import (
@@ -105,7 +107,7 @@ func (a *account) confirmPassword(_ app.Context, e app.Event) {
 		return
 	}
 	if a.reauthPW == "" {
-		a.invalid(ctx, problems{{field: "reauth-password", msg: "Enter your password"}})
+		a.invalid(ctx, problems{{field: "reauth-password", msg: t("account.reauth_missing")}})
 		return
 	}
 	a.busy = true
@@ -133,7 +135,7 @@ func (a *account) confirmPassword(_ app.Context, e app.Event) {
 // reauthView is the prompt for the password, above the page it guards.
 func (a *account) reauthView() app.UI {
 	if a.confirmed {
-		return noticeView("Thank you. Now make your change again.")
+		return noticeView(t("account.reauth_done"))
 	}
 	if !a.reauth {
 		return nil
@@ -141,10 +143,10 @@ func (a *account) reauthView() app.UI {
 	in := app.Input().Type("password").Attr("autocomplete", "current-password").
 		OnInput(func(ctx app.Context, e app.Event) { a.reauthPW = ctx.JSSrc().Get("value").String() })
 	return form("reauth", a.confirmPassword,
-		h2m("Enter your password again"),
-		para("For your security, you need to enter your password again before you change your verification methods."),
-		textField{id: "reauth-password", label: "Password", err: a.errs.of("reauth-password"), input: in, width: "width-20"}.render(),
-		button("reauth-continue", "Continue", true, false, a.busy),
+		h2m(t("account.reauth_heading")),
+		para(t("account.reauth_why")),
+		textField{id: "reauth-password", label: t("common.password"), err: a.errs.of("reauth-password"), input: in, width: "width-20"}.render(),
+		button("reauth-continue", t("common.continue"), true, false, a.busy),
 	)
 }
 
@@ -172,7 +174,7 @@ func signedOut(ctx app.Context) {
 func (a *account) view(content ...app.UI) app.UI {
 	var retry app.UI
 	if !a.ready && len(a.errs) > 0 {
-		retry = app.P().Body(button("retry", "Try again", false, false, false).OnClick(a.retry))
+		retry = app.P().Body(button("retry", t("common.try_again"), false, false, false).OnClick(a.retry))
 	}
 	return page(
 		div("summary-slot", errorSummary(a.errs), retry),

@@ -1,3 +1,5 @@
+//go:build !sspr_reset
+
 package ui
 
 import (

@@ -59,7 +59,7 @@ func (f *captchaForm) newCaptcha(ctx app.Context) {
 			if err != nil {
 				pr := problemFor(err, client.Now(), nil)
 				if !errors.Is(err, client.ErrOffline) {
-					pr.msg = "The picture didn't load. " + pr.msg
+					pr.msg = t("captcha.load_failed", "error", pr.msg)
 				}
 				for _, e := range f.errs {
 					if e.msg == pr.msg {
@@ -109,10 +109,10 @@ var ignore app.Func
 // checkAnswer adds the CAPTCHA's problem, if any, to ps.
 func (f *captchaForm) checkAnswer(ps problems, answer string) problems {
 	if answer == "" {
-		return append(ps, problem{field: "captcha-answer", msg: "Enter the characters in the picture"})
+		return append(ps, problem{field: "captcha-answer", msg: t("captcha.answer_missing")})
 	}
 	if f.captcha.ID == "" {
-		return append(ps, problem{field: "captcha-answer", msg: "The picture hasn't loaded yet. Choose New picture."})
+		return append(ps, problem{field: "captcha-answer", msg: t("captcha.not_loaded")})
 	}
 	return ps
 }
@@ -146,16 +146,15 @@ func (f *captchaForm) captchaView(off bool) app.UI {
 	return div("captcha",
 		div("captcha__picture",
 			either(f.captcha.Image != "", app.Img().ID("captcha-image").Src(f.captcha.Image).Width(240).Height(80).
-				Alt("CAPTCHA: a picture of characters, drawn to be hard for computers to read. "+
-					"Type them in the box below, or choose Listen to hear them."), app.Div().Class("captcha__placeholder").Text("Loading the picture…")),
+				Alt(t("captcha.alt")), app.Div().Class("captcha__placeholder").Text(t("captcha.loading"))),
 		),
 		div("button-group",
-			button("captcha-new", "New picture", true, true, off || f.captchaBusy).Name("do").Value("captcha").OnClick(f.renew),
+			button("captcha-new", t("captcha.new"), true, true, off || f.captchaBusy).Name("do").Value("captcha").OnClick(f.renew),
 			when(c.Captcha.Audio && f.captcha.ID != "", app.A().ID("captcha-listen").Class("button button--secondary").
-				Href(api.CaptchaAudioPath+"?id="+f.captcha.ID).OnClick(f.listen).Text("Listen")),
+				Href(api.CaptchaAudioPath+"?id="+f.captcha.ID).OnClick(f.listen).Text(t("captcha.listen"))),
 		),
 		hidden("captcha-id", f.captcha.ID),
-		textField{id: "captcha-answer", label: "Enter the characters in the picture",
+		textField{id: "captcha-answer", label: t("captcha.label"),
 			err: f.errs.of("captcha-answer"), input: answerIn, width: "width-10"}.render(),
 		// Last, so that its coming doesn't move the field above.
 		when(c.Captcha.Audio && f.captcha.ID != "", app.Audio().ID("captcha-audio").Src(captchaSound(f.captcha)).Preload("none")),
@@ -172,9 +171,9 @@ func userIDField(v, err string, onInput app.EventHandler, off bool) app.UI {
 	}
 	hint := ""
 	if h := Config().UserIDHint; h != "" {
-		hint = "For example, " + h
+		hint = t("captcha.user_id_hint", "example", h)
 	}
-	return textField{id: "user", label: "User ID", hint: hint, err: err, input: in, width: "width-20"}.render()
+	return textField{id: "user", label: t("captcha.user_id_label"), hint: hint, err: err, input: in, width: "width-20"}.render()
 }
 
 // captchaSound is where the CAPTCHA's sound is: the data the API sent with

@@ -1,3 +1,5 @@
+//go:build !sspr_reset
+
 package ui
 
 import (
@@ -7,10 +9,10 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-// The headings of the password change.
+// The keys of the headings of the password change.
 const (
-	changeHeading  = "Change your password"
-	changedHeading = "Your password has been changed"
+	changeHeading  = "changepw.heading"
+	changedHeading = "changepw.changed_heading"
 )
 
 // ChangePasswordPage changes the signed-in user's password: the current
@@ -25,12 +27,12 @@ type ChangePasswordPage struct {
 }
 
 // OnNav names the tab.
-func (p *ChangePasswordPage) OnNav(ctx app.Context) { setTitle(ctx, changeHeading, false) }
+func (p *ChangePasswordPage) OnNav(ctx app.Context) { setTitle(ctx, t(changeHeading), false) }
 
 // OnMount checks the session (by loading the registration), then loads
 // the policy.
 func (p *ChangePasswordPage) OnMount(ctx app.Context) {
-	p.mount(ctx, changeHeading, p.loadPolicy)
+	p.mount(ctx, t(changeHeading), p.loadPolicy)
 }
 
 // typedCurrent stores the current password.
@@ -58,7 +60,7 @@ func (p *ChangePasswordPage) submit(_ app.Context, e app.Event) {
 	}
 	ps := p.checkTyped("new")
 	if p.current == "" {
-		ps = append(problems{{field: "current", msg: "Enter your current password"}}, ps...)
+		ps = append(problems{{field: "current", msg: t("changepw.current_missing")}}, ps...)
 	}
 	if len(ps) > 0 {
 		p.invalid(ctx, ps)
@@ -79,7 +81,7 @@ func (p *ChangePasswordPage) submit(_ app.Context, e app.Event) {
 			case err == nil:
 				p.busy, p.done, p.current, p.password, p.confirm = false, true, "", "", ""
 				signedIn = api.Session{}
-				setTitle(ctx, changedHeading, false)
+				setTitle(ctx, t(changedHeading), false)
 				pageShown(ctx)
 			case codeOf(serr) == api.CodeUnauthenticated:
 				p.fail(ctx, serr, nil)
@@ -116,20 +118,20 @@ func (p *ChangePasswordPage) Render() app.UI {
 	}
 	return p.view(
 		backLink(PathRegSummary),
-		app.H1().Text(changeHeading),
+		app.H1().Text(t(changeHeading)),
 		passwordIntro(c),
 		form("change-form", p.submit,
-			textField{id: "current", label: "Current password", err: p.errs.of("current"),
+			textField{id: "current", label: t("changepw.current_label"), err: p.errs.of("current"),
 				input: in, width: "width-20"}.render(),
-			p.fields("new", "New password", p.errs, signedIn.User, off),
-			button("change", "Change password", true, false, off),
+			p.fields("new", t("changepw.new_label"), p.errs, signedIn.User, off),
+			button("change", t("changepw.change"), true, false, off),
 		),
-		para("Changing your password signs you out here. We'll email you to confirm the change."),
+		para(t("changepw.signs_out")),
 	)
 }
 
 // changedView confirms the change, with the advice of the done page.
 func changedView(c api.Config) app.UI {
-	return confirmation(changedHeading, "You've been signed out. Sign in with your new password from now on.", c,
-		updateDevices(), app.P().Body(link("sign-in-again", PathRegister, "Sign in again to manage your verification methods")))
+	return confirmation(t(changedHeading), t("changepw.signed_out"), c,
+		updateDevices(), app.P().Body(link("sign-in-again", PathRegister, t("changepw.sign_in_again"))))
 }

@@ -7,12 +7,13 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-const chooseHeading = "What do you need?"
+// chooseHeading is the key of the page's heading.
+const chooseHeading = "choose.heading"
 
-// The two choices, worded as in the guides (step 3).
+// The keys of the two choices, worded as in the guides (step 3).
 const (
-	labelReset  = "I've forgotten my password"
-	labelUnlock = "I know my password, but still can't sign in"
+	labelReset  = "choose.reset"
+	labelUnlock = "choose.unlock"
 )
 
 // ChoosePage asks whether the user resets a forgotten password or unlocks
@@ -24,7 +25,7 @@ type ChoosePage struct {
 }
 
 // OnNav names the tab.
-func (p *ChoosePage) OnNav(ctx app.Context) { setTitle(ctx, chooseHeading, false) }
+func (p *ChoosePage) OnNav(ctx app.Context) { setTitle(ctx, t(chooseHeading), false) }
 
 // chooseField is the field a refusal of the choice is about.
 func chooseField(c api.Code) string {
@@ -36,14 +37,14 @@ func chooseField(c api.Code) string {
 
 // OnInit takes over the prerendered page.
 func (p *ChoosePage) OnInit() {
-	if pg, ok := p.init(PathChoose, chooseHeading, chooseField); ok {
+	if pg, ok := p.init(PathChoose, t(chooseHeading), chooseField); ok {
 		p.took(pg)
 	}
 }
 
 // OnPreRender draws the page with the server's state.
 func (p *ChoosePage) OnPreRender(ctx app.Context) {
-	if pg, ok := p.prerender(ctx, PathChoose, chooseHeading, chooseField); ok {
+	if pg, ok := p.prerender(ctx, PathChoose, t(chooseHeading), chooseField); ok {
 		p.took(pg)
 	}
 }
@@ -79,7 +80,7 @@ func (p *ChoosePage) submit(_ app.Context, e app.Event) {
 		return
 	}
 	if p.intent != api.IntentReset && p.intent != api.IntentUnlock {
-		p.invalid(ctx, problems{{field: "intent-reset", msg: "Select what you need"}})
+		p.invalid(ctx, problems{{field: "intent-reset", msg: t("choose.missing")}})
 		return
 	}
 	p.busy, p.errs = true, nil
@@ -102,16 +103,15 @@ func (p *ChoosePage) Render() app.UI {
 	return p.view(
 		backLink(PathStart),
 		postForm("choose-form", PathChoose, p.submit,
-			radios("intent", app.H1().Text(chooseHeading), "Select one.", p.errs, []radio{
-				{id: "intent-reset", value: string(api.IntentReset), label: labelReset,
-					hint:    "Prove it's you, then choose a new password.",
+			radios("intent", app.H1().Text(t(chooseHeading)), t("choose.hint"), p.errs, []radio{
+				{id: "intent-reset", value: string(api.IntentReset), label: t(labelReset),
+					hint:    t("choose.reset_hint"),
 					checked: p.intent == api.IntentReset, disabled: off},
-				{id: "intent-unlock", value: string(api.IntentUnlock), label: labelUnlock,
-					hint: "Your account is locked after too many wrong attempts to sign in. " +
-						"Prove it's you and it's unlocked; your password stays the same.",
+				{id: "intent-unlock", value: string(api.IntentUnlock), label: t(labelUnlock),
+					hint:    t("choose.unlock_hint"),
 					checked: p.intent == api.IntentUnlock, disabled: off},
 			}, p.choose),
-			button("next", "Next", true, false, off),
+			button("next", t("common.next"), true, false, off),
 		),
 	)
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -11,10 +10,10 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-// The headings of the two code pages.
+// The keys of the headings of the two code pages.
 const (
-	emailHeading = "Verify with your alternate email"
-	smsHeading   = "Verify with a text to your mobile phone"
+	emailHeading = "code.email_heading"
+	smsHeading   = "code.sms_heading"
 )
 
 // EmailPage is "Option 1. Email my alternate email" of the guides: send a
@@ -25,14 +24,14 @@ type EmailPage struct {
 }
 
 // OnNav names the tab.
-func (p *EmailPage) OnNav(ctx app.Context) { setTitle(ctx, emailHeading, false) }
+func (p *EmailPage) OnNav(ctx app.Context) { setTitle(ctx, t(emailHeading), false) }
 
 // OnInit takes over the prerendered page.
-func (p *EmailPage) OnInit() { p.init(api.KindEmail, PathVerifyEmail, emailHeading) }
+func (p *EmailPage) OnInit() { p.init(api.KindEmail, PathVerifyEmail, t(emailHeading)) }
 
 // OnPreRender draws the page with the server's state.
 func (p *EmailPage) OnPreRender(ctx app.Context) {
-	p.prerender(ctx, api.KindEmail, PathVerifyEmail, emailHeading)
+	p.prerender(ctx, api.KindEmail, PathVerifyEmail, t(emailHeading))
 }
 
 // OnMount loads the flow.
@@ -49,14 +48,14 @@ type SMSPage struct {
 }
 
 // OnNav names the tab.
-func (p *SMSPage) OnNav(ctx app.Context) { setTitle(ctx, smsHeading, false) }
+func (p *SMSPage) OnNav(ctx app.Context) { setTitle(ctx, t(smsHeading), false) }
 
 // OnInit takes over the prerendered page.
-func (p *SMSPage) OnInit() { p.init(api.KindSMS, PathVerifySMS, smsHeading) }
+func (p *SMSPage) OnInit() { p.init(api.KindSMS, PathVerifySMS, t(smsHeading)) }
 
 // OnPreRender draws the page with the server's state.
 func (p *SMSPage) OnPreRender(ctx app.Context) {
-	p.prerender(ctx, api.KindSMS, PathVerifySMS, smsHeading)
+	p.prerender(ctx, api.KindSMS, PathVerifySMS, t(smsHeading))
 }
 
 // OnMount loads the flow.
@@ -106,12 +105,12 @@ func (s *codeStep) took(pg api.Page) {
 	s.phone = pg.Values["phone"]
 	s.askPhone = pg.Values["again"] != ""
 	if pg.Sent {
-		s.notice = msgSentAgain
+		s.notice = t(msgSentAgain)
 	}
 }
 
-// msgSentAgain is the notice after a code was sent again.
-const msgSentAgain = "We've sent a new code. Use the newest one: earlier codes no longer work."
+// msgSentAgain is the key of the notice after a code was sent again.
+const msgSentAgain = "code.sent_again"
 
 // codeOrSendField is the field an error of either form is about: the code
 // when the code form was sent, else the phone number. (The server's
@@ -207,7 +206,7 @@ func (s *codeStep) send(ctx app.Context, again bool) {
 	}
 	phone := strings.TrimSpace(s.phone)
 	if s.kind == api.KindSMS && phone == "" {
-		s.invalid(ctx, problems{{field: "phone", msg: "Enter your phone number"}})
+		s.invalid(ctx, problems{{field: "phone", msg: t("code.phone_required")}})
 		return
 	}
 	s.busy, s.errs, s.notice = true, nil, ""
@@ -230,7 +229,7 @@ func (s *codeStep) send(ctx app.Context, again bool) {
 			s.m, _ = method(f, kind)
 			s.askPhone, s.code = false, ""
 			if again {
-				s.notice = msgSentAgain
+				s.notice = t(msgSentAgain)
 			}
 			s.now = client.Now()
 			s.tick(ctx)
@@ -249,7 +248,7 @@ func (s *codeStep) verify(_ app.Context, e app.Event) {
 	}
 	code := strings.TrimSpace(s.code)
 	if code == "" {
-		s.invalid(ctx, problems{{field: "code", msg: "Enter the code we sent you"}})
+		s.invalid(ctx, problems{{field: "code", msg: t("code.code_required")}})
 		return
 	}
 	s.busy, s.errs, s.notice = true, nil, ""
@@ -279,30 +278,24 @@ func waitText(d time.Duration) string {
 	if secs <= 0 {
 		return ""
 	}
-	plural := func(n int, unit string) string {
-		if n == 1 {
-			return "1 " + unit
-		}
-		return strconv.Itoa(n) + " " + unit + "s"
-	}
 	var in string
 	switch m, sec := secs/60, secs%60; {
 	case m == 0:
-		in = plural(sec, "second")
+		in = tn("code.wait_seconds", sec)
 	case sec == 0:
-		in = plural(m, "minute")
+		in = tn("code.wait_minutes", m)
 	default:
-		in = plural(m, "minute") + " " + plural(sec, "second")
+		in = t("code.wait_minutes_seconds", "minutes", tn("code.wait_minutes", m), "seconds", tn("code.wait_seconds", sec))
 	}
-	return "You can ask for a new code in " + in + "."
+	return t("code.wait", "time", in)
 }
 
 // render draws the page of kind k: the send form until a code is waiting,
 // then the code form, the resend button and the advice of the guides' FAQ.
 func (s *codeStep) render(k api.Kind) app.UI {
-	heading := emailHeading
+	heading := t(emailHeading)
 	if k == api.KindSMS {
-		heading = smsHeading
+		heading = t(smsHeading)
 	}
 	var body app.UI
 	switch {
@@ -318,7 +311,7 @@ func (s *codeStep) render(k api.Kind) app.UI {
 		when(s.ready, stepCaption(s.flow)),
 		app.H1().Text(heading),
 		body,
-		app.P().Body(link("other-method", PathVerify, "Choose another verification method")),
+		app.P().Body(link("other-method", PathVerify, t("code.other_method"))),
 	)
 }
 
@@ -328,12 +321,8 @@ func (s *codeStep) sendForm() app.UI {
 	off := !s.ready || s.busy
 	if s.kind == api.KindEmail {
 		return postForm("send-form", s.path, s.submitSend, hidden("do", "send"),
-			app.P().Body(
-				app.Text("We'll send a code to "),
-				app.Strong().Class("masked").Text(s.m.Hint),
-				app.Text(", the alternate email address you registered."),
-			),
-			button("send-email", "Email", true, false, off),
+			app.P().Body(rich(t("code.send_email_intro", "hint", s.m.Hint), masked)...),
+			button("send-email", t("code.send_email"), true, false, off),
 		)
 	}
 	in := app.Input().Type("tel").Name("phone").Value(s.phone).
@@ -341,21 +330,23 @@ func (s *codeStep) sendForm() app.UI {
 	if off {
 		in = in.Disabled(true)
 	}
-	intro := "To check it's you, enter the mobile phone number you registered, in full. We'll text a code to it."
+	intro := "code.send_sms_intro"
 	if s.askPhone && s.m.CodeSent {
-		intro = "To send a new code, enter your mobile phone number again."
+		intro = "code.send_sms_intro_again"
 	}
 	return postForm("send-form", s.path, s.submitSend, hidden("do", "send"),
-		app.P().Body(
-			app.Text(intro+" The number we have for you looks like "),
-			app.Strong().Class("masked").Text(s.m.Hint),
-			app.Text("."),
-		),
-		textField{id: "phone", label: "Enter your phone number",
-			hint: "For example, 07700 900123 or +44 7700 900123", err: s.errs.of("phone"),
+		app.P().Body(rich(t(intro, "hint", s.m.Hint), masked)...),
+		textField{id: "phone", label: t("code.phone_label"),
+			hint: t("code.phone_hint"), err: s.errs.of("phone"),
 			input: in, width: "width-20"}.render(),
-		button("send-sms", "Text", true, false, off),
+		button("send-sms", t("code.send_sms"), true, false, off),
 	)
+}
+
+// masked draws the part <0>{{hint}}</0> of a sentence: the masked address
+// or number the code goes to.
+func masked(hint string) app.UI {
+	return app.Strong().Class("masked ltr").Text(hint)
 }
 
 // valueToPhone stores the phone field's value. (Compo.ValueTo needs the
@@ -379,28 +370,19 @@ func (s *codeStep) codeForm() app.UI {
 		in = in.Disabled(true)
 	}
 	var sent app.UI
-	hint := "The code is in the text message we sent you."
+	hint := t("code.code_hint_sms")
 	if s.kind == api.KindEmail {
-		hint = "The code is in the email we sent you."
+		hint = t("code.code_hint_email")
 		sent = app.Div().Body(
-			app.P().Body(
-				app.Text("We've sent a code to "),
-				app.Strong().Class("masked").Text(s.m.Hint),
-				app.Text("."),
-			),
-			para("Open a new tab or your email app, find the email with the code and copy it "+
-				"or make a note of it, then come back to this page and enter it below."),
+			app.P().Body(rich(t("code.sent_email", "hint", s.m.Hint), masked)...),
+			para(t("code.open_email")),
 		)
 	} else {
-		sent = app.P().Body(
-			app.Text("We've sent a text message with a code to "),
-			app.Strong().Class("masked").Text(s.m.Hint),
-			app.Text("."),
-		)
+		sent = app.P().Body(rich(t("code.sent_sms", "hint", s.m.Hint), masked)...)
 	}
 	if s.m.DeliveryFailed {
 		// The outbox gave the message up: say so instead of "sent".
-		sent = app.P().Class("error-message").Text("We couldn't send you that code. Send a new code, or choose another verification method.")
+		sent = app.P().Class("error-message").Text(t("code.delivery_failed"))
 	}
 	wait := s.wait()
 	return app.Div().Body(
@@ -409,25 +391,24 @@ func (s *codeStep) codeForm() app.UI {
 		),
 		sent,
 		postForm("code-form", s.path, s.verify, hidden("do", "verify"),
-			textField{id: "code", label: "Verification code", hint: hint,
+			textField{id: "code", label: t("code.code_label"), hint: hint,
 				err: s.errs.of("code"), input: in, width: "width-10"}.render(),
-			button("next", "Next", true, false, off),
+			button("next", t("common.next"), true, false, off),
 		),
-		h2m("If the code doesn't arrive"),
-		para("It can take a few minutes. If it still hasn't arrived:"),
+		h2m(t("code.not_arrived")),
+		para(t("code.not_arrived_lead")),
 		app.Ul().Class("list list--bullet").Body(
-			li("check your spam or junk folder"),
-			li("check your phone has mobile signal"),
-			li("make sure the alternate contact details you registered are up to date "+
-				"(if they've changed, contact the "+Config().HelpDesk.Name+")"),
+			li(t("code.check_spam")),
+			li(t("code.check_signal")),
+			li(t("code.check_details", "desk", Config().HelpDesk.Name)),
 		),
 		// A form of its own, so that it works without the wasm too.
 		postForm("resend-form", s.path, s.resend, hidden("do", "resend"),
 			app.P().Class("resend").Body(
-				button("resend", "Resend code", true, true, off || wait > 0),
+				button("resend", t("code.resend"), true, true, off || wait > 0),
 				app.Span().ID("resend-wait").Class("hint resend__wait").Text(waitText(wait)),
 			),
 		),
-		para("Or use another of your verification methods instead."),
+		para(t("code.other_methods")),
 	)
 }

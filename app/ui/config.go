@@ -68,7 +68,7 @@ func setConfig(c api.Config) {
 // withDefaults fills what a configuration leaves empty.
 func withDefaults(c api.Config) api.Config {
 	if c.Organisation.Name == "" {
-		c.Organisation.Name = "Your organisation"
+		c.Organisation.Name = t("config.org_default")
 	}
 	if !isColour(c.Organisation.ThemeColour) {
 		c.Organisation.ThemeColour = "#1d3f72"
@@ -77,7 +77,7 @@ func withDefaults(c api.Config) api.Config {
 		c.Organisation.AccentColour = "#ffdd00"
 	}
 	if c.HelpDesk.Name == "" {
-		c.HelpDesk.Name = "service desk"
+		c.HelpDesk.Name = t("config.desk_default")
 	}
 	if c.Methods.Required == 0 {
 		c.Methods.Required = 2

@@ -6,11 +6,11 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 )
 
-// The headings of the done page.
+// The keys of the headings of the done page.
 const (
-	doneResetHeading     = "Your password has been reset"
-	doneUnlockHeading    = "Your account has been unlocked"
-	doneNotLockedHeading = "Your account wasn't locked"
+	doneResetHeading     = "done.reset_heading"
+	doneUnlockHeading    = "done.unlock_heading"
+	doneNotLockedHeading = "done.not_locked_heading"
 )
 
 // DonePage is the confirmation at the end of both guides, with their
@@ -22,14 +22,14 @@ type DonePage struct {
 
 // OnNav names the tab.
 func (p *DonePage) OnNav(ctx app.Context) {
-	ctx.Page().SetTitle("Done – " + Config().Organisation.Name)
+	ctx.Page().SetTitle(t("layout.title", "page", t("common.done"), "org", Config().Organisation.Name))
 }
 
 // OnInit takes over the prerendered page.
-func (p *DonePage) OnInit() { p.init(PathDone, "Done", nil) }
+func (p *DonePage) OnInit() { p.init(PathDone, t("common.done"), nil) }
 
 // OnPreRender draws the page with the server's state.
-func (p *DonePage) OnPreRender(ctx app.Context) { p.prerender(ctx, PathDone, "Done", nil) }
+func (p *DonePage) OnPreRender(ctx app.Context) { p.prerender(ctx, PathDone, t("common.done"), nil) }
 
 // OnMount loads the flow, which says what was done.
 func (p *DonePage) OnMount(ctx app.Context) {
@@ -42,11 +42,11 @@ func (p *DonePage) OnMount(ctx app.Context) {
 func doneHeading(f api.Flow) string {
 	switch {
 	case f.Outcome == api.OutcomeNotLocked:
-		return doneNotLockedHeading
+		return t(doneNotLockedHeading)
 	case f.Intent == api.IntentUnlock:
-		return doneUnlockHeading
+		return t(doneUnlockHeading)
 	}
-	return doneResetHeading
+	return t(doneResetHeading)
 }
 
 // Render shows the confirmation.
@@ -59,34 +59,25 @@ func (p *DonePage) Render() app.UI {
 
 // doneContent is the confirmation and the advice for what was done.
 func doneContent(f api.Flow, c api.Config) app.UI {
-	signIn, advice := "You can now sign in with your new password.", updateDevices()
+	signIn, advice := t("done.sign_in_new"), updateDevices()
 	switch {
 	case f.Outcome == api.OutcomeNotLocked:
 		// Said only now that the methods have passed: until then an
 		// unlock looks the same whether the account is locked or not.
-		signIn = "There was nothing to unlock, so nothing has been changed."
-		advice = app.Li().Body(
-			app.Strong().Text("If you still can't sign in, "),
-			app.Text("check Caps Lock and your keyboard's language. If you've forgotten your password, "),
-			link("", PathStart, "reset it"),
-			app.Text(". A device using an old saved password can also stop you: remove it from your "+
-				"phones, tablets, Wi-Fi (eduroam) and email apps. Still stuck? Contact the "+c.HelpDesk.Name+"."),
-		)
+		signIn = t("done.nothing_changed")
+		advice = app.Li().Body(rich(t("done.not_locked_advice", "desk", c.HelpDesk.Name), strongPart,
+			func(s string) app.UI { return link("", PathStart, s) },
+		)...)
 	case f.Intent == api.IntentUnlock:
-		signIn = "You can now sign in with your existing password."
-		advice = app.Li().Body(
-			app.Strong().Text("If you keep getting locked out, "),
-			app.Text("a device may still be trying an old saved password, especially on Wi-Fi "+
-				"(eduroam). Remove the saved password from all your devices, such as phones, "+
-				"tablets and email apps, so they don't lock you out again."),
-		)
+		signIn = t("done.sign_in_existing")
+		advice = app.Li().Body(rich(t("done.unlock_advice"), strongPart)...)
 	}
-	more := app.P().Body(link("", PathHelpFAQ, "Questions and answers"))
+	more := app.P().Body(link("", PathHelpFAQ, t("layout.faq")))
 	if f.Outcome == api.OutcomeRegisterAgain {
 		// In with a recovery pass: without methods, the next time would
 		// need the service desk again.
-		more = app.P().Body(app.Strong().Text("Now "), link("register-again", PathRegister, "register new verification methods"),
-			app.Text(", so that you can help yourself next time."))
+		more = app.P().Body(rich(t("done.register_again"), strongPart,
+			func(s string) app.UI { return link("register-again", PathRegister, s) })...)
 	}
 	return confirmation(doneHeading(f), signIn, c, advice, more)
 }
@@ -100,13 +91,10 @@ func confirmation(heading, body string, c api.Config, advice, more app.UI) app.U
 			app.H1().Class("panel__title").Text(heading),
 			app.Div().Class("panel__body").Text(body),
 		),
-		para("We've sent an email to confirm this. If it wasn't you, contact the "+c.HelpDesk.Name+" now."),
-		h2m("What to do now"),
+		para(t("done.email_sent", "desk", c.HelpDesk.Name)),
+		h2m(t("done.what_now")),
 		app.Ol().Class("list list--number").Body(
-			app.Li().Body(
-				app.Strong().Text("Close your browser. "),
-				app.Text("This makes sure cached sign-in details don't interfere with your next sign-in."),
-			),
+			app.Li().Body(rich(t("done.close_browser"), strongPart)...),
 			advice,
 		),
 		more,
@@ -116,9 +104,9 @@ func confirmation(heading, body string, c api.Config, advice, more app.UI) app.U
 // updateDevices is the advice after a new password: devices that still
 // hold the old one lock the account again.
 func updateDevices() app.UI {
-	return app.Li().Body(
-		app.Strong().Text("Update the password saved on your other devices, "),
-		app.Text("such as Wi-Fi (eduroam), email apps on your phone and tablet, and any "+
-			"computer that remembers it, so they don't lock you out again with the old one."),
-	)
+	return app.Li().Body(rich(t("done.update_devices"), strongPart)...)
 }
+
+// strongPart draws the part <0>…</0> of a piece of advice: its lead-in, in
+// bold.
+func strongPart(s string) app.UI { return app.Strong().Text(s) }

@@ -11,11 +11,12 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-// Messages the pages show for failures that are not the API's answers.
+// The keys of the messages the pages show for failures that are not the
+// API's answers.
 const (
-	msgOffline  = "You're offline. Resetting your password needs an internet connection."
-	msgTimeout  = "The server took too long to answer. Check your connection and try again."
-	msgInternal = "Something went wrong on our side. Try again, or contact the service desk."
+	msgOffline  = "error.offline"
+	msgTimeout  = "error.timeout"
+	msgInternal = "error.internal"
 )
 
 // problem is one error shown on a page: in the error summary, and next to
@@ -54,7 +55,7 @@ func errorSummary(ps problems) app.UI {
 	return app.Div().ID("error-summary").Class("error-summary").
 		Role("alert").TabIndex(-1).Aria("labelledby", "error-summary-title").
 		Body(
-			app.H2().ID("error-summary-title").Class("error-summary__title").Text("There is a problem"),
+			app.H2().ID("error-summary-title").Class("error-summary__title").Text(t("error.summary")),
 			app.Ul().Class("error-summary__list").Body(
 				app.Range(ps).Slice(func(i int) app.UI {
 					p := ps[i]
@@ -65,7 +66,7 @@ func errorSummary(ps problems) app.UI {
 					}
 					return app.Li().Body(
 						app.Text(p.msg),
-						when(p.contact, app.Span().Body(app.Text(" "), link("", PathHelpContact, "How to contact the service desk"))),
+						when(p.contact, app.Span().Body(app.Text(" "), link("", PathHelpContact, t("error.contact")))),
 						when(p.link != "", app.Span().Body(app.Text(" "), link("", p.link, p.linkText))),
 					)
 				}),
@@ -95,15 +96,15 @@ func problemFor(err error, now time.Time, field func(api.Code) string) problem {
 	var ae *api.Error
 	switch {
 	case errors.Is(err, client.ErrOffline):
-		return problem{msg: msgOffline}
+		return problem{msg: t(msgOffline)}
 	case errors.Is(err, client.ErrTimeout):
-		return problem{msg: msgTimeout}
+		return problem{msg: t(msgTimeout)}
 	case !errors.As(err, &ae):
-		return problem{msg: msgInternal}
+		return problem{msg: t(msgInternal)}
 	}
 	p := problem{msg: ae.Message}
 	if p.msg == "" {
-		p.msg = msgInternal
+		p.msg = t(msgInternal)
 	}
 	if field != nil {
 		p.field = field(ae.Code)
@@ -127,13 +128,10 @@ func codeOf(err error) api.Code {
 	return ""
 }
 
-// throttledMessage replaces the server's "Try again in N minutes." with
-// the clock time to try again at: people plan by the clock, and "in 20
-// minutes" is wrong as soon as they have read it.
+// throttledMessage adds to the server's refusal the clock time to try
+// again at (the server says why; retry_after_seconds, when): people plan
+// by the clock, and "in 20 minutes" is wrong as soon as they have read it.
 func throttledMessage(msg string, retryAfterSeconds int, now time.Time) string {
-	if i := strings.LastIndex(msg, "Try again in"); i >= 0 {
-		msg = strings.TrimSpace(msg[:i])
-	}
 	at := retryText(now, retryAfterSeconds)
 	switch {
 	case at == "":
@@ -155,17 +153,15 @@ func retryText(now time.Time, seconds int) string {
 	if t := at.Truncate(time.Minute); !t.Equal(at) {
 		at = t.Add(time.Minute)
 	}
-	s := "Try again at " + at.Format("15:04")
 	y, m, d := now.Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
 	switch day := at.Sub(today); {
 	case day < 24*time.Hour:
+		return t("error.retry_today", "time", clockText(at))
 	case day < 48*time.Hour:
-		s += " tomorrow"
-	default:
-		s += " on " + at.Format("Monday 2 January")
+		return t("error.retry_tomorrow", "time", clockText(at))
 	}
-	return s + "."
+	return t("error.retry_day", "time", clockText(at), "day", dayText(at))
 }
 
 // textField is a labelled input with its hint and error, GOV.UK style.
@@ -230,7 +226,7 @@ func errorP(id, msg string) app.UI {
 		return nil
 	}
 	return app.P().ID(id+"-error").Class("error-message").Body(
-		app.Span().Class("visually-hidden").Text("Error: "),
+		app.Span().Class("visually-hidden").Text(t("error.prefix")+" "),
 		app.Text(msg),
 	)
 }
@@ -303,7 +299,7 @@ func radios(name string, legend app.UI, hint string, errs problems, items []radi
 					in,
 					app.Label().Class("label radios__label").For(it.id).Body(
 						app.Text(it.label),
-						when(it.done, app.Strong().Class("tag tag--done").Text("Done")),
+						when(it.done, app.Strong().Class("tag tag--done").Text(t("common.done"))),
 					),
 					hintP(it.id, it.hint),
 				)
@@ -332,7 +328,7 @@ func button(id, text string, submit, secondary, disabled bool) app.HTMLButton {
 
 // backLink is GOV.UK's back link at the top of a page.
 func backLink(href string) app.UI {
-	return app.A().Class("back-link").Href(href).Text("Back")
+	return app.A().Class("back-link").Href(href).Text(t("common.back"))
 }
 
 // clearInput empties the field with that id in the page. Setting its

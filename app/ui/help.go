@@ -23,20 +23,22 @@ func registerHelp() {
 // staticPage marks a page the wasm must not take over.
 func staticPage() app.UI { return app.Div().ID("static-page").Hidden(true) }
 
-// The headings of the help pages.
+// The keys of the headings of the help pages. Their words, and all the
+// help pages', are under "help.": the server keeps them out of the
+// browser's catalogue.
 const (
-	beforeHeading  = "Before you begin"
-	faqHeading     = "Questions and answers"
-	contactHeading = "Contact the service desk"
+	beforeHeading  = "help.before_heading"
+	faqHeading     = "help.faq_heading"
+	contactHeading = "help.contact_heading"
 )
 
-// The questions of the guides' FAQ, as the FAQ page asks them.
+// The keys of the questions of the guides' FAQ, as the FAQ page asks them.
 const (
-	faqNotRegistered = "What if I haven't registered for self-service password reset?"
-	faqLockedOut     = "Why am I locked out even with the correct password?"
-	faqOffCampus     = "Does self-service password reset work when I'm off campus?"
-	faqNoCode        = "What if my verification code doesn't arrive?"
-	faqCloseBrowser  = "Do I need to close my browser after resetting or unlocking?"
+	faqNotRegistered = "help.faq_not_registered"
+	faqLockedOut     = "help.faq_locked_out"
+	faqOffCampus     = "help.faq_off_campus"
+	faqNoCode        = "help.faq_no_code"
+	faqCloseBrowser  = "help.faq_close_browser"
 )
 
 // BeforeYouBeginPage is the guide's "Before You Begin": devices that still
@@ -46,7 +48,7 @@ type BeforeYouBeginPage struct {
 }
 
 // OnNav names the tab.
-func (p *BeforeYouBeginPage) OnNav(ctx app.Context) { setTitle(ctx, beforeHeading, false) }
+func (p *BeforeYouBeginPage) OnNav(ctx app.Context) { setTitle(ctx, t(beforeHeading), false) }
 
 // OnMount moves the focus to the heading after a navigation.
 func (p *BeforeYouBeginPage) OnMount(ctx app.Context) { pageShown(ctx) }
@@ -56,24 +58,18 @@ func (p *BeforeYouBeginPage) Render() app.UI {
 	return page(
 		staticPage(),
 		backLink(PathStart),
-		app.H1().Text(beforeHeading),
-		app.P().Class("lead").Text("If you use several devices, such as a laptop, mobile phone and tablet, "+
-			"each one may still try to connect with your old password. This can lock your account again "+
-			"straight away."),
-		h2m("Before you reset or unlock your password"),
+		app.H1().Text(t(beforeHeading)),
+		app.P().Class("lead").Text(t("help.before_lead")),
+		h2m(t("help.before_subheading")),
 		app.Ul().Class("list list--bullet").Body(
-			li("Remove the saved password from every device that signs in to your account: "+
-				"phones, tablets, laptops and desktop computers."),
-			li("Wi-Fi especially: on each device, forget the eduroam network (or any other network "+
-				"you sign in to with your account). Devices connect to eduroam on their own, over and over, "+
-				"and each try with an old password counts as a failed sign-in."),
-			li("Do the same in email, calendar and other apps that remember your password."),
-			li("If you can't do it straight away, switch off the devices you aren't using."),
+			li(t("help.before_remove")),
+			li(t("help.before_wifi")),
+			li(t("help.before_apps")),
+			li(t("help.before_switch_off")),
 		),
-		h2m("Afterwards"),
-		para("Close your browser. Then sign in again on each device, with your new password if you "+
-			"reset it, so they don't lock you out again."),
-		app.P().Body(app.A().Class("button").Href(PathStart).Text("Start now")),
+		h2m(t("help.afterwards")),
+		para(t("help.afterwards_body")),
+		app.P().Body(app.A().Class("button").Href(PathStart).Text(t("help.start_now"))),
 	)
 }
 
@@ -83,7 +79,7 @@ type FAQPage struct {
 }
 
 // OnNav names the tab.
-func (p *FAQPage) OnNav(ctx app.Context) { setTitle(ctx, faqHeading, false) }
+func (p *FAQPage) OnNav(ctx app.Context) { setTitle(ctx, t(faqHeading), false) }
 
 // OnMount moves the focus to the heading after a navigation.
 func (p *FAQPage) OnMount(ctx app.Context) { pageShown(ctx) }
@@ -95,42 +91,37 @@ func (p *FAQPage) Render() app.UI {
 	return page(
 		staticPage(),
 		backLink(PathStart),
-		app.H1().Text(faqHeading),
+		app.H1().Text(t(faqHeading)),
 
-		h2m(faqNotRegistered),
-		app.P().Body(
-			app.Text("You can't reset or unlock your password here. "),
-			link("", PathHelpContact, "Contact the "+desk),
-			app.Text(" for help. Once you're back in, "),
-			link("", PathRegister, "register for self-service password reset"),
-			app.Text(" so that you can use it next time."),
-		),
+		h2m(t(faqNotRegistered)),
+		// <0> is the link to the contact page.
+		app.P().Body(rich(t("help.faq_not_registered_answer", "desk", desk),
+			func(s string) app.UI { return link("", PathHelpContact, s) },
+			func(s string) app.UI { return link("", PathRegister, s) },
+		)...),
 
-		h2m(faqLockedOut),
-		app.P().Body(
-			app.Text("A device may still be trying to connect with an old saved password, especially "+
-				"over eduroam Wi-Fi. Remove saved passwords on all your devices first: "),
-			link("", PathHelpBefore, "what to do before you begin"),
-			app.Text("."),
-		),
+		h2m(t(faqLockedOut)),
+		app.P().Body(rich(t("help.faq_locked_out_answer"),
+			func(s string) app.UI { return link("", PathHelpBefore, s) },
+		)...),
 
-		h2m(faqOffCampus),
-		para("Yes, as long as you have an internet connection. It works on a phone, tablet or computer, anywhere."),
+		h2m(t(faqOffCampus)),
+		para(t("help.faq_off_campus_answer")),
 
-		h2m(faqNoCode),
-		para("It can take a few minutes to arrive. If it doesn't:"),
+		h2m(t(faqNoCode)),
+		para(t("help.faq_no_code_lead")),
 		app.Ul().Class("list list--bullet").Body(
-			li("check your spam or junk folders"),
-			li("make sure your phone has mobile signal"),
-			li("make sure your alternate contact details are up to date; if they've changed, contact the "+desk),
-			li("ask for a new code once the page lets you, or choose another of your verification methods"),
+			li(t("help.faq_no_code_spam")),
+			li(t("help.faq_no_code_signal")),
+			li(t("help.faq_no_code_details", "desk", desk)),
+			li(t("help.faq_no_code_new_code")),
 		),
 
-		h2m(faqCloseBrowser),
-		para("Yes. This makes sure cached sign-in data doesn't interfere with your next sign-in attempt."),
+		h2m(t(faqCloseBrowser)),
+		para(t("help.faq_close_browser_answer")),
 
-		h2m("Still stuck?"),
-		app.P().Body(link("", PathHelpContact, "Contact the "+desk)),
+		h2m(t("help.still_stuck")),
+		app.P().Body(link("", PathHelpContact, t("layout.contact", "desk", desk))),
 	)
 }
 
@@ -141,7 +132,7 @@ type ContactPage struct {
 }
 
 // OnNav names the tab.
-func (p *ContactPage) OnNav(ctx app.Context) { setTitle(ctx, contactHeading, false) }
+func (p *ContactPage) OnNav(ctx app.Context) { setTitle(ctx, t(contactHeading), false) }
 
 // OnMount moves the focus to the heading after a navigation.
 func (p *ContactPage) OnMount(ctx app.Context) { pageShown(ctx) }
@@ -152,9 +143,8 @@ func (p *ContactPage) Render() app.UI {
 	return page(
 		staticPage(),
 		backLink(PathStart),
-		app.H1().Text(contactHeading),
-		app.P().Class("lead").Text("If you can't reset your password or unlock your account here, or you're "+
-			"having any other problem, the "+c.HelpDesk.Name+" can help."),
+		app.H1().Text(t(contactHeading)),
+		app.P().Class("lead").Text(t("help.contact_lead", "desk", c.HelpDesk.Name)),
 		helpDeskBlock(c.HelpDesk, "h2"),
 	)
 }

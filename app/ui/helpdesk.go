@@ -22,16 +22,16 @@ func helpDeskBlock(hd api.HelpDesk, h string) app.UI {
 	return app.Div().ID("help-desk").Class("help-desk").Body(
 		heading(capitalise(hd.Name)),
 		app.Ul().Class("list help-desk__ways").Body(
-			when(hd.InPerson != "", app.Li().Body(app.Strong().Text("In person: "), app.Text(hd.InPerson))),
-			when(hd.TicketPortal != "", app.Li().Body(app.Strong().Text("Online: "),
-				nativeLink(hd.TicketPortal, "raise a ticket in the self-service portal").ID("help-desk-portal"))),
-			when(hd.Phone != "", app.Li().Body(app.Strong().Text("Phone: "),
+			when(hd.InPerson != "", app.Li().Body(app.Strong().Text(t("helpdesk.in_person")+" "), app.Text(hd.InPerson))),
+			when(hd.TicketPortal != "", app.Li().Body(app.Strong().Text(t("helpdesk.online")+" "),
+				nativeLink(hd.TicketPortal, t("helpdesk.ticket")).ID("help-desk-portal"))),
+			when(hd.Phone != "", app.Li().Body(app.Strong().Text(t("helpdesk.phone")+" "),
 				nativeLink("tel:"+telNumber(hd.Phone), hd.Phone).ID("help-desk-phone"))),
-			when(hd.Email != "", app.Li().Body(app.Strong().Text("Email: "),
+			when(hd.Email != "", app.Li().Body(app.Strong().Text(t("helpdesk.email")+" "),
 				nativeLink("mailto:"+hd.Email, hd.Email).ID("help-desk-email"))),
 		),
 		when(len(hd.Hours) > 0, app.Div().Body(
-			heading("Opening times"),
+			heading(t("helpdesk.hours")),
 			app.Ul().Class("list help-desk__hours").Body(
 				app.Range(hd.Hours).Slice(func(i int) app.UI { return li(hd.Hours[i]) }),
 			),

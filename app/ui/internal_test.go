@@ -151,9 +151,10 @@ func TestThrottledMessage(t *testing.T) {
 		secs int
 		want string
 	}{
-		{"You've tried too many times. Try again in 20 minutes.", 1200, "You've tried too many times. Try again at 14:23."},
-		{"Another check is in progress. Try again in a moment.", 1, "Another check is in progress. Try again at 14:04."},
-		{"You've tried too many times. Try again in 24 hours.", 86400, "You've tried too many times. Try again at 14:03 tomorrow."},
+		{"You've tried too many times.", 1200, "You've tried too many times. Try again at 14:23."},
+		{"Another check is in progress.", 1, "Another check is in progress. Try again at 14:04."},
+		{"You've tried too many times.", 86400, "You've tried too many times. Try again at 14:03 tomorrow."},
+		{"You've tried too many times.", 3 * 86400, "You've tried too many times. Try again at 14:03 on Thursday 26 November."},
 		{"Slow down.", 0, "Slow down."},
 		{"", 60, "Try again at 14:04."},
 	}

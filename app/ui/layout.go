@@ -9,9 +9,6 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-// serviceName is what the portal calls itself in headings and titles.
-const serviceName = "Password reset"
-
 // DevBanner warns, on every page, that this is a development server: demo
 // accounts, and codes that anyone can read at /dev/outbox.
 type DevBanner struct {
@@ -27,11 +24,11 @@ func (b *DevBanner) Render() app.UI {
 		Class("dev-banner").
 		Role("status").
 		Body(
-			app.Strong().Text("Development mode. "),
-			app.Text("Demo accounts only; every code sent is shown in the "),
-			// Not a page of the app: the browser must load it itself.
-			nativeLink(api.PathDevOutbox, "dev outbox"),
-			app.Text(". Never use this server for real accounts."),
+			app.Strong().Text(t("dev.banner_title")), app.Text(" "),
+			app.Span().Body(rich(t("dev.banner"), func(s string) app.UI {
+				// Not a page of the app: the browser must load it itself.
+				return nativeLink(api.PathDevOutbox, s)
+			})...),
 		)
 }
 
@@ -68,7 +65,7 @@ func (h *siteHeader) Render() app.UI {
 	return app.Header().Class("site-header").Body(
 		div("width-container site-header__inner",
 			either(org.Logo != "", app.Img().Class("site-header__logo").Src(org.Logo).Alt(org.Name), app.Span().Class("site-header__org").Text(org.Name)),
-			app.A().Class("site-header__service").Href(PathStart).Text(serviceName),
+			app.A().Class("site-header__service").Href(PathStart).Text(t("layout.service")),
 		),
 	)
 }
@@ -83,20 +80,21 @@ func page(content ...app.UI) app.UI {
 		Style("--theme-text", textOn(theme)).
 		Style("--accent", c.Organisation.AccentColour).
 		Body(
-			app.A().Class("skip-link").Href("#main").OnClick(focusOnClick("main")).Text("Skip to main content"),
+			app.A().Class("skip-link").Href("#main").OnClick(focusOnClick("main")).Text(t("layout.skip")),
 			&DevBanner{},
 			&siteHeader{},
 			div("width-container",
+				languages(c.Languages),
 				app.Main().ID("main").Class("main").TabIndex(-1).Body(content...),
 			),
 			app.Footer().Class("site-footer").Body(
 				div("width-container",
-					app.H2().Class("visually-hidden").Text("Help"),
+					app.H2().Class("visually-hidden").Text(t("layout.help")),
 					app.Ul().Class("site-footer__links").Body(
-						app.Li().Body(link("", PathHelpBefore, "Before you begin")),
-						app.Li().Body(link("", PathHelpFAQ, "Questions and answers")),
-						app.Li().Body(link("", PathHelpContact, "Contact the "+c.HelpDesk.Name)),
-						app.Li().Body(link("", PathRegister, "Register")),
+						app.Li().Body(link("", PathHelpBefore, t("layout.before"))),
+						app.Li().Body(link("", PathHelpFAQ, t("layout.faq"))),
+						app.Li().Body(link("", PathHelpContact, t("layout.contact", "desk", c.HelpDesk.Name))),
+						app.Li().Body(link("", PathRegister, t("layout.register"))),
 					),
 					app.P().Class("site-footer__org").Text(c.Organisation.Name),
 				),
@@ -107,25 +105,49 @@ func page(content ...app.UI) app.UI {
 // setTitle names the browser tab after the page's heading, as GOV.UK does,
 // with "Error: " in front while the page shows errors.
 func setTitle(ctx app.Context, heading string, errors bool) {
-	t := heading + " – " + Config().Organisation.Name
+	key := "layout.title"
 	if errors {
-		t = "Error: " + t
+		key = "layout.title_error"
 	}
-	ctx.Page().SetTitle(t)
+	ctx.Page().SetTitle(t(key, "page", heading, "org", Config().Organisation.Name))
+}
+
+// languages is GOV.UK's language switch: the language shown, and a link to
+// each other one the portal offers, named in its own language. The server
+// remembers the choice (a cookie) and draws the page again in it, so the
+// browser loads the page the link names (native): a page load has one
+// language. A div with the
+// navigation role, not a nav: one element type fewer in app.wasm.
+func languages(offered []string) app.UI {
+	if len(offered) < 2 {
+		return nil
+	}
+	items := make([]app.UI, len(offered))
+	for i, l := range offered {
+		var item app.UI
+		if l == Lang() {
+			item = app.Span().Aria("current", "true").Attr("lang", l).Text(t("lang." + l))
+		} else {
+			item = native(app.A().Href("?"+api.LangParam+"="+l).Attr("lang", l).Attr("hreflang", l)).Body(
+				app.Span().Class("visually-hidden").Text(t("layout.change_language")+" "), app.Text(t("lang."+l)))
+		}
+		items[i] = app.Li().Class("language-select__item").Body(item)
+	}
+	return app.Div().Class("language-select").Role("navigation").Aria("label", t("layout.languages")).
+		Body(app.Ul().Class("language-select__list").Body(items...))
 }
 
 // nativeLink is a link the browser follows itself. go-app otherwise turns
 // every click on a link into navigation inside the app, which breaks tel:
 // links, pages that are not the app's (/dev/outbox) and other sites.
-func nativeLink(href, text string) app.HTMLA {
-	return app.A().Href(href).OnClick(stopPropagation).Text(text)
-}
+func nativeLink(href, text string) app.HTMLA { return native(app.A().Href(href).Text(text)) }
 
-// stopPropagation keeps a click from reaching go-app's handler on window,
-// leaving the browser's default action alone.
-func stopPropagation(ctx app.Context, e app.Event) {
-	e.Call("stopPropagation")
-}
+// native marks a link the browser follows itself, as a page load: app.js
+// stops a click on it before go-app's handler on window sees it
+// (data-native). A handler of go-app's on the link can't: go-app runs
+// handlers after the event, when stopping it is too late, and its own
+// navigation in place then cancels the page load.
+func native(a app.HTMLA) app.HTMLA { return a.DataSet("native", 1) }
 
 // focusOnClick handles a click on a link to "#id" on the same page: it
 // moves the focus to the element, which following the link would not do
@@ -218,23 +240,17 @@ func div(class string, body ...app.UI) app.UI { return app.Div().Class(class).Bo
 
 // link is a link inside the app; id may be "". A link to a help page or
 // the recovery pass's is followed by the browser: those pages are not in
-// the wasm (help.go, pass.go).
+// the wasm (help.go, pass.go); nor are the registration pages in the reset
+// wizard's (bundle_reset.go).
 func link(id, href, text string) app.HTMLA {
 	a := app.A().Href(href).Text(text)
-	if strings.HasPrefix(href, "/help/") || href == PathVerifyPass {
-		a = a.OnClick(stopPropagation)
+	if strings.HasPrefix(href, "/help/") || href == PathVerifyPass || resetBundle && strings.HasPrefix(href, PathRegister) {
+		a = native(a)
 	}
 	if id != "" {
 		a = a.ID(id)
 	}
 	return a
-}
-
-// form is a form the page checks itself (no browser validation), sent
-// by onSubmit. Its method is post, so that a form sent before the wasm
-// runs never puts what was typed (a password) in an address.
-func form(id string, onSubmit app.EventHandler, body ...app.UI) app.UI {
-	return app.Form().ID(id).Method("post").NoValidate(true).OnSubmit(onSubmit).Body(body...)
 }
 
 // when is ui if cond, else nothing; either is a if cond, else b. Both are

@@ -8,7 +8,10 @@ import (
 	"github.com/sspr-portal/sspr/app/api"
 )
 
-const passHeading = "Use a recovery pass"
+// passHeading is the key of the page's heading. The page is the server's
+// alone, like the help pages: its words are under "help.", which the
+// browser's catalogue leaves out.
+const passHeading = "help.pass_heading"
 
 // PassPage is for someone who can't use any of their verification
 // methods (a lost phone, an alternate mailbox they can't open) or never
@@ -23,7 +26,7 @@ type PassPage struct {
 }
 
 // OnNav names the tab.
-func (p *PassPage) OnNav(ctx app.Context) { setTitle(ctx, passHeading, false) }
+func (p *PassPage) OnNav(ctx app.Context) { setTitle(ctx, t(passHeading), false) }
 
 // passField is the field a refusal is about.
 func passField(c api.Code) string {
@@ -35,7 +38,7 @@ func passField(c api.Code) string {
 
 // OnPreRender draws the page with the server's state.
 func (p *PassPage) OnPreRender(ctx app.Context) {
-	p.prerender(ctx, PathVerifyPass, passHeading, passField)
+	p.prerender(ctx, PathVerifyPass, t(passHeading), passField)
 }
 
 // Render shows what to do, and the form for the pass.
@@ -49,17 +52,15 @@ func (p *PassPage) Render() app.UI {
 		staticPage(),
 		div("summary-slot", errorSummary(p.errs)),
 		backLink(PathVerify),
-		app.H1().Text(passHeading),
-		para("If you can't use any of the verification methods you registered, or you never registered any, "+
-			"contact the "+c.HelpDesk.Name+". They'll check who you are, in person or another way they trust, "+
-			"and give you a one-time recovery pass."),
+		app.H1().Text(t(passHeading)),
+		para(t("help.pass_lead", "desk", c.HelpDesk.Name)),
 		helpDeskBlock(c.HelpDesk, "h2"),
 		// A form the server takes: there is no wasm on this page.
 		app.Form().ID("pass-form").Method("post").Action(PathVerifyPass).NoValidate(true).Body(
-			textField{id: "pass", label: "Recovery pass", hint: "For example, ABCD-EFGH-JKMN. It works once, for a short time.",
+			textField{id: "pass", label: t("help.pass_label"), hint: t("help.pass_hint"),
 				err: p.errs.of("pass"), input: in, width: "width-20"}.render(),
-			button("next", "Next", true, false, false),
+			button("next", t("common.next"), true, false, false),
 		),
-		para("After you choose a new password, register new verification methods, so that you can help yourself next time."),
+		para(t("help.pass_after")),
 	)
 }

@@ -9,7 +9,8 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-const passwordHeading = "Create a new password"
+// passwordHeading is the key of the page's heading.
+const passwordHeading = "password.heading"
 
 // NewPasswordPage is step 5 of the guides: enter the new password, confirm
 // it, Finish. A live checklist shows the password rules as the user types.
@@ -20,18 +21,18 @@ type NewPasswordPage struct {
 }
 
 // OnNav names the tab.
-func (p *NewPasswordPage) OnNav(ctx app.Context) { setTitle(ctx, passwordHeading, false) }
+func (p *NewPasswordPage) OnNav(ctx app.Context) { setTitle(ctx, t(passwordHeading), false) }
 
 // OnInit takes over the prerendered page.
 func (p *NewPasswordPage) OnInit() {
-	if pg, ok := p.init(PathNewPassword, passwordHeading, passwordField); ok {
+	if pg, ok := p.init(PathNewPassword, t(passwordHeading), passwordField); ok {
 		p.took(pg)
 	}
 }
 
 // OnPreRender draws the page with the server's state.
 func (p *NewPasswordPage) OnPreRender(ctx app.Context) {
-	if pg, ok := p.prerender(ctx, PathNewPassword, passwordHeading, passwordField); ok {
+	if pg, ok := p.prerender(ctx, PathNewPassword, t(passwordHeading), passwordField); ok {
 		p.took(pg)
 	}
 }
@@ -94,11 +95,11 @@ func passwordField(c api.Code) string {
 func (p *NewPasswordPage) Render() app.UI {
 	c := Config()
 	return p.view(
-		app.H1().Text(passwordHeading),
+		app.H1().Text(t(passwordHeading)),
 		passwordIntro(c),
 		postForm("password-form", PathNewPassword, p.submit,
-			p.fields("password", "New password", p.errs, startedAs, !p.ready || p.busy),
-			button("finish", "Finish", true, false, !p.ready || p.busy),
+			p.fields("password", t("password.new_label"), p.errs, startedAs, !p.ready || p.busy),
+			button("finish", t("password.finish"), true, false, !p.ready || p.busy),
 		),
 	)
 }
@@ -106,10 +107,9 @@ func (p *NewPasswordPage) Render() app.UI {
 // passwordIntro says the rules apply, with a link to the guidelines.
 func passwordIntro(c api.Config) app.UI {
 	return app.P().Body(
-		app.Text("Your new password must follow the "+c.Organisation.Name+" password rules. "+
-			"The list below shows which ones it meets as you type."),
+		app.Text(t("password.intro", "org", c.Organisation.Name)),
 		when(c.Organisation.PasswordHelp != "", app.Span().Body(app.Text(" "),
-			nativeLink(c.Organisation.PasswordHelp, "Read the password guidelines"))),
+			nativeLink(c.Organisation.PasswordHelp, t("password.guidelines")))),
 	)
 }
 
@@ -163,11 +163,11 @@ func (n *newPassword) checkTyped(id string) problems {
 	n.passErr = ""
 	switch {
 	case n.password == "":
-		return problems{{field: id, msg: "Enter a new password"}}
+		return problems{{field: id, msg: t("password.required")}}
 	case n.confirm == "":
-		return problems{{field: "confirm", msg: "Enter your new password again to confirm it"}}
+		return problems{{field: "confirm", msg: t("password.confirm_required")}}
 	case n.confirm != n.password:
-		return problems{{field: "confirm", msg: "The passwords don't match. Enter the same password in both boxes."}}
+		return problems{{field: "confirm", msg: t("password.mismatch")}}
 	}
 	return nil
 }
@@ -210,7 +210,7 @@ func (n *newPassword) checklist(user string) map[string]bool {
 // checklistView draws the rules with a tick, a cross or a dash: the state
 // is in words too (visually hidden), never in colour alone.
 func checklistView(rules []api.Rule, res map[string]bool, empty bool) app.UI {
-	all := append(append([]api.Rule(nil), rules...), api.Rule{Code: ruleMatch, Message: "Passwords match"})
+	all := append(append([]api.Rule(nil), rules...), api.Rule{Code: ruleMatch, Message: t("password.rule_match")})
 	ul := app.Ul().ID("checklist").Class("checklist")
 	if empty {
 		ul = ul.Class("checklist--empty")
@@ -219,15 +219,15 @@ func checklistView(rules []api.Rule, res map[string]bool, empty bool) app.UI {
 		app.Range(all).Slice(func(i int) app.UI {
 			r := all[i]
 			met, known := res[r.Code]
-			class, mark, said := "unknown", "–", "Checked when you finish: "
+			class, mark, said := "unknown", "–", "password.rule_unknown"
 			if known && met {
-				class, mark, said = "met", "✓", "Done: "
+				class, mark, said = "met", "✓", "password.rule_met"
 			} else if known {
-				class, mark, said = "unmet", "✗", "Not yet: "
+				class, mark, said = "unmet", "✗", "password.rule_unmet"
 			}
 			return app.Li().Class(class).DataSet("rule", r.Code).Body(
 				app.Span().Class("checklist__mark").Aria("hidden", "true").Text(mark),
-				app.Span().Class("visually-hidden").Text(said),
+				app.Span().Class("visually-hidden").Text(t(said)+" "),
 				app.Text(r.Message),
 			)
 		}),
@@ -268,14 +268,14 @@ func (n *newPassword) fields(id, label string, errs problems, user string, off b
 	return app.Div().Body(
 		textField{id: id, label: label, err: passErr, input: pwIn,
 			width: "width-20", describedBy: []string{"checklist-title"}}.render(),
-		app.H2().ID("checklist-title").Class("heading-s").Text("Your password must meet these rules"),
+		app.H2().ID("checklist-title").Class("heading-s").Text(t("password.rules_heading")),
 		checklistView(n.policy.Rules, n.checklist(user), n.password == ""),
-		textField{id: "confirm", label: "Confirm new password", err: errs.of("confirm"),
+		textField{id: "confirm", label: t("password.confirm_label"), err: errs.of("confirm"),
 			input: confirmIn, width: "width-20"}.render(),
 		div("form-group checkboxes",
 			div("checkboxes__item",
 				showIn,
-				app.Label().Class("label checkboxes__label").For("show-password").Text("Show password"),
+				app.Label().Class("label checkboxes__label").For("show-password").Text(t("password.show")),
 			),
 		),
 	)

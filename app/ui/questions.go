@@ -10,7 +10,8 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-const questionsHeading = "Answer your security questions"
+// questionsHeading is the key of the page's heading.
+const questionsHeading = "questions.heading"
 
 // QuestionsPage is "Option 3. Answer security questions" of the guides:
 // the three questions drawn for this flow, in one form.
@@ -22,18 +23,18 @@ type QuestionsPage struct {
 }
 
 // OnNav names the tab.
-func (p *QuestionsPage) OnNav(ctx app.Context) { setTitle(ctx, questionsHeading, false) }
+func (p *QuestionsPage) OnNav(ctx app.Context) { setTitle(ctx, t(questionsHeading), false) }
 
 // OnInit takes over the prerendered page.
 func (p *QuestionsPage) OnInit() {
-	if pg, ok := p.init(PathVerifyQuestions, questionsHeading, nil); ok {
+	if pg, ok := p.init(PathVerifyQuestions, t(questionsHeading), nil); ok {
 		p.took(pg)
 	}
 }
 
 // OnPreRender draws the page with the server's state.
 func (p *QuestionsPage) OnPreRender(ctx app.Context) {
-	if pg, ok := p.prerender(ctx, PathVerifyQuestions, questionsHeading, nil); ok {
+	if pg, ok := p.prerender(ctx, PathVerifyQuestions, t(questionsHeading), nil); ok {
 		p.took(pg)
 	}
 }
@@ -94,7 +95,7 @@ func (p *QuestionsPage) submit(_ app.Context, e app.Event) {
 	for i, q := range p.questions {
 		a := p.answers[q.ID]
 		if strings.TrimSpace(a) == "" {
-			ps = append(ps, problem{field: answerID(q), msg: "Enter your answer to question " + strconv.Itoa(i+1)})
+			ps = append(ps, problem{field: answerID(q), msg: t("questions.answer_missing", "number", strconv.Itoa(i+1))})
 		}
 		answers[q.ID] = a
 	}
@@ -127,10 +128,9 @@ func (p *QuestionsPage) Render() app.UI {
 	return p.view(
 		backLink(PathVerify),
 		when(p.flow.State != "", stepCaption(p.flow)),
-		app.H1().Text(questionsHeading),
+		app.H1().Text(t(questionsHeading)),
 		either(len(p.questions) == 0, loadingP(), postForm("questions-form", PathVerifyQuestions, p.submit,
-			para("Answer these "+countWord(n)+" questions, chosen at random from the ones "+
-				"you answered when you registered. Type each answer as you did then."),
+			para(tn("questions.lead", n, "number", numberWord(n))),
 			app.Range(p.questions).Slice(func(i int) app.UI {
 				q := p.questions[i]
 				in := app.Input().Type("text").Name(answerID(q)).Value(p.answers[q.ID]).
@@ -141,8 +141,8 @@ func (p *QuestionsPage) Render() app.UI {
 				return textField{id: answerID(q), label: q.Text, err: p.errs.of(answerID(q)),
 					input: in, width: "width-30"}.render()
 			}),
-			button("next", "Next", true, false, off),
+			button("next", t("common.next"), true, false, off),
 		)),
-		app.P().Body(link("other-method", PathVerify, "Choose another verification method")),
+		app.P().Body(link("other-method", PathVerify, t("questions.other_method"))),
 	)
 }

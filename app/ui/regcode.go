@@ -1,3 +1,5 @@
+//go:build !sspr_reset
+
 package ui
 
 import (
@@ -9,10 +11,11 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-// The headings of the pages that register an address or a number.
+// The keys of the headings of the pages that register an address or a
+// number.
 const (
-	regEmailHeading = "Register an alternate email address"
-	regSMSHeading   = "Register a mobile phone number"
+	regEmailHeading = "regcode.email_heading"
+	regSMSHeading   = "regcode.sms_heading"
 )
 
 // RegEmailPage adds or changes the alternate email address: type it, get
@@ -23,7 +26,7 @@ type RegEmailPage struct {
 }
 
 // OnNav names the tab.
-func (p *RegEmailPage) OnNav(ctx app.Context) { setTitle(ctx, regEmailHeading, false) }
+func (p *RegEmailPage) OnNav(ctx app.Context) { setTitle(ctx, t(regEmailHeading), false) }
 
 // OnMount loads the registration.
 func (p *RegEmailPage) OnMount(ctx app.Context) { p.start(ctx, api.KindEmail) }
@@ -39,7 +42,7 @@ type RegSMSPage struct {
 }
 
 // OnNav names the tab.
-func (p *RegSMSPage) OnNav(ctx app.Context) { setTitle(ctx, regSMSHeading, false) }
+func (p *RegSMSPage) OnNav(ctx app.Context) { setTitle(ctx, t(regSMSHeading), false) }
 
 // OnMount loads the registration.
 func (p *RegSMSPage) OnMount(ctx app.Context) { p.start(ctx, api.KindSMS) }
@@ -66,9 +69,9 @@ func (s *regCode) start(ctx app.Context, k api.Kind) {
 // regHeading is the heading of the page of kind k.
 func regHeading(k api.Kind) string {
 	if k == api.KindSMS {
-		return regSMSHeading
+		return t(regSMSHeading)
 	}
-	return regEmailHeading
+	return t(regEmailHeading)
 }
 
 // valueID is the id of the field the address or number is typed in.
@@ -97,9 +100,9 @@ func (s *regCode) send(_ app.Context, e app.Event) {
 	}
 	v, k := strings.TrimSpace(s.value), s.kind
 	if v == "" {
-		msg := "Enter your alternate email address"
+		msg := t("regcode.email_missing")
 		if k == api.KindSMS {
-			msg = "Enter your mobile phone number"
+			msg = t("regcode.sms_missing")
 		}
 		s.invalid(ctx, problems{{field: valueID(k), msg: msg}})
 		return
@@ -140,7 +143,7 @@ func (s *regCode) confirm(_ app.Context, e app.Event) {
 	}
 	code, k := strings.TrimSpace(s.code), s.kind
 	if code == "" {
-		s.invalid(ctx, problems{{field: "code", msg: "Enter the code we sent you"}})
+		s.invalid(ctx, problems{{field: "code", msg: t("regcode.code_missing")}})
 		return
 	}
 	s.busy, s.errs = true, nil
@@ -157,7 +160,7 @@ func (s *regCode) confirm(_ app.Context, e app.Event) {
 				s.fail(ctx, err, codeField)
 				return
 			}
-			s.saved(ctx, r, kindTitle(k)+": registered. We've told you by email.")
+			s.saved(ctx, r, t("regcode.registered", "method", kindTitle(k)))
 		})
 	})
 }
@@ -196,12 +199,12 @@ func (s *regCode) valueForm(k api.Kind, off bool) app.UI {
 	var intro string
 	if k == api.KindSMS {
 		f.input = in.Type("tel").Attr("autocomplete", "tel")
-		f.label, f.hint, f.width = "Mobile phone number", "For example, 07700 900123 or +44 7700 900123", "width-20"
-		intro = "We'll text a code to this number when you reset your password. To check it's yours, we'll text a code to it now."
+		f.label, f.hint, f.width = t("regcode.sms_label"), t("regcode.sms_hint"), "width-20"
+		intro = t("regcode.sms_intro")
 	} else {
 		f.input = in.Type("email").Attr("autocomplete", "email").Attr("autocapitalize", "none")
-		f.label, f.hint, f.width = "Alternate email address", "Not your "+Config().Organisation.Name+" address: one you can read when you can't sign in.", "width-30"
-		intro = "We'll send a code to this address when you reset your password. To check it's yours, we'll send a code to it now."
+		f.label, f.hint, f.width = t("regcode.email_label"), t("regcode.email_hint", "org", Config().Organisation.Name), "width-30"
+		intro = t("regcode.email_intro")
 	}
 	if off {
 		f.input = f.input.Disabled(true)
@@ -209,7 +212,7 @@ func (s *regCode) valueForm(k api.Kind, off bool) app.UI {
 	return form("value-form", s.send,
 		para(intro),
 		f.render(),
-		button("send-code", "Send code", true, false, off),
+		button("send-code", t("regcode.send"), true, false, off),
 	)
 }
 
@@ -221,26 +224,29 @@ func (s *regCode) codeForm(k api.Kind, off bool) app.UI {
 	if off {
 		in = in.Disabled(true)
 	}
-	what, by := "address", "email"
+	// The keys of the words that differ between an address and a number.
+	unknown, hint, tip, check, change := "regcode.sent_email_unknown", "regcode.code_hint_email",
+		"regcode.tip_email", "regcode.check_email", "regcode.change_email"
 	if k == api.KindSMS {
-		what, by = "number", "text message"
+		unknown, hint, tip, check, change = "regcode.sent_sms_unknown", "regcode.code_hint_sms",
+			"regcode.tip_sms", "regcode.check_sms", "regcode.change_sms"
 	}
-	to := strings.TrimSpace(s.value)
-	if to == "" {
-		to = "the " + what + " you entered"
+	sent := t(unknown)
+	if to := strings.TrimSpace(s.value); to != "" {
+		sent = t("regcode.sent", "to", to)
 	}
 	return app.Div().Body(
-		para("We've sent a code to "+to+". It can take a few minutes to arrive."),
+		para(sent),
 		form("code-form", s.confirm,
-			textField{id: "code", label: "Verification code", hint: "The code is in the " + by + " we sent you.",
+			textField{id: "code", label: t("regcode.code_label"), hint: t(hint),
 				err: s.errs.of("code"), input: in, width: "width-10"}.render(),
-			button("confirm", "Confirm", true, false, off),
+			button("confirm", t("regcode.confirm"), true, false, off),
 		),
-		h2m("If the code doesn't arrive"),
+		h2m(t("regcode.not_arrived")),
 		app.Ul().Class("list list--bullet").Body(
-			either(k == api.KindSMS, li("check your phone has mobile signal"), li("check your spam or junk folder")),
-			li("check the "+what+" above is right: if it isn't, change it"),
+			li(t(tip)),
+			li(t(check)),
 		),
-		app.P().Body(button("again", "Change the "+what+" or send a new code", false, true, off).OnClick(s.again)),
+		app.P().Body(button("again", t(change), false, true, off).OnClick(s.again)),
 	)
 }

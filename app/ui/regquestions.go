@@ -1,3 +1,5 @@
+//go:build !sspr_reset
+
 package ui
 
 import (
@@ -12,7 +14,8 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-const regQuestionsHeading = "Choose your security questions"
+// regQuestionsHeading is the key of the page's heading.
+const regQuestionsHeading = "regquestions.heading"
 
 // RegQuestionsPage sets the security questions: count rows, each a
 // question picked from the catalogue and its answer. Saving replaces the
@@ -26,11 +29,11 @@ type RegQuestionsPage struct {
 }
 
 // OnNav names the tab.
-func (p *RegQuestionsPage) OnNav(ctx app.Context) { setTitle(ctx, regQuestionsHeading, false) }
+func (p *RegQuestionsPage) OnNav(ctx app.Context) { setTitle(ctx, t(regQuestionsHeading), false) }
 
 // OnMount loads the registration, then the catalogue.
 func (p *RegQuestionsPage) OnMount(ctx app.Context) {
-	p.mount(ctx, regQuestionsHeading, func(ctx app.Context) {
+	p.mount(ctx, t(regQuestionsHeading), func(ctx app.Context) {
 		if len(p.catalog) > 0 {
 			return
 		}
@@ -80,20 +83,20 @@ func checkAnswers(chosen, answers []string) problems {
 	var ps problems
 	seen := map[string]bool{}
 	for i, q := range chosen {
-		of := " (question " + strconv.Itoa(i+1) + ")"
+		num := strconv.Itoa(i + 1)
 		switch {
 		case q == "":
-			ps = append(ps, problem{field: rowID("question", i), msg: "Choose a question" + of})
+			ps = append(ps, problem{field: rowID("question", i), msg: t("regquestions.question_missing", "number", num)})
 		case seen[q]:
-			ps = append(ps, problem{field: rowID("question", i), msg: "Choose a question you haven't chosen already" + of})
+			ps = append(ps, problem{field: rowID("question", i), msg: t("regquestions.question_twice", "number", num)})
 		}
 		// Answers alike are answers the same but for case and spaces.
 		a := "a:" + strings.ToLower(strings.Join(strings.Fields(answers[i]), " "))
 		switch l := utf8.RuneCountInString(a) - 2; {
 		case l < 3 || l > 64:
-			ps = append(ps, problem{field: rowID("answer", i), msg: "Enter an answer of 3 to 64 characters" + of})
+			ps = append(ps, problem{field: rowID("answer", i), msg: t("regquestions.answer_length", "number", num)})
 		case seen[a]:
-			ps = append(ps, problem{field: rowID("answer", i), msg: "Give a different answer to each question" + of})
+			ps = append(ps, problem{field: rowID("answer", i), msg: t("regquestions.answer_same", "number", num)})
 		}
 		seen[q], seen[a] = true, true
 	}
@@ -125,7 +128,7 @@ func (p *RegQuestionsPage) save(_ app.Context, e app.Event) {
 				p.fail(ctx, err, nil)
 				return
 			}
-			p.saved(ctx, r, kindTitle(api.KindQuestions)+": saved. We've told you by email.")
+			p.saved(ctx, r, t("regquestions.saved", "method", kindTitle(api.KindQuestions)))
 		})
 	})
 }
@@ -146,7 +149,7 @@ func (p *RegQuestionsPage) row(i int, off bool) app.UI {
 		sel, in = sel.Disabled(true), in.Disabled(true)
 	}
 	opts := make([]app.UI, 0, len(p.catalog)+1)
-	none := app.Option().Text("Choose a question")
+	none := app.Option().Text(t("regquestions.choose_option"))
 	if p.chosen[i] == "" {
 		none = none.Selected(true)
 	}
@@ -162,13 +165,13 @@ func (p *RegQuestionsPage) row(i int, off bool) app.UI {
 		opts = append(opts, o)
 	}
 	return app.FieldSet().Class("fieldset question-row").Body(
-		app.Legend().Class("fieldset__legend heading-s").Text("Question "+strconv.Itoa(i+1)),
+		app.Legend().Class("fieldset__legend heading-s").Text(t("regquestions.legend", "number", strconv.Itoa(i+1))),
 		group.Body(
-			app.Label().Class("label").For(qid).Text("Question"),
+			app.Label().Class("label").For(qid).Text(t("regquestions.question_label")),
 			errorP(qid, qErr),
 			sel.Body(opts...),
 		),
-		textField{id: aid, label: "Your answer", err: p.errs.of(aid), input: in, width: "width-20"}.render(),
+		textField{id: aid, label: t("regquestions.answer_label"), err: p.errs.of(aid), input: in, width: "width-20"}.render(),
 	)
 }
 
@@ -184,26 +187,25 @@ func (p *RegQuestionsPage) Render() app.UI {
 			rows[i] = p.row(i, off)
 		}
 		body = form("questions-form", p.save,
-			para("Choose "+countWord(n)+" questions and answer them. When you reset your "+
-				"password, we'll ask some of them at random: type the answers as you do now."),
+			para(tn("regquestions.intro", n, "number", numberWord(n))),
 			app.Div().ID("questions-hint").Class("inset").Body(
-				para("Each answer must:"),
+				para(t("regquestions.rules")),
 				app.Ul().Class("list list--bullet").Body(
-					li("be 3 to 64 characters long"),
-					li("be different from your other answers"),
-					li("not use the question's own words, or your user ID"),
+					li(t("regquestions.rule_length")),
+					li(t("regquestions.rule_different")),
+					li(t("regquestions.rule_own_words")),
 				),
-				para("Choose answers that others can't find out or guess. Saving replaces any questions you registered before."),
+				para(t("regquestions.advice")),
 			),
 			app.Div().Body(rows...),
-			button("save", "Save", true, false, off),
+			button("save", t("regquestions.save"), true, false, off),
 		)
 	case len(p.errs) == 0:
 		body = loadingP()
 	}
 	return p.view(
 		backLink(PathRegSummary),
-		app.H1().Text(regQuestionsHeading),
+		app.H1().Text(t(regQuestionsHeading)),
 		body,
 	)
 }

@@ -1,3 +1,5 @@
+//go:build !sspr_reset
+
 package ui
 
 import (
@@ -9,7 +11,8 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-const signInHeading = "Sign in to register"
+// signInHeading is the key of the page's heading.
+const signInHeading = "signin.heading"
 
 // RegisterPage is the way in to registration: sign in with the user id,
 // the current password and a CAPTCHA. The next page is the summary.
@@ -21,12 +24,12 @@ type RegisterPage struct {
 }
 
 // OnNav names the tab.
-func (p *RegisterPage) OnNav(ctx app.Context) { setTitle(ctx, signInHeading, len(p.errs) > 0) }
+func (p *RegisterPage) OnNav(ctx app.Context) { setTitle(ctx, t(signInHeading), len(p.errs) > 0) }
 
 // OnMount enables the form and fetches a CAPTCHA.
 func (p *RegisterPage) OnMount(ctx app.Context) {
 	p.ended, sessionEnded = sessionEnded, false
-	p.mountCaptcha(ctx, signInHeading)
+	p.mountCaptcha(ctx, t(signInHeading))
 }
 
 // signInField is the field an error of POST /session is about. A wrong
@@ -54,14 +57,14 @@ func (p *RegisterPage) submit(_ app.Context, e app.Event) {
 	user, password, answer := strings.TrimSpace(p.user), p.password, strings.TrimSpace(p.answer)
 	var ps problems
 	if user == "" {
-		ps = append(ps, problem{field: "user", msg: "Enter your user ID"})
+		ps = append(ps, problem{field: "user", msg: t("signin.user_missing")})
 	}
 	if password == "" {
-		ps = append(ps, problem{field: "password", msg: "Enter your password"})
+		ps = append(ps, problem{field: "password", msg: t("signin.password_missing")})
 	}
 	p.errs = p.checkAnswer(ps, answer)
 	if len(p.errs) > 0 {
-		showProblems(ctx, signInHeading, p.errs)
+		showProblems(ctx, t(signInHeading), p.errs)
 		return
 	}
 	p.busy, p.ended = true, false
@@ -79,7 +82,7 @@ func (p *RegisterPage) submit(_ app.Context, e app.Event) {
 			case api.CodeAccountLocked:
 				// Locked: registering waits until the account is unlocked,
 				// which the start page does.
-				p.errs[0].link, p.errs[0].linkText = PathStart, "Unlock your account"
+				p.errs[0].link, p.errs[0].linkText = PathStart, t("signin.unlock")
 			case api.CodeUnauthenticated:
 				p.password = ""
 				clearInput("password")
@@ -100,27 +103,23 @@ func (p *RegisterPage) Render() app.UI {
 	if off {
 		pwIn = pwIn.Disabled(true)
 	}
+	forgotten := rich(t("signin.forgotten_body", "desk", c.HelpDesk.Name),
+		func(s string) app.UI { return link("", PathStart, s) })
 	return page(
 		div("summary-slot", errorSummary(p.errs)),
 		noticeView(endedNotice(p.ended)),
-		app.H1().Text(signInHeading),
-		app.P().Class("lead").Text("Register the ways we can check it's you: an alternate email address, "+
-			"a mobile phone number and security questions. Then, if you forget your password or "+
-			"get locked out, you can get back in here without calling the "+c.HelpDesk.Name+"."),
-		para("Sign in with your user ID and your current password."),
+		app.H1().Text(t(signInHeading)),
+		app.P().Class("lead").Text(t("signin.lead", "desk", c.HelpDesk.Name)),
+		para(t("signin.how")),
 		form("sign-in-form", p.submit,
 			userIDField(p.user, p.errs.of("user"), p.ValueTo(&p.user), off),
-			textField{id: "password", label: "Password", err: p.errs.of("password"),
+			textField{id: "password", label: t("common.password"), err: p.errs.of("password"),
 				input: pwIn, width: "width-20"}.render(),
 			p.captchaView(off),
-			button("sign-in", "Sign in", true, false, off),
+			button("sign-in", t("signin.sign_in"), true, false, off),
 		),
-		h2m("Forgotten your password?"),
-		app.P().Body(
-			app.Text("If you registered before, "),
-			link("", PathStart, "reset your password"),
-			app.Text(" first. If you haven't, contact the "+c.HelpDesk.Name+"."),
-		),
+		h2m(t("signin.forgotten")),
+		app.P().Body(forgotten...),
 	)
 }
 
@@ -130,5 +129,5 @@ func endedNotice(ended bool) string {
 	if !ended {
 		return ""
 	}
-	return "Your session has ended: for your security, it ends after 15 minutes without use. Sign in again to carry on."
+	return t("signin.ended")
 }

@@ -9,7 +9,8 @@ import (
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-const startHeading = "Get back into your account"
+// startHeading is the key of the page's heading.
+const startHeading = "start.heading"
 
 // StartPage is the first page (step 2 of the guides): the user id and the
 // CAPTCHA. A flow starts here; the next page is the choice of intent.
@@ -21,7 +22,7 @@ type StartPage struct {
 }
 
 // OnNav names the tab.
-func (p *StartPage) OnNav(ctx app.Context) { setTitle(ctx, startHeading, len(p.errs) > 0) }
+func (p *StartPage) OnNav(ctx app.Context) { setTitle(ctx, t(startHeading), len(p.errs) > 0) }
 
 // OnInit takes over the prerendered page: its CAPTCHA, the user id the
 // server was sent and its refusal.
@@ -48,7 +49,7 @@ func (p *StartPage) took(pg api.Page) {
 }
 
 // OnMount enables the form and fetches a CAPTCHA, unless it has one.
-func (p *StartPage) OnMount(ctx app.Context) { p.mountCaptcha(ctx, startHeading) }
+func (p *StartPage) OnMount(ctx app.Context) { p.mountCaptcha(ctx, t(startHeading)) }
 
 // userField is the id of the field an error code of POST /flows (and POST
 // /session) is about.
@@ -72,12 +73,12 @@ func (p *StartPage) submit(_ app.Context, e app.Event) {
 	user, answer := strings.TrimSpace(p.user), strings.TrimSpace(p.answer)
 	var ps problems
 	if user == "" {
-		ps = append(ps, problem{field: "user", msg: "Enter your user ID"})
+		ps = append(ps, problem{field: "user", msg: t("start.user_missing")})
 	}
 	ps = p.checkAnswer(ps, answer)
 	p.errs = ps
 	if len(ps) > 0 {
-		showProblems(ctx, startHeading, ps)
+		showProblems(ctx, t(startHeading), ps)
 		return
 	}
 	p.busy = true
@@ -102,29 +103,25 @@ func (p *StartPage) Render() app.UI {
 	off := !p.ready || p.busy
 	return page(
 		div("summary-slot", errorSummary(p.errs)),
-		app.H1().Text(startHeading),
-		app.P().Class("lead").Text("Forgotten your password, or locked out of your account? "+
-			"Prove it's you with two of the verification methods you registered, then choose "+
-			"a new password or unlock your account."),
+		app.H1().Text(t(startHeading)),
+		app.P().Class("lead").Text(t("start.lead")),
 		div("inset",
-			app.H2().Class("heading-s").Text("Before you begin"),
-			para("If you use several devices, such as a laptop, mobile phone or tablet, "+
-				"each one may still try to sign in with your old password and lock your account again."),
-			app.P().Body(link("help-before", PathHelpBefore, "What to do before you begin")),
+			app.H2().Class("heading-s").Text(t("layout.before")),
+			para(t("start.devices")),
+			app.P().Body(link("help-before", PathHelpBefore, t("start.before_link"))),
 		),
 		postForm("start-form", PathStart, p.submit,
 			userIDField(p.user, p.errs.of("user"), p.ValueTo(&p.user), off),
 			p.captchaView(off),
-			button("next", "Next", true, false, off),
+			button("next", t("common.next"), true, false, off),
 		),
-		h2m("Not registered?"),
-		para("You can only reset your password or unlock your account here if you've "+
-			"registered for self-service password reset. If you haven't, contact the "+c.HelpDesk.Name+"."),
-		app.P().Body(link("register-link", PathRegister, "Register for self-service password reset")),
-		h2m("Help"),
+		h2m(t("start.not_registered_heading")),
+		para(t("start.not_registered", "desk", c.HelpDesk.Name)),
+		app.P().Body(link("register-link", PathRegister, t("start.register_link"))),
+		h2m(t("layout.help")),
 		app.Ul().Class("list").Body(
-			app.Li().Body(link("help-faq", PathHelpFAQ, "Questions and answers")),
-			app.Li().Body(link("help-contact", PathHelpContact, "Contact the "+c.HelpDesk.Name)),
+			app.Li().Body(link("help-faq", PathHelpFAQ, t("layout.faq"))),
+			app.Li().Body(link("help-contact", PathHelpContact, t("layout.contact", "desk", c.HelpDesk.Name))),
 		),
 		stateHolder(p.srv),
 	)

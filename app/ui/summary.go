@@ -1,15 +1,16 @@
+//go:build !sspr_reset
+
 package ui
 
 import (
-	"strconv"
-
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-const summaryHeading = "Your verification methods"
+// summaryHeading is the key of the page's heading.
+const summaryHeading = "summary.heading"
 
 // SummaryPage lists the signed-in user's methods, masked, with a link to
 // add or change each and a button to remove it; and says whether enough
@@ -21,12 +22,12 @@ type SummaryPage struct {
 }
 
 // OnNav names the tab.
-func (p *SummaryPage) OnNav(ctx app.Context) { setTitle(ctx, summaryHeading, false) }
+func (p *SummaryPage) OnNav(ctx app.Context) { setTitle(ctx, t(summaryHeading), false) }
 
 // OnMount loads the registration.
 func (p *SummaryPage) OnMount(ctx app.Context) {
 	p.notice, savedNotice = savedNotice, ""
-	p.mount(ctx, summaryHeading, nil)
+	p.mount(ctx, t(summaryHeading), nil)
 }
 
 // remove is the "Remove" button of the method k.
@@ -46,8 +47,8 @@ func (p *SummaryPage) remove(k api.Kind) app.EventHandler {
 					return
 				}
 				p.reg, p.busy = r, false
-				p.notice = kindTitle(k) + ": removed."
-				setTitle(ctx, summaryHeading, false)
+				p.notice = t("summary.removed", "method", kindTitle(k))
+				setTitle(ctx, t(summaryHeading), false)
 			})
 		})
 	}
@@ -84,28 +85,18 @@ func registeredCount(r api.Registration) int {
 	return n
 }
 
-// methodsWord is "one method", "two methods".
-func methodsWord(n int) string {
-	if n == 1 {
-		return "one method"
-	}
-	return countWord(n) + " methods"
-}
-
 // registrationStatus says whether enough methods are registered for a
 // reset, and if not, how many more.
 func registrationStatus(r api.Registration) string {
 	req, n := max(r.Required, 1), registeredCount(r)
 	switch {
 	case r.Complete:
-		return "Your registration is complete. You've registered " + methodsWord(n) +
-			", and a reset needs " + countWord(req) + "."
+		return tn("summary.complete", n, "number", numberWord(n), "required", numberWord(req))
 	case n == 0:
-		return "Your registration isn't complete. A reset needs " + methodsWord(req) +
-			", and you haven't registered any yet."
+		return tn("summary.incomplete_none", req, "number", numberWord(req))
 	}
-	return "Your registration isn't complete. A reset needs " + methodsWord(req) +
-		", and you've registered " + countWord(n) + ". Add " + countWord(max(req-n, 1)) + " more."
+	return tn("summary.incomplete", req, "required", numberWord(req), "number", numberWord(n),
+		"more", numberWord(max(req-n, 1)))
 }
 
 // methodValue is what the summary shows of a method: the masked address
@@ -113,12 +104,9 @@ func registrationStatus(r api.Registration) string {
 func methodValue(k api.Kind, m api.RegisteredMethod) string {
 	switch {
 	case !m.Registered:
-		return "Not registered"
+		return t("summary.not_registered")
 	case k == api.KindQuestions:
-		if m.Count == 1 {
-			return "1 question answered"
-		}
-		return strconv.Itoa(m.Count) + " questions answered"
+		return tn("summary.questions_answered", m.Count)
 	}
 	return m.Hint
 }
@@ -129,7 +117,7 @@ func confirmedText(m api.RegisteredMethod) string {
 	if !m.Registered || m.ConfirmedAt == nil {
 		return ""
 	}
-	return "Confirmed " + m.ConfirmedAt.Local().Format("2 January 2006")
+	return t("summary.confirmed", "date", dateText(m.ConfirmedAt.Local()))
 }
 
 // methodRow is one method: its name, value, date, and what can be done.
@@ -140,28 +128,30 @@ func (p *SummaryPage) methodRow(k api.Kind) app.UI {
 	}
 	id, title := string(k), kindTitle(k)
 	value := app.P().Class("summary-row__value").Text(methodValue(k, *m))
-	action, verb := "add-", "Add"
+	action, verb := "add-", "summary.add"
 	var due, confirmed, remove app.UI
 	if m.Registered {
-		action, verb = "change-", "Change"
+		action, verb = "change-", "summary.change"
 		if k != api.KindQuestions {
 			value = value.Class("masked")
 		}
-		remove = button("remove-"+id, "Remove", false, true, !p.ready || p.busy).
-			Aria("label", "Remove "+title).OnClick(p.remove(k))
+		remove = button("remove-"+id, t("summary.remove"), false, true, !p.ready || p.busy).
+			Aria("label", t("summary.remove_label", "method", title)).OnClick(p.remove(k))
 	}
 	if m.Due {
-		due = app.Strong().Class("tag tag--due").Text("Confirm again")
+		due = app.Strong().Class("tag tag--due").Text(t("summary.confirm_again"))
 	}
-	if t := confirmedText(*m); t != "" {
-		confirmed = app.P().Class("hint").Text(t)
+	if s := confirmedText(*m); s != "" {
+		confirmed = app.P().Class("hint").Text(s)
 	}
 	return app.Div().ID("method-"+id).Class("summary-row").Body(
 		div("summary-row__key", app.H2().Class("heading-s").Text(title), value, due, confirmed),
 		div("summary-row__actions",
-			app.A().ID(action+id).Href(kindPath(k)).Body(
-				app.Text(verb), app.Span().Class("visually-hidden").Text(" "+title),
-			),
+			// The verb, and the method's name for screen readers only:
+			// "Add<0> {{method}}</0>".
+			app.A().ID(action+id).Href(kindPath(k)).Body(rich(t(verb, "method", title), func(s string) app.UI {
+				return app.Span().Class("visually-hidden").Text(s)
+			})...),
 			remove,
 		),
 	)
@@ -176,44 +166,41 @@ func (p *SummaryPage) methodRows() []app.UI {
 	return rows
 }
 
-// reconfirmText asks for the details to be confirmed again.
-const reconfirmText = "It's time to confirm your details again. Check the methods marked " +
-	"\"Confirm again\" are still right: change them to confirm them, or remove any you no longer use."
+// reconfirmText is the key of the request to confirm the details again.
+const reconfirmText = "summary.reconfirm"
 
 // Render shows the summary.
 func (p *SummaryPage) Render() app.UI {
 	r := p.reg
 	var who, body app.UI
 	if signedIn.User != "" {
-		who = app.P().ID("signed-in-as").Class("caption").Text("Signed in as " + signedIn.User)
+		who = app.P().ID("signed-in-as").Class("caption").Text(t("summary.signed_in_as", "user", signedIn.User))
 	}
 	if !p.ready {
 		body = loadingP()
 	} else {
 		var due app.UI
 		if r.ReconfirmDue {
-			due = app.P().ID("reconfirm").Class("inset").Text(reconfirmText)
+			due = app.P().ID("reconfirm").Class("inset").Text(t(reconfirmText, "tag", t("summary.confirm_again")))
 		}
 		body = app.Div().Body(
 			app.P().ID("registration-status").Class("lead").Text(registrationStatus(r)),
 			due,
-			para("To reset your password or unlock your account, you'll prove it's you with "+
-				countWord(max(r.Required, 1))+" of these. Register all of them if you can, in case "+
-				"one isn't to hand."),
+			para(tn("summary.prove", max(r.Required, 1), "number", numberWord(max(r.Required, 1)))),
 			div("summary-list", p.methodRows()...),
 		)
 	}
 	return p.view(
 		noticeView(p.notice),
 		who,
-		app.H1().Text(summaryHeading),
+		app.H1().Text(t(summaryHeading)),
 		body,
-		h2m("Your password"),
-		app.P().Body(link("change-password", PathRegPassword, "Change your password")),
+		h2m(t("summary.password_heading")),
+		app.P().Body(link("change-password", PathRegPassword, t("summary.change_password"))),
 		div("button-group",
 			// Working as soon as mounted (heading set), even if the
 			// registration didn't load.
-			button("sign-out", "Sign out", false, true, p.heading == "" || p.busy).OnClick(p.signOut),
+			button("sign-out", t("summary.sign_out"), false, true, p.heading == "" || p.busy).OnClick(p.signOut),
 		),
 	)
 }

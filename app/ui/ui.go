@@ -16,6 +16,12 @@
 // pages ask for the registration when mounted; a session that has ended
 // sends them back to the sign-in page.
 //
+// Two bundles carry these pages (docs/PERFORMANCE.md "Bundles"): app.wasm,
+// built with the tag sspr_reset, has the reset wizard alone, which people
+// locked out and in a hurry load, and must stay smallest; reg.wasm has
+// every page, for the registration pages (/register...). The files of the
+// registration pages are built without sspr_reset (bundle_reg.go).
+//
 // This package imports go-app, app/api and app/client only: never server/
 // packages, which would pull server code into the wasm bundle.
 package ui
@@ -63,12 +69,7 @@ var registerOnce sync.Once
 func Register() {
 	registerOnce.Do(func() {
 		app.Route(PathStart, app.NewZeroComponentFactory(&StartPage{}))
-		app.Route(PathRegister, app.NewZeroComponentFactory(&RegisterPage{}))
-		app.Route(PathRegSummary, app.NewZeroComponentFactory(&SummaryPage{}))
-		app.Route(PathRegEmail, app.NewZeroComponentFactory(&RegEmailPage{}))
-		app.Route(PathRegSMS, app.NewZeroComponentFactory(&RegSMSPage{}))
-		app.Route(PathRegQuestions, app.NewZeroComponentFactory(&RegQuestionsPage{}))
-		app.Route(PathRegPassword, app.NewZeroComponentFactory(&ChangePasswordPage{}))
+		registerRegistration()
 		app.Route(PathChoose, app.NewZeroComponentFactory(&ChoosePage{}))
 		app.Route(PathVerify, app.NewZeroComponentFactory(&VerifyPage{}))
 		app.Route(PathVerifyEmail, app.NewZeroComponentFactory(&EmailPage{}))

@@ -1,7 +1,7 @@
 // The pages as the server prerenders them (the help pages are the
 // server's alone: not in the wasm).
 
-//go:build !wasm
+//go:build !wasm && !sspr_reset
 
 package ui_test
 
@@ -118,7 +118,7 @@ func TestStartPage(t *testing.T) {
 		{"label", "User ID", []string{`for="user"`}},
 		{"input", "", []string{`id="user"`, `autocomplete="username"`, `aria-describedby="user-hint"`}},
 		{"div", "For example", []string{`id="user-hint"`}},
-		{"label", "Enter the characters in the picture", []string{`for="captcha-answer"`}},
+		{"label", "Enter the numbers in the picture", []string{`for="captcha-answer"`}},
 		{"input", "", []string{`id="captcha-answer"`, `inputmode="numeric"`, `autocomplete="off"`}},
 		// A submit button: without the wasm it posts the form, and the
 		// server answers with a new picture.

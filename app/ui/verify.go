@@ -1,15 +1,14 @@
 package ui
 
 import (
-	"strconv"
-
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/client"
 )
 
-const verifyHeading = "Choose a verification method"
+// verifyHeading is the key of the page's heading.
+const verifyHeading = "verify.heading"
 
 // VerifyPage lists the flow's verification methods (step 4 of the guides):
 // the user picks one, passes it on its own page and comes back here for the
@@ -21,18 +20,18 @@ type VerifyPage struct {
 }
 
 // OnNav names the tab.
-func (p *VerifyPage) OnNav(ctx app.Context) { setTitle(ctx, verifyHeading, false) }
+func (p *VerifyPage) OnNav(ctx app.Context) { setTitle(ctx, t(verifyHeading), false) }
 
 // OnInit takes over the prerendered page.
 func (p *VerifyPage) OnInit() {
-	if pg, ok := p.init(PathVerify, verifyHeading, p.firstOpen); ok {
+	if pg, ok := p.init(PathVerify, t(verifyHeading), p.firstOpen); ok {
 		p.choice = api.Kind(pg.Values["method"])
 	}
 }
 
 // OnPreRender draws the page with the server's state.
 func (p *VerifyPage) OnPreRender(ctx app.Context) {
-	if pg, ok := p.prerender(ctx, PathVerify, verifyHeading, p.firstOpen); ok {
+	if pg, ok := p.prerender(ctx, PathVerify, t(verifyHeading), p.firstOpen); ok {
 		p.choice = api.Kind(pg.Values["method"])
 	}
 }
@@ -74,15 +73,15 @@ func (p *VerifyPage) submit(_ app.Context, e app.Event) {
 	}
 	m, ok := method(p.flow, p.choice)
 	if !ok || m.Verified {
-		p.invalid(ctx, problems{{field: p.firstOpen(""), msg: msgSelectMethod}})
+		p.invalid(ctx, problems{{field: p.firstOpen(""), msg: t(msgSelectMethod)}})
 		return
 	}
 	ctx.Navigate(methodPath(m.Kind))
 }
 
-// msgSelectMethod is the refusal of the choice of method when none is
-// chosen.
-const msgSelectMethod = "Select a verification method"
+// msgSelectMethod is the key of the refusal of the choice of method when
+// none is chosen.
+const msgSelectMethod = "verify.select_method"
 
 // methodPath is the page of a method.
 func methodPath(k api.Kind) string { return api.MethodPage(k) }
@@ -92,15 +91,15 @@ func methodRadio(m api.Method, checked, off bool) radio {
 	r := radio{id: "method-" + string(m.Kind), value: string(m.Kind), hint: m.Hint,
 		checked: checked && !m.Verified, disabled: off || m.Verified, done: m.Verified}
 	r.label = string(m.Kind)
-	if t, ok := methodTexts[m.Kind]; ok {
-		r.label = t.choice
+	if mt, ok := methodTexts[m.Kind]; ok {
+		r.label = t(mt.choice)
 	}
 	if m.Kind == api.KindQuestions {
 		n := m.Count
 		if n == 0 {
 			n = 3
 		}
-		r.hint = "Answer " + strconv.Itoa(n) + " of the questions you chose when you registered."
+		r.hint = tn("verify.questions_hint", n)
 	}
 	return r
 }
@@ -108,19 +107,18 @@ func methodRadio(m api.Method, checked, off bool) radio {
 // verifyHint says how many methods are needed and how far the user is.
 func verifyHint(f api.Flow) string {
 	done, req := verifyCount(f)
-	var s string
+	unlock := f.Intent == api.IntentUnlock
 	switch {
+	case done == 0 && unlock:
+		return tn("verify.hint_first_unlock", req, "number", numberWord(req))
 	case done == 0:
-		s = "To prove it's you, verify " + countWord(req) + " of the methods you registered, one after the other."
+		return tn("verify.hint_first", req, "number", numberWord(req))
+	case done < req && unlock:
+		return t("verify.hint_next_unlock")
 	case done < req:
-		s = "That worked. Now choose another method."
-	default:
-		s = "You've verified enough methods."
+		return t("verify.hint_next")
 	}
-	if f.Intent == api.IntentUnlock && done < req {
-		s += " Once you've finished, your account is unlocked."
-	}
-	return s
+	return t("verify.hint_enough")
 }
 
 // verifyCount returns the methods passed and the methods required.
@@ -128,44 +126,27 @@ func verifyCount(f api.Flow) (done, req int) {
 	return verifiedCount(f), max(f.Required, 1)
 }
 
-// countWord spells small counts, as GOV.UK content does.
-func countWord(n int) string {
-	words := []string{"no", "one", "two", "three", "four", "five"}
-	if n >= 0 && n < len(words) {
-		return words[n]
-	}
-	return strconv.Itoa(n)
-}
-
 // cantFinishHeading is the heading when the account has fewer methods
 // registered than the flow needs.
 func cantFinishHeading(f api.Flow) string {
 	if f.Intent == api.IntentUnlock {
-		return "You can't unlock your account here"
+		return t("verify.cant_unlock_heading")
 	}
-	return "You can't reset your password here"
+	return t("verify.cant_reset_heading")
 }
 
 // cantFinish tells a user with too few registered methods, plainly, that
 // this service can't help them, and who can.
 func cantFinish(f api.Flow, c api.Config) app.UI {
 	n := len(f.Methods)
-	has := "only " + countWord(n) + " is"
-	if n != 1 {
-		has = "only " + countWord(n) + " are"
-	}
 	return app.Div().Body(
 		app.H1().Text(cantFinishHeading(f)),
-		para("To reset your password or unlock your account here, you need "+
-			countWord(f.Required)+" verification methods registered, but "+has+
-			" registered for your account."),
-		para("Contact the "+c.HelpDesk.Name+": they can help you get back into your account."),
+		para(tn("verify.cant_need", n, "required", numberWord(f.Required), "number", numberWord(n))),
+		para(t("verify.cant_contact", "desk", c.HelpDesk.Name)),
 		helpDeskBlock(c.HelpDesk, "h2"),
-		app.P().Body(
-			app.Text("Once you're back in, "),
-			link("", PathRegister, "register more verification methods"),
-			app.Text(" so that you can use this service next time."),
-		),
+		app.P().Body(rich(t("verify.cant_register"), func(s string) app.UI {
+			return link("", PathRegister, s)
+		})...),
 	)
 }
 
@@ -190,8 +171,7 @@ func (p *VerifyPage) finish(_ app.Context, e app.Event) {
 			if f.State == api.StateVerify {
 				// Still not through: say so rather than stay silent.
 				p.busy, p.flow = false, f
-				p.invalid(ctx, problems{{msg: "We couldn't finish. Try again in a few minutes, or contact the " +
-					Config().HelpDesk.Name + ".", contact: true}})
+				p.invalid(ctx, problems{{msg: t("verify.finish_failed", "desk", Config().HelpDesk.Name), contact: true}})
 				return
 			}
 			p.next(ctx, f)
@@ -206,10 +186,10 @@ func (p *VerifyPage) Render() app.UI {
 	}
 	if done, req := verifyCount(p.flow); p.ready && done >= req {
 		return p.view(
-			app.H1().Text("Finish"),
-			para("You've verified enough methods, but we couldn't finish last time. Try again."),
+			app.H1().Text(t("verify.finish_heading")),
+			para(t("verify.finish_lead")),
 			postForm("finish-form", PathVerify, p.finish, hidden("do", "finish"),
-				button("next", "Try again", true, false, p.busy),
+				button("next", t("common.try_again"), true, false, p.busy),
 			),
 		)
 	}
@@ -226,15 +206,15 @@ func (p *VerifyPage) Render() app.UI {
 		backLink(PathChoose),
 		when(p.ready, stepCaption(p.flow)),
 		postForm("verify-form", PathVerify, p.submit,
-			when(!p.ready, app.Div().Body(app.H1().Text(verifyHeading), loadingP())),
-			radios("method", app.H1().Text(verifyHeading), hint, p.errs, items, p.pick),
-			button("next", "Next", true, false, off),
+			when(!p.ready, app.Div().Body(app.H1().Text(t(verifyHeading)), loadingP())),
+			radios("method", app.H1().Text(t(verifyHeading)), hint, p.errs, items, p.pick),
+			button("next", t("common.next"), true, false, off),
 		),
-		app.P().Body(link("no-methods", PathVerifyPass, "I can't use any of these")),
+		app.P().Body(link("no-methods", PathVerifyPass, t("verify.none_usable"))),
 	)
 }
 
 // loadingP says the page is waiting for the server.
 func loadingP() app.UI {
-	return app.P().Class("loading").Role("status").Text("Loading…")
+	return app.P().Class("loading").Role("status").Text(t("common.loading"))
 }

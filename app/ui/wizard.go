@@ -99,7 +99,7 @@ func (w *wizard) mount(ctx app.Context, loaded func(app.Context)) {
 		return
 	}
 	if w.ended {
-		setTitle(ctx, expiredHeading, false)
+		setTitle(ctx, t(expiredHeading), false)
 	} else if w.loaded != nil {
 		w.loaded(ctx)
 	}
@@ -141,7 +141,7 @@ func (w *wizard) loadFailed(ctx app.Context, err error) {
 	w.busy = false
 	if codeOf(err) == api.CodeFlowMissing {
 		w.ended, w.ready, w.errs = true, false, nil
-		setTitle(ctx, expiredHeading, false)
+		setTitle(ctx, t(expiredHeading), false)
 		return
 	}
 	w.ready = false // the "Try again" button loads again
@@ -167,7 +167,7 @@ func (w *wizard) fail(ctx app.Context, err error, field func(api.Code) string) {
 	switch codeOf(err) {
 	case api.CodeFlowMissing:
 		w.ended, w.ready, w.errs = true, false, nil
-		setTitle(ctx, expiredHeading, false)
+		setTitle(ctx, t(expiredHeading), false)
 		return
 	case api.CodeWrongState, api.CodeMethodUnavailable, api.CodeDirectoryUnavailable, api.CodeServiceUnavailable:
 		w.errs = problems{problemFor(err, client.Now(), nil)}
@@ -206,26 +206,25 @@ func (w *wizard) view(content ...app.UI) app.UI {
 	return page(
 		div("summary-slot",
 			errorSummary(w.errs),
-			when(!w.ready && len(w.errs) > 0, app.P().Body(button("retry", "Try again", false, false, false).OnClick(w.retry))),
+			when(!w.ready && len(w.errs) > 0, app.P().Body(button("retry", t("common.try_again"), false, false, false).OnClick(w.retry))),
 		),
 		app.Div().Body(content...),
 		stateHolder(w.srv),
 	)
 }
 
-// expiredHeading is the heading of the page shown when the flow is gone.
-const expiredHeading = "Your session has ended or expired"
+// expiredHeading is the key of the heading of the page shown when the
+// flow is gone.
+const expiredHeading = "wizard.expired_heading"
 
 // expiredView is shown when the flow is missing: it has expired, or ended,
 // or this browser never started one.
 func expiredView() app.UI {
 	return app.Div().Body(
-		app.H1().Text(expiredHeading),
-		para("For your security, a password reset or unlock only lasts a few minutes, "+
-			"and works only in the browser it was started in."),
-		para("Start again to continue. If you finished before it ended, your password "+
-			"has been reset or your account unlocked."),
-		app.A().ID("start-again").Class("button").Href(PathStart).Text("Start again"),
+		app.H1().Text(t(expiredHeading)),
+		para(t("wizard.expired_security")),
+		para(t("wizard.expired_start_again")),
+		app.A().ID("start-again").Class("button").Href(PathStart).Text(t("wizard.start_again")),
 	)
 }
 
@@ -263,7 +262,7 @@ func stepText(f api.Flow) string {
 		req = 1
 	}
 	n := min(verifiedCount(f)+1, req)
-	return "Step " + strconv.Itoa(n) + " of " + strconv.Itoa(req)
+	return t("wizard.step", "step", strconv.Itoa(n), "total", strconv.Itoa(req))
 }
 
 // stepCaption is the "Step N of M" caption above a heading.

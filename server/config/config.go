@@ -52,6 +52,16 @@ type Config struct {
 	Audit        Audit        `toml:"audit"`
 	Staff        Staff        `toml:"staff"`
 	Remind       Remind       `toml:"remind"`
+	Languages    Languages    `toml:"languages"`
+}
+
+// Languages is [languages]: the languages of the pages and messages.
+type Languages struct {
+	// Offered lists the languages offered, by tag: "en", "cy" (Welsh),
+	// "ar" (Arabic) and "zh-Hans" (Simplified Chinese). The first is the
+	// default, for a browser that asks for none of them. Empty: all four,
+	// English first.
+	Offered []string `toml:"offered"`
 }
 
 // Server is [server]: where the portal listens and where it keeps its files.
@@ -389,7 +399,8 @@ func Default() *Config {
 		Audit: Audit{Retention: Duration{400 * 24 * time.Hour}},
 		Staff: Staff{SessionIdle: Duration{10 * time.Minute}, SessionMax: Duration{8 * time.Hour},
 			RecoveryPassLifetime: Duration{time.Hour}},
-		Remind: Remind{UnregisteredEvery: Duration{30 * 24 * time.Hour}},
+		Remind:    Remind{UnregisteredEvery: Duration{30 * 24 * time.Hour}},
+		Languages: Languages{Offered: []string{"en", "cy", "ar", "zh-Hans"}},
 	}
 }
 

@@ -255,6 +255,8 @@ func TestLoad(t *testing.T) {
 		{name: "ErrLogLevel", body: "[log]\nlevel = \"verbose\"\n", err: "config: log.level:"},
 		{name: "ErrLogFormat", body: "[log]\nformat = \"xml\"\n", err: "config: log.format:"},
 		{name: "ErrRemindTooOften", body: "[remind]\nunregistered_every = \"1h\"\n", err: "config: remind.unregistered_every:"},
+		{name: "ErrLanguageUnknown", body: "[languages]\noffered = [\"en\", \"fr\"]\n", err: "config: languages.offered: \"fr\" is not a language"},
+		{name: "ErrLanguageTwice", body: "[languages]\noffered = [\"cy\", \"en\", \"cy\"]\n", err: "config: languages.offered: \"cy\" is listed twice"},
 		{name: "ErrRemindNotADuration", body: "[remind]\nunregistered_every = \"monthly\"\n", err: "config: remind.unregistered_every: invalid duration"},
 		{
 			name: "OK remind.unregistered_every",

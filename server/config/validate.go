@@ -15,6 +15,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 	"github.com/sspr-portal/sspr/server/ldapdir/ldapspec"
+	"github.com/sspr-portal/sspr/server/locale"
 )
 
 // Validate checks every value and returns one error per bad value, each
@@ -95,6 +96,16 @@ func (c *Config) Validate() error {
 	// At least a day: a reminder is a nudge, and one a day is already a
 	// lot of email; at most a year.
 	v.duration("remind.unregistered_every", c.Remind.UnregisteredEvery, 24*time.Hour, 366*24*time.Hour)
+	seen := map[string]bool{}
+	for _, l := range c.Languages.Offered {
+		switch {
+		case !slices.Contains(locale.Known, l):
+			v.add("languages.offered", "%q is not a language the portal has (it has %s)", l, strings.Join(locale.Known, ", "))
+		case seen[l]:
+			v.add("languages.offered", "%q is listed twice", l)
+		}
+		seen[l] = true
+	}
 	if c.Directory.Kind != DirectoryEmbedded {
 		for _, g := range [...]struct{ key, dn string }{
 			{"staff.service_desk_group", c.Staff.ServiceDeskGroup}, {"staff.auditor_group", c.Staff.AuditorGroup},

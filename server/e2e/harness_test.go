@@ -153,8 +153,8 @@ func findRepoRoot() (string, error) {
 }
 
 // resolveWebDir returns the repository's bin/web when `make build` left
-// both bundles there (app.wasm, the student's, and desk.wasm, the
-// console's), at least as new as the sources they are built from;
+// the three bundles there (app.wasm, the reset wizard's; reg.wasm, the
+// registration pages'; desk.wasm, the console's), at least as new as the sources they are built from;
 // otherwise it builds them into tmp, so that `go test ./server/e2e` works
 // alone and never tests a stale wizard.
 func resolveWebDir(tmp string) (string, error) {
@@ -164,8 +164,13 @@ func resolveWebDir(tmp string) (string, error) {
 		return "", err
 	}
 	fresh := true
-	for _, name := range []string{"app.wasm", "desk.wasm"} {
-		fi, err := os.Stat(filepath.Join(dir, name))
+	bundles := []struct{ name, pkg, tags string }{
+		{"app.wasm", "./app/cmd/wasm", "sspr_reset"},
+		{"reg.wasm", "./app/cmd/wasm", ""},
+		{"desk.wasm", "./app/cmd/desk", ""},
+	}
+	for _, b := range bundles {
+		fi, err := os.Stat(filepath.Join(dir, b.name))
 		fresh = fresh && err == nil && !fi.ModTime().Before(newest)
 	}
 	if fresh {
@@ -176,17 +181,19 @@ func resolveWebDir(tmp string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("building the wasm: %w", err)
 	}
-	for name, pkg := range map[string]string{"app.wasm": "./app/cmd/wasm", "desk.wasm": "./app/cmd/desk"} {
-		cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(out, name), pkg)
+	var built []string
+	for _, b := range bundles {
+		cmd := exec.Command(goTool, "build", "-tags", b.tags, "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(out, b.name), b.pkg)
 		cmd.Dir = repoRoot
 		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("building %s: %v\n%s", name, err, b)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("building %s: %v\n%s", b.name, err, msg)
 		}
+		built = append(built, filepath.Join(out, b.name))
 	}
 	// Sent as a server sends them, brotli: 8 MB raw would take the
 	// throttled tests' slow link a minute.
-	cmd := exec.Command(goTool, "run", "./server/cmd/precompress", filepath.Join(out, "app.wasm"), filepath.Join(out, "desk.wasm"))
+	cmd := exec.Command(goTool, append([]string{"run", "./server/cmd/precompress"}, built...)...)
 	cmd.Dir = repoRoot
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("compressing the wasm: %v\n%s", err, b)
@@ -475,6 +482,9 @@ type browser struct {
 	everyStep bool
 	// label tells apart the screenshots of two browsers in one test.
 	label string
+	// lang is the language the pages are expected in ("" is English):
+	// the helpers read the words they wait for from its catalogue.
+	lang string
 
 	mu       sync.Mutex
 	problems []string

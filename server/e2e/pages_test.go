@@ -2,8 +2,11 @@ package e2e_test
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/chromedp/chromedp/kb"
+	"github.com/sspr-portal/sspr/app/i18n"
+	"github.com/sspr-portal/sspr/server/locale"
 )
 
 // The wizard's element IDs (the contract with app/ui):
@@ -93,10 +96,24 @@ func (b *browser) chooseIntent(intent string) {
 	b.waitPage("/verify")
 }
 
+// words is the catalogue of the language the pages are expected in.
+func (b *browser) words() *i18n.Catalog {
+	lang := b.lang
+	if lang == "" {
+		lang = "en"
+	}
+	return locale.All().Pages(lang)
+}
+
+// stepText is "Step n of 2" in the pages' language.
+func (b *browser) stepText(n int) string {
+	return b.words().T("wizard.step", "step", strconv.Itoa(n), "total", "2")
+}
+
 // chooseMethod, on /verify at step n, picks a method and goes to its page.
 func (b *browser) chooseMethod(kind string, n int) {
 	b.t.Helper()
-	b.waitText("span#step", fmt.Sprintf("Step %d of 2", n))
+	b.waitText("span#step", b.stepText(n))
 	b.click("input#method-" + kind)
 	b.stepShot(fmt.Sprintf("verify-step%d-%s", n, kind))
 	b.click("button#next")
@@ -151,7 +168,7 @@ func (b *browser) passQuestions(answer string) {
 func (b *browser) waitPassed(kind string) {
 	b.t.Helper()
 	b.waitPage("/verify")
-	b.waitText("span#step", "Step 2 of 2")
+	b.waitText("span#step", b.stepText(2))
 	sel := "input#method-" + kind
 	b.expectJS(sel+" shown as passed (class done, disabled)",
 		`(() => { const e = document.querySelector(`+js(sel)+`);

@@ -141,7 +141,9 @@ func (s *server) questionsCatalog(w http.ResponseWriter, r *http.Request) error 
 	if _, err := s.Engine.Session(r.Context(), s.sessionID(r)); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.Catalog)
+	c := s.Catalog
+	c.Questions = s.questionsIn(r, c.Questions)
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/locale"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -122,7 +124,9 @@ func TestWire(t *testing.T) {
 	left := 3
 	e := &sspr.Error{Code: sspr.CodePasswordPolicy, Message: "m", RetryAfterSeconds: 7,
 		Rules: []sspr.Rule{{Code: sspr.RuleHistory, Message: "used"}}, TriesLeft: &left}
-	w := wire(e)
+	s := &server{Options: Options{Locale: locale.All()}}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	w := s.wire(r, e)
 	if w.Code != api.CodePasswordPolicy || w.Message != "m" || w.RetryAfterSeconds != 7 ||
 		len(w.Rules) != 1 || w.Rules[0] != (api.Rule{Code: api.RuleHistory, Message: "used"}) ||
 		w.TriesLeft == nil || *w.TriesLeft != 3 {
@@ -132,7 +136,7 @@ func TestWire(t *testing.T) {
 	if left != 3 {
 		t.Fatal("the wire's error shares TriesLeft with the domain's")
 	}
-	if w := wire(&sspr.Error{Code: sspr.CodeThrottled}); w.Rules != nil || w.TriesLeft != nil {
+	if w := s.wire(r, &sspr.Error{Code: sspr.CodeThrottled}); w.Rules != nil || w.TriesLeft != nil {
 		t.Fatalf("empty fields became %+v", w)
 	}
 }

@@ -4,10 +4,11 @@ import (
 	"net/http"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/locale"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-var errCaptcha = &sspr.Error{Code: sspr.CodeCaptchaInvalid, Message: "The characters didn't match. Try the new picture."}
+var errCaptcha = &sspr.Error{Code: sspr.CodeCaptchaInvalid, Message: "The numbers didn't match. Try the new picture."}
 
 func (s *server) client(r *http.Request) sspr.Client {
 	ua := r.UserAgent()
@@ -16,7 +17,7 @@ func (s *server) client(r *http.Request) sspr.Client {
 	}
 	// Addr is the full address, for the audit and the logs; Net is what
 	// the per-address limits count (a whole IPv6 network).
-	return sspr.Client{Addr: s.clientAddr(r), Net: s.clientNet(r), UserAgent: ua}
+	return sspr.Client{Addr: s.clientAddr(r), Net: s.clientNet(r), UserAgent: ua, Lang: locale.Lang(r.Context())}
 }
 
 // replyFlow answers with the flow, moving the cookie to its id when the
@@ -150,7 +151,7 @@ func (s *server) questions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, api.QuestionsResponse{Questions: qs})
+	writeJSON(w, http.StatusOK, api.QuestionsResponse{Questions: s.questionsIn(r, qs)})
 	return nil
 }
 

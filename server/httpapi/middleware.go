@@ -51,7 +51,7 @@ func (s *server) recover(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", v)
-				writeJSON(w, http.StatusInternalServerError, api.ErrorBody{Error: wire(errInternal)})
+				writeJSON(w, http.StatusInternalServerError, api.ErrorBody{Error: s.wire(r, errInternal)})
 			}
 		}()
 		next.ServeHTTP(w, r)

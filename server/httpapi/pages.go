@@ -79,7 +79,7 @@ var errFormOrigin = &sspr.Error{Code: sspr.CodeForbidden, Message: "This form ca
 func (s *server) form(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 	fail := func(err *sspr.Error) (url.Values, bool) {
 		w.Header().Set("Cache-Control", "no-store")
-		we := wire(err)
+		we := s.wire(r, err)
 		http.Error(w, we.Message, Status(we.Code))
 		return nil, false
 	}
@@ -239,7 +239,7 @@ func (s *server) flowState(w http.ResponseWriter, r *http.Request, path string) 
 			return p, false
 		}
 	case api.PageNewPassword:
-		pol := s.Policy
+		pol := s.policy(r)
 		p.Policy = &pol
 	}
 	if path == api.PageVerifyQuestions {
@@ -248,7 +248,7 @@ func (s *server) flowState(w http.ResponseWriter, r *http.Request, path string) 
 			s.refused(w, r, p, err)
 			return p, false
 		}
-		p.Questions = qs
+		p.Questions = s.questionsIn(r, qs)
 	}
 	return p, true
 }

@@ -14,7 +14,7 @@ func (s *server) getConfig(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) getPolicy(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, api.PolicyResponse{Policy: s.Policy})
+	writeJSON(w, http.StatusOK, api.PolicyResponse{Policy: s.policy(r)})
 	return nil
 }
 

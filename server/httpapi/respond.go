@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/locale"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -57,13 +58,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 var errInternal = &sspr.Error{Code: sspr.CodeInternal, Message: "Something went wrong on our side. Try again, or contact the service desk."}
 
 // wire is the wire's form of a domain error: the same code (the codes are
-// one list, in two packages), message, retry-after, rules and tries left.
-// It is the one place a domain error becomes an API error; errors made
-// here in httpapi are domain errors too, so every error takes this road.
-func wire(e *sspr.Error) *api.Error {
-	w := &api.Error{Code: api.Code(e.Code), Message: e.Message, RetryAfterSeconds: e.RetryAfterSeconds}
-	for _, r := range e.Rules {
-		w.Rules = append(w.Rules, api.Rule{Code: r.Code, Message: r.Message})
+// one list, in two packages), message, retry-after, rules and tries left,
+// the message and the rules in the request's language. It is the one place
+// a domain error becomes an API error; errors made here in httpapi are
+// domain errors too, so every error takes this road.
+func (s *server) wire(r *http.Request, e *sspr.Error) *api.Error {
+	lang := locale.Lang(r.Context())
+	format, args := e.Text()
+	w := &api.Error{Code: api.Code(e.Code), Message: s.Locale.Message(lang, format, args...), RetryAfterSeconds: e.RetryAfterSeconds}
+	for _, rule := range e.Rules {
+		format, args := rule.Text()
+		w.Rules = append(w.Rules, api.Rule{Code: rule.Code, Message: s.Locale.Message(lang, format, args...)})
 	}
 	if e.TriesLeft != nil {
 		n := *e.TriesLeft
@@ -90,12 +95,43 @@ func (s *server) safeError(r *http.Request, err error) *api.Error {
 	e, ok := errors.AsType[*sspr.Error](err)
 	if !ok {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
-		return wire(errInternal)
+		return s.wire(r, errInternal)
 	}
 	if e.Code.ServerSide() {
 		s.log.ErrorContext(r.Context(), "backend unavailable", "method", r.Method, "path", r.URL.Path, "client", s.clientAddr(r), "err", err)
 	}
-	return wire(e)
+	return s.wire(r, e)
+}
+
+// questionsIn is qs with their texts in the request's language: a
+// question keeps its id in every language, so answers registered in one
+// are checked the same in another.
+func (s *server) questionsIn(r *http.Request, qs []api.Question) []api.Question {
+	lang := locale.Lang(r.Context())
+	out := make([]api.Question, len(qs))
+	for i, q := range qs {
+		out[i] = q
+		if text, ok := s.Locale.Question(lang, q.ID); ok {
+			out[i].Text = text
+		}
+	}
+	return out
+}
+
+// policy is the password policy for the live checklist, its rules in the
+// request's language.
+func (s *server) policy(r *http.Request) api.Policy {
+	lang := locale.Lang(r.Context())
+	p := s.Policy
+	p.Rules = make([]api.Rule, len(s.Policy.Rules))
+	for i, rule := range s.Policy.Rules {
+		p.Rules[i] = rule
+		if sr, ok := s.policyRules[rule.Code]; ok {
+			format, args := sr.Text()
+			p.Rules[i].Message = s.Locale.Message(lang, format, args...)
+		}
+	}
+	return p
 }
 
 // throttleHeader sets Retry-After for a throttled error, in whole seconds

@@ -88,9 +88,10 @@ func newRig(t *testing.T, rc rigConfig) *rig {
 	state := &spyState{Store: memstate.New(now, rc.maxKeys, opts...), live: map[string]bool{}}
 	sent := &sentMessages{}
 	store := sqlite.NewStore(db)
+	pol := policy.New(policy.Config{}, nil)
 	engine, err := selfservice.New(selfservice.DefaultConfig(), selfservice.Deps{
 		Directory: sqlite.NewDirectory(db, hasher, 0), Registrations: store, Store: store, Sender: sent,
-		Hasher: hasher, Policy: policy.New(policy.Config{}, nil), Catalog: catalog, State: state,
+		Hasher: hasher, Policy: pol, Catalog: catalog, State: state,
 		Sessions: revoke.New(state, now, 15*time.Minute), Now: now, Rand: rand.Reader, CodeKey: bytes.Repeat([]byte{7}, 32), DummyHash: dummy,
 	})
 	if err != nil {
@@ -103,8 +104,9 @@ func newRig(t *testing.T, rc rigConfig) *rig {
 		// The keys' values don't matter here, only their lengths.
 		SessionAuthKey: bytes.Repeat([]byte{1}, 64), SessionEncKey: bytes.Repeat([]byte{2}, 32),
 		FlowLifetime: 15 * time.Minute,
-		Dev:          true, // any loopback Host
-		Ready:        []httpapi.Check{{Name: "state", Check: state.Ping}},
+		Policy:       pol.Describe(), PolicyRules: pol.Rules(),
+		Dev:   true, // any loopback Host
+		Ready: []httpapi.Check{{Name: "state", Check: state.Ping}},
 	}
 	if rc.options != nil {
 		rc.options(&o)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/deskapi"
+	"github.com/sspr-portal/sspr/server/locale"
 	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -103,6 +104,13 @@ type Options struct {
 	CaptchaLimit selfservice.Limit
 	Config       api.Config
 	Policy       api.Policy
+	// PolicyRules are the policy's rules as the domain has them, for
+	// putting Policy's into each request's language.
+	PolicyRules []sspr.Rule
+	// Locale is the portal's languages: every request's is chosen by it
+	// (a ?lang= choice, the cookie, Accept-Language), and the API's
+	// messages are put in it. Nil: every language the portal has.
+	Locale *locale.Set
 	// SessionKeys are the 64-byte authentication and 32-byte encryption
 	// keys of the session cookie (docs/SECURITY.md#cookies).
 	SessionAuthKey, SessionEncKey []byte
@@ -155,6 +163,8 @@ type server struct {
 	log      *slog.Logger
 	// allowed lists the methods of each API path, for 405 answers.
 	allowed map[string][]string
+	// policyRules are PolicyRules by code.
+	policyRules map[string]sspr.Rule
 }
 
 // New returns the portal's HTTP handler.
@@ -167,7 +177,15 @@ func New(o Options) http.Handler {
 		s.CookieName = "sspr_session"
 	}
 	s.sessions = newCookieStore(o.SessionAuthKey, o.SessionEncKey, o.SessionKeysAccepted, o.FlowLifetime)
-	return s.requestID(s.accessLog(s.recover(s.headers(s.checkHost(nameRoute(s.routes()))))))
+	if s.Locale == nil {
+		s.Locale = locale.All()
+	}
+	s.policyRules = map[string]sspr.Rule{}
+	for _, r := range o.PolicyRules {
+		s.policyRules[r.Code] = r
+	}
+	secure := s.PublicURL != nil && s.PublicURL.Scheme == "https"
+	return s.requestID(s.accessLog(s.recover(s.headers(s.checkHost(s.Locale.Middleware(secure, nameRoute(s.routes())))))))
 }
 
 func (s *server) routes() http.Handler {

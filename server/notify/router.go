@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/sspr-portal/sspr/server/locale"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -17,9 +18,10 @@ var (
 // the sender of its channel, usually a Queue each, so that a dead SMS
 // gateway never delays an email.
 type Router struct {
-	// Templates rewrite every message that carries Data; nil keeps the
-	// shipped wording.
-	Templates *Templates
+	// Templates rewrite every message that carries Data, in its reader's
+	// language (Message.Lang, else the request's: locale.Lang of the
+	// context); nil keeps the shipped English wording.
+	Templates *TemplateSet
 	// HelpDesk, when its Name is set, replaces the one-line help-desk
 	// contact of every message with the full block.
 	HelpDesk HelpDesk
@@ -27,6 +29,12 @@ type Router struct {
 	SMS      Sender
 	Log      *slog.Logger
 }
+
+// outsideRequest are the kinds of message sent in a request that is not
+// their reader's: someone else's failed attempts (blocked), the service
+// desk's action, the reminder of a command. The request's language is not
+// theirs, so they are written in Message.Lang, or the default language.
+var outsideRequest = map[Kind]bool{KindBlocked: true, KindDeskAction: true, KindRemindRegister: true}
 
 // Send renders m and passes it on; the error is the channel sender's
 // (from a Queue: only a drop).
@@ -40,7 +48,15 @@ func (r *Router) Send(ctx context.Context, m Message) error {
 		}
 		rm := m
 		rm.Data = &d
-		if out, err := r.Templates.Render(rm); err != nil {
+		lang := m.Lang
+		if lang == "" && !outsideRequest[m.Kind] {
+			lang = locale.Lang(ctx)
+		}
+		if r.Templates.Has(lang) {
+			format, args := m.Data.WhatText()
+			d.What = locale.All().Message(lang, format, args...)
+		}
+		if out, err := r.Templates.For(lang).Render(rm); err != nil {
 			// Checked at start, so unexpected: keep the shipped wording
 			// rather than lose the message.
 			if r.Log != nil {

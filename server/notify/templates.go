@@ -15,6 +15,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/sspr-portal/sspr/server/locale"
 	"github.com/sspr-portal/sspr/static"
 )
 
@@ -57,12 +58,13 @@ func Notification(to string, e Event, org Org) Message {
 }
 
 // Change tells the user that something about their account changed: k is
-// KindRegistrationChanged (what says what, in a few words) or
+// KindRegistrationChanged or KindDeskAction (what and args say what, in a
+// few words: an English format the message catalogues translate) or
 // KindPasswordChanged (a password changed while signed in).
-func Change(to string, k Kind, what string, at time.Time, clientAddr string, org Org) Message {
-	return defaultRender(Message{Channel: Email, To: to, Kind: k, Data: &Data{
-		Org: org.Name, HelpDesk: HelpDesk{Line: org.HelpDesk}, To: to, Time: at, ClientAddr: clientAddr, What: what,
-	}})
+func Change(to string, k Kind, at time.Time, clientAddr string, org Org, what string, args ...any) Message {
+	d := &Data{Org: org.Name, HelpDesk: HelpDesk{Line: org.HelpDesk}, To: to, Time: at, ClientAddr: clientAddr}
+	d.SetWhat(what, args)
+	return defaultRender(Message{Channel: Email, To: to, Kind: k, Data: d})
 }
 
 // Block is what a notice of a pause or a closure of self-service reports.
@@ -232,7 +234,7 @@ func LoadTemplates(dir, lang string) (*Templates, error) {
 		if err != nil {
 			return nil, err
 		}
-		tt := texttemplate.New(base + ".txt").Option("missingkey=error")
+		tt := texttemplate.New(base + ".txt").Option("missingkey=error").Funcs(funcs(lang))
 		if _, err := tt.New(helpdeskText).Parse(hdText); err != nil {
 			return nil, fmt.Errorf("templates: %s: %w", t.names[helpdeskText], err)
 		}
@@ -244,7 +246,7 @@ func LoadTemplates(dir, lang string) (*Templates, error) {
 		if err != nil {
 			return nil, err
 		}
-		ht := htmltemplate.New(base + ".html").Option("missingkey=error")
+		ht := htmltemplate.New(base + ".html").Option("missingkey=error").Funcs(funcs(lang))
 		if _, err := ht.New(helpdeskHTML).Parse(hdHTML); err != nil {
 			return nil, fmt.Errorf("templates: %s: %w", t.names[helpdeskHTML], err)
 		}
@@ -258,7 +260,7 @@ func LoadTemplates(dir, lang string) (*Templates, error) {
 		if err != nil {
 			return nil, err
 		}
-		tt, err := texttemplate.New(base + ".txt").Option("missingkey=error").Parse(src)
+		tt, err := texttemplate.New(base + ".txt").Option("missingkey=error").Funcs(funcs(lang)).Parse(src)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %s: %w", t.names[base+".txt"], err)
 		}
@@ -282,6 +284,17 @@ func LoadTemplates(dir, lang string) (*Templates, error) {
 		}
 	}
 	return t, nil
+}
+
+// funcs are the templates' functions, in their language lang:
+//
+//	{{when .Time}}   "14:05 UTC on Monday 23 November 2026", in lang's words
+//	                 (the catalogue of the pages' mail.when; English's for a
+//	                 language the portal has no catalogue for)
+func funcs(lang string) map[string]any {
+	return map[string]any{
+		"when": func(t time.Time) string { return locale.All().When(lang, t) },
+	}
 }
 
 var sampleHelpDesk = HelpDesk{Name: "IT Service Desk", Phone: "01234 567890", Email: "servicedesk@example.edu",

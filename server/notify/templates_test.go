@@ -26,9 +26,9 @@ func TestShippedMessages(t *testing.T) {
 			"Example University: Your password has been reset", []string{"12:30 UTC on Monday 23 November 2026", "192.0.2.7", "eduroam", org.HelpDesk}},
 		{"unlock", notify.Notification("a@example.net", notify.Event{What: "unlock", At: at, ClientAddr: "192.0.2.7"}, org),
 			"Example University: Your account has been unlocked", []string{"unlocked", "192.0.2.7"}},
-		{"registration changed", notify.Change("a@example.net", notify.KindRegistrationChanged, "your mobile number was registered or confirmed", at, "192.0.2.7", org),
+		{"registration changed", notify.Change("a@example.net", notify.KindRegistrationChanged, at, "192.0.2.7", org, "your mobile number was registered or confirmed"),
 			"Example University: Your self-service password reset details changed", []string{"your mobile number was registered", "take over"}},
-		{"password changed", notify.Change("a@example.net", notify.KindPasswordChanged, "", at, "192.0.2.7", org),
+		{"password changed", notify.Change("a@example.net", notify.KindPasswordChanged, at, "192.0.2.7", org, ""),
 			"Example University: Your password was changed", []string{"while you were signed in", "192.0.2.7"}},
 	}
 	for _, tt := range tests {

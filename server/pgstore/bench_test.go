@@ -207,13 +207,13 @@ func copyRegistrations(tb testing.TB, srv *pgtest.Server, db string, rs iter.Seq
 	}
 	next, stop := iter.Pull(rs)
 	_, err = c.CopyFrom(ctx, pgx.Identifier{"registrations"},
-		[]string{"user_id", "email", "email_confirmed_at", "phone", "phone_confirmed_at", "answers_confirmed_at"},
+		[]string{"user_id", "email", "email_confirmed_at", "phone", "phone_confirmed_at", "answers_confirmed_at", "lang"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			r, ok := next()
 			if !ok {
 				return nil, nil
 			}
-			return []any{r.UserID, r.Email, when(r.EmailConfirmed), r.Phone, when(r.PhoneConfirmed), when(r.AnswersConfirmed)}, nil
+			return []any{r.UserID, r.Email, when(r.EmailConfirmed), r.Phone, when(r.PhoneConfirmed), when(r.AnswersConfirmed), r.Lang}, nil
 		}))
 	stop()
 	if err != nil {

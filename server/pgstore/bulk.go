@@ -37,7 +37,7 @@ func (s *Store) EachRegistration(ctx context.Context, fn func(sspr.Registration)
 		}
 		rows, err := tx.Query(ctx, `
 SELECT r.user_id, r.email, r.email_confirmed_at, r.phone, r.phone_confirmed_at, r.answers_confirmed_at,
-	a.question_id
+	r.lang, a.question_id
 FROM registrations r
 LEFT JOIN registration_answers a ON a.user_id = r.user_id
 ORDER BY r.user_id, a.position`)
@@ -52,7 +52,7 @@ ORDER BY r.user_id, a.position`)
 				emailAt, phoneAt, ansAt *time.Time
 				questionID              *string
 			)
-			if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &questionID); err != nil {
+			if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &got.Lang, &questionID); err != nil {
 				return err
 			}
 			if cur == nil || cur.UserID != got.UserID {

@@ -63,6 +63,13 @@ CREATE TABLE reminders (
 	reminded_at timestamptz NOT NULL
 );
 `,
+	// 4: the language each person last used the registration pages in
+	// ('': not known, as for registrations made before this step), for
+	// the messages sent outside their own requests. A column with a
+	// constant default is added without rewriting the table.
+	`
+ALTER TABLE registrations ADD COLUMN lang text NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

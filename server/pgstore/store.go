@@ -38,7 +38,7 @@ func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc, er
 // others.
 const registrationQuery = `
 SELECT r.user_id IS NOT NULL, coalesce(r.email, ''), r.email_confirmed_at, coalesce(r.phone, ''),
-	r.phone_confirmed_at, r.answers_confirmed_at, a.question_id, a.hash
+	r.phone_confirmed_at, r.answers_confirmed_at, coalesce(r.lang, ''), a.question_id, a.hash
 FROM (SELECT $1::text AS user_id) k
 LEFT JOIN registrations r ON r.user_id = k.user_id
 LEFT JOIN registration_answers a ON a.user_id = k.user_id
@@ -68,7 +68,7 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 			emailAt, phoneAt, ansAt *time.Time
 			questionID, hash        *string
 		)
-		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &questionID, &hash); err != nil {
+		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &got.Lang, &questionID, &hash); err != nil {
 			return nil, wrap("read registration", err)
 		}
 		if !found {
@@ -200,13 +200,13 @@ func (s *Store) PutRegistration(ctx context.Context, r sspr.Registration) error 
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
-INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, now())
+INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at, lang, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, now())
 ON CONFLICT (user_id) DO UPDATE SET
 	email = excluded.email, email_confirmed_at = excluded.email_confirmed_at,
 	phone = excluded.phone, phone_confirmed_at = excluded.phone_confirmed_at,
-	answers_confirmed_at = excluded.answers_confirmed_at, updated_at = excluded.updated_at`,
-			r.UserID, r.Email, pgTime(r.EmailConfirmed), r.Phone, pgTime(r.PhoneConfirmed), pgTime(r.AnswersConfirmed)); err != nil {
+	answers_confirmed_at = excluded.answers_confirmed_at, lang = excluded.lang, updated_at = excluded.updated_at`,
+			r.UserID, r.Email, pgTime(r.EmailConfirmed), r.Phone, pgTime(r.PhoneConfirmed), pgTime(r.AnswersConfirmed), r.Lang); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM registration_answers WHERE user_id = $1`, r.UserID); err != nil {

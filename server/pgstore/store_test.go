@@ -86,6 +86,35 @@ func TestMigrate(t *testing.T) {
 		}
 	})
 
+	t.Run("OK schema 3 gets the language, unknown for what it holds", func(t *testing.T) {
+		srv := pgtest.Shared(t)
+		db := srv.NewDatabase(t)
+		srv.Exec(t, db, `CREATE TABLE sspr_schema_migrations (
+	version    integer PRIMARY KEY,
+	applied_at timestamptz NOT NULL DEFAULT now()
+)`)
+		for i, step := range pgstore.Migrations[:3] {
+			srv.Exec(t, db, step)
+			srv.Exec(t, db, fmt.Sprintf(`INSERT INTO sspr_schema_migrations (version) VALUES (%d)`, i+1))
+		}
+		srv.Exec(t, db, `INSERT INTO registrations (user_id, email, email_confirmed_at) VALUES ('zoe@example.edu', 'zoe@example.net', now())`)
+		s := MustOpenConfig(t, config(srv, db))
+		if v, err := s.Version(ctx); err != nil || v != pgstore.SchemaVersion {
+			t.Fatalf("Version = %d, %v; want %d", v, err, pgstore.SchemaVersion)
+		}
+		r, err := s.Registration(ctx, "zoe@example.edu")
+		if err != nil || r == nil || !r.HasEmail() || r.Lang != "" {
+			t.Fatalf("the older registration after migrating: %+v, %v", r, err)
+		}
+		r.Lang = "cy"
+		if err := s.PutRegistration(ctx, *r); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := s.Registration(ctx, "zoe@example.edu"); err != nil || r == nil || r.Lang != "cy" {
+			t.Fatalf("Registration after setting the language: %+v, %v", r, err)
+		}
+	})
+
 	t.Run("ErrNewerSchema", func(t *testing.T) {
 		s, srv, db := MustOpen(t)
 		if err := s.PutRegistration(ctx, registration(t, "alice@example.edu")); err != nil {

@@ -17,6 +17,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
@@ -132,41 +133,44 @@ func New(cfg Config, bl *Blocklist) *Policy {
 	p := &Policy{cfg: cfg, bl: bl, byCode: make(map[string]sspr.Rule)}
 	p.banned = pwrule.Needles(fold, cfg.BannedWords...)
 
-	add := func(code, msg string) {
-		r := sspr.Rule{Code: code, Message: msg}
+	add := func(r sspr.Rule) {
 		p.rules = append(p.rules, r)
-		p.byCode[code] = r
+		p.byCode[r.Code] = r
 	}
-	add(sspr.RuleMinLength, fmt.Sprintf("Use at least %d characters.", cfg.MinLength))
-	add(sspr.RuleMaxLength, fmt.Sprintf("Use at most %d characters.", cfg.MaxLength))
-	add(sspr.RuleCharacters, "Don't use invisible or control characters, such as zero-width spaces or tabs (ordinary spaces are fine).")
+	add(sspr.NewRule(sspr.RuleMinLength, "Use at least %d characters.", cfg.MinLength))
+	add(sspr.NewRule(sspr.RuleMaxLength, "Use at most %d characters.", cfg.MaxLength))
+	add(sspr.NewRule(sspr.RuleCharacters, "Don't use invisible or control characters, such as zero-width spaces or tabs (ordinary spaces are fine)."))
 	if cfg.RequireLower {
-		add(sspr.RuleLower, "Include a lower-case letter.")
+		add(sspr.NewRule(sspr.RuleLower, "Include a lower-case letter."))
 	}
 	if cfg.RequireUpper {
-		add(sspr.RuleUpper, "Include a capital letter.")
+		add(sspr.NewRule(sspr.RuleUpper, "Include a capital letter."))
 	}
 	if cfg.RequireDigit {
-		add(sspr.RuleDigit, "Include a digit.")
+		add(sspr.NewRule(sspr.RuleDigit, "Include a digit."))
 	}
 	if cfg.RequireSymbol {
-		add(sspr.RuleSymbol, "Include a symbol or punctuation mark, such as ! or #.")
+		add(sspr.NewRule(sspr.RuleSymbol, "Include a symbol or punctuation mark, such as ! or #."))
 	}
 	if cfg.MinClasses > 0 {
-		add(sspr.RuleClasses, fmt.Sprintf("Use at least %d of these kinds of character: lower-case letters, "+
+		add(sspr.NewRule(sspr.RuleClasses, "Use at least %d of these kinds of character: lower-case letters, "+
 			"capital letters, digits, symbols, and letters that have no case (such as 中).", cfg.MinClasses))
 	}
 	if bl != nil {
-		add(sspr.RuleCommon, "Don't use a common password, even with numbers or symbols added.")
+		add(sspr.NewRule(sspr.RuleCommon, "Don't use a common password, even with numbers or symbols added."))
 	}
-	add(sspr.RulePattern, "Don't build it from a pattern, such as repeated letters or words (aaaa, abcabc), "+
-		"sequences (1234, abcd) or rows of the keyboard (qwerty).")
-	add(sspr.RuleUserID, "Don't use your user ID or your name.")
+	add(sspr.NewRule(sspr.RulePattern, "Don't build it from a pattern, such as repeated letters or words (aaaa, abcabc), "+
+		"sequences (1234, abcd) or rows of the keyboard (qwerty)."))
+	add(sspr.NewRule(sspr.RuleUserID, "Don't use your user ID or your name."))
 	if len(p.banned) > 0 {
-		add(sspr.RuleOrgName, "Don't use the name of the organisation.")
+		add(sspr.NewRule(sspr.RuleOrgName, "Don't use the name of the organisation."))
 	}
 	return p
 }
+
+// Rules are the rules Check applies, in the checklist's order, as the
+// domain has them (for putting their sentences into other languages).
+func (p *Policy) Rules() []sspr.Rule { return slices.Clone(p.rules) }
 
 // Describe returns the policy for the live checklist, in the wire's terms
 // (the browser runs the same rules: app/pwrule): the length bounds and

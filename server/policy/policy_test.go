@@ -58,7 +58,12 @@ func emoji(n int) string {
 func codes[R sspr.Rule | api.Rule](rules []R) []string {
 	var cs []string
 	for _, r := range rules {
-		cs = append(cs, struct{ Code, Message string }(r).Code)
+		switch r := any(r).(type) {
+		case sspr.Rule:
+			cs = append(cs, r.Code)
+		case api.Rule:
+			cs = append(cs, r.Code)
+		}
 	}
 	return cs
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/httpapi"
 	"github.com/sspr-portal/sspr/server/keys"
+	"github.com/sspr-portal/sspr/server/locale"
 	"github.com/sspr-portal/sspr/server/logctx"
 	"github.com/sspr-portal/sspr/server/metrics"
 	"github.com/sspr-portal/sspr/server/notify"
@@ -233,7 +234,11 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 
 	// The pages and GET /api/v1/config show one and the same public
 	// configuration.
-	wo := web.OptionsFromConfig(cfg, o.Version, o.Dev)
+	loc, err := locale.Load(cfg.Languages.Offered)
+	if err != nil {
+		return nil, fmt.Errorf("[languages] offered: %w", err)
+	}
+	wo := web.OptionsFromConfig(cfg, o.Version, o.Dev, loc)
 	site, err := web.New(wo)
 	if err != nil {
 		return nil, fmt.Errorf("web (%s): %w", filepath.Clean(wo.WebDir), err)
@@ -252,6 +257,8 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		CaptchaLimit:   selfservice.Limit{Max: t.AddressCaptchas, Window: t.AddressCaptchasWindow.D()},
 		Config:         wo.Public,
 		Policy:         pol.Describe(),
+		PolicyRules:    pol.Rules(),
+		Locale:         loc,
 		SessionAuthKey: o.Keys.SessionAuth, SessionEncKey: o.Keys.SessionEnc, SessionKeysAccepted: acceptedSession,
 		Version:      o.Version,
 		CookieName:   cfg.Session.CookieName,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/dispatch"
+	"github.com/sspr-portal/sspr/server/locale"
 	"github.com/sspr-portal/sspr/server/mailer"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/outbox"
@@ -95,11 +96,26 @@ func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, 
 	return dl, nil
 }
 
+// messageLanguages are the languages messages are written in: those the
+// pages are offered in ([languages] offered), the default first, unless
+// [delivery] language names another default (an operator's own
+// templates, in a language the pages don't have).
+func messageLanguages(cfg *config.Config) []string {
+	langs := cfg.Languages.Offered
+	if len(langs) == 0 {
+		langs = locale.Known
+	}
+	if l := cfg.Delivery.Language; l != "" && l != notify.DefaultLanguage {
+		langs = append([]string{l}, langs...)
+	}
+	return langs
+}
+
 // loadTemplates reads and checks the message templates: each must render,
 // and the SMS ones must fit one SMS with this organisation's name and the
 // configured code length.
-func loadTemplates(cfg *config.Config) (*notify.Templates, error) {
-	tpl, err := notify.LoadTemplates(cfg.Delivery.TemplatesDir, cfg.Delivery.Language)
+func loadTemplates(cfg *config.Config) (*notify.TemplateSet, error) {
+	tpl, err := notify.LoadTemplateSet(cfg.Delivery.TemplatesDir, messageLanguages(cfg)...)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ var (
 	// key every time it was tried. Only many parallel requests on one flow
 	// or one account do that; it is a 429 with a short Retry-After.
 	ErrContention error = &sspr.Error{Code: sspr.CodeThrottled,
-		Message: "Too many requests at once. Try again in a moment.", RetryAfterSeconds: 1}
+		Message: "Too many requests at once.", RetryAfterSeconds: 1}
 )
 
 var _ sspr.State = (*Store)(nil)

@@ -77,7 +77,7 @@ func (e *Engine) typedCode(raw string) (string, error) {
 		return r
 	}, raw)
 	if len(typed) != e.cfg.CodeDigits || strings.Trim(typed, "0123456789") != "" {
-		return "", &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Enter the %d-digit code we sent you.", e.cfg.CodeDigits)}
+		return "", sspr.Errorf(sspr.CodeBadRequest, "Enter the %d-digit code we sent you.", e.cfg.CodeDigits)
 	}
 	return typed, nil
 }

@@ -106,7 +106,8 @@ var (
 // verified staff session of the service desk's role, under a ticket and
 // with a reason; recorded as started before it is done (an action that
 // can't be audited doesn't happen), then ok or failed; and told to the
-// person at their addresses ("the service desk <what>").
+// person at their addresses ("the service desk <what>": what is an
+// English format whose one %s is the ticket).
 func (e *Engine) deskAct(ctx context.Context, staffID string, in deskapi.ActionRequest, c sspr.Client, kind, what string,
 	act func(user string) error) (deskapi.Person, error) {
 	staff, err := e.Staff(ctx, staffID)
@@ -135,10 +136,12 @@ func (e *Engine) deskAct(ctx context.Context, staffID string, in deskapi.ActionR
 		return deskapi.Person{}, errNoAccount
 	}
 	// The alternate address as it is before the action: a cleared
-	// registration's owner hears of it there too.
-	alt := ""
+	// registration's owner hears of it there too. The notice is written
+	// in the language the person registered in, not the staff member's:
+	// the request is the desk's, not theirs.
+	alt, lang := "", ""
 	if reg, err := e.registration(ctx, user); err == nil {
-		alt = reg.Email
+		alt, lang = reg.Email, reg.Lang
 	}
 	ev := sspr.Event{Kind: kind, UserID: user, Detail: fmt.Sprintf("by=%s ticket=%q reason=%q", staff.User, ticket, reason)}
 	if err := e.mustRecord(ctx, ev, c); err != nil {
@@ -151,14 +154,14 @@ func (e *Engine) deskAct(ctx context.Context, staffID string, in deskapi.ActionR
 	}
 	ev.Outcome = sspr.OutcomeOK
 	e.note(ctx, ev, c)
-	e.tell(ctx, acct, notify.KindDeskAction, what+" (ticket "+ticket+")", c, alt)
+	e.tell(ctx, acct, notify.KindDeskAction, c, lang, alt, what, ticket)
 	// The person as they are now; the staff session was checked above.
 	return e.person(ctx, user)
 }
 
 // DeskUnlock unlocks the person's account in the directory.
 func (e *Engine) DeskUnlock(ctx context.Context, staffID string, in deskapi.ActionRequest, c sspr.Client) (deskapi.Person, error) {
-	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskUnlock, "unlocked your account", func(user string) error {
+	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskUnlock, deskUnlockMsg, func(user string) error {
 		if err := e.d.Directory.Unlock(ctx, user); err != nil {
 			return sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("unlock: %w", err))
 		}
@@ -171,7 +174,7 @@ func (e *Engine) DeskUnlock(ctx context.Context, staffID string, in deskapi.Acti
 // failures in a row; and forgets the failures counted, so that the next
 // one doesn't pause it again at once.
 func (e *Engine) DeskLiftBlock(ctx context.Context, staffID string, in deskapi.ActionRequest, c sspr.Client) (deskapi.Person, error) {
-	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskLiftBlock, "let you use self-service again", func(user string) error {
+	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskLiftBlock, deskLiftMsg, func(user string) error {
 		if err := e.th.Lift(ctx, blockFlow(user), blockSignIn(user)); err != nil {
 			return sspr.Unavailable(sspr.BackendState, err)
 		}
@@ -191,7 +194,7 @@ func (e *Engine) DeskLiftBlock(ctx context.Context, staffID string, in deskapi.A
 // DeskClearRegistration removes everything the person registered, so that
 // they register again (their old methods may be someone else's now).
 func (e *Engine) DeskClearRegistration(ctx context.Context, staffID string, in deskapi.ActionRequest, c sspr.Client) (deskapi.Person, error) {
-	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskClearRegistration, "removed your verification methods, so that you register them again",
+	return e.deskAct(ctx, staffID, in, c, sspr.EventDeskClearRegistration, deskClearMsg,
 		func(user string) error {
 			if err := e.d.Store.PutRegistration(ctx, sspr.Registration{UserID: user}); err != nil {
 				return sspr.Unavailable(sspr.BackendStore, fmt.Errorf("clear registration: %w", err))

@@ -20,7 +20,7 @@ func (emailMethod) Registered(_ *Engine, r *sspr.Registration) bool { return r.H
 func (emailMethod) InShape(_ *Engine, s sspr.Shape) bool            { return s.Email }
 func (emailMethod) channel() sspr.Channel                           { return sspr.Email }
 func (emailMethod) cooldown(cfg *Config) time.Duration              { return cfg.EmailCooldown }
-func (emailMethod) what() string                                    { return "alternate email address" }
+func (emailMethod) registeredMsg() string                           { return emailRegisteredMsg }
 
 func (m emailMethod) Offer(e *Engine, r *record, reg *sspr.Registration, _ string) {
 	r.setAddr(m.Kind(), reg.Email)

@@ -49,8 +49,9 @@ type codeMethod interface {
 	parse(e *Engine, raw string, acct *sspr.Account) (value, country string, err error)
 	// put registers value, confirmed at at, in reg.
 	put(reg *sspr.Registration, value string, at time.Time)
-	// what names the method in a notice: "alternate email address".
-	what() string
+	// registeredMsg is what a notice says when the method is registered
+	// or confirmed (an English message the catalogues translate).
+	registeredMsg() string
 }
 
 // allMethods are the methods the portal knows, in the order they are

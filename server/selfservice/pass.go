@@ -64,7 +64,7 @@ func normalPass(raw string) string {
 func (e *Engine) DeskRecoveryPass(ctx context.Context, staffID string, in deskapi.ActionRequest, c sspr.Client) (deskapi.RecoveryPassResponse, error) {
 	var out deskapi.RecoveryPassResponse
 	p, err := e.deskAct(ctx, staffID, in, c, sspr.EventDeskRecoveryPass,
-		"gave you a one-time recovery pass, to reset your password without your verification methods",
+		deskPassMsg,
 		func(user string) error {
 			pass, err := secret.NewPass(e.d.Rand, passAlphabet, passLen)
 			if err != nil {

@@ -86,12 +86,12 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 	}
 	defer release()
 	if len(answers) != len(r.Questions) {
-		return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Answer all %d questions.", len(r.Questions))}
+		return api.Flow{}, sspr.Errorf(sspr.CodeBadRequest, "Answer all %d questions.", len(r.Questions))
 	}
 	for _, qid := range r.Questions {
 		a, ok := answers[qid]
 		if !ok || strings.TrimSpace(a) == "" {
-			return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: fmt.Sprintf("Answer all %d questions.", len(r.Questions))}
+			return api.Flow{}, sspr.Errorf(sspr.CodeBadRequest, "Answer all %d questions.", len(r.Questions))
 		}
 		if len(a) > 1024 {
 			return api.Flow{}, &sspr.Error{Code: sspr.CodeBadRequest, Message: "That answer is too long."}
@@ -171,7 +171,7 @@ func (e *Engine) SetAnswers(ctx context.Context, id string, in []api.AnswerInput
 		}
 		answers = append(answers, sspr.Answer{QuestionID: a.ID, Hash: h})
 	}
-	err = e.changeRegistration(ctx, s.User, s.Ref, c, "your security questions were set", string(m.Kind()), func(reg *sspr.Registration) error {
+	err = e.changeRegistration(ctx, s.User, s.Ref, c, questionsSetMsg, string(m.Kind()), func(reg *sspr.Registration) error {
 		reg.Answers, reg.AnswersConfirmed = answers, e.now()
 		return nil
 	})

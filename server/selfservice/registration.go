@@ -162,7 +162,7 @@ func (e *Engine) Confirm(ctx context.Context, id string, k api.Kind, raw string,
 	if res != codeRight {
 		return api.Registration{}, codeError(res, left)
 	}
-	err = e.changeRegistration(ctx, s.User, s.Ref, c, "your "+m.what()+" was registered or confirmed", string(k), func(reg *sspr.Registration) error {
+	err = e.changeRegistration(ctx, s.User, s.Ref, c, m.registeredMsg(), string(k), func(reg *sspr.Registration) error {
 		m.put(reg, value, e.now())
 		return nil
 	})
@@ -186,14 +186,14 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c sspr.Clien
 	if err := e.recent(s); err != nil {
 		return api.Registration{}, err
 	}
-	err = e.changeRegistration(ctx, s.User, s.Ref, c, "a verification method was removed", "removed="+string(k), func(reg *sspr.Registration) error {
+	err = e.changeRegistration(ctx, s.User, s.Ref, c, removedMsg, "removed="+string(k), func(reg *sspr.Registration) error {
 		if !m.Registered(e, reg) {
 			return &sspr.Error{Code: sspr.CodeWrongState, Message: "That method isn't registered."}
 		}
 		m.Remove(reg)
 		if left := e.registered(reg); left < e.cfg.Required {
-			return &sspr.Error{Code: sspr.CodeWrongState, Message: fmt.Sprintf(
-				"You can't remove this method: a reset needs %d, and you would have %d left. Register another one first.", e.cfg.Required, left)}
+			return sspr.Errorf(sspr.CodeWrongState,
+				"You can't remove this method: a reset needs %d, and you would have %d left. Register another one first.", e.cfg.Required, left)
 		}
 		return nil
 	})
@@ -206,7 +206,10 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c sspr.Clien
 // changeRegistration applies change to user's registration, stores it,
 // audits it (detail) and tells the user what changed at their primary
 // address and at the alternate address as it was before, so that someone
-// who got in can't silently redirect recovery.
+// who got in can't silently redirect recovery. It is the person's own
+// request, so it keeps the language of its pages with the registration,
+// for the messages sent outside their requests (a reminder, the service
+// desk's notice); a request that names none leaves the one kept.
 func (e *Engine) changeRegistration(ctx context.Context, user, ref string, c sspr.Client, what, detail string, change func(reg *sspr.Registration) error) error {
 	reg, err := e.registration(ctx, user)
 	if err != nil {
@@ -215,6 +218,9 @@ func (e *Engine) changeRegistration(ctx context.Context, user, ref string, c ssp
 	old := *reg
 	if err := change(reg); err != nil {
 		return err
+	}
+	if c.Lang != "" {
+		reg.Lang = c.Lang
 	}
 	// A change that can't be audited doesn't happen (docs/AUDIT.md).
 	ev := sspr.Event{Kind: sspr.EventRegistrationChanged, UserID: user, Flow: ref, Detail: detail}
@@ -233,7 +239,7 @@ func (e *Engine) changeRegistration(ctx context.Context, user, ref string, c ssp
 		e.d.Log.ErrorContext(ctx, "notify registration change", "user", user, "flow", ref, "err", err)
 		return nil
 	}
-	e.tell(ctx, acct, notify.KindRegistrationChanged, what, c, old.Email)
+	e.tell(ctx, acct, notify.KindRegistrationChanged, c, "", old.Email, what)
 	return nil
 }
 
@@ -284,16 +290,18 @@ func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c
 	if reg, err := e.registration(ctx, s.User); err == nil {
 		alt = reg.Email
 	}
-	e.tell(ctx, acct, notify.KindPasswordChanged, "", c, alt)
+	e.tell(ctx, acct, notify.KindPasswordChanged, c, "", alt, "")
 	return nil
 }
 
 // tell sends acct's owner a notice of a change, at the primary address and
-// at alt.
-func (e *Engine) tell(ctx context.Context, acct *sspr.Account, kind notify.Kind, what string, c sspr.Client, alt string) {
+// at alt, in lang: "" for the language of the request (their own), the
+// registration's for a notice of what someone else did (the service
+// desk).
+func (e *Engine) tell(ctx context.Context, acct *sspr.Account, kind notify.Kind, c sspr.Client, lang, alt string, what string, args ...any) {
 	for _, addr := range recipients(acct, alt) {
-		m := notify.Change(addr, kind, what, e.now(), c.Addr, e.cfg.Org)
-		m.Account = acct.ID
+		m := notify.Change(addr, kind, e.now(), c.Addr, e.cfg.Org, what, args...)
+		m.Account, m.Lang = acct.ID, lang
 		if err := e.d.Sender.Send(ctx, m); err != nil {
 			e.d.Log.ErrorContext(ctx, "queue notification", "user", acct.ID, "err", err)
 		}

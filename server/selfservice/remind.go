@@ -67,8 +67,8 @@ func (e *Engine) RemindUnregistered(ctx context.Context, o RemindOptions) (Remin
 	}
 	rules := e.coverageRules()
 	type person struct {
-		id, mail  string
-		reconfirm bool
+		id, mail, lang string
+		reconfirm      bool
 	}
 	var due []person
 	err := e.eachPerson(ctx, func(acct sspr.Account, reg *sspr.Registration) error {
@@ -83,14 +83,18 @@ func (e *Engine) RemindUnregistered(ctx context.Context, o RemindOptions) (Remin
 			res.NoAddress++
 			return nil
 		}
-		due = append(due, person{id: acct.ID, mail: acct.Mail, reconfirm: s.CanReset(rules)})
+		p := person{id: acct.ID, mail: acct.Mail, reconfirm: s.CanReset(rules)}
+		if reg != nil {
+			p.lang = reg.Lang
+		}
+		due = append(due, p)
 		return nil
 	})
 	res.Due = len(due)
 	if err == nil && !o.DryRun {
 		for _, p := range due {
 			var sent bool
-			if sent, err = e.remind(ctx, o, p.id, p.mail, p.reconfirm); err != nil {
+			if sent, err = e.remind(ctx, o, p.id, p.mail, p.lang, p.reconfirm); err != nil {
 				break
 			}
 			if sent {
@@ -117,8 +121,10 @@ func (e *Engine) RemindUnregistered(ctx context.Context, o RemindOptions) (Remin
 var errNotStored = errors.New("remind: the message was not stored")
 
 // remind claims the person's reminder and stores the message for
-// sending; false when they were reminded within o.Every.
-func (e *Engine) remind(ctx context.Context, o RemindOptions, user, to string, reconfirm bool) (bool, error) {
+// sending, in lang, the language they registered in ("": unknown, the
+// templates' default; the run is nobody's request); false when they were
+// reminded within o.Every.
+func (e *Engine) remind(ctx context.Context, o RemindOptions, user, to, lang string, reconfirm bool) (bool, error) {
 	at := e.now()
 	ok, err := o.Reminders.ClaimReminder(ctx, user, at, at.Add(-o.Every))
 	if err != nil {
@@ -128,7 +134,7 @@ func (e *Engine) remind(ctx context.Context, o RemindOptions, user, to string, r
 		return false, nil
 	}
 	m := notify.Reminder(to, o.Link, e.cfg.Required, reconfirm, at, e.cfg.Org)
-	m.Account = user
+	m.Account, m.Lang = user, lang
 	if err := e.d.Sender.Send(ctx, m); err != nil {
 		// Not stored, so never sent: the next run may try again.
 		if rerr := o.Reminders.ReleaseReminder(context.WithoutCancel(ctx), user, at); rerr != nil {

@@ -61,7 +61,7 @@ func (e *Engine) checkPassword(ctx context.Context, user, password string, wrong
 	if err := e.th.Closed(ctx, user); err != nil {
 		return err
 	}
-	if err := e.th.Blocked(ctx, signInBlocked, blockSignIn(user), blockAddr(c)); err != nil {
+	if err := e.th.Blocked(ctx, signInBlockedMsg, blockSignIn(user), blockAddr(c)); err != nil {
 		return err
 	}
 	if password == "" || len(password) > 4096 {

@@ -22,7 +22,7 @@ func (smsMethod) Registered(_ *Engine, r *sspr.Registration) bool { return r.Has
 func (smsMethod) InShape(_ *Engine, s sspr.Shape) bool            { return s.Phone }
 func (smsMethod) channel() sspr.Channel                           { return sspr.SMS }
 func (smsMethod) cooldown(cfg *Config) time.Duration              { return cfg.SMSCooldown }
-func (smsMethod) what() string                                    { return "mobile number" }
+func (smsMethod) registeredMsg() string                           { return smsRegisteredMsg }
 
 func (m smsMethod) Offer(_ *Engine, r *record, reg *sspr.Registration, _ string) {
 	r.setAddr(m.Kind(), reg.Phone)

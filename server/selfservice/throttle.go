@@ -14,8 +14,8 @@ import (
 // a sign-in count alike.
 
 const (
-	blockedMsg    = "Self-service is paused for this account after too many failed attempts."
-	signInBlocked = "Signing in is paused for this account after too many failed attempts."
+	blockedMsg       = "Self-service is paused for this account after too many failed attempts."
+	signInBlockedMsg = "Signing in is paused for this account after too many failed attempts."
 )
 
 // failure is a kind of failed proof of identity.
@@ -83,7 +83,7 @@ func (e *Engine) fail(ctx context.Context, f failure, user, alt string, c sspr.C
 	if l.Max > 0 && n >= int64(l.Max) {
 		key, msg := blockFlow(user), blockedMsg
 		if signIn {
-			key, msg = blockSignIn(user), signInBlocked
+			key, msg = blockSignIn(user), signInBlockedMsg
 		}
 		until := e.now().Add(e.cfg.AccountBlock)
 		if err := e.th.Block(ctx, key, until); err != nil {

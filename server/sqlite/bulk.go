@@ -46,7 +46,7 @@ func (d *Directory) Each(ctx context.Context, fn func(sspr.Account) error) error
 func (s *Store) EachRegistration(ctx context.Context, fn func(sspr.Registration) error) error {
 	rows, err := s.db.read.QueryContext(ctx, `
 SELECT r.user_id, r.email, r.email_confirmed_at, r.phone, r.phone_confirmed_at, r.answers_confirmed_at,
-	a.question_id
+	r.lang, a.question_id
 FROM registrations r
 LEFT JOIN registration_answers a ON a.user_id = r.user_id
 ORDER BY r.user_id, a.rowid`)
@@ -61,7 +61,7 @@ ORDER BY r.user_id, a.rowid`)
 			emailAt, phoneAt, answersAt sql.NullString
 			questionID                  sql.NullString
 		)
-		if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &questionID); err != nil {
+		if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &got.Lang, &questionID); err != nil {
 			return wrap(sspr.BackendStore, "read registrations", err)
 		}
 		if cur == nil || cur.UserID != got.UserID {

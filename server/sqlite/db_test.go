@@ -90,6 +90,40 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
+	t.Run("a file of schema 5 gets the language, unknown for what it holds", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "sspr.db")
+		raw, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range sqlite.Migrations[:5] {
+			if _, err := raw.Exec(step); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := raw.Exec(`PRAGMA user_version = 5;
+INSERT INTO registrations (user_id, email, email_confirmed_at) VALUES ('zoe@example.edu', 'zoe@example.net', '2026-01-02T03:04:05.000000000Z')`); err != nil {
+			t.Fatal(err)
+		}
+		raw.Close()
+		db := MustOpenPath(t, path)
+		if v, err := db.Version(ctx); err != nil || v != sqlite.SchemaVersion {
+			t.Fatalf("Version after migrating = %d, %v", v, err)
+		}
+		s := sqlite.NewStore(db)
+		r, err := s.Registration(ctx, "zoe@example.edu")
+		if err != nil || r == nil || r.Email != "zoe@example.net" || !r.HasEmail() || r.Lang != "" {
+			t.Fatalf("the older registration after migrating: %+v, %v", r, err)
+		}
+		r.Lang = "cy"
+		if err := s.PutRegistration(ctx, *r); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := s.Registration(ctx, "zoe@example.edu"); err != nil || r == nil || r.Lang != "cy" {
+			t.Fatalf("Registration after setting the language: %+v, %v", r, err)
+		}
+	})
+
 	t.Run("reopening keeps the data and the version", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "sspr.db")
 		h := newHasher()

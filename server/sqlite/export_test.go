@@ -9,6 +9,10 @@ import (
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
+// Migrations are the schema's steps, for the tests that open a file made
+// by an older program.
+var Migrations = migrations[:]
+
 // PutRegistrations adds many registrations to a store that has none of
 // their users yet, in one transaction and through prepared statements,
 // for benchmarks that need a large store quickly: PutRegistration's one
@@ -17,8 +21,8 @@ import (
 func PutRegistrations(ctx context.Context, db *DB, rs iter.Seq[sspr.Registration]) error {
 	return wrap(sspr.BackendStore, "put registrations", db.writeTx(ctx, func(tx *sql.Tx) error {
 		reg, err := tx.PrepareContext(ctx, `
-INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at)
-VALUES (?, ?, ?, ?, ?, ?)`)
+INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at, lang)
+VALUES (?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -36,7 +40,7 @@ VALUES (?, ?, ?, ?, ?, ?)`)
 				return errors.New("an empty registration is no row")
 			}
 			if _, err := reg.ExecContext(ctx, r.UserID, r.Email, formatTime(r.EmailConfirmed), r.Phone,
-				formatTime(r.PhoneConfirmed), formatTime(r.AnswersConfirmed)); err != nil {
+				formatTime(r.PhoneConfirmed), formatTime(r.AnswersConfirmed), r.Lang); err != nil {
 				return err
 			}
 			for _, a := range r.Answers {

@@ -94,6 +94,12 @@ CREATE TABLE reminders (
 	`
 ALTER TABLE accounts ADD COLUMN password_set_at TEXT;
 `,
+	// 6: the language each person last used the registration pages in
+	// ('': not known, as for registrations made before this step), for
+	// the messages sent outside their own requests.
+	`
+ALTER TABLE registrations ADD COLUMN lang TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

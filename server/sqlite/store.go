@@ -34,7 +34,7 @@ func NewStore(db *DB) *Store { return &Store{db: db} }
 // CASCADE), so looking them up by the id finds no others.
 const registrationQuery = `
 SELECT r.user_id IS NOT NULL, coalesce(r.email, ''), r.email_confirmed_at, coalesce(r.phone, ''),
-	r.phone_confirmed_at, r.answers_confirmed_at, a.question_id, a.hash
+	r.phone_confirmed_at, r.answers_confirmed_at, coalesce(r.lang, ''), a.question_id, a.hash
 FROM (SELECT ? AS user_id) k
 LEFT JOIN registrations r ON r.user_id = k.user_id
 LEFT JOIN registration_answers a ON a.user_id = k.user_id
@@ -58,7 +58,7 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 			emailAt, phoneAt, answersAt sql.NullString
 			questionID, hash            sql.NullString
 		)
-		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &questionID, &hash); err != nil {
+		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &got.Lang, &questionID, &hash); err != nil {
 			return nil, wrap(sspr.BackendStore, "read registration", err)
 		}
 		if !found {
@@ -113,10 +113,10 @@ func putRegistration(ctx context.Context, tx *sql.Tx, r sspr.Registration) error
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `
-INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at)
-VALUES (?, ?, ?, ?, ?, ?)`,
+INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at, lang)
+VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		r.UserID, r.Email, formatTime(r.EmailConfirmed), r.Phone, formatTime(r.PhoneConfirmed),
-		formatTime(r.AnswersConfirmed)); err != nil {
+		formatTime(r.AnswersConfirmed), r.Lang); err != nil {
 		return err
 	}
 	for _, a := range r.Answers {

@@ -55,6 +55,26 @@ var Codes = []Code{
 type Rule struct {
 	Code    string
 	Message string
+	// format and args are Message's English format and its arguments,
+	// for the server's message catalogues (Text).
+	format string
+	args   []any
+}
+
+// NewRule returns the rule code whose sentence is the English format
+// filled with args: the catalogues translate the format (Text).
+func NewRule(code, format string, args ...any) Rule {
+	return Rule{Code: code, Message: fmt.Sprintf(format, args...), format: format, args: args}
+}
+
+// Text is the English format of r's message and its arguments, what the
+// server's message catalogues translate: Message itself, with no
+// arguments, for a Rule made without NewRule.
+func (r Rule) Text() (string, []any) {
+	if r.format == "" {
+		return r.Message, nil
+	}
+	return r.format, r.args
 }
 
 // The stable codes of password rules: the policy's (server/policy) and
@@ -91,6 +111,20 @@ type Error struct {
 	Rules []Rule
 	// TriesLeft is how many more tries a code has (code_invalid only).
 	TriesLeft *int
+	// format and args are Message's English format and its arguments,
+	// for the server's message catalogues (Text).
+	format string
+	args   []any
+}
+
+// Text is the English format of e's message and its arguments, what the
+// server's message catalogues translate: Message itself, with no
+// arguments, for an Error made without Errorf.
+func (e *Error) Text() (string, []any) {
+	if e.format == "" {
+		return e.Message, nil
+	}
+	return e.format, e.args
 }
 
 // Error returns the code and the message.
@@ -98,7 +132,7 @@ func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message)
 
 // Errorf returns an *Error with a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), format: format, args: args}
 }
 
 // ServerSide reports whether c says the portal, not the request, failed:

@@ -1,6 +1,9 @@
 package sspr
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Channel is how a message travels.
 type Channel string
@@ -49,6 +52,11 @@ type Message struct {
 	// can write it again with the operator's templates.
 	Kind Kind
 	Data *MessageData
+	// Lang is the language its reader reads, such as "cy": the one their
+	// registration was made in, for a message sent outside their own
+	// request (a reminder, the service desk's notice). "": the language
+	// of the request that sends it.
+	Lang string
 }
 
 // Kind names a message, and so its templates.
@@ -99,6 +107,28 @@ type MessageData struct {
 	Link       string    // KindRemindRegister: the registration page's address
 	Reconfirm  bool      // KindRemindRegister: registered, but due for confirmation again
 	Required   int       // KindRemindRegister: how many methods a reset needs
+	// whatFormat and whatArgs are What's English format and its
+	// arguments (SetWhat), for the message catalogues.
+	whatFormat string
+	whatArgs   []any
+}
+
+// SetWhat sets What to the English format filled with args, and keeps
+// both, so that the message can be written in its reader's language
+// (WhatText: the format is the key of the server's message catalogues).
+// args is a slice, not variadic: what a notice says is chosen in code, as
+// a variable, which go vet would take for a mistake in a printf wrapper.
+func (d *MessageData) SetWhat(format string, args []any) {
+	d.What, d.whatFormat, d.whatArgs = fmt.Sprintf(format, args...), format, args
+}
+
+// WhatText is What's English format and its arguments: What itself, with
+// none, when it was set without SetWhat.
+func (d *MessageData) WhatText() (string, []any) {
+	if d.whatFormat == "" {
+		return d.What, nil
+	}
+	return d.whatFormat, d.whatArgs
 }
 
 // UntilAt is Until in UTC, written as At writes Time.

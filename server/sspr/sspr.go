@@ -60,6 +60,11 @@ type Registration struct {
 	// Answers are the security-question answers, hashed (never plain text).
 	Answers          []Answer
 	AnswersConfirmed time.Time
+	// Lang is the language the person last used the portal's
+	// registration pages in, by tag such as "cy" ("" unknown): the
+	// messages sent outside their own requests (a reminder to register,
+	// the service desk's notice) are written in it.
+	Lang string
 }
 
 // HasEmail reports whether a confirmed alternate email is registered.
@@ -165,6 +170,8 @@ type Client struct {
 	// holds a whole /64). Empty means Addr.
 	Net       string
 	UserAgent string
+	// Lang is the language the person reads the pages in, such as "cy".
+	Lang string
 }
 
 // Key is the name the per-address limits count the client by.

@@ -36,21 +36,12 @@ func New(state sspr.State, now func() time.Time) *Throttle {
 }
 
 // Throttled is the error of a refusal: the throttled code, a message that
-// says when to try again, and Retry-After in whole seconds.
+// says why, and when to try again in whole seconds (RetryAfterSeconds,
+// and the Retry-After header). The message doesn't say when: the pages
+// say it by the person's clock, in their language ("Try again at 14:05").
 func Throttled(retry time.Duration, msg string) *sspr.Error {
 	secs := max(int(math.Ceil(retry.Seconds())), 1)
-	return &sspr.Error{Code: sspr.CodeThrottled, Message: msg + " " + tryAgainIn(retry), RetryAfterSeconds: secs}
-}
-
-func tryAgainIn(d time.Duration) string {
-	switch {
-	case d <= time.Minute:
-		return "Try again in a minute."
-	case d < 90*time.Minute:
-		return fmt.Sprintf("Try again in %d minutes.", int(math.Ceil(d.Minutes())))
-	default:
-		return fmt.Sprintf("Try again in %d hours.", int(math.Ceil(d.Hours())))
-	}
+	return &sspr.Error{Code: sspr.CodeThrottled, Message: msg, RetryAfterSeconds: secs}
 }
 
 // Count adds one to a counter and refuses once it is past the limit.
@@ -184,7 +175,7 @@ func (t *Throttle) Lock(ctx context.Context, key string) (release func(), err er
 		return []byte("1"), 30 * time.Second, nil
 	})
 	if errors.Is(err, errBusy) {
-		return nil, &sspr.Error{Code: sspr.CodeThrottled, Message: "Another check is in progress. Try again in a moment.", RetryAfterSeconds: 1}
+		return nil, &sspr.Error{Code: sspr.CodeThrottled, Message: "Another check is in progress.", RetryAfterSeconds: 1}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)

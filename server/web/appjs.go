@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sspr-portal/sspr/app/desk"
+	"github.com/sspr-portal/sspr/app/ui"
 )
 
 // appJSTemplate replaces go-app's /app.js: it registers the service worker,
@@ -38,11 +39,20 @@ import (
 //
 // The pages under desk.Prefix, the service desk's console, start desk.wasm,
 // a bundle of their own, at once (staff need the wasm: the console has no
-// pages without it); every other page starts app.wasm, the student's,
-// which never carries the console.
+// pages without it); the registration pages (under /register) start
+// reg.wasm, which has every page of app/ui; every other page starts
+// app.wasm, the reset wizard alone, which people locked out load and which
+// must stay smallest (docs/PERFORMANCE.md "Bundles").
 //
-// {{.Env}}, {{.Wasm}}, {{.Desk}}, {{.DeskPath}} and {{.Worker}} are
-// replaced with JSON values.
+// The student's pages carry no words of their own: app.js fetches the
+// catalogue of the page's language (<html lang>, which the server set) at
+// the same time as app.wasm, from the worker's cache when it has it, and
+// hands it to the wasm as window.ssprCatalog (ui.LoadCatalog). Without it
+// the wasm doesn't run: the prerendered page stays, and works.
+//
+// {{.Env}}, {{.Wasm}}, {{.Reg}}, {{.RegPath}}, {{.Desk}}, {{.DeskPath}},
+// {{.Worker}} and {{.Catalogs}} (language -> address) are replaced with
+// JSON values.
 const appJSTemplate = `// sspr: start the service worker and app.wasm.
 var goappNav = function () {};
 var goappUpdatedBeforeWasmLoaded = false;
@@ -77,6 +87,14 @@ async function registerWorker() {
     console.error("service worker registration failed:", err);
   }
 }
+
+// A link marked data-native is followed by the browser, as a page load:
+// the click stops here, in the capture phase on window, before go-app's
+// handler (window.onclick), which would draw the page in place. The
+// browser's default action is left alone.
+addEventListener("click", (e) => {
+  if (e.target.closest && e.target.closest("a[data-native]")) e.stopImmediatePropagation();
+}, true);
 
 // registerWhenIdle registers the worker once the page has nothing better
 // to do.
@@ -169,8 +187,9 @@ function untilNeeded() {
   });
 }
 
-// wasmResponse is app.wasm from the service worker's cache when the worker
-// controls this page and has it, else from the network.
+// wasmResponse is app.wasm (or a catalogue) from the service worker's
+// cache when the worker controls this page and has it, else from the
+// network.
 async function wasmResponse(url) {
   if (navigator.serviceWorker && navigator.serviceWorker.controller && "caches" in self) {
     try {
@@ -183,8 +202,21 @@ async function wasmResponse(url) {
   return fetch(url);
 }
 
-// inDesk is true on the service desk's console, whose pages run desk.wasm.
+// catalogText is the text of the page's language's catalogue ("" on the
+// console, which has its words in desk.wasm).
+async function catalogText() {
+  if (inDesk) return "";
+  const url = {{.Catalogs}}[document.documentElement.lang];
+  if (!url) throw new Error("no catalogue for " + document.documentElement.lang);
+  const r = await wasmResponse(url);
+  if (!r.ok) throw new Error("catalogue: " + r.status);
+  return r.text();
+}
+
+// inDesk is true on the service desk's console, whose pages run desk.wasm;
+// inReg on the registration pages, which run reg.wasm.
 const inDesk = location.pathname === {{.DeskPath}} || location.pathname.startsWith({{.DeskPath}} + "/");
+const inReg = location.pathname === {{.RegPath}} || location.pathname.startsWith({{.RegPath}} + "/");
 
 (async () => {
   const loader = document.getElementById("app-wasm-loader");
@@ -198,7 +230,9 @@ const inDesk = location.pathname === {{.DeskPath}} || location.pathname.startsWi
   }
   try {
     const go = new Go();
-    const response = wasmResponse(inDesk ? {{.Desk}} : {{.Wasm}});
+    const response = wasmResponse(inDesk ? {{.Desk}} : inReg ? {{.Reg}} : {{.Wasm}});
+    const catalog = catalogText();
+    catalog.catch(() => {}); // awaited below, after the wasm: no "unhandled" warning meanwhile
     const compiled = WebAssembly.instantiateStreaming
       ? WebAssembly.instantiateStreaming(response, go.importObject)
       : response.then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b, go.importObject));
@@ -207,6 +241,7 @@ const inDesk = location.pathname === {{.DeskPath}} || location.pathname.startsWi
     await untilNeeded();
     document.documentElement.classList.add("sspr-loading"); // shows the loader
     const result = await compiled;
+    window.ssprCatalog = await catalog;
     go.run(result.instance);
     if (loader) loader.remove();
   } catch (err) {
@@ -218,14 +253,21 @@ const inDesk = location.pathname === {{.DeskPath}} || location.pathname.startsWi
 })();
 `
 
+// appJSFiles are the addresses app.js loads: the three bundles, the
+// service worker, and each language's catalogue.
+type appJSFiles struct {
+	Wasm, Reg, Desk, Worker string
+	Catalogs                map[string]string
+}
+
 // makeAppJS fills appJSTemplate. env is what go-app's own app.js would
-// hold: the handler's Env and the GOAPP_ keys go-app's wasm side reads;
-// wasm and deskWasm are the addresses of the two bundles.
-func makeAppJS(env map[string]string, wasm, deskWasm, worker string) []byte {
+// hold: the handler's Env and the GOAPP_ keys go-app's wasm side reads.
+func makeAppJS(env map[string]string, f appJSFiles) []byte {
 	js := func(v any) string {
 		b, _ := json.Marshal(v) // strings and a map of strings: can't fail
 		return string(b)
 	}
-	return []byte(strings.NewReplacer("{{.Env}}", js(env), "{{.Wasm}}", js(wasm), "{{.Desk}}", js(deskWasm),
-		"{{.DeskPath}}", js(desk.Prefix), "{{.Worker}}", js(worker)).Replace(appJSTemplate))
+	return []byte(strings.NewReplacer("{{.Env}}", js(env), "{{.Wasm}}", js(f.Wasm), "{{.Reg}}", js(f.Reg),
+		"{{.RegPath}}", js(ui.PathRegister), "{{.Desk}}", js(f.Desk), "{{.DeskPath}}", js(desk.Prefix),
+		"{{.Worker}}", js(f.Worker), "{{.Catalogs}}", js(f.Catalogs)).Replace(appJSTemplate))
 }

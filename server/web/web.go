@@ -38,6 +38,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,7 @@ import (
 	"github.com/sspr-portal/sspr/app/desk"
 	"github.com/sspr-portal/sspr/app/ui"
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/locale"
 	"github.com/sspr-portal/sspr/static"
 )
 
@@ -64,8 +66,9 @@ type Options struct {
 	// browser's and the installed app's frame; empty means the defaults.
 	ThemeColour      string
 	BackgroundColour string
-	// WebDir is the folder served at /web/: app.wasm, desk.wasm (the service
-	// desk's console), and optionally
+	// WebDir is the folder served at /web/: app.wasm (the reset wizard),
+	// reg.wasm (every page: the registration pages'), desk.wasm (the
+	// service desk's console), and optionally
 	// icon.svg, icon-192.png and icon-512.png to replace the drawn icon.
 	WebDir string
 	// Version is the build's version. The service worker's cache is keyed
@@ -86,10 +89,20 @@ type Options struct {
 	// one handler per process (tests that build several run one after
 	// another).
 	Public api.Config
+	// Locale is the languages offered and their catalogues: each page is
+	// drawn in its request's language (locale.Lang of its context, else
+	// locale.Set.Choose), and the browser is sent that language's words.
+	// Nil: every language the portal has.
+	Locale *locale.Set
 }
 
 // OptionsFromConfig returns the Options for the configuration c.
-func OptionsFromConfig(c *config.Config, version string, dev bool) Options {
+//
+// loc is the languages offered (nil: every one the portal has).
+func OptionsFromConfig(c *config.Config, version string, dev bool, loc *locale.Set) Options {
+	if loc == nil {
+		loc = locale.All()
+	}
 	org := c.Organisation
 	return Options{
 		Name:             org.Name + " password reset",
@@ -102,14 +115,15 @@ func OptionsFromConfig(c *config.Config, version string, dev bool) Options {
 		Version:          version,
 		Dev:              dev,
 		PublicURL:        c.PublicURL().String(),
-		Public:           publicConfig(c, dev),
+		Public:           publicConfig(c, dev, loc),
+		Locale:           loc,
 	}
 }
 
 // publicConfig is the public configuration of c, the body of GET
 // /api/v1/config, for OptionsFromConfig. The portal passes its own copy,
 // the very value its API answers.
-func publicConfig(c *config.Config, dev bool) api.Config {
+func publicConfig(c *config.Config, dev bool, loc *locale.Set) api.Config {
 	o, hd := c.Organisation, c.HelpDesk
 	var kinds []api.Kind
 	for _, m := range c.Flow.Methods {
@@ -122,7 +136,7 @@ func publicConfig(c *config.Config, dev bool) api.Config {
 		HelpDesk: api.HelpDesk{Name: hd.Name, InPerson: hd.InPerson, TicketPortal: hd.TicketPortal,
 			Phone: hd.Phone, Email: hd.Email, Hours: hd.Hours},
 		Methods:            api.MethodsInfo{Enabled: kinds, Required: c.Flow.RequiredMethods},
-		Languages:          []string{"en"},
+		Languages:          loc.Offered(),
 		Dev:                dev,
 		RevealUnregistered: c.Flow.RevealUnregistered,
 	}
@@ -156,8 +170,9 @@ type handler struct {
 	started time.Time
 	sitemap []byte // nil: 404
 	// appJS replaces go-app's /app.js (see appJSTemplate).
-	appJS []byte
-	dev   bool
+	appJS  []byte
+	dev    bool
+	locale *locale.Set
 }
 
 // Site serves the pages, and prerenders a wizard page with the server's
@@ -189,6 +204,9 @@ func New(o Options) (Site, error) {
 	if o.BackgroundColour == "" {
 		o.BackgroundColour = defaultBg
 	}
+	if o.Locale == nil {
+		o.Locale = locale.All()
+	}
 	var publicURL *url.URL
 	if o.PublicURL != "" {
 		u, err := url.Parse(o.PublicURL)
@@ -217,6 +235,7 @@ func New(o Options) (Site, error) {
 		},
 		started: time.Now(),
 		dev:     o.Dev,
+		locale:  o.Locale,
 	}
 	if publicURL != nil {
 		loc := (&url.URL{Scheme: publicURL.Scheme, Host: publicURL.Host, Path: "/"}).String()
@@ -266,7 +285,7 @@ func New(o Options) (Site, error) {
 		// Ours: waits for its cache, never handles /api/, and says that
 		// resetting needs a connection when a page can't be had offline.
 		ServiceWorkerTemplate: appWorkerJS,
-		CacheableResources:    []string{iconSVGPath},
+		CacheableResources:    append([]string{iconSVGPath}, catalogPaths(o.Locale)...),
 		Env:                   map[string]string{ui.EnvDev: dev, ui.EnvConfig: string(public)},
 		// No preload of app.wasm: see appJSTemplate.
 	}
@@ -277,8 +296,27 @@ func New(o Options) (Site, error) {
 	env["GOAPP_VERSION"] = h.version
 	env["GOAPP_STATIC_RESOURCES_URL"] = res.Resolve("/web")
 	env["GOAPP_ROOT_PREFIX"] = res.Resolve("/")
-	h.appJS = makeAppJS(env, res.Resolve("/web/app.wasm"), res.Resolve("/web/desk.wasm"), res.Resolve("/app-worker.js"))
+	catalogs := map[string]string{}
+	for _, lang := range o.Locale.Offered() {
+		catalogs[lang] = res.Resolve(catalogPath(lang))
+	}
+	h.appJS = makeAppJS(env, appJSFiles{Wasm: res.Resolve("/web/app.wasm"), Reg: res.Resolve("/web/reg.wasm"),
+		Desk: res.Resolve("/web/desk.wasm"), Worker: res.Resolve("/app-worker.js"), Catalogs: catalogs})
 	return h, nil
+}
+
+// catalogPath is the address of lang's catalogue of words for the
+// browser, under /web/ (so under the version's prefix, cached for good).
+func catalogPath(lang string) string { return "/web/i18n/" + lang + ".json" }
+
+// catalogPaths are the addresses of every language's catalogue, which the
+// service worker keeps for the next visit.
+func catalogPaths(s *locale.Set) []string {
+	var paths []string
+	for _, lang := range s.Offered() {
+		paths = append(paths, catalogPath(lang))
+	}
+	return paths
 }
 
 // resolver puts the version in front of /web/ paths and leaves the others
@@ -308,14 +346,14 @@ var unsafeVersion = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // styles or the page settings change.
 func (h *handler) computeVersion(o Options, public []byte) string {
 	sum := sha256.New()
-	fmt.Fprintf(sum, "%q %q %q %q %q %q %q %v %q %q\n", o.Version, o.Name, o.ShortName, o.Title,
-		o.Description, o.ThemeColour, o.BackgroundColour, o.Dev, o.PublicURL, public)
+	fmt.Fprintf(sum, "%q %q %q %q %q %q %q %v %q %q %q\n", o.Version, o.Name, o.ShortName, o.Title,
+		o.Description, o.ThemeColour, o.BackgroundColour, o.Dev, o.PublicURL, public, o.Locale.Version())
 	for _, name := range slices.Sorted(maps.Keys(h.embedded)) {
 		fmt.Fprintf(sum, "%q %s\n", name, h.embedded[name].etag)
 	}
 	// Every file of WebDir served under the version's address, which
 	// browsers keep for good.
-	for _, name := range []string{"app.wasm", "desk.wasm", "icon.svg", "icon-192.png", "icon-512.png"} {
+	for _, name := range []string{"app.wasm", "reg.wasm", "desk.wasm", "icon.svg", "icon-192.png", "icon-512.png"} {
 		if f, err := os.OpenInRoot(h.webDir, name); err == nil {
 			fmt.Fprintf(sum, "%q\n", name)
 			_, _ = io.Copy(sum, f)
@@ -367,8 +405,82 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			q.Del(ui.PageParam)
 			r.URL.RawQuery = q.Encode()
 		}
-		h.goapp.ServeHTTP(w, r)
+		h.page(w, r)
 	}
+}
+
+// page has go-app prerender the page r asks for, in the request's
+// language: its words, and lang and dir on <html>.
+func (h *handler) page(w http.ResponseWriter, r *http.Request) {
+	lang := locale.Lang(r.Context())
+	if !h.locale.Offers(lang) {
+		lang = h.locale.Choose(r)
+	}
+	if r.URL.Path == desk.Prefix || strings.HasPrefix(r.URL.Path, desk.Prefix+"/") {
+		// The service desk's console is in English (its words are in
+		// desk.wasm).
+		lw := &langWriter{ResponseWriter: w, lang: "en", dir: "ltr"}
+		h.goapp.ServeHTTP(lw, r)
+		lw.finish()
+		return
+	}
+	cat := h.locale.Pages(lang)
+	lw := &langWriter{ResponseWriter: w, lang: cat.Lang(), dir: cat.Dir()}
+	ui.InLanguage(cat, func() { h.goapp.ServeHTTP(lw, r) })
+	lw.finish()
+}
+
+// langWriter puts the page's language and the direction of its script on
+// the <html> go-app writes (go-app's is the handler's, one for every
+// page), and says which header values the page varies with.
+type langWriter struct {
+	http.ResponseWriter
+	lang, dir string
+	status    int
+	done      bool
+}
+
+// WriteHeader keeps the status until the first write, which may change
+// the headers (finish sends it for an answer with no body, a 304).
+func (lw *langWriter) WriteHeader(code int) {
+	if lw.status == 0 {
+		lw.status = code
+	}
+}
+
+// finish sends the status of an answer that wrote no body.
+func (lw *langWriter) finish() {
+	if !lw.done && lw.status != 0 {
+		lw.done = true
+		lw.ResponseWriter.WriteHeader(lw.status)
+	}
+}
+
+// Write rewrites the first write, which go-app makes of the whole page,
+// and its Content-Length.
+func (lw *langWriter) Write(b []byte) (int, error) {
+	if !lw.done {
+		lw.done = true
+		n := len(b)
+		h := lw.Header()
+		if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			b = bytes.Replace(b, []byte(`<html lang="en">`), []byte(`<html lang="`+lw.lang+`" dir="`+lw.dir+`">`), 1)
+			if h.Get("Content-Length") != "" {
+				h.Set("Content-Length", strconv.Itoa(len(b)))
+			}
+			h.Set("Content-Language", lw.lang)
+			h.Add("Vary", "Cookie, Accept-Language")
+		}
+		if lw.status == 0 {
+			lw.status = http.StatusOK
+		}
+		lw.ResponseWriter.WriteHeader(lw.status)
+		if _, err := lw.ResponseWriter.Write(b); err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+	return lw.ResponseWriter.Write(b)
 }
 
 // serveWeb serves /web/NAME from WebDir, or a built-in file, or 404. Never
@@ -391,6 +503,16 @@ func (h *handler) serveWeb(w http.ResponseWriter, r *http.Request, p string, ver
 		w.Header().Set("Cache-Control", "no-cache")
 	}
 
+	if lang, ok := strings.CutPrefix(name, "i18n/"); ok {
+		if b, ok := h.locale.BrowserCatalog(strings.TrimSuffix(lang, ".json")); ok && strings.HasSuffix(lang, ".json") {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("ETag", `"`+h.locale.Version()+`"`)
+			serveBytes(w, r, name, h.started, b)
+			return
+		}
+		http.NotFound(w, r)
+		return
+	}
 	if h.webDir != "" && h.serveFile(w, r, name) {
 		return
 	}
@@ -530,7 +652,7 @@ func (h *handler) Render(w http.ResponseWriter, r *http.Request, p api.Page, sta
 	u := *r.URL
 	u.Path, u.RawPath, u.RawQuery = p.Path, "", url.Values{ui.PageParam: {token}}.Encode()
 	r2.URL = &u
-	h.goapp.ServeHTTP(&pageWriter{ResponseWriter: w, status: status}, r2)
+	h.page(&pageWriter{ResponseWriter: w, status: status}, r2)
 }
 
 // pageWriter answers a prerendered page with its status, uncacheable.

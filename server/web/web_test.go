@@ -28,7 +28,7 @@ func mustNew(tb testing.TB, mod func(*web.Options)) (http.Handler, string) {
 	if err := os.WriteFile(filepath.Join(dir, "app.wasm"), []byte("\x00asm fake wasm"), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	o := web.OptionsFromConfig(config.Default(), "v1.2.3", false)
+	o := web.OptionsFromConfig(config.Default(), "v1.2.3", false, nil)
 	o.WebDir = dir
 	if mod != nil {
 		mod(&o)
@@ -374,7 +374,7 @@ func TestVersion(t *testing.T) {
 	wasm := filepath.Join(dir, "app.wasm")
 	os.WriteFile(wasm, []byte("one"), 0o644)
 	version := func() string {
-		o := web.OptionsFromConfig(config.Default(), "v1.2.3+dirty", false)
+		o := web.OptionsFromConfig(config.Default(), "v1.2.3+dirty", false, nil)
 		o.WebDir = dir
 		h, err := web.New(o)
 		if err != nil {
@@ -464,8 +464,13 @@ func TestWasmLoading(t *testing.T) {
 	js := w.Body.String()
 	for _, want := range []string{
 		// the address the worker caches, exactly; the console's bundle
-		// on its pages alone
-		`wasmResponse(inDesk ? "` + strings.TrimSuffix(m[1], "app.wasm") + `desk.wasm" : "` + m[1] + `")`,
+		// and the registration pages' on their pages alone
+		`wasmResponse(inDesk ? "` + strings.TrimSuffix(m[1], "app.wasm") + `desk.wasm" : inReg ? "` +
+			strings.TrimSuffix(m[1], "app.wasm") + `reg.wasm" : "` + m[1] + `")`,
+		`const inReg = location.pathname === "/register" || location.pathname.startsWith("/register" + "/")`,
+		// the words of the page's language, fetched with the wasm
+		`"en":"` + strings.TrimSuffix(m[1], "app.wasm") + `i18n/en.json"`,
+		"window.ssprCatalog = await catalog",
 		"caches.match(url)",
 		"return fetch(url)",
 		"instantiateStreaming(response, go.importObject)",

@@ -14,6 +14,8 @@ func main() {
 	// When Go's own start-up is over: the page benchmark's "goMain".
 	app.Window().Get("performance").Call("mark", "sspr:main")
 	ui.Register()
+	// The words of the page's language, which app.js fetched.
+	ui.LoadCatalog()
 	// The page the server prerendered, and what was typed into it, just
 	// before go-app replaces it: nothing runs in between.
 	ui.TakeOver()

@@ -240,7 +240,7 @@ func webEntries(root string) ([]entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web files: %w", err)
 	}
-	for _, want := range []string{"app.wasm", "desk.wasm"} {
+	for _, want := range []string{"app.wasm", "reg.wasm", "desk.wasm"} {
 		if _, err := os.Stat(filepath.Join(root, want)); err != nil {
 			return nil, fmt.Errorf("web files: %w (run `make wasm` first)", err)
 		}

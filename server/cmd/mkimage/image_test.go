@@ -82,6 +82,7 @@ func inputs(t *testing.T) Options {
 	web := filepath.Join(dir, "web")
 	files := map[string]string{
 		"app.wasm": "wasm", "app.wasm.br": "br", "app.wasm.gz": "gz",
+		"reg.wasm": "reg", "reg.wasm.br": "rbr", "reg.wasm.gz": "rgz",
 		"desk.wasm": "desk", "desk.wasm.br": "dbr", "desk.wasm.gz": "dgz",
 		".precompress-tmp": "never shipped", ".git/HEAD": "never shipped",
 		"fonts/a.woff2": "font",
@@ -139,6 +140,9 @@ func wantFiles() map[string]want {
 		"web/app.wasm":                      f("wasm"),
 		"web/app.wasm.br":                   f("br"),
 		"web/app.wasm.gz":                   f("gz"),
+		"web/reg.wasm":                      f("reg"),
+		"web/reg.wasm.br":                   f("rbr"),
+		"web/reg.wasm.gz":                   f("rgz"),
 		"web/desk.wasm":                     f("desk"),
 		"web/desk.wasm.br":                  f("dbr"),
 		"web/desk.wasm.gz":                  f("dgz"),

@@ -7,7 +7,7 @@
 // The image holds, and nothing else:
 //
 //	/sspr                                 the static binary (CGO_ENABLED=0; refused otherwise)
-//	/web/...                              app.wasm, desk.wasm and their .br and .gz (web_dir's default: "web" beside the binary)
+//	/web/...                              app.wasm, reg.wasm, desk.wasm and their .br and .gz (web_dir's default: "web" beside the binary)
 //	/etc/ssl/certs/ca-certificates.crt    the CA certificates (Debian's ca-certificates)
 //	/etc/passwd, /etc/group               root, and the user sspr (65532) the portal runs as
 //	/etc/nsswitch.conf                    "hosts: files dns", for Go's resolver
@@ -47,7 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	o := Options{}
 	fs.StringVar(&o.Binary, "binary", "bin/image/sspr", "the static sspr `file` (built with CGO_ENABLED=0)")
-	fs.StringVar(&o.WebDir, "web", "bin/web", "the `folder` of app.wasm, desk.wasm and their .br and .gz")
+	fs.StringVar(&o.WebDir, "web", "bin/web", "the `folder` of app.wasm, reg.wasm, desk.wasm and their .br and .gz")
 	fs.StringVar(&o.CACerts, "ca", "/etc/ssl/certs/ca-certificates.crt", "the CA certificates `file` (PEM)")
 	fs.StringVar(&o.Version, "version", "", "the image's version label and tag (git describe); empty: \"dev\"")
 	fs.StringVar(&o.Source, "source", DefaultSource, "the source repository's `URL` (org.opencontainers.image.source)")

@@ -54,6 +54,7 @@ var tests = []struct {
 	{"Registration/refusals change nothing", registrationRefusals},
 	{"Registration/concurrent replacements: one wins whole", registrationConcurrent},
 	{"Registration/text round trips", registrationText},
+	{"Registration/language round trips", registrationLang},
 	{"Population/empty", populationEmpty},
 	{"Population/counts each shape", populationShapes},
 	{"Population/follows replacements and removals", populationChanges},
@@ -137,6 +138,7 @@ func zoe(t *testing.T) sspr.Registration {
 		// Not in catalogue order: they come back in the order given.
 		Answers:          hashes(t, "first_job", "first_pet", "birth_town"),
 		AnswersConfirmed: base.Add(time.Minute),
+		Lang:             "cy",
 	}
 }
 
@@ -292,6 +294,43 @@ func registrationText(t *testing.T, s Store) {
 	// User ids are compared exactly: canonicalising is package canon's job.
 	if got := mustGet(t, s, strings.ToUpper(want.UserID)); got != nil {
 		t.Fatalf("Registration(upper case) = %+v; want nil", got)
+	}
+}
+
+// registrationLang: the language is kept as it is given, by Registration
+// and EachRegistration alike, and replaced with the rest: "" (not known)
+// too, for what to keep is the engine's to say.
+func registrationLang(t *testing.T, s Store) {
+	for _, tc := range []struct {
+		name string
+		put  []string // the languages put in turn; the last is kept
+	}{
+		{"none", []string{""}},
+		{"Welsh", []string{"cy"}},
+		{"Arabic", []string{"ar"}},
+		{"a script subtag", []string{"zh-Hans"}},
+		{"replaced", []string{"cy", "ar"}},
+		{"replaced with none", []string{"zh-Hans", ""}},
+		{"after removal", []string{"cy", "-", "en"}}, // "-": the registration emptied
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			user := strings.ReplaceAll(tc.name, " ", "-") + "@example.edu"
+			want := sspr.Registration{UserID: user, Email: "x@example.net", EmailConfirmed: base}
+			for _, lang := range tc.put {
+				if lang == "-" {
+					mustPut(t, s, sspr.Registration{UserID: user})
+					continue
+				}
+				want.Lang = lang
+				mustPut(t, s, want)
+			}
+			if got := mustGet(t, s, user); !sameRegistration(got, want) {
+				t.Fatalf("Registration = %+v; want %+v", got, want)
+			}
+			if got, ok := every(t, s)[user]; !ok || !sameRegistration(&got, want) {
+				t.Fatalf("EachRegistration: %+v, %t; want %+v", got, ok, want)
+			}
+		})
 	}
 }
 

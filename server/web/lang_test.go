@@ -1,0 +1,103 @@
+package web_test
+
+import (
+	"encoding/json"
+	"html"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sspr-portal/sspr/server/locale"
+)
+
+// TestPagesInLanguage: each page is drawn in its request's language, with
+// lang and dir on <html>, and the browser is sent that language's words
+// and no more.
+func TestPagesInLanguage(t *testing.T) {
+	h, _ := mustNew(t, nil)
+	tests := []struct {
+		accept, cookie, lang, dir string
+	}{
+		{"", "", "en", "ltr"},
+		{"cy-GB,cy;q=0.9", "", "cy", "ltr"},
+		{"ar-EG", "", "ar", "rtl"},
+		{"zh-CN,zh;q=0.9", "", "zh-Hans", "ltr"},
+		{"ar", "cy", "cy", "ltr"}, // the choice remembered wins
+	}
+	for _, tt := range tests {
+		hdr := http.Header{}
+		if tt.accept != "" {
+			hdr.Set("Accept-Language", tt.accept)
+		}
+		if tt.cookie != "" {
+			hdr.Set("Cookie", locale.CookieName+"="+tt.cookie)
+		}
+		w := get(h, "GET", "/", hdr)
+		body := w.Body.String()
+		if want := `<html lang="` + tt.lang + `" dir="` + tt.dir + `">`; !strings.Contains(body, want) {
+			t.Errorf("%q: the page lacks %s", tt.accept, want)
+		}
+		if got := w.Header().Get("Content-Language"); got != tt.lang {
+			t.Errorf("%q: Content-Language %q", tt.accept, got)
+		}
+		if n, _ := strconv.Atoi(w.Header().Get("Content-Length")); n != 0 && n != len(body) {
+			t.Errorf("%q: Content-Length %d for %d bytes", tt.accept, n, len(body))
+		}
+		heading := locale.All().Pages(tt.lang).T("start.heading")
+		if !strings.Contains(html.UnescapeString(body), heading) {
+			t.Errorf("%q: the page lacks its heading %q", tt.accept, heading)
+		}
+		// The switch: every other language, named in its own.
+		for _, l := range locale.Known {
+			if l != tt.lang && !strings.Contains(body, `href="?lang=`+l+`"`) {
+				t.Errorf("%q: no link to %s", tt.accept, l)
+			}
+		}
+	}
+
+	// The console is in English whatever the browser asks.
+	if body := get(h, "GET", "/desk", http.Header{"Accept-Language": {"cy"}}).Body.String(); !strings.Contains(body, `<html lang="en" dir="ltr">`) {
+		t.Error("the console is not marked English")
+	}
+
+	// The catalogues.
+	for _, lang := range locale.Known {
+		w := get(h, "GET", "/web/i18n/"+lang+".json", nil)
+		var words map[string]string
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &words) != nil {
+			t.Fatalf("%s: %d %q", lang, w.Code, w.Body.String())
+		}
+		if words["start.heading"] == "" {
+			t.Errorf("%s: the catalogue lacks start.heading", lang)
+		}
+		for k := range words {
+			if locale.ServerOnly(k) {
+				t.Errorf("%s: the browser is sent %s, which only the server writes", lang, k)
+			}
+		}
+	}
+	for _, p := range []string{"/web/i18n/fr.json", "/web/i18n/en", "/web/i18n/../en.json"} {
+		if w := get(h, "GET", p, nil); w.Code != http.StatusNotFound {
+			t.Errorf("%s: %d", p, w.Code)
+		}
+	}
+}
+
+// TestNotModifiedThroughLanguage: an answer with no body (go-app's 304 for
+// a file the browser has) keeps its status through the page's language
+// writer, and a page keeps its Content-Length.
+func TestNotModifiedThroughLanguage(t *testing.T) {
+	h, _ := mustNew(t, nil)
+	w := get(h, "GET", "/wasm_exec.js", nil)
+	if w.Code != http.StatusOK || w.Body.Len() == 0 {
+		t.Fatalf("wasm_exec.js: %d, %d bytes", w.Code, w.Body.Len())
+	}
+	etag := w.Header().Get("ETag")
+	if etag == "" {
+		t.Skip("go-app sends no ETag for wasm_exec.js")
+	}
+	if w := get(h, "GET", "/wasm_exec.js", http.Header{"If-None-Match": {etag}}); w.Code != http.StatusNotModified {
+		t.Errorf("wasm_exec.js again: %d, want 304", w.Code)
+	}
+}
