@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the shipped files, by their path under static/.
 //
-//go:embed passwords questions templates web i18n
+//go:embed passwords questions templates web i18n captcha
 var FS embed.FS

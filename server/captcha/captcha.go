@@ -1,13 +1,18 @@
 // Package captcha makes and checks the CAPTCHA shown before a flow starts
 // and before signing in to register.
 //
-// base64Captcha is used only to draw the picture and speak the sound. The
-// answer is kept in our State backend, not in the library's memory store:
-// that store's Get never checks age, and it accepted an empty answer for an
-// unknown id (CVE-2023-45292; its Captcha.Verify still does). Here the
-// answer expires after Config.TTL, is taken (read and deleted) by the first
-// Verify whatever it typed, and empty or oversized input is refused before
-// the store is touched (docs/SECURITY.md#captcha).
+// base64Captcha is used only to draw the picture and to speak the sound in
+// the languages it has a voice for (English, Chinese); Welsh and Arabic
+// are spoken from recordings of our own (static/captcha), mixed here the
+// way the library mixes its own (speaker). The sound is in the language of
+// the request (locale.Lang), English's voice for a language without one.
+//
+// The answer is kept in our State backend, not in the library's memory
+// store: that store's Get never checks age, and it accepted an empty
+// answer for an unknown id (CVE-2023-45292; its Captcha.Verify still
+// does). Here the answer expires after Config.TTL, is taken (read and
+// deleted) by the first Verify whatever it typed, and empty or oversized
+// input is refused before the store is touched (docs/SECURITY.md#captcha).
 package captcha
 
 import (
@@ -65,7 +70,7 @@ type Config struct {
 	// TTL is how long a captcha can be answered (default 5 minutes).
 	TTL time.Duration
 	// Audio adds a spoken version of the same digits, for people who can't
-	// read the picture.
+	// read the picture, in the language of the request.
 	Audio bool
 	// DevAnswer, when set, is the answer to every captcha, so that
 	// automated tests can get past it. Never set it in production.
@@ -102,7 +107,9 @@ type Service struct {
 	store sspr.State
 	cfg   Config
 	image *base64Captcha.DriverDigit
-	audio *base64Captcha.DriverAudio
+	// voices are the voices by language (newVoices); nil when the sound
+	// is turned off.
+	voices map[string]voice
 	// devAnswer is cfg.DevAnswer normalised, as stored.
 	devAnswer string
 }
@@ -121,7 +128,7 @@ func New(store sspr.State, cfg Config) *Service {
 		devAnswer: normalise(cfg.DevAnswer),
 	}
 	if cfg.Audio {
-		s.audio = base64Captcha.NewDriverAudio(cfg.Length, "en")
+		s.voices = newVoices()
 	}
 	return s
 }
@@ -129,9 +136,10 @@ func New(store sspr.State, cfg Config) *Service {
 // Create makes a new captcha: random digits from crypto/rand, kept in the
 // store under a fresh 128-bit id for the configured TTL, drawn as a PNG data
 // URI and, when audio is enabled, spoken as a WAV data URI of the same
-// digits. Errors come from the store or from drawing.
+// digits in the language of ctx. Errors come from the store or from
+// drawing.
 func (s *Service) Create(ctx context.Context) (api.Captcha, error) {
-	c, _, err := s.create(ctx, s.audio != nil)
+	c, _, err := s.create(ctx, s.voice(ctx))
 	return c, err
 }
 
@@ -140,15 +148,18 @@ func (s *Service) Create(ctx context.Context) (api.Captcha, error) {
 // is asked for (Sound), which most people never do. It also returns when
 // the captcha expires.
 func (s *Service) Picture(ctx context.Context) (api.Captcha, time.Time, error) {
-	return s.create(ctx, false)
+	return s.create(ctx, nil)
 }
 
-// Sound speaks the digits of captcha id, as a WAV file, without using the
-// captcha up; nil for an unknown, expired or malformed id, and nil when
-// the sound is turned off. Each call draws the sound afresh, noise and
-// speed random, as Create does.
+// Sound speaks the digits of captcha id, as a WAV file in the language of
+// ctx (English for one without a voice), without using the captcha up; nil for an unknown, expired or
+// malformed id, and nil when the sound is turned off. Each call draws the
+// sound afresh, noise and speed random, as Create does: the language is
+// the one the page is in when the person asks, which may not be the one
+// it was in when the captcha was made.
 func (s *Service) Sound(ctx context.Context, id string) ([]byte, error) {
-	if s.audio == nil || !validID(id) {
+	v := s.voice(ctx)
+	if v == nil || !validID(id) {
 		return nil, nil
 	}
 	answer, err := s.store.Get(ctx, keyPrefix+id)
@@ -158,18 +169,15 @@ func (s *Service) Sound(ctx context.Context, id string) ([]byte, error) {
 	if len(answer) == 0 || !isDigits(string(answer)) {
 		return nil, nil // a dev answer that isn't digits was never shown
 	}
-	item, err := s.audio.DrawCaptcha(string(answer))
+	wav, err := v.speak(string(answer))
 	if err != nil {
 		return nil, fmt.Errorf("speak captcha: %w", err)
 	}
-	var b bytes.Buffer
-	if _, err := item.WriteTo(&b); err != nil {
-		return nil, fmt.Errorf("speak captcha: %w", err)
-	}
-	return b.Bytes(), nil
+	return wav, nil
 }
 
-func (s *Service) create(ctx context.Context, withAudio bool) (api.Captcha, time.Time, error) {
+// create makes a captcha, spoken by v unless v is nil.
+func (s *Service) create(ctx context.Context, v voice) (api.Captcha, time.Time, error) {
 	digits := randomDigits(s.cfg.Length)
 	answer := digits
 	if s.devAnswer != "" {
@@ -183,10 +191,12 @@ func (s *Service) create(ctx context.Context, withAudio bool) (api.Captcha, time
 	if c.Image, err = draw(s.image, digits); err != nil {
 		return api.Captcha{}, time.Time{}, err
 	}
-	if withAudio {
-		if c.Audio, err = draw(s.audio, digits); err != nil {
-			return api.Captcha{}, time.Time{}, err
+	if v != nil {
+		wav, err := v.speak(digits)
+		if err != nil {
+			return api.Captcha{}, time.Time{}, fmt.Errorf("speak captcha: %w", err)
 		}
+		c.Audio = wavDataURI(wav)
 	}
 	c.ID = newID()
 	expires := time.Now().Add(s.cfg.TTL)
@@ -274,8 +284,9 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// draw renders digits with a base64Captcha driver as a data URI. The library
-// panics on an encoding failure; that becomes an error here.
+// draw renders digits with a base64Captcha driver as a data URI (the
+// picture; the sound is a voice's). The library panics on an encoding
+// failure; that becomes an error here.
 func draw(d base64Captcha.Driver, digits string) (uri string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
