@@ -184,11 +184,12 @@ func (a *account) view(content ...app.UI) app.UI {
 }
 
 // noticeView is a GOV.UK-style success message, in a slot that is always
-// there (see wizard.view).
+// there (see wizard.view): the slot is the live region, there before its
+// words, which a screen reader then announces.
 func noticeView(msg string) app.UI {
 	var n app.UI
 	if msg != "" {
-		n = app.Div().ID("notice").Class("notice").Role("status").Text(msg)
+		n = app.Div().ID("notice").Class("notice").Text(msg)
 	}
-	return div("notice-slot", n)
+	return app.Div().Class("notice-slot").Role("status").Body(n)
 }

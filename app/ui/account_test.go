@@ -213,3 +213,11 @@ func TestSignInPageSessionEnded(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeSlotIsLive: the notice's live region is there before its
+// words, so that a screen reader announces them when they come.
+func TestNoticeSlotIsLive(t *testing.T) {
+	if n := app.HTMLString(noticeView("")); !strings.Contains(n, `role="status"`) {
+		t.Errorf("an empty notice slot is no live region: %s", n)
+	}
+}

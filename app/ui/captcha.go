@@ -157,7 +157,7 @@ func (f *captchaForm) captchaView(off bool) app.UI {
 		textField{id: "captcha-answer", label: t("captcha.label"),
 			err: f.errs.of("captcha-answer"), input: answerIn, width: "width-10"}.render(),
 		// Last, so that its coming doesn't move the field above.
-		when(c.Captcha.Audio && f.captcha.ID != "", app.Audio().ID("captcha-audio").Src(captchaSound(f.captcha)).Preload("none")),
+		when(c.Captcha.Audio && f.captcha.ID != "", app.Audio().ID("captcha-audio").Src(captchaSound(f.captcha)).Preload("none").Controls(true)),
 	)
 }
 

@@ -386,8 +386,10 @@ func (s *codeStep) codeForm() app.UI {
 	}
 	wait := s.wait()
 	return app.Div().Body(
-		div("notice-slot",
-			when(s.notice != "", app.Div().Class("notice").Role("status").Text(s.notice)),
+		// The slot is the live region, there before its words: a
+		// region inserted with its text may not be announced.
+		app.Div().Class("notice-slot").Role("status").Body(
+			when(s.notice != "", app.Div().Class("notice").Text(s.notice)),
 		),
 		sent,
 		postForm("code-form", s.path, s.verify, hidden("do", "verify"),

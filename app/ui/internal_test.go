@@ -104,11 +104,18 @@ func TestChecklistView(t *testing.T) {
 		`data-rule="max_length"`, "✓", "Done: ",
 		`data-rule="not_common"`, "Checked when you finish: ",
 		`data-rule="match"`, "Passwords match",
+		// Announced politely when the count changes, not at every key.
+		`id="checklist-status"`, `aria-live="polite"`, ">Rules met: 4 of 7<",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("checklist lacks %q: %s", want, html)
 		}
 	}
+	if empty := app.HTMLString(checklistView(defaultPolicy.Rules, nil, true)); strings.Contains(empty, "Rules met") ||
+		!strings.Contains(empty, `aria-live="polite"`) {
+		t.Errorf("before anything is typed, the live region should be there and say nothing: %s", empty)
+	}
+
 	for code, class := range map[string]string{"min_length": "unmet", "max_length": "met", "not_common": "unknown", "match": "met"} {
 		i := strings.Index(html, `data-rule="`+code+`"`)
 		start := strings.LastIndex(html[:i], "<li")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -208,14 +209,26 @@ func (n *newPassword) checklist(user string) map[string]bool {
 }
 
 // checklistView draws the rules with a tick, a cross or a dash: the state
-// is in words too (visually hidden), never in colour alone.
+// is in words too (visually hidden), never in colour alone. Under it, for
+// screen readers, a polite live region says how many are met: announced
+// when that number changes, not at every key, and the list is there to
+// read in full.
 func checklistView(rules []api.Rule, res map[string]bool, empty bool) app.UI {
 	all := append(append([]api.Rule(nil), rules...), api.Rule{Code: ruleMatch, Message: t("password.rule_match")})
 	ul := app.Ul().ID("checklist").Class("checklist")
+	status := ""
 	if empty {
 		ul = ul.Class("checklist--empty")
+	} else {
+		met := 0
+		for _, r := range all {
+			if ok, known := res[r.Code]; known && ok {
+				met++
+			}
+		}
+		status = t("password.rules_met", "met", strconv.Itoa(met), "total", strconv.Itoa(len(all)))
 	}
-	return ul.Body(
+	return app.Div().Body(ul.Body(
 		app.Range(all).Slice(func(i int) app.UI {
 			r := all[i]
 			met, known := res[r.Code]
@@ -231,7 +244,7 @@ func checklistView(rules []api.Rule, res map[string]bool, empty bool) app.UI {
 				app.Text(r.Message),
 			)
 		}),
-	)
+	), app.P().ID("checklist-status").Class("visually-hidden").Aria("live", "polite").Text(status))
 }
 
 // fields draws the new password (input#<id>), the checklist, the

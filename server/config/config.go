@@ -55,6 +55,11 @@ type Config struct {
 	Languages    Languages    `toml:"languages"`
 }
 
+// KnownLanguages are the languages the portal has catalogues for
+// (static/i18n; server/locale loads them), in the order the language
+// switch lists them: English first, the source.
+var KnownLanguages = []string{"en", "cy", "ar", "zh-Hans"}
+
 // Languages is [languages]: the languages of the pages and messages.
 type Languages struct {
 	// Offered lists the languages offered, by tag: "en", "cy" (Welsh),

@@ -15,7 +15,6 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 	"github.com/sspr-portal/sspr/server/ldapdir/ldapspec"
-	"github.com/sspr-portal/sspr/server/locale"
 )
 
 // Validate checks every value and returns one error per bad value, each
@@ -99,8 +98,8 @@ func (c *Config) Validate() error {
 	seen := map[string]bool{}
 	for _, l := range c.Languages.Offered {
 		switch {
-		case !slices.Contains(locale.Known, l):
-			v.add("languages.offered", "%q is not a language the portal has (it has %s)", l, strings.Join(locale.Known, ", "))
+		case !slices.Contains(KnownLanguages, l):
+			v.add("languages.offered", "%q is not a language the portal has (it has %s)", l, strings.Join(KnownLanguages, ", "))
 		case seen[l]:
 			v.add("languages.offered", "%q is listed twice", l)
 		}

@@ -40,13 +40,15 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/i18n"
+	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/questions"
 	"github.com/sspr-portal/sspr/static"
 )
 
 // Known are the languages the portal has catalogues for, in the order the
 // language switch lists them. The first is the default and the source.
-var Known = []string{"en", "cy", "ar", "zh-Hans"}
+// The list is the configuration's, which checks [languages] against it.
+var Known = config.KnownLanguages
 
 // CookieName is the cookie that remembers the person's choice.
 const CookieName = "sspr_lang"
