@@ -128,8 +128,10 @@ func languages(offered []string) app.UI {
 		if l == Lang() {
 			item = app.Span().Aria("current", "true").Attr("lang", l).Text(t("lang." + l))
 		} else {
-			item = native(app.A().Href("?"+api.LangParam+"="+l).Attr("lang", l).Attr("hreflang", l)).Body(
-				app.Span().Class("visually-hidden").Text(t("layout.change_language")+" "), app.Text(t("lang."+l)))
+			// Each named in its own language (lang), in a landmark named
+			// "Choose a language": no hidden words, which at 320 px
+			// would reach past the page's edge from the end of the line.
+			item = native(app.A().Href("?"+api.LangParam+"="+l).Attr("lang", l).Attr("hreflang", l)).Text(t("lang." + l))
 		}
 		items[i] = app.Li().Class("language-select__item").Body(item)
 	}
