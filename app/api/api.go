@@ -94,6 +94,9 @@ type Method struct {
 	Verified bool `json:"verified"`
 	// CodeSent says a code is waiting to be typed (email and sms).
 	CodeSent bool `json:"code_sent,omitempty"`
+	// CodeExpiresAt is when the code waiting stops working: a code can't
+	// be given more time, so the page says until when it works.
+	CodeExpiresAt *time.Time `json:"code_expires_at,omitempty"`
 	// ResendAt is the earliest time another code may be sent.
 	ResendAt *time.Time `json:"resend_at,omitempty"`
 	// DeliveryFailed says the code sent could not be delivered: send a

@@ -373,6 +373,12 @@ func (s *codeStep) codeForm() app.UI {
 	hint := t("code.code_hint_sms")
 	if s.kind == api.KindEmail {
 		hint = t("code.code_hint_email")
+	}
+	if at := s.m.CodeExpiresAt; at != nil {
+		// A code can't be given more time: say until when it works.
+		hint += " " + t("code.works_until", "time", clockText(at.Local()))
+	}
+	if s.kind == api.KindEmail {
 		sent = app.Div().Body(
 			app.P().Body(rich(t("code.sent_email", "hint", s.m.Hint), masked)...),
 			para(t("code.open_email")),

@@ -227,9 +227,10 @@ func TestDoneContent(t *testing.T) {
 // flow is a flow in verify with alice's three methods, the email passed.
 func flow() api.Flow {
 	resend := time.Now().Add(time.Minute)
+	expires := time.Date(2026, 11, 23, 14, 25, 0, 0, time.Local)
 	return api.Flow{State: api.StateVerify, Intent: api.IntentReset, Required: 2, Methods: []api.Method{
 		{Kind: api.KindEmail, Hint: "a••••@example.net", Verified: true},
-		{Kind: api.KindSMS, Hint: "••••••••••23", CodeSent: true, ResendAt: &resend},
+		{Kind: api.KindSMS, Hint: "••••••••••23", CodeSent: true, ResendAt: &resend, CodeExpiresAt: &expires},
 		{Kind: api.KindQuestions, Count: 3},
 	}}
 }
@@ -301,6 +302,8 @@ func TestCodePageAfterSend(t *testing.T) {
 	html := app.HTMLString(p)
 	for _, want := range []string{
 		`id="code"`, `autocomplete="one-time-code"`, `inputmode="numeric"`, "Verification code",
+		// A code can't be given more time: the page says until when.
+		"It works until 14:25.",
 		`id="resend"`, "Resend code", `id="resend-wait"`, "You can ask for a new code in",
 		"spam or junk", "mobile signal", "up to date",
 		`id="other-method"`,

@@ -484,6 +484,10 @@ func TestCooldownsAndSendLimits(t *testing.T) {
 	if m := f.Methods[1]; !m.CodeSent || m.ResendAt == nil || !m.ResendAt.Equal(h.clock.Now().Add(2*time.Minute)) {
 		t.Fatalf("sms method = %+v", m)
 	}
+	// Until when the code works: it is never given more time.
+	if m := f.Methods[1]; m.CodeExpiresAt == nil || !m.CodeExpiresAt.Equal(h.clock.Now().Add(h.cfg.CodeLifetime)) {
+		t.Errorf("sms code expires at %v, want %v", m.CodeExpiresAt, h.clock.Now().Add(h.cfg.CodeLifetime))
+	}
 	// At most five sends an hour per channel.
 	for range 3 {
 		h.clock.Advance(2 * time.Minute)

@@ -98,6 +98,10 @@ func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
 			cd := r.Codes[m.Kind]
 			am.CodeSent = cd != nil
 			am.DeliveryFailed = cd != nil && cd.Undelivered
+			if cd != nil {
+				at := cd.Expires
+				am.CodeExpiresAt = &at
+			}
 			if t, ok := r.LastSent[m.Kind]; ok {
 				at := t.Add(cooldown(m.Kind))
 				am.ResendAt = &at
