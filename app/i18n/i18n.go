@@ -17,7 +17,7 @@
 // nothing.
 //
 // This package is linked into app.wasm: it imports only what the bundle
-// already carries (encoding/json, strconv, strings).
+// already carries (encoding/json, strconv, strings, time).
 package i18n
 
 import (
@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Catalog is one language's words. Its zero value, and a nil *Catalog,
@@ -112,6 +113,17 @@ func (c *Catalog) N(key string, n int, args ...string) string {
 		return Fill(s, args...)
 	}
 	return c.T(key+"_other", args...)
+}
+
+// Date is the catalogue's date format key filled with the parts of d, as
+// d's location has them: {{weekday}}, {{day}}, {{month}} (the name),
+// {{month_number}}, {{year}} and {{time}} ("14:05"). The names are the
+// catalogue's date.weekday_0-6 and date.month_1-12.
+func (c *Catalog) Date(key string, d time.Time) string {
+	y, m, day := d.Date()
+	month := strconv.Itoa(int(m))
+	return c.T(key, "weekday", c.T("date.weekday_"+strconv.Itoa(int(d.Weekday()))), "day", strconv.Itoa(day),
+		"month", c.T("date.month_"+month), "month_number", month, "year", strconv.Itoa(y), "time", d.Format("15:04"))
 }
 
 // Fill replaces each {{name}} of s with its value in args (pairs of name

@@ -3,6 +3,7 @@ package i18n
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestFill(t *testing.T) {
@@ -97,6 +98,19 @@ func TestParts(t *testing.T) {
 	for _, tt := range tests {
 		if got := Parts(tt.s); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("Parts(%q) = %v, want %v", tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestDate(t *testing.T) {
+	c := New("zh-Hans", map[string]string{
+		"full": "{{year}}年{{month_number}}月{{day}}日", "long": "{{time}} on {{weekday}} {{day}} {{month}}",
+		"date.weekday_1": "Monday", "date.month_11": "November",
+	})
+	d := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
+	for key, want := range map[string]string{"full": "2026年11月23日", "long": "14:05 on Monday 23 November"} {
+		if got := c.Date(key, d); got != want {
+			t.Errorf("Date(%s) = %q, want %q", key, got, want)
 		}
 	}
 }

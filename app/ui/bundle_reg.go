@@ -29,7 +29,7 @@ func registerRegistration() {
 func kindPath(k api.Kind) string { return methodTexts[k].regPath }
 
 // dateText is a date in the page's language, such as "2 January 2026".
-func dateText(d time.Time) string { return dateIn("date.full", d) }
+func dateText(d time.Time) string { return words.Date("date.full", d) }
 
 // kindTitle names a method as the summary does.
 func kindTitle(k api.Kind) string {

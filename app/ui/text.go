@@ -62,15 +62,7 @@ func LoadCatalog() {
 
 // dayText is a day of the coming week in the page's language, such as
 // "Monday 2 January".
-func dayText(d time.Time) string { return dateIn("date.weekday_day", d) }
-
-// dateIn fills the date format key with d's parts.
-func dateIn(key string, d time.Time) string {
-	y, m, day := d.Date()
-	month := strconv.Itoa(int(m))
-	return t(key, "weekday", t("date.weekday_"+strconv.Itoa(int(d.Weekday()))), "day", strconv.Itoa(day),
-		"month", t("date.month_"+month), "month_number", month, "year", strconv.Itoa(y))
-}
+func dayText(d time.Time) string { return words.Date("date.weekday_day", d) }
 
 // clockText is a time of day, such as "14:05".
 func clockText(d time.Time) string { return d.Format("15:04") }

@@ -31,7 +31,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -136,14 +135,7 @@ func ServerOnly(key string) bool {
 
 // When is the moment t, in UTC, in lang's words: "14:05 UTC on Monday 23
 // November 2026" (the catalogue's mail.when).
-func (s *Set) When(lang string, t time.Time) string {
-	c := s.Pages(lang)
-	t = t.UTC()
-	y, m, d := t.Date()
-	return c.T("mail.when", "time", t.Format("15:04"), "weekday", c.T("date.weekday_"+strconv.Itoa(int(t.Weekday()))),
-		"day", strconv.Itoa(d), "month", c.T("date.month_"+strconv.Itoa(int(m))), "month_number", strconv.Itoa(int(m)),
-		"year", strconv.Itoa(y))
-}
+func (s *Set) When(lang string, t time.Time) string { return s.Pages(lang).Date("mail.when", t.UTC()) }
 
 // Offered lists the languages offered, the default first.
 func (s *Set) Offered() []string { return slices.Clone(s.offered) }
