@@ -63,11 +63,16 @@ type Set struct {
 	version   string
 }
 
-// Load reads the catalogues of the languages offered (nil: every one in
-// Known), the first of which is the default.
+// Load returns the languages offered (nil: every one in Known), the first
+// of which is the default. The catalogues are the embedded ones, read and
+// parsed once for every Set (All).
 func Load(offered []string) (*Set, error) {
 	if len(offered) == 0 {
 		offered = Known
+	}
+	all, err := loadAll()
+	if err != nil {
+		return nil, err
 	}
 	s := &Set{offered: slices.Clone(offered), pages: map[string]*i18n.Catalog{},
 		browser: map[string][]byte{}, messages: map[string]map[string]string{},
@@ -78,6 +83,21 @@ func Load(offered []string) (*Set, error) {
 		if !slices.Contains(Known, lang) {
 			return nil, fmt.Errorf("locale: %q is not a language the portal has (it has %s)", lang, strings.Join(Known, ", "))
 		}
+		s.pages[lang], s.browser[lang], s.messages[lang], s.questions[lang] =
+			all.pages[lang], all.browser[lang], all.messages[lang], all.questions[lang]
+		sum.Write(s.browser[lang])
+		tags = append(tags, language.Make(lang))
+	}
+	s.matcher = language.NewMatcher(tags)
+	s.version = hex.EncodeToString(sum.Sum(nil))[:12]
+	return s, nil
+}
+
+// loadAll reads and parses every embedded catalogue, once per process.
+var loadAll = sync.OnceValues(func() (*Set, error) {
+	s := &Set{pages: map[string]*i18n.Catalog{}, browser: map[string][]byte{},
+		messages: map[string]map[string]string{}, questions: map[string]*questions.Catalog{}}
+	for _, lang := range Known {
 		texts, err := readJSON("i18n/" + lang + ".json")
 		if err != nil {
 			return nil, err
@@ -88,7 +108,6 @@ func Load(offered []string) (*Set, error) {
 		if s.browser[lang], err = json.Marshal(browser); err != nil {
 			return nil, fmt.Errorf("locale: %s: %w", lang, err)
 		}
-		sum.Write(s.browser[lang])
 		if lang != "en" {
 			if s.messages[lang], err = readJSON("i18n/messages/" + lang + ".json"); err != nil {
 				return nil, err
@@ -97,12 +116,9 @@ func Load(offered []string) (*Set, error) {
 		if s.questions[lang], err = questions.Load(static.FS, lang); err != nil {
 			return nil, fmt.Errorf("locale: %w", err)
 		}
-		tags = append(tags, language.Make(lang))
 	}
-	s.matcher = language.NewMatcher(tags)
-	s.version = hex.EncodeToString(sum.Sum(nil))[:12]
 	return s, nil
-}
+})
 
 func readJSON(name string) (map[string]string, error) {
 	b, err := fs.ReadFile(static.FS, name)
@@ -116,8 +132,9 @@ func readJSON(name string) (map[string]string, error) {
 	return m, nil
 }
 
-// All is every language the portal has, loaded once: for tests and tools
-// that take no configuration.
+// All is every language the portal has: for tests, tools and the parts
+// that take no configuration (the templates' {{when}}, the CAPTCHA's
+// voices).
 var All = sync.OnceValue(func() *Set {
 	s, err := Load(nil)
 	if err != nil {
