@@ -32,11 +32,7 @@ func TestLanguage(t *testing.T) {
 			c.startWith("alice", api.IntentReset)
 			c.want(http.StatusOK, c.do("POST", api.PathFlowEmailSend, nil))
 			code := r.sent.code(t, "alice.alt@example.net")
-			wrong := "99999999"
-			if code == wrong {
-				wrong = "88888888"
-			}
-			resp := c.do("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: wrong})
+			resp := c.do("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: wrongCode(code)})
 			var body api.ErrorBody
 			if err := json.Unmarshal(resp.body, &body); err != nil || body.Error == nil {
 				t.Fatalf("%d %s", resp.status, resp.body)

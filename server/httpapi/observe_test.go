@@ -91,10 +91,7 @@ func TestAccessLog(t *testing.T) {
 	c.startWith("alice", api.IntentReset)
 	c.want(http.StatusOK, c.do("POST", api.PathFlowEmailSend, nil))
 	code := r.sent.code(t, "alice.alt@example.net")
-	wrong := "99999999"
-	if code == wrong {
-		wrong = "88888888"
-	}
+	wrong := wrongCode(code)
 	c.do("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: wrong})
 	c.want(http.StatusOK, c.do("POST", api.PathFlowEmailVerify, api.CodeRequest{Code: code}))
 	c.passQuestions("blue fox")

@@ -326,3 +326,11 @@ next:
 	}
 	return keys
 }
+
+// wrongCode is a code of the same length that is not code.
+func wrongCode(code string) string {
+	if code == "99999999" {
+		return "88888888"
+	}
+	return "99999999"
+}
