@@ -172,10 +172,26 @@ func (s *Set) Pages(lang string) *i18n.Catalog {
 	return s.pages[s.Default()]
 }
 
-// BrowserCatalog is the JSON of lang's catalogue as the browser gets it.
+// BrowserCatalog is the JSON of lang's catalogue as the browser gets it:
+// a language offered, or English, the service desk's console's.
 func (s *Set) BrowserCatalog(lang string) ([]byte, bool) {
-	b, ok := s.browser[lang]
-	return b, ok
+	if b, ok := s.browser[lang]; ok {
+		return b, ok
+	}
+	if all, err := loadAll(); err == nil && lang == Console {
+		return all.browser[lang], true
+	}
+	return nil, false
+}
+
+// Console is the language of the service desk's console, offered or not.
+const Console = "en"
+
+// ConsolePages is the console's catalogue: its pages share components
+// (the dev banner, the configuration's defaults) with the students'.
+func (s *Set) ConsolePages() *i18n.Catalog {
+	all, _ := loadAll() // Load succeeded, so this did
+	return all.pages[Console]
 }
 
 // Offers reports whether lang is one of the languages offered.

@@ -202,10 +202,10 @@ async function wasmResponse(url) {
   return fetch(url);
 }
 
-// catalogText is the text of the page's language's catalogue ("" on the
-// console, which has its words in desk.wasm).
+// catalogText is the text of the page's language's catalogue (English on
+// the console, whose words are in desk.wasm but whose dev banner is the
+// students').
 async function catalogText() {
-  if (inDesk) return "";
   const url = {{.Catalogs}}[document.documentElement.lang];
   if (!url) throw new Error("no catalogue for " + document.documentElement.lang);
   const r = await wasmResponse(url);

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sspr-portal/sspr/server/locale"
+	"github.com/sspr-portal/sspr/server/web"
 )
 
 // TestPagesInLanguage: each page is drawn in its request's language, with
@@ -99,5 +100,19 @@ func TestNotModifiedThroughLanguage(t *testing.T) {
 	}
 	if w := get(h, "GET", "/wasm_exec.js", http.Header{"If-None-Match": {etag}}); w.Code != http.StatusNotModified {
 		t.Errorf("wasm_exec.js again: %d, want 304", w.Code)
+	}
+}
+
+// TestConsoleWords: the console's pages share the dev banner with the
+// students': prerendered in English words, not keys, whatever the
+// browser asks, and the browser can fetch them.
+func TestConsoleWords(t *testing.T) {
+	h, _ := mustNew(t, func(o *web.Options) { o.Dev = true })
+	body := get(h, "GET", "/desk", http.Header{"Accept-Language": {"cy"}}).Body.String()
+	if want := locale.All().Pages("en").T("dev.banner_title"); !strings.Contains(body, want) || strings.Contains(body, "dev.banner_title") {
+		t.Errorf("the console's dev banner lacks %q", want)
+	}
+	if w := get(h, "GET", "/web/i18n/en.json", nil); w.Code != http.StatusOK {
+		t.Errorf("the console's catalogue: %d", w.Code)
 	}
 }

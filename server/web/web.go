@@ -297,7 +297,7 @@ func New(o Options) (Site, error) {
 	env["GOAPP_STATIC_RESOURCES_URL"] = res.Resolve("/web")
 	env["GOAPP_ROOT_PREFIX"] = res.Resolve("/")
 	catalogs := map[string]string{}
-	for _, lang := range o.Locale.Offered() {
+	for _, lang := range append(o.Locale.Offered(), locale.Console) {
 		catalogs[lang] = res.Resolve(catalogPath(lang))
 	}
 	h.appJS = makeAppJS(env, appJSFiles{Wasm: res.Resolve("/web/app.wasm"), Reg: res.Resolve("/web/reg.wasm"),
@@ -419,8 +419,9 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == desk.Prefix || strings.HasPrefix(r.URL.Path, desk.Prefix+"/") {
 		// The service desk's console is in English (its words are in
 		// desk.wasm).
-		lw := &langWriter{ResponseWriter: w, lang: "en", dir: "ltr"}
-		h.goapp.ServeHTTP(lw, r)
+		cat := h.locale.ConsolePages()
+		lw := &langWriter{ResponseWriter: w, lang: cat.Lang(), dir: cat.Dir()}
+		ui.InLanguage(cat, func() { h.goapp.ServeHTTP(lw, r) })
 		lw.finish()
 		return
 	}

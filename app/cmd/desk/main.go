@@ -9,9 +9,13 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/desk"
+	"github.com/sspr-portal/sspr/app/ui"
 )
 
 func main() {
 	desk.Register()
+	// The words of the components it shares with the students' pages
+	// (the dev banner), which app.js fetched.
+	ui.LoadCatalog()
 	app.RunWhenOnBrowser()
 }
