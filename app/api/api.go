@@ -104,6 +104,12 @@ type Method struct {
 	DeliveryFailed bool `json:"delivery_failed,omitempty"`
 }
 
+// CodeWaiting reports whether a code sent for m still works at now: the
+// choice of method then goes on to type it rather than send another.
+func (m Method) CodeWaiting(now time.Time) bool {
+	return m.CodeSent && !m.DeliveryFailed && m.CodeExpiresAt != nil && now.Before(*m.CodeExpiresAt)
+}
+
 // FlowResponse wraps a flow.
 type FlowResponse struct {
 	Flow Flow `json:"flow"`

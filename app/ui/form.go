@@ -237,6 +237,10 @@ type radio struct {
 	checked, disabled      bool
 	// done marks a choice already completed (a method passed).
 	done bool
+	// reveal is what the choice asks for once chosen (GOV.UK's
+	// conditional reveal): drawn under it, shown by the stylesheet while
+	// the radio is checked, so that it works without the wasm too.
+	reveal app.UI
 }
 
 // radios is a GOV.UK radios group: a fieldset whose legend is the page's
@@ -280,6 +284,9 @@ func radios(name string, legend app.UI, hint string, errs problems, items []radi
 				if it.hint != "" {
 					in = in.Aria("describedby", it.id+"-hint")
 				}
+				if it.reveal != nil {
+					in = in.Aria("controls", it.id+"-reveal")
+				}
 				if it.checked {
 					in = in.Checked(true)
 				}
@@ -302,6 +309,7 @@ func radios(name string, legend app.UI, hint string, errs problems, items []radi
 						when(it.done, app.Strong().Class("tag tag--done").Text(t("common.done"))),
 					),
 					hintP(it.id, it.hint),
+					when(it.reveal != nil, app.Div().ID(it.id+"-reveal").Class("radios__conditional").Body(it.reveal)),
 				)
 			}),
 		),

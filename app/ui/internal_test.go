@@ -260,6 +260,29 @@ func TestVerifyPage(t *testing.T) {
 	if !strings.Contains(html[:i], `radios__item done`) {
 		t.Error("passed method not marked done")
 	}
+	// Under each open choice, what it asks for (the guides: "Select Send
+	// a text to my mobile phone number, enter your phone number, click
+	// Text"), and no Next of the page's own. The sms code has expired.
+	for _, want := range []string{
+		`aria-controls="method-sms-reveal"`, `id="method-sms-reveal"`, `id="phone"`, `id="send-sms"`, ">Text<",
+		`id="method-questions-reveal"`, `id="questions-next"`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("verify page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{`id="method-email-reveal"`, `id="next"`, `id="enter-code-sms"`} {
+		if strings.Contains(html, bad) {
+			t.Errorf("verify page has %q", bad)
+		}
+	}
+	// A code that still works is typed, not sent again.
+	later := time.Now().Add(5 * time.Minute)
+	p.flow.Methods[1].CodeExpiresAt = &later
+	html = app.HTMLString(p)
+	if !strings.Contains(html, `id="enter-code-sms"`) || strings.Contains(html, `id="send-sms"`) {
+		t.Errorf("a waiting code is not offered to type: %s", html)
+	}
 }
 
 func TestVerifyPageStepOne(t *testing.T) {

@@ -170,7 +170,7 @@ func TestPagesPrerender(t *testing.T) {
 		c    app.Composer
 		want []string
 	}{
-		{"verify", &ui.VerifyPage{}, []string{"<h1>Choose a verification method</h1>", `id="next"`}},
+		{"verify", &ui.VerifyPage{}, []string{"<h1>Choose a verification method</h1>", `id="verify-form"`}},
 		{"email", &ui.EmailPage{}, []string{"<h1>Verify with your alternate email</h1>", `id="other-method"`}},
 		{"sms", &ui.SMSPage{}, []string{"<h1>Verify with a text to your mobile phone</h1>", `id="other-method"`}},
 		{"questions", &ui.QuestionsPage{}, []string{"<h1>Answer your security questions</h1>"}},

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/api"
@@ -10,13 +12,17 @@ import (
 // verifyHeading is the key of the page's heading.
 const verifyHeading = "verify.heading"
 
-// VerifyPage lists the flow's verification methods (step 4 of the guides):
-// the user picks one, passes it on its own page and comes back here for the
-// next, until the flow needs no more.
+// VerifyPage lists the flow's verification methods (step 4 of the guides)
+// and, under the one selected, what it asks for, in the guides' words:
+// "Select Email my alternate email, click Email"; "Select Send a text to
+// my mobile phone number, enter your phone number, click Text". The code
+// is then typed on the method's own page, and the user comes back here for
+// the next, until the flow needs no more.
 type VerifyPage struct {
 	app.Compo
 	wizard
 	choice api.Kind
+	phone  string // the number typed under "Send a text"
 }
 
 // OnNav names the tab.
@@ -25,14 +31,14 @@ func (p *VerifyPage) OnNav(ctx app.Context) { setTitle(ctx, t(verifyHeading), fa
 // OnInit takes over the prerendered page.
 func (p *VerifyPage) OnInit() {
 	if pg, ok := p.init(PathVerify, t(verifyHeading), p.firstOpen); ok {
-		p.choice = api.Kind(pg.Values["method"])
+		p.choice, p.phone = api.Kind(pg.Values["method"]), pg.Values["phone"]
 	}
 }
 
 // OnPreRender draws the page with the server's state.
 func (p *VerifyPage) OnPreRender(ctx app.Context) {
 	if pg, ok := p.prerender(ctx, PathVerify, t(verifyHeading), p.firstOpen); ok {
-		p.choice = api.Kind(pg.Values["method"])
+		p.choice, p.phone = api.Kind(pg.Values["method"]), pg.Values["phone"]
 	}
 }
 
@@ -64,7 +70,10 @@ func (p *VerifyPage) pick(v string) app.EventHandler {
 	return func(ctx app.Context, e app.Event) { p.choice = api.Kind(v) }
 }
 
-// submit goes to the chosen method's page.
+// submit does what the chosen method asks for, whichever of its buttons
+// was pressed (Enter in the phone field presses the form's first): sends
+// the code and goes to the page that takes it, or goes to the questions. A
+// code that was sent and still works is typed rather than sent again.
 func (p *VerifyPage) submit(_ app.Context, e app.Event) {
 	ctx := p.ctx
 	e.PreventDefault()
@@ -76,7 +85,84 @@ func (p *VerifyPage) submit(_ app.Context, e app.Event) {
 		p.invalid(ctx, problems{{field: p.firstOpen(""), msg: t(msgSelectMethod)}})
 		return
 	}
-	ctx.Navigate(methodPath(m.Kind))
+	if m.Kind == api.KindQuestions || m.CodeWaiting(client.Now()) {
+		ctx.Navigate(methodPath(m.Kind))
+		return
+	}
+	phone := strings.TrimSpace(p.phone)
+	if m.Kind == api.KindSMS && phone == "" {
+		p.invalid(ctx, problems{{field: "phone", msg: t("code.phone_required")}})
+		return
+	}
+	p.busy, p.errs = true, nil
+	kind := m.Kind
+	ctx.Async(func() {
+		var f api.Flow
+		var err error
+		if kind == api.KindSMS {
+			f, err = client.SendSMS(phone)
+		} else {
+			f, err = client.SendEmail()
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				p.fail(ctx, err, func(c api.Code) string {
+					if f := sendField(c); f != "" {
+						return f
+					}
+					return "method-" + string(kind)
+				})
+				return
+			}
+			p.busy, p.flow = false, f
+			ctx.Navigate(methodPath(kind))
+		})
+	})
+}
+
+// valueToPhone stores the phone field's value.
+func (p *VerifyPage) valueToPhone(ctx app.Context, e app.Event) {
+	p.phone = ctx.JSSrc().Get("value").String()
+}
+
+// reveal is what method m asks for once selected: the button that sends
+// its code (with the phone number, for a text), the questions' Next, or,
+// when a code sent for it still works, the way to type it.
+func (p *VerifyPage) reveal(m api.Method, off bool) app.UI {
+	if m.Verified {
+		return nil
+	}
+	if m.Kind == api.KindQuestions {
+		return button("questions-next", t("common.next"), true, false, off)
+	}
+	if m.CodeWaiting(client.Now()) {
+		sent := "code.sent_email"
+		if m.Kind == api.KindSMS {
+			sent = "code.sent_sms"
+		}
+		return app.Div().Body(
+			app.P().Body(rich(t(sent, "hint", m.Hint), masked)...),
+			button("enter-code-"+string(m.Kind), t("verify.enter_code"), true, false, off),
+		)
+	}
+	if m.Kind == api.KindEmail {
+		return app.Div().Body(
+			app.P().Body(rich(t("code.send_email_intro", "hint", m.Hint), masked)...),
+			button("send-email", t("code.send_email"), true, false, off),
+		)
+	}
+	in := app.Input().Type("tel").Name("phone").Value(p.phone).
+		Attr("autocomplete", "tel").OnInput(p.valueToPhone)
+	if off {
+		in = in.Disabled(true)
+	}
+	return app.Div().Body(
+		app.P().Body(rich(t("code.send_sms_intro", "hint", m.Hint), masked)...),
+		textField{id: "phone", label: t("code.phone_label"),
+			hint: t("code.phone_hint"), err: p.errs.of("phone"),
+			input: in, width: "width-20"}.render(),
+		button("send-sms", t("code.send_sms"), true, false, off),
+	)
 }
 
 // msgSelectMethod is the key of the refusal of the choice of method when
@@ -86,10 +172,11 @@ const msgSelectMethod = "verify.select_method"
 // methodPath is the page of a method.
 func methodPath(k api.Kind) string { return api.MethodPage(k) }
 
-// methodRadio is the choice of one method.
-func methodRadio(m api.Method, checked, off bool) radio {
+// methodRadio is the choice of one method, with what it asks for once
+// chosen (reveal).
+func methodRadio(m api.Method, checked, off bool, reveal app.UI) radio {
 	r := radio{id: "method-" + string(m.Kind), value: string(m.Kind), hint: m.Hint,
-		checked: checked && !m.Verified, disabled: off || m.Verified, done: m.Verified}
+		checked: checked && !m.Verified, disabled: off || m.Verified, done: m.Verified, reveal: reveal}
 	r.label = string(m.Kind)
 	if mt, ok := methodTexts[m.Kind]; ok {
 		r.label = t(mt.choice)
@@ -196,7 +283,7 @@ func (p *VerifyPage) Render() app.UI {
 	off := !p.ready || p.busy
 	items := make([]radio, 0, len(p.flow.Methods))
 	for _, m := range p.flow.Methods {
-		items = append(items, methodRadio(m, p.choice == m.Kind, off))
+		items = append(items, methodRadio(m, p.choice == m.Kind, off, p.reveal(m, off)))
 	}
 	hint := ""
 	if p.ready {
@@ -208,7 +295,6 @@ func (p *VerifyPage) Render() app.UI {
 		postForm("verify-form", PathVerify, p.submit,
 			when(!p.ready, app.Div().Body(app.H1().Text(t(verifyHeading)), loadingP())),
 			radios("method", app.H1().Text(t(verifyHeading)), hint, p.errs, items, p.pick),
-			button("next", t("common.next"), true, false, off),
 		),
 		app.P().Body(link("no-methods", PathVerifyPass, t("verify.none_usable"))),
 	)

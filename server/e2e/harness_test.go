@@ -778,6 +778,14 @@ func (b *browser) waitText(sel, text string) {
 		document.querySelector(`+js(sel)+`).textContent.replace(/\s+/g, " ").includes(`+js(text)+`)`)
 }
 
+// visible reports whether sel is shown now.
+func (b *browser) visible(sel string) bool {
+	b.t.Helper()
+	var ok bool
+	b.eval(visibleJS(sel), &ok)
+	return ok
+}
+
 // exists reports whether sel matches an element now.
 func (b *browser) exists(sel string) bool {
 	b.t.Helper()

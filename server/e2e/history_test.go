@@ -32,12 +32,24 @@ func TestBackButton(t *testing.T) {
 	b.waitPage("/verify")
 
 	b.chooseMethod("email", 1)
+	n := len(b.env.outbox())
+	b.click("button#send-email")
+	b.waitPage("/verify/email")
+	b.waitVisible("input#code")
 	b.back()
 	b.waitPage("/verify")
 	b.waitText("span#step", "Step 1 of 2")
+	// The code sent still works: the choice offers to type it, and sends
+	// no other.
 	b.chooseMethod("email", 1)
-	b.passEmail(alice)
+	b.click("button#enter-code-email")
+	b.waitPage("/verify/email")
+	b.typeInto("input#code", b.env.waitCode(alice.alt, n))
+	b.click("button#next")
 	b.waitPassed("email")
+	if got := len(b.env.outbox()); got != n+1 {
+		t.Errorf("%d messages sent, want 1", got-n)
+	}
 	b.chooseMethod("questions", 2)
 	b.passQuestions(alice.answer)
 	b.waitPage("/new-password")

@@ -46,11 +46,15 @@ func TestResetWithoutJavaScript(t *testing.T) {
 	b.click("input#intent-reset")
 	b.click("button#next")
 	b.waitPath("/verify")
+	// The guides' sequence without scripts: the stylesheet reveals the
+	// chosen method's Email button under it.
+	if b.visible("button#send-email") {
+		t.Error("Email shown before its method is selected")
+	}
 	b.click("input#method-email")
-	b.click("button#next")
-	b.waitPath("/verify/email")
 	n := len(e.outbox())
 	b.click("button#send-email")
+	b.waitPath("/verify/email")
 	b.waitVisible("input#code")
 	code := e.waitCode(alice.alt, n)
 	b.typeInto("input#code", "00000000")
@@ -63,11 +67,16 @@ func TestResetWithoutJavaScript(t *testing.T) {
 
 	b.waitPath("/verify")
 	b.click("input#method-sms")
-	b.click("button#next")
-	b.waitPath("/verify/sms")
+	b.typeInto("input#phone", "07700 900999")
+	b.click("button#send-sms")
+	// A wrong number is refused under the field, the choice kept.
+	b.waitVisible("p#phone-error")
+	b.expectJS("sms still chosen", `document.querySelector("input#method-sms").checked`)
+	b.shot("nojs-wrong-phone")
 	b.typeInto("input#phone", alice.phoneTyped)
 	n = len(e.outbox())
 	b.click("button#send-sms")
+	b.waitPath("/verify/sms")
 	b.waitVisible("input#code")
 	b.typeInto("input#code", e.waitCode(alice.phoneE164, n))
 	b.click("button#next")

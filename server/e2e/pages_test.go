@@ -20,11 +20,16 @@ import (
 //	             a#register-link, a#help-before, a#help-faq, a#help-contact
 //	/choose      input#intent-reset, input#intent-unlock, button#next
 //	/verify      span#step, input#method-email|sms|questions (passed:
-//	             class "done", disabled), button#next
-//	/verify/email   button#send-email, then input#code, button#next,
-//	                button#resend, span#resend-wait, a#other-method
-//	/verify/sms     input#phone, button#send-sms, then input#code,
-//	                button#next, button#resend
+//	             class "done", disabled), each with what it asks for in
+//	             div#method-<kind>-reveal, shown once selected:
+//	             button#send-email; input#phone, button#send-sms;
+//	             button#questions-next; a code still working:
+//	             button#enter-code-<kind>
+//	/verify/email   input#code, button#next, button#resend,
+//	                span#resend-wait, a#other-method (button#send-email
+//	                if no code was sent)
+//	/verify/sms     input#code, button#next, button#resend (input#phone
+//	                and button#send-sms to send again after a reload)
 //	/verify/questions  input#answer-<question id> x3, button#next
 //	/new-password  input#password, input#confirm, input#show-password,
 //	               ul#checklist > li[data-rule] (class met|unmet),
@@ -110,24 +115,25 @@ func (b *browser) stepText(n int) string {
 	return b.words().T("wizard.step", "step", strconv.Itoa(n), "total", "2")
 }
 
-// chooseMethod, on /verify at step n, picks a method and goes to its page.
+// chooseMethod, on /verify at step n, selects a method: what it asks for
+// shows under it.
 func (b *browser) chooseMethod(kind string, n int) {
 	b.t.Helper()
 	b.waitText("span#step", b.stepText(n))
 	b.click("input#method-" + kind)
+	b.waitVisible("div#method-" + kind + "-reveal")
 	b.stepShot(fmt.Sprintf("verify-step%d-%s", n, kind))
-	b.click("button#next")
-	b.waitPage("/verify/" + kind)
 }
 
-// passEmail, on /verify/email, sends a code to u's alternate address and
-// types it.
+// passEmail, with "Email my alternate email" selected on /verify, follows
+// the guides: click Email, enter the code sent to u's alternate address,
+// click Next.
 func (b *browser) passEmail(u user) {
 	b.t.Helper()
 	b.waitVisible("button#send-email")
-	b.stepShot("email")
 	n := len(b.env.outbox())
 	b.click("button#send-email")
+	b.waitPage("/verify/email")
 	b.waitVisible("input#code")
 	b.waitVisible("button#resend")
 	b.waitVisible("a#other-method")
@@ -136,14 +142,16 @@ func (b *browser) passEmail(u user) {
 	b.click("button#next")
 }
 
-// passSMS, on /verify/sms, types u's mobile number, sends a text and types
-// its code.
+// passSMS, with "Send a text to my mobile phone number" selected on
+// /verify, follows the guides: enter your phone number, click Text, enter
+// the code, click Next.
 func (b *browser) passSMS(u user) {
 	b.t.Helper()
 	b.typeInto("input#phone", u.phoneTyped)
 	b.stepShot("sms")
 	n := len(b.env.outbox())
 	b.click("button#send-sms")
+	b.waitPage("/verify/sms")
 	b.waitVisible("input#code")
 	b.waitVisible("button#resend")
 	b.typeInto("input#code", b.env.waitCode(u.phoneE164, n))
@@ -151,9 +159,12 @@ func (b *browser) passSMS(u user) {
 	b.click("button#next")
 }
 
-// passQuestions, on /verify/questions, answers the three questions asked.
+// passQuestions, with "Answer my security questions" selected on /verify,
+// clicks Next and answers the three questions asked.
 func (b *browser) passQuestions(answer string) {
 	b.t.Helper()
+	b.click("button#questions-next")
+	b.waitPage("/verify/questions")
 	b.waitJS("three questions", `document.querySelectorAll('input[id^="answer-"]').length === 3`)
 	var ids []string
 	b.eval(`Array.from(document.querySelectorAll('input[id^="answer-"]'), e => e.id)`, &ids)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/sspr-portal/sspr/app/api"
@@ -309,8 +310,9 @@ func (s *server) postChoose(w http.ResponseWriter, r *http.Request) {
 	s.next(w, r, id, f)
 }
 
-// postVerify goes to the chosen method's page, or (do=finish) tries again
-// to finish an unlock whose directory call failed.
+// postVerify does what the chosen method asks for (the reveal under its
+// radio: send the code, or go to the questions), or (do=finish) tries
+// again to finish an unlock whose directory call failed.
 func (s *server) postVerify(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.form(w, r)
 	if !ok {
@@ -331,12 +333,43 @@ func (s *server) postVerify(w http.ResponseWriter, r *http.Request) {
 		s.next(w, r, id, f)
 		return
 	}
-	page := api.MethodPage(api.Kind(v.Get("method")))
+	k := api.Kind(v.Get("method"))
+	page := api.MethodPage(k)
 	if page == api.PageVerify || !offered(f, page) {
 		s.again(w, r, api.PageVerify, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Select a verification method"}, "", nil)
 		return
 	}
+	// Whichever of the chosen method's buttons was pressed (Enter in the
+	// phone field presses the form's first), the chosen method acts:
+	// its code is sent, unless one sent still works, and the page that
+	// takes it follows; the questions' page follows at once.
+	if k == api.KindQuestions || waiting(f, k, time.Now()) {
+		seeOther(w, r, page)
+		return
+	}
+	phone := v.Get("phone")
+	if k != api.KindSMS {
+		phone = ""
+	}
+	if _, err := s.Engine.SendCode(r.Context(), id, k, phone, s.client(r)); err != nil {
+		field := "method-" + string(k)
+		if c := sspr.CodeOf(err); k == api.KindSMS && (c == sspr.CodePhoneMismatch || c == sspr.CodeBadRequest) {
+			field = "phone"
+		}
+		s.again(w, r, api.PageVerify, err, field, map[string]string{"method": string(k), "phone": echo(phone)})
+		return
+	}
 	seeOther(w, r, page)
+}
+
+// waiting reports whether a code sent for method k of f still works.
+func waiting(f api.Flow, k api.Kind, now time.Time) bool {
+	for _, m := range f.Methods {
+		if m.Kind == k {
+			return m.CodeWaiting(now)
+		}
+	}
+	return false
 }
 
 // postCode sends a code (do=send, or do=resend) or checks one (do=verify),

@@ -166,14 +166,27 @@ func TestResetWithoutTheWasm(t *testing.T) {
 	if !strings.Contains(tagWith(html, "method-email"), `value="email"`) || !strings.Contains(html, `a•••@example.net`) {
 		t.Fatalf("verify page:\n%.2000s", html)
 	}
-	c.follow(c.post(api.PageVerify, url.Values{"method": {"email"}}), api.PageVerifyEmail)
-
+	// The guides' words: select "Email my alternate email", click Email
+	// (the button revealed under the choice), enter the code, click Next.
+	for _, id := range []string{"send-email", "send-sms", "phone", "questions-next"} {
+		if !strings.Contains(html, `id="`+id+`"`) {
+			t.Errorf("verify page lacks #%s under its choice", id)
+		}
+	}
+	if r := c.post(api.PageVerify, url.Values{}); r.status != http.StatusBadRequest {
+		t.Errorf("no method chosen: status %d", r.status)
+	}
 	n := len(c.outbox())
-	html = c.follow(c.post(api.PageVerifyEmail, url.Values{"do": {"send"}}), api.PageVerifyEmail)
+	html = c.follow(c.post(api.PageVerify, url.Values{"method": {"email"}}), api.PageVerifyEmail)
 	if !strings.Contains(html, `id="code-form"`) {
-		t.Fatal("no code form once the code is sent")
+		t.Fatal("no code form once Email is clicked")
 	}
 	code, _ := c.waitCode("alice.alt@example.net", n)
+	// Back to the choice: a code that still works is typed, not sent again.
+	html = c.follow(c.post(api.PageVerify, url.Values{"method": {"email"}}), api.PageVerifyEmail)
+	if m := len(c.outbox()); m != n+1 || !strings.Contains(html, `id="code-form"`) {
+		t.Fatalf("email chosen again with a code waiting: %d messages, want %d", m, n+1)
+	}
 	r = c.post(api.PageVerifyEmail, url.Values{"do": {"verify"}, "code": {"00000000"}})
 	if p := state(t, string(r.body)); r.status != http.StatusBadRequest || p.Error == nil || p.Error.Code != api.CodeCodeInvalid ||
 		p.Field != "code" || !strings.Contains(string(r.body), "didn&#39;t match") {
@@ -181,13 +194,17 @@ func TestResetWithoutTheWasm(t *testing.T) {
 	}
 	c.follow(c.post(api.PageVerifyEmail, url.Values{"do": {"verify"}, "code": {code}}), api.PageVerify)
 
-	c.follow(c.post(api.PageVerify, url.Values{"method": {"sms"}}), api.PageVerifySMS)
-	r = c.post(api.PageVerifySMS, url.Values{"do": {"send"}, "phone": {"07700 900999"}})
-	if p := state(t, string(r.body)); r.status != http.StatusBadRequest || p.Error.Code != api.CodePhoneMismatch || p.Values["phone"] != "07700 900999" {
+	// Select "Send a text to my mobile phone number", enter your phone
+	// number, click Text: a wrong number is refused on the same page, the
+	// choice and the number kept.
+	r = c.post(api.PageVerify, url.Values{"method": {"sms"}, "phone": {"07700 900999"}})
+	if p := state(t, string(r.body)); r.status != http.StatusBadRequest || p.Path != api.PageVerify || p.Error.Code != api.CodePhoneMismatch ||
+		p.Field != "phone" || p.Values["phone"] != "07700 900999" || p.Values["method"] != "sms" ||
+		!strings.Contains(tagWith(string(r.body), "method-sms"), "checked") {
 		t.Fatalf("wrong number: %d %+v", r.status, p)
 	}
 	n = len(c.outbox())
-	c.follow(c.post(api.PageVerifySMS, url.Values{"do": {"send"}, "phone": {"07700 900123"}}), api.PageVerifySMS)
+	c.follow(c.post(api.PageVerify, url.Values{"method": {"sms"}, "phone": {"07700 900123"}}), api.PageVerifySMS)
 	code, _ = c.waitCode("+447700900123", n)
 	html = c.follow(c.post(api.PageVerifySMS, url.Values{"do": {"verify"}, "code": {code}}), api.PageNewPassword)
 	if p := state(t, html); p.Policy == nil || len(p.Policy.Rules) == 0 {
