@@ -12,9 +12,11 @@ const (
 	PathConfig          = "/api/v1/config"
 	PathPolicy          = "/api/v1/policy"
 	PathCaptcha         = "/api/v1/captcha"
+	PathCaptchaExtend   = "/api/v1/captcha/extend"
 	PathFlows           = "/api/v1/flows"
 	PathFlow            = "/api/v1/flows/current"
 	PathFlowIntent      = "/api/v1/flows/current/intent"
+	PathFlowExtend      = "/api/v1/flows/current/extend"
 	PathFlowEmailSend   = "/api/v1/flows/current/email/send"
 	PathFlowEmailVerify = "/api/v1/flows/current/email/verify"
 	PathFlowSMSSend     = "/api/v1/flows/current/sms/send"
@@ -64,12 +66,16 @@ const (
 
 // Flow is a reset or unlock in progress, as every flow call returns it.
 type Flow struct {
-	ID        string    `json:"id"`
-	State     State     `json:"state"`
-	Intent    Intent    `json:"intent,omitempty"`
-	Required  int       `json:"required"`
-	Methods   []Method  `json:"methods"`
+	ID       string   `json:"id"`
+	State    State    `json:"state"`
+	Intent   Intent   `json:"intent,omitempty"`
+	Required int      `json:"required"`
+	Methods  []Method `json:"methods"`
+	// ExpiresAt is when the flow ends unless it is extended (POST
+	// PathFlowExtend: the page's "Continue"), which it can be until
+	// EndsBy, its absolute limit.
 	ExpiresAt time.Time `json:"expires_at"`
+	EndsBy    time.Time `json:"ends_by"`
 	// Outcome, on a done flow, says it ended other than as asked:
 	// OutcomeNotLocked.
 	Outcome string `json:"outcome,omitempty"`
@@ -168,6 +174,23 @@ type Captcha struct {
 	ID    string `json:"id"`
 	Image string `json:"image"`
 	Audio string `json:"audio,omitempty"`
+	// ExpiresAt is when it can no longer be answered unless it is
+	// extended (POST PathCaptchaExtend: the page's "Continue"), which it
+	// can be until EndsBy.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	EndsBy    time.Time `json:"ends_by,omitzero"`
+}
+
+// CaptchaExtendRequest is the body of POST /api/v1/captcha/extend.
+type CaptchaExtendRequest struct {
+	ID string `json:"id"`
+}
+
+// CaptchaTime is the answer to POST /api/v1/captcha/extend: when the
+// CAPTCHA now expires, and its absolute end.
+type CaptchaTime struct {
+	ExpiresAt time.Time `json:"expires_at"`
+	EndsBy    time.Time `json:"ends_by"`
 }
 
 // Policy is the password policy, for the live checklist.

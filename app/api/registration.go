@@ -25,9 +25,13 @@ type SignInRequest struct {
 
 // Session is a signed-in session, as GET and POST /api/v1/session return it.
 type Session struct {
-	User        string    `json:"user"`
-	DisplayName string    `json:"display_name"`
-	ExpiresAt   time.Time `json:"expires_at"`
+	User        string `json:"user"`
+	DisplayName string `json:"display_name"`
+	// ExpiresAt is when the session ends unless it is used again (GET
+	// PathSession is the page's "Continue"); EndsBy when it ends however
+	// busy it is.
+	ExpiresAt time.Time `json:"expires_at"`
+	EndsBy    time.Time `json:"ends_by"`
 	// RecentUntil is when the password was typed long enough ago that
 	// adding, changing or removing a method asks for it again
 	// (reauth_required).

@@ -11,6 +11,7 @@ package client
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +71,26 @@ func Now() time.Time {
 	return time.Now().Add(skew)
 }
 
+var (
+	usedMu sync.Mutex
+	used   time.Time // the last answer that used the signed-in session
+)
+
+// SessionUsed is when a call last used the signed-in session (by Now):
+// each one restarts the session's idle timeout on the server, so the
+// session expires an idle timeout after it.
+func SessionUsed() time.Time {
+	usedMu.Lock()
+	defer usedMu.Unlock()
+	return used
+}
+
+// usesSession reports whether a call to path travels with the signed-in
+// session, and so restarts its idle timeout.
+func usesSession(path string) bool {
+	return strings.HasPrefix(path, api.PathSession) || strings.HasPrefix(path, api.PathRegistration)
+}
+
 // Do sends method to path with in as the JSON body and decodes a success
 // into out (either may be nil). State-changing calls always carry
 // Content-Type: application/json, and a POST a body ({} when in is nil), as
@@ -103,6 +124,12 @@ func Do(method, path string, in, out any) error {
 		skewMu.Unlock()
 	}
 	if res.Status >= 200 && res.Status < 300 {
+		if usesSession(path) {
+			now := Now()
+			usedMu.Lock()
+			used = now
+			usedMu.Unlock()
+		}
 		if out == nil || len(res.Body) == 0 {
 			return nil
 		}
@@ -141,6 +168,19 @@ func NewCaptcha() (api.Captcha, error) {
 	var c api.Captcha
 	err := Do(post, api.PathCaptcha, nil, &c)
 	return c, err
+}
+
+// ExtendCaptcha gives CAPTCHA id more time (the page's "Continue"), and
+// says when it now expires.
+func ExtendCaptcha(id string) (api.CaptchaTime, error) {
+	var ct api.CaptchaTime
+	err := Do(post, api.PathCaptchaExtend, api.CaptchaExtendRequest{ID: id}, &ct)
+	return ct, err
+}
+
+// ExtendFlow gives the flow more time (the page's "Continue").
+func ExtendFlow() (api.Flow, error) {
+	return flowCall(post, api.PathFlowExtend, nil)
 }
 
 // flowCall makes a call that answers a flow.

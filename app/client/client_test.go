@@ -32,6 +32,9 @@ func TestBodies(t *testing.T) {
 		{"POST without input sends {}", func() error { _, err := client.SendEmail(); return err },
 			"POST", api.PathFlowEmailSend, "{}"},
 		{"captcha", func() error { _, err := client.NewCaptcha(); return err }, "POST", api.PathCaptcha, "{}"},
+		{"extend flow", func() error { _, err := client.ExtendFlow(); return err }, "POST", api.PathFlowExtend, "{}"},
+		{"extend captcha", func() error { _, err := client.ExtendCaptcha("c1"); return err },
+			"POST", api.PathCaptchaExtend, `{"id":"c1"}`},
 		{"GET has no body", func() error { _, err := client.CurrentFlow(); return err }, "GET", api.PathFlow, ""},
 		{"DELETE has no body", func() error { return client.EndFlow() }, "DELETE", api.PathFlow, ""},
 		{"start", func() error {

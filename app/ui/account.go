@@ -3,6 +3,8 @@
 package ui
 
 import (
+	"time"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/api"
@@ -18,6 +20,20 @@ import (
 // "Signed in as" and the password checklist's "not your user id" rule.
 // In memory only: after a reload both wait for what the server says.
 var signedIn api.Session
+
+// sessionIdle is the signed-in session's idle timeout, as the server last
+// told it (its expiry less the time of the call that told it); 0 until
+// then.
+var sessionIdle time.Duration
+
+// noteSession keeps the session the server answered: its expiry tells the
+// idle timeout, by which the pages know when it ends (client.SessionUsed).
+func noteSession(s api.Session) {
+	signedIn = s
+	if d := s.ExpiresAt.Sub(client.SessionUsed()); d > 0 {
+		sessionIdle = d
+	}
+}
 
 // sessionEnded says that a signed-in page found the session gone: the
 // sign-in page says so once.
@@ -44,6 +60,53 @@ type account struct {
 	// confirmed says it was taken, so the change can be made again.
 	reauth, confirmed bool
 	reauthPW          string
+	// lim warns before the session ends, and offers to extend it.
+	lim limit
+}
+
+// watchSession starts the session's time-limit warning. Every call the
+// pages make extends the session, so its expiry is worked out afresh from
+// the last one; Continue is one more (GET /session). Once it has run out
+// the sign-in page says so, without another call, which would be one
+// more use if the server's clock were a moment behind.
+func (a *account) watchSession(ctx app.Context) {
+	a.lim.words = "timeout.session"
+	a.lim.when = func() (time.Time, time.Time) {
+		if signedIn.EndsBy.IsZero() || sessionIdle == 0 {
+			return time.Time{}, time.Time{}
+		}
+		exp := client.SessionUsed().Add(sessionIdle)
+		if exp.After(signedIn.EndsBy) {
+			exp = signedIn.EndsBy
+		}
+		return exp, signedIn.EndsBy
+	}
+	a.lim.renew = func(ctx app.Context, done func(app.Context, error)) {
+		ctx.Async(func() {
+			s, err := client.CurrentSession()
+			ctx.Dispatch(func(ctx app.Context) {
+				if err == nil {
+					noteSession(s)
+				}
+				done(ctx, err)
+			})
+		})
+	}
+	a.lim.expired = signedOut
+	if !signedIn.EndsBy.IsZero() && sessionIdle > 0 {
+		a.lim.watch(ctx)
+		return
+	}
+	// After a reload: ask.
+	ctx.Async(func() {
+		s, err := client.CurrentSession()
+		ctx.Dispatch(func(ctx app.Context) {
+			if err == nil {
+				noteSession(s)
+				a.lim.watch(ctx)
+			}
+		})
+	})
 }
 
 // mount asks for the registration, which also proves the session is
@@ -51,6 +114,7 @@ type account struct {
 func (a *account) mount(ctx app.Context, heading string, loaded func(app.Context)) {
 	a.ctx, a.heading, a.loaded = ctx, heading, loaded
 	a.load(ctx)
+	a.watchSession(ctx)
 }
 
 // load asks for the registration. Browser only.
@@ -177,6 +241,7 @@ func (a *account) view(content ...app.UI) app.UI {
 		retry = app.P().Body(button("retry", t("common.try_again"), false, false, false).OnClick(a.retry))
 	}
 	return page(
+		a.lim.view(),
 		div("summary-slot", errorSummary(a.errs), retry),
 		a.reauthView(),
 		app.Div().Body(content...),

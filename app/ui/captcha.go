@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -20,6 +21,29 @@ type captchaForm struct {
 	answer      string
 	captcha     api.Captcha
 	errs        problems
+	// lim warns before the CAPTCHA expires, and offers to extend it.
+	lim limit
+}
+
+// watchCaptcha starts the CAPTCHA's time-limit warning. Once it has run
+// out, or Continue found it gone, a new picture replaces it.
+func (f *captchaForm) watchCaptcha(ctx app.Context) {
+	f.lim.words = "timeout.captcha"
+	f.lim.when = func() (time.Time, time.Time) { return f.captcha.ExpiresAt, f.captcha.EndsBy }
+	f.lim.renew = func(ctx app.Context, done func(app.Context, error)) {
+		id := f.captcha.ID
+		ctx.Async(func() {
+			ct, err := client.ExtendCaptcha(id)
+			ctx.Dispatch(func(ctx app.Context) {
+				if err == nil && f.captcha.ID == id {
+					f.captcha.ExpiresAt, f.captcha.EndsBy = ct.ExpiresAt, ct.EndsBy
+				}
+				done(ctx, err)
+			})
+		})
+	}
+	f.lim.expired = f.newCaptcha
+	f.lim.watch(ctx)
 }
 
 // mountCaptcha enables the form and fetches a CAPTCHA, unless the page
@@ -28,6 +52,8 @@ func (f *captchaForm) mountCaptcha(ctx app.Context, heading string) {
 	f.ctx, f.heading, f.ready = ctx, heading, true
 	if f.captcha.ID == "" {
 		f.newCaptcha(ctx)
+	} else {
+		f.watchCaptcha(ctx)
 	}
 	pageShown(ctx)
 	if len(f.errs) > 0 {
@@ -71,6 +97,7 @@ func (f *captchaForm) newCaptcha(ctx app.Context) {
 				return
 			}
 			f.captcha = c
+			f.watchCaptcha(ctx)
 		})
 	})
 }
@@ -144,6 +171,7 @@ func (f *captchaForm) captchaView(off bool) app.UI {
 		answerIn = answerIn.Disabled(true)
 	}
 	return div("captcha",
+		f.lim.view(),
 		div("captcha__picture",
 			either(f.captcha.Image != "", app.Img().ID("captcha-image").Src(f.captcha.Image).Width(240).Height(80).
 				Alt(t("captcha.alt")), app.Div().Class("captcha__placeholder").Text(t("captcha.loading"))),

@@ -431,3 +431,41 @@ func TestTelNumber(t *testing.T) {
 		}
 	}
 }
+
+// The time-limit warning: Continue while the limit can be extended, none
+// at its absolute end, and what Continue bought once pressed; its region
+// is there, empty, before it speaks.
+func TestLimitView(t *testing.T) {
+	exp := time.Date(2026, 12, 2, 14, 25, 0, 0, time.Local)
+	for _, tt := range []struct {
+		name        string
+		shown       bool
+		ends, until time.Time
+		want, not   []string
+	}{
+		{"quiet", false, exp.Add(time.Hour), time.Time{},
+			[]string{`id="timeout"`, `role="alert"`}, []string{"timeout-continue", "14:25"}},
+		{"warning", true, exp.Add(time.Hour), time.Time{},
+			[]string{"this session will end at 14:25", `id="timeout-continue"`, ">Continue<"}, []string{"made longer"}},
+		{"final", true, exp, time.Time{},
+			[]string{"will end at 14:25 and can&#39;t be made longer"}, []string{"timeout-continue"}},
+		{"continued", false, exp.Add(time.Hour), exp,
+			[]string{`id="timeout-until"`, "You now have until 14:25."}, []string{"timeout-continue"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := limit{words: "timeout.flow", shown: tt.shown, until: tt.until,
+				when: func() (time.Time, time.Time) { return exp, tt.ends }}
+			html := app.HTMLString(l.view())
+			for _, w := range tt.want {
+				if !strings.Contains(html, w) {
+					t.Errorf("lacks %q: %s", w, html)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(html, n) {
+					t.Errorf("has %q: %s", n, html)
+				}
+			}
+		})
+	}
+}

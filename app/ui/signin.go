@@ -73,7 +73,8 @@ func (p *RegisterPage) submit(_ app.Context, e app.Event) {
 		s, err := client.SignIn(user, password, ref)
 		ctx.Dispatch(func(ctx app.Context) {
 			if err == nil {
-				p.busy, p.password, signedIn = false, "", s
+				p.busy, p.password = false, ""
+				noteSession(s)
 				ctx.Navigate(PathRegSummary)
 				return
 			}

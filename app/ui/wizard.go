@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -42,6 +43,35 @@ type wizard struct {
 	busy  bool // a call is in flight: its button is disabled
 	flow  api.Flow
 	errs  problems
+	// lim warns before the flow expires, and offers to extend it.
+	lim limit
+}
+
+// watchFlow starts the flow's time-limit warning (the flow as last
+// loaded; a flow that is done has none).
+func (w *wizard) watchFlow(ctx app.Context) {
+	w.lim.words = "timeout.flow"
+	w.lim.when = func() (time.Time, time.Time) {
+		if w.flow.State == api.StateDone {
+			return time.Time{}, time.Time{}
+		}
+		return w.flow.ExpiresAt, w.flow.EndsBy
+	}
+	w.lim.renew = func(ctx app.Context, done func(app.Context, error)) {
+		ctx.Async(func() {
+			f, err := client.ExtendFlow()
+			ctx.Dispatch(func(ctx app.Context) {
+				if err == nil {
+					w.flow.ExpiresAt, w.flow.EndsBy = f.ExpiresAt, f.EndsBy
+				}
+				done(ctx, err)
+			})
+		})
+	}
+	// Run out, or gone when Continue was pressed: loading it again shows
+	// that the session has ended (or, offline, says why it can't tell).
+	w.lim.expired = w.load
+	w.lim.watch(ctx)
 }
 
 // prerender takes the server's state of the page while the server
@@ -100,8 +130,11 @@ func (w *wizard) mount(ctx app.Context, loaded func(app.Context)) {
 	}
 	if w.ended {
 		setTitle(ctx, t(expiredHeading), false)
-	} else if w.loaded != nil {
-		w.loaded(ctx)
+	} else {
+		w.watchFlow(ctx)
+		if w.loaded != nil {
+			w.loaded(ctx)
+		}
 	}
 	w.shown = true
 	pageShown(ctx)
@@ -124,6 +157,7 @@ func (w *wizard) load(ctx app.Context) {
 				return
 			}
 			w.flow, w.ready = f, true
+			w.watchFlow(ctx)
 			if w.loaded != nil {
 				w.loaded(ctx)
 			}
@@ -204,6 +238,7 @@ func (w *wizard) view(content ...app.UI) app.UI {
 	// comes and goes before the form would have the form replaced (and
 	// the focus lost) each time.
 	return page(
+		w.lim.view(),
 		div("summary-slot",
 			errorSummary(w.errs),
 			when(!w.ready && len(w.errs) > 0, app.P().Body(button("retry", t("common.try_again"), false, false, false).OnClick(w.retry))),

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,14 +68,18 @@ var idLen = base64.RawURLEncoding.EncodedLen(idBytes)
 type Config struct {
 	// Length is the number of digits (default 6, MinLength to MaxLength).
 	Length int
-	// TTL is how long a captcha can be answered (default 5 minutes).
-	TTL time.Duration
+	// TTL is how long a captcha can be answered (default 5 minutes), from
+	// when it is made or extended (Extend: the page's "Continue"); MaxTTL
+	// the most it may have from when it is made (default 3×TTL).
+	TTL, MaxTTL time.Duration
 	// Audio adds a spoken version of the same digits, for people who can't
 	// read the picture, in the language of the request.
 	Audio bool
 	// DevAnswer, when set, is the answer to every captcha, so that
 	// automated tests can get past it. Never set it in production.
 	DevAnswer string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // Validate reports whether the configuration is usable, after defaults.
@@ -83,8 +88,8 @@ func (c Config) Validate() error {
 	if c.Length < MinLength || c.Length > MaxLength {
 		return fmt.Errorf("captcha length %d: must be %d to %d", c.Length, MinLength, MaxLength)
 	}
-	if c.TTL < 0 {
-		return errors.New("captcha ttl must be positive")
+	if c.TTL < 0 || c.MaxTTL < c.TTL {
+		return errors.New("captcha ttl must be positive, and its max at least that")
 	}
 	if len(c.DevAnswer) > MaxAnswerLen || c.DevAnswer != "" && normalise(c.DevAnswer) == "" {
 		return errors.New("captcha dev answer must be 1 to 64 characters and not only spaces")
@@ -98,6 +103,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TTL == 0 {
 		c.TTL = DefaultTTL
+	}
+	if c.MaxTTL == 0 {
+		c.MaxTTL = 3 * c.TTL
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	return c
 }
@@ -162,14 +173,15 @@ func (s *Service) Sound(ctx context.Context, id string) ([]byte, error) {
 	if v == nil || !validID(id) {
 		return nil, nil
 	}
-	answer, err := s.store.Get(ctx, keyPrefix+id)
+	kept, err := s.store.Get(ctx, keyPrefix+id)
 	if err != nil {
 		return nil, fmt.Errorf("read captcha: %w", err)
 	}
-	if len(answer) == 0 || !isDigits(string(answer)) {
-		return nil, nil // a dev answer that isn't digits was never shown
+	answer, _ := decode(kept)
+	if !isDigits(answer) {
+		return nil, nil // none, or a dev answer that isn't digits, never shown
 	}
-	wav, err := v.speak(string(answer))
+	wav, err := v.speak(answer)
 	if err != nil {
 		return nil, fmt.Errorf("speak captcha: %w", err)
 	}
@@ -199,11 +211,69 @@ func (s *Service) create(ctx context.Context, v voice) (api.Captcha, time.Time, 
 		c.Audio = wavDataURI(wav)
 	}
 	c.ID = newID()
-	expires := time.Now().Add(s.cfg.TTL)
-	if err := s.store.Set(ctx, keyPrefix+c.ID, []byte(answer), s.cfg.TTL); err != nil {
+	now := s.cfg.Now()
+	c.ExpiresAt, c.EndsBy = now.Add(s.cfg.TTL), now.Add(s.cfg.MaxTTL)
+	if err := s.store.Set(ctx, keyPrefix+c.ID, encode(answer, c.EndsBy), s.cfg.TTL); err != nil {
 		return api.Captcha{}, time.Time{}, fmt.Errorf("keep captcha: %w", err)
 	}
-	return c, expires, nil
+	return c, c.ExpiresAt, nil
+}
+
+// ErrGone is Extend's answer for a captcha that is unknown, used or
+// expired.
+var ErrGone = &sspr.Error{Code: sspr.CodeNotFound, Message: "That picture has expired. Choose New picture."}
+
+// Extend gives captcha id TTL more from now, never past its absolute end:
+// the page's "Continue" when it warns that the picture is about to expire
+// (WCAG 2.2.1), so that an answer typed slowly is not thrown away. It
+// returns when the captcha now expires, and its end; ErrGone for one that
+// is unknown, used or expired (a new picture is the way on).
+func (s *Service) Extend(ctx context.Context, id string) (expires, ends time.Time, err error) {
+	if !validID(id) {
+		return time.Time{}, time.Time{}, ErrGone
+	}
+	err = s.store.Update(ctx, keyPrefix+id, func(cur []byte) ([]byte, time.Duration, error) {
+		if cur == nil {
+			return nil, 0, ErrGone
+		}
+		_, ends = decode(cur)
+		now := s.cfg.Now()
+		expires = now.Add(s.cfg.TTL)
+		if expires.After(ends) {
+			expires = ends
+		}
+		// Never shorter than it was: it was last given at most TTL from
+		// an earlier now, or its end.
+		if !expires.After(now) {
+			return nil, 0, ErrGone
+		}
+		return cur, expires.Sub(now), nil
+	})
+	if errors.Is(err, ErrGone) {
+		return time.Time{}, time.Time{}, ErrGone
+	}
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("extend captcha: %w", err)
+	}
+	return expires, ends, nil
+}
+
+// encode is what the store keeps of a captcha: its absolute end, in Unix
+// seconds, a colon, and the answer.
+func encode(answer string, ends time.Time) []byte {
+	return []byte(strconv.FormatInt(ends.Unix(), 10) + ":" + answer)
+}
+
+// decode reads what encode kept. A value kept before captchas had an end
+// is the answer alone, and ends now: it can't be extended.
+func decode(b []byte) (answer string, ends time.Time) {
+	v := string(b)
+	if sec, a, ok := strings.Cut(v, ":"); ok && isDigits(sec) {
+		if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
+			return a, time.Unix(n, 0)
+		}
+	}
+	return v, time.Time{}
 }
 
 // Verify reports whether answer is the answer to captcha id. Each captcha
@@ -222,14 +292,15 @@ func (s *Service) Verify(ctx context.Context, id, answer string) (bool, error) {
 	if typed == "" || !validID(id) {
 		return false, nil
 	}
-	want, err := s.store.Take(ctx, keyPrefix+id)
+	kept, err := s.store.Take(ctx, keyPrefix+id)
 	if err != nil {
 		return false, fmt.Errorf("take captcha: %w", err)
 	}
-	if len(want) == 0 {
+	want, _ := decode(kept)
+	if want == "" {
 		return false, nil
 	}
-	return subtle.ConstantTimeCompare([]byte(typed), want) == 1, nil
+	return subtle.ConstantTimeCompare([]byte(typed), []byte(want)) == 1, nil
 }
 
 // normalise puts a typed answer into the form answers are stored in:

@@ -28,7 +28,8 @@ type spy struct {
 
 func (s *spy) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	s.mu.Lock()
-	s.answers[strings.TrimPrefix(key, "captcha:")] = string(value)
+	_, answer, _ := strings.Cut(string(value), ":") // after its end
+	s.answers[strings.TrimPrefix(key, "captcha:")] = answer
 	s.mu.Unlock()
 	return s.Store.Set(ctx, key, value, ttl)
 }
@@ -48,6 +49,9 @@ func mustService(tb testing.TB, cfg captcha.Config) (*captcha.Service, *spy, *te
 	tb.Helper()
 	c := testkit.NewClock(time.Time{}) // testkit.Epoch
 	st := &spy{Store: memstate.New(c.Now, 1000), answers: map[string]string{}}
+	if cfg.Now == nil {
+		cfg.Now = c.Now
+	}
 	return captcha.New(st, cfg), st, c
 }
 
@@ -302,6 +306,7 @@ func TestConfig(t *testing.T) {
 		{"ErrTooShort", captcha.Config{Length: captcha.MinLength - 1}, false},
 		{"ErrTooLong", captcha.Config{Length: captcha.MaxLength + 1}, false},
 		{"ErrNegativeTTL", captcha.Config{TTL: -time.Second}, false},
+		{"ErrMaxBelowTTL", captcha.Config{TTL: time.Minute, MaxTTL: time.Second}, false},
 		{"ErrBlankDevAnswer", captcha.Config{DevAnswer: "  "}, false},
 		{"ErrLongDevAnswer", captcha.Config{DevAnswer: strings.Repeat("1", 65)}, false},
 	}
@@ -373,5 +378,51 @@ func TestPictureAndSound(t *testing.T) {
 	c, _, _ = silent.Picture(ctx)
 	if wav, _ := silent.Sound(ctx, c.ID); wav != nil {
 		t.Fatal("sound while audio is off")
+	}
+}
+
+// "Continue" (Extend) gives a captcha TTL more from now, never past its
+// end, and the same picture keeps its answer; a used, expired or unknown
+// one is gone.
+func TestExtend(t *testing.T) {
+	ctx := context.Background()
+	s, st, clock := mustService(t, captcha.Config{TTL: 5 * time.Minute, MaxTTL: 12 * time.Minute})
+	made := clock.Now()
+	c, err := s.Create(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.ExpiresAt.Equal(made.Add(5*time.Minute)) || !c.EndsBy.Equal(made.Add(12*time.Minute)) {
+		t.Fatalf("a new captcha expires %v and ends %v after it is made", c.ExpiresAt.Sub(made), c.EndsBy.Sub(made))
+	}
+	for _, tt := range []struct{ at, want time.Duration }{
+		{4 * time.Minute, 9 * time.Minute},
+		{8 * time.Minute, 12 * time.Minute}, // its end, not 13 minutes
+		{11 * time.Minute, 12 * time.Minute},
+	} {
+		clock.Set(made.Add(tt.at))
+		exp, ends, err := s.Extend(ctx, c.ID)
+		if err != nil || exp.Sub(made) != tt.want || !ends.Equal(c.EndsBy) {
+			t.Errorf("extended at %v: expires %v after it was made, ends %v, %v; want %v", tt.at, exp.Sub(made), ends.Sub(made), err, tt.want)
+		}
+	}
+	// Still there past its first five minutes, with the same answer.
+	if !verify(t, s, c.ID, st.answer(c.ID)) {
+		t.Error("the extended captcha's answer no longer matches")
+	}
+	// Used: gone.
+	if _, _, err := s.Extend(ctx, c.ID); err != captcha.ErrGone {
+		t.Errorf("a used captcha extended: %v", err)
+	}
+	// Expired at its end: gone.
+	c, _ = s.Create(ctx)
+	clock.Advance(5 * time.Minute)
+	if _, _, err := s.Extend(ctx, c.ID); err != captcha.ErrGone {
+		t.Errorf("an expired captcha extended: %v", err)
+	}
+	for _, id := range []string{"", "junk", strings.Repeat("A", 22)} {
+		if _, _, err := s.Extend(ctx, id); err != captcha.ErrGone {
+			t.Errorf("Extend(%q) = %v, want ErrGone", id, err)
+		}
 	}
 }

@@ -135,7 +135,10 @@ type HelpDesk struct {
 
 // Flow is [flow]: the reset and unlock flows.
 type Flow struct {
+	// Lifetime is a flow's, from its start or from the last "Continue";
+	// MaxLifetime the most it may have, however often it is continued.
 	Lifetime           Duration `toml:"lifetime"`
+	MaxLifetime        Duration `toml:"max_lifetime"`
 	Methods            []string `toml:"methods"`
 	RequiredMethods    int      `toml:"required_methods"`
 	QuestionsAsked     int      `toml:"questions_asked"`
@@ -204,7 +207,10 @@ type Throttle struct {
 type Captcha struct {
 	Length   int      `toml:"length"`
 	Lifetime Duration `toml:"lifetime"`
-	Audio    bool     `toml:"audio"`
+	// MaxLifetime is the most a CAPTCHA may have, however often its page's
+	// "Continue" extends it.
+	MaxLifetime Duration `toml:"max_lifetime"`
+	Audio       bool     `toml:"audio"`
 }
 
 // The bounds of captcha.length: server/captcha's MinLength and MaxLength
@@ -330,6 +336,7 @@ func Default() *Config {
 		},
 		Flow: Flow{
 			Lifetime:        minutes(15),
+			MaxLifetime:     hours(1),
 			Methods:         []string{MethodEmail, MethodSMS, MethodQuestions},
 			RequiredMethods: 2,
 			QuestionsAsked:  3,
@@ -373,9 +380,10 @@ func Default() *Config {
 			SMSPerCountry:              500,
 		},
 		Captcha: Captcha{
-			Length:   6,
-			Lifetime: minutes(5),
-			Audio:    true,
+			Length:      6,
+			Lifetime:    minutes(5),
+			MaxLifetime: minutes(15),
+			Audio:       true,
 		},
 		Password: Password{
 			MinLength:   12,
@@ -466,6 +474,15 @@ func (c *Config) decode(b []byte, name string) error {
 	// A misspelt key would otherwise leave its default in force without a
 	// word: for a security setting that is the worst outcome. A retired
 	// key is no setting at all: skipped, so that older files still load.
+	// A file written before the absolute limits may set a lifetime above
+	// the default limit: the limit is then raised to it, rather than the
+	// file refused.
+	if md.IsDefined("flow", "lifetime") && !md.IsDefined("flow", "max_lifetime") {
+		c.Flow.MaxLifetime = Duration{max(c.Flow.MaxLifetime.D(), c.Flow.Lifetime.D())}
+	}
+	if md.IsDefined("captcha", "lifetime") && !md.IsDefined("captcha", "max_lifetime") {
+		c.Captcha.MaxLifetime = Duration{max(c.Captcha.MaxLifetime.D(), c.Captcha.Lifetime.D())}
+	}
 	if und := md.Undecoded(); len(und) > 0 {
 		var errs []error
 		reported := map[string]bool{}

@@ -88,6 +88,7 @@ func (c *Config) Validate() error {
 
 	// [flow]
 	v.duration("flow.lifetime", c.Flow.Lifetime, time.Minute, 24*time.Hour)
+	v.duration("flow.max_lifetime", c.Flow.MaxLifetime, c.Flow.Lifetime.D(), 24*time.Hour)
 	v.duration("audit.retention", c.Audit.Retention, 24*time.Hour, 10*366*24*time.Hour)
 	v.duration("staff.session_idle", c.Staff.SessionIdle, time.Minute, time.Hour)
 	v.duration("staff.session_max", c.Staff.SessionMax, c.Staff.SessionIdle.Duration, 24*time.Hour)
@@ -164,6 +165,7 @@ func (c *Config) Validate() error {
 	// [captcha]
 	v.between("captcha.length", c.Captcha.Length, CaptchaMinLength, CaptchaMaxLength)
 	v.duration("captcha.lifetime", c.Captcha.Lifetime, 30*time.Second, time.Hour)
+	v.duration("captcha.max_lifetime", c.Captcha.MaxLifetime, c.Captcha.Lifetime.D(), 24*time.Hour)
 
 	// [password]
 	p := c.Password

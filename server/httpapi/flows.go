@@ -76,6 +76,24 @@ func (s *server) currentFlow(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// extendFlow is the page's "Continue", when it warns that the flow is about
+// to expire: more time, within the flow's absolute end. The cookie is set
+// again, so that its own clock restarts with the flow's.
+func (s *server) extendFlow(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeNone(w, r); err != nil {
+		return err
+	}
+	f, err := s.Engine.Extend(r.Context(), s.flowID(r))
+	if err != nil {
+		return err
+	}
+	if err := s.saveFlowID(w, r, f.ID); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.FlowResponse{Flow: f})
+	return nil
+}
+
 func (s *server) cancelFlow(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Engine.Cancel(r.Context(), s.flowID(r)); err != nil {
 		return err

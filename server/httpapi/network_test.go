@@ -59,6 +59,9 @@ func (anyCaptcha) Picture(context.Context) (api.Captcha, time.Time, error) {
 	return api.Captcha{ID: "c"}, time.Time{}, nil
 }
 func (anyCaptcha) Sound(context.Context, string) ([]byte, error) { return nil, nil }
+func (anyCaptcha) Extend(context.Context, string) (time.Time, time.Time, error) {
+	return time.Time{}, time.Time{}, nil
+}
 
 func TestClientNetwork(t *testing.T) {
 	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}

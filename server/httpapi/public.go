@@ -39,6 +39,23 @@ func (s *server) createCaptcha(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// extendCaptcha is the start and sign-in pages' "Continue", when they warn
+// that the CAPTCHA is about to expire: more time for the same picture, so
+// that an answer typed slowly still counts. It draws nothing, so it is not
+// counted with the CAPTCHAs made; the picture's absolute end bounds it.
+func (s *server) extendCaptcha(w http.ResponseWriter, r *http.Request) error {
+	var req api.CaptchaExtendRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	expires, ends, err := s.Captcha.Extend(r.Context(), req.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.CaptchaTime{ExpiresAt: expires, EndsBy: ends})
+	return nil
+}
+
 // liveness is /healthz's body: the status, and for monitoring (loopback
 // and Options.Monitoring) the build's version, which the rest of the
 // world has no use for.

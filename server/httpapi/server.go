@@ -31,6 +31,8 @@ type Engine interface {
 	// of a CAPTCHA (selfservice: probe.go).
 	StartProbe(ctx context.Context, rawUser, token string, c sspr.Client) (api.Flow, error)
 	Flow(ctx context.Context, id string) (api.Flow, error)
+	// Extend gives the flow more time, within its absolute end.
+	Extend(ctx context.Context, id string) (api.Flow, error)
 	ChooseIntent(ctx context.Context, id string, in api.Intent, c sspr.Client) (api.Flow, error)
 	SendCode(ctx context.Context, id string, k api.Kind, typed string, c sspr.Client) (api.Flow, error)
 	VerifyCode(ctx context.Context, id string, k api.Kind, code string, c sspr.Client) (api.Flow, error)
@@ -80,6 +82,10 @@ type Captcha interface {
 	Picture(ctx context.Context) (api.Captcha, time.Time, error)
 	Sound(ctx context.Context, id string) ([]byte, error)
 	Verify(ctx context.Context, id, answer string) (bool, error)
+	// Extend gives one more time, within its absolute end, and says when
+	// it now expires and that end (an *sspr.Error with code not_found for
+	// one that is gone).
+	Extend(ctx context.Context, id string) (expires, ends time.Time, err error)
 }
 
 // Check is a readiness check of one backend.
@@ -200,9 +206,11 @@ func (s *server) routes() http.Handler {
 	route("GET "+api.PathConfig, s.getConfig)
 	route("GET "+api.PathPolicy, s.getPolicy)
 	route("POST "+api.PathCaptcha, s.createCaptcha)
+	route("POST "+api.PathCaptchaExtend, s.extendCaptcha)
 	route("POST "+api.PathFlows, s.startFlow)
 	route("GET "+api.PathFlow, s.currentFlow)
 	route("DELETE "+api.PathFlow, s.cancelFlow)
+	route("POST "+api.PathFlowExtend, s.extendFlow)
 	route("POST "+api.PathFlowIntent, s.chooseIntent)
 	route("POST "+api.PathFlowEmailSend, s.sendEmail)
 	route("POST "+api.PathFlowEmailVerify, s.verifyEmail)

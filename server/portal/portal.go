@@ -194,7 +194,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	// One index of each account's sessions and flows, so that a reset
 	// ends the sessions and a password change the flows. It keeps an end
 	// for as long as anything it ends lives.
-	sessions := revoke.New(state, now, max(cfg.Flow.Lifetime.D(), cfg.Registration.SessionMax.D()))
+	sessions := revoke.New(state, now, max(cfg.Flow.MaxLifetime.D(), cfg.Registration.SessionMax.D()))
 	deps := selfservice.Deps{
 		Directory: dir, Registrations: dir.Registrations(store), Store: store, Sender: delivery.Router, Hasher: hasher,
 		Policy: pol, Catalog: catalog, State: state, Sessions: sessions, Now: now, Rand: rand.Reader,
@@ -223,7 +223,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 
 	var cap httpapi.Captcha = captcha.New(state, captcha.Config{Length: cfg.Captcha.Length, TTL: cfg.Captcha.Lifetime.D(),
-		Audio: cfg.Captcha.Audio, DevAnswer: o.DevCaptchaAnswer})
+		MaxTTL: cfg.Captcha.MaxLifetime.D(), Audio: cfg.Captcha.Audio, DevAnswer: o.DevCaptchaAnswer})
 	// A nil *metrics.Metrics must stay a nil interface: httpapi tells
 	// Requests only when there is one.
 	var requests httpapi.RequestObserver
@@ -385,7 +385,7 @@ func engineConfig(c *config.Config) selfservice.Config {
 	t := c.Throttle
 	limit := func(n int, w config.Duration) selfservice.Limit { return selfservice.Limit{Max: n, Window: w.D()} }
 	cfg := selfservice.Config{
-		Lifetime: c.Flow.Lifetime.D(), SessionIdle: c.Registration.SessionIdle.D(), SessionMax: c.Registration.SessionMax.D(),
+		Lifetime: c.Flow.Lifetime.D(), MaxLifetime: c.Flow.MaxLifetime.D(), SessionIdle: c.Registration.SessionIdle.D(), SessionMax: c.Registration.SessionMax.D(),
 		ReauthAfter: c.Registration.ReauthAfter.D(), Methods: kinds(c.Flow.Methods), Required: c.Flow.RequiredMethods,
 		QuestionsAsked: c.Flow.QuestionsAsked, QuestionsCount: c.Registration.QuestionsCount,
 		QuestionsRedraw: c.Flow.QuestionsRedraw.D(), ReconfirmAfter: c.Registration.ReconfirmAfter.D(),

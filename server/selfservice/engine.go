@@ -46,8 +46,10 @@ type Limit = throttle.Limit
 // Config is the engine's configuration; see sspr.example.toml for the
 // meaning of each value and why its default was chosen.
 type Config struct {
-	// Lifetime is a flow's.
-	Lifetime time.Duration
+	// Lifetime is a flow's, from its start or from the last "Continue"
+	// (Extend); MaxLifetime the most it may have from its start, however
+	// often it is extended.
+	Lifetime, MaxLifetime time.Duration
 	// SessionIdle ends a signed-in session nobody used for this long, and
 	// SessionMax one this long after its sign-in, however busy.
 	SessionIdle, SessionMax time.Duration
@@ -114,7 +116,7 @@ type Config struct {
 // DefaultConfig is the configuration with docs/SECURITY.md's defaults.
 func DefaultConfig() Config {
 	return Config{
-		Lifetime: 15 * time.Minute, SessionIdle: 15 * time.Minute, SessionMax: time.Hour, ReauthAfter: 5 * time.Minute,
+		Lifetime: 15 * time.Minute, MaxLifetime: time.Hour, SessionIdle: 15 * time.Minute, SessionMax: time.Hour, ReauthAfter: 5 * time.Minute,
 		Methods:  []api.Kind{api.KindEmail, api.KindSMS, api.KindQuestions},
 		Required: 2, QuestionsAsked: 3, QuestionsCount: 5, QuestionsRedraw: 30 * 24 * time.Hour,
 		ReconfirmAfter: 180 * 24 * time.Hour, DefaultDomain: "example.edu", PhoneRegion: "GB", SMSPerCountry: 500,
@@ -203,6 +205,8 @@ func New(cfg Config, d Deps) (*Engine, error) {
 		return nil, errors.New("selfservice: questions_redraw must be positive")
 	case cfg.QuestionsCount < cfg.QuestionsAsked || cfg.QuestionsAsked < 1:
 		return nil, errors.New("selfservice: questions asked must be 1 to the questions registered")
+	case cfg.Lifetime <= 0 || cfg.MaxLifetime < cfg.Lifetime:
+		return nil, errors.New("selfservice: a flow's lifetime must be positive, and its max_lifetime at least that")
 	case cfg.SessionIdle <= 0 || cfg.SessionMax < cfg.SessionIdle:
 		return nil, errors.New("selfservice: a session's idle timeout must be positive, and its life at least that")
 	case cfg.PassLifetime <= 0:

@@ -130,6 +130,33 @@ func (e *Engine) Flow(ctx context.Context, id string) (api.Flow, error) {
 	return r.view(e.cooldown), nil
 }
 
+// Extend gives the flow Lifetime more from now, never past its absolute
+// end: the page's "Continue" when it warns that the flow is about to
+// expire (WCAG 2.2.1, Timing Adjustable). It only ever lengthens the flow;
+// a flow that is done is left as it is. A decoy is extended alike.
+func (e *Engine) Extend(ctx context.Context, id string) (api.Flow, error) {
+	if _, err := e.load(ctx, id); err != nil { // ended by a reset elsewhere
+		return api.Flow{}, err
+	}
+	r, err := e.update(ctx, id, func(r *record) error {
+		if r.State == api.StateDone {
+			return nil
+		}
+		to := e.now().Add(e.cfg.Lifetime)
+		if end := r.end(); to.After(end) {
+			to = end
+		}
+		if to.After(r.Expires) {
+			r.Expires = to
+		}
+		return nil
+	})
+	if err != nil {
+		return api.Flow{}, err
+	}
+	return r.view(e.cooldown), nil
+}
+
 // ChooseIntent records what the user came to do. It may be changed until
 // verification is complete (the Back button). Chosen again once every
 // required method has passed, which happens only when the directory failed
@@ -572,7 +599,7 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c sspr.Client) (api.
 	}
 	now := e.now()
 	r := &record{ID: id, Ref: ref, User: user, State: api.StateChooseIntent, Required: e.cfg.Required,
-		Created: now, Expires: now.Add(e.cfg.Lifetime)}
+		Created: now, Expires: now.Add(e.cfg.Lifetime), Ends: now.Add(e.cfg.MaxLifetime)}
 	if reg != nil {
 		for _, m := range e.methods {
 			if m.Registered(e, reg) {
@@ -608,9 +635,10 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c sspr.Client) (api.
 
 // index records the flow among its account's sessions and flows, so that
 // a reset or an unlock elsewhere ends it. Decoys are indexed too, under the
-// id as typed: the same work for every user.
+// id as typed: the same work for every user. It is indexed until its
+// absolute end, so that however often it is extended the index outlives it.
 func (e *Engine) index(ctx context.Context, r *record, replaces ...string) error {
-	err := e.d.Sessions.Add(ctx, r.User, flowKey(r.ID), r.Created, r.Expires, replaces...)
+	err := e.d.Sessions.Add(ctx, r.User, flowKey(r.ID), r.Created, r.end(), replaces...)
 	if errors.Is(err, revoke.ErrEnded) {
 		_ = e.d.State.Delete(ctx, flowKey(r.ID))
 		return errFlowMissing

@@ -40,6 +40,9 @@ type record struct {
 	LastSent  map[api.Kind]time.Time `json:"last_sent,omitempty"`
 	Created   time.Time              `json:"created"`
 	Expires   time.Time              `json:"expires"`
+	// Ends is the flow's absolute limit: Extend never moves Expires past
+	// it. Zero in a flow saved before there was one: it can't be extended.
+	Ends time.Time `json:"ends,omitzero"`
 	// Outcome says how a finished flow ended when that is not what was
 	// asked: api.OutcomeNotLocked.
 	Outcome string `json:"outcome,omitempty"`
@@ -53,6 +56,14 @@ type method struct {
 	Hint     string   `json:"hint,omitempty"`
 	Count    int      `json:"count,omitempty"`
 	Verified bool     `json:"verified,omitempty"`
+}
+
+// end is the flow's absolute limit.
+func (r *record) end() time.Time {
+	if r.Ends.IsZero() {
+		return r.Expires
+	}
+	return r.Ends
 }
 
 // addr is the registered address of method k ("" for none).
@@ -85,7 +96,8 @@ func (r *record) verifiedCount() int {
 
 // view is the flow as the API shows it.
 func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
-	f := api.Flow{ID: r.ID, State: r.State, Intent: r.Intent, Required: r.Required, ExpiresAt: r.Expires, Outcome: r.Outcome, Methods: []api.Method{}}
+	f := api.Flow{ID: r.ID, State: r.State, Intent: r.Intent, Required: r.Required, ExpiresAt: r.Expires, EndsBy: r.end(),
+		Outcome: r.Outcome, Methods: []api.Method{}}
 	if r.Pass && r.State == api.StateDone && f.Outcome == "" {
 		f.Outcome = api.OutcomeRegisterAgain
 	}
@@ -117,7 +129,7 @@ func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
 // (docs/SECURITY.md#double-submit), and no secret.
 func (r *record) tombstone() *record {
 	t := &record{ID: r.ID, Ref: r.Ref, User: r.User, State: api.StateDone, Intent: r.Intent, Required: r.Required,
-		Created: r.Created, Expires: r.Expires, Outcome: r.Outcome, Pass: r.Pass}
+		Created: r.Created, Expires: r.Expires, Ends: r.Ends, Outcome: r.Outcome, Pass: r.Pass}
 	for _, m := range r.Methods {
 		t.Methods = append(t.Methods, method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified})
 	}

@@ -137,7 +137,8 @@ func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c sspr.Cl
 }
 
 func (e *Engine) view(s *session, acct *sspr.Account) api.Session {
-	v := api.Session{User: s.User, ExpiresAt: e.expires(s), RecentUntil: s.AuthAt.Add(e.cfg.ReauthAfter)}
+	v := api.Session{User: s.User, ExpiresAt: e.expires(s), EndsBy: s.Created.Add(e.cfg.SessionMax),
+		RecentUntil: s.AuthAt.Add(e.cfg.ReauthAfter)}
 	if acct != nil {
 		v.DisplayName = acct.DisplayName
 	}
