@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -65,8 +66,22 @@ func setConfig(c api.Config) {
 	cfg.Unlock()
 }
 
-// withDefaults fills what a configuration leaves empty.
+// withDefaults puts in the organisation's own words in the page's
+// language, where its configuration gives them (the server adds them to
+// that language's catalogue as "site." keys), and fills what a
+// configuration leaves empty.
 func withDefaults(c api.Config) api.Config {
+	for key, field := range map[string]*string{
+		"site.organisation_name": &c.Organisation.Name, "site.user_id_hint": &c.UserIDHint,
+		"site.help_desk_name": &c.HelpDesk.Name, "site.help_desk_in_person": &c.HelpDesk.InPerson,
+	} {
+		if v, ok := words.Raw(key); ok {
+			*field = v
+		}
+	}
+	if v, ok := words.Raw("site.help_desk_hours"); ok {
+		c.HelpDesk.Hours = strings.Split(v, "\n")
+	}
 	if c.Organisation.Name == "" {
 		c.Organisation.Name = t("config.org_default")
 	}

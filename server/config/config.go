@@ -67,6 +67,45 @@ type Languages struct {
 	// default, for a browser that asks for none of them. Empty: all four,
 	// English first.
 	Offered []string `toml:"offered"`
+	// Texts are the organisation's own words in a language other than the
+	// one the rest of this file is written in, by language tag
+	// ([languages.texts.cy]): what is left out stays as written above.
+	Texts map[string]Texts `toml:"texts"`
+}
+
+// OfferedLanguages is languages.offered, or every language the portal
+// has when it is empty.
+func (c *Config) OfferedLanguages() []string {
+	if len(c.Languages.Offered) == 0 {
+		return KnownLanguages
+	}
+	return c.Languages.Offered
+}
+
+// Texts are the words of the configuration a person reads on the pages,
+// in one language.
+type Texts struct {
+	OrganisationName string   `toml:"organisation_name"`
+	UserIDHint       string   `toml:"user_id_hint"`
+	HelpDeskName     string   `toml:"help_desk_name"`
+	HelpDeskInPerson string   `toml:"help_desk_in_person"`
+	HelpDeskHours    []string `toml:"help_desk_hours"`
+}
+
+// Catalogue is t as catalogue keys (the pages' "site." words): the keys
+// the pages read in place of the configuration's own words.
+func (t Texts) Catalogue() map[string]string {
+	m := map[string]string{}
+	for k, v := range map[string]string{
+		"site.organisation_name": t.OrganisationName, "site.user_id_hint": t.UserIDHint,
+		"site.help_desk_name": t.HelpDeskName, "site.help_desk_in_person": t.HelpDeskInPerson,
+		"site.help_desk_hours": strings.Join(t.HelpDeskHours, "\n"),
+	} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // Server is [server]: where the portal listens and where it keeps its files.
@@ -413,7 +452,7 @@ func Default() *Config {
 		Staff: Staff{SessionIdle: Duration{10 * time.Minute}, SessionMax: Duration{8 * time.Hour},
 			RecoveryPassLifetime: Duration{time.Hour}},
 		Remind:    Remind{UnregisteredEvery: Duration{30 * 24 * time.Hour}},
-		Languages: Languages{Offered: []string{"en", "cy", "ar", "zh-Hans"}},
+		Languages: Languages{Offered: []string{"en", "cy", "ar", "zh-Hans"}, Texts: map[string]Texts{}},
 	}
 }
 

@@ -106,6 +106,17 @@ func (c *Config) Validate() error {
 		}
 		seen[l] = true
 	}
+	for l, tx := range c.Languages.Texts {
+		key := "languages.texts." + l
+		if !slices.Contains(c.OfferedLanguages(), l) {
+			v.add(key, "%q is not a language offered (languages.offered)", l)
+		}
+		for i, h := range tx.HelpDeskHours {
+			if strings.TrimSpace(h) == "" || strings.Contains(h, "\n") {
+				v.add(key, "help_desk_hours[%d] must be one line of text", i)
+			}
+		}
+	}
 	if c.Directory.Kind != DirectoryEmbedded {
 		for _, g := range [...]struct{ key, dn string }{
 			{"staff.service_desk_group", c.Staff.ServiceDeskGroup}, {"staff.auditor_group", c.Staff.AuditorGroup},

@@ -66,7 +66,13 @@ type Set struct {
 // Load returns the languages offered (nil: every one in Known), the first
 // of which is the default. The catalogues are the embedded ones, read and
 // parsed once for every Set (All).
-func Load(offered []string) (*Set, error) {
+func Load(offered []string) (*Set, error) { return LoadWith(offered, nil) }
+
+// LoadWith is Load with the organisation's own words in some languages
+// (config.Texts.Catalogue, by language): keys added to those languages'
+// catalogues, for the pages and for the browser, which read them in place
+// of the configuration's words.
+func LoadWith(offered []string, texts map[string]map[string]string) (*Set, error) {
 	if len(offered) == 0 {
 		offered = Known
 	}
@@ -85,12 +91,34 @@ func Load(offered []string) (*Set, error) {
 		}
 		s.pages[lang], s.browser[lang], s.messages[lang], s.questions[lang] =
 			all.pages[lang], all.browser[lang], all.messages[lang], all.questions[lang]
+		if len(texts[lang]) > 0 {
+			if s.pages[lang], s.browser[lang], err = withTexts(all.pages[lang], texts[lang]); err != nil {
+				return nil, err
+			}
+		}
 		sum.Write(s.browser[lang])
 		tags = append(tags, language.Make(lang))
 	}
 	s.matcher = language.NewMatcher(tags)
 	s.version = hex.EncodeToString(sum.Sum(nil))[:12]
 	return s, nil
+}
+
+// withTexts is the catalogue c with the organisation's words added, for
+// the pages and as the browser's JSON.
+func withTexts(c *i18n.Catalog, texts map[string]string) (*i18n.Catalog, []byte, error) {
+	all := map[string]string{}
+	for _, k := range c.Keys() {
+		all[k], _ = c.Raw(k)
+	}
+	maps.Copy(all, texts)
+	browser := maps.Clone(all)
+	maps.DeleteFunc(browser, func(k, _ string) bool { return ServerOnly(k) })
+	b, err := json.Marshal(browser)
+	if err != nil {
+		return nil, nil, fmt.Errorf("locale: %s: %w", c.Lang(), err)
+	}
+	return i18n.New(c.Lang(), all), b, nil
 }
 
 // loadAll reads and parses every embedded catalogue, once per process.

@@ -234,7 +234,11 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 
 	// The pages and GET /api/v1/config show one and the same public
 	// configuration.
-	loc, err := locale.Load(cfg.Languages.Offered)
+	texts := map[string]map[string]string{}
+	for lang, tx := range cfg.Languages.Texts {
+		texts[lang] = tx.Catalogue()
+	}
+	loc, err := locale.LoadWith(cfg.Languages.Offered, texts)
 	if err != nil {
 		return nil, fmt.Errorf("[languages] offered: %w", err)
 	}
