@@ -109,7 +109,15 @@ func setTitle(ctx app.Context, heading string, errors bool) {
 	if errors {
 		key = "layout.title_error"
 	}
-	ctx.Page().SetTitle(t(key, "page", heading, "org", Config().Organisation.Name))
+	org := Config().Organisation.Name
+	ctx.Page().SetTitle(t(key, "page", heading, "org", org))
+	if app.IsServer {
+		// What go-app writes in the head of the page it prerenders, in
+		// the page's language: its own are the handler's, one for every
+		// page. The browser never shows them again.
+		ctx.Page().SetDescription("%s", t("meta.description", "org", org))
+		ctx.Page().SetLoadingLabel("%s", t("common.loading"))
+	}
 }
 
 // languages is GOV.UK's language switch: the language shown, and a link to

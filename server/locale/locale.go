@@ -172,10 +172,16 @@ var All = sync.OnceValue(func() *Set {
 })
 
 // ServerOnly reports whether the catalogue's key is a word of what only the
-// server writes, which browsers are not sent: the help pages ("help.") and
-// the messages' templates ("mail.").
+// server writes, which browsers are not sent: the help pages ("help."),
+// the messages' templates ("mail."), the head of a prerendered page
+// ("meta.") and the service worker's offline page ("offline.").
 func ServerOnly(key string) bool {
-	return strings.HasPrefix(key, "help.") || strings.HasPrefix(key, "mail.")
+	for _, p := range [...]string{"help.", "mail.", "meta.", "offline."} {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // When is the moment t, in UTC, in lang's words: "14:05 UTC on Monday 23

@@ -45,9 +45,16 @@ func TestPagesInLanguage(t *testing.T) {
 		if n, _ := strconv.Atoi(w.Header().Get("Content-Length")); n != 0 && n != len(body) {
 			t.Errorf("%q: Content-Length %d for %d bytes", tt.accept, n, len(body))
 		}
-		heading := locale.All().Pages(tt.lang).T("start.heading")
+		words := locale.All().Pages(tt.lang)
+		heading := words.T("start.heading")
 		if !strings.Contains(html.UnescapeString(body), heading) {
 			t.Errorf("%q: the page lacks its heading %q", tt.accept, heading)
+		}
+		// The head, too: its description and the loader's label.
+		for _, want := range []string{words.T("meta.description", "org", "Example University"), words.T("common.loading")} {
+			if !strings.Contains(html.UnescapeString(body), want) {
+				t.Errorf("%q: the page lacks %q", tt.accept, want)
+			}
 		}
 		// The switch: every other language, named in its own.
 		for _, l := range locale.Known {

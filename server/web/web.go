@@ -257,6 +257,10 @@ func New(o Options) (Site, error) {
 		// go-app writes og:url as "https://" + Domain + path.
 		domain = publicURL.Host
 	}
+	worker, err := workerJS(o.Locale)
+	if err != nil {
+		return nil, fmt.Errorf("web: the service worker: %w", err)
+	}
 	h.goapp = &app.Handler{
 		Name:        o.Name,
 		ShortName:   o.ShortName,
@@ -284,7 +288,7 @@ func New(o Options) (Site, error) {
 		Resources: resolver{prefix: "/" + h.version},
 		// Ours: waits for its cache, never handles /api/, and says that
 		// resetting needs a connection when a page can't be had offline.
-		ServiceWorkerTemplate: appWorkerJS,
+		ServiceWorkerTemplate: worker,
 		CacheableResources:    append([]string{iconSVGPath}, catalogPaths(o.Locale)...),
 		Env:                   map[string]string{ui.EnvDev: dev, ui.EnvConfig: string(public)},
 		// No preload of app.wasm: see appJSTemplate.

@@ -433,11 +433,13 @@ func TestVersionedFilesAreImmutable(t *testing.T) {
 }
 
 // The service worker leaves the API alone and, offline, answers a page it
-// doesn't have with one that says resetting needs a connection.
+// doesn't have with one that says resetting needs a connection, in the
+// language of the last page (each language offered has its page).
 func TestServiceWorker(t *testing.T) {
 	h, _ := mustNew(t, nil)
 	js := get(h, "GET", "/app-worker.js", nil).Body.String()
-	for _, want := range []string{"/api/", "You're offline", "waitUntil"} {
+	for _, want := range []string{"/api/", `You\u0026#39;re offline`, "Rydych all-lein", `lang=\"ar\" dir=\"rtl\"`,
+		`offlineDefault = "en"`, `headers.get("Content-Language")`, "waitUntil"} {
 		if !strings.Contains(js, want) {
 			t.Errorf("app-worker.js lacks %q", want)
 		}

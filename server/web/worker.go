@@ -1,8 +1,14 @@
 package web
 
 import (
+	"encoding/json"
+	"html"
+	"strings"
+
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/app/desk"
+	"github.com/sspr-portal/sspr/app/i18n"
+	"github.com/sspr-portal/sspr/server/locale"
 )
 
 // appWorkerJS replaces go-app's service worker (app.Handler's
@@ -30,16 +36,24 @@ const appWorkerJS = `// sspr service worker, version {{.Version}}
 const cacheName = "app-" + "{{.Version}}";
 const resourcesToCache = {{.ResourcesToCache}};
 
-const offlinePage = ` + "`" + `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>You're offline</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style>
-</head><body><main id="main" data-offline="1">
-<h1>You're offline</h1>
-<p>Resetting your password needs an internet connection.</p>
-<p>Connect, then <a href="">try again</a>.</p>
-</main></body></html>` + "`" + `;
+// The offline page in each language offered (offlinePages), and the
+// language of the last page the network answered, which the offline page
+// is shown in: a worker can't read the page's cookie, but it sees the
+// pages go by. Before any, the browser's languages choose.
+const offlinePages = __OFFLINE_PAGES__;
+const offlineDefault = "__OFFLINE_DEFAULT__";
+let pageLang = "";
+
+function offlinePage() {
+  if (offlinePages[pageLang]) return offlinePages[pageLang];
+  for (const l of self.navigator.languages || []) {
+    const base = l.split("-")[0];
+    for (const k of Object.keys(offlinePages)) {
+      if (k === l || k === base || k.split("-")[0] === base) return offlinePages[k];
+    }
+  }
+  return offlinePages[offlineDefault];
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
@@ -73,12 +87,15 @@ self.addEventListener("fetch", (event) => {
       if (cached) return cached;
     }
     try {
-      return await fetch(request);
+      const response = await fetch(request);
+      const lang = response.headers.get("Content-Language");
+      if (request.mode === "navigate" && lang && offlinePages[lang]) pageLang = lang;
+      return response;
     } catch (err) {
       const cached = await caches.match(request);
       if (cached) return cached;
       if (request.mode === "navigate") {
-        return new Response(offlinePage, {status: 503,
+        return new Response(offlinePage(), {status: 503,
           headers: {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}});
       }
       throw err;
@@ -86,3 +103,44 @@ self.addEventListener("fetch", (event) => {
   })());
 });
 `
+
+// workerJS is appWorkerJS with the offline page in each language loc
+// offers.
+func workerJS(loc *locale.Set) (string, error) {
+	pages := map[string]string{}
+	for _, lang := range loc.Offered() {
+		pages[lang] = offlineHTML(loc.Pages(lang))
+	}
+	b, err := json.Marshal(pages) // escapes <, > and &: safe in a script
+	if err != nil {
+		return "", err
+	}
+	// go-app reads the worker as a template: no "{{" may come in with
+	// the words.
+	js := strings.ReplaceAll(string(b), "{{", `{\u007b`)
+	r := strings.NewReplacer("__OFFLINE_PAGES__", js, "__OFFLINE_DEFAULT__", loc.Default())
+	return r.Replace(appWorkerJS), nil
+}
+
+// offlineHTML is the offline page in c's language.
+func offlineHTML(c *i18n.Catalog) string {
+	var retry strings.Builder
+	for _, p := range i18n.Parts(c.T("offline.retry")) {
+		if p.Tag == 0 {
+			retry.WriteString(`<a href="">` + html.EscapeString(p.Text) + `</a>`)
+		} else {
+			retry.WriteString(html.EscapeString(p.Text))
+		}
+	}
+	title := html.EscapeString(c.T("offline.title"))
+	return `<!doctype html>
+<html lang="` + c.Lang() + `" dir="` + c.Dir() + `"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>` + title + `</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style>
+</head><body><main id="main" data-offline="1">
+<h1>` + title + `</h1>
+<p>` + html.EscapeString(c.T("offline.needs")) + `</p>
+<p>` + retry.String() + `</p>
+</main></body></html>`
+}
