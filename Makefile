@@ -51,8 +51,12 @@ wasm:
 run: build
 	./$(BIN)/sspr serve --dev --listen 127.0.0.1:8080 --data data/dev
 
+# axe-core (scripts/axe), which the browser tests inject into Chromium,
+# comes from the npm registry at the version and hash its lock file names.
 deps:
-	scripts/deps.sh
+	scripts/deps.sh npm:npm
+	@test -f scripts/axe/node_modules/axe-core/axe.min.js || \
+	  npm ci --prefix scripts/axe --no-audit --no-fund --loglevel=error
 
 # One step after the other even under -j: deps installs what the rest
 # needs, and the browser tests load $(BIN)/web, so it is built before any

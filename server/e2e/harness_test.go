@@ -480,6 +480,12 @@ type browser struct {
 	step          int
 	// everyStep: the wizard's helpers photograph every step (stepShot).
 	everyStep bool
+	// noAxe leaves out the accessibility check of each photograph
+	// (checkA11y): for a test that breaks a page on purpose.
+	noAxe bool
+	// scriptsOff says the test turned the page's scripts off: checkA11y
+	// turns them on for axe alone, and off again.
+	scriptsOff bool
 	// label tells apart the screenshots of two browsers in one test.
 	label string
 	// lang is the language the pages are expected in ("" is English):
@@ -882,8 +888,13 @@ func cleanShots(t *testing.T) {
 // they alone show, which keeps the package's run time down.
 func (b *browser) stepShot(step string) {
 	b.t.Helper()
-	if b.everyStep {
+	switch {
+	case b.everyStep:
 		b.shot(step)
+	case b.lang != "":
+		// A page in another language is checked at every step, as
+		// English is by the tests that photograph every step.
+		b.checkA11y(step)
 	}
 }
 
@@ -899,6 +910,7 @@ func (b *browser) shot(step string) {
 	if err := b.photograph(b.ctx, name); err != nil {
 		b.fatalf("screenshot %s: %v", name, err)
 	}
+	b.checkA11y(step)
 }
 
 func (b *browser) photograph(ctx context.Context, name string) error {

@@ -67,6 +67,7 @@ func TestResetInEachLanguage(t *testing.T) {
 			b.typeInto("input#code", wrongCode(code))
 			b.click("button#next")
 			b.waitText("#error-summary", locale.All().Message(lang, "That code didn't match. Check it and try again."))
+			b.checkA11y("wrong-code")
 			b.typeInto("input#code", code)
 			b.click("button#next")
 			b.waitPassed("email")

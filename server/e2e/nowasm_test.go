@@ -28,6 +28,7 @@ func TestResetWithoutJavaScript(t *testing.T) {
 	e := newPortal(t)
 	b := e.newBrowser(t)
 	b.run("turning JavaScript off", emulation.SetScriptExecutionDisabled(true))
+	b.scriptsOff = true
 	b.run("opening /", chromedp.Navigate(e.url+"/"))
 	b.waitPath("/")
 	b.waitCaptcha()

@@ -201,7 +201,9 @@ func (c *client) ready() api.Health {
 	if err := json.Unmarshal(r.body, &h); err != nil {
 		c.t.Fatalf("readyz: %s", r.body)
 	}
-	if (h.Status == "ok") != (r.status == http.StatusOK) {
+	// Degraded (a backend the portal can do without for a while, such as
+	// the mail server behind a backlog on a busy machine) is still ready.
+	if (h.Status != "unavailable") != (r.status == http.StatusOK) {
 		c.t.Fatalf("readyz status %d for %s", r.status, r.body)
 	}
 	return h
@@ -242,7 +244,7 @@ func TestSlapdStoppedMidFlow(t *testing.T) {
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if h := c.ready(); h.Status != "ok" {
+	if h := c.ready(); h.Status == "unavailable" || h.Checks["directory"] != "ok" {
 		t.Fatalf("readyz after: %+v", h)
 	}
 	if f := c.ok(http.StatusOK, c.call("POST", api.PathFlowPassword, api.PasswordRequest{Password: pw})).flow(t); f.State != api.StateDone {
