@@ -212,13 +212,7 @@ func (s *codeStep) send(ctx app.Context, again bool) {
 	s.busy, s.errs, s.notice = true, nil, ""
 	kind := s.kind
 	ctx.Async(func() {
-		var f api.Flow
-		var err error
-		if kind == api.KindSMS {
-			f, err = client.SendSMS(phone)
-		} else {
-			f, err = client.SendEmail()
-		}
+		f, err := sendCode(kind, phone)
 		ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
 				s.fail(ctx, err, sendField)
@@ -237,6 +231,14 @@ func (s *codeStep) send(ctx app.Context, again bool) {
 			ctx.Defer(func(app.Context) { focus("code") })
 		})
 	})
+}
+
+// sendCode asks for a code of kind: by text to phone, or by email.
+func sendCode(kind api.Kind, phone string) (api.Flow, error) {
+	if kind == api.KindSMS {
+		return client.SendSMS(phone)
+	}
+	return client.SendEmail()
 }
 
 // verify checks the code typed.
@@ -325,22 +327,27 @@ func (s *codeStep) sendForm() app.UI {
 			button("send-email", t("code.send_email"), true, false, off),
 		)
 	}
-	in := app.Input().Type("tel").Name("phone").Value(s.phone).
-		Attr("autocomplete", "tel").OnInput(s.valueToPhone())
-	if off {
-		in = in.Disabled(true)
-	}
 	intro := "code.send_sms_intro"
 	if s.askPhone && s.m.CodeSent {
 		intro = "code.send_sms_intro_again"
 	}
 	return postForm("send-form", s.path, s.submitSend, hidden("do", "send"),
 		app.P().Body(rich(t(intro, "hint", s.m.Hint), masked)...),
-		textField{id: "phone", label: t("code.phone_label"),
-			hint: t("code.phone_hint"), err: s.errs.of("phone"),
-			input: in, width: "width-20"}.render(),
+		phoneField(s.phone, s.errs.of("phone"), s.valueToPhone(), off),
 		button("send-sms", t("code.send_sms"), true, false, off),
 	)
+}
+
+// phoneField is "Enter your phone number": the full number, to check
+// against the one registered before a text is sent.
+func phoneField(v, err string, onInput app.EventHandler, off bool) app.UI {
+	in := app.Input().Type("tel").Name("phone").Value(v).
+		Attr("autocomplete", "tel").OnInput(onInput)
+	if off {
+		in = in.Disabled(true)
+	}
+	return textField{id: "phone", label: t("code.phone_label"), hint: t("code.phone_hint"),
+		err: err, input: in, width: "width-20"}.render()
 }
 
 // masked draws the part <0>{{hint}}</0> of a sentence: the masked address

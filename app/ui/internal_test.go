@@ -276,6 +276,11 @@ func TestVerifyPage(t *testing.T) {
 			t.Errorf("verify page has %q", bad)
 		}
 	}
+	// The questions, once here, are asked under their choice.
+	p.took([]api.Question{{ID: "q1", Text: "What was your first pet's name?"}})
+	if html := app.HTMLString(p); !strings.Contains(html, `id="answer-q1"`) || !strings.Contains(html, "first pet") {
+		t.Error("the questions are not asked under their choice")
+	}
 	// A code that still works is typed, not sent again.
 	later := time.Now().Add(5 * time.Minute)
 	p.flow.Methods[1].CodeExpiresAt = &later

@@ -23,6 +23,10 @@ type VerifyPage struct {
 	wizard
 	choice api.Kind
 	phone  string // the number typed under "Send a text"
+	// questionSet are the questions answered under "Answer my security
+	// questions" (the guides: "Select Answer my security questions,
+	// answer the three randomly presented questions, click Next").
+	questionSet
 }
 
 // OnNav names the tab.
@@ -32,6 +36,7 @@ func (p *VerifyPage) OnNav(ctx app.Context) { setTitle(ctx, t(verifyHeading), fa
 func (p *VerifyPage) OnInit() {
 	if pg, ok := p.init(PathVerify, t(verifyHeading), p.firstOpen); ok {
 		p.choice, p.phone = api.Kind(pg.Values["method"]), pg.Values["phone"]
+		p.took(pg.Questions)
 	}
 }
 
@@ -39,6 +44,7 @@ func (p *VerifyPage) OnInit() {
 func (p *VerifyPage) OnPreRender(ctx app.Context) {
 	if pg, ok := p.prerender(ctx, PathVerify, t(verifyHeading), p.firstOpen); ok {
 		p.choice, p.phone = api.Kind(pg.Values["method"]), pg.Values["phone"]
+		p.took(pg.Questions)
 	}
 }
 
@@ -62,6 +68,11 @@ func (p *VerifyPage) OnMount(ctx app.Context) {
 		if len(p.flow.Methods) < p.flow.Required {
 			setTitle(ctx, cantFinishHeading(p.flow), false)
 		}
+		// The questions, if they are a choice and the page has none yet.
+		// Until they come, their choice leads to their own page.
+		if m, ok := method(p.flow, api.KindQuestions); ok && !m.Verified && len(p.questions) == 0 {
+			p.loadQuestions(ctx, func(app.Context, error) {})
+		}
 	})
 }
 
@@ -71,9 +82,10 @@ func (p *VerifyPage) pick(v string) app.EventHandler {
 }
 
 // submit does what the chosen method asks for, whichever of its buttons
-// was pressed (Enter in the phone field presses the form's first): sends
-// the code and goes to the page that takes it, or goes to the questions. A
-// code that was sent and still works is typed rather than sent again.
+// was pressed (Enter in a field presses the form's first): sends the code
+// and goes to the page that takes it, or checks the answers (or, before
+// the questions have come, goes to their page). A code that was sent and
+// still works is typed rather than sent again.
 func (p *VerifyPage) submit(_ app.Context, e app.Event) {
 	ctx := p.ctx
 	e.PreventDefault()
@@ -83,6 +95,10 @@ func (p *VerifyPage) submit(_ app.Context, e app.Event) {
 	m, ok := method(p.flow, p.choice)
 	if !ok || m.Verified {
 		p.invalid(ctx, problems{{field: p.firstOpen(""), msg: t(msgSelectMethod)}})
+		return
+	}
+	if m.Kind == api.KindQuestions && len(p.questions) > 0 {
+		p.answer(&p.wizard, func(api.Code) string { return "method-questions" })
 		return
 	}
 	if m.Kind == api.KindQuestions || m.CodeWaiting(client.Now()) {
@@ -97,13 +113,7 @@ func (p *VerifyPage) submit(_ app.Context, e app.Event) {
 	p.busy, p.errs = true, nil
 	kind := m.Kind
 	ctx.Async(func() {
-		var f api.Flow
-		var err error
-		if kind == api.KindSMS {
-			f, err = client.SendSMS(phone)
-		} else {
-			f, err = client.SendEmail()
-		}
+		f, err := sendCode(kind, phone)
 		ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
 				p.fail(ctx, err, func(c api.Code) string {
@@ -126,14 +136,17 @@ func (p *VerifyPage) valueToPhone(ctx app.Context, e app.Event) {
 }
 
 // reveal is what method m asks for once selected: the button that sends
-// its code (with the phone number, for a text), the questions' Next, or,
-// when a code sent for it still works, the way to type it.
+// its code (with the phone number, for a text), the questions and their
+// Next, or, when a code sent for it still works, the way to type it.
 func (p *VerifyPage) reveal(m api.Method, off bool) app.UI {
 	if m.Verified {
 		return nil
 	}
 	if m.Kind == api.KindQuestions {
-		return button("questions-next", t("common.next"), true, false, off)
+		return app.Div().Body(
+			when(len(p.questions) > 0, p.fields(p.errs, off)),
+			button("questions-next", t("common.next"), true, false, off),
+		)
 	}
 	if m.CodeWaiting(client.Now()) {
 		sent := "code.sent_email"
@@ -151,16 +164,9 @@ func (p *VerifyPage) reveal(m api.Method, off bool) app.UI {
 			button("send-email", t("code.send_email"), true, false, off),
 		)
 	}
-	in := app.Input().Type("tel").Name("phone").Value(p.phone).
-		Attr("autocomplete", "tel").OnInput(p.valueToPhone)
-	if off {
-		in = in.Disabled(true)
-	}
 	return app.Div().Body(
 		app.P().Body(rich(t("code.send_sms_intro", "hint", m.Hint), masked)...),
-		textField{id: "phone", label: t("code.phone_label"),
-			hint: t("code.phone_hint"), err: p.errs.of("phone"),
-			input: in, width: "width-20"}.render(),
+		phoneField(p.phone, p.errs.of("phone"), p.valueToPhone, off),
 		button("send-sms", t("code.send_sms"), true, false, off),
 	)
 }

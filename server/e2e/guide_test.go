@@ -94,3 +94,27 @@ func TestTheGuidesWords(t *testing.T) {
 	b.waitDone("Your password has been reset")
 	e.wantPasswordChanged(alice.id, alice.password, pw)
 }
+
+// TestTheGuidesWordsQuestions follows Option 3 (Select Answer my security
+// questions, answer the three randomly presented questions, click Next):
+// the questions come under the choice, on the same page.
+func TestTheGuidesWordsQuestions(t *testing.T) {
+	t.Parallel()
+	e := newPortal(t)
+	b := e.newBrowser(t)
+	b.start(alice.id)
+	b.selectWords("I've forgotten my password")
+	b.clickButton("Next")
+	b.waitPage("/verify")
+
+	b.selectWords("Answer my security questions")
+	b.waitJS("three questions shown", `document.querySelectorAll('div#method-questions-reveal label[for^="answer-"]').length === 3`)
+	var questions []string
+	b.eval(`Array.from(document.querySelectorAll('div#method-questions-reveal label[for^="answer-"]'), l => l.innerText.trim())`, &questions)
+	for _, q := range questions {
+		b.enterInto(q, alice.answer)
+	}
+	b.shot("option3")
+	b.clickButton("Next")
+	b.waitPassed("questions")
+}

@@ -23,8 +23,8 @@ import (
 //	             class "done", disabled), each with what it asks for in
 //	             div#method-<kind>-reveal, shown once selected:
 //	             button#send-email; input#phone, button#send-sms;
-//	             button#questions-next; a code still working:
-//	             button#enter-code-<kind>
+//	             input#answer-<question id> x3, button#questions-next; a
+//	             code still working: button#enter-code-<kind>
 //	/verify/email   input#code, button#next, button#resend,
 //	                span#resend-wait, a#other-method (button#send-email
 //	                if no code was sent)
@@ -160,19 +160,19 @@ func (b *browser) passSMS(u user) {
 }
 
 // passQuestions, with "Answer my security questions" selected on /verify,
-// clicks Next and answers the three questions asked.
+// follows the guides: answer the three questions shown under it, click
+// Next.
 func (b *browser) passQuestions(answer string) {
 	b.t.Helper()
-	b.click("button#questions-next")
-	b.waitPage("/verify/questions")
-	b.waitJS("three questions", `document.querySelectorAll('input[id^="answer-"]').length === 3`)
+	const fields = `div#method-questions-reveal input[id^="answer-"]`
+	b.waitJS("three questions", `document.querySelectorAll('`+fields+`').length === 3`)
 	var ids []string
-	b.eval(`Array.from(document.querySelectorAll('input[id^="answer-"]'), e => e.id)`, &ids)
+	b.eval(`Array.from(document.querySelectorAll('`+fields+`'), e => e.id)`, &ids)
 	for _, id := range ids {
 		b.typeInto(`input[id=`+js(id)+`]`, answer)
 	}
 	b.stepShot("questions")
-	b.click("button#next")
+	b.click("button#questions-next")
 }
 
 // waitPassed waits for /verify at step 2 of 2, with kind shown as passed.

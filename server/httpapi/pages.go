@@ -243,7 +243,9 @@ func (s *server) flowState(w http.ResponseWriter, r *http.Request, path string) 
 		pol := s.policy(r)
 		p.Policy = &pol
 	}
-	if path == api.PageVerifyQuestions {
+	// The questions' page, and the verify page, which shows them under
+	// their choice while they are still to be answered.
+	if path == api.PageVerifyQuestions || path == api.PageVerify && offered(f, api.PageVerifyQuestions) {
 		qs, err := s.Engine.Questions(r.Context(), s.flowID(r))
 		if err != nil {
 			s.refused(w, r, p, err)
@@ -311,8 +313,8 @@ func (s *server) postChoose(w http.ResponseWriter, r *http.Request) {
 }
 
 // postVerify does what the chosen method asks for (the reveal under its
-// radio: send the code, or go to the questions), or (do=finish) tries
-// again to finish an unlock whose directory call failed.
+// radio: send the code, or check the answers to the questions), or
+// (do=finish) tries again to finish an unlock whose directory call failed.
 func (s *server) postVerify(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.form(w, r)
 	if !ok {
@@ -343,6 +345,17 @@ func (s *server) postVerify(w http.ResponseWriter, r *http.Request) {
 	// phone field presses the form's first), the chosen method acts:
 	// its code is sent, unless one sent still works, and the page that
 	// takes it follows; the questions' page follows at once.
+	if k == api.KindQuestions {
+		if answers := answersOf(v); len(answers) > 0 {
+			f, err := s.Engine.VerifyAnswers(r.Context(), id, answers, s.client(r))
+			if err != nil {
+				s.again(w, r, api.PageVerify, err, "method-questions", map[string]string{"method": string(k)})
+				return
+			}
+			s.next(w, r, id, f)
+			return
+		}
+	}
 	if k == api.KindQuestions || waiting(f, k, time.Now()) {
 		seeOther(w, r, page)
 		return
@@ -427,18 +440,23 @@ func (s *server) postQuestions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := s.flowID(r)
+	f, err := s.Engine.VerifyAnswers(r.Context(), id, answersOf(v), s.client(r))
+	if err != nil {
+		s.again(w, r, api.PageVerifyQuestions, err, "", nil)
+		return
+	}
+	s.next(w, r, id, f)
+}
+
+// answersOf are the answers of a form (fields answer-<question id>).
+func answersOf(v url.Values) map[string]string {
 	answers := map[string]string{}
 	for name := range v {
 		if qid, ok := strings.CutPrefix(name, "answer-"); ok {
 			answers[qid] = v.Get(name)
 		}
 	}
-	f, err := s.Engine.VerifyAnswers(r.Context(), id, answers, s.client(r))
-	if err != nil {
-		s.again(w, r, api.PageVerifyQuestions, err, "", nil)
-		return
-	}
-	s.next(w, r, id, f)
+	return answers
 }
 
 // postPassword sets the new password, typed twice.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -333,5 +334,44 @@ func TestRecoveryPassWithoutTheWasm(t *testing.T) {
 	html = c.follow(c.post(api.PageNewPassword, url.Values{"password": {"Velvet-Canyon-Compass-10"}, "confirm": {"Velvet-Canyon-Compass-10"}}), api.PageDone)
 	if !e.checkPassword(t, "carol@example.edu", "Velvet-Canyon-Compass-10") || !strings.Contains(html, `id="register-again"`) {
 		t.Fatalf("not reset, or not sent to register:\n%.2000s", html)
+	}
+}
+
+// TestQuestionsOnTheVerifyPage: the guides' "Select Answer my security
+// questions, answer the three randomly presented questions, click Next",
+// without the wasm: the verify page carries the questions under their
+// choice, and takes the answers.
+func TestQuestionsOnTheVerifyPage(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	cid := state(t, c.page("/")).Captcha.ID
+	c.follow(c.post("/", url.Values{"user": {"alice"}, "captcha-id": {cid}, "captcha-answer": {devAnswer}}), api.PageChoose)
+	html := c.follow(c.post(api.PageChoose, url.Values{"intent": {"reset"}}), api.PageVerify)
+	p := state(t, html)
+	if len(p.Questions) != 3 {
+		t.Fatalf("the verify page carries %d questions", len(p.Questions))
+	}
+	answers := func(a string) url.Values {
+		v := url.Values{"method": {"questions"}}
+		for _, q := range p.Questions {
+			if !strings.Contains(html, `id="answer-`+q.ID+`"`) {
+				t.Errorf("no field for question %s", q.ID)
+			}
+			v.Set("answer-"+q.ID, a)
+		}
+		return v
+	}
+	r := c.post(api.PageVerify, answers("wrong answer"))
+	if p := state(t, string(r.body)); r.status != http.StatusUnprocessableEntity && r.status != http.StatusBadRequest ||
+		p.Error == nil || p.Error.Code != api.CodeAnswersInvalid || p.Field != "method-questions" || p.Values["method"] != "questions" {
+		t.Fatalf("wrong answers: %d %+v", r.status, p)
+	}
+	html = c.follow(c.post(api.PageVerify, answers("blue fox")), api.PageVerify)
+	f := state(t, html).Flow
+	if f == nil || !slices.ContainsFunc(f.Methods, func(m api.Method) bool { return m.Kind == api.KindQuestions && m.Verified }) {
+		t.Fatalf("questions not passed: %+v", f)
+	}
+	if len(state(t, html).Questions) != 0 {
+		t.Error("the questions are still carried once answered")
 	}
 }
