@@ -61,12 +61,22 @@ func (s *TemplateSet) Languages() []string {
 }
 
 // CheckSMS checks every language's SMS templates (Templates.CheckSMS),
-// naming the language of one that doesn't fit.
-func (s *TemplateSet) CheckSMS(org string, codeDigits int, valid time.Duration) error {
+// CheckSMS checks that every language's texts fit one SMS (Templates.
+// CheckSMS) with the organisation's name in that language: org, or what
+// local gives for the language.
+func (s *TemplateSet) CheckSMS(org string, local map[string]Local, codeDigits int, valid time.Duration) error {
 	for _, lang := range s.Languages() {
-		if err := s.byLang[lang].CheckSMS(org, codeDigits, valid); err != nil {
+		name := org
+		if l := local[lang].Org; l != "" {
+			name = l
+		}
+		if err := s.byLang[lang].CheckSMS(name, codeDigits, valid); err != nil {
 			return fmt.Errorf("%s: %w", lang, err)
 		}
 	}
 	return nil
 }
+
+// Default is the language of a message whose reader's language the set
+// has no templates for.
+func (s *TemplateSet) Default() string { return s.def }

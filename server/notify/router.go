@@ -25,9 +25,39 @@ type Router struct {
 	// HelpDesk, when its Name is set, replaces the one-line help-desk
 	// contact of every message with the full block.
 	HelpDesk HelpDesk
-	Email    Sender
-	SMS      Sender
-	Log      *slog.Logger
+	// Local are the organisation's own words by language: those set
+	// replace the configured ones in a message written in that language.
+	Local map[string]Local
+	Email Sender
+	SMS   Sender
+	Log   *slog.Logger
+}
+
+// Local is the organisation's own words in one language (the
+// configuration's [languages.texts.<lang>]), for the messages.
+type Local struct {
+	Org                            string
+	HelpDeskName, HelpDeskInPerson string
+	HelpDeskHours                  []string
+}
+
+// apply puts l's words into d, where l has them.
+func (l Local) apply(d *Data) {
+	if l.Org != "" {
+		d.Org = l.Org
+	}
+	if d.HelpDesk.Name == "" {
+		return // no contact block: the one-line contact only
+	}
+	if l.HelpDeskName != "" {
+		d.HelpDesk.Name = l.HelpDeskName
+	}
+	if l.HelpDeskInPerson != "" {
+		d.HelpDesk.InPerson = l.HelpDeskInPerson
+	}
+	if len(l.HelpDeskHours) > 0 {
+		d.HelpDesk.Hours = l.HelpDeskHours
+	}
 }
 
 // outsideRequest are the kinds of message sent in a request that is not
@@ -55,7 +85,10 @@ func (r *Router) Send(ctx context.Context, m Message) error {
 		if r.Templates.Has(lang) {
 			format, args := m.Data.WhatText()
 			d.What = locale.All().Message(lang, format, args...)
+		} else {
+			lang = r.Templates.Default()
 		}
+		r.Local[lang].apply(&d)
 		if out, err := r.Templates.For(lang).Render(rm); err != nil {
 			// Checked at start, so unexpected: keep the shipped wording
 			// rather than lose the message.

@@ -70,3 +70,38 @@ func TestRouterLanguage(t *testing.T) {
 		})
 	}
 }
+
+// TestRouterLocalWords: the organisation's own words in a language replace
+// the configured ones in the messages written in it, and only there; the
+// SMS check counts each language's own name.
+func TestRouterLocalWords(t *testing.T) {
+	set, err := LoadTemplateSet("", locale.Known...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := map[string]Local{"cy": {Org: "Prifysgol Enghreifftiol", HelpDeskName: "Desg Gwasanaeth TG",
+		HelpDeskHours: []string{"Dydd Llun: 8yb i 5yh"}}}
+	c := &capture{}
+	r := &Router{Templates: set, Email: c, Local: local,
+		HelpDesk: HelpDesk{Name: "IT Service Desk", Phone: "01234 567890", Hours: []string{"Monday: 8am to 5pm"}}}
+	for _, lang := range []string{"cy", "en"} {
+		m := Change("a@example.net", KindPasswordChanged, time.Now(), "192.0.2.1", Org{Name: "Example University"}, "")
+		m.Lang = lang
+		if err := r.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cy, en := c.got[0], c.got[1]
+	for _, want := range []string{"Prifysgol Enghreifftiol", "Desg Gwasanaeth TG", "Dydd Llun: 8yb i 5yh", "01234 567890"} {
+		if !strings.Contains(cy.Subject+cy.Body, want) {
+			t.Errorf("the Welsh message lacks %q:\n%s\n%s", want, cy.Subject, cy.Body)
+		}
+	}
+	if strings.Contains(en.Subject+en.Body, "Prifysgol") || !strings.Contains(en.Body, "IT Service Desk") {
+		t.Errorf("the English message took the Welsh words:\n%s", en.Body)
+	}
+	long := map[string]Local{"cy": {Org: strings.Repeat("Prifysgol Hir ", 12)}}
+	if err := set.CheckSMS("Example University", long, 8, 10*time.Minute); err == nil || !strings.HasPrefix(err.Error(), "cy:") {
+		t.Errorf("a Welsh name too long for an SMS: %v", err)
+	}
+}

@@ -92,7 +92,7 @@ func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, 
 	}
 	p.closers = append(p.closers, q.Close)
 	dl := &Delivery{Queue: q, Email: q.Channel(notify.Email), SMS: q.Channel(notify.SMS)}
-	dl.Router = &notify.Router{Templates: tpl, HelpDesk: helpDesk(cfg), Email: dl.Email, SMS: dl.SMS, Log: log}
+	dl.Router = &notify.Router{Templates: tpl, HelpDesk: helpDesk(cfg), Local: localWords(cfg), Email: dl.Email, SMS: dl.SMS, Log: log}
 	return dl, nil
 }
 
@@ -119,10 +119,20 @@ func loadTemplates(cfg *config.Config) (*notify.TemplateSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := tpl.CheckSMS(cfg.Organisation.Name, cfg.Codes.Digits, cfg.Codes.Lifetime.D()); err != nil {
+	if err := tpl.CheckSMS(cfg.Organisation.Name, localWords(cfg), cfg.Codes.Digits, cfg.Codes.Lifetime.D()); err != nil {
 		return nil, fmt.Errorf("%w (organisation.name is %d characters: shorten it, or the template)", err, len([]rune(cfg.Organisation.Name)))
 	}
 	return tpl, nil
+}
+
+// localWords are [languages.texts] as the messages' words by language.
+func localWords(cfg *config.Config) map[string]notify.Local {
+	local := map[string]notify.Local{}
+	for lang, tx := range cfg.Languages.Texts {
+		local[lang] = notify.Local{Org: tx.OrganisationName, HelpDeskName: tx.HelpDeskName,
+			HelpDeskInPerson: tx.HelpDeskInPerson, HelpDeskHours: tx.HelpDeskHours}
+	}
+	return local
 }
 
 // helpDesk is [help_desk] as the messages' contact block.
@@ -224,7 +234,7 @@ func SendTest(ctx context.Context, cfg *config.Config, ch notify.Channel, to str
 	}
 	org := org(cfg)
 	m := notify.TestMessage(ch, to, org)
-	r := notify.Router{Templates: tpl, HelpDesk: helpDesk(cfg), Email: s, SMS: s}
+	r := notify.Router{Templates: tpl, HelpDesk: helpDesk(cfg), Local: localWords(cfg), Email: s, SMS: s}
 	return r.Send(ctx, m)
 }
 
