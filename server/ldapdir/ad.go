@@ -22,7 +22,10 @@ const (
 	attrLockoutTime = "lockoutTime"
 	attrUAC         = "userAccountControl"
 	attrPwdLastSet  = "pwdLastSet"
-	attrADLockoutD  = "lockoutDuration"
+	// attrExpiryComputed is when the password expires, which AD works out
+	// (a constructed attribute: only there when asked for by name).
+	attrExpiryComputed = "msDS-UserPasswordExpiryTimeComputed"
+	attrADLockoutD     = "lockoutDuration"
 	// uacDisabled is ACCOUNTDISABLE in userAccountControl.
 	uacDisabled = 0x2
 	// policyHintsOID is LDAP_SERVER_POLICY_HINTS_OID: with it, AD applies

@@ -3,6 +3,7 @@ package ldapdir
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -112,11 +113,18 @@ func (d *Directory) account(ctx context.Context, e *ldap.Entry, id string) sspr.
 		// ppolicy's record of the last change; a value it can't read is
 		// as good as none (the console shows nothing).
 		a.PasswordSetAt, _ = parseGeneralizedTime(e.GetEqualFoldAttributeValue(attrChangedTime))
+		d.openldapExpiry(ctx, e, &a)
 	} else {
 		d.adLockState(ctx, e, &a)
 		// 0: the password must be changed at the next sign-in.
 		if ft, err := strconv.ParseInt(e.GetEqualFoldAttributeValue(attrPwdLastSet), 10, 64); err == nil && ft > 0 {
 			a.PasswordSetAt = FileTime(ft)
+		}
+		// AD works the expiry out itself, from the domain's or the
+		// user's fine-grained policy; the largest value is "never", and
+		// 0 "must change now".
+		if ft, err := strconv.ParseInt(e.GetEqualFoldAttributeValue(attrExpiryComputed), 10, 64); err == nil && ft > 0 && ft < math.MaxInt64 {
+			a.PasswordExpiresAt = FileTime(ft)
 		}
 	}
 	return a

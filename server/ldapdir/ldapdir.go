@@ -77,7 +77,8 @@ type Config struct {
 	IDAttribute, DisplayNameAttribute, MailAttribute string
 	AltMailAttribute, MobileAttribute                string
 	// PasswordPolicyDN is OpenLDAP's default ppolicy entry (ppolicy_default),
-	// read for pwdLockoutDuration when a user has no pwdPolicySubentry.
+	// read for pwdLockoutDuration and pwdMaxAge when a user has no
+	// pwdPolicySubentry.
 	PasswordPolicyDN string
 	// PwdReset: OpenLDAP sets pwdReset after a reset (the user must change
 	// the password at the next sign-in); false removes a pwdReset ppolicy
@@ -219,7 +220,7 @@ func New(cfg Config) (*Directory, error) {
 	if cfg.Flavour == OpenLDAP {
 		d.attrs = append(d.attrs, attrLockedTime, attrPolicySubentry, attrChangedTime)
 	} else {
-		d.attrs = append(d.attrs, attrLockoutTime, attrUAC, attrPwdLastSet)
+		d.attrs = append(d.attrs, attrLockoutTime, attrUAC, attrPwdLastSet, attrExpiryComputed)
 	}
 	d.pool = newPool(d, cfg.PoolSize)
 	return d, nil

@@ -20,6 +20,7 @@ const (
 	attrChangedTime    = "pwdChangedTime"
 	attrPwdReset       = "pwdReset"
 	attrLockoutDur     = "pwdLockoutDuration"
+	attrMaxAge         = "pwdMaxAge"
 	// permanentLock is the pwdAccountLockedTime an administrator sets to
 	// lock an account for good: no lockout duration ends it.
 	permanentLock = "000001010000Z"
@@ -46,15 +47,43 @@ func (d *Directory) openldapLockState(ctx context.Context, e *ldap.Entry, a *ssp
 	if err != nil {
 		return
 	}
-	policy := e.GetEqualFoldAttributeValue(attrPolicySubentry)
-	if policy == "" {
-		policy = d.cfg.PasswordPolicyDN
-	}
+	policy := d.policyDN(e)
 	if policy == "" {
 		return
 	}
-	dur, forever, err := d.lockoutDuration(ctx, policy, func(ctx context.Context) (time.Duration, bool, error) {
-		v, err := d.readAttr(ctx, policy, attrLockoutDur)
+	dur, forever, err := d.policySeconds(ctx, policy, attrLockoutDur)
+	if err != nil || forever {
+		return
+	}
+	a.Locked = d.cfg.Now().Before(at.Add(dur))
+}
+
+// openldapExpiry sets PasswordExpiresAt: the last change (pwdChangedTime)
+// and the policy's pwdMaxAge, when it has one (0: passwords never expire).
+func (d *Directory) openldapExpiry(ctx context.Context, e *ldap.Entry, a *sspr.Account) {
+	policy := d.policyDN(e)
+	if a.PasswordSetAt.IsZero() || policy == "" {
+		return
+	}
+	if age, never, err := d.policySeconds(ctx, policy, attrMaxAge); err == nil && !never {
+		a.PasswordExpiresAt = a.PasswordSetAt.Add(age)
+	}
+}
+
+// policyDN is the ppolicy entry that governs e: its pwdPolicySubentry,
+// else the default policy ("" for none).
+func (d *Directory) policyDN(e *ldap.Entry) string {
+	if p := e.GetEqualFoldAttributeValue(attrPolicySubentry); p != "" {
+		return p
+	}
+	return d.cfg.PasswordPolicyDN
+}
+
+// policySeconds reads a duration of a ppolicy entry, in seconds (0 or
+// none: forever), through the cache.
+func (d *Directory) policySeconds(ctx context.Context, policy, attr string) (time.Duration, bool, error) {
+	return d.lockoutDuration(ctx, policy+"\x00"+attr, func(ctx context.Context) (time.Duration, bool, error) {
+		v, err := d.readAttr(ctx, policy, attr)
 		if err != nil || v == "" {
 			return 0, true, err
 		}
@@ -64,14 +93,11 @@ func (d *Directory) openldapLockState(ctx context.Context, e *ldap.Entry, a *ssp
 		}
 		return time.Duration(n) * time.Second, false, nil
 	})
-	if err != nil || forever {
-		return
-	}
-	a.Locked = d.cfg.Now().Before(at.Add(dur))
 }
 
-// lockoutDuration returns a policy's lockout duration, cached for five
-// minutes so that a lookup costs one search, not two.
+// lockoutDuration returns a policy's duration (its lockout duration, its
+// passwords' maximum age) under key, cached for five minutes so that a
+// lookup costs one search, not two.
 func (d *Directory) lockoutDuration(ctx context.Context, key string, read func(context.Context) (time.Duration, bool, error)) (time.Duration, bool, error) {
 	d.mu.Lock()
 	c, ok := d.durations[key]

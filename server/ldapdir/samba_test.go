@@ -214,6 +214,15 @@ func TestSambaSetPassword(t *testing.T) {
 			if since := time.Since(a.PasswordSetAt); since < -time.Minute || since > time.Minute {
 				t.Errorf("PasswordSetAt = %v, want about now", a.PasswordSetAt)
 			}
+			// The expiry AD works out (msDS-UserPasswordExpiryTimeComputed):
+			// the last change and the domain's maxPwdAge.
+			if age, never := ldapdir.ParseADDuration(firstOf(s.Attr(t, sambatest.DomainDN, "maxPwdAge"))); never {
+				if !a.PasswordExpiresAt.IsZero() {
+					t.Errorf("PasswordExpiresAt = %v with no maxPwdAge", a.PasswordExpiresAt)
+				}
+			} else if got := a.PasswordExpiresAt.Sub(a.PasswordSetAt); got < age-time.Second || got > age+time.Second {
+				t.Errorf("the password expires %v after it was set, want maxPwdAge %v", got, age)
+			}
 			if err := s.Bind(dn, pw); err != nil {
 				t.Errorf("the new password: %v", err)
 			}
@@ -442,4 +451,12 @@ func TestSambaEach(t *testing.T) {
 	if err != nil || !slices.Equal(got, want) {
 		t.Fatalf("Each = %v, %v; want %v", got, err, want)
 	}
+}
+
+// firstOf is the first of vs, or "".
+func firstOf(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
 }

@@ -45,6 +45,11 @@ type Account struct {
 	// embedded directory's own record); zero when it doesn't, or when the
 	// password must be changed at the next sign-in (pwdLastSet 0).
 	PasswordSetAt time.Time
+	// PasswordExpiresAt is when the password expires, when the directory
+	// says it does (OpenLDAP: pwdChangedTime and the ppolicy's pwdMaxAge;
+	// Active Directory: msDS-UserPasswordExpiryTimeComputed); zero when
+	// it never does, or the directory doesn't say.
+	PasswordExpiresAt time.Time
 }
 
 // Registration is what a user has registered for self-service: the
