@@ -38,6 +38,7 @@ const (
 	KindDeskAction          = sspr.KindDeskAction          // the service desk acted on the account
 	KindTest                = sspr.KindTest                // sspr send-test
 	KindRemindRegister      = sspr.KindRemindRegister      // sspr remind unregistered
+	KindPasswordExpiring    = sspr.KindPasswordExpiring    // sspr remind expiring
 )
 
 // HelpDesk is the help-desk contact block of a message (sspr.HelpDesk).

@@ -62,9 +62,9 @@ func (l Local) apply(d *Data) {
 
 // outsideRequest are the kinds of message sent in a request that is not
 // their reader's: someone else's failed attempts (blocked), the service
-// desk's action, the reminder of a command. The request's language is not
+// desk's action, the reminders of a command. The request's language is not
 // theirs, so they are written in Message.Lang, or the default language.
-var outsideRequest = map[Kind]bool{KindBlocked: true, KindDeskAction: true, KindRemindRegister: true}
+var outsideRequest = map[Kind]bool{KindBlocked: true, KindDeskAction: true, KindRemindRegister: true, KindPasswordExpiring: true}
 
 // Send renders m and passes it on; the error is the channel sender's
 // (from a Queue: only a drop).

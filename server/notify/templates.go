@@ -96,6 +96,14 @@ func Reminder(to, link string, required int, reconfirm bool, at time.Time, org O
 	}})
 }
 
+// Expiring is the reminder of `sspr remind expiring`: the password expires
+// at expires; link is the page where it is changed.
+func Expiring(to, link string, expires, at time.Time, org Org) Message {
+	return defaultRender(Message{Channel: Email, To: to, Kind: KindPasswordExpiring, Data: &Data{
+		Org: org.Name, HelpDesk: HelpDesk{Line: org.HelpDesk}, To: to, Time: at, Link: link, Expires: expires,
+	}})
+}
+
 // TestMessage is the message of `sspr send-test`.
 func TestMessage(ch Channel, to string, org Org) Message {
 	return defaultRender(Message{Channel: ch, To: to, Kind: KindTest, Data: &Data{
@@ -138,7 +146,7 @@ var (
 		KindCode: "code_email", KindReset: "reset", KindUnlock: "unlock",
 		KindRegistrationChanged: "registration_changed", KindPasswordChanged: "password_changed",
 		KindUnlockNotLocked: "unlock_not_locked", KindBlocked: "blocked", KindTest: "test_email",
-		KindDeskAction: "desk_action", KindRemindRegister: "remind_register",
+		KindDeskAction: "desk_action", KindRemindRegister: "remind_register", KindPasswordExpiring: "password_expiring",
 	}
 	smsFiles = map[Kind]string{KindCode: "code_sms", KindTest: "test_sms"}
 )

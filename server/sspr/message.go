@@ -74,6 +74,7 @@ const (
 	KindDeskAction          Kind = "desk_action"          // the service desk acted on the account
 	KindTest                Kind = "test"                 // sspr send-test
 	KindRemindRegister      Kind = "remind_register"      // sspr remind unregistered
+	KindPasswordExpiring    Kind = "password_expiring"    // sspr remind expiring
 )
 
 // HelpDesk is the help-desk contact block of a message. Line is the one-line
@@ -104,7 +105,8 @@ type MessageData struct {
 	Until      time.Time // KindBlocked: when the pause ends
 	Closed     bool      // KindBlocked: closed until the service desk opens it
 	SignIn     bool      // KindBlocked: what is paused is signing in to register
-	Link       string    // KindRemindRegister: the registration page's address
+	Link       string    // KindRemindRegister: the registration page's address; KindPasswordExpiring: the password change's
+	Expires    time.Time // KindPasswordExpiring: when the password expires
 	Reconfirm  bool      // KindRemindRegister: registered, but due for confirmation again
 	Required   int       // KindRemindRegister: how many methods a reset needs
 	// whatFormat and whatArgs are What's English format and its

@@ -250,7 +250,8 @@ const (
 	// EventCoverageReported: a member of staff read the coverage report
 	// (UserID: the staff member).
 	EventCoverageReported = "coverage_reported"
-	// EventRemindersSent: a run of `sspr remind unregistered` (Detail:
+	// EventRemindersSent: a run of `sspr remind unregistered` or `sspr
+	// remind expiring` (Detail, "expiring ..." for the latter:
 	// how many it reached and skipped; never an address).
 	EventRemindersSent = "reminders_sent"
 )

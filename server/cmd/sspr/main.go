@@ -7,6 +7,7 @@
 //	sspr audit [--config FILE] [--data DIR] [--user ID] [--flow REF] [--kind KINDS] [--since T] [--until T] [--limit N] [--json]
 //	sspr report coverage [--config FILE] [--data DIR] [--csv]
 //	sspr remind unregistered [--config FILE] [--data DIR] [--dry-run]
+//	sspr remind expiring [--within 14d] [--thresholds 14,7,1] [--config FILE] [--data DIR] [--dry-run]
 //	sspr version
 //	sspr help
 //
@@ -89,6 +90,8 @@ Usage:
                         how many accounts could reset their password today, by OU
   sspr remind unregistered [--dry-run] [flags]
                         email a link to register to those who can't reset yet
+  sspr remind expiring [--within 14d] [--thresholds 14,7,1] [--dry-run] [flags]
+                        email a link to change it to those whose password expires soon
   sspr probe --phone NUMBER [--json] [flags]
                         reset the [probe] canary's password end to end: a synthetic check
   sspr version          print the version
