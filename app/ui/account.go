@@ -3,6 +3,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -227,9 +228,18 @@ func (a *account) saved(ctx app.Context, r api.Registration, notice string) {
 	ctx.Navigate(PathRegSummary)
 }
 
-// signedOut goes to the sign-in page, which says the session has ended.
+// afterSignIn is the signed-in page a person was sent from to sign in
+// (the link in a reminder to change their password, say): the sign-in
+// goes back to it. In memory only, like the rest of the visit.
+var afterSignIn string
+
+// signedOut goes to the sign-in page, which says the session has ended,
+// and comes back to this page once signed in again.
 func signedOut(ctx app.Context) {
 	sessionEnded, signedIn = true, api.Session{}
+	if p := app.Window().URL().Path; p != PathRegister && p != PathRegSummary && strings.HasPrefix(p, PathRegister+"/") {
+		afterSignIn = p
+	}
 	redirect(ctx, PathRegister)
 }
 

@@ -75,7 +75,11 @@ func (p *RegisterPage) submit(_ app.Context, e app.Event) {
 			if err == nil {
 				p.busy, p.password = false, ""
 				noteSession(s)
-				ctx.Navigate(PathRegSummary)
+				next := PathRegSummary
+				if afterSignIn != "" {
+					next, afterSignIn = afterSignIn, ""
+				}
+				ctx.Navigate(next)
 				return
 			}
 			p.failed(ctx, err, signInField)

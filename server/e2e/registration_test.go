@@ -288,3 +288,16 @@ func TestChangesAskForThePasswordAgain(t *testing.T) {
 	b.waitPage("/register/summary")
 	b.waitText("div#method-email", "@example.net")
 }
+
+// TestSignInReturnsToThePage: the link in a reminder that a password
+// expires (/register/password) asks a person who is not signed in to sign
+// in, and then takes them to the page it named.
+func TestSignInReturnsToThePage(t *testing.T) {
+	t.Parallel()
+	e := newPortal(t)
+	b := e.newBrowser(t)
+	b.open("/register/password")
+	b.signIn(alice.id, alice.password)
+	b.waitPage("/register/password")
+	b.waitVisible("input#current")
+}
