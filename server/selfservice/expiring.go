@@ -2,7 +2,6 @@ package selfservice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -38,17 +37,6 @@ type ExpiringOptions struct {
 	Link   string
 	DryRun bool
 	Client sspr.Client
-}
-
-// ExpiringResult is what a run did.
-type ExpiringResult struct {
-	// Due are the active accounts whose password expires within the
-	// largest threshold (and has not yet expired).
-	Due int
-	// Sent were reminded now; Recent had been reminded of this threshold
-	// already; Failed could not be stored for sending (tried again next
-	// run); NoAddress have no primary address to remind.
-	Sent, Recent, Failed, NoAddress int
 }
 
 // threshold is the threshold, in days, that a password expiring in left
@@ -96,18 +84,13 @@ func ParseThresholds(s string) ([]int, error) {
 // the message is stored for sending, so two runs at once never both send
 // it; it counts from the moment the threshold was reached, so a password
 // changed since (a later expiry) is reminded afresh.
-func (e *Engine) RemindExpiring(ctx context.Context, o ExpiringOptions) (ExpiringResult, error) {
-	var res ExpiringResult
+func (e *Engine) RemindExpiring(ctx context.Context, o ExpiringOptions) (RemindResult, error) {
+	var res RemindResult
 	if o.Reminders == nil || o.Link == "" || len(o.Thresholds) == 0 {
 		return res, errBadRemind
 	}
-	type person struct {
-		id, mail, lang string
-		expires        time.Time
-		days           int
-	}
 	now := e.now()
-	var due []person
+	var due []reminder
 	err := e.eachPerson(ctx, func(acct sspr.Account, reg *sspr.Registration) error {
 		if acct.Disabled || acct.PasswordExpiresAt.IsZero() {
 			return nil
@@ -120,65 +103,23 @@ func (e *Engine) RemindExpiring(ctx context.Context, o ExpiringOptions) (Expirin
 			res.NoAddress++
 			return nil
 		}
-		p := person{id: acct.ID, mail: acct.Mail, expires: acct.PasswordExpiresAt, days: days}
-		if reg != nil {
-			p.lang = reg.Lang
-		}
-		due = append(due, p)
+		to, expires := acct.Mail, acct.PasswordExpiresAt
+		// Reached at expires less the threshold: a claim since then (the
+		// store's "since" is exclusive, and keeps whole seconds) is this
+		// password's reminder of this threshold.
+		reached := expires.Add(-time.Duration(days) * 24 * time.Hour)
+		due = append(due, reminder{user: acct.ID, lang: regLang(reg), key: expiringKey(days, acct.ID),
+			since: func(time.Time) time.Time { return reached.Add(-time.Second) },
+			msg: func(at time.Time) notify.Message {
+				return notify.Expiring(to, o.Link, expires, at, e.cfg.Org)
+			}})
 		return nil
 	})
 	res.Due = len(due)
 	if err == nil && !o.DryRun {
-		for _, p := range due {
-			var sent bool
-			if sent, err = e.remindExpiring(ctx, o, p.id, p.mail, p.lang, p.expires, p.days); err != nil {
-				break
-			}
-			if sent {
-				res.Sent++
-			} else {
-				res.Recent++
-			}
-		}
-		if errors.Is(err, errNotStored) {
-			res.Failed = 1
-		}
+		err = e.sendReminders(ctx, o.Reminders, due, &res)
 	}
-	ev := sspr.Event{Kind: sspr.EventRemindersSent, Outcome: sspr.OutcomeOK,
-		Detail: fmt.Sprintf("expiring due=%d sent=%d recent=%d failed=%d no_address=%d thresholds=%v dry_run=%t",
-			res.Due, res.Sent, res.Recent, res.Failed, res.NoAddress, o.Thresholds, o.DryRun)}
-	if err != nil {
-		ev.Outcome = sspr.OutcomeFailed
-	}
-	e.note(ctx, ev, o.Client)
+	e.noteReminders(ctx, err, o.Client, fmt.Sprintf("expiring due=%d sent=%d recent=%d failed=%d no_address=%d thresholds=%v dry_run=%t",
+		res.Due, res.Sent, res.Recent, res.Failed, res.NoAddress, o.Thresholds, o.DryRun))
 	return res, err
-}
-
-// remindExpiring claims user's reminder of the threshold of days for the
-// password expiring at expires, and stores the message for sending, in
-// the language they registered in; false when that reminder was sent
-// already.
-func (e *Engine) remindExpiring(ctx context.Context, o ExpiringOptions, user, to, lang string, expires time.Time, days int) (bool, error) {
-	at := e.now()
-	key := expiringKey(days, user)
-	// Reached at expires less the threshold: a claim since then (the
-	// store's "since" is exclusive, and keeps whole seconds) is this
-	// password's reminder of this threshold.
-	reached := expires.Add(-time.Duration(days) * 24 * time.Hour)
-	ok, err := o.Reminders.ClaimReminder(ctx, key, at, reached.Add(-time.Second))
-	if err != nil {
-		return false, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("claim reminder: %w", err))
-	}
-	if !ok {
-		return false, nil
-	}
-	m := notify.Expiring(to, o.Link, expires, at, e.cfg.Org)
-	m.Account, m.Lang = user, lang
-	if err := e.d.Sender.Send(ctx, m); err != nil {
-		if rerr := o.Reminders.ReleaseReminder(context.WithoutCancel(ctx), key, at); rerr != nil {
-			e.d.Log.ErrorContext(ctx, "release reminder", "user", user, "err", rerr)
-		}
-		return false, fmt.Errorf("%w: %w", errNotStored, err)
-	}
-	return true, nil
 }

@@ -40,12 +40,15 @@ type RemindOptions struct {
 // RemindResult is what a run did.
 type RemindResult struct {
 	// Due are the active accounts (not disabled) with a primary address
-	// that can't reset today or have a method due for confirmation again.
+	// that need the reminder: that can't reset today or have a method due
+	// for confirmation again (RemindUnregistered); whose password has
+	// reached a threshold before it expires (RemindExpiring).
 	Due int
 	// Sent were reminded now (stored in the outbox for sending); Recent
-	// were left out because they were reminded within Every (by an
-	// earlier run, or by another run at the same time); Failed could not
-	// be stored for sending (they are tried again next run).
+	// were left out because they had this reminder already (within Every;
+	// of this threshold), by an earlier run or by another run at the same
+	// time; Failed could not be stored for sending (they are tried again
+	// next run).
 	Sent, Recent, Failed int
 	// NoAddress need a reminder but have no primary address.
 	NoAddress int
@@ -66,11 +69,7 @@ func (e *Engine) RemindUnregistered(ctx context.Context, o RemindOptions) (Remin
 		return res, errBadRemind
 	}
 	rules := e.coverageRules()
-	type person struct {
-		id, mail, lang string
-		reconfirm      bool
-	}
-	var due []person
+	var due []reminder
 	err := e.eachPerson(ctx, func(acct sspr.Account, reg *sspr.Registration) error {
 		if acct.Disabled {
 			return nil
@@ -83,62 +82,95 @@ func (e *Engine) RemindUnregistered(ctx context.Context, o RemindOptions) (Remin
 			res.NoAddress++
 			return nil
 		}
-		p := person{id: acct.ID, mail: acct.Mail, reconfirm: s.CanReset(rules)}
-		if reg != nil {
-			p.lang = reg.Lang
-		}
-		due = append(due, p)
+		to, reconfirm := acct.Mail, s.CanReset(rules)
+		due = append(due, reminder{user: acct.ID, lang: regLang(reg), key: acct.ID,
+			since: func(at time.Time) time.Time { return at.Add(-o.Every) },
+			msg: func(at time.Time) notify.Message {
+				return notify.Reminder(to, o.Link, e.cfg.Required, reconfirm, at, e.cfg.Org)
+			}})
 		return nil
 	})
 	res.Due = len(due)
 	if err == nil && !o.DryRun {
-		for _, p := range due {
-			var sent bool
-			if sent, err = e.remind(ctx, o, p.id, p.mail, p.lang, p.reconfirm); err != nil {
-				break
+		err = e.sendReminders(ctx, o.Reminders, due, &res)
+	}
+	e.noteReminders(ctx, err, o.Client, fmt.Sprintf("due=%d sent=%d recent=%d failed=%d no_address=%d every=%s dry_run=%t",
+		res.Due, res.Sent, res.Recent, res.Failed, res.NoAddress, o.Every, o.DryRun))
+	return res, err
+}
+
+// reminder is one person's reminder, as the runs of both commands send
+// it: claimed in the reminders store under key (the user's id, for the
+// reminder to register), unless a claim made after since(at) is there
+// already, then stored for sending, in lang, the language they registered
+// in ("": unknown, the templates' default; a run is nobody's request).
+type reminder struct {
+	user, lang string
+	key        string
+	since      func(at time.Time) time.Time
+	msg        func(at time.Time) notify.Message
+}
+
+// regLang is the language reg was made in ("" for none).
+func regLang(reg *sspr.Registration) string {
+	if reg == nil {
+		return ""
+	}
+	return reg.Lang
+}
+
+// sendReminders sends each reminder due in turn, counting into res what
+// was sent and what had been already. A store that fails ends the run
+// with its error; a message that couldn't be stored counts as Failed.
+func (e *Engine) sendReminders(ctx context.Context, store sspr.Reminders, due []reminder, res *RemindResult) error {
+	for _, r := range due {
+		sent, err := e.sendReminder(ctx, store, r)
+		if err != nil {
+			if errors.Is(err, errNotStored) {
+				res.Failed = 1
 			}
-			if sent {
-				res.Sent++
-			} else {
-				res.Recent++
-			}
+			return err
 		}
-		if errors.Is(err, errNotStored) {
-			res.Failed = 1
+		if sent {
+			res.Sent++
+		} else {
+			res.Recent++
 		}
 	}
-	ev := sspr.Event{Kind: sspr.EventRemindersSent, Outcome: sspr.OutcomeOK,
-		Detail: fmt.Sprintf("due=%d sent=%d recent=%d failed=%d no_address=%d every=%s dry_run=%t",
-			res.Due, res.Sent, res.Recent, res.Failed, res.NoAddress, o.Every, o.DryRun)}
+	return nil
+}
+
+// noteReminders records a run's audit event: its counts, never an address.
+func (e *Engine) noteReminders(ctx context.Context, err error, c sspr.Client, detail string) {
+	ev := sspr.Event{Kind: sspr.EventRemindersSent, Outcome: sspr.OutcomeOK, Detail: detail}
 	if err != nil {
 		ev.Outcome = sspr.OutcomeFailed
 	}
-	e.note(ctx, ev, o.Client)
-	return res, err
+	e.note(ctx, ev, c)
 }
 
 // errNotStored: a reminder could not be stored for sending.
 var errNotStored = errors.New("remind: the message was not stored")
 
-// remind claims the person's reminder and stores the message for
-// sending, in lang, the language they registered in ("": unknown, the
-// templates' default; the run is nobody's request); false when they were
-// reminded within o.Every.
-func (e *Engine) remind(ctx context.Context, o RemindOptions, user, to, lang string, reconfirm bool) (bool, error) {
+// sendReminder claims r and stores its message for sending; false when
+// it was claimed already (sent by an earlier run, or by another run at the
+// same time). A message that can't be stored gives its claim back, so that
+// the next run tries again.
+func (e *Engine) sendReminder(ctx context.Context, store sspr.Reminders, r reminder) (bool, error) {
 	at := e.now()
-	ok, err := o.Reminders.ClaimReminder(ctx, user, at, at.Add(-o.Every))
+	ok, err := store.ClaimReminder(ctx, r.key, at, r.since(at))
 	if err != nil {
 		return false, sspr.Unavailable(sspr.BackendStore, fmt.Errorf("claim reminder: %w", err))
 	}
 	if !ok {
 		return false, nil
 	}
-	m := notify.Reminder(to, o.Link, e.cfg.Required, reconfirm, at, e.cfg.Org)
-	m.Account, m.Lang = user, lang
+	m := r.msg(at)
+	m.Account, m.Lang = r.user, r.lang
 	if err := e.d.Sender.Send(ctx, m); err != nil {
 		// Not stored, so never sent: the next run may try again.
-		if rerr := o.Reminders.ReleaseReminder(context.WithoutCancel(ctx), user, at); rerr != nil {
-			e.d.Log.ErrorContext(ctx, "release reminder", "user", user, "err", rerr)
+		if rerr := store.ReleaseReminder(context.WithoutCancel(ctx), r.key, at); rerr != nil {
+			e.d.Log.ErrorContext(ctx, "release reminder", "user", r.user, "err", rerr)
 		}
 		return false, fmt.Errorf("%w: %w", errNotStored, err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/portal"
 	"github.com/sspr-portal/sspr/server/selfservice"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -43,7 +45,7 @@ func remindExpiring(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "Usage: sspr remind expiring [--within 14d] [--thresholds 14,7,1] [--config FILE] [--data DIR] [--dry-run]\n\n"+
 			"Emails each person whose password expires soon (OpenLDAP: pwdChangedTime and the\n"+
 			"ppolicy's pwdMaxAge; Active Directory: msDS-UserPasswordExpiryTimeComputed) a link\n"+
-			"to change it, once per threshold, however often it runs (docs/OPERATIONS.md).\n\nFlags:\n")
+			"to change it, once per threshold, however often it runs (docs/COVERAGE.md).\n\nFlags:\n")
 		fset.PrintDefaults()
 	}
 	if code, ok := parseFlags(fset, args, stderr); !ok {
@@ -67,30 +69,41 @@ func remindExpiring(ctx context.Context, args []string, stdout, stderr io.Writer
 			return exitUsage
 		}
 	}
+	return runReminders(ctx, "sspr remind expiring", *cfgPath, *data, stdout, stderr,
+		func(p *portal.Portal, cfg *config.Config, public string) (selfservice.RemindResult, string, error) {
+			res, err := p.Engine.RemindExpiring(ctx, selfservice.ExpiringOptions{Reminders: p.Reminders, Thresholds: days,
+				Link: public + selfservice.ChangePasswordPath, DryRun: *dryRun, Client: sspr.Client{UserAgent: "sspr remind expiring"}})
+			if *dryRun {
+				return res, fmt.Sprintf("dry run: %d people's passwords have reached a threshold (%v days); nothing sent", res.Due, days), err
+			}
+			return res, fmt.Sprintf("reminded %d people of their password's expiry; %d left out, already reminded of this threshold", res.Sent, res.Recent), err
+		})
+}
+
+// runReminders opens the portal as the tool name, for its directory and
+// its reminders store, has run send the reminders (cfg is the portal's
+// configuration, public its address without the final slash), and prints
+// what run says of them and whom they could not reach.
+func runReminders(ctx context.Context, name, cfgPath, data string, stdout, stderr io.Writer,
+	run func(p *portal.Portal, cfg *config.Config, public string) (selfservice.RemindResult, string, error)) int {
 	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
 	defer cancel()
-	p, cfg, code := openTool(ctx, "sspr remind expiring", *cfgPath, *data, stderr)
+	p, cfg, code := openTool(ctx, name, cfgPath, data, stderr)
 	if p == nil {
 		return code
 	}
 	defer p.Close(context.WithoutCancel(ctx))
 	if p.Reminders == nil {
-		fmt.Fprintln(stderr, "sspr remind expiring: the store keeps no reminders")
+		fmt.Fprintf(stderr, "%s: the store keeps no reminders\n", name)
 		return exitError
 	}
-	link := strings.TrimSuffix(cfg.PublicURL().String(), "/") + selfservice.ChangePasswordPath
-	res, err := p.Engine.RemindExpiring(ctx, selfservice.ExpiringOptions{Reminders: p.Reminders, Thresholds: days,
-		Link: link, DryRun: *dryRun, Client: sspr.Client{UserAgent: "sspr remind expiring"}})
-	if *dryRun {
-		fmt.Fprintf(stdout, "dry run: %d people's passwords have reached a threshold (%v days); nothing sent\n", res.Due, days)
-	} else {
-		fmt.Fprintf(stdout, "reminded %d people of their password's expiry; %d left out, already reminded of this threshold\n", res.Sent, res.Recent)
-	}
+	res, said, err := run(p, cfg, strings.TrimSuffix(cfg.PublicURL().String(), "/"))
+	fmt.Fprintln(stdout, said)
 	if res.NoAddress > 0 {
 		fmt.Fprintf(stdout, "%d more need a reminder but have no email address in the directory\n", res.NoAddress)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "sspr remind expiring: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return exitError
 	}
 	return exitOK
@@ -134,35 +147,17 @@ func remindUnregistered(ctx context.Context, args []string, stdout, stderr io.Wr
 	if code, ok := parseFlags(fset, args, stderr); !ok {
 		return code
 	}
-	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
-	defer cancel()
-	p, cfg, code := openTool(ctx, "sspr remind unregistered", *cfgPath, *data, stderr)
-	if p == nil {
-		return code
-	}
-	defer p.Close(context.WithoutCancel(ctx))
-	if p.Reminders == nil {
-		fmt.Fprintln(stderr, "sspr remind unregistered: the store keeps no reminders")
-		return exitError
-	}
-	link := strings.TrimSuffix(cfg.PublicURL().String(), "/") + selfservice.RegisterPath
-	every := cfg.Remind.UnregisteredEvery.D()
-	res, err := p.Engine.RemindUnregistered(ctx, selfservice.RemindOptions{Reminders: p.Reminders, Every: every,
-		Link: link, DryRun: *dryRun, Client: sspr.Client{UserAgent: "sspr remind unregistered"}})
-	if *dryRun {
-		fmt.Fprintf(stdout, "dry run: %d people need a reminder (those reminded in the last %s will be left out); nothing sent\n",
-			res.Due, period(every))
-	} else {
-		fmt.Fprintf(stdout, "reminded %d people; %d left out, reminded in the last %s\n", res.Sent, res.Recent, period(every))
-	}
-	if res.NoAddress > 0 {
-		fmt.Fprintf(stdout, "%d more need a reminder but have no email address in the directory\n", res.NoAddress)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "sspr remind unregistered: %v\n", err)
-		return exitError
-	}
-	return exitOK
+	return runReminders(ctx, "sspr remind unregistered", *cfgPath, *data, stdout, stderr,
+		func(p *portal.Portal, cfg *config.Config, public string) (selfservice.RemindResult, string, error) {
+			every := cfg.Remind.UnregisteredEvery.D()
+			res, err := p.Engine.RemindUnregistered(ctx, selfservice.RemindOptions{Reminders: p.Reminders, Every: every,
+				Link: public + selfservice.RegisterPath, DryRun: *dryRun, Client: sspr.Client{UserAgent: "sspr remind unregistered"}})
+			if *dryRun {
+				return res, fmt.Sprintf("dry run: %d people need a reminder (those reminded in the last %s will be left out); nothing sent",
+					res.Due, period(every)), err
+			}
+			return res, fmt.Sprintf("reminded %d people; %d left out, reminded in the last %s", res.Sent, res.Recent, period(every)), err
+		})
 }
 
 // period is a duration as people say it: "30 days" rather than 720h0m0s.
