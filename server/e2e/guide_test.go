@@ -53,6 +53,17 @@ func (b *browser) enterInto(words, text string) {
 	b.typeInto(b.byWords("label", words), text)
 }
 
+// guideToVerify, as alice, follows the guide's steps 2 and 3 to the
+// choice of method: the user id and the CAPTCHA, Next; select "I've
+// forgotten my password", Next.
+func (b *browser) guideToVerify() {
+	b.t.Helper()
+	b.start(alice.id)
+	b.selectWords("I've forgotten my password")
+	b.clickButton("Next")
+	b.waitPage("/verify")
+}
+
 // TestTheGuidesWords follows "Verification Methods" of the help-desk guide
 // step by step, by its words: Option 1 (Select Email my alternate email,
 // Click Email, Enter the verification code, Click Next), then Option 2
@@ -63,10 +74,7 @@ func TestTheGuidesWords(t *testing.T) {
 	t.Parallel()
 	e := newPortal(t)
 	b := e.newBrowser(t)
-	b.start(alice.id)
-	b.selectWords("I've forgotten my password")
-	b.clickButton("Next")
-	b.waitPage("/verify")
+	b.guideToVerify()
 
 	// Option 1. Email my alternate email
 	b.selectWords("Email my alternate email")
@@ -102,10 +110,7 @@ func TestTheGuidesWordsQuestions(t *testing.T) {
 	t.Parallel()
 	e := newPortal(t)
 	b := e.newBrowser(t)
-	b.start(alice.id)
-	b.selectWords("I've forgotten my password")
-	b.clickButton("Next")
-	b.waitPage("/verify")
+	b.guideToVerify()
 
 	b.selectWords("Answer my security questions")
 	b.waitJS("three questions shown", `document.querySelectorAll('div#method-questions-reveal label[for^="answer-"]').length === 3`)

@@ -82,13 +82,7 @@ func withSlapd(t *testing.T, s *slapdtest.Server) (func(*config.Config), func(e 
 		d.ConnectTimeout, d.Timeout = config.Duration{Duration: 2 * time.Second}, config.Duration{Duration: 5 * time.Second}
 	}
 	check := func(e *env) dirChecker {
-		cfg := config.Default()
-		tweak(cfg)
-		d, err := ldapdir.New(portal.LDAPConfig(cfg, slapdtest.ServicePassword, nil, nil))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { d.Close() })
+		d := slapdDirectory(t, tweak)
 		return dirChecker{
 			password: func(user, pw string) bool { return s.Bind(dns[user], pw) == nil },
 			locked: func(user string) bool {
@@ -192,6 +186,20 @@ func TestFlowsAgainstEachDirectory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// slapdDirectory is the directory the portal that tweak configures
+// reaches, for a test to read what the portal would.
+func slapdDirectory(t *testing.T, tweak func(*config.Config)) *ldapdir.Directory {
+	t.Helper()
+	cfg := config.Default()
+	tweak(cfg)
+	d, err := ldapdir.New(portal.LDAPConfig(cfg, slapdtest.ServicePassword, nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }
 
 func (c *client) ready() api.Health {

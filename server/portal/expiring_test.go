@@ -10,9 +10,7 @@ import (
 
 	"github.com/sspr-portal/sspr/server/config"
 	"github.com/sspr-portal/sspr/server/internal/testkit"
-	"github.com/sspr-portal/sspr/server/ldapdir"
 	"github.com/sspr-portal/sspr/server/ldapdir/slapdtest"
-	"github.com/sspr-portal/sspr/server/portal"
 	"github.com/sspr-portal/sspr/server/selfservice"
 )
 
@@ -51,14 +49,7 @@ func TestRemindExpiringWithSlapd(t *testing.T) {
 	if err := a.Modify(mod); err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Default()
-	tweak(cfg)
-	d, err := ldapdir.New(portal.LDAPConfig(cfg, slapdtest.ServicePassword, nil, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	acct, err := d.Lookup(context.Background(), "alice@example.edu")
+	acct, err := slapdDirectory(t, tweak).Lookup(context.Background(), "alice@example.edu")
 	if err != nil || acct == nil || acct.PasswordExpiresAt.IsZero() {
 		t.Fatalf("alice: %+v, %v", acct, err)
 	}
