@@ -71,12 +71,16 @@ func setConfig(c api.Config) {
 // that language's catalogue as "site." keys), and fills what a
 // configuration leaves empty.
 func withDefaults(c api.Config) api.Config {
-	for key, field := range map[string]*string{
-		"site.organisation_name": &c.Organisation.Name, "site.user_id_hint": &c.UserIDHint,
-		"site.help_desk_name": &c.HelpDesk.Name, "site.help_desk_in_person": &c.HelpDesk.InPerson,
+	// An array, not a map: Config runs on every draw of every page.
+	for _, f := range [...]struct {
+		key   string
+		field *string
+	}{
+		{"site.organisation_name", &c.Organisation.Name}, {"site.user_id_hint", &c.UserIDHint},
+		{"site.help_desk_name", &c.HelpDesk.Name}, {"site.help_desk_in_person", &c.HelpDesk.InPerson},
 	} {
-		if v, ok := words.Raw(key); ok {
-			*field = v
+		if v, ok := words.Raw(f.key); ok {
+			*f.field = v
 		}
 	}
 	if v, ok := words.Raw("site.help_desk_hours"); ok {
