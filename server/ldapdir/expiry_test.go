@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-ldap/ldap/v3"
-
 	"github.com/sspr-portal/sspr/server/ldapdir/slapdtest"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
@@ -18,23 +16,7 @@ func TestPasswordExpiry(t *testing.T) {
 	s := slapdtest.Shared(t)
 	d, tree := newDir(t, s)
 	const maxAge = 90 * 24 * time.Hour
-	policy := "cn=staff," + tree
-	a := s.Admin(t)
-	add := ldap.NewAddRequest(policy, nil)
-	add.Attribute("objectClass", []string{"pwdPolicy", "person"})
-	add.Attribute("cn", []string{"staff"})
-	add.Attribute("sn", []string{"staff"})
-	add.Attribute("pwdAttribute", []string{"userPassword"})
-	add.Attribute("pwdMaxAge", []string{"7776000"})
-	if err := a.Add(add); err != nil {
-		t.Fatal(err)
-	}
-	dn := addAlice(t, s, tree)
-	mod := ldap.NewModifyRequest(dn, nil)
-	mod.Replace("pwdPolicySubentry", []string{policy})
-	if err := a.Modify(mod); err != nil {
-		t.Fatal(err)
-	}
+	s.AddExpiryPolicy(t, tree, "staff", maxAge, addAlice(t, s, tree))
 	s.AddUser(t, tree, slapdtest.User{UID: "bob", Password: "Bob-Old-1"})
 	for _, id := range []string{"alice@example.edu", "bob@example.edu"} {
 		if err := d.SetPassword(ctx, id, "Brand-New-Pass-1"); err != nil {

@@ -25,26 +25,12 @@ func TestRemindExpiringWithSlapd(t *testing.T) {
 	clock := testkit.NewClock(time.Now())
 	e := newEnvClock(t, clock, tweak, func(c *config.Config) { tree = c.Directory.BaseDN })
 	// A policy of 30 days for alice; bob keeps the default, which has none.
-	policy := "cn=thirty-days," + tree
-	a := s.Admin(t)
-	add := ldap.NewAddRequest(policy, nil)
-	add.Attribute("objectClass", []string{"pwdPolicy", "person"})
-	add.Attribute("cn", []string{"thirty-days"})
-	add.Attribute("sn", []string{"thirty-days"})
-	add.Attribute("pwdAttribute", []string{"userPassword"})
-	add.Attribute("pwdMaxAge", []string{"2592000"})
-	if err := a.Add(add); err != nil {
-		t.Fatal(err)
-	}
 	aliceDN := "uid=alice," + tree
-	mod := ldap.NewModifyRequest(aliceDN, nil)
-	mod.Replace("pwdPolicySubentry", []string{policy})
-	if err := a.Modify(mod); err != nil {
-		t.Fatal(err)
-	}
+	s.AddExpiryPolicy(t, tree, "thirty-days", 30*24*time.Hour, aliceDN)
+	a := s.Admin(t)
 	// A change of password: ppolicy records its time, from which the
 	// expiry runs.
-	mod = ldap.NewModifyRequest(aliceDN, nil)
+	mod := ldap.NewModifyRequest(aliceDN, nil)
 	mod.Replace("userPassword", []string{"Alice-Changed-Password-2"})
 	if err := a.Modify(mod); err != nil {
 		t.Fatal(err)

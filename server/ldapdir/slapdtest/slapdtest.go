@@ -337,6 +337,32 @@ func (s *Server) AddGroup(tb testing.TB, tree, cn string, members ...string) str
 	return dn
 }
 
+// AddExpiryPolicy adds a ppolicy entry cn under the tree dn whose
+// passwords expire maxAge after they are set (pwdMaxAge), makes it govern
+// each of users (their pwdPolicySubentry), and returns its DN.
+func (s *Server) AddExpiryPolicy(tb testing.TB, tree, cn string, maxAge time.Duration, users ...string) string {
+	tb.Helper()
+	dn := "cn=" + ldap.EscapeDN(cn) + "," + tree
+	req := ldap.NewAddRequest(dn, nil)
+	req.Attribute("objectClass", []string{"pwdPolicy", "person"})
+	req.Attribute("cn", []string{cn})
+	req.Attribute("sn", []string{cn})
+	req.Attribute("pwdAttribute", []string{"userPassword"})
+	req.Attribute("pwdMaxAge", []string{strconv.Itoa(int(maxAge / time.Second))})
+	a := s.Admin(tb)
+	if err := a.Add(req); err != nil {
+		tb.Fatalf("slapdtest: add %s: %v", dn, err)
+	}
+	for _, u := range users {
+		mod := ldap.NewModifyRequest(u, nil)
+		mod.Replace("pwdPolicySubentry", []string{dn})
+		if err := a.Modify(mod); err != nil {
+			tb.Fatalf("slapdtest: %s under %s: %v", u, dn, err)
+		}
+	}
+	return dn
+}
+
 // Bind reports whether dn binds with password right now, on a fresh
 // connection, and the error when it does not.
 func (s *Server) Bind(dn, password string) error {
