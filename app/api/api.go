@@ -23,6 +23,7 @@ const (
 	PathFlowSMSVerify   = "/api/v1/flows/current/sms/verify"
 	PathFlowQuestions   = "/api/v1/flows/current/questions"
 	PathFlowQuestionsOK = "/api/v1/flows/current/questions/verify"
+	PathFlowTOTPVerify  = "/api/v1/flows/current/totp/verify"
 	PathFlowPassword    = "/api/v1/flows/current/password"
 	PathFlowPass        = "/api/v1/flows/current/pass"
 	PathDevOutbox       = "/dev/outbox"
@@ -62,6 +63,8 @@ const (
 	KindEmail     Kind = "email"
 	KindSMS       Kind = "sms"
 	KindQuestions Kind = "questions"
+	// KindTOTP is an authenticator app: a code from the app (RFC 6238).
+	KindTOTP Kind = "totp"
 )
 
 // Flow is a reset or unlock in progress, as every flow call returns it.

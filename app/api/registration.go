@@ -14,6 +14,8 @@ const (
 	PathRegSMSConfirm       = "/api/v1/registration/sms/confirm"
 	PathRegQuestions        = "/api/v1/registration/questions"
 	PathRegQuestionsCatalog = "/api/v1/registration/questions/catalog"
+	PathRegTOTP             = "/api/v1/registration/totp"
+	PathRegTOTPConfirm      = "/api/v1/registration/totp/confirm"
 )
 
 // SignInRequest is the body of POST /api/v1/session.
@@ -54,6 +56,7 @@ type Registration struct {
 	Email     RegisteredMethod `json:"email"`
 	SMS       RegisteredMethod `json:"sms"`
 	Questions RegisteredMethod `json:"questions"`
+	TOTP      RegisteredMethod `json:"totp"`
 	// Required is how many distinct methods a reset needs.
 	Required int `json:"required"`
 	// Complete is true when at least Required methods are registered.
@@ -61,13 +64,14 @@ type Registration struct {
 	// ReconfirmDue is true when a registered method was confirmed too long
 	// ago and should be confirmed again.
 	ReconfirmDue bool `json:"reconfirm_due"`
-	// Pending names a method waiting for its code ("email" or "sms").
+	// Pending names a method waiting for its code ("email", "sms", or
+	// "totp" for an app given its key and not yet confirmed).
 	Pending Kind `json:"pending,omitempty"`
 }
 
 // Kinds are the verification methods the portal knows, in the order the
 // pages show them.
-var Kinds = []Kind{KindEmail, KindSMS, KindQuestions}
+var Kinds = []Kind{KindEmail, KindSMS, KindQuestions, KindTOTP}
 
 // Method is the registration's method of kind k (nil: no such method).
 // The wire has a field for each method, so that a client written against
@@ -81,6 +85,8 @@ func (r *Registration) Method(k Kind) *RegisteredMethod {
 		return &r.SMS
 	case KindQuestions:
 		return &r.Questions
+	case KindTOTP:
+		return &r.TOTP
 	}
 	return nil
 }
@@ -121,6 +127,30 @@ type CatalogResponse struct {
 	Questions []Question `json:"questions"`
 	// Count is how many questions a user must answer.
 	Count int `json:"count"`
+}
+
+// TOTPSetup is the body of POST /api/v1/registration/totp's answer: a
+// new key for an authenticator app, shown once, until a first code from
+// the app confirms it (POST PathRegTOTPConfirm with a CodeRequest).
+type TOTPSetup struct {
+	// Key is the key to type into the app, in base32 (RFC 4648), as the
+	// apps take it.
+	Key string `json:"key"`
+	// URI is the otpauth:// address the QR code holds.
+	URI string `json:"uri"`
+	// QR is the QR code of URI, a data: URL of a PNG picture.
+	QR string `json:"qr"`
+	// Issuer and Account are the names the app will show.
+	Issuer  string `json:"issuer"`
+	Account string `json:"account"`
+	// Digits and Period are the codes' length and the seconds each lasts.
+	Digits int `json:"digits"`
+	Period int `json:"period"`
+}
+
+// TOTPSetupResponse wraps a TOTPSetup.
+type TOTPSetupResponse struct {
+	Setup TOTPSetup `json:"setup"`
 }
 
 // ChangePasswordRequest is the body of POST /api/v1/session/password.

@@ -337,6 +337,7 @@ const (
 	MethodEmail     = "email"
 	MethodSMS       = "sms"
 	MethodQuestions = "questions"
+	MethodTOTP      = "totp"
 )
 
 // Default returns the configuration used for every key the file leaves out.

@@ -369,7 +369,7 @@ func quotedList(s []string) string {
 
 // methods checks flow.methods and flow.required_methods together.
 func (v *validator) methods(methods []string, required int) {
-	known := []string{MethodEmail, MethodSMS, MethodQuestions}
+	known := []string{MethodEmail, MethodSMS, MethodQuestions, MethodTOTP}
 	seen := map[string]bool{}
 	ok := len(methods) > 0
 	if len(methods) == 0 {
@@ -387,8 +387,8 @@ func (v *validator) methods(methods []string, required int) {
 		seen[m] = true
 	}
 	if !ok {
-		if required < 1 || required > 3 {
-			v.add("flow.required_methods", "must be %s", rangeText(1, 3))
+		if required < 1 || required > len(known) {
+			v.add("flow.required_methods", "must be %s", rangeText(1, len(known)))
 		}
 		return
 	}
@@ -400,6 +400,6 @@ func (v *validator) methods(methods []string, required int) {
 	// enough alone, and SMS is a restricted authenticator that is never the
 	// only way.
 	if required == 1 && (seen[MethodSMS] || seen[MethodQuestions]) {
-		v.add("flow.required_methods", "1 method is only allowed when flow.methods is [\"email\"]: SMS and security questions are never enough alone (NIST SP 800-63B-4)")
+		v.add("flow.required_methods", "1 method is only allowed when flow.methods lists only \"email\" and \"totp\": SMS and security questions are never enough alone (NIST SP 800-63B-4)")
 	}
 }

@@ -1,22 +1,18 @@
 package dispatch
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/sspr-portal/sspr/server/seal"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
 // A stored message holds a one-time code and a person's address, and the
 // job's row stays in the database for a day after delivery (River's
 // retention), where backups and anyone who reads the tables see it. So
-// the message is sealed: AES-256-GCM under a key derived from the
+// the message is sealed (server/seal) under a key derived from the
 // portal's own, with the row's id and channel as associated data, so that
 // a sealed message can't be moved to another row. Only the portal's
 // servers, which share the key file, can open it.
@@ -25,49 +21,16 @@ import (
 const keyInfo = "sspr dispatch message seal v1"
 
 // sealer seals and opens messages.
-type sealer struct {
-	aead cipher.AEAD
-	// accepted open what other servers sealed under keys still accepted
-	// during a key rotation (server/keys: rotate.go); they never seal.
-	accepted []cipher.AEAD
-}
+type sealer struct{ s *seal.Sealer }
 
 // newSealer derives the sealing key from base, and the keys that also
 // open from accepted (each at least 32 bytes).
 func newSealer(base []byte, accepted ...[]byte) (*sealer, error) {
-	s := &sealer{}
-	for i, b := range append([][]byte{base}, accepted...) {
-		aead, err := newAEAD(b)
-		if err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			s.aead = aead
-		} else {
-			s.accepted = append(s.accepted, aead)
-		}
-	}
-	return s, nil
-}
-
-// newAEAD is AES-256-GCM under the key derived from base.
-func newAEAD(base []byte) (cipher.AEAD, error) {
-	if len(base) < 32 {
-		return nil, errors.New("dispatch: the sealing key must be at least 32 bytes")
-	}
-	k, err := hkdf.Key(sha256.New, base, nil, keyInfo, 32)
-	if err != nil {
-		return nil, fmt.Errorf("dispatch: derive key: %w", err)
-	}
-	block, err := aes.NewCipher(k)
+	s, err := seal.New(keyInfo, base, accepted...)
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("dispatch: %w", err)
-	}
-	return aead, nil
+	return &sealer{s}, nil
 }
 
 // sealed is what a stored message holds once opened.
@@ -84,11 +47,11 @@ func (s *sealer) seal(id string, ch sspr.Channel, v sealed) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: encode message: %w", err)
 	}
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plain)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("dispatch: nonce: %w", err)
+	b, err := s.s.Seal(plain, ad(id, ch))
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: %w", err)
 	}
-	return s.aead.Seal(nonce, nonce, plain, ad(id, ch)), nil
+	return b, nil
 }
 
 // errUnopenable is a stored message the key can't open: the key file was
@@ -96,17 +59,9 @@ func (s *sealer) seal(id string, ch sspr.Channel, v sealed) ([]byte, error) {
 var errUnopenable = errors.New("the message can't be opened with this server's key (was the key file replaced?)")
 
 func (s *sealer) open(id string, ch sspr.Channel, b []byte) (sealed, error) {
-	n := s.aead.NonceSize()
-	if len(b) < n {
-		return sealed{}, errUnopenable
-	}
-	plain, err := s.aead.Open(nil, b[:n], b[n:], ad(id, ch))
-	for _, a := range s.accepted {
-		if err == nil {
-			break
-		}
-		plain, err = a.Open(nil, b[:n], b[n:], ad(id, ch))
-	}
+	// A message waits a day at most: one opened under an accepted key
+	// needn't be sealed again.
+	plain, _, err := s.s.Open(b, ad(id, ch))
 	if err != nil {
 		return sealed{}, errUnopenable
 	}

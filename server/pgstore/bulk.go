@@ -37,7 +37,7 @@ func (s *Store) EachRegistration(ctx context.Context, fn func(sspr.Registration)
 		}
 		rows, err := tx.Query(ctx, `
 SELECT r.user_id, r.email, r.email_confirmed_at, r.phone, r.phone_confirmed_at, r.answers_confirmed_at,
-	r.lang, a.question_id
+	r.lang, r.totp_key, r.totp_confirmed_at, a.question_id
 FROM registrations r
 LEFT JOIN registration_answers a ON a.user_id = r.user_id
 ORDER BY r.user_id, a.position`)
@@ -48,11 +48,12 @@ ORDER BY r.user_id, a.position`)
 		var cur *sspr.Registration
 		for rows.Next() {
 			var (
-				got                     sspr.Registration
-				emailAt, phoneAt, ansAt *time.Time
-				questionID              *string
+				got                             sspr.Registration
+				emailAt, phoneAt, ansAt, totpAt *time.Time
+				questionID                      *string
 			)
-			if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &got.Lang, &questionID); err != nil {
+			if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &got.Lang,
+				&got.TOTPKey, &totpAt, &questionID); err != nil {
 				return err
 			}
 			if cur == nil || cur.UserID != got.UserID {
@@ -62,6 +63,7 @@ ORDER BY r.user_id, a.position`)
 					}
 				}
 				got.EmailConfirmed, got.PhoneConfirmed, got.AnswersConfirmed = utc(emailAt), utc(phoneAt), utc(ansAt)
+				got.TOTPConfirmed = utc(totpAt)
 				cur = &got
 			}
 			if questionID != nil {

@@ -70,6 +70,12 @@ CREATE TABLE reminders (
 	`
 ALTER TABLE registrations ADD COLUMN lang text NOT NULL DEFAULT '';
 `,
+	// 5: the authenticator app's key, sealed (server/seal), and when a
+	// first code confirmed it. Nullable columns: no rewrite either.
+	`
+ALTER TABLE registrations ADD COLUMN totp_key bytea;
+ALTER TABLE registrations ADD COLUMN totp_confirmed_at timestamptz;
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

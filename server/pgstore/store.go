@@ -38,7 +38,8 @@ func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc, er
 // others.
 const registrationQuery = `
 SELECT r.user_id IS NOT NULL, coalesce(r.email, ''), r.email_confirmed_at, coalesce(r.phone, ''),
-	r.phone_confirmed_at, r.answers_confirmed_at, coalesce(r.lang, ''), a.question_id, a.hash
+	r.phone_confirmed_at, r.answers_confirmed_at, coalesce(r.lang, ''), r.totp_key, r.totp_confirmed_at,
+	a.question_id, a.hash
 FROM (SELECT $1::text AS user_id) k
 LEFT JOIN registrations r ON r.user_id = k.user_id
 LEFT JOIN registration_answers a ON a.user_id = k.user_id
@@ -63,12 +64,13 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 	var r *sspr.Registration
 	for rows.Next() {
 		var (
-			found                   bool
-			got                     sspr.Registration
-			emailAt, phoneAt, ansAt *time.Time
-			questionID, hash        *string
+			found                           bool
+			got                             sspr.Registration
+			emailAt, phoneAt, ansAt, totpAt *time.Time
+			questionID, hash                *string
 		)
-		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &got.Lang, &questionID, &hash); err != nil {
+		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &got.Lang,
+			&got.TOTPKey, &totpAt, &questionID, &hash); err != nil {
 			return nil, wrap("read registration", err)
 		}
 		if !found {
@@ -79,6 +81,7 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 		if r == nil {
 			got.UserID = userID
 			got.EmailConfirmed, got.PhoneConfirmed, got.AnswersConfirmed = utc(emailAt), utc(phoneAt), utc(ansAt)
+			got.TOTPConfirmed = utc(totpAt)
 			r = &got
 		}
 		if questionID != nil && hash != nil {
@@ -109,7 +112,7 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 // database's locale (only ASCII in the C locale). position, left and
 // substr count characters, not bytes, so no character is cut in two.
 const populationQuery = `
-SELECT has_email, has_phone, answers,
+SELECT has_email, has_phone, answers, has_totp,
 	CASE WHEN NOT has_email OR at = 0 THEN ''
 		WHEN at = 1 THEN email
 		ELSE left(email, 1) || substr(email, at) END AS hint,
@@ -118,11 +121,12 @@ FROM (
 	SELECT r.email, position('@' in r.email) AS at,
 		r.email <> '' AND r.email_confirmed_at IS NOT NULL AS has_email,
 		r.phone <> '' AND r.phone_confirmed_at IS NOT NULL AS has_phone,
+		r.totp_key IS NOT NULL AND r.totp_confirmed_at IS NOT NULL AS has_totp,
 		CASE WHEN r.answers_confirmed_at IS NULL THEN 0 ELSE coalesce(a.n, 0) END AS answers
 	FROM registrations r
 	LEFT JOIN (SELECT user_id, count(*)::int AS n FROM registration_answers GROUP BY user_id) a ON a.user_id = r.user_id
 ) s
-GROUP BY has_email, has_phone, answers, hint`
+GROUP BY has_email, has_phone, answers, has_totp, hint`
 
 // populationTimeout is the least time Population is given, whatever the
 // configured timeout: it reads every registration (2 to 3.5 s for a
@@ -159,7 +163,7 @@ func (s *Store) Population(ctx context.Context) (sspr.Population, error) {
 				hint  string
 				n     int
 			)
-			if err := rows.Scan(&shape.Email, &shape.Phone, &shape.Answers, &hint, &n); err != nil {
+			if err := rows.Scan(&shape.Email, &shape.Phone, &shape.Answers, &shape.TOTP, &hint, &n); err != nil {
 				return err
 			}
 			// Groups that differ only in case (or, for an address with
@@ -173,6 +177,14 @@ func (s *Store) Population(ctx context.Context) (sspr.Population, error) {
 		return nil, wrap("count registrations by shape", err)
 	}
 	return p, nil
+}
+
+// totpKey is NULL for no key, not an empty bytea.
+func totpKey(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // PutRegistration replaces everything r.UserID has registered with r, in
@@ -194,19 +206,22 @@ func (s *Store) PutRegistration(ctx context.Context, r sspr.Registration) error 
 	}
 	defer cancel()
 	return wrap("put registration", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if r.Email == "" && r.Phone == "" && len(r.Answers) == 0 {
+		if r.Empty() {
 			// Its answers go with it (ON DELETE CASCADE).
 			_, err := tx.Exec(ctx, `DELETE FROM registrations WHERE user_id = $1`, r.UserID)
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
-INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at, lang, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at, lang,
+	totp_key, totp_confirmed_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
 ON CONFLICT (user_id) DO UPDATE SET
 	email = excluded.email, email_confirmed_at = excluded.email_confirmed_at,
 	phone = excluded.phone, phone_confirmed_at = excluded.phone_confirmed_at,
-	answers_confirmed_at = excluded.answers_confirmed_at, lang = excluded.lang, updated_at = excluded.updated_at`,
-			r.UserID, r.Email, pgTime(r.EmailConfirmed), r.Phone, pgTime(r.PhoneConfirmed), pgTime(r.AnswersConfirmed), r.Lang); err != nil {
+	answers_confirmed_at = excluded.answers_confirmed_at, lang = excluded.lang,
+	totp_key = excluded.totp_key, totp_confirmed_at = excluded.totp_confirmed_at, updated_at = excluded.updated_at`,
+			r.UserID, r.Email, pgTime(r.EmailConfirmed), r.Phone, pgTime(r.PhoneConfirmed), pgTime(r.AnswersConfirmed), r.Lang,
+			totpKey(r.TOTPKey), pgTime(r.TOTPConfirmed)); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM registration_answers WHERE user_id = $1`, r.UserID); err != nil {

@@ -185,6 +185,8 @@ type Engine struct {
 	th  *throttle.Throttle
 	// methods are the enabled methods' strategies, in cfg.Methods' order.
 	methods []Method
+	// totp seals the authenticator apps' keys (totp.go).
+	totp totpSeals
 	// decoys is what unknown user ids are shown: RefreshDecoys reads it
 	// from the registrations.
 	decoys atomic.Pointer[decoys]
@@ -222,6 +224,10 @@ func New(cfg Config, d Deps) (*Engine, error) {
 		cfg.ProbeRefusals = DefaultConfig().ProbeRefusals
 	}
 	e := &Engine{cfg: cfg, d: d, th: throttle.New(d.State, d.Now)}
+	var err error
+	if e.totp, err = newTOTPSeals(d.CodeKey, d.AcceptedCodeKeys); err != nil {
+		return nil, fmt.Errorf("selfservice: %w", err)
+	}
 	for _, k := range cfg.Methods {
 		i := slices.IndexFunc(allMethods, func(m Method) bool { return m.Kind() == k })
 		if i < 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/canon"
+	"github.com/sspr-portal/sspr/server/internal/storetest"
 	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/memstate"
 	"github.com/sspr-portal/sspr/server/notify"
@@ -142,14 +143,7 @@ func (r registrations) Registration(ctx context.Context, id string) (*sspr.Regis
 func (r registrations) Population(ctx context.Context) (sspr.Population, error) {
 	p := sspr.Population{}
 	for _, reg := range r {
-		s := sspr.Shape{Email: reg.HasEmail(), Phone: reg.HasPhone()}
-		if !reg.AnswersConfirmed.IsZero() {
-			s.Answers = len(reg.Answers)
-		}
-		if s.Email {
-			s.Domain, s.Initial = canon.EmailDomain(reg.Email), canon.EmailInitial(reg.Email)
-		}
-		p[s]++
+		p[storetest.ShapeOf(*reg)]++
 	}
 	return p, nil
 }

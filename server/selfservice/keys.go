@@ -24,6 +24,10 @@ func staffKey(id string) string   { return "staff:" + id }
 // passKey holds the recovery pass the service desk issued to user.
 func passKey(user string) string { return "pass:user:" + user }
 
+// totpStepKey holds the last step of user's authenticator app whose code
+// was accepted (totp.go: no code twice).
+func totpStepKey(user string) string { return "totp-step:user:" + user }
+
 // drawKey holds how many times an account passed its questions.
 func drawKey(user string) string { return "draw:user:" + user }
 

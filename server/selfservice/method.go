@@ -56,7 +56,7 @@ type codeMethod interface {
 
 // allMethods are the methods the portal knows, in the order they are
 // offered when all are enabled.
-var allMethods = []Method{emailMethod{}, smsMethod{}, questionsMethod{}}
+var allMethods = []Method{emailMethod{}, smsMethod{}, questionsMethod{}, totpMethod{}}
 
 // registered counts the enabled methods of reg that a reset can use.
 func (e *Engine) registered(reg *sspr.Registration) int {

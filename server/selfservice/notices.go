@@ -8,6 +8,7 @@ const (
 	emailRegisteredMsg = "your alternate email address was registered or confirmed"
 	smsRegisteredMsg   = "your mobile number was registered or confirmed"
 	questionsSetMsg    = "your security questions were set"
+	totpRegisteredMsg  = "an authenticator app was registered"
 	removedMsg         = "a verification method was removed"
 	deskUnlockMsg      = "unlocked your account (ticket %s)"
 	deskLiftMsg        = "let you use self-service again (ticket %s)"

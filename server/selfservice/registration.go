@@ -30,6 +30,8 @@ func (e *Engine) Registration(ctx context.Context, id string) (api.Registration,
 	v := e.describe(reg)
 	if s.Pending != nil {
 		v.Pending = s.Pending.Kind
+	} else if s.TOTP != nil {
+		v.Pending = api.KindTOTP
 	}
 	return v, nil
 }

@@ -28,6 +28,8 @@ type session struct {
 	AuthAt time.Time `json:"auth_at"`
 	// Pending is an address or number waiting for its code.
 	Pending *pending `json:"pending,omitempty"`
+	// TOTP is an authenticator app's key waiting for a first code.
+	TOTP *pendingTOTP `json:"totp,omitempty"`
 }
 
 // pending is an address being registered, and the code sent to it.

@@ -46,7 +46,7 @@ func (d *Directory) Each(ctx context.Context, fn func(sspr.Account) error) error
 func (s *Store) EachRegistration(ctx context.Context, fn func(sspr.Registration) error) error {
 	rows, err := s.db.read.QueryContext(ctx, `
 SELECT r.user_id, r.email, r.email_confirmed_at, r.phone, r.phone_confirmed_at, r.answers_confirmed_at,
-	r.lang, a.question_id
+	r.lang, r.totp_key, r.totp_confirmed_at, a.question_id
 FROM registrations r
 LEFT JOIN registration_answers a ON a.user_id = r.user_id
 ORDER BY r.user_id, a.rowid`)
@@ -57,11 +57,12 @@ ORDER BY r.user_id, a.rowid`)
 	var cur *sspr.Registration
 	for rows.Next() {
 		var (
-			got                         sspr.Registration
-			emailAt, phoneAt, answersAt sql.NullString
-			questionID                  sql.NullString
+			got                                 sspr.Registration
+			emailAt, phoneAt, answersAt, totpAt sql.NullString
+			questionID                          sql.NullString
 		)
-		if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &got.Lang, &questionID); err != nil {
+		if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &got.Lang,
+			&got.TOTPKey, &totpAt, &questionID); err != nil {
 			return wrap(sspr.BackendStore, "read registrations", err)
 		}
 		if cur == nil || cur.UserID != got.UserID {
@@ -77,6 +78,9 @@ ORDER BY r.user_id, a.rowid`)
 				return wrap(sspr.BackendStore, "read registrations", err)
 			}
 			if got.AnswersConfirmed, err = parseTime(answersAt); err != nil {
+				return wrap(sspr.BackendStore, "read registrations", err)
+			}
+			if got.TOTPConfirmed, err = parseTime(totpAt); err != nil {
 				return wrap(sspr.BackendStore, "read registrations", err)
 			}
 			cur = &got

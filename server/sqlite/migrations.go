@@ -100,6 +100,12 @@ ALTER TABLE accounts ADD COLUMN password_set_at TEXT;
 	`
 ALTER TABLE registrations ADD COLUMN lang TEXT NOT NULL DEFAULT '';
 `,
+	// 7: the authenticator app's key, sealed (server/seal), and when a
+	// first code confirmed it.
+	`
+ALTER TABLE registrations ADD COLUMN totp_key BLOB;
+ALTER TABLE registrations ADD COLUMN totp_confirmed_at TEXT;
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

@@ -34,7 +34,8 @@ func NewStore(db *DB) *Store { return &Store{db: db} }
 // CASCADE), so looking them up by the id finds no others.
 const registrationQuery = `
 SELECT r.user_id IS NOT NULL, coalesce(r.email, ''), r.email_confirmed_at, coalesce(r.phone, ''),
-	r.phone_confirmed_at, r.answers_confirmed_at, coalesce(r.lang, ''), a.question_id, a.hash
+	r.phone_confirmed_at, r.answers_confirmed_at, coalesce(r.lang, ''), r.totp_key, r.totp_confirmed_at,
+	a.question_id, a.hash
 FROM (SELECT ? AS user_id) k
 LEFT JOIN registrations r ON r.user_id = k.user_id
 LEFT JOIN registration_answers a ON a.user_id = k.user_id
@@ -53,12 +54,13 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 	var r *sspr.Registration
 	for rows.Next() {
 		var (
-			found                       bool
-			got                         sspr.Registration
-			emailAt, phoneAt, answersAt sql.NullString
-			questionID, hash            sql.NullString
+			found                               bool
+			got                                 sspr.Registration
+			emailAt, phoneAt, answersAt, totpAt sql.NullString
+			questionID, hash                    sql.NullString
 		)
-		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &got.Lang, &questionID, &hash); err != nil {
+		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &got.Lang,
+			&got.TOTPKey, &totpAt, &questionID, &hash); err != nil {
 			return nil, wrap(sspr.BackendStore, "read registration", err)
 		}
 		if !found {
@@ -75,6 +77,9 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 				return nil, wrap(sspr.BackendStore, "read registration", err)
 			}
 			if got.AnswersConfirmed, err = parseTime(answersAt); err != nil {
+				return nil, wrap(sspr.BackendStore, "read registration", err)
+			}
+			if got.TOTPConfirmed, err = parseTime(totpAt); err != nil {
 				return nil, wrap(sspr.BackendStore, "read registration", err)
 			}
 			r = &got
@@ -109,14 +114,19 @@ func putRegistration(ctx context.Context, tx *sql.Tx, r sspr.Registration) error
 	if _, err := tx.ExecContext(ctx, `DELETE FROM registrations WHERE user_id = ?`, r.UserID); err != nil {
 		return err
 	}
-	if r.Email == "" && r.Phone == "" && len(r.Answers) == 0 {
+	if r.Empty() {
 		return nil
 	}
+	var totpKey []byte
+	if len(r.TOTPKey) > 0 {
+		totpKey = r.TOTPKey // NULL, not an empty blob, for none
+	}
 	if _, err := tx.ExecContext(ctx, `
-INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at, lang)
-VALUES (?, ?, ?, ?, ?, ?, ?)`,
+INSERT INTO registrations (user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at, lang,
+	totp_key, totp_confirmed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.UserID, r.Email, formatTime(r.EmailConfirmed), r.Phone, formatTime(r.PhoneConfirmed),
-		formatTime(r.AnswersConfirmed), r.Lang); err != nil {
+		formatTime(r.AnswersConfirmed), r.Lang, totpKey, formatTime(r.TOTPConfirmed)); err != nil {
 		return err
 	}
 	for _, a := range r.Answers {
@@ -147,7 +157,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`,
 // instr and substr count characters, not bytes, so no character is cut
 // in two.
 const populationQuery = `
-SELECT has_email, has_phone, answers,
+SELECT has_email, has_phone, answers, has_totp,
 	CASE WHEN NOT has_email OR at = 0 THEN ''
 		WHEN at = 1 THEN email
 		ELSE substr(email, 1, 1) || substr(email, at) END AS hint,
@@ -156,11 +166,12 @@ FROM (
 	SELECT email, instr(email, '@') AS at,
 		email != '' AND email_confirmed_at IS NOT NULL AS has_email,
 		phone != '' AND phone_confirmed_at IS NOT NULL AS has_phone,
+		totp_key IS NOT NULL AND totp_confirmed_at IS NOT NULL AS has_totp,
 		CASE WHEN answers_confirmed_at IS NULL THEN 0
 			ELSE (SELECT count(*) FROM registration_answers a WHERE a.user_id = r.user_id) END AS answers
 	FROM registrations r
 )
-GROUP BY has_email, has_phone, answers, hint`
+GROUP BY has_email, has_phone, answers, has_totp, hint`
 
 // Population counts the registrations of each shape (see sspr.Shape),
 // for the flows of unknown user ids to copy in their proportions. One
@@ -178,7 +189,7 @@ func (s *Store) Population(ctx context.Context) (sspr.Population, error) {
 			hint  string
 			n     int
 		)
-		if err := rows.Scan(&shape.Email, &shape.Phone, &shape.Answers, &hint, &n); err != nil {
+		if err := rows.Scan(&shape.Email, &shape.Phone, &shape.Answers, &shape.TOTP, &hint, &n); err != nil {
 			return nil, wrap(sspr.BackendStore, "count registrations by shape", err)
 		}
 		// Groups that differ only in case (or, for an address with

@@ -65,6 +65,12 @@ type Registration struct {
 	// Answers are the security-question answers, hashed (never plain text).
 	Answers          []Answer
 	AnswersConfirmed time.Time
+	// TOTPKey is the authenticator app's key (RFC 6238), sealed under the
+	// portal's keys and bound to UserID (server/seal): never as the app
+	// was given it. TOTPConfirmed is when a first code from the app
+	// confirmed it.
+	TOTPKey       []byte
+	TOTPConfirmed time.Time
 	// Lang is the language the person last used the portal's
 	// registration pages in, by tag such as "cy" ("" unknown): the
 	// messages sent outside their own requests (a reminder to register,
@@ -78,18 +84,31 @@ func (r Registration) HasEmail() bool { return r.Email != "" && !r.EmailConfirme
 // HasPhone reports whether a confirmed mobile number is registered.
 func (r Registration) HasPhone() bool { return r.Phone != "" && !r.PhoneConfirmed.IsZero() }
 
+// HasTOTP reports whether a confirmed authenticator app is registered.
+func (r Registration) HasTOTP() bool { return len(r.TOTPKey) > 0 && !r.TOTPConfirmed.IsZero() }
+
+// Empty reports whether r registers nothing: a store then keeps no
+// registration for the user.
+func (r Registration) Empty() bool {
+	return r.Email == "" && r.Phone == "" && len(r.Answers) == 0 && len(r.TOTPKey) == 0
+}
+
 // HasQuestions reports whether at least n answered questions are registered.
 func (r Registration) HasQuestions(n int) bool {
 	return len(r.Answers) >= n && !r.AnswersConfirmed.IsZero()
 }
 
 // Check refuses a registration that must never be stored: no user id, an
-// answer without a question or twice to one question, or an answer that is
-// not an argon2id hash (never keep an answer in plain text, even by
-// mistake). Every store applies it before writing.
+// answer without a question or twice to one question, an answer that is
+// not an argon2id hash, or an authenticator key that is not sealed (never
+// keep an answer or a key as typed, even by mistake). Every store applies
+// it before writing.
 func (r Registration) Check() error {
 	if r.UserID == "" {
 		return errors.New("no user id")
+	}
+	if len(r.TOTPKey) > 0 && !looksSealed(r.TOTPKey) {
+		return errors.New("the authenticator key is not sealed")
 	}
 	seen := make(map[string]bool, len(r.Answers))
 	for _, a := range r.Answers {
@@ -104,6 +123,21 @@ func (r Registration) Check() error {
 		seen[a.QuestionID] = true
 	}
 	return nil
+}
+
+// looksSealed tells a sealed key (a nonce, the ciphertext and a tag:
+// random bytes, at least 28 of them) from a key as an app is given it
+// (base32 text), which random bytes all but never are.
+func looksSealed(b []byte) bool {
+	if len(b) < 28 {
+		return false
+	}
+	for _, c := range b {
+		if !('A' <= c && c <= 'Z' || '2' <= c && c <= '7' || c == '=') {
+			return true
+		}
+	}
+	return false
 }
 
 // Answer is one registered security-question answer.
@@ -268,6 +302,8 @@ type Shape struct {
 	// Answers is how many security questions are answered, or 0 when the
 	// answers are not confirmed.
 	Answers int
+	// TOTP says a confirmed authenticator app is registered.
+	TOTP bool
 	// Domain is the alternate address's domain in lower case, and Initial
 	// its first character in lower case; both empty without Email.
 	Domain, Initial string

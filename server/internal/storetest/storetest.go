@@ -49,6 +49,7 @@ var tests = []struct {
 	{"Registration/OK", registrationOK},
 	{"Registration/absent", registrationAbsent},
 	{"Registration/only email", registrationOnlyEmail},
+	{"Registration/only an authenticator app", registrationOnlyTOTP},
 	{"Registration/replace", registrationReplace},
 	{"Registration/an empty registration removes it", registrationEmpty},
 	{"Registration/refusals change nothing", registrationRefusals},
@@ -107,11 +108,11 @@ func sameRegistration(got *sspr.Registration, want sspr.Registration) bool {
 	}
 	g, w := *got, want
 	if !sameTime(g.EmailConfirmed, w.EmailConfirmed) || !sameTime(g.PhoneConfirmed, w.PhoneConfirmed) ||
-		!sameTime(g.AnswersConfirmed, w.AnswersConfirmed) {
+		!sameTime(g.AnswersConfirmed, w.AnswersConfirmed) || !sameTime(g.TOTPConfirmed, w.TOTPConfirmed) {
 		return false
 	}
-	g.EmailConfirmed, g.PhoneConfirmed, g.AnswersConfirmed = time.Time{}, time.Time{}, time.Time{}
-	w.EmailConfirmed, w.PhoneConfirmed, w.AnswersConfirmed = time.Time{}, time.Time{}, time.Time{}
+	g.EmailConfirmed, g.PhoneConfirmed, g.AnswersConfirmed, g.TOTPConfirmed = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	w.EmailConfirmed, w.PhoneConfirmed, w.AnswersConfirmed, w.TOTPConfirmed = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	return reflect.DeepEqual(g, w)
 }
 
@@ -139,6 +140,33 @@ func zoe(t *testing.T) sspr.Registration {
 		Answers:          hashes(t, "first_job", "first_pet", "birth_town"),
 		AnswersConfirmed: base.Add(time.Minute),
 		Lang:             "cy",
+		TOTPKey:          SealedKey(1),
+		TOTPConfirmed:    base.Add(2 * time.Minute),
+	}
+}
+
+// SealedKey stands for an authenticator key as server/seal leaves it:
+// 48 bytes that are not base32 text, different for each n.
+func SealedKey(n byte) []byte {
+	b := make([]byte, 48)
+	for i := range b {
+		b[i] = byte(i*37) ^ n
+	}
+	b[0] = 0xff
+	return b
+}
+
+func registrationOnlyTOTP(t *testing.T, s Store) {
+	want := sspr.Registration{UserID: "tam@example.edu", TOTPKey: SealedKey(2), TOTPConfirmed: base}
+	mustPut(t, s, want)
+	got := mustGet(t, s, want.UserID)
+	if !sameRegistration(got, want) || !got.HasTOTP() || got.HasEmail() {
+		t.Fatalf("Registration = %+v; want %+v", got, want)
+	}
+	// Removing the app leaves nothing.
+	mustPut(t, s, sspr.Registration{UserID: want.UserID})
+	if got := mustGet(t, s, want.UserID); got != nil {
+		t.Fatalf("Registration after removing the app = %+v; want nil", got)
 	}
 }
 
@@ -223,6 +251,7 @@ func registrationRefusals(t *testing.T, s Store) {
 		"plain answer":   {UserID: want.UserID, Answers: []sspr.Answer{{QuestionID: "first_pet", Hash: "blue fox"}}},
 		"no question id": {UserID: want.UserID, Answers: []sspr.Answer{{Hash: hash}}},
 		"question twice": {UserID: want.UserID, Answers: []sspr.Answer{{QuestionID: "first_pet", Hash: hash}, {QuestionID: "first_pet", Hash: hash}}},
+		"plain app key":  {UserID: want.UserID, TOTPKey: []byte("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), TOTPConfirmed: base},
 	}
 	for name, r := range bad {
 		err := s.PutRegistration(ctx, r)
@@ -421,7 +450,7 @@ func eventsMicroseconds(t *testing.T, s Store) {
 // (not byte) of the local part, in lower case by Go's rules rather than
 // the database's.
 func ShapeOf(r sspr.Registration) sspr.Shape {
-	s := sspr.Shape{Email: r.HasEmail(), Phone: r.HasPhone()}
+	s := sspr.Shape{Email: r.HasEmail(), Phone: r.HasPhone(), TOTP: r.HasTOTP()}
 	if !r.AnswersConfirmed.IsZero() {
 		s.Answers = len(r.Answers)
 	}
@@ -478,7 +507,10 @@ func Synthetic(n int) iter.Seq[sspr.Registration] {
 					r.AnswersConfirmed = at
 				}
 			}
-			if r.Email == "" && r.Phone == "" && r.Answers == nil {
+			if pick(10) == 0 {
+				r.TOTPKey, r.TOTPConfirmed = syntheticKey, at
+			}
+			if r.Email == "" && r.Phone == "" && r.Answers == nil && r.TOTPKey == nil {
 				r.Phone = "+447700900456" // registered nothing yet: still a row
 			}
 			if !yield(r) {
@@ -492,6 +524,7 @@ var (
 	syntheticInitials = []string{"a", "B", "c", "d", "E", "f", "g", "m", "s", "z", "é", "Ø", "张"}
 	syntheticDomains  = []string{"gmail.com", "Gmail.com", "outlook.com", "hotmail.co.uk", "yahoo.co.uk",
 		"icloud.com", "example.net", "ÉCOLE.fr", "例え.jp"}
+	syntheticKey = SealedKey(0)
 	// syntheticAnswers[n] is n answers sharing one look-alike hash.
 	syntheticAnswers = func() [6][]sspr.Answer {
 		hash := "$argon2id$v=19$m=65536,t=3,p=4$" + strings.Repeat("c2FsdA", 4) + "$" + strings.Repeat("aGFzaA", 7)
@@ -599,7 +632,7 @@ func populationShapes(t *testing.T, s Store) {
 func populationChanges(t *testing.T, s Store) {
 	mustPut(t, s, zoe(t))
 	mustPut(t, s, sspr.Registration{UserID: "yan@example.edu", Email: "yan@example.net", EmailConfirmed: base})
-	zoeShape := sspr.Shape{Email: true, Phone: true, Answers: 3, Domain: "example.net", Initial: "z"}
+	zoeShape := sspr.Shape{Email: true, Phone: true, Answers: 3, TOTP: true, Domain: "example.net", Initial: "z"}
 	samePopulation(t, mustPopulation(t, s), sspr.Population{
 		zoeShape: 1,
 		{Email: true, Domain: "example.net", Initial: "y"}: 1,
