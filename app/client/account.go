@@ -58,6 +58,19 @@ func ConfirmEmail(code string) (api.Registration, error) {
 	return regCall(post, api.PathRegEmailConfirm, api.CodeRequest{Code: code})
 }
 
+// StartTOTP asks for a new key for an authenticator app; it is
+// registered once ConfirmTOTP has a first code from the app.
+func StartTOTP() (api.TOTPSetup, error) {
+	var r api.TOTPSetupResponse
+	err := Do(post, api.PathRegTOTP, nil, &r)
+	return r.Setup, err
+}
+
+// ConfirmTOTP checks a first code from the app given StartTOTP's key.
+func ConfirmTOTP(code string) (api.Registration, error) {
+	return regCall(post, api.PathRegTOTPConfirm, api.CodeRequest{Code: code})
+}
+
 // RegisterSMS texts a code to a new mobile number, in any common format.
 func RegisterSMS(phone string) (api.Registration, error) {
 	return regCall(post, api.PathRegSMS, api.PhoneRequest{Phone: phone})

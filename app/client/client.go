@@ -238,6 +238,11 @@ func VerifyAnswers(answers map[string]string) (api.Flow, error) {
 	return flowCall(post, api.PathFlowQuestionsOK, api.AnswersRequest{Answers: answers})
 }
 
+// VerifyTOTP checks a code from the authenticator app.
+func VerifyTOTP(code string) (api.Flow, error) {
+	return flowCall(post, api.PathFlowTOTPVerify, api.CodeRequest{Code: code})
+}
+
 // SetPassword sets the new password.
 func SetPassword(password string) (api.Flow, error) {
 	return flowCall(post, api.PathFlowPassword, api.PasswordRequest{Password: password})

@@ -153,6 +153,8 @@ func kindTitle(k api.Kind) string {
 		return "Mobile phone"
 	case api.KindQuestions:
 		return "Security questions"
+	case api.KindTOTP:
+		return "Authenticator app"
 	}
 	return string(k)
 }

@@ -322,8 +322,11 @@ func (p *PersonPage) personView(off bool) app.UI {
 		v := "Not registered"
 		if m.Registered {
 			v = m.Hint
-			if k == api.KindQuestions {
+			switch k {
+			case api.KindQuestions:
 				v = countWord(m.Count) + " answered"
+			case api.KindTOTP:
+				v = "Set up"
 			}
 			if m.ConfirmedAt != nil {
 				v += ", confirmed " + timeText(*m.ConfirmedAt)

@@ -22,6 +22,7 @@ func registerRegistration() {
 	app.Route(PathRegEmail, app.NewZeroComponentFactory(&RegEmailPage{}))
 	app.Route(PathRegSMS, app.NewZeroComponentFactory(&RegSMSPage{}))
 	app.Route(PathRegQuestions, app.NewZeroComponentFactory(&RegQuestionsPage{}))
+	app.Route(PathRegTOTP, app.NewZeroComponentFactory(&RegTOTPPage{}))
 	app.Route(PathRegPassword, app.NewZeroComponentFactory(&ChangePasswordPage{}))
 }
 

@@ -17,4 +17,5 @@ var methodTexts = map[api.Kind]methodText{
 	api.KindEmail:     {title: "method.email_title", choice: "method.email_choice", regPath: PathRegEmail},
 	api.KindSMS:       {title: "method.sms_title", choice: "method.sms_choice", regPath: PathRegSMS},
 	api.KindQuestions: {title: "method.questions_title", choice: "method.questions_choice", regPath: PathRegQuestions},
+	api.KindTOTP:      {title: "method.totp_title", choice: "method.totp_choice", regPath: PathRegTOTP},
 }

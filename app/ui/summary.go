@@ -107,6 +107,8 @@ func methodValue(k api.Kind, m api.RegisteredMethod) string {
 		return t("summary.not_registered")
 	case k == api.KindQuestions:
 		return tn("summary.questions_answered", m.Count)
+	case k == api.KindTOTP:
+		return t("summary.totp_set_up")
 	}
 	return m.Hint
 }
@@ -132,8 +134,8 @@ func (p *SummaryPage) methodRow(k api.Kind) app.UI {
 	var due, confirmed, remove app.UI
 	if m.Registered {
 		action, verb = "change-", "summary.change"
-		if k != api.KindQuestions {
-			value = value.Class("masked")
+		if m.Hint != "" {
+			value = value.Class("masked") // an address or a number
 		}
 		remove = button("remove-"+id, t("summary.remove"), false, true, !p.ready || p.busy).
 			Aria("label", t("summary.remove_label", "method", title)).OnClick(p.remove(k))

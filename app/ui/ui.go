@@ -42,6 +42,7 @@ const (
 	PathRegEmail        = "/register/email"
 	PathRegSMS          = "/register/sms"
 	PathRegQuestions    = "/register/questions"
+	PathRegTOTP         = "/register/totp"
 	PathRegPassword     = "/register/password"
 	PathChoose          = api.PageChoose
 	PathVerify          = api.PageVerify

@@ -23,6 +23,7 @@ type VerifyPage struct {
 	wizard
 	choice api.Kind
 	phone  string // the number typed under "Send a text"
+	totp   string // the code typed under "Use my authenticator app"
 	// questionSet are the questions answered under "Answer my security
 	// questions" (the guides: "Select Answer my security questions,
 	// answer the three randomly presented questions, click Next").
@@ -101,6 +102,10 @@ func (p *VerifyPage) submit(_ app.Context, e app.Event) {
 		p.answer(&p.wizard, func(api.Code) string { return "method-questions" })
 		return
 	}
+	if m.Kind == api.KindTOTP {
+		p.verifyTOTP(ctx)
+		return
+	}
 	if m.Kind == api.KindQuestions || m.CodeWaiting(client.Now()) {
 		ctx.Navigate(methodPath(m.Kind))
 		return
@@ -135,6 +140,32 @@ func (p *VerifyPage) valueToPhone(ctx app.Context, e app.Event) {
 	p.phone = ctx.JSSrc().Get("value").String()
 }
 
+// valueToTOTP stores the authenticator code field's value.
+func (p *VerifyPage) valueToTOTP(ctx app.Context, e app.Event) {
+	p.totp = ctx.JSSrc().Get("value").String()
+}
+
+// verifyTOTP checks the code typed from the authenticator app.
+func (p *VerifyPage) verifyTOTP(ctx app.Context) {
+	code := strings.TrimSpace(p.totp)
+	if code == "" {
+		p.invalid(ctx, problems{{field: "totp", msg: t("totp.code_missing")}})
+		return
+	}
+	p.busy, p.errs = true, nil
+	ctx.Async(func() {
+		f, err := client.VerifyTOTP(code)
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				p.totp = ""
+				p.fail(ctx, err, totpCodeField("totp"))
+				return
+			}
+			p.next(ctx, f)
+		})
+	})
+}
+
 // reveal is what method m asks for once selected: the button that sends
 // its code (with the phone number, for a text), the questions and their
 // Next, or, when a code sent for it still works, the way to type it.
@@ -146,6 +177,13 @@ func (p *VerifyPage) reveal(m api.Method, off bool) app.UI {
 		return app.Div().Body(
 			when(len(p.questions) > 0, p.fields(p.errs, off)),
 			button("questions-next", t("common.next"), true, false, off),
+		)
+	}
+	if m.Kind == api.KindTOTP {
+		return app.Div().Body(
+			para(t("totp.verify_intro", "org", Config().Organisation.Name)),
+			totpField("totp", p.totp, p.errs.of("totp"), p.valueToTOTP, off),
+			button("totp-next", t("common.next"), true, false, off),
 		)
 	}
 	if m.CodeWaiting(client.Now()) {

@@ -73,6 +73,8 @@ func Classify(r Rules, acct sspr.Account, reg *sspr.Registration) Status {
 			ok, at = reg.HasPhone(), reg.PhoneConfirmed
 		case api.KindQuestions:
 			ok, at = reg.HasQuestions(max(r.QuestionsAsked, 1)), reg.AnswersConfirmed
+		case api.KindTOTP:
+			ok, at = reg.HasTOTP(), reg.TOTPConfirmed
 		}
 		if !ok {
 			continue

@@ -130,6 +130,32 @@ func (s *server) putQuestions(w http.ResponseWriter, r *http.Request) error {
 	return s.replyRegistration(w, r, reg, err)
 }
 
+// startTOTP answers with a new key for an authenticator app. The answer
+// holds the key, so, like every API answer, it is never stored (no-store).
+func (s *server) startTOTP(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeNone(w, r); err != nil {
+		return err
+	}
+	setup, err := s.Engine.StartTOTP(r.Context(), s.sessionID(r), s.client(r))
+	if err != nil {
+		return err
+	}
+	if err := s.saveSessionID(w, r, s.sessionID(r)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, api.TOTPSetupResponse{Setup: setup})
+	return nil
+}
+
+func (s *server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
+	var req api.CodeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	reg, err := s.Engine.ConfirmTOTP(r.Context(), s.sessionID(r), req.Code, s.client(r))
+	return s.replyRegistration(w, r, reg, err)
+}
+
 func (s *server) removeMethod(w http.ResponseWriter, r *http.Request) error {
 	k := api.Kind(r.PathValue("kind"))
 	reg, err := s.Engine.Remove(r.Context(), s.sessionID(r), k, s.client(r))

@@ -186,6 +186,19 @@ func (s *server) verifyAnswers(w http.ResponseWriter, r *http.Request) error {
 	return s.replyFlow(w, r, id, f, http.StatusOK)
 }
 
+func (s *server) verifyTOTP(w http.ResponseWriter, r *http.Request) error {
+	var req api.CodeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := s.flowID(r)
+	f, err := s.Engine.VerifyTOTP(r.Context(), id, req.Code, s.client(r))
+	if err != nil {
+		return err
+	}
+	return s.replyFlow(w, r, id, f, http.StatusOK)
+}
+
 func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	var req api.PasswordRequest
 	if err := decode(w, r, &req); err != nil {

@@ -336,6 +336,20 @@ func (s *server) postVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k := api.Kind(v.Get("method"))
+	if k == api.KindTOTP && open(f, k) {
+		// The code from the app is typed under its choice: checked here.
+		f, err := s.Engine.VerifyTOTP(r.Context(), id, v.Get("totp"), s.client(r))
+		if err != nil {
+			field := "" // the page picks the place of a refusal of the flow
+			if c := sspr.CodeOf(err); c == sspr.CodeBadRequest || c == sspr.CodeCodeInvalid {
+				field = "totp"
+			}
+			s.again(w, r, api.PageVerify, err, field, map[string]string{"method": string(k)})
+			return
+		}
+		s.next(w, r, id, f)
+		return
+	}
 	page := api.MethodPage(k)
 	if page == api.PageVerify || !offered(f, page) {
 		s.again(w, r, api.PageVerify, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Select a verification method"}, "", nil)
@@ -373,6 +387,16 @@ func (s *server) postVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seeOther(w, r, page)
+}
+
+// open reports whether f offers method k and it is not passed yet.
+func open(f api.Flow, k api.Kind) bool {
+	for _, m := range f.Methods {
+		if m.Kind == k {
+			return !m.Verified
+		}
+	}
+	return false
 }
 
 // waiting reports whether a code sent for method k of f still works.

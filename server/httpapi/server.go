@@ -38,6 +38,7 @@ type Engine interface {
 	VerifyCode(ctx context.Context, id string, k api.Kind, code string, c sspr.Client) (api.Flow, error)
 	Questions(ctx context.Context, id string) ([]api.Question, error)
 	VerifyAnswers(ctx context.Context, id string, answers map[string]string, c sspr.Client) (api.Flow, error)
+	VerifyTOTP(ctx context.Context, id, code string, c sspr.Client) (api.Flow, error)
 	SetPassword(ctx context.Context, id, password string, c sspr.Client) (api.Flow, error)
 	Cancel(ctx context.Context, id string) error
 
@@ -50,6 +51,8 @@ type Engine interface {
 	Register(ctx context.Context, id string, k api.Kind, raw string, c sspr.Client) (api.Registration, error)
 	Confirm(ctx context.Context, id string, k api.Kind, code string, c sspr.Client) (api.Registration, error)
 	SetAnswers(ctx context.Context, id string, answers []api.AnswerInput, c sspr.Client) (api.Registration, error)
+	StartTOTP(ctx context.Context, id string, c sspr.Client) (api.TOTPSetup, error)
+	ConfirmTOTP(ctx context.Context, id, code string, c sspr.Client) (api.Registration, error)
 	Remove(ctx context.Context, id string, k api.Kind, c sspr.Client) (api.Registration, error)
 	ChangePassword(ctx context.Context, id, current, next string, c sspr.Client) error
 
@@ -218,6 +221,7 @@ func (s *server) routes() http.Handler {
 	route("POST "+api.PathFlowSMSVerify, s.verifySMS)
 	route("GET "+api.PathFlowQuestions, s.questions)
 	route("POST "+api.PathFlowQuestionsOK, s.verifyAnswers)
+	route("POST "+api.PathFlowTOTPVerify, s.verifyTOTP)
 	route("POST "+api.PathFlowPassword, s.setPassword)
 	route("POST "+api.PathSession, s.signIn)
 	route("GET "+api.PathSession, s.currentSession)
@@ -231,6 +235,8 @@ func (s *server) routes() http.Handler {
 	route("POST "+api.PathRegSMSConfirm, s.confirm(api.KindSMS))
 	route("GET "+api.PathRegQuestionsCatalog, s.questionsCatalog)
 	route("PUT "+api.PathRegQuestions, s.putQuestions)
+	route("POST "+api.PathRegTOTP, s.startTOTP)
+	route("POST "+api.PathRegTOTPConfirm, s.confirmTOTP)
 	route("DELETE "+api.PathRegistration+"/{kind}", s.removeMethod)
 	route("POST "+deskapi.PathSession, s.staffSignIn)
 	route("GET "+deskapi.PathSession, s.staffSession)

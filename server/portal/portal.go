@@ -216,6 +216,9 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 		delivery.Queue.Start(ctx)
 		p.purgeAudit(store, cfg.Audit.Retention.D(), now, log)
 		p.refreshDecoys(engine, cfg.Flow.DecoyRefresh.D(), log)
+		if len(o.Keys.Accepted) > 0 {
+			p.resealTOTP(engine, log)
+		}
 	}
 	var catalogQuestions []api.Question
 	for _, q := range catalog.All() {
@@ -320,6 +323,29 @@ func (p *Portal) refreshDecoys(e *selfservice.Engine, every time.Duration, log *
 	stop := cancel
 	p.closers = append(p.closers, func(context.Context) error {
 		stop()
+		<-done
+		return nil
+	})
+}
+
+// resealTOTP, during a key rotation, seals the authenticator apps' keys
+// again under the key in use, once, off the start's path: every server
+// restarts after the promotion, a day before the old key is retired
+// (docs/OPERATIONS.md#rotating-the-keys), so none is left that only the
+// retired key opens. Several servers doing it at once write the same.
+func (p *Portal) resealTOTP(e *selfservice.Engine, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if n, err := e.ResealTOTP(ctx); err != nil && ctx.Err() == nil {
+			log.Error("seal authenticator keys again", "err", err)
+		} else if n > 0 {
+			log.Info("authenticator keys sealed again under the key in use", "count", n)
+		}
+	}()
+	p.closers = append(p.closers, func(context.Context) error {
+		cancel()
 		<-done
 		return nil
 	})

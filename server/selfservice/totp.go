@@ -282,13 +282,54 @@ func (e *Engine) totpKey(ctx context.Context, r *record) ([]byte, error) {
 	return key, nil
 }
 
+// ResealTOTP seals again, under the key in use, every authenticator key
+// that only a key still accepted opens: run at start during a key
+// rotation (server/keys: rotate.go), so that by the time the old key is
+// retired no key needs it, used since or not. It returns how many it
+// sealed again. The keys are read in one pass, then each is written on
+// its own; a key that no key opens is left, and logged, for the service
+// desk to clear.
+func (e *Engine) ResealTOTP(ctx context.Context) (int, error) {
+	var stale []string
+	err := e.d.Store.EachRegistration(ctx, func(reg sspr.Registration) error {
+		if !reg.HasTOTP() {
+			return nil
+		}
+		if _, old, err := e.totp.keys.Open(reg.TOTPKey, totpAD(reg.UserID)); err != nil {
+			e.d.Log.WarnContext(ctx, "an authenticator key no key opens", "user", reg.UserID)
+		} else if old {
+			stale = append(stale, reg.UserID)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read authenticator keys: %w", err)
+	}
+	n := 0
+	for _, user := range stale {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		reg, err := e.d.Store.Registration(ctx, user)
+		if err != nil || reg == nil || !reg.HasTOTP() {
+			continue
+		}
+		if key, old, err := e.totp.keys.Open(reg.TOTPKey, totpAD(user)); err == nil && old {
+			if e.resealTOTP(ctx, user, key) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
 // resealTOTP seals user's key again under the key in use. It is a
 // maintenance write of the same key, so it is neither audited as a change
 // nor told to the person; a failure only means it is tried again next time.
-func (e *Engine) resealTOTP(ctx context.Context, user string, key []byte) {
+func (e *Engine) resealTOTP(ctx context.Context, user string, key []byte) bool {
 	reg, err := e.d.Store.Registration(ctx, user)
 	if err != nil || reg == nil || !reg.HasTOTP() {
-		return
+		return false
 	}
 	sealed, err := e.totp.keys.Seal(key, totpAD(user))
 	if err == nil {
@@ -297,7 +338,9 @@ func (e *Engine) resealTOTP(ctx context.Context, user string, key []byte) {
 	}
 	if err != nil {
 		e.d.Log.WarnContext(ctx, "seal authenticator key again", "user", user, "err", err)
+		return false
 	}
+	return true
 }
 
 // StartTOTP gives the signed-in user a new key for their authenticator
