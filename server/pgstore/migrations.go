@@ -76,6 +76,21 @@ ALTER TABLE registrations ADD COLUMN lang text NOT NULL DEFAULT '';
 ALTER TABLE registrations ADD COLUMN totp_key bytea;
 ALTER TABLE registrations ADD COLUMN totp_confirmed_at timestamptz;
 `,
+	// 6: passkeys (WebAuthn credentials), several per person, each named;
+	// the credential as go-webauthn's JSON (nothing secret), its id
+	// unique across accounts.
+	`
+CREATE TABLE registration_passkeys (
+	user_id      text NOT NULL REFERENCES registrations(user_id) ON DELETE CASCADE,
+	id           bytea NOT NULL,
+	name         text NOT NULL,
+	credential   bytea NOT NULL,
+	created_at   timestamptz NOT NULL,
+	last_used_at timestamptz,
+	PRIMARY KEY (user_id, id)
+);
+CREATE UNIQUE INDEX registration_passkeys_id ON registration_passkeys(id);
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

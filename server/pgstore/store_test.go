@@ -136,7 +136,7 @@ func TestMigrate(t *testing.T) {
 		s.Close()
 		role := "app_" + db
 		srv.Exec(t, db, `CREATE ROLE `+role+` LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON registrations, registration_answers TO `+role+`;
+GRANT SELECT, INSERT, UPDATE, DELETE ON registrations, registration_answers, registration_passkeys TO `+role+`;
 GRANT SELECT, INSERT ON audit_events TO `+role+`;
 GRANT SELECT ON sspr_schema_migrations TO `+role)
 		cfg := config(srv, db)

@@ -106,6 +106,28 @@ ALTER TABLE registrations ADD COLUMN lang TEXT NOT NULL DEFAULT '';
 ALTER TABLE registrations ADD COLUMN totp_key BLOB;
 ALTER TABLE registrations ADD COLUMN totp_confirmed_at TEXT;
 `,
+	// 8: an embedded account whose password must be changed at the next
+	// sign-in (an initial password given by an import).
+	`
+ALTER TABLE accounts ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0 CHECK (must_change IN (0, 1));
+`,
+	// 9: passkeys (WebAuthn credentials), several per person, each named.
+	// The credential is go-webauthn's, as JSON: the public key, the sign
+	// counter, the backup flags, the transports; nothing secret. Its id
+	// is unique across accounts: one authenticator's credential belongs
+	// to one account.
+	`
+CREATE TABLE registration_passkeys (
+	user_id      TEXT NOT NULL REFERENCES registrations(user_id) ON DELETE CASCADE,
+	id           BLOB NOT NULL,
+	name         TEXT NOT NULL,
+	credential   BLOB NOT NULL,
+	created_at   TEXT NOT NULL,
+	last_used_at TEXT,
+	PRIMARY KEY (user_id, id)
+) STRICT;
+CREATE UNIQUE INDEX registration_passkeys_id ON registration_passkeys(id);
+`,
 }
 
 // SchemaVersion is the schema version this program creates and expects.

@@ -50,6 +50,10 @@ type Account struct {
 	// Active Directory: msDS-UserPasswordExpiryTimeComputed); zero when
 	// it never does, or the directory doesn't say.
 	PasswordExpiresAt time.Time
+	// MustChange says the password must be changed at the next sign-in
+	// before anything else (the embedded directory's accounts imported
+	// with an initial password).
+	MustChange bool
 }
 
 // Registration is what a user has registered for self-service: the
