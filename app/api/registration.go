@@ -38,6 +38,10 @@ type Session struct {
 	// adding, changing or removing a method asks for it again
 	// (reauth_required).
 	RecentUntil time.Time `json:"recent_until"`
+	// MustChange says the password must be changed before anything else
+	// (an account given an initial password): every other registration
+	// call is refused password_change_required until it is.
+	MustChange bool `json:"must_change,omitempty"`
 }
 
 // ReauthRequest is the body of POST /api/v1/session/reauth: the password,
