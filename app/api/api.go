@@ -69,11 +69,14 @@ const (
 
 // Flow is a reset or unlock in progress, as every flow call returns it.
 type Flow struct {
-	ID       string   `json:"id"`
-	State    State    `json:"state"`
-	Intent   Intent   `json:"intent,omitempty"`
-	Required int      `json:"required"`
-	Methods  []Method `json:"methods"`
+	ID       string `json:"id"`
+	State    State  `json:"state"`
+	Intent   Intent `json:"intent,omitempty"`
+	Required int    `json:"required"`
+	// Strong is how many of the Required must be methods marked Strong
+	// (the account's group's policy; 0 for most people).
+	Strong  int      `json:"strong,omitempty"`
+	Methods []Method `json:"methods"`
 	// ExpiresAt is when the flow ends unless it is extended (POST
 	// PathFlowExtend: the page's "Continue"), which it can be until
 	// EndsBy, its absolute limit.
@@ -101,6 +104,8 @@ type Method struct {
 	// Count is how many questions will be asked (questions).
 	Count    int  `json:"count,omitempty"`
 	Verified bool `json:"verified"`
+	// Strong says the method counts towards the flow's Strong.
+	Strong bool `json:"strong,omitempty"`
 	// CodeSent says a code is waiting to be typed (email and sms).
 	CodeSent bool `json:"code_sent,omitempty"`
 	// CodeExpiresAt is when the code waiting stops working: a code can't
@@ -111,6 +116,33 @@ type Method struct {
 	// DeliveryFailed says the code sent could not be delivered: send a
 	// new one, or choose another method.
 	DeliveryFailed bool `json:"delivery_failed,omitempty"`
+}
+
+// CanFinish reports whether the methods f offers can ever be enough:
+// Required of them, Strong of those strong.
+func (f Flow) CanFinish() bool {
+	strong := 0
+	for _, m := range f.Methods {
+		if m.Strong {
+			strong++
+		}
+	}
+	return len(f.Methods) >= f.Required && strong >= f.Strong
+}
+
+// StrongShort reports whether enough methods have passed but not enough
+// strong ones: the next must be strong.
+func (f Flow) StrongShort() bool {
+	n, strong := 0, 0
+	for _, m := range f.Methods {
+		if m.Verified {
+			n++
+			if m.Strong {
+				strong++
+			}
+		}
+	}
+	return n >= f.Required && strong < f.Strong
 }
 
 // CodeWaiting reports whether a code sent for m still works at now: the

@@ -61,8 +61,11 @@ type Registration struct {
 	SMS       RegisteredMethod `json:"sms"`
 	Questions RegisteredMethod `json:"questions"`
 	TOTP      RegisteredMethod `json:"totp"`
-	// Required is how many distinct methods a reset needs.
+	// Required is how many distinct methods a reset needs, and Strong how
+	// many of them must be of the methods marked Strong (the account's
+	// group's policy; 0 for most people).
 	Required int `json:"required"`
+	Strong   int `json:"strong,omitempty"`
 	// Complete is true when at least Required methods are registered.
 	Complete bool `json:"complete"`
 	// ReconfirmDue is true when a registered method was confirmed too long
@@ -103,6 +106,8 @@ type RegisteredMethod struct {
 	Count       int        `json:"count,omitempty"`
 	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
 	Due         bool       `json:"due,omitempty"`
+	// Strong: the account's policy counts the method as strong.
+	Strong bool `json:"strong,omitempty"`
 }
 
 // RegistrationResponse wraps a registration.

@@ -3,6 +3,8 @@
 package ui
 
 import (
+	"strings"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/sspr-portal/sspr/app/api"
@@ -99,6 +101,22 @@ func registrationStatus(r api.Registration) string {
 		"more", numberWord(max(req-n, 1)))
 }
 
+// strongRule says, when the account's policy asks for strong methods,
+// how many and which: "At least one of them must be: Authenticator app."
+func strongRule(r api.Registration) app.UI {
+	if r.Strong == 0 {
+		return nil
+	}
+	var names []string
+	for _, k := range api.Kinds {
+		if m := r.Method(k); m != nil && m.Strong {
+			names = append(names, kindTitle(k))
+		}
+	}
+	return app.P().ID("strong-rule").Text(tn("summary.strong", r.Strong, "number", numberWord(r.Strong),
+		"methods", strings.Join(names, t("list.or"))))
+}
+
 // methodValue is what the summary shows of a method: the masked address
 // or number, how many questions, or that it isn't registered.
 func methodValue(k api.Kind, m api.RegisteredMethod) string {
@@ -189,6 +207,7 @@ func (p *SummaryPage) Render() app.UI {
 			app.P().ID("registration-status").Class("lead").Text(registrationStatus(r)),
 			due,
 			para(tn("summary.prove", max(r.Required, 1), "number", numberWord(max(r.Required, 1)))),
+			strongRule(r),
 			div("summary-list", p.methodRows()...),
 		)
 	}

@@ -66,7 +66,7 @@ func (p *VerifyPage) OnMount(ctx app.Context) {
 		if m, ok := method(p.flow, p.choice); !ok || m.Verified {
 			p.choice = ""
 		}
-		if len(p.flow.Methods) < p.flow.Required {
+		if !p.flow.CanFinish() {
 			setTitle(ctx, cantFinishHeading(p.flow), false)
 		}
 		// The questions, if they are a choice and the page has none yet.
@@ -235,15 +235,22 @@ func methodRadio(m api.Method, checked, off bool, reveal app.UI) radio {
 	return r
 }
 
-// verifyHint says how many methods are needed and how far the user is.
+// verifyHint says how many methods are needed and how far the user is,
+// and which must be strong when the account's policy asks for some.
 func verifyHint(f api.Flow) string {
 	done, req := verifyCount(f)
 	unlock := f.Intent == api.IntentUnlock
+	strong := ""
+	if f.Strong > 0 {
+		strong = " " + tn("verify.strong", f.Strong, "number", numberWord(f.Strong), "methods", strongNames(f))
+	}
 	switch {
+	case f.StrongShort():
+		return t("verify.strong_next", "methods", strongNames(f))
 	case done == 0 && unlock:
-		return tn("verify.hint_first_unlock", req, "number", numberWord(req))
+		return tn("verify.hint_first_unlock", req, "number", numberWord(req)) + strong
 	case done == 0:
-		return tn("verify.hint_first", req, "number", numberWord(req))
+		return tn("verify.hint_first", req, "number", numberWord(req)) + strong
 	case done < req && unlock:
 		return t("verify.hint_next_unlock")
 	case done < req:
@@ -255,6 +262,20 @@ func verifyHint(f api.Flow) string {
 // verifyCount returns the methods passed and the methods required.
 func verifyCount(f api.Flow) (done, req int) {
 	return verifiedCount(f), max(f.Required, 1)
+}
+
+// strongNames names the flow's strong methods: "Authenticator app", or
+// several joined by "or".
+func strongNames(f api.Flow) string {
+	var names []string
+	for _, m := range f.Methods {
+		if m.Strong {
+			if mt, ok := methodTexts[m.Kind]; ok {
+				names = append(names, t(mt.title))
+			}
+		}
+	}
+	return strings.Join(names, t("list.or"))
 }
 
 // cantFinishHeading is the heading when the account has fewer methods
@@ -270,9 +291,14 @@ func cantFinishHeading(f api.Flow) string {
 // this service can't help them, and who can.
 func cantFinish(f api.Flow, c api.Config) app.UI {
 	n := len(f.Methods)
+	need := para(tn("verify.cant_need", n, "required", numberWord(f.Required), "number", numberWord(n)))
+	if n >= f.Required {
+		// Enough methods, but not the strong one the policy asks for.
+		need = para(t("verify.cant_strong"))
+	}
 	return app.Div().Body(
 		app.H1().Text(cantFinishHeading(f)),
-		para(tn("verify.cant_need", n, "required", numberWord(f.Required), "number", numberWord(n))),
+		need,
 		para(t("verify.cant_contact", "desk", c.HelpDesk.Name)),
 		helpDeskBlock(c.HelpDesk, "h2"),
 		app.P().Body(rich(t("verify.cant_register"), func(s string) app.UI {
@@ -312,10 +338,10 @@ func (p *VerifyPage) finish(_ app.Context, e app.Event) {
 
 // Render shows the methods, the done ones marked.
 func (p *VerifyPage) Render() app.UI {
-	if p.ready && len(p.flow.Methods) < p.flow.Required {
+	if p.ready && !p.flow.CanFinish() {
 		return p.view(cantFinish(p.flow, Config()))
 	}
-	if done, req := verifyCount(p.flow); p.ready && done >= req {
+	if done, req := verifyCount(p.flow); p.ready && done >= req && !p.flow.StrongShort() {
 		return p.view(
 			app.H1().Text(t("verify.finish_heading")),
 			para(t("verify.finish_lead")),

@@ -33,6 +33,7 @@ type Config struct {
 	Users        Users        `toml:"users"`
 	HelpDesk     HelpDesk     `toml:"help_desk"`
 	Flow         Flow         `toml:"flow"`
+	Policies     []Policy     `toml:"policy"`
 	Registration Registration `toml:"registration"`
 	Codes        Codes        `toml:"codes"`
 	Throttle     Throttle     `toml:"throttle"`
@@ -188,6 +189,25 @@ type Flow struct {
 	// DecoyRefresh is how often the proportions decoys copy are read again
 	// from the registrations.
 	DecoyRefresh Duration `toml:"decoy_refresh"`
+}
+
+// Policy is one [[policy]]: the methods, how many, and how many strong,
+// for the people of one directory group. The first listed whose group an
+// account is in applies; everyone else has [flow]'s.
+type Policy struct {
+	// Name says who it is for ("Staff with administrative rights").
+	Name string `toml:"name"`
+	// Group is the directory group: a DN with an LDAP directory, a name
+	// with the embedded one (as [staff]'s groups).
+	Group string `toml:"group"`
+	// Methods are those offered, of flow.methods (default: all of them).
+	Methods []string `toml:"methods"`
+	// RequiredMethods is how many a reset needs (default:
+	// flow.required_methods), and StrongRequired how many of them must be
+	// of StrongMethods (default ["totp"]).
+	RequiredMethods int      `toml:"required_methods"`
+	StrongRequired  int      `toml:"strong_required"`
+	StrongMethods   []string `toml:"strong_methods"`
 }
 
 // Registration is [registration]: signing in to register methods.

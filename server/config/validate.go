@@ -130,6 +130,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	v.methods(c.Flow.Methods, c.Flow.RequiredMethods)
+	v.policies(c)
 	v.between("flow.questions_asked", c.Flow.QuestionsAsked, 1, 10)
 	v.duration("flow.questions_redraw", c.Flow.QuestionsRedraw, time.Hour, 365*24*time.Hour)
 	v.duration("flow.decoy_refresh", c.Flow.DecoyRefresh, time.Minute, 7*24*time.Hour)
@@ -365,6 +366,61 @@ func quotedList(s []string) string {
 		return q[0]
 	}
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// policies checks each [[policy]]: a group named once, methods of
+// flow.methods, a number required that they can meet, as many strong ones
+// as it asks for, and the rule that SMS and questions are never enough
+// alone.
+func (v *validator) policies(c *Config) {
+	groups := map[string]bool{}
+	for i, p := range c.Policies {
+		key := fmt.Sprintf("policy[%d]", i+1)
+		if p.Group == "" {
+			v.add(key+".group", "must name the directory group the policy is for")
+		} else if groups[p.Group] {
+			v.add(key+".group", "%q has a policy already: the first would always apply", p.Group)
+		}
+		groups[p.Group] = true
+		if c.Directory.Kind != DirectoryEmbedded && p.Group != "" {
+			if err := ldapspec.CheckDN(p.Group); err != nil {
+				v.add(key+".group", "with an LDAP directory, a group's DN such as \"cn=staff-admins,ou=groups,dc=example,dc=edu\": %v", err)
+			}
+		}
+		methods, required := p.Methods, p.RequiredMethods
+		if methods == nil {
+			methods = c.Flow.Methods
+		}
+		if required == 0 {
+			required = c.Flow.RequiredMethods
+		}
+		for _, m := range methods {
+			if !slices.Contains(c.Flow.Methods, m) {
+				v.add(key+".methods", "%q is not one of flow.methods, %s", m, quotedList(c.Flow.Methods))
+			}
+		}
+		strong := p.StrongMethods
+		if strong == nil {
+			strong = []string{MethodTOTP}
+		}
+		strongOffered := 0
+		for _, m := range methods {
+			if slices.Contains(strong, m) {
+				strongOffered++
+			}
+		}
+		switch {
+		case len(methods) == 0 || required < 1 || required > len(methods):
+			v.add(key+".required_methods", "must be %s (its methods list %d), not %d", rangeText(1, max(len(methods), 1)), len(methods), required)
+		case p.StrongRequired < 0 || p.StrongRequired > required:
+			v.add(key+".strong_required", "must be %s", rangeText(0, required))
+		case p.StrongRequired > strongOffered:
+			v.add(key+".strong_required", "asks for %d strong methods, and its methods offer %d of strong_methods %s",
+				p.StrongRequired, strongOffered, quotedList(strong))
+		case required == 1 && p.StrongRequired == 0 && (slices.Contains(methods, MethodSMS) || slices.Contains(methods, MethodQuestions)):
+			v.add(key+".required_methods", "1 method is only allowed when SMS and security questions aren't offered, or the one must be strong (NIST SP 800-63B-4)")
+		}
+	}
 }
 
 // methods checks flow.methods and flow.required_methods together.

@@ -437,6 +437,23 @@ func engineConfig(c *config.Config) selfservice.Config {
 		PassLifetime: c.Staff.RecoveryPassLifetime.D(),
 	}
 	cfg.StaffServiceDeskGroup, cfg.StaffAuditorGroup = StaffGroups(c)
+	for _, p := range c.Policies {
+		pol := selfservice.Policy{Name: p.Name, Group: p.Group, Methods: kinds(p.Methods),
+			Required: p.RequiredMethods, Strong: p.StrongRequired}
+		if p.Methods == nil {
+			pol.Methods = cfg.Methods
+		}
+		if pol.Required == 0 {
+			pol.Required = cfg.Required
+		}
+		if p.StrongMethods != nil {
+			pol.StrongMethods = kinds(p.StrongMethods)
+		}
+		if pol.Name == "" {
+			pol.Name = p.Group
+		}
+		cfg.Policies = append(cfg.Policies, pol)
+	}
 	return cfg
 }
 

@@ -65,7 +65,11 @@ func (e *Engine) person(ctx context.Context, user string) (deskapi.Person, error
 	if reg == nil {
 		reg = &sspr.Registration{UserID: user}
 	}
-	p.Registration = e.describe(reg)
+	pol, err := e.policyFor(ctx, user)
+	if err != nil {
+		return deskapi.Person{}, err
+	}
+	p.Registration = e.describe(reg, pol)
 	now := e.now()
 	for _, b := range []struct {
 		kind deskapi.BlockKind

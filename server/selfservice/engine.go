@@ -59,6 +59,10 @@ type Config struct {
 
 	Methods  []api.Kind // enabled, in the order offered
 	Required int
+	// Policies are the groups with a policy of their own (policy.go),
+	// the first that applies winning; everyone else needs Required of
+	// Methods, none of them necessarily strong.
+	Policies []Policy
 	// QuestionsAsked are asked in a flow, of the QuestionsCount a user
 	// answers when registering.
 	QuestionsAsked, QuestionsCount int
@@ -187,6 +191,9 @@ type Engine struct {
 	methods []Method
 	// totp seals the authenticator apps' keys (totp.go).
 	totp totpSeals
+	// defaultPolicy is everyone's but the groups' of policies (policy.go).
+	defaultPolicy policy
+	policies      []policy
 	// decoys is what unknown user ids are shown: RefreshDecoys reads it
 	// from the registrations.
 	decoys atomic.Pointer[decoys]
@@ -234,6 +241,20 @@ func New(cfg Config, d Deps) (*Engine, error) {
 			return nil, fmt.Errorf("selfservice: no method %q", k)
 		}
 		e.methods = append(e.methods, allMethods[i])
+	}
+	if e.defaultPolicy, err = e.newPolicy(Policy{Name: "default", Methods: cfg.Methods, Required: cfg.Required,
+		StrongMethods: DefaultStrong}); err != nil {
+		return nil, fmt.Errorf("selfservice: %w", err)
+	}
+	for _, p := range cfg.Policies {
+		if p.StrongMethods == nil {
+			p.StrongMethods = DefaultStrong
+		}
+		pol, err := e.newPolicy(p)
+		if err != nil {
+			return nil, fmt.Errorf("selfservice: %w", err)
+		}
+		e.policies = append(e.policies, pol)
 	}
 	e.decoys.Store(e.newDecoys(nil))
 	return e, nil

@@ -365,7 +365,7 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, raw stri
 // state: new_password for a reset; for an unlock, finishing while the
 // directory is asked (advance does that).
 func (e *Engine) reached(r *record) {
-	if !r.Pass && r.verifiedCount() < r.Required {
+	if !r.Pass && (r.verifiedCount() < r.Required || r.strongVerified() < r.Strong) {
 		return
 	}
 	if r.Intent == api.IntentUnlock {
@@ -584,6 +584,10 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c sspr.Client) (api.
 	if acct == nil || acct.Disabled {
 		reg = nil
 	}
+	pol, err := e.policyFor(ctx, regID)
+	if err != nil {
+		return api.Flow{}, err
+	}
 	gen, err := e.drawGeneration(ctx, user)
 	if err != nil {
 		return api.Flow{}, err
@@ -598,16 +602,19 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c sspr.Client) (api.
 		return api.Flow{}, err
 	}
 	now := e.now()
-	r := &record{ID: id, Ref: ref, User: user, State: api.StateChooseIntent, Required: e.cfg.Required,
+	r := &record{ID: id, Ref: ref, User: user, State: api.StateChooseIntent, Required: pol.Required, Strong: pol.Strong,
 		Created: now, Expires: now.Add(e.cfg.Lifetime), Ends: now.Add(e.cfg.MaxLifetime)}
 	if reg != nil {
-		for _, m := range e.methods {
+		for _, m := range pol.offered {
 			if m.Registered(e, reg) {
 				m.Offer(e, r, reg, gen)
 			}
 		}
 	}
 	if len(r.Methods) == 0 {
+		// Decoys show the default policy: an unknown id is in no group.
+		pol = &e.defaultPolicy
+		r.Required, r.Strong = pol.Required, pol.Strong
 		if e.cfg.RevealUnregistered {
 			return api.Flow{}, &sspr.Error{Code: sspr.CodeNotRegistered,
 				Message: "You haven't registered for self-service password reset, so you can't reset or unlock your password here. Contact the service desk."}
@@ -620,6 +627,9 @@ func (e *Engine) Start(ctx context.Context, rawUser string, c sspr.Client) (api.
 				m.Decoy(e, r, decoy, gen)
 			}
 		}
+	}
+	for i := range r.Methods {
+		r.Methods[i].Strong = pol.strong(r.Methods[i].Kind)
 	}
 	if err := e.save(ctx, r); err != nil {
 		return api.Flow{}, err

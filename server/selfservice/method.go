@@ -58,17 +58,6 @@ type codeMethod interface {
 // offered when all are enabled.
 var allMethods = []Method{emailMethod{}, smsMethod{}, questionsMethod{}, totpMethod{}}
 
-// registered counts the enabled methods of reg that a reset can use.
-func (e *Engine) registered(reg *sspr.Registration) int {
-	n := 0
-	for _, m := range e.methods {
-		if m.Registered(e, reg) {
-			n++
-		}
-	}
-	return n
-}
-
 // described is how the registration pages show a method: with when
 // it was confirmed, and whether it is due for confirmation again.
 func (e *Engine) described(ok bool, hint string, count int, at time.Time) api.RegisteredMethod {

@@ -30,7 +30,9 @@ type record struct {
 	State    api.State  `json:"state"`
 	Intent   api.Intent `json:"intent,omitempty"`
 	Required int        `json:"required"`
-	Methods  []method   `json:"methods"`
+	// Strong is how many of the methods passed must be strong (policy.go).
+	Strong  int      `json:"strong,omitempty"`
+	Methods []method `json:"methods"`
 	// Addrs are the registered addresses of the methods that send codes
 	// (E.164 for a number), by method.
 	Addrs map[api.Kind]string `json:"addrs,omitempty"`
@@ -56,6 +58,8 @@ type method struct {
 	Hint     string   `json:"hint,omitempty"`
 	Count    int      `json:"count,omitempty"`
 	Verified bool     `json:"verified,omitempty"`
+	// Strong: the account's policy counts it as strong.
+	Strong bool `json:"strong,omitempty"`
 }
 
 // end is the flow's absolute limit.
@@ -94,9 +98,20 @@ func (r *record) verifiedCount() int {
 	return n
 }
 
+// strongVerified counts the strong methods passed.
+func (r *record) strongVerified() int {
+	n := 0
+	for _, m := range r.Methods {
+		if m.Verified && m.Strong {
+			n++
+		}
+	}
+	return n
+}
+
 // view is the flow as the API shows it.
 func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
-	f := api.Flow{ID: r.ID, State: r.State, Intent: r.Intent, Required: r.Required, ExpiresAt: r.Expires, EndsBy: r.end(),
+	f := api.Flow{ID: r.ID, State: r.State, Intent: r.Intent, Required: r.Required, Strong: r.Strong, ExpiresAt: r.Expires, EndsBy: r.end(),
 		Outcome: r.Outcome, Methods: []api.Method{}}
 	if r.Pass && r.State == api.StateDone && f.Outcome == "" {
 		f.Outcome = api.OutcomeRegisterAgain
@@ -105,7 +120,7 @@ func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
 		f.State = api.StateNewPassword
 	}
 	for _, m := range r.Methods {
-		am := api.Method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified}
+		am := api.Method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified, Strong: m.Strong}
 		if m.Kind != api.KindQuestions && !m.Verified {
 			cd := r.Codes[m.Kind]
 			am.CodeSent = cd != nil
@@ -128,10 +143,10 @@ func (r *record) view(cooldown func(api.Kind) time.Duration) api.Flow {
 // "already done" to a double submit or the Back button
 // (docs/SECURITY.md#double-submit), and no secret.
 func (r *record) tombstone() *record {
-	t := &record{ID: r.ID, Ref: r.Ref, User: r.User, State: api.StateDone, Intent: r.Intent, Required: r.Required,
+	t := &record{ID: r.ID, Ref: r.Ref, User: r.User, State: api.StateDone, Intent: r.Intent, Required: r.Required, Strong: r.Strong,
 		Created: r.Created, Expires: r.Expires, Ends: r.Ends, Outcome: r.Outcome, Pass: r.Pass}
 	for _, m := range r.Methods {
-		t.Methods = append(t.Methods, method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified})
+		t.Methods = append(t.Methods, method{Kind: m.Kind, Hint: m.Hint, Count: m.Count, Verified: m.Verified, Strong: m.Strong})
 	}
 	return t
 }

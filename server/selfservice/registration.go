@@ -27,7 +27,11 @@ func (e *Engine) Registration(ctx context.Context, id string) (api.Registration,
 	if err != nil {
 		return api.Registration{}, err
 	}
-	v := e.describe(reg)
+	pol, err := e.policyFor(ctx, s.User)
+	if err != nil {
+		return api.Registration{}, err
+	}
+	v := e.describe(reg, pol)
 	if s.Pending != nil {
 		v.Pending = s.Pending.Kind
 	} else if s.TOTP != nil {
@@ -49,21 +53,23 @@ func (e *Engine) registration(ctx context.Context, user string) (*sspr.Registrat
 	return reg, nil
 }
 
-// describe is reg as the registration pages show it. The wire has a field
-// for each method; a method that isn't enabled is shown as not offered.
-func (e *Engine) describe(reg *sspr.Registration) api.Registration {
-	v := api.Registration{Required: e.cfg.Required}
+// describe is reg as the registration pages show it, under the account's
+// policy pol. The wire has a field for each method; a method the policy
+// doesn't offer is shown as not offered.
+func (e *Engine) describe(reg *sspr.Registration, pol *policy) api.Registration {
+	v := api.Registration{Required: pol.Required, Strong: pol.Strong}
 	for _, m := range allMethods {
 		d := api.RegisteredMethod{}
-		if _, ok := e.method(m.Kind()); ok {
+		if slices.Contains(pol.offered, m) {
 			d = m.Describe(e, reg)
+			d.Strong = pol.strong(m.Kind())
 		}
 		if f := v.Method(m.Kind()); f != nil {
 			*f = d
 		}
 		v.ReconfirmDue = v.ReconfirmDue || d.Due
 	}
-	v.Complete = e.registered(reg) >= e.cfg.Required
+	v.Complete = pol.complete(e, reg)
 	return v
 }
 
@@ -188,14 +194,23 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c sspr.Clien
 	if err := e.recent(s); err != nil {
 		return api.Registration{}, err
 	}
+	pol, err := e.policyFor(ctx, s.User)
+	if err != nil {
+		return api.Registration{}, err
+	}
 	err = e.changeRegistration(ctx, s.User, s.Ref, c, removedMsg, "removed="+string(k), func(reg *sspr.Registration) error {
 		if !m.Registered(e, reg) {
 			return &sspr.Error{Code: sspr.CodeWrongState, Message: "That method isn't registered."}
 		}
 		m.Remove(reg)
-		if left := e.registered(reg); left < e.cfg.Required {
+		left, strong := pol.counts(e, reg)
+		if left < pol.Required {
 			return sspr.Errorf(sspr.CodeWrongState,
-				"You can't remove this method: a reset needs %d, and you would have %d left. Register another one first.", e.cfg.Required, left)
+				"You can't remove this method: a reset needs %d, and you would have %d left. Register another one first.", pol.Required, left)
+		}
+		if strong < pol.Strong {
+			return sspr.Errorf(sspr.CodeWrongState,
+				"You can't remove this method: a reset needs %d of yours to be a strong method, and you would have %d left. Register another one first.", pol.Strong, strong)
 		}
 		return nil
 	})
