@@ -44,7 +44,8 @@ type Email struct {
 	// HELO is the name the portal gives itself to the server; empty means
 	// the host of server.public_url, or "localhost".
 	HELO string `toml:"helo"`
-	// Timeout bounds connecting and each exchange with the server.
+	// Timeout bounds each message: connecting (when no connection waits)
+	// and every exchange until the server has it.
 	Timeout Duration `toml:"timeout"`
 }
 

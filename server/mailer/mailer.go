@@ -10,6 +10,14 @@
 // are marked for the queue: a 5xx reply to RCPT TO is notify.Refused (this
 // recipient), any other 5xx or a certificate that doesn't verify is
 // notify.Permanent, and 4xx replies and network errors are retried.
+//
+// Connections are kept open and reused (pool.go): a password reset sends
+// up to three messages, and a new TCP connection, TLS handshake, EHLO and
+// AUTH for each cost several times the message itself (BenchmarkSend). A
+// few authenticated sessions wait between messages, each closed after
+// IdleTimeout unused or MaxMessages messages; one that the server dropped
+// meanwhile costs a second try on a new connection, never a lost or
+// doubled message.
 package mailer
 
 import (
@@ -25,6 +33,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -64,20 +73,46 @@ type Config struct {
 	FromName string
 	// HELO is the name given in EHLO; empty means "localhost".
 	HELO string
-	// Timeout bounds connecting and each exchange; 0 means 30 s.
+	// Timeout bounds each message: connecting if need be, and every
+	// exchange until the server has it; 0 means 30 s.
 	Timeout time.Duration
+	// MaxIdle is how many open connections wait for the next messages; 0
+	// means 4 (the outbox's default workers), below 0 none: a new
+	// connection per message.
+	MaxIdle int
+	// IdleTimeout closes a connection unused this long; 0 means 30 s, under
+	// servers' own idle limits (RFC 5321 asks for at least 5 minutes; some
+	// wait only one), so that the portal is usually the one that hangs up.
+	IdleTimeout time.Duration
+	// MaxMessages closes a connection once it has carried this many
+	// messages, for servers that limit messages per session; 0 means 100.
+	MaxMessages int
 }
+
+// The defaults of Config's pool settings.
+const (
+	DefaultMaxIdle     = 4
+	DefaultIdleTimeout = 30 * time.Second
+	DefaultMaxMessages = 100
+)
 
 var _ sspr.Sender = (*Mailer)(nil)
 
-// Mailer sends email through one SMTP server, a new connection per
-// message. It is safe for concurrent use.
+// Mailer sends email through one SMTP server, reusing its connections:
+// each carries one message at a time, and up to MaxIdle wait open between
+// messages. It is safe for concurrent use. Close closes the waiting ones.
 type Mailer struct {
-	c      Config
+	c Config
+	// client holds the settings (TLS, AUTH, HELO) and opens sessions; each
+	// session is an smtp.Client of its own, so one Client serves them all.
 	client *gomail.Client
 	domain string
 	tlsCfg *tls.Config
 	now    func() time.Time
+
+	mu     sync.Mutex
+	idle   []*session // newest last
+	closed bool
 }
 
 // New checks c and returns a Mailer. It does not connect.
@@ -102,6 +137,15 @@ func New(c Config) (*Mailer, error) {
 	if c.Security == "" {
 		c.Security = STARTTLS
 	}
+	if c.MaxIdle == 0 {
+		c.MaxIdle = DefaultMaxIdle
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxMessages <= 0 {
+		c.MaxMessages = DefaultMaxMessages
+	}
 	m := &Mailer{c: c, domain: domain, now: time.Now}
 	// Never InsecureSkipVerify: a code sent to whoever answers on the path
 	// is a reset for them.
@@ -113,6 +157,11 @@ func New(c Config) (*Mailer, error) {
 		gomail.WithHELO(c.HELO),
 		gomail.WithTLSConfig(m.tlsCfg),
 		gomail.WithDialContextFunc(m.dial),
+		// No NOOP before each message and before the RSET after it: a
+		// connection that died shows itself at MAIL FROM just as cheaply,
+		// before anything of the message is sent (Send, stale), so the
+		// NOOPs would only cost two round trips per message.
+		gomail.WithoutNoop(),
 	}
 	switch c.Security {
 	case STARTTLS:
@@ -153,34 +202,37 @@ func New(c Config) (*Mailer, error) {
 	return m, nil
 }
 
-// dial connects and sets a deadline on every read and write (go-mail
-// bounds only the connect until it starts sending), so a server that stops
-// answering mid-way can't hold a worker for longer than the timeout. For
-// implicit TLS it also does the handshake.
+// dial connects for open: the TCP connection goes into the *conn that
+// open put in ctx (go-mail hands back only an smtp.Client, which doesn't
+// show its connection), whose deadline then bounds every read and write
+// (go-mail bounds only the connect until it starts sending), so a server
+// that stops answering mid-way can't hold a worker for longer than the
+// message's deadline. For implicit TLS it also does the handshake.
 func (m *Mailer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: m.c.Timeout}
-	conn, err := d.DialContext(ctx, network, addr)
+	cn, ok := ctx.Value(connKey{}).(*conn)
+	if !ok {
+		return nil, errors.New("mailer: dial outside open")
+	}
+	var d net.Dialer // ctx carries the deadline
+	nc, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(m.c.Timeout)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	_ = conn.SetDeadline(deadline)
+	cn.attach(nc)
 	if m.c.Security == TLS {
-		tc := tls.Client(conn, m.tlsCfg)
+		tc := tls.Client(cn, m.tlsCfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
+			nc.Close()
 			return nil, err
 		}
-		conn = tc
+		return tc, nil
 	}
-	return conn, nil
+	return cn, nil
 }
 
 // Send delivers msg, its body as text and its HTML (if any) as the
-// alternative.
+// alternative, over a waiting connection or a new one, within Timeout (or
+// ctx's deadline if sooner) in all.
 func (m *Mailer) Send(ctx context.Context, msg notify.Message) error {
 	if msg.Channel != "" && msg.Channel != notify.Email {
 		return notify.Permanent(fmt.Errorf("mailer: a %s message", msg.Channel))
@@ -193,10 +245,36 @@ func (m *Mailer) Send(ctx context.Context, msg notify.Message) error {
 	if err != nil {
 		return notify.Permanent(err)
 	}
-	if err := m.client.DialAndSendWithContext(ctx, gm); err != nil {
-		return classify(err)
+	// One deadline for the whole message, a retry included, set on every
+	// connection it uses.
+	deadline := time.Now().Add(m.c.Timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
 	}
-	return nil
+	if s := m.take(); s != nil {
+		err := m.sendOn(ctx, s, gm, deadline)
+		if err == nil || !stale(err) || ctx.Err() != nil || !time.Now().Before(deadline) {
+			return sendResult(err)
+		}
+		// The server had closed the connection while it waited (EOF,
+		// reset, 421): the message got no further than MAIL FROM, so it
+		// goes again, once, on a new connection. Any later failure is the
+		// queue's to retry, with its backoff.
+	}
+	s, err := m.open(ctx, deadline)
+	if err != nil {
+		return classify(fmt.Errorf("dial failed: %w", err))
+	}
+	return sendResult(m.sendOn(ctx, s, gm, deadline))
+}
+
+// sendResult is classify for a failure after connecting, with the same
+// words DialAndSend used.
+func sendResult(err error) error {
+	if err == nil {
+		return nil
+	}
+	return classify(fmt.Errorf("send failed: %w", err))
 }
 
 func (m *Mailer) build(msg notify.Message) (*gomail.Msg, error) {

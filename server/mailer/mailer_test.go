@@ -32,6 +32,7 @@ func newMailer(t *testing.T, s *smtptest.Server, mod func(*mailer.Config)) *mail
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = m.Close() })
 	return m
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -58,6 +59,11 @@ func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, 
 	email, err := pick(notify.Email, cfg.Email.Kind)
 	if err != nil {
 		return nil, err
+	}
+	if c, ok := email.(io.Closer); ok {
+		// The SMTP sender's waiting connections (server/mailer): closed
+		// after the queue's workers stop, which closes run in reverse.
+		p.closers = append(p.closers, func(context.Context) error { return c.Close() })
 	}
 	sms, err := pick(notify.SMS, cfg.SMS.Kind)
 	if err != nil {
@@ -234,6 +240,9 @@ func SendTest(ctx context.Context, cfg *config.Config, ch notify.Channel, to str
 	}
 	org := org(cfg)
 	m := notify.TestMessage(ch, to, org)
+	if c, ok := s.(io.Closer); ok {
+		defer c.Close() // says QUIT rather than leave a connection open
+	}
 	r := notify.Router{Templates: tpl, HelpDesk: helpDesk(cfg), Local: localWords(cfg), Email: s, SMS: s}
 	return r.Send(ctx, m)
 }
