@@ -34,6 +34,10 @@ const (
 	// reached (503).
 	CodeServiceUnavailable Code = "service_unavailable"
 	CodeInternal           Code = "internal"
+	// CodePasswordChangeRequired: the account must change its password
+	// (POST PathSessionPassword) before any other registration call
+	// (403); Session.MustChange says so from the sign-in on.
+	CodePasswordChangeRequired Code = "password_change_required"
 )
 
 // Error is the one error type of the API: a stable code and a message that

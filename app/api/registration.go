@@ -61,6 +61,9 @@ type Registration struct {
 	SMS       RegisteredMethod `json:"sms"`
 	Questions RegisteredMethod `json:"questions"`
 	TOTP      RegisteredMethod `json:"totp"`
+	Passkey   RegisteredMethod `json:"passkey"`
+	// Passkeys are the passkeys registered, in the order registered.
+	Passkeys []PasskeyInfo `json:"passkeys,omitempty"`
 	// Required is how many distinct methods a reset needs, and Strong how
 	// many of them must be of the methods marked Strong (the account's
 	// group's policy; 0 for most people).
@@ -78,7 +81,7 @@ type Registration struct {
 
 // Kinds are the verification methods the portal knows, in the order the
 // pages show them.
-var Kinds = []Kind{KindEmail, KindSMS, KindQuestions, KindTOTP}
+var Kinds = []Kind{KindEmail, KindSMS, KindQuestions, KindTOTP, KindPasskey}
 
 // Method is the registration's method of kind k (nil: no such method).
 // The wire has a field for each method, so that a client written against
@@ -94,6 +97,8 @@ func (r *Registration) Method(k Kind) *RegisteredMethod {
 		return &r.Questions
 	case KindTOTP:
 		return &r.TOTP
+	case KindPasskey:
+		return &r.Passkey
 	}
 	return nil
 }

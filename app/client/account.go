@@ -1,6 +1,10 @@
 package client
 
-import "github.com/sspr-portal/sspr/app/api"
+import (
+	"encoding/json"
+
+	"github.com/sspr-portal/sspr/app/api"
+)
 
 // The calls of sign-in, registration and password change. They travel
 // with the account session's cookie (set by SignIn), never the flow's.
@@ -69,6 +73,25 @@ func StartTOTP() (api.TOTPSetup, error) {
 // ConfirmTOTP checks a first code from the app given StartTOTP's key.
 func ConfirmTOTP(code string) (api.Registration, error) {
 	return regCall(post, api.PathRegTOTPConfirm, api.CodeRequest{Code: code})
+}
+
+// AddPasskey registers a new passkey named name: the browser makes it
+// with the options the server gives, and the server checks its answer.
+func AddPasskey(name string) (api.Registration, error) {
+	var o api.PasskeyOptions
+	if err := Do(post, api.PathRegPasskey, nil, &o); err != nil {
+		return api.Registration{}, err
+	}
+	cred, err := passkey("create", string(o.Options))
+	if err != nil {
+		return api.Registration{}, err
+	}
+	return regCall(post, api.PathRegPasskeyConfirm, api.PasskeyRequest{Name: name, Credential: json.RawMessage(cred)})
+}
+
+// RemovePasskey removes the passkey with the id the registration gave.
+func RemovePasskey(id string) (api.Registration, error) {
+	return regCall(del, api.PathRegPasskey+"/"+id, nil)
 }
 
 // RegisterSMS texts a code to a new mobile number, in any common format.

@@ -238,6 +238,24 @@ func VerifyAnswers(answers map[string]string) (api.Flow, error) {
 	return flowCall(post, api.PathFlowQuestionsOK, api.AnswersRequest{Answers: answers})
 }
 
+// ErrPasskey: the browser made or used no passkey (the person cancelled,
+// or none of theirs is on this device).
+var ErrPasskey = errors.New("no passkey was used")
+
+// VerifyPasskey asks the browser for the account's passkey, with the
+// options the flow gives, and sends its answer.
+func VerifyPasskey() (api.Flow, error) {
+	var o api.PasskeyOptions
+	if err := Do(post, api.PathFlowPasskey, nil, &o); err != nil {
+		return api.Flow{}, err
+	}
+	cred, err := passkey("get", string(o.Options))
+	if err != nil {
+		return api.Flow{}, err
+	}
+	return flowCall(post, api.PathFlowPasskeyVerify, api.PasskeyRequest{Credential: json.RawMessage(cred)})
+}
+
 // VerifyTOTP checks a code from the authenticator app.
 func VerifyTOTP(code string) (api.Flow, error) {
 	return flowCall(post, api.PathFlowTOTPVerify, api.CodeRequest{Code: code})

@@ -84,3 +84,15 @@ func await(p js.Value) (js.Value, error) {
 	}
 	return r.v, ErrOffline
 }
+
+// passkey runs navigator.credentials.create ("create") or .get ("get")
+// with options, through app.js's ssprPasskey, and returns the credential
+// as JSON. The person's refusal (or the browser's: no passkey here) is
+// ErrPasskey.
+func passkey(kind, options string) (string, error) {
+	v, err := await(js.Global().Call("ssprPasskey", kind, options))
+	if err != nil {
+		return "", ErrPasskey
+	}
+	return v.String(), nil
+}

@@ -155,6 +155,8 @@ func kindTitle(k api.Kind) string {
 		return "Security questions"
 	case api.KindTOTP:
 		return "Authenticator app"
+	case api.KindPasskey:
+		return "Passkeys"
 	}
 	return string(k)
 }

@@ -327,6 +327,8 @@ func (p *PersonPage) personView(off bool) app.UI {
 				v = countWord(m.Count) + " answered"
 			case api.KindTOTP:
 				v = "Set up"
+			case api.KindPasskey:
+				v = countWord(m.Count) + " registered"
 			}
 			if m.ConfirmedAt != nil {
 				v += ", confirmed " + timeText(*m.ConfirmedAt)

@@ -23,6 +23,7 @@ func registerRegistration() {
 	app.Route(PathRegSMS, app.NewZeroComponentFactory(&RegSMSPage{}))
 	app.Route(PathRegQuestions, app.NewZeroComponentFactory(&RegQuestionsPage{}))
 	app.Route(PathRegTOTP, app.NewZeroComponentFactory(&RegTOTPPage{}))
+	app.Route(PathRegPasskey, app.NewZeroComponentFactory(&RegPasskeyPage{}))
 	app.Route(PathRegPassword, app.NewZeroComponentFactory(&ChangePasswordPage{}))
 }
 

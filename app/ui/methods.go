@@ -18,4 +18,5 @@ var methodTexts = map[api.Kind]methodText{
 	api.KindSMS:       {title: "method.sms_title", choice: "method.sms_choice", regPath: PathRegSMS},
 	api.KindQuestions: {title: "method.questions_title", choice: "method.questions_choice", regPath: PathRegQuestions},
 	api.KindTOTP:      {title: "method.totp_title", choice: "method.totp_choice", regPath: PathRegTOTP},
+	api.KindPasskey:   {title: "method.passkey_title", choice: "method.passkey_choice", regPath: PathRegPasskey},
 }

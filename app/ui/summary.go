@@ -127,6 +127,8 @@ func methodValue(k api.Kind, m api.RegisteredMethod) string {
 		return tn("summary.questions_answered", m.Count)
 	case k == api.KindTOTP:
 		return t("summary.totp_set_up")
+	case k == api.KindPasskey:
+		return tn("summary.passkeys", m.Count)
 	}
 	return m.Hint
 }

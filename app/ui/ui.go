@@ -43,6 +43,7 @@ const (
 	PathRegSMS          = "/register/sms"
 	PathRegQuestions    = "/register/questions"
 	PathRegTOTP         = "/register/totp"
+	PathRegPasskey      = "/register/passkey"
 	PathRegPassword     = "/register/password"
 	PathChoose          = api.PageChoose
 	PathVerify          = api.PageVerify

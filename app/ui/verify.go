@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -106,6 +107,10 @@ func (p *VerifyPage) submit(_ app.Context, e app.Event) {
 		p.verifyTOTP(ctx)
 		return
 	}
+	if m.Kind == api.KindPasskey {
+		p.verifyPasskey(ctx)
+		return
+	}
 	if m.Kind == api.KindQuestions || m.CodeWaiting(client.Now()) {
 		ctx.Navigate(methodPath(m.Kind))
 		return
@@ -145,6 +150,27 @@ func (p *VerifyPage) valueToTOTP(ctx app.Context, e app.Event) {
 	p.totp = ctx.JSSrc().Get("value").String()
 }
 
+// verifyPasskey asks the browser for the account's passkey; the person
+// unlocks it with their fingerprint, face or PIN.
+func (p *VerifyPage) verifyPasskey(ctx app.Context) {
+	p.busy, p.errs = true, nil
+	ctx.Async(func() {
+		f, err := client.VerifyPasskey()
+		ctx.Dispatch(func(ctx app.Context) {
+			if errors.Is(err, client.ErrPasskey) {
+				p.busy = false
+				p.invalid(ctx, problems{{field: "method-passkey", msg: t("passkey.cancelled")}})
+				return
+			}
+			if err != nil {
+				p.fail(ctx, err, func(api.Code) string { return "method-passkey" })
+				return
+			}
+			p.next(ctx, f)
+		})
+	})
+}
+
 // verifyTOTP checks the code typed from the authenticator app.
 func (p *VerifyPage) verifyTOTP(ctx app.Context) {
 	code := strings.TrimSpace(p.totp)
@@ -177,6 +203,12 @@ func (p *VerifyPage) reveal(m api.Method, off bool) app.UI {
 		return app.Div().Body(
 			when(len(p.questions) > 0, p.fields(p.errs, off)),
 			button("questions-next", t("common.next"), true, false, off),
+		)
+	}
+	if m.Kind == api.KindPasskey {
+		return app.Div().Body(
+			para(t("passkey.verify_intro")),
+			button("passkey-use", t("passkey.use"), true, false, off),
 		)
 	}
 	if m.Kind == api.KindTOTP {

@@ -204,7 +204,7 @@ type Policy struct {
 	Methods []string `toml:"methods"`
 	// RequiredMethods is how many a reset needs (default:
 	// flow.required_methods), and StrongRequired how many of them must be
-	// of StrongMethods (default ["totp"]).
+	// of StrongMethods (default ["totp", "passkey"]).
 	RequiredMethods int      `toml:"required_methods"`
 	StrongRequired  int      `toml:"strong_required"`
 	StrongMethods   []string `toml:"strong_methods"`
@@ -358,6 +358,7 @@ const (
 	MethodSMS       = "sms"
 	MethodQuestions = "questions"
 	MethodTOTP      = "totp"
+	MethodPasskey   = "passkey"
 )
 
 // Default returns the configuration used for every key the file leaves out.

@@ -130,6 +130,12 @@ func (c *Config) Validate() error {
 		}
 	}
 	v.methods(c.Flow.Methods, c.Flow.RequiredMethods)
+	if slices.Contains(c.Flow.Methods, MethodPasskey) {
+		// A passkey is bound to a host name, the relying party id.
+		if h := c.PublicURL().Hostname(); net.ParseIP(h) != nil {
+			v.add("flow.methods", "\"passkey\" needs server.public_url with a host name, not the address %s: browsers refuse passkeys for an IP address (in development, http://localhost:8080)", h)
+		}
+	}
 	v.policies(c)
 	v.between("flow.questions_asked", c.Flow.QuestionsAsked, 1, 10)
 	v.duration("flow.questions_redraw", c.Flow.QuestionsRedraw, time.Hour, 365*24*time.Hour)
@@ -401,7 +407,7 @@ func (v *validator) policies(c *Config) {
 		}
 		strong := p.StrongMethods
 		if strong == nil {
-			strong = []string{MethodTOTP}
+			strong = []string{MethodTOTP, MethodPasskey}
 		}
 		strongOffered := 0
 		for _, m := range methods {
@@ -425,7 +431,7 @@ func (v *validator) policies(c *Config) {
 
 // methods checks flow.methods and flow.required_methods together.
 func (v *validator) methods(methods []string, required int) {
-	known := []string{MethodEmail, MethodSMS, MethodQuestions, MethodTOTP}
+	known := []string{MethodEmail, MethodSMS, MethodQuestions, MethodTOTP, MethodPasskey}
 	seen := map[string]bool{}
 	ok := len(methods) > 0
 	if len(methods) == 0 {

@@ -75,6 +75,10 @@ func Classify(r Rules, acct sspr.Account, reg *sspr.Registration) Status {
 			ok, at = reg.HasQuestions(max(r.QuestionsAsked, 1)), reg.AnswersConfirmed
 		case api.KindTOTP:
 			ok, at = reg.HasTOTP(), reg.TOTPConfirmed
+		case api.KindPasskey:
+			if ok = reg.HasPasskey(); ok {
+				at = reg.Passkeys[0].Created
+			}
 		}
 		if !ok {
 			continue

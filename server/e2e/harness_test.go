@@ -276,6 +276,10 @@ func newPortal(t *testing.T) *env {
 }
 
 // newPortalWith is newPortal with the configuration changed by tweak.
+// onLocalhost, as server.public_url in newPortalWith's tweak, serves the
+// portal at http://localhost:<its port>.
+const onLocalhost = "http://localhost"
+
 func newPortalWith(t *testing.T, tweak func(*config.Config)) *env {
 	t.Helper()
 	cfg := config.Default()
@@ -292,6 +296,15 @@ func newPortalWith(t *testing.T, tweak func(*config.Config)) *env {
 		t.Fatal(err)
 	}
 	cfg.Server.Listen = ln.Addr().String()
+	host := ln.Addr().String()
+	if cfg.Server.PublicURL == onLocalhost {
+		// Passkeys need a host name (browsers refuse an IP address as
+		// the relying party): the browser goes to localhost, which it
+		// resolves to the loopback address listened on.
+		_, port, _ := net.SplitHostPort(host)
+		host = "localhost:" + port
+		cfg.Server.PublicURL = "http://" + host
+	}
 	if err := cfg.Validate(); err != nil {
 		ln.Close()
 		t.Fatal(err)
@@ -312,7 +325,7 @@ func newPortalWith(t *testing.T, tweak func(*config.Config)) *env {
 		ln.Close()
 		t.Fatal(err)
 	}
-	e := &env{t: t, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), cfg: cfg, log: lb,
+	e := &env{t: t, url: "http://" + host, host: host, cfg: cfg, log: lb,
 		hc: &http.Client{Timeout: 10 * time.Second}, served: make(map[string]int)}
 	handler := p.Handler()
 	srv := &http.Server{

@@ -156,6 +156,36 @@ func (s *server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 	return s.replyRegistration(w, r, reg, err)
 }
 
+// passkeyCreation answers the options for navigator.credentials.create.
+func (s *server) passkeyCreation(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeNone(w, r); err != nil {
+		return err
+	}
+	o, err := s.Engine.PasskeyCreation(r.Context(), s.sessionID(r), s.client(r))
+	if err != nil {
+		return err
+	}
+	if err := s.saveSessionID(w, r, s.sessionID(r)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}
+
+func (s *server) addPasskey(w http.ResponseWriter, r *http.Request) error {
+	var req api.PasskeyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	reg, err := s.Engine.AddPasskey(r.Context(), s.sessionID(r), req.Name, req.Credential, s.client(r))
+	return s.replyRegistration(w, r, reg, err)
+}
+
+func (s *server) removePasskey(w http.ResponseWriter, r *http.Request) error {
+	reg, err := s.Engine.RemovePasskey(r.Context(), s.sessionID(r), r.PathValue("id"), s.client(r))
+	return s.replyRegistration(w, r, reg, err)
+}
+
 func (s *server) removeMethod(w http.ResponseWriter, r *http.Request) error {
 	k := api.Kind(r.PathValue("kind"))
 	reg, err := s.Engine.Remove(r.Context(), s.sessionID(r), k, s.client(r))

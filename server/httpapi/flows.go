@@ -199,6 +199,32 @@ func (s *server) verifyTOTP(w http.ResponseWriter, r *http.Request) error {
 	return s.replyFlow(w, r, id, f, http.StatusOK)
 }
 
+// passkeyOptions answers the options for navigator.credentials.get.
+func (s *server) passkeyOptions(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeNone(w, r); err != nil {
+		return err
+	}
+	o, err := s.Engine.PasskeyOptions(r.Context(), s.flowID(r), s.client(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}
+
+func (s *server) verifyPasskey(w http.ResponseWriter, r *http.Request) error {
+	var req api.PasskeyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := s.flowID(r)
+	f, err := s.Engine.VerifyPasskey(r.Context(), id, req.Credential, s.client(r))
+	if err != nil {
+		return err
+	}
+	return s.replyFlow(w, r, id, f, http.StatusOK)
+}
+
 func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	var req api.PasswordRequest
 	if err := decode(w, r, &req); err != nil {

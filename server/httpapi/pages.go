@@ -350,6 +350,11 @@ func (s *server) postVerify(w http.ResponseWriter, r *http.Request) {
 		s.next(w, r, id, f)
 		return
 	}
+	if k == api.KindPasskey && open(f, k) {
+		// The browser's passkey is asked for by the page's script alone.
+		s.again(w, r, api.PageVerify, errPasskeyNeedsScripts, "method-passkey", map[string]string{"method": string(k)})
+		return
+	}
 	page := api.MethodPage(k)
 	if page == api.PageVerify || !offered(f, page) {
 		s.again(w, r, api.PageVerify, &sspr.Error{Code: sspr.CodeBadRequest, Message: "Select a verification method"}, "", nil)
@@ -388,6 +393,11 @@ func (s *server) postVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	seeOther(w, r, page)
 }
+
+// errPasskeyNeedsScripts answers a passkey chosen on a page without its
+// script: only the script can ask the browser for the passkey.
+var errPasskeyNeedsScripts = &sspr.Error{Code: sspr.CodeBadRequest,
+	Message: "To use a passkey, this page needs JavaScript. Turn it on, or choose another method."}
 
 // open reports whether f offers method k and it is not passed yet.
 func open(f api.Flow, k api.Kind) bool {

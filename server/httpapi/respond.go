@@ -39,6 +39,8 @@ var statuses = map[api.Code]int{
 	api.CodeDirectoryUnavailable: http.StatusServiceUnavailable,
 	api.CodeServiceUnavailable:   http.StatusServiceUnavailable,
 	api.CodeInternal:             http.StatusInternalServerError,
+	// An initial password (an import's) to change before anything else.
+	api.CodePasswordChangeRequired: http.StatusForbidden,
 }
 
 // Status returns the HTTP status of an error code.

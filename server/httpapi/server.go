@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -39,6 +40,8 @@ type Engine interface {
 	Questions(ctx context.Context, id string) ([]api.Question, error)
 	VerifyAnswers(ctx context.Context, id string, answers map[string]string, c sspr.Client) (api.Flow, error)
 	VerifyTOTP(ctx context.Context, id, code string, c sspr.Client) (api.Flow, error)
+	PasskeyOptions(ctx context.Context, id string, c sspr.Client) (api.PasskeyOptions, error)
+	VerifyPasskey(ctx context.Context, id string, credential json.RawMessage, c sspr.Client) (api.Flow, error)
 	SetPassword(ctx context.Context, id, password string, c sspr.Client) (api.Flow, error)
 	Cancel(ctx context.Context, id string) error
 
@@ -53,6 +56,9 @@ type Engine interface {
 	SetAnswers(ctx context.Context, id string, answers []api.AnswerInput, c sspr.Client) (api.Registration, error)
 	StartTOTP(ctx context.Context, id string, c sspr.Client) (api.TOTPSetup, error)
 	ConfirmTOTP(ctx context.Context, id, code string, c sspr.Client) (api.Registration, error)
+	PasskeyCreation(ctx context.Context, id string, c sspr.Client) (api.PasskeyOptions, error)
+	AddPasskey(ctx context.Context, id, name string, credential json.RawMessage, c sspr.Client) (api.Registration, error)
+	RemovePasskey(ctx context.Context, id, credID string, c sspr.Client) (api.Registration, error)
 	Remove(ctx context.Context, id string, k api.Kind, c sspr.Client) (api.Registration, error)
 	ChangePassword(ctx context.Context, id, current, next string, c sspr.Client) error
 
@@ -222,6 +228,8 @@ func (s *server) routes() http.Handler {
 	route("GET "+api.PathFlowQuestions, s.questions)
 	route("POST "+api.PathFlowQuestionsOK, s.verifyAnswers)
 	route("POST "+api.PathFlowTOTPVerify, s.verifyTOTP)
+	route("POST "+api.PathFlowPasskey, s.passkeyOptions)
+	route("POST "+api.PathFlowPasskeyVerify, s.verifyPasskey)
 	route("POST "+api.PathFlowPassword, s.setPassword)
 	route("POST "+api.PathSession, s.signIn)
 	route("GET "+api.PathSession, s.currentSession)
@@ -237,6 +245,9 @@ func (s *server) routes() http.Handler {
 	route("PUT "+api.PathRegQuestions, s.putQuestions)
 	route("POST "+api.PathRegTOTP, s.startTOTP)
 	route("POST "+api.PathRegTOTPConfirm, s.confirmTOTP)
+	route("POST "+api.PathRegPasskey, s.passkeyCreation)
+	route("POST "+api.PathRegPasskeyConfirm, s.addPasskey)
+	route("DELETE "+api.PathRegPasskey+"/{id}", s.removePasskey)
 	route("DELETE "+api.PathRegistration+"/{kind}", s.removeMethod)
 	route("POST "+deskapi.PathSession, s.staffSignIn)
 	route("GET "+deskapi.PathSession, s.staffSession)

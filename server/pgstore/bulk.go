@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	dbrows "github.com/sspr-portal/sspr/server/internal/rows"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -37,7 +38,10 @@ func (s *Store) EachRegistration(ctx context.Context, fn func(sspr.Registration)
 		}
 		rows, err := tx.Query(ctx, `
 SELECT r.user_id, r.email, r.email_confirmed_at, r.phone, r.phone_confirmed_at, r.answers_confirmed_at,
-	r.lang, r.totp_key, r.totp_confirmed_at, a.question_id
+	r.lang, r.totp_key, r.totp_confirmed_at,
+	(SELECT coalesce(json_agg(json_build_array(encode(p.id, 'hex'), p.name, encode(p.credential, 'hex'), p.created_at, p.last_used_at)
+		ORDER BY p.created_at, p.id), '[]')::text FROM registration_passkeys p WHERE p.user_id = r.user_id),
+	a.question_id
 FROM registrations r
 LEFT JOIN registration_answers a ON a.user_id = r.user_id
 ORDER BY r.user_id, a.position`)
@@ -50,10 +54,11 @@ ORDER BY r.user_id, a.position`)
 			var (
 				got                             sspr.Registration
 				emailAt, phoneAt, ansAt, totpAt *time.Time
+				passkeys                        string
 				questionID                      *string
 			)
 			if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &got.Lang,
-				&got.TOTPKey, &totpAt, &questionID); err != nil {
+				&got.TOTPKey, &totpAt, &passkeys, &questionID); err != nil {
 				return err
 			}
 			if cur == nil || cur.UserID != got.UserID {
@@ -64,6 +69,10 @@ ORDER BY r.user_id, a.position`)
 				}
 				got.EmailConfirmed, got.PhoneConfirmed, got.AnswersConfirmed = utc(emailAt), utc(phoneAt), utc(ansAt)
 				got.TOTPConfirmed = utc(totpAt)
+				var err error
+				if got.Passkeys, err = dbrows.Passkeys([]byte(passkeys)); err != nil {
+					return err
+				}
 				cur = &got
 			}
 			if questionID != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sspr-portal/sspr/server/canon"
+	dbrows "github.com/sspr-portal/sspr/server/internal/rows"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -39,6 +40,8 @@ func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc, er
 const registrationQuery = `
 SELECT r.user_id IS NOT NULL, coalesce(r.email, ''), r.email_confirmed_at, coalesce(r.phone, ''),
 	r.phone_confirmed_at, r.answers_confirmed_at, coalesce(r.lang, ''), r.totp_key, r.totp_confirmed_at,
+	(SELECT coalesce(json_agg(json_build_array(encode(p.id, 'hex'), p.name, encode(p.credential, 'hex'), p.created_at, p.last_used_at)
+		ORDER BY p.created_at, p.id), '[]')::text FROM registration_passkeys p WHERE p.user_id = k.user_id),
 	a.question_id, a.hash
 FROM (SELECT $1::text AS user_id) k
 LEFT JOIN registrations r ON r.user_id = k.user_id
@@ -67,10 +70,11 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 			found                           bool
 			got                             sspr.Registration
 			emailAt, phoneAt, ansAt, totpAt *time.Time
+			passkeys                        string
 			questionID, hash                *string
 		)
 		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &ansAt, &got.Lang,
-			&got.TOTPKey, &totpAt, &questionID, &hash); err != nil {
+			&got.TOTPKey, &totpAt, &passkeys, &questionID, &hash); err != nil {
 			return nil, wrap("read registration", err)
 		}
 		if !found {
@@ -82,6 +86,9 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 			got.UserID = userID
 			got.EmailConfirmed, got.PhoneConfirmed, got.AnswersConfirmed = utc(emailAt), utc(phoneAt), utc(ansAt)
 			got.TOTPConfirmed = utc(totpAt)
+			if got.Passkeys, err = dbrows.Passkeys([]byte(passkeys)); err != nil {
+				return nil, wrap("read registration", err)
+			}
 			r = &got
 		}
 		if questionID != nil && hash != nil {
@@ -112,7 +119,7 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 // database's locale (only ASCII in the C locale). position, left and
 // substr count characters, not bytes, so no character is cut in two.
 const populationQuery = `
-SELECT has_email, has_phone, answers, has_totp,
+SELECT has_email, has_phone, answers, has_totp, has_passkey,
 	CASE WHEN NOT has_email OR at = 0 THEN ''
 		WHEN at = 1 THEN email
 		ELSE left(email, 1) || substr(email, at) END AS hint,
@@ -122,11 +129,12 @@ FROM (
 		r.email <> '' AND r.email_confirmed_at IS NOT NULL AS has_email,
 		r.phone <> '' AND r.phone_confirmed_at IS NOT NULL AS has_phone,
 		r.totp_key IS NOT NULL AND r.totp_confirmed_at IS NOT NULL AS has_totp,
+		EXISTS (SELECT 1 FROM registration_passkeys p WHERE p.user_id = r.user_id) AS has_passkey,
 		CASE WHEN r.answers_confirmed_at IS NULL THEN 0 ELSE coalesce(a.n, 0) END AS answers
 	FROM registrations r
 	LEFT JOIN (SELECT user_id, count(*)::int AS n FROM registration_answers GROUP BY user_id) a ON a.user_id = r.user_id
 ) s
-GROUP BY has_email, has_phone, answers, has_totp, hint`
+GROUP BY has_email, has_phone, answers, has_totp, has_passkey, hint`
 
 // populationTimeout is the least time Population is given, whatever the
 // configured timeout: it reads every registration (2 to 3.5 s for a
@@ -163,7 +171,7 @@ func (s *Store) Population(ctx context.Context) (sspr.Population, error) {
 				hint  string
 				n     int
 			)
-			if err := rows.Scan(&shape.Email, &shape.Phone, &shape.Answers, &shape.TOTP, &hint, &n); err != nil {
+			if err := rows.Scan(&shape.Email, &shape.Phone, &shape.Answers, &shape.TOTP, &shape.Passkey, &hint, &n); err != nil {
 				return err
 			}
 			// Groups that differ only in case (or, for an address with
@@ -226,6 +234,16 @@ ON CONFLICT (user_id) DO UPDATE SET
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM registration_answers WHERE user_id = $1`, r.UserID); err != nil {
 			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM registration_passkeys WHERE user_id = $1`, r.UserID); err != nil {
+			return err
+		}
+		for _, p := range r.Passkeys {
+			if _, err := tx.Exec(ctx, `
+INSERT INTO registration_passkeys (user_id, id, name, credential, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+				r.UserID, p.ID, p.Name, p.Credential, p.Created, pgTime(p.LastUsed)); err != nil {
+				return err
+			}
 		}
 		if len(r.Answers) == 0 {
 			return nil

@@ -437,6 +437,8 @@ func engineConfig(c *config.Config) selfservice.Config {
 		PassLifetime: c.Staff.RecoveryPassLifetime.D(),
 	}
 	cfg.StaffServiceDeskGroup, cfg.StaffAuditorGroup = StaffGroups(c)
+	pub := c.PublicURL()
+	cfg.WebAuthn = selfservice.WebAuthn{RPID: pub.Hostname(), Origins: []string{pub.Scheme + "://" + pub.Host}}
 	for _, p := range c.Policies {
 		pol := selfservice.Policy{Name: p.Name, Group: p.Group, Methods: kinds(p.Methods),
 			Required: p.RequiredMethods, Strong: p.StrongRequired}

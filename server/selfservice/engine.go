@@ -33,6 +33,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/notify"
 	"github.com/sspr-portal/sspr/server/revoke"
@@ -59,6 +61,8 @@ type Config struct {
 
 	Methods  []api.Kind // enabled, in the order offered
 	Required int
+	// WebAuthn is the relying party of passkeys (passkey.go).
+	WebAuthn WebAuthn
 	// Policies are the groups with a policy of their own (policy.go),
 	// the first that applies winning; everyone else needs Required of
 	// Methods, none of them necessarily strong.
@@ -191,6 +195,8 @@ type Engine struct {
 	methods []Method
 	// totp seals the authenticator apps' keys (totp.go).
 	totp totpSeals
+	// webauthn is the passkeys' relying party; nil when not offered.
+	webauthn *webauthn.WebAuthn
 	// defaultPolicy is everyone's but the groups' of policies (policy.go).
 	defaultPolicy policy
 	policies      []policy
@@ -233,6 +239,9 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	e := &Engine{cfg: cfg, d: d, th: throttle.New(d.State, d.Now)}
 	var err error
 	if e.totp, err = newTOTPSeals(d.CodeKey, d.AcceptedCodeKeys); err != nil {
+		return nil, fmt.Errorf("selfservice: %w", err)
+	}
+	if e.webauthn, err = newWebAuthn(cfg); err != nil {
 		return nil, fmt.Errorf("selfservice: %w", err)
 	}
 	for _, k := range cfg.Methods {

@@ -56,7 +56,7 @@ type codeMethod interface {
 
 // allMethods are the methods the portal knows, in the order they are
 // offered when all are enabled.
-var allMethods = []Method{emailMethod{}, smsMethod{}, questionsMethod{}, totpMethod{}}
+var allMethods = []Method{emailMethod{}, smsMethod{}, questionsMethod{}, totpMethod{}, passkeyMethod{}}
 
 // described is how the registration pages show a method: with when
 // it was confirmed, and whether it is due for confirmation again.

@@ -9,6 +9,7 @@ const (
 	smsRegisteredMsg   = "your mobile number was registered or confirmed"
 	questionsSetMsg    = "your security questions were set"
 	totpRegisteredMsg  = "an authenticator app was registered"
+	passkeyAddedMsg    = "a passkey was registered"
 	removedMsg         = "a verification method was removed"
 	deskUnlockMsg      = "unlocked your account (ticket %s)"
 	deskLiftMsg        = "let you use self-service again (ticket %s)"

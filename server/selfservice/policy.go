@@ -34,7 +34,7 @@ type Policy struct {
 // sense and can't be phished over the phone or intercepted on the way
 // (an emailed or texted code can be; a security question isn't an
 // authenticator at all).
-var DefaultStrong = []api.Kind{api.KindTOTP}
+var DefaultStrong = []api.Kind{api.KindTOTP, api.KindPasskey}
 
 // policy is the policy that applies to one account.
 type policy struct {
@@ -102,6 +102,21 @@ func (p *policy) counts(e *Engine, reg *sspr.Registration) (n, strong int) {
 		}
 	}
 	return n, strong
+}
+
+// check refuses a change that would leave reg short of p: fewer methods
+// than a reset needs, or fewer strong ones.
+func (p *policy) check(e *Engine, reg *sspr.Registration) error {
+	left, strong := p.counts(e, reg)
+	if left < p.Required {
+		return sspr.Errorf(sspr.CodeWrongState,
+			"You can't remove this method: a reset needs %d, and you would have %d left. Register another one first.", p.Required, left)
+	}
+	if strong < p.Strong {
+		return sspr.Errorf(sspr.CodeWrongState,
+			"You can't remove this method: a reset needs %d of yours to be a strong method, and you would have %d left. Register another one first.", p.Strong, strong)
+	}
+	return nil
 }
 
 // complete reports whether reg is enough for a reset under p.

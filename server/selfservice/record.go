@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/sspr-portal/sspr/app/api"
 )
 
@@ -51,6 +53,9 @@ type record struct {
 	// Pass: a recovery pass from the service desk stood for the methods
 	// (pass.go).
 	Pass bool `json:"pass,omitempty"`
+	// Passkey is the challenge of the passkey check under way, for one
+	// answer (passkey.go).
+	Passkey *webauthn.SessionData `json:"pk,omitempty"`
 }
 
 type method struct {

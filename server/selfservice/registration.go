@@ -32,9 +32,10 @@ func (e *Engine) Registration(ctx context.Context, id string) (api.Registration,
 		return api.Registration{}, err
 	}
 	v := e.describe(reg, pol)
-	if s.Pending != nil {
+	switch {
+	case s.Pending != nil:
 		v.Pending = s.Pending.Kind
-	} else if s.TOTP != nil {
+	case s.TOTP != nil:
 		v.Pending = api.KindTOTP
 	}
 	return v, nil
@@ -70,6 +71,9 @@ func (e *Engine) describe(reg *sspr.Registration, pol *policy) api.Registration 
 		v.ReconfirmDue = v.ReconfirmDue || d.Due
 	}
 	v.Complete = pol.complete(e, reg)
+	if v.Passkey.Enabled {
+		v.Passkeys = passkeyInfos(reg)
+	}
 	return v
 }
 
@@ -203,16 +207,7 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c sspr.Clien
 			return &sspr.Error{Code: sspr.CodeWrongState, Message: "That method isn't registered."}
 		}
 		m.Remove(reg)
-		left, strong := pol.counts(e, reg)
-		if left < pol.Required {
-			return sspr.Errorf(sspr.CodeWrongState,
-				"You can't remove this method: a reset needs %d, and you would have %d left. Register another one first.", pol.Required, left)
-		}
-		if strong < pol.Strong {
-			return sspr.Errorf(sspr.CodeWrongState,
-				"You can't remove this method: a reset needs %d of yours to be a strong method, and you would have %d left. Register another one first.", pol.Strong, strong)
-		}
-		return nil
+		return pol.check(e, reg)
 	})
 	if err != nil {
 		return api.Registration{}, err
@@ -262,9 +257,10 @@ func (e *Engine) changeRegistration(ctx context.Context, user, ref string, c ssp
 
 // ChangePassword changes the signed-in user's password under the same
 // policy as a reset, tells them, and ends every session and flow of the
-// account, this one too.
+// account, this one too. It is the one change an account that must change
+// its password may make (the directory's SetPassword ends the must-change).
 func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c sspr.Client) error {
-	s, acct, err := e.live(ctx, id)
+	s, acct, err := e.signedIn(ctx, id)
 	if err != nil {
 		return err
 	}

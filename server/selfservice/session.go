@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/sspr-portal/sspr/app/api"
 	"github.com/sspr-portal/sspr/server/canon"
 	"github.com/sspr-portal/sspr/server/revoke"
@@ -30,6 +32,8 @@ type session struct {
 	Pending *pending `json:"pending,omitempty"`
 	// TOTP is an authenticator app's key waiting for a first code.
 	TOTP *pendingTOTP `json:"totp,omitempty"`
+	// Passkey is the challenge of a passkey being registered.
+	Passkey *webauthn.SessionData `json:"passkey,omitempty"`
 }
 
 // pending is an address being registered, and the code sent to it.
@@ -44,6 +48,8 @@ var (
 	errWrongPassword   = &sspr.Error{Code: sspr.CodeUnauthenticated, Message: "The user ID or password is wrong."}
 	errEnded           = &sspr.Error{Code: sspr.CodeUnauthenticated, Message: "Your session has ended. Sign in again."}
 	errReauth          = &sspr.Error{Code: sspr.CodeReauthRequired, Message: "For your security, enter your password again before you change your verification methods."}
+	errMustChange      = &sspr.Error{Code: sspr.CodePasswordChangeRequired,
+		Message: "Choose a new password first: the password you were given must be changed before you can do anything else here."}
 )
 
 // checkPassword is every check of a password typed by someone who claims
@@ -134,7 +140,11 @@ func (e *Engine) SignIn(ctx context.Context, rawUser, password string, c sspr.Cl
 		}
 		return "", api.Session{}, err
 	}
-	e.note(ctx, sspr.Event{Kind: sspr.EventSignIn, UserID: acct.ID, Flow: ref}, c)
+	ev := sspr.Event{Kind: sspr.EventSignIn, UserID: acct.ID, Flow: ref}
+	if acct.MustChange {
+		ev.Detail = "must_change=true" // with an initial password, to be changed first
+	}
+	e.note(ctx, ev, c)
 	return id, e.view(s, acct), nil
 }
 
@@ -142,7 +152,7 @@ func (e *Engine) view(s *session, acct *sspr.Account) api.Session {
 	v := api.Session{User: s.User, ExpiresAt: e.expires(s), EndsBy: s.Created.Add(e.cfg.SessionMax),
 		RecentUntil: s.AuthAt.Add(e.cfg.ReauthAfter)}
 	if acct != nil {
-		v.DisplayName = acct.DisplayName
+		v.DisplayName, v.MustChange = acct.DisplayName, acct.MustChange
 	}
 	return v
 }
@@ -223,12 +233,31 @@ func updateLive[T any](ctx context.Context, e *Engine, key string, missing error
 	return out, nil
 }
 
-// live is how every call finds its session: refreshed, and still valid.
-// A session is over, and deleted, once a reset, an unlock or a password
-// change has ended the account's sessions (even if deleting it then
-// failed), or once the directory says the account is locked, disabled or
-// gone: a session must not outlive the account's own standing.
+// live is how every registration call finds its session: signedIn, and
+// refused (password_change_required) while the account must change its
+// password, an initial one an import gave it: until the person has chosen
+// their own, whoever else knows the initial password (whoever handed it
+// out, whoever read the letter) could register their own address and
+// mobile, and reset the password later.
 func (e *Engine) live(ctx context.Context, id string) (*session, *sspr.Account, error) {
+	s, acct, err := e.signedIn(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if acct.MustChange {
+		return nil, nil, errMustChange
+	}
+	return s, acct, nil
+}
+
+// signedIn is how the calls an account that must change its password may
+// still make (the session itself, reauth, the change of password, which
+// ends it) find their session: refreshed, and still valid. A session is
+// over, and deleted, once a reset, an unlock or a password change has
+// ended the account's sessions (even if deleting it then failed), or once
+// the directory says the account is locked, disabled or gone: a session
+// must not outlive the account's own standing.
+func (e *Engine) signedIn(ctx context.Context, id string) (*session, *sspr.Account, error) {
 	s, err := e.updateSession(ctx, id, func(*session) error { return nil })
 	if err != nil {
 		return nil, nil, err
@@ -260,9 +289,10 @@ func (e *Engine) recent(s *session) error {
 	return nil
 }
 
-// Session returns the signed-in session, refreshing its idle timer.
+// Session returns the signed-in session, refreshing its idle timer; its
+// MustChange says whether the password must be changed first.
 func (e *Engine) Session(ctx context.Context, id string) (api.Session, error) {
-	s, acct, err := e.live(ctx, id)
+	s, acct, err := e.signedIn(ctx, id)
 	if err != nil {
 		return api.Session{}, err
 	}
@@ -272,7 +302,7 @@ func (e *Engine) Session(ctx context.Context, id string) (api.Session, error) {
 // Reauth takes the password typed again, so that the methods may be
 // changed for ReauthAfter more. A wrong one counts as a failed sign-in.
 func (e *Engine) Reauth(ctx context.Context, id, password string, c sspr.Client) (api.Session, error) {
-	s, acct, err := e.live(ctx, id)
+	s, acct, err := e.signedIn(ctx, id)
 	if err != nil {
 		return api.Session{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"time"
 
+	dbrows "github.com/sspr-portal/sspr/server/internal/rows"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -46,7 +47,10 @@ func (d *Directory) Each(ctx context.Context, fn func(sspr.Account) error) error
 func (s *Store) EachRegistration(ctx context.Context, fn func(sspr.Registration) error) error {
 	rows, err := s.db.read.QueryContext(ctx, `
 SELECT r.user_id, r.email, r.email_confirmed_at, r.phone, r.phone_confirmed_at, r.answers_confirmed_at,
-	r.lang, r.totp_key, r.totp_confirmed_at, a.question_id
+	r.lang, r.totp_key, r.totp_confirmed_at,
+	(SELECT json_group_array(json_array(hex(p.id), p.name, hex(p.credential), p.created_at, p.last_used_at))
+		FROM (SELECT * FROM registration_passkeys p WHERE p.user_id = r.user_id ORDER BY p.rowid) p),
+	a.question_id
 FROM registrations r
 LEFT JOIN registration_answers a ON a.user_id = r.user_id
 ORDER BY r.user_id, a.rowid`)
@@ -59,10 +63,11 @@ ORDER BY r.user_id, a.rowid`)
 		var (
 			got                                 sspr.Registration
 			emailAt, phoneAt, answersAt, totpAt sql.NullString
+			passkeys                            []byte
 			questionID                          sql.NullString
 		)
 		if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &got.Lang,
-			&got.TOTPKey, &totpAt, &questionID); err != nil {
+			&got.TOTPKey, &totpAt, &passkeys, &questionID); err != nil {
 			return wrap(sspr.BackendStore, "read registrations", err)
 		}
 		if cur == nil || cur.UserID != got.UserID {
@@ -81,6 +86,9 @@ ORDER BY r.user_id, a.rowid`)
 				return wrap(sspr.BackendStore, "read registrations", err)
 			}
 			if got.TOTPConfirmed, err = parseTime(totpAt); err != nil {
+				return wrap(sspr.BackendStore, "read registrations", err)
+			}
+			if got.Passkeys, err = dbrows.Passkeys(passkeys); err != nil {
 				return wrap(sspr.BackendStore, "read registrations", err)
 			}
 			cur = &got

@@ -60,17 +60,19 @@ func NewDirectory(db *DB, h *secret.Argon2, historyLen int) *Directory {
 }
 
 // Lookup returns the account whose canonical id is exactly id, or nil and
-// no error when there is none.
+// no error when there is none. An account given an initial password by an
+// import is MustChange until its password is set (SetPassword), and has no
+// PasswordSetAt meanwhile.
 func (d *Directory) Lookup(ctx context.Context, id string) (*sspr.Account, error) {
 	a := sspr.Account{ID: id}
 	var setAt sql.NullString
 	err := d.db.read.QueryRowContext(ctx,
-		`SELECT display_name, mail, locked, disabled, ou, password_set_at FROM accounts WHERE id = ?`, id,
-	).Scan(&a.DisplayName, &a.Mail, &a.Locked, &a.Disabled, &a.OU, &setAt)
+		`SELECT display_name, mail, locked, disabled, ou, password_set_at, must_change FROM accounts WHERE id = ?`, id,
+	).Scan(&a.DisplayName, &a.Mail, &a.Locked, &a.Disabled, &a.OU, &setAt, &a.MustChange)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	if err == nil {
+	if err == nil && !a.MustChange {
 		a.PasswordSetAt, err = parseTime(setAt)
 	}
 	if err != nil {
@@ -130,8 +132,9 @@ var historyRule = sspr.Rule{Code: sspr.RuleHistory, Message: "You have used this
 // historyLen ones is refused with an *sspr.Error, code password_policy, rule
 // history, and nothing changes. Otherwise the old hash joins the history,
 // which is trimmed to historyLen, in the same transaction as the new hash.
-// SetPassword does not change whether the account is locked. An unknown id
-// is ErrNotFound.
+// SetPassword does not change whether the account is locked; it ends an
+// initial password's must_change (the password is the owner's now). An
+// unknown id is ErrNotFound.
 func (d *Directory) SetPassword(ctx context.Context, id, password string) error {
 	mu := &d.locks[maphash.String(d.seed, id)%uint64(len(d.locks))]
 	mu.Lock()
@@ -198,7 +201,7 @@ func (d *Directory) setPassword(ctx context.Context, id, password string) error 
 			return errChanged
 		}
 		if _, err := tx.ExecContext(ctx,
-			`UPDATE accounts SET password_hash = ?, updated_at = ?, password_set_at = ? WHERE id = ?`, hash, now, now, id); err != nil {
+			`UPDATE accounts SET password_hash = ?, updated_at = ?, password_set_at = ?, must_change = 0 WHERE id = ?`, hash, now, now, id); err != nil {
 			return err
 		}
 		if d.historyLen > 0 && current != "" {
@@ -334,7 +337,7 @@ func (d *Directory) MemberOf(ctx context.Context, id, group string) (bool, error
 func (d *Directory) Find(ctx context.Context, term string, limit int) ([]sspr.Account, error) {
 	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(term)) + "%"
 	rows, err := d.db.read.QueryContext(ctx, `
-SELECT id, display_name, mail, locked, disabled FROM accounts
+SELECT id, display_name, mail, locked, disabled, must_change FROM accounts
 WHERE lower(id) LIKE ? ESCAPE '\' OR lower(display_name) LIKE ? ESCAPE '\'
 ORDER BY id LIMIT ?`, like, like, limit)
 	if err != nil {
@@ -344,7 +347,7 @@ ORDER BY id LIMIT ?`, like, like, limit)
 	var out []sspr.Account
 	for rows.Next() {
 		var a sspr.Account
-		if err := rows.Scan(&a.ID, &a.DisplayName, &a.Mail, &a.Locked, &a.Disabled); err != nil {
+		if err := rows.Scan(&a.ID, &a.DisplayName, &a.Mail, &a.Locked, &a.Disabled, &a.MustChange); err != nil {
 			return nil, wrap(sspr.BackendDirectory, "find accounts", err)
 		}
 		out = append(out, a)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/server/canon"
+	dbrows "github.com/sspr-portal/sspr/server/internal/rows"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -35,6 +36,8 @@ func NewStore(db *DB) *Store { return &Store{db: db} }
 const registrationQuery = `
 SELECT r.user_id IS NOT NULL, coalesce(r.email, ''), r.email_confirmed_at, coalesce(r.phone, ''),
 	r.phone_confirmed_at, r.answers_confirmed_at, coalesce(r.lang, ''), r.totp_key, r.totp_confirmed_at,
+	(SELECT json_group_array(json_array(hex(p.id), p.name, hex(p.credential), p.created_at, p.last_used_at))
+		FROM (SELECT * FROM registration_passkeys p WHERE p.user_id = k.user_id ORDER BY p.rowid) p),
 	a.question_id, a.hash
 FROM (SELECT ? AS user_id) k
 LEFT JOIN registrations r ON r.user_id = k.user_id
@@ -57,10 +60,11 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 			found                               bool
 			got                                 sspr.Registration
 			emailAt, phoneAt, answersAt, totpAt sql.NullString
+			passkeys                            []byte
 			questionID, hash                    sql.NullString
 		)
 		if err := rows.Scan(&found, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &got.Lang,
-			&got.TOTPKey, &totpAt, &questionID, &hash); err != nil {
+			&got.TOTPKey, &totpAt, &passkeys, &questionID, &hash); err != nil {
 			return nil, wrap(sspr.BackendStore, "read registration", err)
 		}
 		if !found {
@@ -80,6 +84,9 @@ func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registra
 				return nil, wrap(sspr.BackendStore, "read registration", err)
 			}
 			if got.TOTPConfirmed, err = parseTime(totpAt); err != nil {
+				return nil, wrap(sspr.BackendStore, "read registration", err)
+			}
+			if got.Passkeys, err = dbrows.Passkeys(passkeys); err != nil {
 				return nil, wrap(sspr.BackendStore, "read registration", err)
 			}
 			r = &got
@@ -136,6 +143,13 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			return err
 		}
 	}
+	for _, p := range r.Passkeys {
+		if _, err := tx.ExecContext(ctx, `
+INSERT INTO registration_passkeys (user_id, id, name, credential, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			r.UserID, p.ID, p.Name, p.Credential, formatTime(p.Created), formatTime(p.LastUsed)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -157,7 +171,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 // instr and substr count characters, not bytes, so no character is cut
 // in two.
 const populationQuery = `
-SELECT has_email, has_phone, answers, has_totp,
+SELECT has_email, has_phone, answers, has_totp, has_passkey,
 	CASE WHEN NOT has_email OR at = 0 THEN ''
 		WHEN at = 1 THEN email
 		ELSE substr(email, 1, 1) || substr(email, at) END AS hint,
@@ -167,11 +181,12 @@ FROM (
 		email != '' AND email_confirmed_at IS NOT NULL AS has_email,
 		phone != '' AND phone_confirmed_at IS NOT NULL AS has_phone,
 		totp_key IS NOT NULL AND totp_confirmed_at IS NOT NULL AS has_totp,
+		EXISTS (SELECT 1 FROM registration_passkeys p WHERE p.user_id = r.user_id) AS has_passkey,
 		CASE WHEN answers_confirmed_at IS NULL THEN 0
 			ELSE (SELECT count(*) FROM registration_answers a WHERE a.user_id = r.user_id) END AS answers
 	FROM registrations r
 )
-GROUP BY has_email, has_phone, answers, has_totp, hint`
+GROUP BY has_email, has_phone, answers, has_totp, has_passkey, hint`
 
 // Population counts the registrations of each shape (see sspr.Shape),
 // for the flows of unknown user ids to copy in their proportions. One
@@ -189,7 +204,7 @@ func (s *Store) Population(ctx context.Context) (sspr.Population, error) {
 			hint  string
 			n     int
 		)
-		if err := rows.Scan(&shape.Email, &shape.Phone, &shape.Answers, &shape.TOTP, &hint, &n); err != nil {
+		if err := rows.Scan(&shape.Email, &shape.Phone, &shape.Answers, &shape.TOTP, &shape.Passkey, &hint, &n); err != nil {
 			return nil, wrap(sspr.BackendStore, "count registrations by shape", err)
 		}
 		// Groups that differ only in case (or, for an address with

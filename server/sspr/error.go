@@ -39,6 +39,9 @@ const (
 	// Store backend (SQLite, PostgreSQL) can't serve, or is full (503).
 	CodeServiceUnavailable Code = "service_unavailable"
 	CodeInternal           Code = "internal"
+	// CodePasswordChangeRequired: the account must change its password
+	// (an initial one, given by an import) before anything else (403).
+	CodePasswordChangeRequired Code = "password_change_required"
 )
 
 // Codes lists every error code, for tables that must cover them all.
@@ -47,7 +50,7 @@ var Codes = []Code{
 	CodeWrongState, CodeMethodUnavailable, CodeCodeInvalid, CodeCodeExpired, CodePhoneMismatch,
 	CodeAnswersInvalid, CodePasswordPolicy, CodeNotRegistered, CodeThrottled, CodeUnauthenticated,
 	CodeReauthRequired, CodeAccountLocked, CodeForbidden, CodeNotFound, CodeMethodNotAllowed,
-	CodeDirectoryUnavailable, CodeServiceUnavailable, CodeInternal,
+	CodeDirectoryUnavailable, CodeServiceUnavailable, CodeInternal, CodePasswordChangeRequired,
 }
 
 // Rule is one password rule a new password breaks: a stable code (one of

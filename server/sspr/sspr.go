@@ -75,6 +75,9 @@ type Registration struct {
 	// confirmed it.
 	TOTPKey       []byte
 	TOTPConfirmed time.Time
+	// Passkeys are the person's passkeys (WebAuthn credentials), in the
+	// order registered.
+	Passkeys []Passkey
 	// Lang is the language the person last used the portal's
 	// registration pages in, by tag such as "cy" ("" unknown): the
 	// messages sent outside their own requests (a reminder to register,
@@ -88,13 +91,33 @@ func (r Registration) HasEmail() bool { return r.Email != "" && !r.EmailConfirme
 // HasPhone reports whether a confirmed mobile number is registered.
 func (r Registration) HasPhone() bool { return r.Phone != "" && !r.PhoneConfirmed.IsZero() }
 
+// Passkey is one registered passkey: a WebAuthn credential, named by its
+// owner. Nothing in it is secret: the private key never leaves the
+// authenticator.
+type Passkey struct {
+	// ID is the credential's id, unique across accounts.
+	ID []byte
+	// Name is what its owner calls it ("My phone").
+	Name string
+	// Credential is the credential as the WebAuthn library keeps it
+	// (server/selfservice: passkey.go): its public key, sign counter,
+	// backup flags and transports, as JSON.
+	Credential []byte
+	// Created is when it was registered; LastUsed when it last passed a
+	// flow (zero: never).
+	Created, LastUsed time.Time
+}
+
+// HasPasskey reports whether a passkey is registered.
+func (r Registration) HasPasskey() bool { return len(r.Passkeys) > 0 }
+
 // HasTOTP reports whether a confirmed authenticator app is registered.
 func (r Registration) HasTOTP() bool { return len(r.TOTPKey) > 0 && !r.TOTPConfirmed.IsZero() }
 
 // Empty reports whether r registers nothing: a store then keeps no
 // registration for the user.
 func (r Registration) Empty() bool {
-	return r.Email == "" && r.Phone == "" && len(r.Answers) == 0 && len(r.TOTPKey) == 0
+	return r.Email == "" && r.Phone == "" && len(r.Answers) == 0 && len(r.TOTPKey) == 0 && len(r.Passkeys) == 0
 }
 
 // HasQuestions reports whether at least n answered questions are registered.
@@ -113,6 +136,18 @@ func (r Registration) Check() error {
 	}
 	if len(r.TOTPKey) > 0 && !looksSealed(r.TOTPKey) {
 		return errors.New("the authenticator key is not sealed")
+	}
+	ids := make(map[string]bool, len(r.Passkeys))
+	for _, p := range r.Passkeys {
+		switch {
+		case len(p.ID) == 0 || len(p.ID) > 1023: // WebAuthn: at most 1023 bytes
+			return errors.New("a passkey has no id, or one over 1023 bytes")
+		case ids[string(p.ID)]:
+			return errors.New("a passkey is registered twice")
+		case len(p.Credential) == 0 || p.Created.IsZero():
+			return errors.New("a passkey has no credential or no time of registration")
+		}
+		ids[string(p.ID)] = true
 	}
 	seen := make(map[string]bool, len(r.Answers))
 	for _, a := range r.Answers {
@@ -306,8 +341,9 @@ type Shape struct {
 	// Answers is how many security questions are answered, or 0 when the
 	// answers are not confirmed.
 	Answers int
-	// TOTP says a confirmed authenticator app is registered.
-	TOTP bool
+	// TOTP says a confirmed authenticator app is registered, and Passkey
+	// a passkey.
+	TOTP, Passkey bool
 	// Domain is the alternate address's domain in lower case, and Initial
 	// its first character in lower case; both empty without Email.
 	Domain, Initial string

@@ -96,6 +96,21 @@ addEventListener("click", (e) => {
   if (e.target.closest && e.target.closest("a[data-native]")) e.stopImmediatePropagation();
 }, true);
 
+// ssprPasskey is the wasm's way to passkeys (app/client: passkey): it
+// runs navigator.credentials.create ("create") or .get ("get") with the
+// options the portal gave, as JSON, and resolves to the credential as
+// JSON. The browser's own parse and toJSON keep the wasm free of
+// WebAuthn's binary plumbing.
+async function ssprPasskey(kind, options) {
+  const o = JSON.parse(options);
+  if (kind === "create") {
+    const c = await navigator.credentials.create({publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(o)});
+    return JSON.stringify(c.toJSON());
+  }
+  const c = await navigator.credentials.get({publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o)});
+  return JSON.stringify(c.toJSON());
+}
+
 // registerWhenIdle registers the worker once the page has nothing better
 // to do.
 function registerWhenIdle() {

@@ -50,6 +50,7 @@ var tests = []struct {
 	{"Registration/absent", registrationAbsent},
 	{"Registration/only email", registrationOnlyEmail},
 	{"Registration/only an authenticator app", registrationOnlyTOTP},
+	{"Registration/passkeys", registrationPasskeys},
 	{"Registration/replace", registrationReplace},
 	{"Registration/an empty registration removes it", registrationEmpty},
 	{"Registration/refusals change nothing", registrationRefusals},
@@ -113,6 +114,17 @@ func sameRegistration(got *sspr.Registration, want sspr.Registration) bool {
 	}
 	g.EmailConfirmed, g.PhoneConfirmed, g.AnswersConfirmed, g.TOTPConfirmed = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	w.EmailConfirmed, w.PhoneConfirmed, w.AnswersConfirmed, w.TOTPConfirmed = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if len(g.Passkeys) != len(w.Passkeys) {
+		return false
+	}
+	g.Passkeys, w.Passkeys = slices.Clone(g.Passkeys), slices.Clone(w.Passkeys)
+	for i := range g.Passkeys {
+		if !sameTime(g.Passkeys[i].Created, w.Passkeys[i].Created) || !sameTime(g.Passkeys[i].LastUsed, w.Passkeys[i].LastUsed) {
+			return false
+		}
+		g.Passkeys[i].Created, g.Passkeys[i].LastUsed = time.Time{}, time.Time{}
+		w.Passkeys[i].Created, w.Passkeys[i].LastUsed = time.Time{}, time.Time{}
+	}
 	return reflect.DeepEqual(g, w)
 }
 
@@ -142,6 +154,11 @@ func zoe(t *testing.T) sspr.Registration {
 		Lang:             "cy",
 		TOTPKey:          SealedKey(1),
 		TOTPConfirmed:    base.Add(2 * time.Minute),
+		Passkeys: []sspr.Passkey{
+			{ID: []byte("zoe-phone"), Name: "My phone", Credential: []byte(`{"id":"em9lLXBob25l"}`), Created: base.Add(3 * time.Minute),
+				LastUsed: base.Add(time.Hour)},
+			{ID: []byte{0, 1, 2, 0xff}, Name: "Clé USB", Credential: []byte(`{"id":"AAEC_w"}`), Created: base.Add(4 * time.Minute)},
+		},
 	}
 }
 
@@ -154,6 +171,36 @@ func SealedKey(n byte) []byte {
 	}
 	b[0] = 0xff
 	return b
+}
+
+func registrationPasskeys(t *testing.T, s Store) {
+	want := sspr.Registration{UserID: "pat@example.edu", Passkeys: []sspr.Passkey{
+		{ID: []byte("pat-key"), Name: "Laptop", Credential: []byte(`{}`), Created: base}}}
+	mustPut(t, s, want)
+	if got := mustGet(t, s, want.UserID); !sameRegistration(got, want) || !got.HasPasskey() {
+		t.Fatalf("Registration = %+v; want %+v", got, want)
+	}
+	// A credential belongs to one account: another can't register it.
+	other := sspr.Registration{UserID: "quin@example.edu", Email: "quin@example.net", EmailConfirmed: base,
+		Passkeys: []sspr.Passkey{{ID: []byte("pat-key"), Name: "Stolen", Credential: []byte(`{}`), Created: base}}}
+	if err := s.PutRegistration(ctx, other); err == nil {
+		t.Fatal("a second account registered the same credential id")
+	}
+	if got := mustGet(t, s, other.UserID); got != nil {
+		t.Fatalf("the refused registration was half written: %+v", got)
+	}
+	// Last used moves; removing one keeps the other.
+	want.Passkeys = append(want.Passkeys, sspr.Passkey{ID: []byte("pat-phone"), Name: "Phone", Credential: []byte(`{"a":1}`), Created: base.Add(time.Minute)})
+	want.Passkeys[0].LastUsed = base.Add(time.Hour)
+	mustPut(t, s, want)
+	want.Passkeys = want.Passkeys[1:]
+	mustPut(t, s, want)
+	if got := mustGet(t, s, want.UserID); !sameRegistration(got, want) {
+		t.Fatalf("after removing one: %+v; want %+v", got, want)
+	}
+	if p := mustPopulation(t, s); p[sspr.Shape{Passkey: true}] != 1 {
+		t.Fatalf("population %v: want one passkey-only registration", p)
+	}
 }
 
 func registrationOnlyTOTP(t *testing.T, s Store) {
@@ -252,6 +299,8 @@ func registrationRefusals(t *testing.T, s Store) {
 		"no question id": {UserID: want.UserID, Answers: []sspr.Answer{{Hash: hash}}},
 		"question twice": {UserID: want.UserID, Answers: []sspr.Answer{{QuestionID: "first_pet", Hash: hash}, {QuestionID: "first_pet", Hash: hash}}},
 		"plain app key":  {UserID: want.UserID, TOTPKey: []byte("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), TOTPConfirmed: base},
+		"passkey twice": {UserID: want.UserID, Passkeys: []sspr.Passkey{{ID: []byte("k"), Credential: []byte("{}"), Created: base},
+			{ID: []byte("k"), Credential: []byte("{}"), Created: base}}},
 	}
 	for name, r := range bad {
 		err := s.PutRegistration(ctx, r)
@@ -450,7 +499,7 @@ func eventsMicroseconds(t *testing.T, s Store) {
 // (not byte) of the local part, in lower case by Go's rules rather than
 // the database's.
 func ShapeOf(r sspr.Registration) sspr.Shape {
-	s := sspr.Shape{Email: r.HasEmail(), Phone: r.HasPhone(), TOTP: r.HasTOTP()}
+	s := sspr.Shape{Email: r.HasEmail(), Phone: r.HasPhone(), TOTP: r.HasTOTP(), Passkey: r.HasPasskey()}
 	if !r.AnswersConfirmed.IsZero() {
 		s.Answers = len(r.Answers)
 	}
@@ -632,7 +681,7 @@ func populationShapes(t *testing.T, s Store) {
 func populationChanges(t *testing.T, s Store) {
 	mustPut(t, s, zoe(t))
 	mustPut(t, s, sspr.Registration{UserID: "yan@example.edu", Email: "yan@example.net", EmailConfirmed: base})
-	zoeShape := sspr.Shape{Email: true, Phone: true, Answers: 3, TOTP: true, Domain: "example.net", Initial: "z"}
+	zoeShape := sspr.Shape{Email: true, Phone: true, Answers: 3, TOTP: true, Passkey: true, Domain: "example.net", Initial: "z"}
 	samePopulation(t, mustPopulation(t, s), sspr.Population{
 		zoeShape: 1,
 		{Email: true, Domain: "example.net", Initial: "y"}: 1,
