@@ -3,7 +3,6 @@ package captcha
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"sync"
 
@@ -104,10 +103,4 @@ func (v *recordedVoice) speak(digits string) ([]byte, error) {
 		return nil, fmt.Errorf("speak %s: %w", v.lang, err)
 	}
 	return wav, nil
-}
-
-// wavDataURI is the data URI of a WAV file, as base64Captcha's
-// EncodeB64string makes it.
-func wavDataURI(wav []byte) string {
-	return "data:" + base64Captcha.MimeTypeAudio + ";base64," + base64.StdEncoding.EncodeToString(wav)
 }
