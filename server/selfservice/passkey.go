@@ -225,16 +225,17 @@ func (e *Engine) VerifyPasskey(ctx context.Context, id string, raw json.RawMessa
 	if err != nil {
 		return api.Flow{}, errPasskeyBad
 	}
-	r, release, err := e.attempt(ctx, id, api.KindPasskey, c)
+	_, release, err := e.attempt(ctx, id, api.KindPasskey, c)
 	if err != nil {
 		return api.Flow{}, err
 	}
 	defer release()
 	var sd *webauthn.SessionData
-	if r, err = e.update(ctx, id, func(r *record) error {
+	r, err := e.update(ctx, id, func(r *record) error {
 		sd, r.Passkey = r.Passkey, nil // one answer per challenge
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return api.Flow{}, err
 	}
 	if sd == nil {
@@ -370,7 +371,7 @@ func (e *Engine) AddPasskey(ctx context.Context, id, name string, raw json.RawMe
 		return api.Registration{}, err
 	}
 	var sd *webauthn.SessionData
-	if s, err = e.updateSession(ctx, id, func(s *session) error {
+	if _, err = e.updateSession(ctx, id, func(s *session) error {
 		sd, s.Passkey = s.Passkey, nil // one answer per challenge
 		return nil
 	}); err != nil {

@@ -92,7 +92,11 @@ func (a *Authenticator) Create(optionsJSON []byte) ([]byte, error) {
 	if a.user, err = b64.DecodeString(o.User.ID); err != nil {
 		return nil, fmt.Errorf("user id: %w", err)
 	}
-	x, y := key.PublicKey.X.FillBytes(make([]byte, 32)), key.PublicKey.Y.FillBytes(make([]byte, 32))
+	pub, err := key.PublicKey.Bytes() // 0x04, then X and Y
+	if err != nil {
+		return nil, err
+	}
+	x, y := pub[1:33], pub[33:65]
 	cose, err := cbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
 	if err != nil {
 		return nil, err
