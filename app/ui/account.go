@@ -154,6 +154,11 @@ func (a *account) fail(ctx app.Context, err error, field func(api.Code) string) 
 	case api.CodeUnauthenticated:
 		signedOut(ctx)
 		return
+	case api.CodePasswordChangeRequired:
+		// An initial password: the page that changes it is the only one
+		// that works until it is changed (a summary opened directly).
+		ctx.Navigate(PathRegPassword)
+		return
 	case api.CodeReauthRequired:
 		// What the user typed on the page stays: once the password is
 		// confirmed, they press their button again.

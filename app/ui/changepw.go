@@ -17,7 +17,9 @@ const (
 
 // ChangePasswordPage changes the signed-in user's password: the current
 // one, the new one twice with the wizard's live checklist. The session
-// ends with the change.
+// ends with the change. An account given an initial password lands here
+// from the sign-in (landing), and is told it must choose its own before it
+// goes on: the server takes no other registration call until it has.
 type ChangePasswordPage struct {
 	app.Compo
 	account
@@ -29,10 +31,55 @@ type ChangePasswordPage struct {
 // OnNav names the tab.
 func (p *ChangePasswordPage) OnNav(ctx app.Context) { setTitle(ctx, t(changeHeading), false) }
 
-// OnMount checks the session (by loading the registration), then loads
-// the policy.
+// OnMount checks the session, then loads the policy.
 func (p *ChangePasswordPage) OnMount(ctx app.Context) {
-	p.mount(ctx, t(changeHeading), p.loadPolicy)
+	p.ctx, p.heading = ctx, t(changeHeading)
+	p.loadSession(ctx)
+}
+
+// loadSession proves the session with GET /api/v1/session, which also
+// says whether the password must be changed first: the other signed-in
+// pages load the registration instead, which such an account can't read
+// yet (password_change_required). Browser only.
+func (p *ChangePasswordPage) loadSession(ctx app.Context) {
+	ctx.Async(func() {
+		s, err := client.CurrentSession()
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				p.fail(ctx, err, nil)
+				return
+			}
+			noteSession(s)
+			p.watchSession(ctx) // the session just noted: no second call
+			p.ready = true
+			p.loadPolicy(ctx)
+			if !p.shown {
+				p.shown = true
+				pageShown(ctx)
+			}
+		})
+	})
+}
+
+// retrySession is the "Try again" of a page whose session didn't load.
+func (p *ChangePasswordPage) retrySession(ctx app.Context, e app.Event) {
+	p.errs = nil
+	p.loadSession(p.ctx)
+}
+
+// frame is account.view, with a "Try again" that asks for the session, as
+// this page's mount does, rather than the registration.
+func (p *ChangePasswordPage) frame(content ...app.UI) app.UI {
+	var retry app.UI
+	if !p.ready && len(p.errs) > 0 {
+		retry = app.P().Body(button("retry", t("common.try_again"), false, false, false).OnClick(p.retrySession))
+	}
+	return page(
+		p.lim.view(),
+		div("summary-slot", errorSummary(p.errs), retry),
+		p.reauthView(),
+		app.Div().Body(content...),
+	)
 }
 
 // typedCurrent stores the current password.
@@ -116,9 +163,13 @@ func (p *ChangePasswordPage) Render() app.UI {
 	if off {
 		in = in.Disabled(true)
 	}
-	return p.view(
-		backLink(PathRegSummary),
+	// Until the password is changed the summary takes nothing: no way
+	// back to it, and a sentence saying why.
+	must := signedIn.MustChange
+	return p.frame(
+		when(!must, backLink(PathRegSummary)),
 		app.H1().Text(t(changeHeading)),
+		when(must, app.P().ID("must-change").Class("inset").Text(t("changepw.must_change"))),
 		passwordIntro(c),
 		form("change-form", p.submit,
 			textField{id: "current", label: t("changepw.current_label"), err: p.errs.of("current"),

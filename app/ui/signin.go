@@ -15,7 +15,8 @@ import (
 const signInHeading = "signin.heading"
 
 // RegisterPage is the way in to registration: sign in with the user id,
-// the current password and a CAPTCHA. The next page is the summary.
+// the current password and a CAPTCHA. The next page is the summary (or
+// see landing).
 type RegisterPage struct {
 	app.Compo
 	captchaForm
@@ -75,11 +76,7 @@ func (p *RegisterPage) submit(_ app.Context, e app.Event) {
 			if err == nil {
 				p.busy, p.password = false, ""
 				noteSession(s)
-				next := PathRegSummary
-				if afterSignIn != "" {
-					next, afterSignIn = afterSignIn, ""
-				}
-				ctx.Navigate(next)
+				ctx.Navigate(landing(s))
 				return
 			}
 			p.failed(ctx, err, signInField)
@@ -94,6 +91,21 @@ func (p *RegisterPage) submit(_ app.Context, e app.Event) {
 			}
 		})
 	})
+}
+
+// landing is where a sign-in goes: the password page when the password
+// must be changed first (an initial one: the server takes nothing else
+// until it is), else the page the person was sent from (afterSignIn),
+// else the summary. It uses up afterSignIn either way.
+func landing(s api.Session) string {
+	next := PathRegSummary
+	if afterSignIn != "" {
+		next, afterSignIn = afterSignIn, ""
+	}
+	if s.MustChange {
+		return PathRegPassword
+	}
+	return next
 }
 
 // Render shows the sign-in form.

@@ -299,6 +299,12 @@ func TestEveryErrorCode(t *testing.T) {
 
 	r := newEnv(t, func(c *config.Config) { c.Flow.RevealUnregistered = true }).client(t)
 	r.wantError(r.call("POST", api.PathFlows, api.StartRequest{User: "carol", Captcha: api.CaptchaRef{ID: r.captcha(), Answer: devAnswer}}), http.StatusConflict, api.CodeNotRegistered)
+
+	// An initial password (an import's) to change before anything else.
+	e.importInitial(t, "frank", "Franks-Initial-Password-1")
+	m := e.client(t)
+	m.ok(http.StatusCreated, m.signIn("frank", "Franks-Initial-Password-1"))
+	m.wantError(m.call("GET", api.PathRegistration, nil), http.StatusForbidden, api.CodePasswordChangeRequired)
 }
 
 func (c *client) answers(a string) map[string]string {

@@ -8,6 +8,8 @@
 //	sspr report coverage [--config FILE] [--data DIR] [--csv]
 //	sspr remind unregistered [--config FILE] [--data DIR] [--dry-run]
 //	sspr remind expiring [--within 14d] [--thresholds 14,7,1] [--config FILE] [--data DIR] [--dry-run]
+//	sspr accounts import [--config FILE] [--data DIR] [--format csv|jsonl] [--dry-run] [--report FILE] FILE|-
+//	sspr registrations import [--config FILE] [--data DIR] [--format csv|jsonl] [--dry-run] [--report FILE] FILE|-
 //	sspr version
 //	sspr help
 //
@@ -94,6 +96,10 @@ Usage:
                         email a link to change it to those whose password expires soon
   sspr probe --phone NUMBER [--json] [flags]
                         reset the [probe] canary's password end to end: a synthetic check
+  sspr accounts import [--dry-run] [--report FILE] FILE|-
+                        add or update the embedded directory's accounts from CSV or JSON lines
+  sspr registrations import [--dry-run] [--report FILE] FILE|-
+                        register people's alternate email and mobile, confirmed by the organisation
   sspr version          print the version
   sspr help             print this help
 
@@ -127,6 +133,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return remind(ctx, args[1:], stdout, stderr)
 	case "probe":
 		return probe(ctx, args[1:], stdout, stderr)
+	case "accounts":
+		return accountsCmd(ctx, args[1:], stdout, stderr)
+	case "registrations":
+		return registrationsCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "sspr %s\n", buildVersion())
 		return exitOK
