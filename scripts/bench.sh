@@ -8,26 +8,35 @@
 #      server (bin/sspr, dev mode, server/cmd/loadgen/bench.toml) and
 #      server/cmd/loadgen, first at a fixed 500 requests/s (p50/p99 per
 #      call), then closed-loop to find the ceiling.
-#   3. The start page in headless Chromium (server/cmd/pagebench), against a
+#   3. Whole resets (server/cmd/flowbench): the real server started by
+#      flowbench, accounts imported with `sspr accounts import` and `sspr
+#      registrations import`, and 1, 8 and 32 virtual users each resetting
+#      one account after another (email code, text code, new password,
+#      checked by signing in), at the default and the cheapest argon2id:
+#      flows/s, p50/p99 of a whole flow, the server's CPU per flow and the
+#      share of it that is deliberate hashing; then the CAPTCHA's audio on
+#      and off. FLOWBENCH_DURATION a run (default 10s).
+#   4. The start page in headless Chromium (server/cmd/pagebench), against a
 #      fresh server: first contentful paint and the time until the wasm has
 #      taken over, cold and warm (service worker), median and max of
 #      PAGEBENCH_RUNS runs; and app.wasm as the browser received it.
-#   4. The start page in Lighthouse 12 (scripts/lighthouse.sh), against a
+#   5. The start page in Lighthouse 12 (scripts/lighthouse.sh), against a
 #      fresh server, as an outside review measures it: performance score,
 #      FCP, LCP, TBT, TTI, Speed Index and the LCP element, for a phone on
 #      slow 4G with the CPU 4x slower (simulated, as PageSpeed Insights
 #      does, and applied) and for a desktop; medians of LIGHTHOUSE_RUNS
 #      runs, the reports and traces in bin/lighthouse/.
-#   5. The sizes of app.wasm (the student's) and desk.wasm (the console's):
+#   6. The sizes of app.wasm (the student's) and desk.wasm (the console's):
 #      raw, and the .gz and .br files that
 #      server/cmd/precompress wrote at build time, which the server sends.
 #
 #   scripts/bench.sh [go test flags...]      e.g. scripts/bench.sh -benchtime 2s
-#   BENCH_DURATION=30s PAGEBENCH_RUNS=10 LIGHTHOUSE_RUNS=5 scripts/bench.sh
+#   BENCH_DURATION=30s FLOWBENCH_DURATION=20s PAGEBENCH_RUNS=10 LIGHTHOUSE_RUNS=5 scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=${BENCH_DURATION:-20s}
+flowbench_duration=${FLOWBENCH_DURATION:-10s}
 runs=${PAGEBENCH_RUNS:-5}
 chromium=${CHROMIUM:-/usr/bin/chromium}
 
@@ -38,6 +47,7 @@ scripts/deps.sh "$chromium:chromium,fonts-dejavu-core" node:nodejs npm:npm
 make -s build
 go build -o bin/loadgen ./server/cmd/loadgen
 go build -o bin/pagebench ./server/cmd/pagebench
+go build -o bin/flowbench ./server/cmd/flowbench
 
 data=$(mktemp -d)
 server=
@@ -123,6 +133,19 @@ for mode in healthy slow down; do
 done
 
 echo
+echo "== Whole resets (email + text, checked by signing in): flows/s, p50/p99, server CPU per flow in and outside argon2id, 1, 8 and 32 users (docs/PERFORMANCE.md#whole-resets)"
+# flowbench starts its own servers (bin/sspr serve --dev, a data folder and
+# free loopback ports of its own) and stops them. A failed flow fails the
+# bench, at the end: the measurements after it still run.
+flowbench_status=0
+./bin/flowbench -sspr bin/sspr -users 1,8,32 -duration "$flowbench_duration" -hashing default,cheapest -audio off ||
+  flowbench_status=$?
+echo
+echo "-- CAPTCHA audio off and on (cheapest hashing, 8 users)"
+./bin/flowbench -sspr bin/sspr -users 8 -duration "$flowbench_duration" -hashing cheapest -audio off,on ||
+  flowbench_status=$?
+
+echo
 echo "== Start page in headless Chromium (budgets, docs/PERFORMANCE.md: FCP cold < 200 ms over the floor; interactive < 1.5 s cold, < 0.5 s warm)"
 # A fresh server: nothing left over from the load test.
 start_server page
@@ -172,3 +195,8 @@ echo "== reg.wasm, every page: the registration pages' (loaded only under /regis
 sizes reg.wasm 0
 echo "== desk.wasm, the service desk's console (loaded only under /desk)"
 sizes desk.wasm 0
+
+if ((flowbench_status != 0)); then
+  echo "bench: flowbench: some whole resets failed (above)" >&2
+  exit 1
+fi

@@ -56,6 +56,7 @@ func TestShippedProgramsLinkNoTestTool(t *testing.T) {
 var benchCommands = []string{
 	"github.com/sspr-portal/sspr/server/cmd/pagebench",
 	"github.com/sspr-portal/sspr/server/cmd/loadgen",
+	"github.com/sspr-portal/sspr/server/cmd/flowbench",
 }
 
 // TestTestToolsStayInternal: the packages that use a test-only module are
