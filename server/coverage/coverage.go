@@ -74,17 +74,15 @@ func Classify(r Rules, acct sspr.Account, reg *sspr.Registration) Status {
 		case api.KindQuestions:
 			ok, at = reg.HasQuestions(max(r.QuestionsAsked, 1)), reg.AnswersConfirmed
 		case api.KindTOTP:
-			ok, at = reg.HasTOTP(), reg.TOTPConfirmed
+			ok = reg.HasTOTP() // never due again: each use proves it (no at)
 		case api.KindPasskey:
-			if ok = reg.HasPasskey(); ok {
-				at = reg.Passkeys[0].Created
-			}
+			ok = reg.HasPasskey()
 		}
 		if !ok {
 			continue
 		}
 		s.Methods++
-		if r.ReconfirmAfter > 0 && r.Now.Sub(at) >= r.ReconfirmAfter {
+		if r.ReconfirmAfter > 0 && !at.IsZero() && r.Now.Sub(at) >= r.ReconfirmAfter {
 			s.Due = true
 		}
 	}

@@ -64,7 +64,11 @@ func (passkeyMethod) Describe(e *Engine, reg *sspr.Registration) api.RegisteredM
 	if len(reg.Passkeys) == 0 {
 		return e.described(false, "", 0, time.Time{})
 	}
-	return e.described(true, "", len(reg.Passkeys), reg.Passkeys[0].Created)
+	// Never due for confirmation again, as an authenticator app isn't
+	// (totp.go): each use proves it still works.
+	d := e.described(true, "", len(reg.Passkeys), reg.Passkeys[0].Created)
+	d.Due = false
+	return d
 }
 
 func (passkeyMethod) Remove(reg *sspr.Registration) { reg.Passkeys = nil }

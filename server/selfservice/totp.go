@@ -78,8 +78,13 @@ func (m totpMethod) Decoy(_ *Engine, r *record, _ profile, _ string) {
 	r.Methods = append(r.Methods, method{Kind: m.Kind()})
 }
 
+// Describe never shows the app as due for confirmation again: that is for
+// addresses and numbers, which change hands; an app that stopped working
+// is replaced by setting up another.
 func (totpMethod) Describe(e *Engine, reg *sspr.Registration) api.RegisteredMethod {
-	return e.described(reg.HasTOTP(), "", 0, reg.TOTPConfirmed)
+	d := e.described(reg.HasTOTP(), "", 0, reg.TOTPConfirmed)
+	d.Due = false
+	return d
 }
 
 func (totpMethod) Remove(reg *sspr.Registration) {

@@ -110,6 +110,14 @@ func TestTOTPRegistration(t *testing.T) {
 	if n := h.out.all(); len(n) == 0 || !strings.Contains(n[len(n)-1].Body+n[len(n)-1].Subject, "authenticator app") {
 		t.Errorf("no notice of the new app: %+v", n)
 	}
+	// An app is never due for confirmation again, however old (an
+	// address is, after registration.reconfirm_after).
+	h.clock.Advance(400 * 24 * time.Hour)
+	sid = h.signIn(t, alice, "Alice-Old-Password-1")
+	if reg := must[api.Registration](t)(h.e.Registration(ctx, sid)); !reg.TOTP.Registered || reg.TOTP.Due || reg.ReconfirmDue {
+		t.Errorf("a year on, the app is due again: %+v", reg.TOTP)
+	}
+	now = h.clock.Now()
 	// The key is shown once: confirming again finds nothing waiting.
 	_, err = h.e.ConfirmTOTP(ctx, sid, appCode(t, setup.Key, now), client)
 	wantCode(t, err, sspr.CodeWrongState)
