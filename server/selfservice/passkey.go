@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -118,7 +119,7 @@ func (u *webUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
 
 // newWebAuthn makes the relying party, or nil when passkeys aren't offered.
 func newWebAuthn(cfg Config) (*webauthn.WebAuthn, error) {
-	if !containsKind(cfg.Methods, api.KindPasskey) {
+	if !slices.Contains(cfg.Methods, api.KindPasskey) {
 		return nil, nil
 	}
 	w, err := webauthn.New(&webauthn.Config{
@@ -135,15 +136,6 @@ func newWebAuthn(cfg Config) (*webauthn.WebAuthn, error) {
 	return w, nil
 }
 
-func containsKind(ks []api.Kind, k api.Kind) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
 var errNoPasskeys = &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "Passkeys aren't offered here."}
 
 // errPasskeyFailed is what a passkey that didn't pass gets, whatever the
@@ -152,7 +144,7 @@ var errNoPasskeys = &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "Pass
 var errPasskeyFailed = &sspr.Error{Code: sspr.CodeCodeInvalid,
 	Message: "That passkey didn't work. Try again, or choose another method."}
 
-// errPasskeyCancelled: the browser's answer doesn't parse, as when the
+// errPasskeyBad: the browser's answer doesn't parse, as when the
 // person cancelled or the page sent nothing.
 var errPasskeyBad = &sspr.Error{Code: sspr.CodeBadRequest, Message: "The passkey's answer couldn't be read. Try again."}
 
