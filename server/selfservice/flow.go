@@ -361,6 +361,27 @@ func (e *Engine) VerifyCode(ctx context.Context, id string, k api.Kind, raw stri
 	return e.advance(ctx, r, c)
 }
 
+// passed marks method k of flow id passed, in one atomic change of the
+// flow (the method must still be usable: not passed meanwhile by a
+// parallel request), moves the flow on when that was enough (reached),
+// and audits it. The caller then advances the flow.
+func (e *Engine) passed(ctx context.Context, id string, k api.Kind, c sspr.Client) (*record, error) {
+	r, err := e.update(ctx, id, func(r *record) error {
+		m, err := usable(r, k)
+		if err != nil {
+			return err
+		}
+		m.Verified = true
+		e.reached(r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.note(ctx, sspr.Event{Kind: sspr.EventMethodPassed, UserID: r.User, Flow: r.Ref, Detail: "method=" + string(k)}, c)
+	return r, nil
+}
+
 // reached moves a flow whose required methods have all passed to the next
 // state: new_password for a reset; for an unlock, finishing while the
 // directory is asked (advance does that).

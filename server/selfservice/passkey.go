@@ -260,19 +260,9 @@ func (e *Engine) VerifyPasskey(ctx context.Context, id string, raw json.RawMessa
 		return api.Flow{}, errPasskeyFailed
 	}
 	e.usedPasskey(ctx, r.User, cred)
-	r, err = e.update(ctx, id, func(r *record) error {
-		m, err := usable(r, api.KindPasskey)
-		if err != nil {
-			return err
-		}
-		m.Verified = true
-		e.reached(r)
-		return nil
-	})
-	if err != nil {
+	if r, err = e.passed(ctx, id, api.KindPasskey, c); err != nil {
 		return api.Flow{}, err
 	}
-	e.note(ctx, sspr.Event{Kind: sspr.EventMethodPassed, UserID: r.User, Flow: r.Ref, Detail: "method=passkey"}, c)
 	return e.advance(ctx, r, c)
 }
 
@@ -420,34 +410,14 @@ func (e *Engine) RemovePasskey(ctx context.Context, id, credID string, c sspr.Cl
 	if err != nil || len(want) == 0 {
 		return api.Registration{}, &sspr.Error{Code: sspr.CodeNotFound, Message: "There is no such passkey."}
 	}
-	s, _, err := e.live(ctx, id)
-	if err != nil {
-		return api.Registration{}, err
-	}
-	if err := e.recent(s); err != nil {
-		return api.Registration{}, err
-	}
-	pol, err := e.policyFor(ctx, s.User)
-	if err != nil {
-		return api.Registration{}, err
-	}
-	err = e.changeRegistration(ctx, s.User, s.Ref, c, removedMsg, "removed=passkey", func(reg *sspr.Registration) error {
-		i := -1
-		for j, p := range reg.Passkeys {
-			if bytes.Equal(p.ID, want) {
-				i = j
-			}
-		}
+	return e.removeFrom(ctx, id, "removed=passkey", c, func(reg *sspr.Registration) error {
+		i := slices.IndexFunc(reg.Passkeys, func(p sspr.Passkey) bool { return bytes.Equal(p.ID, want) })
 		if i < 0 {
 			return &sspr.Error{Code: sspr.CodeNotFound, Message: "There is no such passkey."}
 		}
-		reg.Passkeys = append(reg.Passkeys[:i:i], reg.Passkeys[i+1:]...)
-		return pol.check(e, reg)
+		reg.Passkeys = slices.Delete(slices.Clone(reg.Passkeys), i, i+1)
+		return nil
 	})
-	if err != nil {
-		return api.Registration{}, err
-	}
-	return e.Registration(ctx, id)
 }
 
 // passkeyInfos are reg's passkeys as the registration pages list them.

@@ -128,19 +128,9 @@ func (e *Engine) VerifyAnswers(ctx context.Context, id string, answers map[strin
 		}
 		return api.Flow{}, &sspr.Error{Code: sspr.CodeAnswersInvalid, Message: "One or more answers didn't match. Check them and try again."}
 	}
-	r, err = e.update(ctx, id, func(r *record) error {
-		m, err := usable(r, api.KindQuestions)
-		if err != nil {
-			return err
-		}
-		m.Verified = true
-		e.reached(r)
-		return nil
-	})
-	if err != nil {
+	if r, err = e.passed(ctx, id, api.KindQuestions, c); err != nil {
 		return api.Flow{}, err
 	}
-	e.note(ctx, sspr.Event{Kind: sspr.EventMethodPassed, UserID: r.User, Flow: r.Ref, Detail: "method=questions"}, c)
 	e.redraw(ctx, r.User)
 	return e.advance(ctx, r, c)
 }

@@ -191,6 +191,20 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c sspr.Clien
 	if !ok {
 		return api.Registration{}, &sspr.Error{Code: sspr.CodeMethodUnavailable, Message: "There is no such method."}
 	}
+	return e.removeFrom(ctx, id, "removed="+string(k), c, func(reg *sspr.Registration) error {
+		if !m.Registered(e, reg) {
+			return &sspr.Error{Code: sspr.CodeWrongState, Message: "That method isn't registered."}
+		}
+		m.Remove(reg)
+		return nil
+	})
+}
+
+// removeFrom is every removal from the signed-in user's registration (a
+// method, one passkey): the password typed recently, take applied, and
+// refused unless what is left still meets the account's policy; audited
+// (detail) and told as a change.
+func (e *Engine) removeFrom(ctx context.Context, id, detail string, c sspr.Client, take func(*sspr.Registration) error) (api.Registration, error) {
 	s, _, err := e.live(ctx, id)
 	if err != nil {
 		return api.Registration{}, err
@@ -202,11 +216,10 @@ func (e *Engine) Remove(ctx context.Context, id string, k api.Kind, c sspr.Clien
 	if err != nil {
 		return api.Registration{}, err
 	}
-	err = e.changeRegistration(ctx, s.User, s.Ref, c, removedMsg, "removed="+string(k), func(reg *sspr.Registration) error {
-		if !m.Registered(e, reg) {
-			return &sspr.Error{Code: sspr.CodeWrongState, Message: "That method isn't registered."}
+	err = e.changeRegistration(ctx, s.User, s.Ref, c, removedMsg, detail, func(reg *sspr.Registration) error {
+		if err := take(reg); err != nil {
+			return err
 		}
-		m.Remove(reg)
 		return pol.check(e, reg)
 	})
 	if err != nil {

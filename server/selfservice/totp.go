@@ -235,19 +235,9 @@ func (e *Engine) VerifyTOTP(ctx context.Context, id, raw string, c sspr.Client) 
 		}
 		return api.Flow{}, errTOTPWrong
 	}
-	r, err = e.update(ctx, id, func(r *record) error {
-		m, err := usable(r, api.KindTOTP)
-		if err != nil {
-			return err
-		}
-		m.Verified = true
-		e.reached(r)
-		return nil
-	})
-	if err != nil {
+	if r, err = e.passed(ctx, id, api.KindTOTP, c); err != nil {
 		return api.Flow{}, err
 	}
-	e.note(ctx, sspr.Event{Kind: sspr.EventMethodPassed, UserID: r.User, Flow: r.Ref, Detail: "method=totp"}, c)
 	return e.advance(ctx, r, c)
 }
 
