@@ -210,6 +210,28 @@ type Policy struct {
 	StrongMethods   []string `toml:"strong_methods"`
 }
 
+// DefaultStrongMethods are a policy's strong_methods when it names none.
+var DefaultStrongMethods = []string{MethodTOTP, MethodPasskey}
+
+// Resolved is p with its defaults filled in from [flow]: the methods
+// offered, how many a reset needs, the strong methods, and its name (the
+// group's, when it has none). Validation and the engine read it alike.
+func (p Policy) Resolved(f Flow) Policy {
+	if p.Methods == nil {
+		p.Methods = f.Methods
+	}
+	if p.RequiredMethods == 0 {
+		p.RequiredMethods = f.RequiredMethods
+	}
+	if p.StrongMethods == nil {
+		p.StrongMethods = DefaultStrongMethods
+	}
+	if p.Name == "" {
+		p.Name = p.Group
+	}
+	return p
+}
+
 // Registration is [registration]: signing in to register methods.
 type Registration struct {
 	SessionIdle Duration `toml:"session_idle"`

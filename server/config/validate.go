@@ -393,21 +393,12 @@ func (v *validator) policies(c *Config) {
 				v.add(key+".group", "with an LDAP directory, a group's DN such as \"cn=staff-admins,ou=groups,dc=example,dc=edu\": %v", err)
 			}
 		}
-		methods, required := p.Methods, p.RequiredMethods
-		if methods == nil {
-			methods = c.Flow.Methods
-		}
-		if required == 0 {
-			required = c.Flow.RequiredMethods
-		}
+		r := p.Resolved(c.Flow)
+		methods, required, strong := r.Methods, r.RequiredMethods, r.StrongMethods
 		for _, m := range methods {
 			if !slices.Contains(c.Flow.Methods, m) {
 				v.add(key+".methods", "%q is not one of flow.methods, %s", m, quotedList(c.Flow.Methods))
 			}
-		}
-		strong := p.StrongMethods
-		if strong == nil {
-			strong = []string{MethodTOTP, MethodPasskey}
 		}
 		strongOffered := 0
 		for _, m := range methods {

@@ -440,21 +440,9 @@ func engineConfig(c *config.Config) selfservice.Config {
 	pub := c.PublicURL()
 	cfg.WebAuthn = selfservice.WebAuthn{RPID: pub.Hostname(), Origins: []string{pub.Scheme + "://" + pub.Host}}
 	for _, p := range c.Policies {
-		pol := selfservice.Policy{Name: p.Name, Group: p.Group, Methods: kinds(p.Methods),
-			Required: p.RequiredMethods, Strong: p.StrongRequired}
-		if p.Methods == nil {
-			pol.Methods = cfg.Methods
-		}
-		if pol.Required == 0 {
-			pol.Required = cfg.Required
-		}
-		if p.StrongMethods != nil {
-			pol.StrongMethods = kinds(p.StrongMethods)
-		}
-		if pol.Name == "" {
-			pol.Name = p.Group
-		}
-		cfg.Policies = append(cfg.Policies, pol)
+		p = p.Resolved(c.Flow)
+		cfg.Policies = append(cfg.Policies, selfservice.Policy{Name: p.Name, Group: p.Group, Methods: kinds(p.Methods),
+			Required: p.RequiredMethods, Strong: p.StrongRequired, StrongMethods: kinds(p.StrongMethods)})
 	}
 	return cfg
 }

@@ -256,9 +256,6 @@ func New(cfg Config, d Deps) (*Engine, error) {
 		return nil, fmt.Errorf("selfservice: %w", err)
 	}
 	for _, p := range cfg.Policies {
-		if p.StrongMethods == nil {
-			p.StrongMethods = DefaultStrong
-		}
 		pol, err := e.newPolicy(p)
 		if err != nil {
 			return nil, fmt.Errorf("selfservice: %w", err)

@@ -29,11 +29,12 @@ type Policy struct {
 	StrongMethods    []api.Kind
 }
 
-// DefaultStrong are the methods that count as strong where a policy
-// doesn't say: those that are an authenticator in NIST SP 800-63B-4's
-// sense and can't be phished over the phone or intercepted on the way
-// (an emailed or texted code can be; a security question isn't an
-// authenticator at all).
+// DefaultStrong are the methods the default policy (everyone outside the
+// groups of Config.Policies, who need none) marks as strong: those that
+// are an authenticator in NIST SP 800-63B-4's sense and can't be phished
+// over the phone or intercepted on the way (an emailed or texted code
+// can be; a security question isn't an authenticator at all). A group's
+// policy names its own (server/config: DefaultStrongMethods).
 var DefaultStrong = []api.Kind{api.KindTOTP, api.KindPasskey}
 
 // policy is the policy that applies to one account.
