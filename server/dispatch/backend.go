@@ -32,13 +32,26 @@ func NewSQLite(db *sql.DB, o Options) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := newRiverBackend(q, riversqlite.New(db), sqliteStats(db))
+	b, err := newRiverBackend(q, sqliteDriver{riversqlite.New(db)}, sqliteStats(db))
 	if err != nil {
 		return nil, err
 	}
 	q.db = b
 	return q, nil
 }
+
+// sqliteDriver is River's SQLite driver without its emulated LISTEN and
+// NOTIFY. That emulation writes a row to river_notification with every
+// message stored and reads the table every 50 ms, whatever the load: a
+// third of River's CPU per reset, and most of an idle server's
+// (flowbench). Without it River runs "poll only": a message stored by
+// this server wakes this server's workers at once, with no write and no
+// wait at all, and a message stored by another process (`sspr` commands
+// on the same file) is found within Options.Poll.
+type sqliteDriver struct{ *riversqlite.Driver }
+
+func (sqliteDriver) SupportsListener() bool     { return false }
+func (sqliteDriver) SupportsListenNotify() bool { return false }
 
 // NewPostgres returns the outbox in the PostgreSQL database of pool, the
 // store's. River's tables are created in it if need be (under an

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -186,6 +187,38 @@ func TestAnotherServerDelivers(t *testing.T) {
 	second := r.server(s, dispatch.Options{})
 	second.Start(t.Context())
 	eventually(t, "the second server delivers the first's messages", func() bool { n, _ := s.delivered(); return n == 5 })
+}
+
+// A message stored by a server wakes that server's workers at once: the
+// poll is for what other processes store. Nothing is written for it
+// either, where River's SQLite driver would write a notification row with
+// every message and read that table every 50 ms.
+func TestStoredWakesTheWorkers(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	s := newSender()
+	q := r.server(s, dispatch.Options{Poll: time.Hour})
+	q.Start(t.Context())
+	time.Sleep(100 * time.Millisecond) // past River's first fetch at start
+	for i := range 3 {
+		start := time.Now()
+		if err := q.Channel(sspr.Email).Send(t.Context(), codeMessage("alice@example.net", fmt.Sprintf("12345%d", i))); err != nil {
+			t.Fatal(err)
+		}
+		for n, _ := s.delivered(); n <= i; n, _ = s.delivered() {
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("message %d not delivered after 5 s with an hour's poll: stored messages don't wake the workers", i)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	var notes int
+	if err := r.raw().QueryRowContext(t.Context(), `SELECT count(*) FROM river_notification`).Scan(&notes); err != nil {
+		t.Fatal(err)
+	}
+	if notes != 0 {
+		t.Errorf("%d rows in river_notification, want none", notes)
+	}
 }
 
 // A failure the sender marks permanent ends the message at once, GaveUp

@@ -74,7 +74,6 @@ func (p *Portal) newDelivery(ctx context.Context, cfg *config.Config, st store, 
 		Senders: map[notify.Channel]notify.Sender{notify.Email: email, notify.SMS: sms},
 		Key:     key, AcceptedKeys: accepted, Workers: d.Workers, Backoff: d.Backoff.D(), MaxBackoff: d.MaxBackoff.D(),
 		Timeout: d.AttemptTimeout.D(), NoticeLifetime: d.NoticeLifetime.D(), Log: log, Now: now,
-		Poll: 200 * time.Millisecond,
 		// Each attempt's end, for the metrics (nil-safe).
 		Attempted: p.metrics.Message,
 		// A code that can't arrive in time: its flow says so. The
