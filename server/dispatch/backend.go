@@ -93,6 +93,12 @@ type riverBackend[TTx any] struct {
 
 	mu       sync.Mutex
 	migrated bool
+
+	// starting is held while River's client starts, and read by each
+	// insert. Without a listener (SQLite), an insert wakes the queue's
+	// producer, whose wake-up River sets up as the client starts,
+	// unguarded: a message stored at that moment was a data race.
+	starting sync.RWMutex
 }
 
 func newRiverBackend[TTx any](q *Queue, d riverdriver.Driver[TTx], st func(context.Context, string, time.Time) (stats, error)) (*riverBackend[TTx], error) {
@@ -158,6 +164,8 @@ func (b *riverBackend[TTx]) insert(ctx context.Context, j job, opts *river.Inser
 	if err := b.ensureMigrated(ctx); err != nil {
 		return err
 	}
+	b.starting.RLock()
+	defer b.starting.RUnlock()
 	_, err := b.client.Insert(ctx, j, opts)
 	return err
 }
@@ -168,6 +176,8 @@ func (b *riverBackend[TTx]) start(ctx context.Context) error {
 	}
 	// The workers' context is not the caller's: Close stops them, with a
 	// grace period, not a cancelled request.
+	b.starting.Lock()
+	defer b.starting.Unlock()
 	return b.client.Start(context.WithoutCancel(ctx))
 }
 

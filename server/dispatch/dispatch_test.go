@@ -221,6 +221,28 @@ func TestStoredWakesTheWorkers(t *testing.T) {
 	}
 }
 
+// Messages stored while the workers start (a reminder run as the server
+// comes up): River sets up a producer's wake-up as it starts, and an
+// insert without a listener calls it, so the two must not overlap (go
+// test -race saw them do so).
+func TestStoredWhileStarting(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	s := newSender()
+	q := r.server(s, dispatch.Options{Poll: time.Hour})
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			if err := q.Channel(sspr.Email).Send(t.Context(), codeMessage("alice@example.net", fmt.Sprintf("22222%d", i))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	q.Start(t.Context())
+	wg.Wait()
+	eventually(t, "all 4 delivered", func() bool { n, _ := s.delivered(); return n == 4 })
+}
+
 // A failure the sender marks permanent ends the message at once, GaveUp
 // is told, and the channel is degraded until a message gets through; a
 // code whose time runs out is given up with ErrExpired.

@@ -68,7 +68,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	busy := fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds())
 
-	write, err := sql.Open("sqlite", dsn(abs, url.Values{
+	write, err := openDB(dsn(abs, url.Values{
 		"_pragma": {busy, "foreign_keys(1)", "journal_mode(WAL)"},
 		"_txlock": {"immediate"},
 	}))
@@ -95,7 +95,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// The read pool is opened only now: a read-only connection can't be the
 	// one that switches the file to WAL mode. mode=ro makes SQLite itself
 	// refuse any write on these connections.
-	read, err := sql.Open("sqlite", dsn(abs, url.Values{
+	read, err := openDB(dsn(abs, url.Values{
 		"mode":    {"ro"},
 		"_pragma": {busy, "foreign_keys(1)"},
 	}))
@@ -127,7 +127,7 @@ func dsn(abs string, q url.Values) string {
 // durable outbox's queue, so that the store's single writer never waits
 // behind it. The caller closes it, before the DB.
 func (db *DB) OpenPool(n int) (*sql.DB, error) {
-	p, err := sql.Open("sqlite", dsn(db.path, url.Values{
+	p, err := openDB(dsn(db.path, url.Values{
 		"_pragma": {fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()), "foreign_keys(1)"},
 		"_txlock": {"immediate"},
 	}))

@@ -17,16 +17,12 @@ var _ sspr.Store = (*Store)(nil)
 
 // Store keeps registrations and audit events in the SQLite file: an
 // sspr.Store.
+//
+// Its statements are prepared once per connection, like every statement
+// on the file (stmtcache.go): a reset reads the registration several
+// times and records a dozen audit events.
 type Store struct {
 	db *DB
-	// regStmt is registrationQuery prepared once (and by database/sql on
-	// each read connection as it is first used): a reset reads the
-	// registration several times, and parsing this statement each time
-	// was a good part of its cost.
-	regStmt *sql.Stmt
-	// recordStmt is recordQuery prepared once, on the one write
-	// connection: a reset records a dozen audit events.
-	recordStmt *sql.Stmt
 }
 
 // recordQuery appends an audit event.
@@ -35,14 +31,7 @@ INSERT INTO audit_events (at, kind, user_id, flow, request_id, outcome, client_a
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // NewStore returns the store in db.
-func NewStore(db *DB) *Store {
-	s := &Store{db: db}
-	// A statement that can't be prepared now (it always can: the schema
-	// is migrated by Open) is prepared at each read instead.
-	s.regStmt, _ = db.read.Prepare(registrationQuery)
-	s.recordStmt, _ = db.write.Prepare(recordQuery)
-	return s
-}
+func NewStore(db *DB) *Store { return &Store{db: db} }
 
 // registrationQuery reads a registration and its answers in one
 // statement, so in one snapshot. It reads the same for every user id,
@@ -69,13 +58,7 @@ ORDER BY a.rowid`
 // registered nothing. It runs the same statement, and searches the same
 // indexes, whether or not the user has registered.
 func (s *Store) Registration(ctx context.Context, userID string) (*sspr.Registration, error) {
-	var rows *sql.Rows
-	var err error
-	if s.regStmt != nil {
-		rows, err = s.regStmt.QueryContext(ctx, userID)
-	} else {
-		rows, err = s.db.read.QueryContext(ctx, registrationQuery, userID)
-	}
+	rows, err := s.db.read.QueryContext(ctx, registrationQuery, userID)
 	if err != nil {
 		return nil, wrap(sspr.BackendStore, "read registration", err)
 	}
@@ -254,12 +237,7 @@ func (s *Store) Record(ctx context.Context, e sspr.Event) error {
 		e.At = time.Now()
 	}
 	args := []any{formatTime(e.At), e.Kind, e.UserID, e.Flow, e.Request, e.Outcome, e.ClientAddr, e.UserAgent, e.Detail}
-	var err error
-	if s.recordStmt != nil {
-		_, err = s.recordStmt.ExecContext(ctx, args...)
-	} else {
-		_, err = s.db.write.ExecContext(ctx, recordQuery, args...)
-	}
+	_, err := s.db.write.ExecContext(ctx, recordQuery, args...)
 	return wrap(sspr.BackendStore, "record audit event", err)
 }
 
