@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"math"
+	"slices"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -16,8 +20,16 @@ import (
 // §3.1.1.2: refuse "commonly-used, expected, or compromised" values). It is
 // built once at start-up and only read afterwards, so one Blocklist is safe
 // for use by many goroutines.
+//
+// The entries are kept sorted in one string, found by binary search, not
+// in a map of strings: the garbage collector marks the server's heap at
+// every cycle, and a map of tens of thousands of strings was half of what
+// it had to mark, where one string and its offsets hold no pointer to
+// follow. argon2id allocates its memory afresh for every password hashed
+// or checked, so cycles are many.
 type Blocklist struct {
-	set map[string]struct{}
+	words string   // the entries, sorted, end to end
+	ends  []uint32 // entry i is words[ends[i-1]:ends[i]] (ends[-1] is 0)
 	// maxLen is the longest entry in bytes: a candidate longer than that
 	// cannot be in the set, so it is not looked up.
 	maxLen int
@@ -36,7 +48,8 @@ func LoadBlocklist(fsys fs.FS, path string) (*Blocklist, error) {
 	}
 	defer f.Close()
 
-	b := &Blocklist{set: make(map[string]struct{}, 1<<16)}
+	set := make(map[string]struct{}, 1<<16)
+	b := &Blocklist{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -47,15 +60,24 @@ func LoadBlocklist(fsys fs.FS, path string) (*Blocklist, error) {
 			return nil, fmt.Errorf("policy: blocklist %s: line %q is not UTF-8", path, line)
 		}
 		w := fold(line)
-		b.set[w] = struct{}{}
+		set[w] = struct{}{}
 		b.maxLen = max(b.maxLen, len(w))
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("policy: read blocklist %s: %w", path, err)
 	}
-	if len(b.set) == 0 {
+	if len(set) == 0 {
 		return nil, fmt.Errorf("policy: blocklist %s: %w", path, errEmptyList)
 	}
+	var words strings.Builder
+	for _, w := range slices.Sorted(maps.Keys(set)) {
+		words.WriteString(w)
+		if words.Len() > math.MaxUint32 {
+			return nil, fmt.Errorf("policy: blocklist %s: over 4 GiB", path)
+		}
+		b.ends = append(b.ends, uint32(words.Len()))
+	}
+	b.words = words.String()
 	return b, nil
 }
 
@@ -66,7 +88,16 @@ func (b *Blocklist) Len() int {
 	if b == nil {
 		return 0
 	}
-	return len(b.set)
+	return len(b.ends)
+}
+
+// word returns entry i.
+func (b *Blocklist) word(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return b.words[start:b.ends[i]]
 }
 
 // Contains reports whether pw is on the list, or is an entry dressed up in
@@ -86,11 +117,11 @@ func (b *Blocklist) Len() int {
 // "111111111111") counts as listed too: nothing is easier to guess, and such
 // strings are too many to list.
 //
-// That is at most twelve map look-ups on strings no longer than pw: the cost
-// is linear in len(pw), with no hashing of the password in the
-// cryptographic sense and no backtracking. A nil Blocklist contains nothing.
+// That is at most twelve binary searches for strings no longer than pw
+// (about 16 comparisons each in a list of 47,000), with no hashing of the
+// password in the cryptographic sense and no backtracking. A nil Blocklist contains nothing.
 func (b *Blocklist) Contains(pw string) bool {
-	if b == nil || len(b.set) == 0 || pw == "" {
+	if b.Len() == 0 || pw == "" {
 		return false
 	}
 	s := fold(pw)
@@ -117,8 +148,8 @@ func (b *Blocklist) has(s string) bool {
 	if len(s) > b.maxLen {
 		return false
 	}
-	_, ok := b.set[s]
-	return ok
+	i := sort.Search(len(b.ends), func(i int) bool { return b.word(i) >= s })
+	return i < len(b.ends) && b.word(i) == s
 }
 
 // isDecoration reports whether r is the kind of character people pad a

@@ -84,6 +84,17 @@ func TestShippedList(t *testing.T) {
 		if line == "" || line != strings.ToLower(line) || strings.TrimSpace(line) != line {
 			t.Fatalf("line %d is %q: want one lower-case password a line", i+1, line)
 		}
+		// Every entry is found (the list is searched, sorted, in one
+		// string).
+		if !strings.HasPrefix(line, "#") && !bl.Contains(line) {
+			t.Errorf("line %d, %q, is not found in the list", i+1, line)
+		}
+	}
+	// Nor is a string before the first, after the last, or between two.
+	for _, pw := range []string{"\x01\x02", "\U0010ffff\U0010fffe", "zzzzzzzzzzzzq9w", "Xq7#mZ!pLw2@", "correct horse battery staple zebra"} {
+		if bl.Contains(pw) {
+			t.Errorf("%q is found in the list", pw)
+		}
 	}
 	if _, err := static.FS.ReadFile("passwords/NOTICE"); err != nil {
 		t.Errorf("the list ships without its NOTICE: %v", err)
