@@ -22,16 +22,12 @@ var _ sspr.Store = (*Store)(nil)
 // on the file (stmtcache.go): a reset reads the registration several
 // times and records a dozen audit events.
 type Store struct {
-	db *DB
+	db     *DB
+	events *eventWriter
 }
 
-// recordQuery appends an audit event.
-const recordQuery = `
-INSERT INTO audit_events (at, kind, user_id, flow, request_id, outcome, client_addr, user_agent, detail)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-
 // NewStore returns the store in db.
-func NewStore(db *DB) *Store { return &Store{db: db} }
+func NewStore(db *DB) *Store { return &Store{db: db, events: &eventWriter{write: db.write}} }
 
 // registrationQuery reads a registration and its answers in one
 // statement, so in one snapshot. It reads the same for every user id,
@@ -228,8 +224,9 @@ func (s *Store) Population(ctx context.Context) (sspr.Population, error) {
 }
 
 // Record appends an audit event. An event without a time is stamped with
-// the current time; an event without a kind is refused.
-func (s *Store) Record(ctx context.Context, e sspr.Event) error {
+// the current time; an event without a kind is refused. It returns once
+// the event is committed, with those recorded at the same time (events.go).
+func (s *Store) Record(_ context.Context, e sspr.Event) error {
 	if e.Kind == "" {
 		return errors.New("sqlite: record audit event: no kind")
 	}
@@ -237,8 +234,7 @@ func (s *Store) Record(ctx context.Context, e sspr.Event) error {
 		e.At = time.Now()
 	}
 	args := []any{formatTime(e.At), e.Kind, e.UserID, e.Flow, e.Request, e.Outcome, e.ClientAddr, e.UserAgent, e.Detail}
-	_, err := s.db.write.ExecContext(ctx, recordQuery, args...)
-	return wrap(sspr.BackendStore, "record audit event", err)
+	return wrap(sspr.BackendStore, "record audit event", s.events.record(args))
 }
 
 // DefaultEventsLimit is how many events Events returns when asked for 0 or
