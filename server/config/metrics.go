@@ -8,11 +8,18 @@ type Metrics struct {
 	// /metrics, apart from the portal's own so that the public never
 	// reaches it; empty: no metrics, and none are counted.
 	Listen string `toml:"listen"`
+	// Profiling also serves Go's profiles (net/http/pprof) at
+	// /debug/pprof/ on that listener: where the CPU and the memory go, for
+	// a performance problem seen in production. Off by default.
+	Profiling bool `toml:"profiling"`
 }
 
 func (c *Config) validateMetrics(v *validator) {
 	m := c.Metrics.Listen
 	if m == "" {
+		if c.Metrics.Profiling {
+			v.add("metrics.profiling", "the profiles are served on metrics.listen's listener, which is not set")
+		}
 		return
 	}
 	if err := checkHostPort(m); err != nil {

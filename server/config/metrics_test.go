@@ -39,4 +39,11 @@ func TestMetricsListen(t *testing.T) {
 	if err != nil || c.Metrics.Listen != "127.0.0.1:9464" {
 		t.Fatalf("Load: %v, %+v", err, c)
 	}
+	if _, err := config.Load(writeConfig(t, "[metrics]\nprofiling = true\n")); err == nil || !strings.Contains(err.Error(), "metrics.profiling") {
+		t.Errorf("profiling without a listener: Load = %v, want a metrics.profiling error", err)
+	}
+	c, err = config.Load(writeConfig(t, "[metrics]\nlisten = \"127.0.0.1:9464\"\nprofiling = true\n"))
+	if err != nil || !c.Metrics.Profiling {
+		t.Fatalf("Load: %v, %+v", err, c)
+	}
 }

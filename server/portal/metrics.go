@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/sspr-portal/sspr/app/api"
@@ -27,8 +28,23 @@ func (p *Portal) MetricsHandler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+MetricsPath, p.metrics.Handler(p.log))
+	if p.profiling {
+		// Stacks and allocation sites, never a value: no secret is in a
+		// profile. pprof's import also registers these on
+		// http.DefaultServeMux, which nothing here serves.
+		mux.HandleFunc("GET "+ProfilesPath, pprof.Index)
+		mux.HandleFunc("GET "+ProfilesPath+"cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET "+ProfilesPath+"profile", pprof.Profile)
+		mux.HandleFunc("GET "+ProfilesPath+"symbol", pprof.Symbol)
+		mux.HandleFunc("GET "+ProfilesPath+"trace", pprof.Trace)
+	}
 	return mux
 }
+
+// ProfilesPath is where the metrics listener serves Go's profiles, with
+// [metrics] profiling on: ProfilesPath+"profile?seconds=30" is the CPU,
+// ProfilesPath+"allocs?seconds=30" the allocations over 30 s.
+const ProfilesPath = "/debug/pprof/"
 
 // MetricsListen is [metrics] listen: the address to serve MetricsHandler
 // on ("" when metrics are off).

@@ -166,6 +166,26 @@ func TestMetricsOfAReset(t *testing.T) {
 	}
 }
 
+// Go's profiles are served on the metrics listener with [metrics]
+// profiling, and only then.
+func TestProfiles(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		e := newEnv(t, withMetrics, func(c *config.Config) { c.Metrics.Profiling = on })
+		srv := httptest.NewServer(e.portal.MetricsHandler())
+		for _, path := range []string{portal.ProfilesPath, portal.ProfilesPath + "heap", portal.ProfilesPath + "allocs?seconds=1"} {
+			res, err := http.Get(srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if want := map[bool]int{false: http.StatusNotFound, true: http.StatusOK}[on]; res.StatusCode != want {
+				t.Errorf("profiling %v: GET %s = %d, want %d", on, path, res.StatusCode, want)
+			}
+		}
+		srv.Close()
+	}
+}
+
 // With [metrics] listen empty nothing is counted and nothing is served.
 func TestMetricsOff(t *testing.T) {
 	e := newEnv(t)

@@ -76,6 +76,7 @@ type Portal struct {
 	// (metrics.go).
 	metrics       *metrics.Metrics
 	metricsListen string
+	profiling     bool // [metrics] profiling
 }
 
 // New builds the portal.
@@ -95,7 +96,7 @@ func New(ctx context.Context, o Options) (_ *Portal, err error) {
 	}
 	p := &Portal{log: log}
 	if cfg.Metrics.Listen != "" && !o.Tool {
-		p.metrics, p.metricsListen = metrics.New(), cfg.Metrics.Listen
+		p.metrics, p.metricsListen, p.profiling = metrics.New(), cfg.Metrics.Listen, cfg.Metrics.Profiling
 	}
 	defer func() {
 		if err != nil {

@@ -53,6 +53,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -79,6 +80,7 @@ type options struct {
 	repeat   int
 	calls    bool
 	perf     string
+	pprof    string
 	keep     bool
 	debug    bool
 }
@@ -138,6 +140,7 @@ func parseFlags(args []string) (o options, code int, ok bool) {
 	fs.IntVar(&o.repeat, "repeat", 1, "run the whole set this many `times`, interleaved")
 	fs.BoolVar(&o.calls, "calls", false, "also print each call's p50 and p99")
 	fs.StringVar(&o.perf, "perf", "", "record each measured run's server with `perf record -g` into this `folder` (inflates the figures: for profiles only)")
+	fs.StringVar(&o.pprof, "pprof", "", "save Go's CPU and allocation profiles of each measured run's server (/debug/pprof on its metrics listener) into this `folder`: NAME.cpu.pprof, NAME.allocs.pprof, for go tool pprof")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (data, configurations, server logs)")
 	fs.BoolVar(&o.debug, "debug", false, "print every flow's codes and passwords (never otherwise)")
 	fs.Usage = func() {
@@ -231,6 +234,11 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 	if _, err := os.Stat(o.bin); err != nil {
 		return nil, fmt.Errorf("%v: build it first (make build)", err)
 	}
+	if o.pprof != "" {
+		if err := os.MkdirAll(o.pprof, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	if o.perf != "" {
 		if _, err := exec.LookPath("perf"); err != nil {
 			return nil, errors.New("-perf: perf is not installed (Debian: linux-perf)")
@@ -304,7 +312,7 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 }
 
 func (b *bench) settings(h hashing, audio bool) settings {
-	s := settings{Hashing: h, Audio: audio, Delivery: b.o.delivery}
+	s := settings{Hashing: h, Audio: audio, Delivery: b.o.delivery, Profiling: b.o.pprof != ""}
 	if b.smtp != nil {
 		s.SMTPPort, s.SMSURL = b.smtp.Addr.Port, b.sms.URL
 	}
@@ -481,12 +489,25 @@ func (b *bench) runOne(ctx context.Context, h hashing, audio bool, users, rep in
 		}
 		time.Sleep(200 * time.Millisecond) // perf attaches
 	}
+	var profiles sync.WaitGroup
+	if b.o.pprof != "" {
+		base := strings.TrimSuffix(srv.Metrics, "/metrics") + "/debug/pprof/"
+		secs := max(1, int(b.o.duration.Round(time.Second)/time.Second))
+		for kind, file := range map[string]string{"profile": ".cpu.pprof", "allocs": ".allocs.pprof"} {
+			profiles.Go(func() {
+				if err := saveProfile(rctx, fmt.Sprintf("%s%s?seconds=%d", base, kind, secs), filepath.Join(b.o.pprof, name+file)); err != nil {
+					fmt.Fprintf(os.Stderr, "flowbench: -pprof: %v\n", err)
+				}
+			})
+		}
+	}
 	cpu0, err := processCPU(srv.Pid)
 	if err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
 	st := runUsers(rctx, vus, 0, t0.Add(b.o.duration))
+	profiles.Wait()
 	r.Elapsed = time.Since(t0)
 	if !st.lastDone.IsZero() {
 		r.Elapsed = st.lastDone.Sub(t0)
@@ -617,4 +638,31 @@ func loadAverage() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// saveProfile fetches one of the server's Go profiles into path. The
+// server takes it over the run (?seconds=), so this returns when the run
+// is over.
+func saveProfile(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, res.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

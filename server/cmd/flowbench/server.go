@@ -44,6 +44,8 @@ type settings struct {
 	SMTPPort    int
 	SMSURL      string
 	MetricsAddr string
+	// Profiling serves Go's profiles on the metrics listener (-pprof).
+	Profiling bool
 }
 
 // configText is the server's configuration: the defaults, but with the
@@ -85,7 +87,8 @@ argon2_threads = %d
 
 [metrics]
 listen = %q
-`, audio, s.Hashing.Params.Memory, s.Hashing.Params.Time, s.Hashing.Params.Threads, s.MetricsAddr)
+profiling = %v
+`, audio, s.Hashing.Params.Memory, s.Hashing.Params.Time, s.Hashing.Params.Threads, s.MetricsAddr, s.Profiling)
 	if s.Delivery == "sinks" {
 		fmt.Fprintf(&b, `
 [email]
