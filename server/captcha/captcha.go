@@ -25,9 +25,9 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -373,16 +373,32 @@ func draw(d base64Captcha.Driver, digits string) (uri string, err error) {
 // and captcha creation is what a flood hits
 // (docs/SECURITY.md#captcha-flood). Noise compresses badly anyway, so
 // BestSpeed costs little in size.
-var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngPool{}}
+//
+// The buffers wait in a list of their own, not a sync.Pool: a pool is
+// emptied by every second garbage collection, and argon2id's memory sets
+// one off every flow or two, so half the pictures of whole resets got a
+// new compressor anyway (flowbench -pprof: 0.3 MB a picture).
+var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: make(pngBuffers, 2*runtime.GOMAXPROCS(0))}
 
-type pngPool struct{ p sync.Pool }
+// pngBuffers keeps at most cap() encoder buffers: as many as pictures are
+// drawn at once (drawing takes a CPU), more are dropped.
+type pngBuffers chan *png.EncoderBuffer
 
-func (p *pngPool) Get() *png.EncoderBuffer {
-	b, _ := p.p.Get().(*png.EncoderBuffer)
-	return b
+func (p pngBuffers) Get() *png.EncoderBuffer {
+	select {
+	case b := <-p:
+		return b
+	default:
+		return nil
+	}
 }
 
-func (p *pngPool) Put(b *png.EncoderBuffer) { p.p.Put(b) }
+func (p pngBuffers) Put(b *png.EncoderBuffer) {
+	select {
+	case p <- b:
+	default:
+	}
+}
 
 func encodePNG(img image.Image) (string, error) {
 	var buf bytes.Buffer
