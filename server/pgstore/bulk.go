@@ -36,13 +36,19 @@ func (s *Store) EachRegistration(ctx context.Context, fn func(sspr.Registration)
 		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", timeout.Milliseconds())); err != nil {
 			return err
 		}
+		// The passkeys are aggregated once, by user, and joined: a
+		// subquery for them in the select list ran once for every
+		// registration, passkeys or not, and was four fifths of the
+		// statement's time over a million registrations (EXPLAIN
+		// ANALYZE: 3.9 s, against 0.95 s joined).
 		rows, err := tx.Query(ctx, `
 SELECT r.user_id, r.email, r.email_confirmed_at, r.phone, r.phone_confirmed_at, r.answers_confirmed_at,
-	r.lang, r.totp_key, r.totp_confirmed_at,
-	(SELECT coalesce(json_agg(json_build_array(encode(p.id, 'hex'), p.name, encode(p.credential, 'hex'), p.created_at, p.last_used_at)
-		ORDER BY p.created_at, p.id), '[]')::text FROM registration_passkeys p WHERE p.user_id = r.user_id),
-	a.question_id
+	r.lang, r.totp_key, r.totp_confirmed_at, coalesce(p.passkeys, '[]'), a.question_id
 FROM registrations r
+LEFT JOIN (
+	SELECT user_id, json_agg(json_build_array(encode(id, 'hex'), name, encode(credential, 'hex'), created_at, last_used_at)
+		ORDER BY created_at, id)::text AS passkeys
+	FROM registration_passkeys GROUP BY user_id) p ON p.user_id = r.user_id
 LEFT JOIN registration_answers a ON a.user_id = r.user_id
 ORDER BY r.user_id, a.position`)
 		if err != nil {

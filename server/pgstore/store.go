@@ -129,16 +129,20 @@ FROM (
 		r.email <> '' AND r.email_confirmed_at IS NOT NULL AS has_email,
 		r.phone <> '' AND r.phone_confirmed_at IS NOT NULL AS has_phone,
 		r.totp_key IS NOT NULL AND r.totp_confirmed_at IS NOT NULL AS has_totp,
-		EXISTS (SELECT 1 FROM registration_passkeys p WHERE p.user_id = r.user_id) AS has_passkey,
+		pk.user_id IS NOT NULL AS has_passkey,
 		CASE WHEN r.answers_confirmed_at IS NULL THEN 0 ELSE coalesce(a.n, 0) END AS answers
 	FROM registrations r
 	LEFT JOIN (SELECT user_id, count(*)::int AS n FROM registration_answers GROUP BY user_id) a ON a.user_id = r.user_id
+	-- Joined, not an EXISTS for each registration: that subplan ran a
+	-- million times for a million registrations, and was 3.6 s of the
+	-- statement's 3.9 (1.3 s joined).
+	LEFT JOIN (SELECT DISTINCT user_id FROM registration_passkeys) pk ON pk.user_id = r.user_id
 ) s
 GROUP BY has_email, has_phone, answers, has_totp, has_passkey, hint`
 
 // populationTimeout is the least time Population is given, whatever the
-// configured timeout: it reads every registration (2 to 3.5 s for a
-// million on a busy 2-core test machine), once an hour and with no user
+// configured timeout: it reads every registration (about 1.3 s for a
+// million on the 2-core test machine), once an hour and with no user
 // waiting, so the per-query timeout, there to keep users from waiting on a
 // database that does not answer, would only make it fail.
 const populationTimeout = time.Minute

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"time"
 
-	dbrows "github.com/sspr-portal/sspr/server/internal/rows"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -41,69 +40,157 @@ func (d *Directory) Each(ctx context.Context, fn func(sspr.Account) error) error
 }
 
 // EachRegistration calls fn with every registration, ordered by user id,
-// its answers in the order they were registered: one statement, the
-// answers joined in, so a report over many users is one query, not one
-// each.
+// its answers in the order they were registered, its passkeys in the order
+// they were added. Three statements in one read transaction (one
+// snapshot), each in user id order: the registrations, their answers and
+// their passkeys, merged as the rows go by. A report over a million people
+// is three scans, not a query each.
+//
+// The answers and passkeys are read apart, not joined in: a subquery for
+// the passkeys ran once for every registration, passkeys or not, and the
+// join with the answers sorted each registration's rows again. With a
+// million registrations, and neither answers nor passkeys, the walk took
+// 3.9 s that way, 2.6 s with the answers still joined, 2.0 s apart.
 func (s *Store) EachRegistration(ctx context.Context, fn func(sspr.Registration) error) error {
-	rows, err := s.db.read.QueryContext(ctx, `
-SELECT r.user_id, r.email, r.email_confirmed_at, r.phone, r.phone_confirmed_at, r.answers_confirmed_at,
-	r.lang, r.totp_key, r.totp_confirmed_at,
-	(SELECT json_group_array(json_array(hex(p.id), p.name, hex(p.credential), p.created_at, p.last_used_at))
-		FROM (SELECT * FROM registration_passkeys p WHERE p.user_id = r.user_id ORDER BY p.rowid) p),
-	a.question_id
-FROM registrations r
-LEFT JOIN registration_answers a ON a.user_id = r.user_id
-ORDER BY r.user_id, a.rowid`)
+	tx, err := s.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return wrap(sspr.BackendStore, "read registrations", err)
+	}
+	// A read-only transaction has nothing to commit.
+	defer tx.Rollback()
+	answers, err := newChildCursor(ctx, tx,
+		`SELECT user_id, question_id FROM registration_answers ORDER BY user_id, rowid`, scanAnswer)
+	if err != nil {
+		return wrap(sspr.BackendStore, "read registrations", err)
+	}
+	defer answers.close()
+	passkeys, err := newChildCursor(ctx, tx,
+		`SELECT user_id, id, name, credential, created_at, last_used_at FROM registration_passkeys ORDER BY user_id, rowid`,
+		scanPasskey)
+	if err != nil {
+		return wrap(sspr.BackendStore, "read registrations", err)
+	}
+	defer passkeys.close()
+	rows, err := tx.QueryContext(ctx, `
+SELECT user_id, email, email_confirmed_at, phone, phone_confirmed_at, answers_confirmed_at,
+	lang, totp_key, totp_confirmed_at
+FROM registrations ORDER BY user_id`)
 	if err != nil {
 		return wrap(sspr.BackendStore, "read registrations", err)
 	}
 	defer rows.Close()
-	var cur *sspr.Registration
 	for rows.Next() {
 		var (
-			got                                 sspr.Registration
+			r                                   sspr.Registration
 			emailAt, phoneAt, answersAt, totpAt sql.NullString
-			passkeys                            []byte
-			questionID                          sql.NullString
 		)
-		if err := rows.Scan(&got.UserID, &got.Email, &emailAt, &got.Phone, &phoneAt, &answersAt, &got.Lang,
-			&got.TOTPKey, &totpAt, &passkeys, &questionID); err != nil {
+		err := rows.Scan(&r.UserID, &r.Email, &emailAt, &r.Phone, &phoneAt, &answersAt, &r.Lang, &r.TOTPKey, &totpAt)
+		if err == nil {
+			r.EmailConfirmed, err = parseTime(emailAt)
+		}
+		if err == nil {
+			r.PhoneConfirmed, err = parseTime(phoneAt)
+		}
+		if err == nil {
+			r.AnswersConfirmed, err = parseTime(answersAt)
+		}
+		if err == nil {
+			r.TOTPConfirmed, err = parseTime(totpAt)
+		}
+		if err == nil {
+			r.Answers, err = answers.take(r.UserID)
+		}
+		if err == nil {
+			r.Passkeys, err = passkeys.take(r.UserID)
+		}
+		if err != nil {
 			return wrap(sspr.BackendStore, "read registrations", err)
 		}
-		if cur == nil || cur.UserID != got.UserID {
-			if cur != nil {
-				if err := fn(*cur); err != nil {
-					return err
-				}
-			}
-			if got.EmailConfirmed, err = parseTime(emailAt); err != nil {
-				return wrap(sspr.BackendStore, "read registrations", err)
-			}
-			if got.PhoneConfirmed, err = parseTime(phoneAt); err != nil {
-				return wrap(sspr.BackendStore, "read registrations", err)
-			}
-			if got.AnswersConfirmed, err = parseTime(answersAt); err != nil {
-				return wrap(sspr.BackendStore, "read registrations", err)
-			}
-			if got.TOTPConfirmed, err = parseTime(totpAt); err != nil {
-				return wrap(sspr.BackendStore, "read registrations", err)
-			}
-			if got.Passkeys, err = dbrows.Passkeys(passkeys); err != nil {
-				return wrap(sspr.BackendStore, "read registrations", err)
-			}
-			cur = &got
-		}
-		if questionID.Valid {
-			cur.Answers = append(cur.Answers, sspr.Answer{QuestionID: questionID.String})
+		if err := fn(r); err != nil {
+			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return wrap(sspr.BackendStore, "read registrations", err)
+	return wrap(sspr.BackendStore, "read registrations", rows.Err())
+}
+
+// childCursor reads the rows of a table that hangs off registrations (the
+// answers, the passkeys) in user id order, for EachRegistration to merge
+// in as the registrations go by, in the same order.
+type childCursor[T any] struct {
+	rows   *sql.Rows
+	scan   func(*sql.Rows) (string, T, error)
+	ok     bool   // next holds a row read, not yet taken
+	nextID string // its user id
+	next   T
+}
+
+func newChildCursor[T any](ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows) (string, T, error)) (*childCursor[T], error) {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
 	}
-	if cur != nil {
-		return fn(*cur)
+	c := &childCursor[T]{rows: rows, scan: scan}
+	if err := c.advance(); err != nil {
+		rows.Close()
+		return nil, err
 	}
-	return nil
+	return c, nil
+}
+
+// advance reads the next row (c.ok false at the end).
+func (c *childCursor[T]) advance() error {
+	c.ok = c.rows.Next()
+	if !c.ok {
+		return c.rows.Err()
+	}
+	var err error
+	c.nextID, c.next, err = c.scan(c.rows)
+	return err
+}
+
+// take returns userID's rows (nil: none). The rows of an id before userID
+// belong to no registration read (the foreign key allows none) and are
+// passed over.
+func (c *childCursor[T]) take(userID string) ([]T, error) {
+	var out []T
+	for c.ok && c.nextID <= userID {
+		if c.nextID == userID {
+			out = append(out, c.next)
+		}
+		if err := c.advance(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (c *childCursor[T]) close() { c.rows.Close() }
+
+// scanAnswer reads an answer's question id (without its hash, which
+// EachRegistration leaves out).
+func scanAnswer(rows *sql.Rows) (string, sspr.Answer, error) {
+	var (
+		user string
+		a    sspr.Answer
+	)
+	err := rows.Scan(&user, &a.QuestionID)
+	return user, a, err
+}
+
+func scanPasskey(rows *sql.Rows) (string, sspr.Passkey, error) {
+	var (
+		user              string
+		p                 sspr.Passkey
+		created, lastUsed sql.NullString
+	)
+	err := rows.Scan(&user, &p.ID, &p.Name, &p.Credential, &created, &lastUsed)
+	if err == nil {
+		p.Created, err = parseTime(created)
+	}
+	if err == nil {
+		p.LastUsed, err = parseTime(lastUsed)
+	}
+	return user, p, err
 }
 
 // ClaimReminder records that user is reminded at at unless they were

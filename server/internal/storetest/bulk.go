@@ -37,7 +37,9 @@ func eachEmpty(t *testing.T, s Store) {
 
 // eachAll: every registration comes once, with every field and its
 // answers' questions in order, as Registration reads it but for the
-// answers' hashes, which it leaves out; a removed one doesn't.
+// answers' hashes, which it leaves out; its passkeys, and only its own,
+// in the order they were added (a store may read them apart from the
+// registrations and merge them in); a removed one doesn't.
 func eachAll(t *testing.T, s Store) {
 	want := map[string]sspr.Registration{}
 	z := zoe(t)
@@ -50,12 +52,22 @@ func eachAll(t *testing.T, s Store) {
 		case 1:
 			r.Phone, r.PhoneConfirmed = "+447700900123", base.Add(time.Hour)
 		}
+		if i%7 == 0 {
+			// The first, some in between, none at the end but zoe's:
+			// two each, the second's id before the first's.
+			r.Passkeys = []sspr.Passkey{
+				{ID: fmt.Appendf(nil, "key-%02d-b", i), Name: "Phone", Credential: []byte(`{}`), Created: base.Add(time.Duration(i) * time.Minute)},
+				{ID: fmt.Appendf(nil, "key-%02d-a", i), Name: "Laptop", Credential: []byte(`{"n":1}`),
+					Created: base.Add(time.Duration(i)*time.Minute + time.Second), LastUsed: base.Add(time.Hour)},
+			}
+		}
 		want[r.UserID] = r
 	}
 	for _, r := range want {
 		mustPut(t, s, r)
 	}
-	mustPut(t, s, sspr.Registration{UserID: "gone@example.edu", Email: "g@example.net", EmailConfirmed: base})
+	mustPut(t, s, sspr.Registration{UserID: "gone@example.edu", Email: "g@example.net", EmailConfirmed: base,
+		Passkeys: []sspr.Passkey{{ID: []byte("gone-key"), Name: "Old", Credential: []byte(`{}`), Created: base}}})
 	mustPut(t, s, sspr.Registration{UserID: "gone@example.edu"})
 	got := every(t, s)
 	if len(got) != len(want) {
