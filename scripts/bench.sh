@@ -29,9 +29,15 @@
 #   6. The sizes of app.wasm (the student's) and desk.wasm (the console's):
 #      raw, and the .gz and .br files that
 #      server/cmd/precompress wrote at build time, which the server sends.
+#   7. Optional, only with MILLION=1 (about 5 minutes more): a million
+#      accounts and registrations (scripts/million.sh, which also runs on
+#      its own): imported into SQLite and PostgreSQL, the flow API at 500
+#      requests/s on ids drawn from them, `sspr report coverage`; times,
+#      sizes, memory (docs/PERFORMANCE.md#a-million-accounts).
 #
 #   scripts/bench.sh [go test flags...]      e.g. scripts/bench.sh -benchtime 2s
 #   BENCH_DURATION=30s FLOWBENCH_DURATION=20s PAGEBENCH_RUNS=10 LIGHTHOUSE_RUNS=5 scripts/bench.sh
+#   MILLION=1 scripts/bench.sh               with step 7
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -195,6 +201,12 @@ echo "== reg.wasm, every page: the registration pages' (loaded only under /regis
 sizes reg.wasm 0
 echo "== desk.wasm, the service desk's console (loaded only under /desk)"
 sizes desk.wasm 0
+
+if [[ ${MILLION:-} == 1 ]]; then
+  echo
+  echo "== A million accounts (scripts/million.sh; docs/PERFORMANCE.md#a-million-accounts)"
+  scripts/million.sh
+fi
 
 if ((flowbench_status != 0)); then
   echo "bench: flowbench: some whole resets failed (above)" >&2

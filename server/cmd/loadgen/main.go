@@ -11,6 +11,13 @@
 // raised for one address (bench/bench.toml): every request comes from
 // loopback.
 //
+// -users FILE (one id a line) or -user-pattern with -user-count (such as
+// million-%07d and 1000000, the accounts scripts/million.sh imports) take
+// the reset and send scenarios' ids from real accounts, each once, in a
+// random order: the store then answers from its whole size, not from a few
+// hot rows. -pid samples the server's resident memory (VmRSS) through the
+// run and reports it at the start, the middle and the end.
+//
 // -scenario send measures "send code" when the code really leaves: captcha,
 // start, intent and email/send for the registered demo accounts in turn,
 // with the server's email going to an SMTP sink that loadgen runs itself
@@ -24,6 +31,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -63,7 +71,31 @@ func main() {
 	which := flag.String("scenario", "reset", `"reset": captcha, start, intent, send, verify for a new user each time; "signin": captcha and a sign-in with the right password (argon2id-bound)`)
 	smtpAddr := flag.String("smtp", "", "with -scenario send: run an SMTP sink (plain, loopback) on this `address`; empty: none (SMTP down)")
 	smtpDelay := flag.Duration("smtp-delay", 0, "the sink takes this long to accept each message (slow SMTP)")
+	usersFile := flag.String("users", "", "reset and send scenarios: take the user ids from this `file`, one a line, each once in a random order")
+	userPattern := flag.String("user-pattern", "", "reset and send scenarios: user ids made from this fmt `pattern` and 1 to -user-count, such as million-%07d")
+	userCount := flag.Int("user-count", 0, "how many ids -user-pattern makes")
+	seed := flag.Uint64("seed", 0, "seed of the ids' random order (0: a new order each run)")
+	pid := flag.Int("pid", 0, "the server's process `id`: report its resident memory (VmRSS) at the start, middle and end of the run")
 	flag.Parse()
+
+	if *seed == 0 {
+		*seed = rand.Uint64()
+	}
+	rng := rand.New(rand.NewPCG(*seed, *seed))
+	var ids *idSource
+	var err error
+	switch {
+	case *usersFile != "" && *userPattern != "":
+		err = fmt.Errorf("-users and -user-pattern: give one of them")
+	case *usersFile != "":
+		ids, err = fileIDs(*usersFile, rng)
+	case *userPattern != "":
+		ids, err = patternIDs(*userPattern, *userCount, rng)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(2)
+	}
 
 	var sink *smtptest.Server
 	if *smtpAddr != "" {
@@ -88,6 +120,9 @@ func main() {
 		c := &http.Client{Transport: transport, Jar: jar, Timeout: 10 * time.Second}
 		n := seq.Add(1)
 		user := fmt.Sprintf("load-%d-%d@example.edu", os.Getpid(), n)
+		if ids != nil {
+			user = ids.Next()
+		}
 		var cp api.Captcha
 		if !call(c, rec, "captcha", *base+api.PathCaptcha, nil, http.StatusCreated, &cp) {
 			return
@@ -114,6 +149,9 @@ func main() {
 			jar, _ := cookiejar.New(nil)
 			c := &http.Client{Transport: transport, Jar: jar, Timeout: 10 * time.Second}
 			user := users[int(seq.Add(1))%len(users)]
+			if ids != nil {
+				user = ids.Next()
+			}
 			var cp api.Captcha
 			if !call(c, rec, "captcha", *base+api.PathCaptcha, nil, http.StatusCreated, &cp) {
 				return
@@ -142,6 +180,13 @@ func main() {
 		}
 	}
 
+	if ids != nil {
+		fmt.Printf("user ids: %d, in a random order (-seed %d)\n", ids.Len(), *seed)
+	}
+	var watch *rssWatch
+	if *pid != 0 {
+		watch = watchRSS(*pid, time.Second)
+	}
 	began := time.Now()
 	var wg sync.WaitGroup
 	if *rate > 0 {
@@ -162,7 +207,13 @@ func main() {
 		}
 	}
 	wg.Wait()
+	if watch != nil {
+		watch.Stop()
+	}
 	report(rec.samples, time.Since(began), *rate, *workers)
+	if watch != nil {
+		fmt.Println(watch.summary())
+	}
 	if sink != nil {
 		// Let the queue finish what it holds, then say what arrived.
 		for last, n := -1, sink.Count(); n != last; last, n = n, sink.Count() {
