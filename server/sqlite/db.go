@@ -52,6 +52,9 @@ type DB struct {
 	write *sql.DB // exactly one connection; transactions BEGIN IMMEDIATE
 	read  *sql.DB // read-only connections
 	path  string
+	// lock is taken by every write of the writer's and OpenPool's pools
+	// (writelock.go).
+	lock writeLock
 }
 
 // Open opens (creating if needed) the database file at path, switches it to
@@ -68,10 +71,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	busy := fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds())
 
+	lock := newWriteLock()
 	write, err := openDB(dsn(abs, url.Values{
 		"_pragma": {busy, "foreign_keys(1)", "journal_mode(WAL)"},
 		"_txlock": {"immediate"},
-	}))
+	}), lock)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
@@ -82,7 +86,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	db := &DB{write: write, path: abs}
+	db := &DB{write: write, path: abs, lock: lock}
 	if err := db.checkWAL(ctx); err != nil {
 		write.Close()
 		return nil, err
@@ -98,7 +102,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read, err := openDB(dsn(abs, url.Values{
 		"mode":    {"ro"},
 		"_pragma": {busy, "foreign_keys(1)"},
-	}))
+	}), nil)
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s read-only: %w", abs, err)
@@ -124,13 +128,14 @@ func dsn(abs string, q url.Values) string {
 // OpenPool opens another pool of n read-write connections to the file,
 // with the same settings as the writer's (WAL, a busy timeout, BEGIN
 // IMMEDIATE): for a library that runs its own transactions, such as the
-// durable outbox's queue, so that the store's single writer never waits
-// behind it. The caller closes it, before the DB.
+// durable outbox's queue, so that the store's single writer connection is
+// never lent to it. Its writes take the file's write lock (writelock.go)
+// as the writer's do. The caller closes it, before the DB.
 func (db *DB) OpenPool(n int) (*sql.DB, error) {
 	p, err := openDB(dsn(db.path, url.Values{
 		"_pragma": {fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()), "foreign_keys(1)"},
 		"_txlock": {"immediate"},
-	}))
+	}), db.lock)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", db.path, err)
 	}
@@ -227,6 +232,9 @@ func wrap(backend, op string, err error) error {
 		if c := se.Code() & 0xff; c == sqliteBusy || c == sqliteLocked {
 			return sspr.Unavailable(backend, err)
 		}
+	}
+	if errors.Is(err, errWriteBusy) {
+		return sspr.Unavailable(backend, err)
 	}
 	return err
 }

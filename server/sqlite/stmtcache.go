@@ -23,15 +23,21 @@ const stmtCacheSize = 128
 // whole reset (flowbench): mostly River's queries, which it can't be
 // asked to prepare. A statement prepared once is bound and run again, and
 // SQLite prepares it afresh itself if the schema changes.
-func openDB(dsn string) (*sql.DB, error) {
+//
+// lock, when not nil, is the file's write lock (writelock.go): every
+// connection of a pool that writes takes it for each write.
+func openDB(dsn string, lock writeLock) (*sql.DB, error) {
 	c, err := moderncsqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(cachingConnector{c}), nil
+	return sql.OpenDB(cachingConnector{c, lock}), nil
 }
 
-type cachingConnector struct{ driver.Connector }
+type cachingConnector struct {
+	driver.Connector
+	lock writeLock
+}
 
 func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.Connector.Connect(ctx)
@@ -43,7 +49,7 @@ func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, errors.New("sqlite: the driver's connection lacks a method the statement cache needs")
 	}
-	return &cachingConn{moderncConn: raw, byText: map[string]*list.Element{}, lru: list.New()}, nil
+	return &cachingConn{moderncConn: raw, byText: map[string]*list.Element{}, lru: list.New(), lock: c.lock}, nil
 }
 
 // moderncConn is what modernc.org/sqlite's connection does that
@@ -82,6 +88,12 @@ type cachingConn struct {
 	moderncConn
 	byText map[string]*list.Element // of *cachedStmt
 	lru    *list.List               // most recently used first
+
+	// lock is the file's write lock, nil on a read-only pool; inTx: this
+	// connection holds it for a transaction, whose statements then run
+	// without taking it again.
+	lock writeLock
+	inTx bool
 }
 
 // get returns text's cached statement, prepared if need be; nil when it
@@ -120,7 +132,52 @@ func (c *cachingConn) get(ctx context.Context, text string) *cachedStmt {
 	return cs
 }
 
+// mustLock reports whether a statement run now takes the write lock: on a
+// pool that writes, outside a transaction (which holds it already).
+func (c *cachingConn) mustLock() bool { return c.lock != nil && !c.inTx }
+
+func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if c.lock == nil || c.inTx {
+		return c.moderncConn.BeginTx(ctx, opts)
+	}
+	if err := c.lock.acquire(ctx); err != nil {
+		return nil, err
+	}
+	tx, err := c.moderncConn.BeginTx(ctx, opts)
+	if err != nil {
+		c.lock.release()
+		return nil, err
+	}
+	c.inTx = true
+	return &lockedTx{Tx: tx, c: c}, nil
+}
+
+// lockedTx gives the write lock back when it ends.
+type lockedTx struct {
+	driver.Tx
+	c *cachingConn
+}
+
+func (t *lockedTx) Commit() error   { return t.end(t.Tx.Commit) }
+func (t *lockedTx) Rollback() error { return t.end(t.Tx.Rollback) }
+
+func (t *lockedTx) end(f func() error) error {
+	err := f()
+	if t.c != nil {
+		t.c.inTx = false
+		t.c.lock.release()
+		t.c = nil
+	}
+	return err
+}
+
 func (c *cachingConn) ExecContext(ctx context.Context, text string, args []driver.NamedValue) (driver.Result, error) {
+	if c.mustLock() {
+		if err := c.lock.acquire(ctx); err != nil {
+			return nil, err
+		}
+		defer c.lock.release()
+	}
 	cs := c.get(ctx, text)
 	if cs == nil {
 		return c.moderncConn.ExecContext(ctx, text, args)
@@ -128,17 +185,35 @@ func (c *cachingConn) ExecContext(ctx context.Context, text string, args []drive
 	return cs.s.ExecContext(ctx, args)
 }
 
+// QueryContext: outside a transaction on a pool that writes, the statement
+// may be a write (UPDATE … RETURNING: River's fetch), which holds SQLite's
+// lock until its rows close, so the write lock is held as long.
 func (c *cachingConn) QueryContext(ctx context.Context, text string, args []driver.NamedValue) (driver.Rows, error) {
+	var unlock writeLock
+	if c.mustLock() {
+		if err := c.lock.acquire(ctx); err != nil {
+			return nil, err
+		}
+		unlock = c.lock
+	}
+	var rows driver.Rows
+	var err error
 	cs := c.get(ctx, text)
 	if cs == nil {
-		return c.moderncConn.QueryContext(ctx, text, args)
+		rows, err = c.moderncConn.QueryContext(ctx, text, args)
+	} else if rows, err = cs.s.QueryContext(ctx, args); err == nil {
+		cs.busy = true
 	}
-	rows, err := cs.s.QueryContext(ctx, args)
 	if err != nil {
+		if unlock != nil {
+			unlock.release()
+		}
 		return nil, err
 	}
-	cs.busy = true
-	return &cachedRows{Rows: rows, cs: cs}, nil
+	if cs == nil && unlock == nil {
+		return rows, nil
+	}
+	return &cachedRows{Rows: rows, cs: cs, unlock: unlock}, nil
 }
 
 // Close finalizes the cached statements, then closes the connection.
@@ -151,16 +226,22 @@ func (c *cachingConn) Close() error {
 	return c.moderncConn.Close()
 }
 
-// cachedRows gives its statement back when closed. Only Columns, Next and
-// Close are passed on: the store and River scan into typed values and
-// never ask database/sql for column types.
+// cachedRows gives its statement (if cached) and the write lock (if
+// taken) back when closed. Only Columns, Next and Close are passed on:
+// the store and River scan into typed values and never ask database/sql
+// for column types.
 type cachedRows struct {
 	driver.Rows
-	cs *cachedStmt
+	cs     *cachedStmt
+	unlock writeLock
 }
 
 func (r *cachedRows) Close() error {
 	err := r.Rows.Close()
+	if r.unlock != nil {
+		r.unlock.release()
+		r.unlock = nil
+	}
 	if r.cs != nil {
 		r.cs.busy = false
 		if r.cs.evicted {

@@ -13,7 +13,7 @@ import (
 // new file, and returns it with that connection's cache.
 func oneConn(t *testing.T) (*sql.DB, func() *cachingConn) {
 	t.Helper()
-	db, err := openDB(dsn(filepath.Join(t.TempDir(), "c.db"), url.Values{"_pragma": {"journal_mode(WAL)"}}))
+	db, err := openDB(dsn(filepath.Join(t.TempDir(), "c.db"), url.Values{"_pragma": {"journal_mode(WAL)"}}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
