@@ -11,15 +11,25 @@ import (
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-var _ sspr.Reminders = (*Store)(nil)
+var (
+	_ sspr.Reminders = (*Store)(nil)
+	_ sspr.IDOrdered = (*Store)(nil)
+)
+
+// EachInIDOrder is true: EachRegistration orders by user_id COLLATE "C",
+// the ids' bytes whatever the database's collation, as the embedded
+// directory walks its accounts (and Go compares strings).
+func (s *Store) EachInIDOrder() bool { return true }
 
 // bulkTimeout is the least time EachRegistration is given, whatever the
 // per-query timeout: a report over a million registrations reads for a
 // while, and nobody waits on it at a page.
 const bulkTimeout = 10 * time.Minute
 
-// EachRegistration calls fn with every registration, ordered by user id,
-// its answers in the order they were registered: one statement in one
+// EachRegistration calls fn with every registration, ordered by user id
+// byte by byte (COLLATE "C": the database's own collation may be a
+// language's, which puts "a_b" before "a-b" or "é" before "f"), its
+// answers in the order they were registered: one statement in one
 // read-only transaction (one snapshot), streamed, so the rows are never
 // all held at once.
 func (s *Store) EachRegistration(ctx context.Context, fn func(sspr.Registration) error) error {
@@ -50,7 +60,7 @@ LEFT JOIN (
 		ORDER BY created_at, id)::text AS passkeys
 	FROM registration_passkeys GROUP BY user_id) p ON p.user_id = r.user_id
 LEFT JOIN registration_answers a ON a.user_id = r.user_id
-ORDER BY r.user_id, a.position`)
+ORDER BY r.user_id COLLATE "C", a.position`)
 		if err != nil {
 			return err
 		}

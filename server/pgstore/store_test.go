@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -409,4 +410,17 @@ func TestPasswordNeverInErrors(t *testing.T) {
 			t.Fatalf("%s: the error holds the password", name)
 		}
 	}
+}
+
+// EachRegistration's order is the ids' bytes whatever the database's
+// collation: here ICU's en-US, under which "a_b" sorts before "a-b" and
+// "élodie" before "fred" (the shared server's databases are in C).
+func TestEachRegistrationOrderLinguisticDatabase(t *testing.T) {
+	srv := pgtest.Shared(t)
+	db := "t_icu_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	srv.Exec(t, "postgres", "CREATE DATABASE "+db+` TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US'`)
+	if got := query[bool](t, srv, db, `SELECT 'a_b' < 'a-b' AND 'élodie' < 'fred'`); len(got) != 1 || !got[0] {
+		t.Fatalf("the database's collation is not en-US's: %v", got)
+	}
+	storetest.EachInIDOrder(t, MustOpenConfig(t, config(srv, db)))
 }

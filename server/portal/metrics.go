@@ -100,6 +100,9 @@ func (d timedDirectory) Each(ctx context.Context, fn func(sspr.Account) error) e
 	return timed(d.m, "directory", "each", func() error { return d.directory.Each(ctx, fn) })
 }
 
+// EachInIDOrder is the wrapped directory's (sspr.IDOrdered).
+func (d timedDirectory) EachInIDOrder() bool { return sspr.InIDOrder(d.directory) }
+
 func (d timedDirectory) Ping(ctx context.Context) error {
 	return timed(d.m, "directory", "ping", func() error { return d.directory.Ping(ctx) })
 }
@@ -141,6 +144,9 @@ func (s timedStore) PutRegistration(ctx context.Context, r sspr.Registration) er
 func (s timedStore) EachRegistration(ctx context.Context, fn func(sspr.Registration) error) error {
 	return timed(s.m, "store", "each_registration", func() error { return s.store.EachRegistration(ctx, fn) })
 }
+
+// EachInIDOrder is the wrapped store's (sspr.IDOrdered).
+func (s timedStore) EachInIDOrder() bool { return sspr.InIDOrder(s.store) }
 
 func (s timedStore) Ping(ctx context.Context) error {
 	return timed(s.m, "store", "ping", func() error { return s.store.Ping(ctx) })

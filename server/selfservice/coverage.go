@@ -2,7 +2,9 @@ package selfservice
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"iter"
 
 	"github.com/sspr-portal/sspr/app/deskapi"
 	"github.com/sspr-portal/sspr/server/coverage"
@@ -11,8 +13,9 @@ import (
 
 // The coverage report: what share of the directory's accounts could
 // reset their password today, overall and by OU (docs/COVERAGE.md). It
-// walks the whole directory and reads every registration in one go, so it
-// is for staff and the command line, now and then; never a user's path.
+// walks the whole directory and reads every registration in one read
+// (eachPerson), so it is for staff and the command line, now and then;
+// never a user's path.
 
 // Coverage is the coverage report, for a verified staff session of any
 // role; reading it is audited under the staff member.
@@ -62,21 +65,122 @@ func (e *Engine) coverageRules() coverage.Rules {
 	return r
 }
 
-// eachPerson calls fn with every account of the directory and what its
-// owner registered in the store (nil: nothing): every registration is
-// read first, in one read, then the directory is walked, so that neither
-// is asked once per person.
+// eachPerson calls fn with every account of the directory, in the
+// directory's order, and what its owner registered in the store (nil:
+// nothing); a registration whose account the directory doesn't return is
+// passed over. Neither side is asked once per person: when both walk in
+// id order (sspr.IDOrdered: SQLite's directory with either store) the two
+// walks are merged as they go, holding one registration at a time;
+// otherwise (LDAP) every registration is read first, into a map, then the
+// directory is walked. Either way a store that fails is
+// service_unavailable and a directory that fails, or fn's error, is
+// directory_unavailable (sspr.Unavailable keeps an *sspr.Error's code).
 func (e *Engine) eachPerson(ctx context.Context, fn func(acct sspr.Account, reg *sspr.Registration) error) error {
+	if sspr.InIDOrder(e.d.Directory) && sspr.InIDOrder(e.d.Store) {
+		return e.eachPersonMerged(ctx, fn)
+	}
 	regs := map[string]*sspr.Registration{}
 	err := e.d.Store.EachRegistration(ctx, func(r sspr.Registration) error {
 		regs[r.UserID] = &r
 		return nil
 	})
 	if err != nil {
-		return sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read registrations: %w", err))
+		return storeFailed(err)
 	}
 	if err := e.d.Directory.Each(ctx, func(a sspr.Account) error { return fn(a, regs[a.ID]) }); err != nil {
-		return sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("walk the directory: %w", err))
+		return directoryFailed(err)
+	}
+	return nil
+}
+
+func storeFailed(err error) error {
+	return sspr.Unavailable(sspr.BackendStore, fmt.Errorf("read registrations: %w", err))
+}
+
+func directoryFailed(err error) error {
+	return sspr.Unavailable(sspr.BackendDirectory, fmt.Errorf("walk the directory: %w", err))
+}
+
+// Sentinels of eachPersonMerged: errPullStopped ends EachRegistration when
+// no more registrations are wanted, errRegsFailed the directory's walk
+// when the registrations' has failed (its own error is the one returned).
+var (
+	errPullStopped = errors.New("selfservice: registrations no longer wanted")
+	errRegsFailed  = errors.New("selfservice: registrations failed")
+)
+
+// eachPersonMerged is eachPerson over two walks in id order: the
+// registrations are pulled (iter.Pull runs EachRegistration in a goroutine
+// of its own, in step with this one) and advanced past every id before
+// the account's. The store's walk is read to its end after the
+// directory's, so that a store failing after the last account fails the
+// walk, as it does when the registrations are read first. Ids out of
+// order on either side (a backend breaking sspr.IDOrdered) fail the walk
+// rather than silently pass people over.
+func (e *Engine) eachPersonMerged(ctx context.Context, fn func(acct sspr.Account, reg *sspr.Registration) error) error {
+	var regErr error // EachRegistration's, once next has said there is no more
+	next, stop := iter.Pull(func(yield func(sspr.Registration) bool) {
+		err := e.d.Store.EachRegistration(ctx, func(r sspr.Registration) error {
+			if !yield(r) {
+				return errPullStopped
+			}
+			return nil
+		})
+		if !errors.Is(err, errPullStopped) {
+			regErr = err
+		}
+	})
+	// On every path, fn's panic included: the goroutine ends with it.
+	defer stop()
+	var (
+		cur  sspr.Registration
+		have bool // cur is a registration read and not yet passed over
+		read bool // a registration was read: cur.UserID is the last one's
+	)
+	// advance reads the next registration; at the end, or on the store's
+	// error (regErr) or one out of order, have is false.
+	advance := func() {
+		r, ok := next()
+		if ok && read && r.UserID <= cur.UserID {
+			regErr = fmt.Errorf("registrations out of id order: %q after %q", r.UserID, cur.UserID)
+			ok = false
+		}
+		have = ok
+		if ok {
+			cur, read = r, true
+		}
+	}
+	advance()
+	var (
+		lastAcct string
+		walked   bool
+	)
+	err := e.d.Directory.Each(ctx, func(a sspr.Account) error {
+		if walked && a.ID < lastAcct {
+			return fmt.Errorf("accounts out of id order: %q after %q", a.ID, lastAcct)
+		}
+		walked, lastAcct = true, a.ID
+		for have && cur.UserID < a.ID {
+			advance()
+		}
+		if regErr != nil {
+			return errRegsFailed
+		}
+		var reg *sspr.Registration
+		if have && cur.UserID == a.ID {
+			r := cur
+			reg = &r
+		}
+		return fn(a, reg)
+	})
+	for err == nil && have {
+		advance()
+	}
+	switch {
+	case regErr != nil:
+		return storeFailed(regErr)
+	case err != nil:
+		return directoryFailed(err)
 	}
 	return nil
 }

@@ -8,7 +8,20 @@ import (
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
-var _ sspr.Reminders = (*Store)(nil)
+var (
+	_ sspr.Reminders = (*Store)(nil)
+	_ sspr.IDOrdered = (*Store)(nil)
+	_ sspr.IDOrdered = (*Directory)(nil)
+)
+
+// EachInIDOrder is true: Each walks the accounts by id, and ids are TEXT
+// compared with SQLite's BINARY collation (the columns name no other),
+// byte by byte as Go compares strings.
+func (d *Directory) EachInIDOrder() bool { return true }
+
+// EachInIDOrder is true: EachRegistration walks by user id, BINARY as
+// Directory.Each, so that the two walks merge.
+func (s *Store) EachInIDOrder() bool { return true }
 
 // Each calls fn with every account, ordered by id. The rows are read in
 // one statement (one snapshot); fn runs while it is open, which in WAL

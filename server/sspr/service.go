@@ -43,8 +43,9 @@ type Directory interface {
 	// contains term (case aside), for the service desk's look-up by name.
 	Find(ctx context.Context, term string, limit int) ([]Account, error)
 	// Each calls fn with every account among the directory's users (the
-	// accounts Lookup could return), in no set order, with its OU and, in
-	// LDAP, the alternate address and mobile number the directory holds.
+	// accounts Lookup could return), in no set order unless the
+	// directory is IDOrdered, with its OU and, in LDAP, the alternate
+	// address and mobile number the directory holds.
 	// It stops at fn's first error and returns it as it is. It reads the
 	// directory in pages, so that a directory of any size is walked
 	// without holding it all, and it is meant for reports run now and
@@ -105,12 +106,33 @@ type Store interface {
 	// internal error) and nothing is written.
 	PutRegistration(ctx context.Context, r Registration) error
 	// EachRegistration calls fn with every registration stored, in no
-	// set order, in one read rather than one query each, for the
+	// set order unless the store is IDOrdered, in one read rather than
+	// one query each, for the
 	// coverage report and the reminders: the answers' question ids
 	// without their hashes, which are most of a registration and which
 	// neither needs. It stops at fn's first error and
 	// returns it as it is. fn must not call back into the store.
 	EachRegistration(ctx context.Context, fn func(Registration) error) error
+}
+
+// IDOrdered is a Directory whose Each, or a Store whose EachRegistration,
+// walks in ascending order of user id, comparing the ids' bytes (Go's <
+// on strings, SQLite's BINARY, PostgreSQL's "C" collation), each id once,
+// when EachInIDOrder says so; a wrapper (metrics) answers for what it
+// wraps. With both ordered the reports that walk every person (coverage,
+// reminders) merge the two walks as they go, holding one registration at
+// a time, instead of holding every registration to look each account up.
+// It is optional: LDAP returns its pages in no order, and a backend that
+// doesn't implement it is walked the other way.
+type IDOrdered interface {
+	EachInIDOrder() bool
+}
+
+// InIDOrder reports whether v (a Directory or a Store) walks in id order:
+// an IDOrdered whose EachInIDOrder is true.
+func InIDOrder(v any) bool {
+	o, ok := v.(IDOrdered)
+	return ok && o.EachInIDOrder()
 }
 
 // Reminders keeps when each person was last reminded to register, so that

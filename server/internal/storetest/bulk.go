@@ -104,6 +104,42 @@ func eachStops(t *testing.T, s Store) {
 	}
 }
 
+// EachInIDOrder: a store that says it walks in id order (sspr.IDOrdered,
+// as both backends do) returns the registrations by user id, comparing
+// bytes as Go does, as the embedded directory walks its accounts: the
+// reports merge the two walks. These ids sort otherwise under a
+// language's collation (en-US: "a_b" before "a-b" before "a0", "élodie"
+// before "fred"), which a PostgreSQL database may have; exported so that
+// pgstore runs it on such a database too.
+func EachInIDOrder(t *testing.T, s Store) {
+	if !sspr.InIDOrder(s) {
+		t.Fatalf("%T does not say it walks in id order", s)
+	}
+	ids := []string{"zoe@example.edu", "a_b@example.edu", "élodie@example.edu", "a-b@example.edu", "ab@example.edu",
+		"fred@example.edu", "a0@example.edu", "a.b@example.edu", "eve@example.edu", "a@example.edu"}
+	for i, id := range ids {
+		r := sspr.Registration{UserID: id, Email: "a@example.net", EmailConfirmed: base}
+		if i%2 == 0 {
+			// Answers and passkeys joined or merged in change no order.
+			r.Passkeys = []sspr.Passkey{{ID: []byte("key-" + id), Name: "Phone", Credential: []byte(`{}`), Created: base}}
+		}
+		mustPut(t, s, r)
+	}
+	var got []string
+	err := s.EachRegistration(ctx, func(r sspr.Registration) error {
+		got = append(got, r.UserID)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("EachRegistration: %v", err)
+	}
+	want := slices.Clone(ids)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("EachRegistration's order: %q; want %q", got, want)
+	}
+}
+
 func claim(t *testing.T, s Store, user string, at, since time.Time) bool {
 	t.Helper()
 	ok, err := s.ClaimReminder(ctx, user, at, since)

@@ -63,6 +63,7 @@ var tests = []struct {
 	{"EachRegistration/empty", eachEmpty},
 	{"EachRegistration/every registration whole, once", eachAll},
 	{"EachRegistration/stops at fn's error", eachStops},
+	{"EachRegistration/in id order, byte by byte", EachInIDOrder},
 	{"Reminders/claim once a period", remindersOnce},
 	{"Reminders/release undoes only its own claim", remindersRelease},
 	{"Reminders/concurrent claims: one wins", remindersConcurrent},
