@@ -66,10 +66,8 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$data"' EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo $((18000 + RANDOM % 1000))
-}
+# free_port
+. scripts/lib.sh
 
 # start_server NAME [sspr serve flags...]: a dev server on a free loopback
 # port with its own data folder; sets $port.

@@ -75,10 +75,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo $((18000 + RANDOM % 1000))
-}
+# free_port
+. scripts/lib.sh
 
 # timed NAME CMD...: runs CMD with its output in $tmp/NAME.out and .err,
 # and its wall time and peak memory (kB) in $tmp/NAME.time; stops the
