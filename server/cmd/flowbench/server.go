@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sspr-portal/sspr/server/internal/freeport"
 	"github.com/sspr-portal/sspr/server/secret"
 )
 
@@ -121,16 +121,6 @@ type serverProc struct {
 	logPath string
 }
 
-// freePort is a port free on 127.0.0.1 a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // startServer writes the configuration (with free ports of its own) into
 // dir and starts bin as a dev server on loopback with data, until /healthz
 // and /metrics answer. Another process may take a port between the check
@@ -151,11 +141,11 @@ func startServer(ctx context.Context, bin, dir, data string, s settings, logName
 }
 
 func tryStart(ctx context.Context, bin, dir, data string, s settings, logName string) (*serverProc, error) {
-	port, err := freePort()
+	port, err := freeport.Get()
 	if err != nil {
 		return nil, err
 	}
-	mport, err := freePort()
+	mport, err := freeport.Get()
 	if err != nil {
 		return nil, err
 	}
