@@ -58,6 +58,7 @@ import (
 	"time"
 
 	"github.com/sspr-portal/sspr/server/config"
+	"github.com/sspr-portal/sspr/server/internal/smtptest"
 	"github.com/sspr-portal/sspr/server/secret"
 )
 
@@ -214,7 +215,7 @@ type bench struct {
 	o     options
 	dir   string
 	book  *codeBook
-	smtp  *smtpSink
+	smtp  *smtptest.Server
 	sms   *smsSink
 	tr    *http.Transport
 	pw    *passwords
@@ -280,7 +281,7 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 	}
 
 	if o.delivery == "sinks" {
-		if b.smtp, err = startSMTPSink(b.book, b.digits); err != nil {
+		if b.smtp, err = startSMTPSink(b.book, b.digits, b.dir); err != nil {
 			return b, err
 		}
 		if b.sms, err = startSMSSink(b.book, b.digits); err != nil {
@@ -314,7 +315,7 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 func (b *bench) settings(h hashing, audio bool) settings {
 	s := settings{Hashing: h, Audio: audio, Delivery: b.o.delivery, Profiling: b.o.pprof != ""}
 	if b.smtp != nil {
-		s.SMTPPort, s.SMSURL = b.smtp.Addr.Port, b.sms.URL
+		s.SMTPPort, s.SMSURL = b.smtp.Port, b.sms.URL
 	}
 	return s
 }
@@ -348,7 +349,7 @@ func (b *bench) setup(ctx context.Context, h hashing) error {
 
 func (b *bench) close() {
 	if b.smtp != nil {
-		b.smtp.Close()
+		b.smtp.Stop()
 	}
 	if b.sms != nil {
 		b.sms.Close()

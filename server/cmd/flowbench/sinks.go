@@ -19,9 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/sspr-portal/sspr/app/api"
+	"github.com/sspr-portal/sspr/server/internal/smtptest"
 )
 
 // codeBook hands the codes that arrive to the virtual users waiting for
@@ -207,67 +206,26 @@ func (c *crlfDropper) Read(p []byte) (int, error) {
 	return k, err
 }
 
-// smtpSink is a plain SMTP relay on loopback that takes every message,
-// finds the code in each and hands it to the code book. The portal sends
-// its email here ([email] kind = "smtp", security = "plain"), as it would
-// to a real relay.
-type smtpSink struct {
-	srv  *smtp.Server
-	ln   net.Listener
-	Addr *net.TCPAddr
-}
-
-func startSMTPSink(book *codeBook, digits int) (*smtpSink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return &sinkSession{book: book, digits: digits}, nil
-	}))
-	srv.Domain = "flowbench.localhost"
-	srv.ReadTimeout, srv.WriteTimeout = time.Minute, time.Minute
-	srv.MaxMessageBytes = 1 << 20
-	s := &smtpSink{srv: srv, ln: ln, Addr: ln.Addr().(*net.TCPAddr)}
-	go func() { _ = srv.Serve(ln) }()
-	return s, nil
-}
-
-func (s *smtpSink) Close() { _ = s.srv.Close() }
-
-type sinkSession struct {
-	book   *codeBook
-	digits int
-	to     []string
-}
-
-func (x *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (x *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	x.to = append(x.to, to)
-	return nil
-}
-
-func (x *sinkSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	x.book.arrived()
-	text, err := messageText(b)
-	if err != nil {
-		return nil // not ours to judge: a notice we can't read
-	}
-	if code, ok := findCode(text, x.digits); ok {
-		for _, to := range x.to {
-			x.book.deliver(to, code, now)
+// startSMTPSink starts a plain SMTP relay on loopback (server/internal/
+// smtptest, without TLS) that takes every message, finds the code in each
+// and hands it to the code book, keeping nothing. The portal sends its
+// email there ([email] kind = "smtp", security = "plain"), as it would to
+// a real relay. dir takes the relay's (unused) CA file.
+func startSMTPSink(book *codeBook, digits int, dir string) (*smtptest.Server, error) {
+	return smtptest.New(smtptest.Options{NoTLS: true, Received: func(m smtptest.Message) {
+		now := time.Now()
+		book.arrived()
+		text, err := messageText(m.Data)
+		if err != nil {
+			return // not ours to judge: a notice we can't read
 		}
-	}
-	return nil
+		if code, ok := findCode(text, digits); ok {
+			for _, to := range m.To {
+				book.deliver(to, code, now)
+			}
+		}
+	}}, "127.0.0.1:0", dir)
 }
-
-func (x *sinkSession) Reset()        { x.to = nil }
-func (x *sinkSession) Logout() error { return nil }
 
 // smsSink is an SMS gateway on loopback in the form of [sms] preset =
 // "json": POST {"to", "from", "text"}. It finds the code in each text and

@@ -102,13 +102,13 @@ func TestCodeBookGivesEachCodeToItsWaiter(t *testing.T) {
 
 func TestSMTPSinkHandsOutTheCode(t *testing.T) {
 	b := newCodeBook()
-	s, err := startSMTPSink(b, 8)
+	s, err := startSMTPSink(b, 8, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer s.Stop()
 	w := b.expect("flowbench-0001@example.net")
-	if err := smtp.SendMail(s.Addr.String(), nil, "password-reset@example.edu",
+	if err := smtp.SendMail(s.Addr, nil, "password-reset@example.edu",
 		[]string{"flowbench-0001@example.net"}, []byte(multipartMail)); err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,11 @@ type Options struct {
 	ImplicitTLS bool
 	// NoTLS offers no TLS at all (a plain relay).
 	NoTLS bool
+	// Received, when set, is given each message as it arrives, in the
+	// session's goroutine, instead of the server keeping it (Messages,
+	// Wait and Count then see none): a long-running sink (flowbench)
+	// reads what it needs and keeps nothing.
+	Received func(Message)
 }
 
 // Message is one message received.
@@ -360,9 +365,13 @@ func (x *session) Data(r io.Reader) error {
 		time.Sleep(delay)
 	}
 	_, isTLS := x.conn.TLSConnectionState()
+	m := Message{From: x.from, To: append([]string(nil), x.to...), Data: b, User: x.user, Mech: x.mech, TLS: isTLS}
+	if x.s.o.Received != nil {
+		x.s.o.Received(m)
+		return nil
+	}
 	x.s.mu.Lock()
-	x.s.msgs = append(x.s.msgs, Message{From: x.from, To: append([]string(nil), x.to...), Data: b,
-		User: x.user, Mech: x.mech, TLS: isTLS})
+	x.s.msgs = append(x.s.msgs, m)
 	x.s.mu.Unlock()
 	select {
 	case x.s.arrived <- struct{}{}:
