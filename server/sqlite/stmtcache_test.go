@@ -6,7 +6,12 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 // oneConn opens a pool of one connection with the statement cache on a
@@ -147,5 +152,101 @@ func TestStatementCache(t *testing.T) {
 	}
 	if held.busy {
 		t.Error("the evicted statement is still busy after its rows closed")
+	}
+}
+
+func TestFixedLimit(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"SELECT 1 LIMIT ?", "SELECT 1 LIMIT ? + 0"},
+		{"SELECT 1 LIMIT ?3;", "SELECT 1 LIMIT ?3 + 0;"},
+		{"SELECT 1 limit @max", "SELECT 1 limit @max + 0"},
+		{"DELETE FROM t WHERE id IN (SELECT id FROM t ORDER BY id LIMIT ?5\n)", "DELETE FROM t WHERE id IN (SELECT id FROM t ORDER BY id LIMIT ?5 + 0\n)"},
+		{"SELECT 1 FROM (SELECT 1 LIMIT :n) LIMIT $m", "SELECT 1 FROM (SELECT 1 LIMIT :n + 0) LIMIT $m + 0"},
+		// Already an expression, a constant, or with an OFFSET: as it was.
+		{"SELECT 1 LIMIT ?7 - 1", "SELECT 1 LIMIT ?7 - 1"},
+		{"SELECT 1 LIMIT 10", "SELECT 1 LIMIT 10"},
+		{"SELECT 1 LIMIT ? OFFSET ?", "SELECT 1 LIMIT ? OFFSET ?"},
+		{"SELECT 1 LIMIT ?, ?", "SELECT 1 LIMIT ?, ?"},
+		{"SELECT limited FROM t WHERE a = ?", "SELECT limited FROM t WHERE a = ?"},
+	} {
+		if got := fixedLimit(tc.in); got != tc.want {
+			t.Errorf("fixedLimit(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// A statement of the form of River's fetch, with its LIMIT fixed, takes
+// what each run's LIMIT says.
+func TestChangingLimit(t *testing.T) {
+	ctx := context.Background()
+	db, cache := oneConn(t)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE j (id INTEGER PRIMARY KEY, state TEXT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if _, err := db.ExecContext(ctx, `INSERT INTO j (state) VALUES ('available')`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const fetch = `UPDATE j SET state = 'running' WHERE id IN (SELECT id FROM j WHERE state = 'available' ORDER BY id LIMIT ?1
+) RETURNING id`
+	var got []int
+	for _, limit := range []int{1, 3, 2, 4} {
+		rows, err := db.QueryContext(ctx, fetch, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			var id int
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, id)
+			n++
+		}
+		if err := rows.Close(); err != nil || n != limit {
+			t.Fatalf("LIMIT %d: %d rows, %v", limit, n, err)
+		}
+	}
+	if fmt.Sprint(got) != "[1 2 3 4 5 6 7 8 9 10]" {
+		t.Errorf("fetched %v", got)
+	}
+	if _, ok := cache().byText[fetch]; !ok {
+		t.Error("the fetch is not in the cache")
+	}
+}
+
+// River's fetch is a statement fixedLimit changes: should River write it
+// otherwise, this fails, and fixedLimit must be looked at again.
+func TestRiverFetchFixed(t *testing.T) {
+	ctx := context.Background()
+	db, cache := oneConn(t)
+	d := riversqlite.New(db)
+	m, err := rivermigrate.New(d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int{1, 4} {
+		if _, err := d.GetExecutor().JobGetAvailable(ctx, &riverdriver.JobGetAvailableParams{
+			ClientID: "c", MaxAttemptedBy: 100, MaxToLock: limit, Queue: "email",
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fetch []string
+	for text := range cache().byText {
+		if strings.Contains(text, "state = 'running'") && strings.Contains(text, "RETURNING") {
+			fetch = append(fetch, text)
+		}
+	}
+	if len(fetch) != 1 {
+		t.Fatalf("%d statements look like River's fetch, want 1", len(fetch))
+	}
+	if fixedLimit(fetch[0]) == fetch[0] {
+		t.Errorf("River's fetch has no bare LIMIT parameter any more:\n%s", fetch[0])
 	}
 }
