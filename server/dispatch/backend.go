@@ -160,13 +160,18 @@ func (b *riverBackend[TTx]) ensureMigrated(ctx context.Context) error {
 	return nil
 }
 
-func (b *riverBackend[TTx]) insert(ctx context.Context, j job, opts *river.InsertOpts) error {
+func (b *riverBackend[TTx]) insert(ctx context.Context, jobs ...river.InsertManyParams) error {
 	if err := b.ensureMigrated(ctx); err != nil {
 		return err
 	}
 	b.starting.RLock()
 	defer b.starting.RUnlock()
-	_, err := b.client.Insert(ctx, j, opts)
+	var err error
+	if len(jobs) == 1 {
+		_, err = b.client.Insert(ctx, jobs[0].Args, jobs[0].InsertOpts)
+	} else {
+		_, err = b.client.InsertMany(ctx, jobs)
+	}
 	return err
 }
 

@@ -156,7 +156,8 @@ func (job) Kind() string { return jobKind }
 
 // backend is what a Queue needs of its database, whichever it is.
 type backend interface {
-	insert(ctx context.Context, j job, opts *river.InsertOpts) error
+	// insert stores the jobs in one transaction.
+	insert(ctx context.Context, jobs ...river.InsertManyParams) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stats(ctx context.Context, queue string, recent time.Time) (stats, error)
@@ -286,6 +287,14 @@ func (c ChannelSender) Send(ctx context.Context, m sspr.Message) error {
 	return c.q.store(ctx, c.ch, m, false)
 }
 
+var _ sspr.BatchSender = ChannelSender{}
+
+// SendAll stores ms for delivery in one write, all or none: the notices
+// of a reset to each of the account's addresses cost one transaction.
+func (c ChannelSender) SendAll(ctx context.Context, ms []sspr.Message) error {
+	return c.q.storeAll(ctx, c.ch, ms)
+}
+
 // SendDecoy stores a stand-in the size of a code message that is never
 // sent: a decoy flow does on the request's path what a real one does, so
 // that its timing tells nothing (docs/SECURITY.md#same-answer).
@@ -296,16 +305,43 @@ func (c ChannelSender) SendDecoy(ctx context.Context) error {
 }
 
 func (q *Queue) store(ctx context.Context, ch sspr.Channel, m sspr.Message, decoy bool) error {
+	p, err := q.job(ch, m, decoy)
+	if err != nil {
+		return err
+	}
+	if err := q.db.insert(ctx, p); err != nil {
+		return sspr.Unavailable(sspr.BackendStore, fmt.Errorf("dispatch: store a %s message: %w", ch, err))
+	}
+	return nil
+}
+
+// storeAll stores ms in one write: all of them, or none.
+func (q *Queue) storeAll(ctx context.Context, ch sspr.Channel, ms []sspr.Message) error {
+	ps := make([]river.InsertManyParams, len(ms))
+	for i, m := range ms {
+		var err error
+		if ps[i], err = q.job(ch, m, false); err != nil {
+			return err
+		}
+	}
+	if err := q.db.insert(ctx, ps...); err != nil {
+		return sspr.Unavailable(sspr.BackendStore, fmt.Errorf("dispatch: store %d %s messages: %w", len(ms), ch, err))
+	}
+	return nil
+}
+
+// job is m sealed as the job that stores it, on its queue.
+func (q *Queue) job(ch sspr.Channel, m sspr.Message, decoy bool) (river.InsertManyParams, error) {
 	if m.Channel == "" {
 		m.Channel = ch
 	}
 	if m.Channel != ch {
-		return fmt.Errorf("dispatch: a %s message given to the %s channel", m.Channel, ch)
+		return river.InsertManyParams{}, fmt.Errorf("dispatch: a %s message given to the %s channel", m.Channel, ch)
 	}
 	if m.ID == "" {
 		var b [16]byte
 		if _, err := rand.Read(b[:]); err != nil {
-			return fmt.Errorf("dispatch: message id: %w", err)
+			return river.InsertManyParams{}, fmt.Errorf("dispatch: message id: %w", err)
 		}
 		m.ID = hex.EncodeToString(b[:])
 	}
@@ -315,7 +351,7 @@ func (q *Queue) store(ctx context.Context, ch sspr.Channel, m sspr.Message, deco
 	}
 	sealed, err := q.seal.seal(m.ID, ch, sealed{Message: m, Decoy: decoy})
 	if err != nil {
-		return err
+		return river.InsertManyParams{}, err
 	}
 	queue := string(ch)
 	if decoy {
@@ -324,10 +360,7 @@ func (q *Queue) store(ctx context.Context, ch sspr.Channel, m sspr.Message, deco
 	j := job{ID: m.ID, Channel: ch, Template: m.Kind, Until: until.UTC(), Sealed: sealed}
 	// The deadline, not a count, ends the retries (worker.go): the
 	// client's MaxAttempts (backend.go) is set out of the way.
-	if err := q.db.insert(ctx, j, &river.InsertOpts{Queue: queue}); err != nil {
-		return sspr.Unavailable(sspr.BackendStore, fmt.Errorf("dispatch: store a %s message: %w", ch, err))
-	}
-	return nil
+	return river.InsertManyParams{Args: j, InsertOpts: &river.InsertOpts{Queue: queue}}, nil
 }
 
 // backoff is the wait after the attempt-th failed attempt: Backoff,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -397,4 +398,46 @@ func TestErrorsKeepNoAddress(t *testing.T) {
 		}
 	}
 	log.NoSecret(t, "erin@example.net", "555123")
+}
+
+// SendAll stores several messages in one write, each delivered once; a
+// batch with one message it can't store stores none.
+func TestSendAll(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	s := newSender()
+	q := r.server(s, dispatch.Options{})
+	ch := q.Channel(sspr.Email)
+	notice := func(to string) sspr.Message {
+		return sspr.Message{Channel: sspr.Email, To: to, Subject: "Your password was reset", Body: "It was reset.", Kind: sspr.KindReset}
+	}
+	wrong := codeMessage("+447700900123", "123456")
+	wrong.Channel = sspr.SMS
+	if err := ch.SendAll(t.Context(), []sspr.Message{notice("a@example.net"), wrong}); err == nil {
+		t.Fatal("a batch with a text in it was stored on the email channel")
+	}
+	count := func() (n int) {
+		if err := r.raw().QueryRowContext(t.Context(), `SELECT count(*) FROM river_job`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := ch.SendAll(t.Context(), []sspr.Message{notice("a@example.net"), notice("b@example.org")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("%d messages stored, want 2 (none of the refused batch)", n)
+	}
+	q.Start(t.Context())
+	eventually(t, "both delivered", func() bool { n, _ := s.delivered(); return n == 2 })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var to []string
+	for _, m := range s.got {
+		to = append(to, m.To)
+	}
+	slices.Sort(to)
+	if fmt.Sprint(to) != "[a@example.net b@example.org]" || s.dupes != 0 {
+		t.Errorf("delivered to %v, %d twice", to, s.dupes)
+	}
 }

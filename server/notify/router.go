@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -12,6 +13,7 @@ import (
 var (
 	_ Sender           = (*Router)(nil)
 	_ sspr.DecoySender = (*Router)(nil)
+	_ sspr.BatchSender = (*Router)(nil)
 )
 
 // Router writes each message with the operator's templates and hands it to
@@ -69,6 +71,69 @@ var outsideRequest = map[Kind]bool{KindBlocked: true, KindDeskAction: true, Kind
 // Send renders m and passes it on; the error is the channel sender's
 // (from a Queue: only a drop).
 func (r *Router) Send(ctx context.Context, m Message) error {
+	m = r.render(ctx, m)
+	next, err := r.next(m.Channel)
+	if err != nil {
+		return err
+	}
+	return next.Send(ctx, m)
+}
+
+// SendAll renders ms and passes them on, those of a channel together to a
+// channel sender that stores several at once (sspr.BatchSender: the
+// durable outbox, one write for a reset's notices), one by one to any
+// other. The error joins the channels' errors.
+func (r *Router) SendAll(ctx context.Context, ms []Message) error {
+	var errs []error
+	for _, ch := range []Channel{Email, SMS} {
+		var these []Message
+		for _, m := range ms {
+			if m.Channel == ch {
+				these = append(these, r.render(ctx, m))
+			}
+		}
+		if len(these) == 0 {
+			continue
+		}
+		next, err := r.next(ch)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if b, ok := next.(sspr.BatchSender); ok && len(these) > 1 {
+			errs = append(errs, b.SendAll(ctx, these))
+			continue
+		}
+		for _, m := range these {
+			errs = append(errs, next.Send(ctx, m))
+		}
+	}
+	for _, m := range ms {
+		if m.Channel != Email && m.Channel != SMS {
+			errs = append(errs, fmt.Errorf("notify: no sender for channel %q", m.Channel))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// next is the sender of channel ch.
+func (r *Router) next(ch Channel) (Sender, error) {
+	var next Sender
+	switch ch {
+	case Email:
+		next = r.Email
+	case SMS:
+		next = r.SMS
+	}
+	if next == nil {
+		return nil, fmt.Errorf("notify: no sender for channel %q", ch)
+	}
+	return next, nil
+}
+
+// render is m in the words of its reader's language and the
+// organisation's templates.
+func (r *Router) render(ctx context.Context, m Message) Message {
 	if m.Data != nil && r.Templates != nil {
 		d := *m.Data
 		if r.HelpDesk.Name != "" {
@@ -99,17 +164,7 @@ func (r *Router) Send(ctx context.Context, m Message) error {
 			m = out
 		}
 	}
-	var next Sender
-	switch m.Channel {
-	case Email:
-		next = r.Email
-	case SMS:
-		next = r.SMS
-	}
-	if next == nil {
-		return fmt.Errorf("notify: no sender for channel %q", m.Channel)
-	}
-	return next.Send(ctx, m)
+	return m
 }
 
 // SendDecoy hands a decoy flow's stand-in to the channel's sender, if it

@@ -556,12 +556,14 @@ func (e *Engine) finish(ctx context.Context, r *record, c sspr.Client) (api.Flow
 	if err != nil {
 		e.d.Log.ErrorContext(ctx, "look up account to notify", "user", r.User, "flow", r.Ref, "err", err)
 	}
+	var ms []sspr.Message
 	for _, addr := range recipients(acct, r.addr(api.KindEmail)) {
 		m := notify.Notification(addr, ev, e.cfg.Org)
 		m.Account, m.Flow = r.User, r.Ref
-		if err := e.d.Sender.Send(ctx, m); err != nil {
-			e.d.Log.ErrorContext(ctx, "queue notification", "user", r.User, "flow", r.Ref, "err", err)
-		}
+		ms = append(ms, m)
+	}
+	if err := e.sendAll(ctx, ms); err != nil {
+		e.d.Log.ErrorContext(ctx, "queue notification", "user", r.User, "flow", r.Ref, "err", err)
 	}
 	return t.view(e.cooldown), nil
 }

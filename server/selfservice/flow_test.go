@@ -153,6 +153,36 @@ func TestUnlockOfAnAccountThatIsNotLocked(t *testing.T) {
 	}
 }
 
+// TestResetNoticesTogether: where the Sender stores several messages at
+// once (the durable outbox), the notices of a reset to the account's two
+// addresses are handed over together, one write.
+func TestResetNoticesTogether(t *testing.T) {
+	h := newHarness(t)
+	out := &batchOutbox{outbox: h.out}
+	h.deps.Sender = out
+	e, err := selfservice.New(h.cfg, h.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.e = e
+	f := h.start(t, alice, api.IntentReset)
+	f = h.passEmail(t, f, "alice.alt@example.net")
+	f = h.passQuestions(t, f, "blue fox")
+	ok(t)(h.e.SetPassword(ctx, f.ID, "A-Brand-New-Password-9", client))
+	if !slices.Equal(out.batches, []int{2}) {
+		t.Fatalf("batches %v, want one of 2", out.batches)
+	}
+	var to []string
+	for _, m := range out.all() {
+		if m.Kind == notify.KindReset {
+			to = append(to, m.To)
+		}
+	}
+	if !slices.Equal(to, []string{alice, "alice.alt@example.net"}) {
+		t.Errorf("reset notices to %v", to)
+	}
+}
+
 func TestResetAlsoUnlocks(t *testing.T) {
 	h := newHarness(t)
 	f := h.start(t, bob, api.IntentReset)

@@ -160,6 +160,21 @@ func (o *outbox) Send(ctx context.Context, m notify.Message) error {
 	return nil
 }
 
+// batchOutbox is an outbox that stores several messages at once, as the
+// durable outbox does, and keeps the sizes of the batches.
+type batchOutbox struct {
+	*outbox
+	batches []int
+}
+
+func (o *batchOutbox) SendAll(ctx context.Context, ms []notify.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.msgs = append(o.msgs, ms...)
+	o.batches = append(o.batches, len(ms))
+	return nil
+}
+
 func (o *outbox) all() []notify.Message {
 	o.mu.Lock()
 	defer o.mu.Unlock()

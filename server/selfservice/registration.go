@@ -325,13 +325,29 @@ func (e *Engine) ChangePassword(ctx context.Context, id, current, next string, c
 // registration's for a notice of what someone else did (the service
 // desk).
 func (e *Engine) tell(ctx context.Context, acct *sspr.Account, kind notify.Kind, c sspr.Client, lang, alt string, what string, args ...any) {
+	var ms []sspr.Message
 	for _, addr := range recipients(acct, alt) {
 		m := notify.Change(addr, kind, e.now(), c.Addr, e.cfg.Org, what, args...)
 		m.Account, m.Lang = acct.ID, lang
-		if err := e.d.Sender.Send(ctx, m); err != nil {
-			e.d.Log.ErrorContext(ctx, "queue notification", "user", acct.ID, "err", err)
-		}
+		ms = append(ms, m)
 	}
+	if err := e.sendAll(ctx, ms); err != nil {
+		e.d.Log.ErrorContext(ctx, "queue notification", "user", acct.ID, "err", err)
+	}
+}
+
+// sendAll hands ms to the Sender: in one write where it can store several
+// at once (the durable outbox), so that a notice to each of an account's
+// addresses costs the request one transaction, not one each.
+func (e *Engine) sendAll(ctx context.Context, ms []sspr.Message) error {
+	if b, ok := e.d.Sender.(sspr.BatchSender); ok && len(ms) > 1 {
+		return b.SendAll(ctx, ms)
+	}
+	var errs []error
+	for _, m := range ms {
+		errs = append(errs, e.d.Sender.Send(ctx, m))
+	}
+	return errors.Join(errs...)
 }
 
 // recipients are where an account's notices go, each once: its primary

@@ -135,12 +135,14 @@ func (e *Engine) blockedNotice(ctx context.Context, user, alt string, c sspr.Cli
 			alt = reg.Email // the primary address is told anyway
 		}
 	}
+	var ms []sspr.Message
 	for _, to := range recipients(acct, alt) {
 		m := notify.Blocked(to, b, e.cfg.Org)
 		m.Account = acct.ID
-		if err := e.d.Sender.Send(ctx, m); err != nil {
-			e.d.Log.ErrorContext(ctx, "queue notification", "user", user, "err", err)
-		}
+		ms = append(ms, m)
+	}
+	if err := e.sendAll(ctx, ms); err != nil {
+		e.d.Log.ErrorContext(ctx, "queue notification", "user", user, "err", err)
 	}
 }
 

@@ -230,6 +230,14 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
+// BatchSender is a Sender that can also store several messages in one
+// write (server/dispatch: one transaction, one disk flush): a notice to
+// each of an account's addresses. SendAll stores all of them or none; an
+// error means none will be sent.
+type BatchSender interface {
+	SendAll(ctx context.Context, ms []Message) error
+}
+
 // DecoySender is a Sender that can also do for a decoy flow what storing
 // a message costs the request, sending nothing (server/dispatch): a decoy
 // must take as long as a real flow (docs/SECURITY.md#same-answer).
