@@ -79,6 +79,7 @@ type Store struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
 	log     *slog.Logger
+	events  *eventWriter // the audit's group commit (events.go)
 
 	migrated atomic.Bool
 	migrate  sync.Mutex // held while a migration runs
@@ -106,6 +107,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.events = newEventWriter(pool, s.timeout)
 	if err := s.ready(ctx); err != nil {
 		if !unreachable(err) {
 			pool.Close()

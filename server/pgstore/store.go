@@ -266,7 +266,10 @@ SELECT $1, a.n, a.question_id, a.hash FROM unnest($2::text[], $3::text[]) WITH O
 }
 
 // Record appends an audit event. An event without a time is stamped with
-// the current time; an event without a kind is refused.
+// the current time; an event without a kind is refused. It returns once
+// the event is committed, with those recorded at the same time
+// (events.go). The write is not ctx's to cancel: it may be another
+// request's too, and is bounded by the store's timeout.
 func (s *Store) Record(ctx context.Context, e sspr.Event) error {
 	if e.Kind == "" {
 		return errors.New("pgstore: record audit event: no kind")
@@ -274,16 +277,13 @@ func (s *Store) Record(ctx context.Context, e sspr.Event) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	ctx, cancel, err := s.op(ctx)
+	// The schema in place, as for any operation, within ctx's time.
+	_, cancel, err := s.op(ctx)
 	if err != nil {
 		return err
 	}
-	defer cancel()
-	_, err = s.pool.Exec(ctx, `
-INSERT INTO audit_events (at, kind, user_id, flow, request_id, outcome, client_addr, user_agent, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		pgTime(e.At), e.Kind, e.UserID, e.Flow, e.Request, e.Outcome, e.ClientAddr, e.UserAgent, e.Detail)
-	return wrap("record audit event", err)
+	cancel()
+	return wrap("record audit event", s.events.Add(e))
 }
 
 // DefaultEventsLimit is how many events Events returns when asked for 0 or

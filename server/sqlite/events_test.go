@@ -27,7 +27,7 @@ func TestEventsGroupCommit(t *testing.T) {
 	if err := s.Record(ctx, sspr.Event{Kind: "alone", UserID: "a@example.edu"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.events.commits.Load(); got != 1 {
+	if got := s.events.Commits(); got != 1 {
 		t.Fatalf("%d commits for one event", got)
 	}
 
@@ -57,7 +57,7 @@ func TestEventsGroupCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	wg.Wait()
-	if got := s.events.commits.Load() - 1; got > 2 {
+	if got := s.events.Commits() - 1; got > 2 {
 		t.Errorf("%d commits for %d events recorded together; want 1 (2 if one arrived late)", got, n)
 	}
 	evs, err := s.Events(ctx, sspr.EventQuery{Kinds: []string{"together"}, Limit: 1000})

@@ -27,7 +27,7 @@ type Store struct {
 }
 
 // NewStore returns the store in db.
-func NewStore(db *DB) *Store { return &Store{db: db, events: &eventWriter{write: db.write}} }
+func NewStore(db *DB) *Store { return &Store{db: db, events: newEventWriter(db.write)} }
 
 // registrationQuery reads a registration and its answers in one
 // statement, so in one snapshot. It reads the same for every user id,
@@ -234,7 +234,7 @@ func (s *Store) Record(_ context.Context, e sspr.Event) error {
 		e.At = time.Now()
 	}
 	args := []any{formatTime(e.At), e.Kind, e.UserID, e.Flow, e.Request, e.Outcome, e.ClientAddr, e.UserAgent, e.Detail}
-	return wrap(sspr.BackendStore, "record audit event", s.events.record(args))
+	return wrap(sspr.BackendStore, "record audit event", s.events.Add(args))
 }
 
 // DefaultEventsLimit is how many events Events returns when asked for 0 or
