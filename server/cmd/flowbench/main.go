@@ -24,11 +24,16 @@
 // more to encode than the flow it serves.
 //
 // The server's CPU is its user and system time from /proc/PID/stat, read
-// when the first flow starts and after the last one ended; the number of
-// argon2id computations is the count of sspr_hash_slot_wait_seconds on its
-// /metrics, and each one's CPU is measured in flowbench itself with
-// server/secret at the same parameters. CPU outside deliberate hashing is
-// the difference. The markdown table on standard output is what
+// when the first flow starts and after the last one ended. argon2id's part
+// of it is argon2id's share of the server's Go CPU profile of the run
+// (/debug/pprof on its metrics listener, always taken; kept with -pprof):
+// what the computations cost there, under that load. CPU outside
+// deliberate hashing is the difference. The number of computations (the
+// count of sspr_hash_slot_wait_seconds on /metrics) and one's CPU
+// measured alone in flowbench with server/secret are shown too: alone, a
+// computation costs one and a half to two times what it does in the
+// server (a small heap's garbage collections and page faults), which is
+// why the profile, not that, is taken. The markdown table on standard output is what
 // docs/PERFORMANCE.md shows ("Whole resets").
 //
 // flowbench exits 1 if any flow failed (each failure is reported by call,
@@ -229,6 +234,10 @@ type bench struct {
 	digits  int
 	started time.Time
 	load    string
+	// profiles is where each run's server profiles go: -pprof, or a
+	// folder of the run's own. The CPU profile is always taken: argon2id's
+	// share of it is its CPU.
+	profiles string
 }
 
 func newBench(ctx context.Context, o options) (*bench, error) {
@@ -254,6 +263,13 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 	}
 	b := &bench{o: o, dir: dir, book: newCodeBook(), data: map[string]string{}, pools: map[string]*pool{},
 		started: time.Now()}
+	b.profiles = o.pprof
+	if b.profiles == "" {
+		b.profiles = filepath.Join(dir, "pprof")
+		if err := os.Mkdir(b.profiles, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	b.load = loadAverage()
 	n := max(slices.Max(o.users)*2, 16)
 	b.tr = &http.Transport{MaxIdleConns: n, MaxIdleConnsPerHost: n, IdleConnTimeout: time.Minute}
@@ -313,7 +329,7 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 }
 
 func (b *bench) settings(h hashing, audio bool) settings {
-	s := settings{Hashing: h, Audio: audio, Delivery: b.o.delivery, Profiling: b.o.pprof != ""}
+	s := settings{Hashing: h, Audio: audio, Delivery: b.o.delivery, Profiling: true}
 	if b.smtp != nil {
 		s.SMTPPort, s.SMSURL = b.smtp.Port, b.sms.URL
 	}
@@ -408,6 +424,9 @@ type result struct {
 	Messages  int64
 	Polls     int64
 	ArgonCPU  time.Duration // per computation, measured in-process before the run
+	// ArgonShare is argon2id's share of the server's CPU profile of the
+	// run; -1 if the profile failed.
+	ArgonShare float64
 }
 
 func (r *result) failures() int {
@@ -430,7 +449,7 @@ func (r *result) label() string {
 }
 
 func (b *bench) runOne(ctx context.Context, h hashing, audio bool, users, rep int) (*result, error) {
-	r := &result{Hashing: h, Audio: audio, Users: users, Rep: rep, ArgonCPU: argonCPU(ctx, h.Params)}
+	r := &result{Hashing: h, Audio: audio, Users: users, Rep: rep, ArgonCPU: argonCPU(ctx, h.Params), ArgonShare: -1}
 	name := fmt.Sprintf("run%d-%s-audio%v-%du", rep+1, h.Name, audio, users)
 	srv, err := startServer(ctx, b.o.bin, b.dir, b.data[h.Name], b.settings(h, audio), name)
 	if err != nil {
@@ -491,16 +510,18 @@ func (b *bench) runOne(ctx context.Context, h hashing, audio bool, users, rep in
 		time.Sleep(200 * time.Millisecond) // perf attaches
 	}
 	var profiles sync.WaitGroup
+	base := strings.TrimSuffix(srv.Metrics, "/metrics") + "/debug/pprof/"
+	secs := max(1, int(b.o.duration.Round(time.Second)/time.Second))
+	kinds := map[string]string{"profile": ".cpu.pprof"}
 	if b.o.pprof != "" {
-		base := strings.TrimSuffix(srv.Metrics, "/metrics") + "/debug/pprof/"
-		secs := max(1, int(b.o.duration.Round(time.Second)/time.Second))
-		for kind, file := range map[string]string{"profile": ".cpu.pprof", "allocs": ".allocs.pprof"} {
-			profiles.Go(func() {
-				if err := saveProfile(rctx, fmt.Sprintf("%s%s?seconds=%d", base, kind, secs), filepath.Join(b.o.pprof, name+file)); err != nil {
-					fmt.Fprintf(os.Stderr, "flowbench: -pprof: %v\n", err)
-				}
-			})
-		}
+		kinds["allocs"] = ".allocs.pprof"
+	}
+	for kind, file := range kinds {
+		profiles.Go(func() {
+			if err := saveProfile(rctx, fmt.Sprintf("%s%s?seconds=%d", base, kind, secs), filepath.Join(b.profiles, name+file)); err != nil {
+				fmt.Fprintf(os.Stderr, "flowbench: profile: %v\n", err)
+			}
+		})
 	}
 	cpu0, err := processCPU(srv.Pid)
 	if err != nil {
@@ -509,6 +530,11 @@ func (b *bench) runOne(ctx context.Context, h hashing, audio bool, users, rep in
 	t0 := time.Now()
 	st := runUsers(rctx, vus, 0, t0.Add(b.o.duration))
 	profiles.Wait()
+	if share, err := argonShare(filepath.Join(b.profiles, name+".cpu.pprof")); err != nil {
+		fmt.Fprintf(os.Stderr, "flowbench: profile: %v\n", err)
+	} else {
+		r.ArgonShare = share
+	}
 	r.Elapsed = time.Since(t0)
 	if !st.lastDone.IsZero() {
 		r.Elapsed = st.lastDone.Sub(t0)
