@@ -66,7 +66,7 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$data"' EXIT
 
-# free_port
+# free_port, await_server
 . scripts/lib.sh
 
 # start_server NAME [sspr serve flags...]: a dev server on a free loopback
@@ -78,13 +78,7 @@ start_server() {
   mkdir -p "$data/$name"
   ./bin/sspr serve --dev --listen "127.0.0.1:$port" --data "$data/$name" "$@" >"$data/$name.log" 2>&1 &
   server=$!
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "bench: the server did not start; its log:" >&2
-  cat "$data/$name.log" >&2
-  exit 1
+  await_server "http://127.0.0.1:$port/healthz" "$data/$name.log" bench
 }
 
 echo "== Go benchmarks"

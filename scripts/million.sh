@@ -75,7 +75,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port
+# free_port, await_server
 . scripts/lib.sh
 
 # timed NAME CMD...: runs CMD with its output in $tmp/NAME.out and .err,
@@ -102,13 +102,7 @@ start_server() {
   ./bin/sspr serve --dev --listen "127.0.0.1:$port" --config "$config" --data "$data" \
     --dev-captcha-answer 424242 >>"$tmp/$name.log" 2>&1 &
   server=$!
-  for _ in $(seq 300); do
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "million: the server did not start; its log:" >&2
-  cat "$tmp/$name.log" >&2
-  exit 1
+  await_server "http://127.0.0.1:$port/readyz" "$tmp/$name.log" million
 }
 
 echo "== $accounts accounts and registrations; load average $(cut -d' ' -f1-3 /proc/loadavg)"
