@@ -277,12 +277,13 @@ func (s *Store) Record(ctx context.Context, e sspr.Event) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	// The schema in place, as for any operation, within ctx's time.
-	_, cancel, err := s.op(ctx)
-	if err != nil {
+	// The schema in place, as for any operation, within ctx's time; the
+	// write itself is the event writer's, bounded by its own.
+	ready, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.ready(ready); err != nil {
 		return err
 	}
-	cancel()
 	return wrap("record audit event", s.events.Add(e))
 }
 

@@ -107,10 +107,9 @@ type Store interface {
 	PutRegistration(ctx context.Context, r Registration) error
 	// EachRegistration calls fn with every registration stored, in no
 	// set order unless the store is IDOrdered, in one read rather than
-	// one query each, for the
-	// coverage report and the reminders: the answers' question ids
-	// without their hashes, which are most of a registration and which
-	// neither needs. It stops at fn's first error and
+	// one query each, for the coverage report and the reminders: the
+	// answers' question ids without their hashes, which are most of a
+	// registration and which neither needs. It stops at fn's first error and
 	// returns it as it is. fn must not call back into the store.
 	EachRegistration(ctx context.Context, fn func(Registration) error) error
 }
