@@ -166,12 +166,7 @@ func (b *riverBackend[TTx]) insert(ctx context.Context, jobs ...river.InsertMany
 	}
 	b.starting.RLock()
 	defer b.starting.RUnlock()
-	var err error
-	if len(jobs) == 1 {
-		_, err = b.client.Insert(ctx, jobs[0].Args, jobs[0].InsertOpts)
-	} else {
-		_, err = b.client.InsertMany(ctx, jobs)
-	}
+	_, err := b.client.InsertMany(ctx, jobs)
 	return err
 }
 
