@@ -100,13 +100,7 @@ func (r *Router) SendAll(ctx context.Context, ms []Message) error {
 			errs = append(errs, err)
 			continue
 		}
-		if b, ok := next.(sspr.BatchSender); ok && len(these) > 1 {
-			errs = append(errs, b.SendAll(ctx, these))
-			continue
-		}
-		for _, m := range these {
-			errs = append(errs, next.Send(ctx, m))
-		}
+		errs = append(errs, sspr.SendAll(ctx, next, these))
 	}
 	for _, m := range ms {
 		if m.Channel != Email && m.Channel != SMS {

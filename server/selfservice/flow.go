@@ -562,7 +562,7 @@ func (e *Engine) finish(ctx context.Context, r *record, c sspr.Client) (api.Flow
 		m.Account, m.Flow = r.User, r.Ref
 		ms = append(ms, m)
 	}
-	if err := e.sendAll(ctx, ms); err != nil {
+	if err := sspr.SendAll(ctx, e.d.Sender, ms); err != nil {
 		e.d.Log.ErrorContext(ctx, "queue notification", "user", r.User, "flow", r.Ref, "err", err)
 	}
 	return t.view(e.cooldown), nil

@@ -331,23 +331,9 @@ func (e *Engine) tell(ctx context.Context, acct *sspr.Account, kind notify.Kind,
 		m.Account, m.Lang = acct.ID, lang
 		ms = append(ms, m)
 	}
-	if err := e.sendAll(ctx, ms); err != nil {
+	if err := sspr.SendAll(ctx, e.d.Sender, ms); err != nil {
 		e.d.Log.ErrorContext(ctx, "queue notification", "user", acct.ID, "err", err)
 	}
-}
-
-// sendAll hands ms to the Sender: in one write where it can store several
-// at once (the durable outbox), so that a notice to each of an account's
-// addresses costs the request one transaction, not one each.
-func (e *Engine) sendAll(ctx context.Context, ms []sspr.Message) error {
-	if b, ok := e.d.Sender.(sspr.BatchSender); ok && len(ms) > 1 {
-		return b.SendAll(ctx, ms)
-	}
-	var errs []error
-	for _, m := range ms {
-		errs = append(errs, e.d.Sender.Send(ctx, m))
-	}
-	return errors.Join(errs...)
 }
 
 // recipients are where an account's notices go, each once: its primary

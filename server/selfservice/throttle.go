@@ -141,7 +141,7 @@ func (e *Engine) blockedNotice(ctx context.Context, user, alt string, c sspr.Cli
 		m.Account = acct.ID
 		ms = append(ms, m)
 	}
-	if err := e.sendAll(ctx, ms); err != nil {
+	if err := sspr.SendAll(ctx, e.d.Sender, ms); err != nil {
 		e.d.Log.ErrorContext(ctx, "queue notification", "user", user, "err", err)
 	}
 }

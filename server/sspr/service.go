@@ -2,6 +2,7 @@ package sspr
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -235,6 +236,19 @@ type Sender interface {
 // error means none will be sent.
 type BatchSender interface {
 	SendAll(ctx context.Context, ms []Message) error
+}
+
+// SendAll hands ms to s: in one write where s is a BatchSender, else one
+// by one, the error joining theirs.
+func SendAll(ctx context.Context, s Sender, ms []Message) error {
+	if b, ok := s.(BatchSender); ok && len(ms) > 1 {
+		return b.SendAll(ctx, ms)
+	}
+	var errs []error
+	for _, m := range ms {
+		errs = append(errs, s.Send(ctx, m))
+	}
+	return errors.Join(errs...)
 }
 
 // DecoySender is a Sender that can also do for a decoy flow what storing
