@@ -33,8 +33,11 @@
 // measured alone in flowbench with server/secret are shown too: alone, a
 // computation costs one and a half to two times what it does in the
 // server (a small heap's garbage collections and page faults), which is
-// why the profile, not that, is taken. The markdown table on standard output is what
-// docs/PERFORMANCE.md shows ("Whole resets").
+// why the profile, not that, is taken. The same profile divides the
+// server's CPU per flow into areas (profile.go: the outbox, the audit's
+// writer, CAPTCHAs, the collector...), a table of its own. The markdown
+// tables on standard output are what docs/PERFORMANCE.md shows ("Whole
+// resets").
 //
 // flowbench exits 1 if any flow failed (each failure is reported by call,
 // HTTP status and the API's error code) and 2 for a mistake on the command
@@ -427,6 +430,9 @@ type result struct {
 	// ArgonShare is argon2id's share of the server's CPU profile of the
 	// run; -1 if the profile failed.
 	ArgonShare float64
+	// Areas is each area's share of that profile, in areaNames' order;
+	// nil if the profile failed.
+	Areas []float64
 }
 
 func (r *result) failures() int {
@@ -530,10 +536,10 @@ func (b *bench) runOne(ctx context.Context, h hashing, audio bool, users, rep in
 	t0 := time.Now()
 	st := runUsers(rctx, vus, 0, t0.Add(b.o.duration))
 	profiles.Wait()
-	if share, err := argonShare(filepath.Join(b.profiles, name+".cpu.pprof")); err != nil {
+	if shares, err := cpuAreas(filepath.Join(b.profiles, name+".cpu.pprof")); err != nil {
 		fmt.Fprintf(os.Stderr, "flowbench: profile: %v\n", err)
 	} else {
-		r.ArgonShare = share
+		r.Areas, r.ArgonShare = shares, shares[0]
 	}
 	r.Elapsed = time.Since(t0)
 	if !st.lastDone.IsZero() {

@@ -118,6 +118,7 @@ func (b *bench) report(w io.Writer, results []*result) {
 	}
 
 	b.audioCost(w, results)
+	areaTable(w, results)
 
 	fmt.Fprintln(w, "\n| run | idle server CPU | of it per flow | messages sent/flow | outbox reads/flow | flowbench CPU/flow | email arrives p50 | text arrives p50 |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|")
@@ -199,6 +200,32 @@ func mean(ds []time.Duration) time.Duration {
 		t += d
 	}
 	return t / time.Duration(len(ds))
+}
+
+// areaTable is where the server's CPU per flow went, by area (cpuAreas),
+// a column per run; nothing if a run has no profile.
+func areaTable(w io.Writer, results []*result) {
+	if len(results) == 0 || slices.ContainsFunc(results, func(r *result) bool { return r.Areas == nil || r.Flows == 0 }) {
+		return
+	}
+	fmt.Fprint(w, "\nWhere the server's CPU per flow went, from its CPU profile of each run: ms (share). "+
+		"A sample counts once, in the first area, in this order, whose functions its stack holds "+
+		"(server/cmd/flowbench/profile.go says which):\n\n| area |")
+	for _, r := range results {
+		fmt.Fprintf(w, " %s %s %du |", r.Hashing.Name, onOff(r.Audio), r.Users)
+	}
+	fmt.Fprint(w, "\n|---|")
+	for range results {
+		fmt.Fprint(w, "--:|")
+	}
+	fmt.Fprintln(w)
+	for i, name := range areaNames() {
+		fmt.Fprintf(w, "| %s |", name)
+		for _, r := range results {
+			fmt.Fprintf(w, " %s (%.1f %%) |", ms(time.Duration(r.Areas[i]*float64(r.cpuPerFlow()))), 100*r.Areas[i])
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // callTable is each call's p50 and p99, a column per run.
