@@ -25,7 +25,7 @@ func TestWholeResets(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	o, _, ok := parseFlags([]string{"-sspr", bin, "-users", "2", "-duration", "2s", "-hashing", "cheapest", "-warmup", "1"})
+	o, _, ok := parseFlags([]string{"-sspr", bin, "-users", "2", "-duration", "2s", "-hashing", "cheapest", "-warmup", "1", "-calls"})
 	if !ok {
 		t.Fatal("flags refused")
 	}
@@ -70,7 +70,8 @@ func TestWholeResets(t *testing.T) {
 	}
 	var out bytes.Buffer
 	b.report(&out, results)
-	for _, want := range []string{"| cheapest | off | 2 |", "Where the server's CPU per flow went", "| outbox: storing messages (River) |"} {
+	for _, want := range []string{"| cheapest | off | 2 |", "| area | cheapest off 2u |", "| outbox: storing messages (River) |",
+		"| call | cheapest off 2u |", "| email/send |"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

@@ -210,15 +210,8 @@ func areaTable(w io.Writer, results []*result) {
 	}
 	fmt.Fprint(w, "\nWhere the server's CPU per flow went, from its CPU profile of each run: ms (share). "+
 		"A sample counts once, in the first area, in this order, whose functions its stack holds "+
-		"(server/cmd/flowbench/profile.go says which):\n\n| area |")
-	for _, r := range results {
-		fmt.Fprintf(w, " %s %s %du |", r.Hashing.Name, onOff(r.Audio), r.Users)
-	}
-	fmt.Fprint(w, "\n|---|")
-	for range results {
-		fmt.Fprint(w, "--:|")
-	}
-	fmt.Fprintln(w)
+		"(server/cmd/flowbench/profile.go says which):\n\n")
+	runHeader(w, "area", results)
 	for i, name := range areaNames() {
 		fmt.Fprintf(w, "| %s |", name)
 		for _, r := range results {
@@ -230,15 +223,8 @@ func areaTable(w io.Writer, results []*result) {
 
 // callTable is each call's p50 and p99, a column per run.
 func (b *bench) callTable(w io.Writer, results []*result) {
-	fmt.Fprint(w, "\nEach call, p50 / p99 (waits for a code in parentheses):\n\n| call |")
-	for _, r := range results {
-		fmt.Fprintf(w, " %s %s %du |", r.Hashing.Name, onOff(r.Audio), r.Users)
-	}
-	fmt.Fprint(w, "\n|---|")
-	for range results {
-		fmt.Fprint(w, "--:|")
-	}
-	fmt.Fprintln(w)
+	fmt.Fprint(w, "\nEach call, p50 / p99 (waits for a code in parentheses):\n\n")
+	runHeader(w, "call", results)
 	for _, c := range callOrder {
 		fmt.Fprintf(w, "| %s |", c)
 		for _, r := range results {
@@ -247,6 +233,20 @@ func (b *bench) callTable(w io.Writer, results []*result) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// runHeader starts a table whose first column is named first and whose
+// others are the runs, one each.
+func runHeader(w io.Writer, first string, results []*result) {
+	fmt.Fprintf(w, "| %s |", first)
+	for _, r := range results {
+		fmt.Fprintf(w, " %s %s %du |", r.Hashing.Name, onOff(r.Audio), r.Users)
+	}
+	fmt.Fprint(w, "\n|---|")
+	for range results {
+		fmt.Fprint(w, "--:|")
+	}
+	fmt.Fprintln(w)
 }
 
 func orUnknown(s string) string {
