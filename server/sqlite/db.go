@@ -69,11 +69,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: database path: %w", err)
 	}
-	busy := fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds())
+	busyTimeout := fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds())
 
 	lock := newWriteLock()
 	write, err := openDB(dsn(abs, url.Values{
-		"_pragma": {busy, "foreign_keys(1)", "journal_mode(WAL)"},
+		"_pragma": {busyTimeout, "foreign_keys(1)", "journal_mode(WAL)"},
 		"_txlock": {"immediate"},
 	}), lock)
 	if err != nil {
@@ -101,7 +101,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// refuse any write on these connections.
 	read, err := openDB(dsn(abs, url.Values{
 		"mode":    {"ro"},
-		"_pragma": {busy, "foreign_keys(1)"},
+		"_pragma": {busyTimeout, "foreign_keys(1)"},
 	}), nil)
 	if err != nil {
 		write.Close()
@@ -227,16 +227,23 @@ func wrap(backend, op string, err error) error {
 		return nil
 	}
 	err = fmt.Errorf("sqlite: %s: %w", op, err)
-	var se *moderncsqlite.Error
-	if errors.As(err, &se) {
-		if c := se.Code() & 0xff; c == sqliteBusy || c == sqliteLocked {
-			return sspr.Unavailable(backend, err)
-		}
-	}
-	if errors.Is(err, errWriteBusy) {
+	if busy(err) {
 		return sspr.Unavailable(backend, err)
 	}
 	return err
+}
+
+// busy reports whether err is the database still busy after the busy
+// timeout: SQLite's own (another process holds the file) or this
+// process's write lock (writelock.go).
+func busy(err error) bool {
+	var se *moderncsqlite.Error
+	if errors.As(err, &se) {
+		if c := se.Code() & 0xff; c == sqliteBusy || c == sqliteLocked {
+			return true
+		}
+	}
+	return errors.Is(err, errWriteBusy)
 }
 
 // timeLayout is how times are stored: UTC, RFC 3339 with a fixed nine-digit

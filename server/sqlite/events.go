@@ -24,7 +24,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 // Each round takes the write connection first and the batch only then, so
 // that every event recorded while it waited for the connection goes in. A
 // batch that fails is written again event by event, so that one event's
-// error is not every other's.
+// error is not every other's; but not one the database was too busy for,
+// which each event would wait for again, BusyTimeout after BusyTimeout.
 type eventWriter = groupcommit.Writer[*sql.Conn, []any]
 
 // newEventWriter writes events (recordQuery's arguments) on write, the
@@ -35,6 +36,7 @@ func newEventWriter(write *sql.DB) *eventWriter {
 		Release:    func(c *sql.Conn) { c.Close() },
 		WriteBatch: insertAll,
 		WriteOne:   insertOne,
+		Retry:      func(err error) bool { return !busy(err) },
 	})
 }
 

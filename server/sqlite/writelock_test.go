@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -99,5 +101,49 @@ func TestWriteLock(t *testing.T) {
 	// Waiting past BusyTimeout is the store being unavailable.
 	if err := wrap(sspr.BackendStore, "write", errWriteBusy); !errors.Is(err, errWriteBusy) || sspr.CodeOf(err) != sspr.CodeServiceUnavailable {
 		t.Errorf("wrap(errWriteBusy) = %v", err)
+	}
+}
+
+// busy tells the database too busy (SQLite's lock held by another
+// connection, this process's write lock) from any other error: the
+// audit's writer gives up on a batch at once for the first, instead of
+// waiting for each event again.
+func TestBusy(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE t (v INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	held, err := db.write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the file's write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback()
+	// Another connection with no busy timeout and none of this process's
+	// lock, as another program would be.
+	raw, err := sql.Open("sqlite", db.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	_, sqliteBusy := raw.ExecContext(ctx, `INSERT INTO t VALUES (1)`)
+	_, constraint := held.ExecContext(ctx, `INSERT INTO t VALUES (NULL), (1), (1)`)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"SQLite's busy", sqliteBusy, true},
+		{"the write lock's wait past BusyTimeout", fmt.Errorf("record: %w", errWriteBusy), true},
+		{"a constraint", constraint, false},
+		{"another error", errors.New("disk I/O error"), false},
+	} {
+		if tc.err == nil {
+			t.Errorf("%s: no error to judge", tc.name)
+			continue
+		}
+		if got := busy(tc.err); got != tc.want {
+			t.Errorf("%s (%v): busy %v, want %v", tc.name, tc.err, got, tc.want)
+		}
 	}
 }
