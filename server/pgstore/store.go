@@ -278,11 +278,14 @@ func (s *Store) Record(ctx context.Context, e sspr.Event) error {
 		e.At = time.Now()
 	}
 	// The schema in place, as for any operation, within ctx's time; the
-	// write itself is the event writer's, bounded by its own.
-	ready, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	if err := s.ready(ready); err != nil {
-		return err
+	// write itself is the event writer's, bounded by its own. Once it is,
+	// no timer: a reset records fourteen events.
+	if !s.migrated.Load() {
+		ready, cancel := context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+		if err := s.ready(ready); err != nil {
+			return err
+		}
 	}
 	return wrap("record audit event", s.events.Add(e))
 }
