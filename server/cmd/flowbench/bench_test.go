@@ -58,8 +58,8 @@ func TestWholeResets(t *testing.T) {
 	if h := r.hashPerFlow(); h < 3 || h > 8 {
 		t.Errorf("%.2f argon2id computations a flow, want 3 to 8", h)
 	}
-	if r.ServerCPU <= 0 || r.ArgonShare <= 0 || r.ArgonShare >= 1 || r.outsideHashing() <= 0 {
-		t.Errorf("server CPU %v, argon2id's share %v, outside hashing %v", r.ServerCPU, r.ArgonShare, r.outsideHashing())
+	if share, ok := r.argonShare(); r.ServerCPU <= 0 || !ok || share <= 0 || share >= 1 || r.outsideHashing() <= 0 {
+		t.Errorf("server CPU %v, argon2id's share %v (%v), outside hashing %v", r.ServerCPU, share, ok, r.outsideHashing())
 	}
 	sum := 0.0
 	for _, s := range r.Areas {

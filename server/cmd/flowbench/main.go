@@ -237,10 +237,6 @@ type bench struct {
 	digits  int
 	started time.Time
 	load    string
-	// profiles is where each run's server profiles go: -pprof, or a
-	// folder of the run's own. The CPU profile is always taken: argon2id's
-	// share of it is its CPU.
-	profiles string
 }
 
 func newBench(ctx context.Context, o options) (*bench, error) {
@@ -266,13 +262,6 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 	}
 	b := &bench{o: o, dir: dir, book: newCodeBook(), data: map[string]string{}, pools: map[string]*pool{},
 		started: time.Now()}
-	b.profiles = o.pprof
-	if b.profiles == "" {
-		b.profiles = filepath.Join(dir, "pprof")
-		if err := os.Mkdir(b.profiles, 0o755); err != nil {
-			return nil, err
-		}
-	}
 	b.load = loadAverage()
 	n := max(slices.Max(o.users)*2, 16)
 	b.tr = &http.Transport{MaxIdleConns: n, MaxIdleConnsPerHost: n, IdleConnTimeout: time.Minute}
@@ -332,7 +321,7 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 }
 
 func (b *bench) settings(h hashing, audio bool) settings {
-	s := settings{Hashing: h, Audio: audio, Delivery: b.o.delivery, Profiling: true}
+	s := settings{Hashing: h, Audio: audio, Delivery: b.o.delivery}
 	if b.smtp != nil {
 		s.SMTPPort, s.SMSURL = b.smtp.Port, b.sms.URL
 	}
@@ -427,11 +416,8 @@ type result struct {
 	Messages  int64
 	Polls     int64
 	ArgonCPU  time.Duration // per computation, measured in-process before the run
-	// ArgonShare is argon2id's share of the server's CPU profile of the
-	// run; -1 if the profile failed.
-	ArgonShare float64
-	// Areas is each area's share of that profile, in areaNames' order;
-	// nil if the profile failed.
+	// Areas is each area's share of the server's CPU profile of the run,
+	// in areaNames' order (argon2id's first); nil if the profile failed.
 	Areas []float64
 }
 
@@ -455,7 +441,7 @@ func (r *result) label() string {
 }
 
 func (b *bench) runOne(ctx context.Context, h hashing, audio bool, users, rep int) (*result, error) {
-	r := &result{Hashing: h, Audio: audio, Users: users, Rep: rep, ArgonCPU: argonCPU(ctx, h.Params), ArgonShare: -1}
+	r := &result{Hashing: h, Audio: audio, Users: users, Rep: rep, ArgonCPU: argonCPU(ctx, h.Params)}
 	name := fmt.Sprintf("run%d-%s-audio%v-%du", rep+1, h.Name, audio, users)
 	srv, err := startServer(ctx, b.o.bin, b.dir, b.data[h.Name], b.settings(h, audio), name)
 	if err != nil {
@@ -515,7 +501,12 @@ func (b *bench) runOne(ctx context.Context, h hashing, audio bool, users, rep in
 		}
 		time.Sleep(200 * time.Millisecond) // perf attaches
 	}
-	var profiles sync.WaitGroup
+	// The CPU profile is always taken: argon2id's share of it is its CPU,
+	// and the areas' the rest. -pprof keeps it, and the allocations'.
+	var (
+		profiles sync.WaitGroup
+		cpuProf  []byte
+	)
 	base := strings.TrimSuffix(srv.Metrics, "/metrics") + "/debug/pprof/"
 	secs := max(1, int(b.o.duration.Round(time.Second)/time.Second))
 	kinds := map[string]string{"profile": ".cpu.pprof"}
@@ -524,8 +515,15 @@ func (b *bench) runOne(ctx context.Context, h hashing, audio bool, users, rep in
 	}
 	for kind, file := range kinds {
 		profiles.Go(func() {
-			if err := saveProfile(rctx, fmt.Sprintf("%s%s?seconds=%d", base, kind, secs), filepath.Join(b.profiles, name+file)); err != nil {
+			p, err := fetchProfile(rctx, fmt.Sprintf("%s%s?seconds=%d", base, kind, secs))
+			if err == nil && b.o.pprof != "" {
+				err = os.WriteFile(filepath.Join(b.o.pprof, name+file), p, 0o644)
+			}
+			if err != nil {
 				fmt.Fprintf(os.Stderr, "flowbench: profile: %v\n", err)
+			}
+			if kind == "profile" {
+				cpuProf = p
 			}
 		})
 	}
@@ -536,10 +534,10 @@ func (b *bench) runOne(ctx context.Context, h hashing, audio bool, users, rep in
 	t0 := time.Now()
 	st := runUsers(rctx, vus, 0, t0.Add(b.o.duration))
 	profiles.Wait()
-	if shares, err := cpuAreas(filepath.Join(b.profiles, name+".cpu.pprof")); err != nil {
-		fmt.Fprintf(os.Stderr, "flowbench: profile: %v\n", err)
-	} else {
-		r.Areas, r.ArgonShare = shares, shares[0]
+	if cpuProf != nil {
+		if r.Areas, err = cpuAreas(cpuProf); err != nil {
+			fmt.Fprintf(os.Stderr, "flowbench: profile: %v\n", err)
+		}
 	}
 	r.Elapsed = time.Since(t0)
 	if !st.lastDone.IsZero() {
@@ -673,29 +671,20 @@ func loadAverage() string {
 	return strings.Join(f[:3], " ")
 }
 
-// saveProfile fetches one of the server's Go profiles into path. The
-// server takes it over the run (?seconds=), so this returns when the run
-// is over.
-func saveProfile(ctx context.Context, url, path string) error {
+// fetchProfile fetches one of the server's Go profiles. The server takes
+// it over the run (?seconds=), so this returns when the run is over.
+func fetchProfile(ctx context.Context, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, res.Status)
+		return nil, fmt.Errorf("GET %s: %s", url, res.Status)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, res.Body); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return io.ReadAll(res.Body)
 }

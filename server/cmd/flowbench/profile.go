@@ -1,8 +1,7 @@
 package main
 
 import (
-	"fmt"
-	"os"
+	"errors"
 	"regexp"
 	"strings"
 
@@ -61,15 +60,10 @@ func areaNames() []string {
 // computation's cost depends on what else the machine does (argon2id is
 // bound by memory, which the cores share), so the profile of the server
 // under load says better what it cost there than one measured alone.
-func cpuAreas(path string) ([]float64, error) {
-	f, err := os.Open(path)
+func cpuAreas(prof []byte) ([]float64, error) {
+	p, err := profile.ParseData(prof)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	p, err := profile.Parse(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	idx := -1
 	for i, st := range p.SampleType {
@@ -78,7 +72,7 @@ func cpuAreas(path string) ([]float64, error) {
 		}
 	}
 	if idx < 0 {
-		return nil, fmt.Errorf("%s: not a CPU profile", path)
+		return nil, errors.New("not a CPU profile")
 	}
 	sums := make([]int64, len(areas)+2)
 	var total int64
@@ -88,7 +82,7 @@ func cpuAreas(path string) ([]float64, error) {
 		sums[areaOf(s)] += v
 	}
 	if total == 0 {
-		return nil, fmt.Errorf("%s: no samples", path)
+		return nil, errors.New("a CPU profile with no samples")
 	}
 	shares := make([]float64, len(sums))
 	for i, n := range sums {

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
+	"bytes"
 	"slices"
 	"testing"
 
@@ -74,19 +73,15 @@ func TestCPUAreas(t *testing.T) {
 			p.Function = append(p.Function, loc.Line[0].Function)
 		}
 	}
-	path := filepath.Join(t.TempDir(), "cpu.pprof")
-	write := func() {
-		f, err := os.Create(path)
-		if err != nil {
+	// As the server sends it (gzipped).
+	encode := func() []byte {
+		var b bytes.Buffer
+		if err := p.Write(&b); err != nil {
 			t.Fatal(err)
 		}
-		defer f.Close()
-		if err := p.Write(f); err != nil {
-			t.Fatal(err)
-		}
+		return b.Bytes()
 	}
-	write()
-	got, err := cpuAreas(path)
+	got, err := cpuAreas(encode())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +93,7 @@ func TestCPUAreas(t *testing.T) {
 	}
 
 	p.SampleType = []*profile.ValueType{{Type: "alloc_space", Unit: "bytes"}, {Type: "x", Unit: "y"}}
-	write()
-	if _, err := cpuAreas(path); err == nil {
+	if _, err := cpuAreas(encode()); err == nil {
 		t.Error("an allocation profile read as a CPU profile")
 	}
 }

@@ -42,10 +42,19 @@ func (r *result) cpuPerFlow() time.Duration {
 // as much (a small heap's garbage collections and page faults), and which
 // the machine's other work moves by a third from run to run.
 func (r *result) hashCPUPerFlow() time.Duration {
-	if r.ArgonShare >= 0 {
-		return time.Duration(r.ArgonShare * float64(r.cpuPerFlow()))
+	if share, ok := r.argonShare(); ok {
+		return time.Duration(share * float64(r.cpuPerFlow()))
 	}
 	return time.Duration(r.hashPerFlow() * float64(r.ArgonCPU))
+}
+
+// argonShare is argon2id's share of the server's CPU profile of the run
+// (the first area's); false if the profile failed.
+func (r *result) argonShare() (float64, bool) {
+	if r.Areas == nil {
+		return 0, false
+	}
+	return r.Areas[0], true
 }
 
 // outsideHashing is the server's CPU per flow outside deliberate hashing.
@@ -81,7 +90,7 @@ func (b *bench) report(w io.Writer, results []*result) {
 		outside := "-"
 		switch {
 		case r.Flows == 0:
-		case r.ArgonShare < 0 && r.hashCPUPerFlow() > r.cpuPerFlow()*3/4:
+		case r.Areas == nil && r.hashCPUPerFlow() > r.cpuPerFlow()*3/4:
 			// A small difference of two large figures, each a few per
 			// cent off: read it from the cheapest hashing. A profile's
 			// share is one figure, good to a per cent or so of the CPU
@@ -107,7 +116,7 @@ func (b *bench) report(w io.Writer, results []*result) {
 			params = append(params, fmt.Sprintf("%s (%s) %s to %s ms", h.Name, paramString(h.Params), ms(slices.Min(each)), ms(slices.Max(each))))
 		}
 	}
-	if !slices.ContainsFunc(results, func(r *result) bool { return r.ArgonShare < 0 }) {
+	if !slices.ContainsFunc(results, func(r *result) bool { return r.Areas == nil }) {
 		fmt.Fprintf(w, "argon2id CPU per flow is its share of the server's CPU profile of the run (its computing, its memory's allocation and clearing); "+
 			"one computation alone, measured in flowbench with server/secret before each run, took %s. "+
 			"CPU outside hashing is the server's CPU per flow less argon2id's.\n", strings.Join(params, "; "))

@@ -44,8 +44,6 @@ type settings struct {
 	SMTPPort    int
 	SMSURL      string
 	MetricsAddr string
-	// Profiling serves Go's profiles on the metrics listener (-pprof).
-	Profiling bool
 }
 
 // configText is the server's configuration: the defaults, but with the
@@ -87,8 +85,9 @@ argon2_threads = %d
 
 [metrics]
 listen = %q
-profiling = %v
-`, audio, s.Hashing.Params.Memory, s.Hashing.Params.Time, s.Hashing.Params.Threads, s.MetricsAddr, s.Profiling)
+# Go's profiles, on the metrics listener: flowbench takes the CPU's.
+profiling = true
+`, audio, s.Hashing.Params.Memory, s.Hashing.Params.Time, s.Hashing.Params.Threads, s.MetricsAddr)
 	if s.Delivery == "sinks" {
 		fmt.Fprintf(&b, `
 [email]
