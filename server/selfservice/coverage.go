@@ -75,6 +75,9 @@ func (e *Engine) coverageRules() coverage.Rules {
 // directory is walked. Either way a store that fails is
 // service_unavailable and a directory that fails, or fn's error, is
 // directory_unavailable (sspr.Unavailable keeps an *sspr.Error's code).
+// On the merged path fn runs while the store's walk is open, so fn must
+// not call the store (sspr.Store's EachRegistration): gather what is due,
+// and write once eachPerson has returned, as the reminders do.
 func (e *Engine) eachPerson(ctx context.Context, fn func(acct sspr.Account, reg *sspr.Registration) error) error {
 	if sspr.InIDOrder(e.d.Directory) && sspr.InIDOrder(e.d.Store) {
 		return e.eachPersonMerged(ctx, fn)
@@ -102,10 +105,12 @@ func directoryFailed(err error) error {
 }
 
 // Sentinels of eachPersonMerged: errPullStopped ends EachRegistration when
-// no more registrations are wanted, errRegsFailed the directory's walk
-// when the registrations' has failed (its own error is the one returned).
+// no more registrations are wanted (a cancellation, which the metrics
+// don't count as the store failing: metrics.Failed), errRegsFailed the
+// directory's walk when the registrations' has failed (its own error is
+// the one returned).
 var (
-	errPullStopped = errors.New("selfservice: registrations no longer wanted")
+	errPullStopped = fmt.Errorf("selfservice: registrations no longer wanted: %w", context.Canceled)
 	errRegsFailed  = errors.New("selfservice: registrations failed")
 )
 
@@ -151,15 +156,12 @@ func (e *Engine) eachPersonMerged(ctx context.Context, fn func(acct sspr.Account
 		}
 	}
 	advance()
-	var (
-		lastAcct string
-		walked   bool
-	)
+	var lastAcct string
 	err := e.d.Directory.Each(ctx, func(a sspr.Account) error {
-		if walked && a.ID < lastAcct {
+		if a.ID < lastAcct {
 			return fmt.Errorf("accounts out of id order: %q after %q", a.ID, lastAcct)
 		}
-		walked, lastAcct = true, a.ID
+		lastAcct = a.ID
 		for have && cur.UserID < a.ID {
 			advance()
 		}
