@@ -82,30 +82,27 @@ func (r *Router) Send(ctx context.Context, m Message) error {
 // SendAll renders ms and passes them on, those of a channel together to a
 // channel sender that stores several at once (sspr.BatchSender: the
 // durable outbox, one write for a reset's notices), one by one to any
-// other. The error joins the channels' errors.
+// other. The error joins the channels' errors: one channel failing does
+// not stop the others.
 func (r *Router) SendAll(ctx context.Context, ms []Message) error {
+	var (
+		chans  []Channel // in the order of their first message
+		byChan = map[Channel][]Message{}
+	)
+	for _, m := range ms {
+		if _, ok := byChan[m.Channel]; !ok {
+			chans = append(chans, m.Channel)
+		}
+		byChan[m.Channel] = append(byChan[m.Channel], r.render(ctx, m))
+	}
 	var errs []error
-	for _, ch := range []Channel{Email, SMS} {
-		var these []Message
-		for _, m := range ms {
-			if m.Channel == ch {
-				these = append(these, r.render(ctx, m))
-			}
-		}
-		if len(these) == 0 {
-			continue
-		}
+	for _, ch := range chans {
 		next, err := r.next(ch)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		errs = append(errs, sspr.SendAll(ctx, next, these))
-	}
-	for _, m := range ms {
-		if m.Channel != Email && m.Channel != SMS {
-			errs = append(errs, fmt.Errorf("notify: no sender for channel %q", m.Channel))
-		}
+		errs = append(errs, sspr.SendAll(ctx, next, byChan[ch]))
 	}
 	return errors.Join(errs...)
 }

@@ -230,10 +230,10 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// BatchSender is a Sender that can also store several messages in one
-// write (server/dispatch: one transaction, one disk flush): a notice to
-// each of an account's addresses. SendAll stores all of them or none; an
-// error means none will be sent.
+// BatchSender is a Sender that can also hand on several messages at once:
+// a notice to each of an account's addresses. The durable outbox
+// (server/dispatch) stores them in one write, all or none; the router
+// (server/notify), in one write per channel. The error joins what failed.
 type BatchSender interface {
 	SendAll(ctx context.Context, ms []Message) error
 }
