@@ -289,7 +289,7 @@ func newBench(ctx context.Context, o options) (*bench, error) {
 	}
 
 	if o.delivery == "sinks" {
-		if b.smtp, err = startSMTPSink(b.book, b.digits, b.dir); err != nil {
+		if b.smtp, err = startSMTPSink(b.book, b.digits); err != nil {
 			return b, err
 		}
 		if b.sms, err = startSMSSink(b.book, b.digits); err != nil {

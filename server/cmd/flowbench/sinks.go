@@ -210,8 +210,8 @@ func (c *crlfDropper) Read(p []byte) (int, error) {
 // smtptest, without TLS) that takes every message, finds the code in each
 // and hands it to the code book, keeping nothing. The portal sends its
 // email there ([email] kind = "smtp", security = "plain"), as it would to
-// a real relay. dir takes the relay's (unused) CA file.
-func startSMTPSink(book *codeBook, digits int, dir string) (*smtptest.Server, error) {
+// a real relay.
+func startSMTPSink(book *codeBook, digits int) (*smtptest.Server, error) {
 	return smtptest.New(smtptest.Options{NoTLS: true, Received: func(m smtptest.Message) {
 		now := time.Now()
 		book.arrived()
@@ -224,7 +224,7 @@ func startSMTPSink(book *codeBook, digits int, dir string) (*smtptest.Server, er
 				book.deliver(to, code, now)
 			}
 		}
-	}}, "127.0.0.1:0", dir)
+	}}, "127.0.0.1:0", "")
 }
 
 // smsSink is an SMS gateway on loopback in the form of [sms] preset =

@@ -102,7 +102,7 @@ func TestCodeBookGivesEachCodeToItsWaiter(t *testing.T) {
 
 func TestSMTPSinkHandsOutTheCode(t *testing.T) {
 	b := newCodeBook()
-	s, err := startSMTPSink(b, 8, t.TempDir())
+	s, err := startSMTPSink(b, 8)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,11 +99,8 @@ func main() {
 
 	var sink *smtptest.Server
 	if *smtpAddr != "" {
-		dir, err := os.MkdirTemp("", "loadgen-smtp")
-		if err == nil {
-			defer os.RemoveAll(dir)
-			sink, err = smtptest.New(smtptest.Options{NoTLS: true}, *smtpAddr, dir)
-		}
+		var err error
+		sink, err = smtptest.New(smtptest.Options{NoTLS: true}, *smtpAddr, "")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen: smtp sink:", err)
 			os.Exit(1)

@@ -1,7 +1,8 @@
 // Package smtptest is a real SMTP server for tests, on 127.0.0.1: STARTTLS
 // (or implicit TLS) on a certificate made for the test, AUTH PLAIN, LOGIN
-// and CRAM-MD5, and every message kept. It can be told to refuse (4xx or
-// 5xx), to be slow, or to stop and start again on the same port.
+// and CRAM-MD5, and every message kept (or, with Options.Received, handed
+// over and not kept). It can be told to refuse (4xx or 5xx), to be slow,
+// or to stop and start again on the same port.
 package smtptest
 
 import (
@@ -100,23 +101,28 @@ func Start(tb testing.TB, o Options) *Server {
 }
 
 // New starts a server on addr (host:port; port 0 for any), writing its CA
-// file into dir. Stop stops it. Outside tests (the load generator's SMTP
-// sink), this is the way in.
+// file into dir; with NoTLS there is no CA, and dir is not used. Stop
+// stops it. Outside tests (the SMTP sinks of loadgen and flowbench), this
+// is the way in.
 func New(o Options, addr, dir string) (*Server, error) {
 	if o.Mechanisms == nil {
 		o.Mechanisms = []string{sasl.Plain, sasl.Login}
 	}
-	ca, err := testca.New("smtptest")
-	if err != nil {
-		return nil, err
+	if o.NoTLS && o.ImplicitTLS {
+		return nil, errors.New("smtptest: NoTLS and ImplicitTLS both set")
 	}
-	caFile := filepath.Join(dir, testca.CAFile)
-	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
-		return nil, err
+	s := &Server{o: o, rejectTo: map[string]int{}, arrived: make(chan struct{}, 1)}
+	if !o.NoTLS {
+		ca, err := testca.New("smtptest")
+		if err != nil {
+			return nil, err
+		}
+		s.CAFile, s.CAPool = filepath.Join(dir, testca.CAFile), ca.Pool
+		if err := os.WriteFile(s.CAFile, ca.CertPEM, 0o600); err != nil {
+			return nil, err
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{ca.Server}, MinVersion: tls.VersionTLS12}
 	}
-	s := &Server{CAFile: caFile, CAPool: ca.Pool, o: o, rejectTo: map[string]int{},
-		tls:     &tls.Config{Certificates: []tls.Certificate{ca.Server}, MinVersion: tls.VersionTLS12},
-		arrived: make(chan struct{}, 1)}
 	ln, err := s.listen(addr)
 	if err != nil {
 		return nil, err
