@@ -31,9 +31,10 @@
 // deliberate hashing is the difference. The number of computations (the
 // count of sspr_hash_slot_wait_seconds on /metrics) and one's CPU
 // measured alone in flowbench with server/secret are shown too: alone, a
-// computation costs one and a half to two times what it does in the
-// server (a small heap's garbage collections and page faults), which is
-// why the profile, not that, is taken. The same profile divides the
+// computation costs more than it does in the server, up to twice as much
+// at the cheapest hashing (a small heap's garbage collections and page
+// faults; docs/PERFORMANCE.md), which is why the profile, not that, is
+// taken. The same profile divides the
 // server's CPU per flow into areas (profile.go: the outbox, the audit's
 // writer, CAPTCHAs, the collector...), a table of its own. The markdown
 // tables on standard output are what docs/PERFORMANCE.md shows ("Whole

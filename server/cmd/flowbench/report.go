@@ -38,9 +38,10 @@ func (r *result) cpuPerFlow() time.Duration {
 // hashCPUPerFlow is the CPU of the flow's argon2id computations:
 // argon2id's share of the server's CPU profile of the run (what they cost
 // there, under that load); without a profile, their number times one's
-// CPU measured alone in flowbench, which is half as much again or twice
-// as much (a small heap's garbage collections and page faults), and which
-// the machine's other work moves by a third from run to run.
+// CPU measured alone in flowbench, which is more, up to twice as much at
+// the cheapest hashing (a small heap's garbage collections and page
+// faults), and which the machine's other work moves by a third from run
+// to run.
 func (r *result) hashCPUPerFlow() time.Duration {
 	if share, ok := r.argonShare(); ok {
 		return time.Duration(share * float64(r.cpuPerFlow()))
