@@ -153,7 +153,7 @@ func fixedLimit(text string) string {
 func (c *cachingConn) mustLock() bool { return c.lock != nil && !c.inTx }
 
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if c.lock == nil || c.inTx {
+	if !c.mustLock() {
 		return c.moderncConn.BeginTx(ctx, opts)
 	}
 	if err := c.lock.acquire(ctx); err != nil {
