@@ -401,7 +401,9 @@ func TestErrorsKeepNoAddress(t *testing.T) {
 }
 
 // SendAll stores several messages in one write, each delivered once; a
-// batch with one message it can't store stores none.
+// batch holding a message of another channel is refused whole, before
+// anything is stored (River's InsertMany, one transaction, is what makes
+// a stored batch all or none).
 func TestSendAll(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
