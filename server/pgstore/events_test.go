@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/pgstore"
 	"github.com/sspr-portal/sspr/server/pgstore/pgtest"
 	"github.com/sspr-portal/sspr/server/sspr"
@@ -46,7 +47,7 @@ func recordInOrder(t *testing.T, s *pgstore.Store, events []sspr.Event) <-chan [
 	var wg sync.WaitGroup
 	for i, e := range events {
 		wg.Go(func() { errs[i] = s.Record(ctx, e) })
-		waitFor(t, func() bool { return pgstore.EventsWaiting(s) == i+1 })
+		testkit.Eventually(t, 30*time.Second, fmt.Sprintf("event %d waiting", i), func() bool { return pgstore.EventsWaiting(s) == i+1 })
 	}
 	out := make(chan []error, 1)
 	go func() {
@@ -64,15 +65,6 @@ func openPatient(t *testing.T) *pgstore.Store {
 	cfg := config(srv, srv.NewDatabase(t))
 	cfg.Timeout = time.Minute
 	return MustOpenConfig(t, cfg)
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("still waiting after 30s")
-		}
-	}
 }
 
 // Events recorded while the writer waits are inserted together, in one

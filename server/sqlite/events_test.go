@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 	"github.com/sspr-portal/sspr/server/sspr"
 )
 
@@ -43,11 +44,7 @@ func TestEventsGroupCommit(t *testing.T) {
 		})
 	}
 	// All 50 wait for the round whose connection the transaction holds.
-	for deadline := time.Now().Add(30 * time.Second); s.events.Waiting() < n; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d events waiting after 30s, want %d", s.events.Waiting(), n)
-		}
-	}
+	testkit.Eventually(t, 30*time.Second, fmt.Sprintf("%d events waiting", n), func() bool { return s.events.Waiting() == n })
 	returnedEarly := 0
 	returned.Range(func(any, any) bool { returnedEarly++; return true })
 	if returnedEarly > 0 {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sspr-portal/sspr/server/internal/testkit"
 )
 
 // fakeDB is a database that records what it was asked to write.
@@ -107,13 +109,7 @@ func addAll(t *testing.T, w *Writer[*fakeDB, int], db *fakeDB, n int, gated bool
 		wg.Go(func() { errs[i] = w.Add(i) })
 	}
 	if gated {
-		deadline := time.Now().Add(10 * time.Second)
-		for w.Waiting() < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d of %d items waiting after 10s", w.Waiting(), n)
-			}
-			time.Sleep(time.Millisecond)
-		}
+		testkit.Eventually(t, 10*time.Second, fmt.Sprintf("%d items waiting", n), func() bool { return w.Waiting() == n })
 		close(db.gate)
 	}
 	wg.Wait()

@@ -1,7 +1,8 @@
-// Package testkit holds the two helpers nearly every test of the portal
-// needs: a clock that moves only when told, and a log that a test can read
-// while the code under test writes to it from other goroutines. One of
-// each, so that no package grows its own.
+// Package testkit holds the helpers nearly every test of the portal
+// needs: a clock that moves only when told, a log that a test can read
+// while the code under test writes to it from other goroutines, and a
+// wait for what other goroutines bring about. One of each, so that no
+// package grows its own.
 package testkit
 
 import (
@@ -88,6 +89,18 @@ func (l *LogBuffer) NoSecret(t testing.TB, secrets ...string) {
 	for _, s := range secrets {
 		if s != "" && strings.Contains(log, s) {
 			t.Errorf("the log holds the secret %q", s)
+		}
+	}
+}
+
+// Eventually waits, polling every millisecond, until cond holds, and
+// fails the test if it doesn't within timeout; what says what was
+// awaited.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after %s: %s", timeout, what)
 		}
 	}
 }
